@@ -1,0 +1,141 @@
+package plasticity
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// Decay returns λ_e = 1 − dt/τ_e, or 1 when τ_e = 0 (no decay).
+func Decay(dt, tauE float64) float64 {
+	if tauE == 0 || math.IsInf(tauE, 1) {
+		return 1
+	}
+	return 1 - dt/tauE
+}
+
+// Fluctuation computes Δ^t = x̄^t − x^{t+1} for t = 0…T−1 into delta (T×N),
+// with x̄⁰ = x⁰ and x̄^{t+1} = α_x x̄^t + (1−α_x) x^{t+1}. x holds x^0…x^T as
+// rows. xbar is scratch of length N.
+func Fluctuation(x []float64, n, T int, alphaX float64, delta, xbar []float64) {
+	copy(xbar[:n], x[:n])
+	for t := 0; t < T; t++ {
+		next := x[(t+1)*n : (t+2)*n]
+		d := delta[t*n : (t+1)*n]
+		for i, v := range next {
+			d[i] = xbar[i] - v
+			xbar[i] = alphaX*xbar[i] + (1-alphaX)*v
+		}
+	}
+}
+
+// Weights fills c (length T) with the weight of step t in the final trace,
+// c_t = dt · g^t · λ_e^{T−1−t}, so that e^T = Σ_t c_t H^t. gate may be nil
+// (g^t = 1 for t ≥ gateStart, else 0).
+func Weights(c []float64, T int, dt, lambda float64, gate []float64, gateStart int) {
+	p := dt
+	for t := T - 1; t >= 0; t-- {
+		g := 0.0
+		if gate != nil {
+			g = gate[t]
+		} else if t >= gateStart {
+			g = 1
+		}
+		c[t] = p * g
+		p *= lambda
+	}
+}
+
+// Workspace holds the scratch of Eligibility so repeated calls do not allocate.
+type Workspace struct {
+	a, b []float64
+}
+
+// Eligibility computes e^T = Σ_t c_t Σ_kl θ_kl (Δ^t)^{∘l} ⊗ (r^t)^{∘k} into e
+// (N×N, row = post, column = pre), from delta (T×N, Δ^t), r (at least T rows
+// of N, r^t) and the step weights c (see Weights).
+//
+// It groups the rule by post-synaptic power: H^t = Σ_l (Δ^t)^{∘l} ⊗ b_l^t with
+// b_l^t = Σ_k θ_kl (r^t)^{∘k}, stacks one row per (t, l) with c_t ≠ 0 and a
+// non-zero column of Θ, and forms e^T as one matrix product AᵀB.
+func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e []float64) {
+	L1 := rule.L + 1
+	var active []int
+	for l := 0; l < L1; l++ {
+		for k := 0; k <= rule.K; k++ {
+			if rule.Theta[k*L1+l] != 0 {
+				active = append(active, l)
+				break
+			}
+		}
+	}
+	steps := 0
+	for t := 0; t < T; t++ {
+		if c[t] != 0 {
+			steps++
+		}
+	}
+	rows := steps * len(active)
+	clear(e[:n*n])
+	if rows == 0 {
+		return
+	}
+	ws.a = growSlice(ws.a, rows*n)
+	ws.b = growSlice(ws.b, rows*n)
+	row := 0
+	for t := 0; t < T; t++ {
+		ct := c[t]
+		if ct == 0 {
+			continue
+		}
+		dt := delta[t*n : (t+1)*n]
+		rt := r[t*n : (t+1)*n]
+		for _, l := range active {
+			a := ws.a[row*n : (row+1)*n]
+			b := ws.b[row*n : (row+1)*n]
+			for i, d := range dt {
+				a[i] = ct * powi(d, l)
+			}
+			for j, rj := range rt {
+				// Horner in the pre-synaptic rate: Σ_k θ_kl r^k.
+				s := rule.Theta[rule.K*L1+l]
+				for k := rule.K - 1; k >= 0; k-- {
+					s = s*rj + rule.Theta[k*L1+l]
+				}
+				b[j] = s
+			}
+			row++
+		}
+	}
+	blas64.Gemm(blas.Trans, blas.NoTrans, 1,
+		blas64.General{Rows: rows, Cols: n, Stride: n, Data: ws.a[:rows*n]},
+		blas64.General{Rows: rows, Cols: n, Stride: n, Data: ws.b[:rows*n]},
+		0, blas64.General{Rows: n, Cols: n, Stride: n, Data: e[:n*n]})
+}
+
+// powi returns v^p for a small non-negative integer p, with 0^0 = 1.
+func powi(v float64, p int) float64 {
+	switch p {
+	case 0:
+		return 1
+	case 1:
+		return v
+	case 2:
+		return v * v
+	case 3:
+		return v * v * v
+	}
+	s := 1.0
+	for ; p > 0; p-- {
+		s *= v
+	}
+	return s
+}
+
+func growSlice(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}

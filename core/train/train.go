@@ -1,0 +1,225 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"time"
+
+	"rulescape/core/plasticity"
+	"rulescape/core/rnn"
+	"rulescape/core/tasks"
+)
+
+// Random stream ids; each seed s uses rand.NewPCG(s, id) for one purpose.
+const (
+	StreamInit      = 0x1001 // W⁰, W_in, W_out
+	StreamCondition = 0x1002 // condition of each trial
+	StreamState     = 0x1003 // x⁰ of each trial
+	StreamPerturb   = 0x1004 // ξ
+	StreamTask      = 0x1005 // task trial noise
+)
+
+// Criterion is a learning criterion over a sliding window of trials: at least
+// Fraction of the last Window trials have an error below Threshold (Miconi
+// 2017: 95% of the last 100 trials with error < 0.5).
+type Criterion struct {
+	Threshold float64
+	Window    int
+	Fraction  float64
+}
+
+// MiconiCriterion is Miconi's criterion.
+var MiconiCriterion = Criterion{Threshold: 0.5, Window: 100, Fraction: 0.95}
+
+// Setup is everything a training run needs besides its seed.
+type Setup struct {
+	Task      tasks.Task
+	Init      rnn.InitConfig
+	Dyn       rnn.Dynamics
+	Perturb   rnn.Perturbation
+	Rule      plasticity.Rule
+	Learner   plasticity.Config
+	X0Range   float64 // x⁰ ~ U[−X0Range, X0Range] (Miconi: 0.1)
+	Trials    int     // learning trials per seed
+	Criterion Criterion
+}
+
+// Validate checks the whole setup and names the bad field.
+func (s *Setup) Validate() error {
+	if s.Task == nil {
+		return errors.New("train: no task")
+	}
+	if err := tasks.Validate(s.Task); err != nil {
+		return err
+	}
+	spec := s.Task.Spec()
+	if err := s.Init.Validate(spec.Inputs, spec.Outputs); err != nil {
+		return err
+	}
+	if err := s.Dyn.Validate(); err != nil {
+		return err
+	}
+	if err := s.Perturb.Validate(); err != nil {
+		return err
+	}
+	if err := s.Rule.Validate(); err != nil {
+		return err
+	}
+	if err := s.Learner.Validate(); err != nil {
+		return err
+	}
+	if !(s.X0Range >= 0) {
+		return fmt.Errorf("train: x0 range = %v: must be ≥ 0", s.X0Range)
+	}
+	if s.Trials <= 0 {
+		return fmt.Errorf("train: trials = %d: must be ≥ 1", s.Trials)
+	}
+	if c := s.Criterion; c.Window <= 0 || !(c.Fraction > 0 && c.Fraction <= 1) {
+		return fmt.Errorf("train: criterion window = %d, fraction = %v: need window ≥ 1 and fraction in (0, 1]", c.Window, c.Fraction)
+	}
+	return nil
+}
+
+// Result is one seed's training run.
+type Result struct {
+	Seed              uint64
+	Trials            int       // trials completed
+	TrialsToCriterion int       // trials needed to meet the criterion; −1 if never
+	FinalError        float64   // mean error over the last criterion window
+	FinalAccuracy     float64   // fraction correct over the last criterion window
+	Errors            []float64 // per-trial error E^h
+	Correct           []bool    // per-trial judgement of the task
+	Conditions        []int     // per-trial condition
+	Wall              time.Duration
+	Initial, Final    *rnn.Network
+	Baseline          []float64 // R̄_c at the end
+}
+
+// Progress is called after every trial of a seed with the number done.
+type Progress func(seed uint64, done int)
+
+// Run trains one learner from seed. On divergence it returns the partial
+// result and an error wrapping *plasticity.DivergenceError.
+func Run(ctx context.Context, s *Setup, seed uint64, progress Progress) (*Result, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	spec := s.Task.Spec()
+	net, err := rnn.Init(rand.New(rand.NewPCG(seed, StreamInit)), s.Init, spec.Inputs, spec.Outputs)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Seed: seed, TrialsToCriterion: -1, Initial: net.Clone()}
+	l, err := plasticity.NewLearner(net, s.Dyn, s.Rule, s.Learner, len(spec.Conditions))
+	if err != nil {
+		return nil, err
+	}
+	condRNG := rand.New(rand.NewPCG(seed, StreamCondition))
+	stateRNG := rand.New(rand.NewPCG(seed, StreamState))
+	pertRNG := rand.New(rand.NewPCG(seed, StreamPerturb))
+	taskRNG := rand.New(rand.NewPCG(seed, StreamTask))
+
+	n := net.N
+	x0 := make([]float64, n)
+	var xi []float64
+	below := 0 // trials in the current window with error < threshold
+	win := s.Criterion.Window
+	res.Errors = make([]float64, 0, s.Trials)
+	for h := 0; h < s.Trials; h++ {
+		if h%16 == 0 {
+			if err := ctx.Err(); err != nil {
+				return res, fmt.Errorf("train seed %d: stopped at trial %d: %w", seed, h, err)
+			}
+		}
+		cond := condRNG.IntN(len(spec.Conditions))
+		tr := s.Task.Trial(cond, taskRNG)
+		net.InitState(stateRNG, x0, s.X0Range)
+		if s.Perturb.Scheme != rnn.None && s.Perturb.Scheme != "" {
+			if len(xi) != tr.T*n {
+				xi = make([]float64, tr.T*n)
+			}
+			s.Perturb.Fill(pertRNG, xi, tr.T, n)
+		} else {
+			xi = nil
+		}
+		out, err := l.Learn(&tr, x0, xi, nil)
+		if err != nil {
+			res.finish(l, s, start)
+			return res, fmt.Errorf("train %s seed %d: %w", s.Task.Name(), seed, err)
+		}
+		res.Errors = append(res.Errors, out.Error)
+		res.Correct = append(res.Correct, s.Task.Correct(&tr, l.Trace.Y))
+		res.Conditions = append(res.Conditions, cond)
+		if out.Error < s.Criterion.Threshold {
+			below++
+		}
+		if h >= win && res.Errors[h-win] < s.Criterion.Threshold {
+			below--
+		}
+		if res.TrialsToCriterion < 0 && h+1 >= win && float64(below) >= s.Criterion.Fraction*float64(win) {
+			res.TrialsToCriterion = h + 1
+		}
+		if progress != nil {
+			progress(seed, h+1)
+		}
+	}
+	res.finish(l, s, start)
+	return res, nil
+}
+
+func (res *Result) finish(l *plasticity.Learner, s *Setup, start time.Time) {
+	res.Trials = len(res.Errors)
+	res.Final = l.Net.Clone()
+	res.Baseline = append([]float64(nil), l.Baseline...)
+	res.Wall = time.Since(start)
+	w := min(s.Criterion.Window, res.Trials)
+	if w == 0 {
+		return
+	}
+	var e, c float64
+	for h := res.Trials - w; h < res.Trials; h++ {
+		e += res.Errors[h]
+		if res.Correct[h] {
+			c++
+		}
+	}
+	res.FinalError = e / float64(w)
+	res.FinalAccuracy = c / float64(w)
+}
+
+// RunSeeds trains one learner per seed with up to workers in parallel
+// (0 = GOMAXPROCS). Results are in the order of seeds. A seed that fails
+// does not stop the others; the returned error joins every failure, and the
+// failed seeds' partial results are kept.
+func RunSeeds(ctx context.Context, s *Setup, seeds []uint64, workers int, progress Progress) ([]*Result, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	results := make([]*Result, len(seeds))
+	errs := make([]error, len(seeds))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, len(seeds)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i], errs[i] = Run(ctx, s, seeds[i], progress)
+			}
+		}()
+	}
+	for i := range seeds {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results, errors.Join(errs...)
+}
