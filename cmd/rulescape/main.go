@@ -1,0 +1,94 @@
+// Command rulescape discovers, trains and analyses three-factor plasticity
+// rules in recurrent networks. Run `rulescape help` for the commands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// commandCtors holds the constructors of the subcommands; each command's file
+// adds its own in an init function, so commands live in separate files.
+var commandCtors []func(*app) *cobra.Command
+
+func register(ctor func(*app) *cobra.Command) { commandCtors = append(commandCtors, ctor) }
+
+// app holds what every command shares: output streams and global flags.
+type app struct {
+	stdout, stderr io.Writer
+	logLevel       string
+	logFormat      string
+	output         string // text or json
+	log            *slog.Logger
+}
+
+func newRoot(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "rulescape",
+		Short:         "Discover and characterise reward-gated plasticity rules in recurrent networks",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setup()
+		},
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
+	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
+	for _, ctor := range commandCtors {
+		root.AddCommand(ctor(a))
+	}
+	return root
+}
+
+func (a *app) setup() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: use debug, info, warn or error", a.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch a.logFormat {
+	case "text":
+		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	default:
+		return fmt.Errorf("--log-format %q: use text or json", a.logFormat)
+	}
+	switch a.output {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--output %q: use text or json", a.output)
+	}
+	return nil
+}
+
+// run executes the CLI with args and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := newRoot(a)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "rulescape: "+strings.TrimPrefix(err.Error(), "rulescape: "))
+		return 1
+	}
+	return 0
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
