@@ -57,8 +57,8 @@ type Workspace struct {
 // of N, r^t) and the step weights c (see Weights).
 //
 // It groups the rule by post-synaptic power: H^t = Σ_l (Δ^t)^{∘l} ⊗ b_l^t with
-// b_l^t = Σ_k θ_kl (r^t)^{∘k}, stacks one row per (t, l) with c_t ≠ 0 and a
-// non-zero column of Θ, and forms e^T as one matrix product AᵀB.
+// b_l^t = Σ_k θ_kl (r^t)^{∘k}, stacks one column per (t, l) with c_t ≠ 0 and a
+// non-zero column of Θ, and forms e^T as one matrix product ABᵀ.
 func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e []float64) {
 	L1 := rule.L + 1
 	var active []int
@@ -81,9 +81,13 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 	if rows == 0 {
 		return
 	}
+	// A and B are N×rows with one column per (t, l): e^T = A Bᵀ. This
+	// orientation lets the matrix product run on gonum's dot-product kernel,
+	// about twice as fast as AᵀB with row-stacked (t, l).
 	ws.a = growSlice(ws.a, rows*n)
 	ws.b = growSlice(ws.b, rows*n)
-	row := 0
+	a, b := ws.a[:rows*n], ws.b[:rows*n]
+	col := 0
 	for t := 0; t < T; t++ {
 		ct := c[t]
 		if ct == 0 {
@@ -92,10 +96,8 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 		dt := delta[t*n : (t+1)*n]
 		rt := r[t*n : (t+1)*n]
 		for _, l := range active {
-			a := ws.a[row*n : (row+1)*n]
-			b := ws.b[row*n : (row+1)*n]
 			for i, d := range dt {
-				a[i] = ct * powi(d, l)
+				a[i*rows+col] = ct * powi(d, l)
 			}
 			for j, rj := range rt {
 				// Horner in the pre-synaptic rate: Σ_k θ_kl r^k.
@@ -103,14 +105,14 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 				for k := rule.K - 1; k >= 0; k-- {
 					s = s*rj + rule.Theta[k*L1+l]
 				}
-				b[j] = s
+				b[j*rows+col] = s
 			}
-			row++
+			col++
 		}
 	}
-	blas64.Gemm(blas.Trans, blas.NoTrans, 1,
-		blas64.General{Rows: rows, Cols: n, Stride: n, Data: ws.a[:rows*n]},
-		blas64.General{Rows: rows, Cols: n, Stride: n, Data: ws.b[:rows*n]},
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1,
+		blas64.General{Rows: n, Cols: rows, Stride: rows, Data: a},
+		blas64.General{Rows: n, Cols: rows, Stride: rows, Data: b},
 		0, blas64.General{Rows: n, Cols: n, Stride: n, Data: e[:n*n]})
 }
 

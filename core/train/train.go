@@ -46,6 +46,9 @@ type Setup struct {
 	X0Range   float64 // x⁰ ~ U[−X0Range, X0Range] (Miconi: 0.1)
 	Trials    int     // learning trials per seed
 	Criterion Criterion
+	// StopAtCriterion ends a seed's run as soon as it meets the criterion
+	// (then Trials in the Result is the number actually run).
+	StopAtCriterion bool
 }
 
 // Validate checks the whole setup and names the bad field.
@@ -163,6 +166,12 @@ func Run(ctx context.Context, s *Setup, seed uint64, progress Progress) (*Result
 		}
 		if res.TrialsToCriterion < 0 && h+1 >= win && float64(below) >= s.Criterion.Fraction*float64(win) {
 			res.TrialsToCriterion = h + 1
+			if s.StopAtCriterion {
+				if progress != nil {
+					progress(seed, s.Trials) // the rest of this seed's budget is done
+				}
+				break
+			}
 		}
 		if progress != nil {
 			progress(seed, h+1)

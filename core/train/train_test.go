@@ -1,0 +1,141 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"sort"
+	"testing"
+
+	"rulescape/core/plasticity"
+	"rulescape/core/tasks"
+)
+
+// smallDNMS is a shortened DNMS on a small network, for fast tests.
+func smallDNMS(t *testing.T, trials int) *Setup {
+	t.Helper()
+	task := tasks.NewDNMS()
+	task.Steps, task.Stim1End, task.Stim2Start, task.Stim2End, task.Response = 200, 40, 80, 120, 40
+	s := Miconi2017(task, trials)
+	s.Init.N = 40
+	s.Learner.WarmupTrials = 10
+	return s
+}
+
+func TestSameSeedIsBitIdentical(t *testing.T) {
+	s := smallDNMS(t, 60)
+	seeds := []uint64{3, 4, 5}
+	a, err := RunSeeds(context.Background(), s, seeds, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := RunSeeds(context.Background(), s, seeds, 3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range seeds {
+		if !slices.Equal(a[i].Errors, b[i].Errors) || !slices.Equal(a[i].Final.W, b[i].Final.W) {
+			t.Fatalf("seed %d: results differ between 1 and 3 workers", seeds[i])
+		}
+	}
+	if slices.Equal(a[0].Errors, a[1].Errors) {
+		t.Fatal("different seeds gave identical learning curves")
+	}
+}
+
+func TestDivergenceNamesTheTrial(t *testing.T) {
+	s := smallDNMS(t, 200)
+	s.Learner.Clip = 0
+	s.Learner.Eta = 1e6
+	s.Learner.WarmupTrials = 0
+	s.Learner.MaxWeight = 50
+	res, err := Run(context.Background(), s, 1, nil)
+	var div *plasticity.DivergenceError
+	if !errors.As(err, &div) {
+		t.Fatalf("want a DivergenceError, got %v", err)
+	}
+	if res == nil || res.Trials != div.Trial {
+		t.Fatalf("partial result should hold the %d trials before divergence, has %+v", div.Trial, res)
+	}
+	if !errors.Is(err, plasticity.ErrDiverged) {
+		t.Fatal("errors.Is(err, ErrDiverged) should hold")
+	}
+}
+
+func TestBadSetupIsRejected(t *testing.T) {
+	for name, mutate := range map[string]func(*Setup){
+		"negative N":    func(s *Setup) { s.Init.N = -3 },
+		"zero trials":   func(s *Setup) { s.Trials = 0 },
+		"bad gain":      func(s *Setup) { s.Learner.Gain = "huge" },
+		"tau below dt":  func(s *Setup) { s.Dyn.Tau = 0.5 },
+		"bad scheme":    func(s *Setup) { s.Perturb.Scheme = "pink" },
+		"short theta":   func(s *Setup) { s.Rule.Theta = s.Rule.Theta[:3] },
+		"bad criterion": func(s *Setup) { s.Criterion.Window = 0 },
+	} {
+		s := smallDNMS(t, 10)
+		mutate(s)
+		if _, err := Run(context.Background(), s, 1, nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestMiconi2017Reproduction is the reproduction of Miconi (2017): with his
+// settings, DNMS reaches his criterion (95% of the last 100 trials with error
+// < 0.5) within 3000 trials for at least 6 of 8 seeds.
+func TestMiconi2017Reproduction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reproduction: 8 seeds of up to 3000 DNMS trials at N = 200; run without -short")
+	}
+	s := Miconi2017(tasks.NewDNMS(), 3000)
+	s.StopAtCriterion = true
+	seeds := []uint64{1, 2, 3, 4, 5, 6, 7, 8}
+	res, err := RunSeeds(context.Background(), s, seeds, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reached []int
+	for _, r := range res {
+		t.Logf("seed %d: trials to criterion %d", r.Seed, r.TrialsToCriterion)
+		if r.TrialsToCriterion > 0 {
+			reached = append(reached, r.TrialsToCriterion)
+		}
+	}
+	sort.Ints(reached)
+	t.Logf("reached by %d of 8 seeds; sorted: %v", len(reached), reached)
+	if len(reached) < 6 {
+		t.Fatalf("only %d of 8 seeds reached Miconi's criterion within 3000 trials, want ≥ 6", len(reached))
+	}
+}
+
+// TestZeroRuleDoesNotLearn is the control: without plasticity the error stays
+// where it started and the criterion is never met.
+func TestZeroRuleDoesNotLearn(t *testing.T) {
+	s := Miconi2017(tasks.NewDNMS(), 250)
+	s.Rule, _ = plasticity.Named("zero", 3, 3)
+	res, err := RunSeeds(context.Background(), s, []uint64{1, 2}, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.TrialsToCriterion >= 0 {
+			t.Fatalf("seed %d met the criterion with no plasticity", r.Seed)
+		}
+		if !slices.Equal(r.Initial.W, r.Final.W) {
+			t.Fatalf("seed %d: W changed under the zero rule", r.Seed)
+		}
+		first, last := mean(r.Errors[:100]), mean(r.Errors[150:])
+		if math.Abs(first-last) > 0.15 || last < 0.5 {
+			t.Fatalf("seed %d: error went from %.3f to %.3f without plasticity", r.Seed, first, last)
+		}
+	}
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
