@@ -38,7 +38,7 @@ func (st *State) adamIteration(rec *Record, reqs []Request, res []outcome) error
 	}
 	rec.Valid = len(js)
 	if need := st.Settings.minValid(len(reqs)); rec.Valid < need {
-		return &DivergedError{Iter: st.Iter, Phase: "training", Total: len(reqs), Valid: rec.Valid, MinValid: need, Diverged: rec.Diverged}
+		return &DivergedError{Iter: st.Iter, What: "training learners", Total: len(reqs), Valid: rec.Valid, MinValid: need, Diverged: rec.Diverged}
 	}
 	rec.J, rec.JStd, rec.JSE = moments(js)
 	for q := range g {

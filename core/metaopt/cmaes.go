@@ -131,7 +131,7 @@ func (st *State) cmaIteration(rec *Record, reqs []Request, res []outcome, g *cma
 	}
 	rec.Valid = len(valid)
 	if need := st.Settings.minValid(len(cands)); rec.Valid < need {
-		return &DivergedError{Iter: st.Iter, Phase: "training (CMA-ES candidates)", Total: len(cands), Valid: rec.Valid, MinValid: need, Diverged: rec.Diverged}
+		return &DivergedError{Iter: st.Iter, What: "CMA-ES candidates", Total: len(cands), Valid: rec.Valid, MinValid: need, Diverged: rec.Diverged}
 	}
 	rec.J, rec.JStd, rec.JSE = moments(valid)
 

@@ -19,6 +19,8 @@
 //	g = (1/V) Σ_{valid s} ĝ_s,   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,
 //	Θ ← Θ + α (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε).
 //
+// Adam normalizes each coordinate by its own gradient scale, so α is roughly
+// the step per coordinate per iteration, for the θ_kl and log η alike.
 // Which gradient estimate ĝ_s the objective returns (exact, "projection:Ω",
 // finite differences) is the objective's business; ParseEstimator parses the
 // names the command line uses.

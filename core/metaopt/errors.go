@@ -28,8 +28,8 @@ type Divergence struct {
 // optimizer state is left as it was before the iteration.
 type DivergedError struct {
 	Iter     int          // 0-based iteration
-	Phase    string       // "training" or "held-out"
-	Total    int          // learners (or ES pairs, CMA-ES candidates) attempted
+	What     string       // what was counted: "training learners", "held-out learners", "ES pairs" or "CMA-ES candidates"
+	Total    int          // how many were attempted
 	Valid    int          // how many survived
 	MinValid int          // how many were needed
 	Diverged []Divergence // the excluded ones, in index order
@@ -37,8 +37,8 @@ type DivergedError struct {
 
 func (e *DivergedError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "metaopt: iteration %d (%s): %d of %d learners diverged, need at least %d valid; seeds",
-		e.Iter, e.Phase, len(e.Diverged), e.Total, e.MinValid)
+	fmt.Fprintf(&b, "metaopt: iteration %d: %d of %d %s diverged, need at least %d valid; seeds",
+		e.Iter, len(e.Diverged), e.Total, e.What, e.MinValid)
 	for i, d := range e.Diverged {
 		if i == 8 {
 			fmt.Fprintf(&b, " … (%d more)", len(e.Diverged)-i)

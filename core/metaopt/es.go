@@ -64,7 +64,7 @@ func (st *State) esIteration(rec *Record, reqs []Request, res []outcome, eps [][
 	}
 	rec.Valid = len(pairs)
 	if need := s.minValid(len(eps)); rec.Valid < need {
-		return &DivergedError{Iter: st.Iter, Phase: "training (ES pairs)", Total: len(eps), Valid: rec.Valid, MinValid: need, Diverged: rec.Diverged}
+		return &DivergedError{Iter: st.Iter, What: "ES pairs", Total: len(eps), Valid: rec.Valid, MinValid: need, Diverged: rec.Diverged}
 	}
 	rec.J, rec.JStd, rec.JSE = moments(js)
 	fit := js

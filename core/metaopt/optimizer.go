@@ -150,7 +150,8 @@ func (o *Optimizer) EvaluateHeldOut(ctx context.Context) (HeldOutEval, error) {
 	return h.clone(), nil
 }
 
-// Step performs one iteration. On error the optimizer's state is unchanged
+// Step performs one iteration; it may be called beyond Settings.Iters,
+// which bounds Run only. On error the optimizer's state is unchanged
 // (a *DivergedError if too few learners survived, a context error if ctx
 // was cancelled, or the objective's error).
 func (o *Optimizer) Step(ctx context.Context) (Record, error) {
@@ -355,7 +356,7 @@ func (st *State) absorbHeldOut(reqs []Request, res []outcome) (HeldOutEval, erro
 	}
 	h.Valid = len(js)
 	if need := st.Settings.minValid(len(reqs)); h.Valid < need {
-		return h, &DivergedError{Iter: st.Iter, Phase: "held-out", Total: len(reqs), Valid: h.Valid, MinValid: need, Diverged: h.Diverged}
+		return h, &DivergedError{Iter: st.Iter, What: "held-out learners", Total: len(reqs), Valid: h.Valid, MinValid: need, Diverged: h.Diverged}
 	}
 	h.J, h.JStd, h.JSE = moments(js)
 	st.Budget.HeldOutRuns += int64(h.Runs)

@@ -82,8 +82,9 @@ type Settings struct {
 	// fresh seeds every iteration.
 	FixedSeeds bool `json:"fixed_seeds,omitempty"`
 	// HeldOut is the number of held-out learner seeds, disjoint streams from
-	// the training seeds, evaluated without gradient at the start of every
-	// EvalEvery-th iteration and by Run at the end. Default 0 (none).
+	// the training seeds, evaluated without gradient at the Θ an iteration
+	// starts from when its index is a multiple of EvalEvery (iterations 0,
+	// EvalEvery, 2·EvalEvery, …), and by Run on the final Θ. Default 0 (none).
 	HeldOut int `json:"held_out,omitempty"`
 	// EvalEvery is the held-out evaluation period in iterations. Default 0:
 	// only at the end of Run.
