@@ -87,6 +87,21 @@ func (b *Bar) Finish() {
 	b.finished = true
 }
 
+// Pause blanks the bar's line, calls f, which may write lines of its own
+// to the same terminal, and redraws the bar below them. Add waits meanwhile.
+func (b *Bar) Pause(f func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.drawn && !b.finished {
+		fmt.Fprint(b.w, "\r"+strings.Repeat(" ", b.lastLen)+"\r")
+		b.lastLen = 0
+	}
+	f()
+	if b.drawn && !b.finished {
+		b.draw(b.cfg.Now())
+	}
+}
+
 // draw writes the current line over the previous one; b.mu must be held.
 func (b *Bar) draw(now time.Time) {
 	line := Render(b.cfg.Label, b.cfg.Unit, b.done, b.total, now.Sub(b.start), b.cfg.Width)

@@ -152,3 +152,22 @@ func TestBarConcurrent(t *testing.T) {
 		t.Errorf("redraws = %q, want the first and the final state", lines)
 	}
 }
+
+func TestBarPause(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(0, 0)}
+	var buf bytes.Buffer
+	b := New(&buf, 10, Config{Width: 4, Now: clk.Now})
+	b.Pause(func() { buf.WriteString("before any bar\n") }) // nothing drawn yet: no blanking, no redraw
+	if got := buf.String(); got != "before any bar\n" {
+		t.Fatalf("Pause before the first draw wrote %q", got)
+	}
+	buf.Reset()
+	b.Add(3)
+	bar := buf.String() // "\r" + line
+	buf.Reset()
+	b.Pause(func() { buf.WriteString("row\n") })
+	blank := "\r" + strings.Repeat(" ", len(bar)-1) + "\r"
+	if want := blank + "row\n" + bar; buf.String() != want {
+		t.Errorf("Pause wrote\n%q\nwant\n%q", buf.String(), want)
+	}
+}
