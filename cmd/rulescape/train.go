@@ -46,14 +46,34 @@ const trainExample = `  rulescape train --task dnms --rule miconi --trials 3000 
   rulescape train --k 1 --l 1 --theta '[[0,0],[0,-1]]' --n 100
   rulescape train --config cmd/rulescape/testdata/train.yaml --seeds 1-4`
 
+// trainFlags holds the parsed flags of `rulescape train`.
+type trainFlags struct {
+	params       trainParams // parameter flags; the help shows the default preset's values
+	configPath   string
+	progressMode string
+}
+
+// resolve layers preset, config file and the flags that were set.
+func (tf *trainFlags) resolve(fs *pflag.FlagSet) (*resolved, error) {
+	changed := map[string]bool{}
+	fs.Visit(func(f *pflag.Flag) { changed[keyName(f.Name)] = true })
+	return resolveParams(tf.params.Preset, changed["preset"], tf.configPath, &tf.params, changed)
+}
+
 // newTrainCmd builds `rulescape train`.
 func newTrainCmd(a *app) *cobra.Command {
+	cmd, _ := newTrainCommand(a)
+	return cmd
+}
+
+// newTrainCommand builds `rulescape train` and returns its flags too.
+func newTrainCommand(a *app) (*cobra.Command, *trainFlags) {
 	def, err := presetParams(presetDefault)
 	if err != nil {
 		panic(err) // the default preset always exists
 	}
-	fv := def // flag values; the help shows the default preset's values
-	var configPath, progressMode string
+	tf := &trainFlags{params: def}
+	fv := &tf.params
 	cmd := &cobra.Command{
 		Use:     "train",
 		Short:   "Train RNNs with a plasticity rule on a task, one learner per seed",
@@ -61,9 +81,7 @@ func newTrainCmd(a *app) *cobra.Command {
 		Example: trainExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			changed := map[string]bool{}
-			cmd.Flags().Visit(func(f *pflag.Flag) { changed[keyName(f.Name)] = true })
-			r, err := resolveParams(fv.Preset, changed["preset"], configPath, &fv, changed)
+			r, err := tf.resolve(cmd.Flags())
 			if err != nil {
 				return err
 			}
@@ -71,7 +89,7 @@ func newTrainCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			showBar, err := wantProgress(progressMode, a.stderr)
+			showBar, err := wantProgress(tf.progressMode, a.stderr)
 			if err != nil {
 				return err
 			}
@@ -86,8 +104,8 @@ func newTrainCmd(a *app) *cobra.Command {
 	})
 	f := cmd.Flags()
 	f.StringVar(&fv.Preset, "preset", def.Preset, "values to start from: miconi2017, or default (the same: Miconi's values are the literature defaults)")
-	f.StringVar(&configPath, "config", "", "YAML `file` of parameters (keys = flag names in snake_case); flags override it")
-	f.StringVar(&progressMode, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
+	f.StringVar(&tf.configPath, "config", "", "YAML `file` of parameters (keys = flag names in snake_case); flags override it")
+	f.StringVar(&tf.progressMode, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 
 	f.StringVar(&fv.Task, "task", def.Task, "task `name`")
 	f.Var(&fv.TaskParams, "task-params", `task parameters as a JSON object of the task's fields, e.g. '{"Steps":500}'`)
@@ -133,7 +151,7 @@ func newTrainCmd(a *app) *cobra.Command {
 	f.StringVar(&fv.Seeds, "seeds", def.Seeds, `seeds, e.g. "1-8", "1,3,5" or "1-4,10"`)
 	f.IntVar(&fv.Workers, "workers", def.Workers, "seeds trained in parallel (0 = all cores)")
 	f.SortFlags = false
-	return cmd
+	return cmd, tf
 }
 
 // wantProgress decides whether to draw the progress bar on w.
