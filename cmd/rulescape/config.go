@@ -185,7 +185,7 @@ func (r *resolved) bad(key, what, fix string) error {
 // resolveParams layers the preset, the config file (if any) and the flags
 // that were set. flagVals holds the parsed flag values and changed names
 // the flags the user set (by config key).
-func resolveParams(presetFlag string, presetChanged bool, configPath string, flagVals *trainParams, changed map[string]bool) (*resolved, error) {
+func resolveParams(configPath string, flagVals *trainParams, changed map[string]bool) (*resolved, error) {
 	var cfg *configFile
 	if configPath != "" {
 		var err error
@@ -194,9 +194,10 @@ func resolveParams(presetFlag string, presetChanged bool, configPath string, fla
 		}
 	}
 	preset := presetDefault
+	presetChanged := changed["preset"]
 	switch {
 	case presetChanged:
-		preset = presetFlag
+		preset = flagVals.Preset
 	case cfg != nil && cfg.preset != "":
 		preset = cfg.preset
 	}

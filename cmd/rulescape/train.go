@@ -57,7 +57,7 @@ type trainFlags struct {
 func (tf *trainFlags) resolve(fs *pflag.FlagSet) (*resolved, error) {
 	changed := map[string]bool{}
 	fs.Visit(func(f *pflag.Flag) { changed[keyName(f.Name)] = true })
-	return resolveParams(tf.params.Preset, changed["preset"], tf.configPath, &tf.params, changed)
+	return resolveParams(tf.configPath, &tf.params, changed)
 }
 
 // newTrainCmd builds `rulescape train`.
