@@ -55,7 +55,7 @@ func newRoot(a *app) *cobra.Command {
 func (a *app) setup() error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: use debug, info, warn or error", a.logLevel)
+		return fmt.Errorf("--log-level %q is not known — use debug, info, warn or error", a.logLevel)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch a.logFormat {
@@ -64,12 +64,12 @@ func (a *app) setup() error {
 	case "json":
 		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
 	default:
-		return fmt.Errorf("--log-format %q: use text or json", a.logFormat)
+		return fmt.Errorf("--log-format %q is not known — use text or json", a.logFormat)
 	}
 	switch a.output {
 	case "text", "json":
 	default:
-		return fmt.Errorf("--output %q: use text or json", a.output)
+		return fmt.Errorf("--output %q is not known — use text or json", a.output)
 	}
 	return nil
 }

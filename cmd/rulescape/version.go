@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// engineVersion is the version of the numerical engine (core/). It changes
+// whenever results for the same parameters and seed may change, so that
+// cached results computed by another engine version are not reused.
+const engineVersion = "0.1.0"
+
+func init() { register(newVersionCmd) }
+
+// versionInfo is what `rulescape version` reports.
+type versionInfo struct {
+	EngineVersion string `json:"engine_version"`
+	GoVersion     string `json:"go_version"`
+	Module        string `json:"module,omitempty"`
+	ModuleVersion string `json:"module_version,omitempty"`
+	VCS           string `json:"vcs,omitempty"`
+	Revision      string `json:"vcs_revision,omitempty"`
+	Time          string `json:"vcs_time,omitempty"`
+	Modified      bool   `json:"vcs_modified,omitempty"`
+}
+
+// buildVersion collects the engine version and what the Go toolchain
+// stamped into the binary.
+func buildVersion(bi *debug.BuildInfo, ok bool) versionInfo {
+	v := versionInfo{EngineVersion: engineVersion, GoVersion: runtime.Version()}
+	if !ok || bi == nil {
+		return v
+	}
+	v.GoVersion = bi.GoVersion
+	v.Module, v.ModuleVersion = bi.Main.Path, bi.Main.Version
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs":
+			v.VCS = s.Value
+		case "vcs.revision":
+			v.Revision = s.Value
+		case "vcs.time":
+			v.Time = s.Value
+		case "vcs.modified":
+			v.Modified = s.Value == "true"
+		}
+	}
+	return v
+}
+
+func newVersionCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the engine version and how the binary was built",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			v := buildVersion(debug.ReadBuildInfo())
+			if a.output == "json" {
+				b, err := json.Marshal(v)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(a.stdout, string(b))
+				return err
+			}
+			fmt.Fprintf(a.stdout, "rulescape engine %s\n", v.EngineVersion)
+			fmt.Fprintf(a.stdout, "go         %s\n", v.GoVersion)
+			if v.Module != "" {
+				fmt.Fprintf(a.stdout, "module     %s %s\n", v.Module, v.ModuleVersion)
+			}
+			if v.Revision == "" {
+				fmt.Fprintln(a.stdout, "commit     unknown (built without VCS stamping, e.g. -buildvcs=false or outside a git checkout)")
+				return nil
+			}
+			dirty := ""
+			if v.Modified {
+				dirty = " (with uncommitted changes)"
+			}
+			_, err := fmt.Fprintf(a.stdout, "commit     %s %s%s\n", v.Revision, v.Time, dirty)
+			return err
+		},
+	}
+}
