@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 
 	"rulescape/core/plasticity"
 	"rulescape/core/rnn"
@@ -77,7 +78,7 @@ func ReadCase(r io.Reader) (*Case, error) {
 	if top == nil {
 		return nil, errors.New("case: want a JSON object, got null")
 	}
-	if err := requireFields("", top, caseFields); err != nil {
+	if err := requireFields("", top, caseFields, "plastic_mask"); err != nil {
 		return nil, err
 	}
 	var trials []map[string]json.RawMessage
@@ -88,7 +89,7 @@ func ReadCase(r io.Reader) (*Case, error) {
 		if t == nil {
 			return nil, fmt.Errorf("case: trials[%d]: want an object, got null", h)
 		}
-		if err := requireFields(fmt.Sprintf("trials[%d].", h), t, trialFields); err != nil {
+		if err := requireFields(fmt.Sprintf("trials[%d].", h), t, trialFields, "gate"); err != nil {
 			return nil, err
 		}
 	}
@@ -104,8 +105,25 @@ func ReadCase(r io.Reader) (*Case, error) {
 	return &c, nil
 }
 
-func requireFields(prefix string, obj map[string]json.RawMessage, names []string) error {
-	for _, name := range names {
+// requireFields checks that obj has every required field, no null, and no
+// field outside required and optional. Names are case-sensitive (the JSON
+// decoder alone would accept "alpha_r" for "alpha_R").
+func requireFields(prefix string, obj map[string]json.RawMessage, required []string, optional ...string) error {
+	known := map[string]bool{}
+	for _, name := range append(required, optional...) {
+		known[name] = true
+	}
+	var unknown []string
+	for name := range obj {
+		if !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("case: %s%s: unknown field (names are case-sensitive; see SPEC §7)", prefix, unknown[0])
+	}
+	for _, name := range required {
 		v, ok := obj[name]
 		if !ok {
 			return fmt.Errorf("case: %s%s: missing (required by SPEC §7)", prefix, name)
