@@ -23,6 +23,14 @@ type directResult struct {
 // the primal and the tangents, and as the baseline of the benchmarks.
 // dirs rows have P entries, plus a trailing log η component when etaDir.
 func direct(p *Problem, rule plasticity.Rule, eta float64, dirs [][]float64, etaDir bool) (*directResult, error) {
+	return directMode(p, rule, eta, dirs, etaDir, false)
+}
+
+// directMode is direct; with grouped, the element-wise eligibility-tangent
+// update groups the terms by post-synaptic power l (L+1 terms per entry
+// instead of 3(K+1)(L+1)), the way a careful per-step implementation would
+// write it. It is the stronger baseline of the benchmarks.
+func directMode(p *Problem, rule plasticity.Rule, eta float64, dirs [][]float64, etaDir, grouped bool) (*directResult, error) {
 	net := p.Net
 	n, M, O := net.N, net.M, net.O
 	K, L := rule.K, rule.L
@@ -100,6 +108,10 @@ func direct(p *Problem, rule plasticity.Rule, eta float64, dirs [][]float64, eta
 		dl[l], ldl[l] = make([]float64, n), make([]float64, n)
 	}
 	phip := make([]float64, n)
+	gv, gb := make([][]float64, L1), make([][]float64, L1)
+	for l := range gv {
+		gv[l], gb[l] = make([]float64, n), make([]float64, n)
+	}
 	discount := 1.0
 	h := 0
 	var iterErr error
@@ -206,7 +218,32 @@ func direct(p *Problem, rule plasticity.Rule, eta float64, dirs [][]float64, eta
 						ed[d][i*n+j] *= lambda
 					}
 				}
-				if g != 0 {
+				if g != 0 && grouped {
+					// The same Ḣ grouped by post-synaptic power l: one
+					// element-wise pass with L+1 terms per entry.
+					v := dirs[d]
+					f := p.Dyn.Dt * g
+					for l := 0; l < L1; l++ {
+						for j := 0; j < n; j++ {
+							var s1, s2 float64
+							for k := 0; k <= K; k++ {
+								s1 += v[k*L1+l]*rk[k][j] + th[k*L1+l]*krk[k][j]
+								s2 += th[k*L1+l] * rk[k][j]
+							}
+							gv[l][j], gb[l][j] = f*s1, f*s2
+						}
+					}
+					for i := 0; i < n; i++ {
+						row := ed[d][i*n : (i+1)*n]
+						for l := 0; l < L1; l++ {
+							a, b := dl[l][i], ldl[l][i]
+							u, w := gv[l], gb[l]
+							for j := range row {
+								row[j] += a*u[j] + b*w[j]
+							}
+						}
+					}
+				} else if g != 0 {
 					v := dirs[d]
 					for k := 0; k <= K; k++ {
 						for l := 0; l < L1; l++ {

@@ -130,11 +130,17 @@ func TestGradientMatchesDirect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := relDiff(g.J, want.J); d > 1e-12 {
-				t.Errorf("J = %.15g, direct %.15g", g.J, want.J)
+			grouped, err := directMode(p, rule, p.Cfg.Eta, dirs, tc.logEta, true)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if rel := RelError(g.Grad, want.JDot); rel > 1e-10 {
-				t.Errorf("relative error %.3g > 1e-10\n  fast   %v\n  direct %v", rel, g.Grad, want.JDot)
+			for _, w := range []*directResult{want, grouped} {
+				if d := relDiff(g.J, w.J); d > 1e-12 {
+					t.Errorf("J = %.15g, direct %.15g", g.J, w.J)
+				}
+				if rel := RelError(g.Grad, w.JDot); rel > 1e-10 {
+					t.Errorf("relative error %.3g > 1e-10\n  fast   %v\n  direct %v", rel, g.Grad, w.JDot)
+				}
 			}
 		})
 	}
