@@ -109,3 +109,38 @@ func BenchmarkMetaGradient(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScaling measures the cost of a projection as Ω grows and of the
+// exact gradient as N grows (T = 200, H = 10), for the complexity table of
+// docs/METAGRAD.md.
+func BenchmarkScaling(b *testing.B) {
+	ctx := context.Background()
+	p, rule := benchProblem(b, 100, 200, 10)
+	for _, omega := range []int{1, 2, 4, 8, 16, 32} {
+		b.Run(fmt.Sprintf("N=100/omega=%d", omega), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			for b.Loop() {
+				if _, err := Projection(ctx, p, rule, omega, Rademacher, rng, Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	for _, n := range []int{50, 100, 200} {
+		p, rule := benchProblem(b, n, 200, 10)
+		b.Run(fmt.Sprintf("N=%d/exact", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Gradient(ctx, p, rule, Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("N=%d/objective", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Objective(ctx, p, rule, Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -321,3 +321,38 @@ func TestEpisodeErrors(t *testing.T) {
 		t.Error("x0 of the wrong length: no error")
 	}
 }
+
+// TestConcurrentUse evaluates one problem from several goroutines, as a
+// meta-optimizer averaging learners does; results must be identical.
+func TestConcurrentUse(t *testing.T) {
+	s := shortDNMS(12, 6)
+	p, err := FromSetup(s, 5, 6, 0.9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Gradient(context.Background(), p, s.Rule, Options{LogEta: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 4
+	got := make([]*Result, workers)
+	errs := make([]error, workers)
+	done := make(chan int)
+	for w := 0; w < workers; w++ {
+		go func() {
+			got[w], errs[w] = Gradient(context.Background(), p, s.Rule, Options{LogEta: true})
+			done <- w
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	for w := range got {
+		if errs[w] != nil {
+			t.Fatal(errs[w])
+		}
+		if got[w].J != want.J || RelError(got[w].Grad, want.Grad) != 0 {
+			t.Errorf("goroutine %d: J %v grad %v; sequential J %v grad %v", w, got[w].J, got[w].Grad, want.J, want.Grad)
+		}
+	}
+}
