@@ -356,3 +356,66 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// TestRealisticAndVariableT checks the tangents on a problem drawn from a
+// task (Miconi's setup on a short DNMS: clamped bias units, decoupled
+// perturbations, gate from step 3, baseline gain, clipping, abs loss,
+// warm-up) and on a case whose trials have different lengths, against the
+// direct transcription and against finite differences.
+func TestRealisticAndVariableT(t *testing.T) {
+	ctx := context.Background()
+	s := shortDNMS(12, 8)
+	dnms, err := FromSetup(s, 11, 8, 0.98)
+	if err != nil {
+		t.Fatal(err)
+	}
+	varT := randomCase(41, defaultOpts())
+	for h := range varT.Trials {
+		tr := &varT.Trials[h]
+		T := 14 - h
+		tr.U, tr.Xi, tr.Target, tr.Mask = tr.U[:T], tr.Xi[:T], tr.Target[:T], tr.Mask[:T]
+		tr.Mask[T-1] = 1
+	}
+	vp, vrule, err := FromCase(varT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		p    *Problem
+		rule plasticity.Rule
+	}{{"dnms", dnms, s.Rule}, {"variable T", vp, vrule}} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := inspect(t, tc.p, tc.rule)
+			t.Logf("clip: %d of %d entries, margin %.2g; abs margin %.2g", k.clipped, k.entries, k.clipMargin, k.absMargin)
+			opts := Options{LogEta: true}
+			g, err := Gradient(ctx, tc.p, tc.rule, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			D := len(g.Grad)
+			dirs := make([][]float64, D)
+			for d := range dirs {
+				dirs[d] = make([]float64, D)
+				dirs[d][d] = 1
+			}
+			want, err := direct(tc.p, tc.rule, tc.p.Cfg.Eta, dirs, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rel := RelError(g.Grad, want.JDot); rel > 1e-10 || relDiff(g.J, want.J) > 1e-12 {
+				t.Errorf("vs direct: relative error %.3g, J %v vs %v", rel, g.J, want.J)
+			}
+			if (tc.p.Cfg.Clip > 0 && k.clipMargin < 1e-2) || k.absMargin < 1e-4 {
+				t.Fatalf("too close to a kink for finite differences")
+			}
+			fd, err := FiniteDifference(ctx, tc.p, tc.rule, 1e-6, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rel := RelError(g.Grad, fd.Grad); rel > 1e-6 {
+				t.Errorf("vs finite differences: relative error %.3g\n  tangent %v\n  fd      %v", rel, g.Grad, fd.Grad)
+			}
+		})
+	}
+}
