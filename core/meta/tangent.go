@@ -118,15 +118,15 @@ func evaluate(ctx context.Context, p *Problem, rule plasticity.Rule, eta float64
 // tangents holds the tangent state of D directions across trials and the
 // scratch of one trial.
 type tangents struct {
-	n, D, K, L1, P int
-	dirs           *directions
-	rule           plasticity.Rule
-	cfg            plasticity.Config
-	alpha, lambda  float64
-	dt             float64
-	clampIdx       []int
-	mask           []float64
-	warm           int
+	n, D, K, L1   int
+	dirs          *directions
+	rule          plasticity.Rule
+	cfg           plasticity.Config
+	alpha, lambda float64
+	dt            float64
+	clampIdx      []int
+	mask          []float64
+	warm          int
 
 	w      []float64 // W^h (N×N), the weights of the current trial
 	wdot   []float64 // Ẇ_d stacked: (D·N)×N
@@ -134,7 +134,7 @@ type tangents struct {
 	bdot   []float64 // R̄̇_{c,d}: Conditions×D
 	edot1  []float64 // (D·N)×N: Σ rows of (c_t l Δ^{l−1}∘Δ̇_d) ⊗ b_l
 	edot2  []float64 // N×(D·N): Σ rows of c_t Δ^l ⊗ (b'_l∘φ'∘ẋ_d + Σ_k v_dkl r^k)
-	active []bool    // activeV[l]: some direction has v_dkl ≠ 0 for some k
+	active []bool    // active[l]: some direction has v_dkl ≠ 0 for some k
 
 	// per-trial scratch
 	delta, xbar, c, phip, gE []float64
@@ -142,7 +142,6 @@ type tangents struct {
 	q                        []float64 // chunk×(D·N): Ẇ_d r^t
 	a1, b1, a2, b2           []float64
 	rpow, bl, bpl, dpow      []float64
-	edot                     []float64 // N×N scratch for one direction's ė
 	upd                      []float64 // N×N: Mask ∘ clip indicator
 }
 
@@ -150,7 +149,7 @@ func newTangents(p *Problem, rule plasticity.Rule, cfg plasticity.Config, dirs *
 	n, D := p.Net.N, dirs.count()
 	L1 := rule.L + 1
 	tg := &tangents{
-		n: n, D: D, K: rule.K, L1: L1, P: rule.P(), dirs: dirs, rule: rule, cfg: cfg,
+		n: n, D: D, K: rule.K, L1: L1, dirs: dirs, rule: rule, cfg: cfg,
 		alpha: p.Dyn.Alpha(), lambda: plasticity.Decay(p.Dyn.Dt, cfg.TauE), dt: p.Dyn.Dt,
 		clampIdx: p.Net.ClampIndex, mask: mask, warm: cfg.WarmupTrials,
 		w: make([]float64, n*n), wdot: make([]float64, D*n*n), wdot0: true,
@@ -160,7 +159,7 @@ func newTangents(p *Problem, rule plasticity.Rule, cfg plasticity.Config, dirs *
 		xd:     make([]float64, D*n), xn: make([]float64, D*n), z: make([]float64, D*n), xbd: make([]float64, D*n),
 		rpow: make([]float64, (rule.K+1)*n), bl: make([]float64, L1*n), bpl: make([]float64, L1*n),
 		dpow: make([]float64, L1*n),
-		edot: make([]float64, n*n), upd: make([]float64, n*n),
+		upd:  make([]float64, n*n),
 	}
 	for _, v := range dirs.V {
 		for k := 0; k <= rule.K; k++ {
