@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -68,7 +69,7 @@ learning process (SPEC §5).
 
   rulescape metagrad --write-case case.json --task dnms --trials 20 [--n 30 --steps 100 ...]
       writes a case drawn from a real task with Miconi's (2017) setup, exactly as
-      'rulescape train' would draw it for --seed (W⁰, x⁰, ξ, conditions), so that J and
+      train.Run draws them for --seed (W⁰, x⁰, ξ, conditions), so that J and
       ∇J can be re-checked in another tool.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -92,12 +93,12 @@ learning process (SPEC §5).
 	fl.StringVar(&f.dist, "dist", string(meta.Rademacher), "law of the random directions: rademacher or gaussian")
 	fl.BoolVar(&f.logEta, "log-eta", false, "also differentiate with respect to log η")
 	fl.StringVar(&f.writeCase, "write-case", "", "write a case drawn from --task to this file")
-	fl.StringVar(&f.task, "task", "", "task of the written case: "+joinNames(tasks.Names()))
+	fl.StringVar(&f.task, "task", "", "task of the written case: "+strings.Join(tasks.Names(), ", "))
 	fl.StringVar(&f.taskParams, "task-params", "", "task parameters as a JSON object (field names of the task)")
 	fl.IntVar(&f.trials, "trials", 0, "learning trials H of the written case")
 	fl.IntVar(&f.n, "n", 0, "recurrent units N (0 = Miconi's 200)")
 	fl.IntVar(&f.steps, "steps", 0, "trial length T; for dnms the epochs are rescaled (0 = the task's)")
-	fl.StringVar(&f.rule, "rule", "miconi", "rule of the written case: "+joinNames(plasticity.RuleNames()))
+	fl.StringVar(&f.rule, "rule", "miconi", "rule of the written case: "+strings.Join(plasticity.RuleNames(), ", "))
 	fl.IntVar(&f.k, "K", 3, "highest pre-synaptic power K of the rule space")
 	fl.IntVar(&f.l, "L", 3, "highest post-synaptic power L of the rule space")
 	fl.Float64Var(&f.gamma, "gamma", 1, "discount γ of J")
@@ -108,17 +109,6 @@ learning process (SPEC §5).
 	fl.StringVar(&f.loss, "loss", string(plasticity.LossAbs), "loss: abs or mse")
 	fl.Float64Var(&f.tauE, "tau-e", 0, "eligibility decay τ_e in ms (0 = none)")
 	return cmd
-}
-
-func joinNames(names []string) string {
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
 }
 
 // metagradOutput is the JSON printed by `rulescape metagrad --case`.
@@ -218,7 +208,7 @@ func splitGrad(g []float64, rule plasticity.Rule) ([][]float64, *float64) {
 
 func (f *metagradFlags) write(cmd *cobra.Command, a *app) error {
 	if f.task == "" {
-		return errors.New("metagrad: --write-case needs --task NAME (" + joinNames(tasks.Names()) + ")")
+		return errors.New("metagrad: --write-case needs --task NAME (" + strings.Join(tasks.Names(), ", ") + ")")
 	}
 	if f.trials <= 0 {
 		return fmt.Errorf("metagrad: --trials %d: --write-case needs H ≥ 1 learning trials", f.trials)
