@@ -21,13 +21,6 @@ const tinyTask = `{"Steps":60,"Stim1End":10,"Stim2Start":20,"Stim2End":30,"Respo
 var tiny = []string{"train", "--n", "20", "--trials", "30", "--task-params", tinyTask,
 	"--criterion-window", "10", "--warmup", "5", "--progress", "never"}
 
-func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(context.Background(), args, &out, &errb)
-	return code, out.String(), errb.String()
-}
-
 func with(extra ...string) []string { return append(append([]string(nil), tiny...), extra...) }
 
 func writeFile(t *testing.T, name, content string) string {
