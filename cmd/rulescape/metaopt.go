@@ -1,0 +1,473 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"rulescape/core/meta"
+	"rulescape/core/metaopt"
+	"rulescape/core/plasticity"
+	"rulescape/internal/progress"
+)
+
+func init() { register(newMetaoptCmd) }
+
+const metaoptLong = `Discover a plasticity rule: maximize the meta-objective
+J(Θ) = (1/S) Σ_s Σ_h γ^h R_s^h over the rule coefficients θ_kl (and, with
+--log-eta, the learning rate), averaging S learners per iteration run in
+parallel. --estimator chooses how the ascent direction is obtained:
+exact (forward-mode tangents of all P coefficients), projection:Ω (Ω random
+directions, unbiased), fd (central finite differences) — each followed by an
+Adam step — or the black-box baselines es (antithetic evolution strategies)
+and cmaes.
+
+The task, network and learner are set with the same flags (and --config
+file) as 'rulescape train'; --trials is the learning horizon H of each
+learner. Learner seeds derive from --seed (fresh every iteration unless
+--fixed-seeds); --held-out seeds, disjoint from them, measure progress
+without gradients every --eval-every iterations and at the end.
+
+With --checkpoint FILE the optimizer state is written (atomically) after
+every iteration, and a later run with the same FILE and flags resumes exactly
+where it stopped (raise --iters to extend a finished run).
+
+-o json prints one JSON object per iteration
+{iter, j, j_se, grad_norm, theta, eta, held_out_j, held_out_j_se, diverged, cost, budget_cost, wall_seconds}
+and a last object {final: true, iters, theta, eta, held_out_j, best_iter, best_j, best_theta, budget}.`
+
+const metaoptExample = `  rulescape metaopt --task dnms --init zero --iters 100 --learners 8 --trials 300 --estimator exact
+  rulescape metaopt --task gonogo --n 40 --trials 100 --estimator projection:4 --held-out 8 --eval-every 5
+  rulescape metaopt --estimator es --checkpoint run.json -o json`
+
+// metaoptFlags holds the flags of 'rulescape metaopt' beyond the setup.
+type metaoptFlags struct {
+	train        trainFlags
+	init         string
+	initScale    float64
+	iters        int
+	learners     int
+	estimator    string
+	dist         string
+	fdStep       float64
+	gamma        float64
+	logEta       bool
+	seed         uint64
+	fixedSeeds   bool
+	heldOut      int
+	evalEvery    int
+	lr           float64
+	clipNorm     float64
+	esSigma      float64
+	esPairs      int
+	cmaSigma     float64
+	cmaPop       int
+	checkpoint   string
+	progressMode string
+}
+
+func newMetaoptCmd(a *app) *cobra.Command {
+	def, err := presetParams(presetDefault)
+	if err != nil {
+		panic(err)
+	}
+	mf := &metaoptFlags{train: trainFlags{params: def}}
+	fv := &mf.train.params
+	cmd := &cobra.Command{
+		Use:     "metaopt",
+		Short:   "Discover a plasticity rule by meta-optimization of J(Θ)",
+		Long:    metaoptLong,
+		Example: metaoptExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.metaopt(cmd, mf)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return fmt.Errorf("%w — see `rulescape metaopt --help` for the flags and their values", err)
+	})
+	f := cmd.Flags()
+	f.StringVar(&fv.Preset, "preset", def.Preset, "values to start from: miconi2017 or default (the same)")
+	f.StringVar(&mf.train.configPath, "config", "", "YAML `file` of setup parameters (as for rulescape train); flags override it")
+	f.StringVar(&mf.progressMode, "progress", "auto", "progress bar on stderr: auto, always or never")
+	addSetupFlags(f, fv, def)
+	f.IntVar(&fv.Trials, "trials", 300, "learning horizon H: trials per learner")
+	f.IntVar(&fv.Workers, "workers", 0, "learners run in parallel (0 = all cores); results do not depend on it")
+
+	f.StringVar(&mf.init, "init", "zero", "initial rule: zero, random, or a named rule ("+strings.Join(plasticity.RuleNames(), ", ")+")")
+	f.Float64Var(&mf.initScale, "init-scale", 0.1, "random init: θ_kl ~ N(0, s²)")
+	f.IntVar(&mf.iters, "iters", 100, "meta-iterations")
+	f.IntVar(&mf.learners, "learners", 8, "learners S averaged per iteration")
+	f.StringVar(&mf.estimator, "estimator", "exact", "exact, projection:Ω, fd, es or cmaes")
+	f.StringVar(&mf.dist, "dist", "rademacher", "projection directions: rademacher or gaussian")
+	f.Float64Var(&mf.fdStep, "fd-step", 1e-5, "finite-difference step")
+	f.Float64Var(&mf.gamma, "gamma", 1, "discount γ of later trials in J, (0, 1]")
+	f.BoolVar(&mf.logEta, "log-eta", false, "meta-learn log η too")
+	f.Uint64Var(&mf.seed, "seed", 1, "run seed: every learner seed and the optimizer's randomness derive from it")
+	f.BoolVar(&mf.fixedSeeds, "fixed-seeds", false, "use the same S learner seeds every iteration (deterministic J)")
+	f.IntVar(&mf.heldOut, "held-out", 8, "held-out learner seeds evaluated without gradient (0 = none)")
+	f.IntVar(&mf.evalEvery, "eval-every", 10, "held-out evaluation period, iterations (0 = only at the end)")
+	f.Float64Var(&mf.lr, "lr", 0.02, "Adam step size, Θ units per iteration")
+	f.Float64Var(&mf.clipNorm, "clip-norm", 0, "clip the averaged gradient to this norm (0 = none)")
+	f.Float64Var(&mf.esSigma, "es-sigma", 0.05, "es: perturbation scale σ")
+	f.IntVar(&mf.esPairs, "es-pairs", 0, "es: antithetic pairs per iteration (0 = --learners)")
+	f.Float64Var(&mf.cmaSigma, "cma-sigma", 0.1, "cmaes: initial step size σ₀")
+	f.IntVar(&mf.cmaPop, "cma-population", 0, "cmaes: candidates per generation (0 = 4 + ⌊3 ln P⌋)")
+	f.StringVar(&mf.checkpoint, "checkpoint", "", "state `file`: written after every iteration; resumed from when it exists")
+	f.SortFlags = false
+	return cmd
+}
+
+// checkpointFile is what --checkpoint holds: the setup it belongs to and the
+// optimizer state.
+type checkpointFile struct {
+	Version int             `json:"version"`
+	Spec    json.RawMessage `json:"spec"`
+	State   metaopt.State   `json:"state"`
+}
+
+func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
+	ctx := cmd.Context()
+	r, err := mf.train.resolve(cmd.Flags())
+	if err != nil {
+		return err
+	}
+	b, err := r.build()
+	if err != nil {
+		return err
+	}
+	est, err := metaopt.ParseEstimator(mf.estimator)
+	if err != nil {
+		return fmt.Errorf("--estimator: %v — use exact, projection:Ω (e.g. projection:4), fd, es or cmaes", strings.TrimPrefix(err.Error(), "metaopt: "))
+	}
+	switch {
+	case mf.iters < 1:
+		return fmt.Errorf("--iters %d: must be ≥ 1 — set the number of meta-iterations", mf.iters)
+	case mf.learners < 1:
+		return fmt.Errorf("--learners %d: must be ≥ 1 — set how many learners each iteration averages", mf.learners)
+	case !(mf.gamma > 0 && mf.gamma <= 1):
+		return fmt.Errorf("--gamma %v: must be in (0, 1] — 1 weighs every trial equally", mf.gamma)
+	case mf.dist != string(meta.Rademacher) && mf.dist != string(meta.Gaussian):
+		return fmt.Errorf("--dist %q is not known — use rademacher or gaussian", mf.dist)
+	case mf.heldOut < 0 || mf.evalEvery < 0:
+		return fmt.Errorf("--held-out %d, --eval-every %d: must be ≥ 0", mf.heldOut, mf.evalEvery)
+	}
+	setup := b.Setup
+	rule, err := initialRule(mf.init, mf.initScale, mf.seed, setup.Rule.K, setup.Rule.L)
+	if err != nil {
+		return err
+	}
+	setup.Rule = rule
+	obj := &meta.Learners{Setup: setup, H: setup.Trials, Gamma: mf.gamma, Estimator: est,
+		LogEta: mf.logEta, FDStep: mf.fdStep, Dist: meta.Distribution(mf.dist)}
+	if err := obj.Validate(); err != nil {
+		return err
+	}
+	settings := metaopt.Settings{
+		Method: est.Method(), Iters: mf.iters, Learners: mf.learners, Workers: r.Workers,
+		Seed: mf.seed, FixedSeeds: mf.fixedSeeds, HeldOut: mf.heldOut, EvalEvery: mf.evalEvery,
+		LR: mf.lr, ClipNorm: mf.clipNorm,
+		ES:  metaopt.ESSettings{Pairs: mf.esPairs, Sigma: mf.esSigma},
+		CMA: metaopt.CMASettings{Population: mf.cmaPop, Sigma: mf.cmaSigma},
+	}
+	spec, _ := json.Marshal(struct {
+		Params    trainParams `json:"setup"`
+		Init      string      `json:"init"`
+		InitScale float64     `json:"init_scale"`
+		Estimator string      `json:"estimator"`
+		Dist      string      `json:"dist"`
+		FDStep    float64     `json:"fd_step"`
+		Gamma     float64     `json:"gamma"`
+		LogEta    bool        `json:"log_eta"`
+	}{r.trainParams, mf.init, mf.initScale, est.String(), mf.dist, mf.fdStep, mf.gamma, mf.logEta})
+
+	opt, resumed, err := openOptimizer(obj, obj.Params(rule), settings, mf.checkpoint, spec)
+	if err != nil {
+		return err
+	}
+	text := a.output != "json"
+	st := opt.State()
+	if text {
+		fmt.Fprintf(a.stdout, "metaopt %s (T=%d, N=%d, H=%d trials) with %s, %d learners/iteration, init %s, %d parameters\n",
+			setup.Task.Name(), setup.Task.Spec().Steps, setup.Init.N, setup.Trials, est, mf.learners, mf.init, obj.Dim())
+		if resumed {
+			fmt.Fprintf(a.stdout, "resumed from %s at iteration %d of %d\n", mf.checkpoint, st.Iter, st.Settings.Iters)
+		}
+		fmt.Fprintf(a.stdout, "\n%6s  %12s  %10s  %10s  %12s  %8s\n", "iter", "J", "±se", "|∇J|", "held-out J", "wall")
+	}
+	showBar, err := wantProgress(mf.progressMode, a.stderr)
+	if err != nil {
+		return err
+	}
+	var bar *progress.Bar
+	if showBar {
+		bar = progress.New(a.stderr, st.Settings.Iters, progress.Config{Label: "metaopt " + est.String(), Unit: "iterations"})
+		bar.Add(st.Iter)
+	}
+	emit := func(f func()) {
+		if bar != nil {
+			bar.Pause(f)
+		} else {
+			f()
+		}
+	}
+	rec := &metaoptRecorder{a: a, obj: obj, opt: opt, text: text, emit: emit, bar: bar,
+		checkpoint: mf.checkpoint, spec: spec}
+	res, runErr := opt.Run(ctx, rec)
+	if bar != nil {
+		bar.Finish()
+	}
+	if rec.err != nil {
+		return rec.err
+	}
+	if runErr != nil {
+		fix := "the state of the last completed iteration is kept"
+		if mf.checkpoint != "" {
+			fix += " in " + mf.checkpoint + "; run the same command again to resume"
+		} else {
+			fix += "; use --checkpoint FILE to be able to resume"
+		}
+		if errors.Is(runErr, metaopt.ErrTooManyDiverged) {
+			fix = "lower --lr or --eta, set --clip, or --clip-norm; " + fix
+		}
+		return fmt.Errorf("%v — %s", runErr, fix)
+	}
+	if err := saveCheckpoint(mf.checkpoint, spec, opt.State()); err != nil {
+		return err
+	}
+	return a.writeMetaoptFinal(obj, res)
+}
+
+// initialRule returns the starting rule of orders K, L.
+func initialRule(name string, scale float64, seed uint64, k, l int) (plasticity.Rule, error) {
+	if name == "random" {
+		rule, err := plasticity.NewRule(k, l)
+		if err != nil {
+			return rule, err
+		}
+		rng := rand.New(rand.NewPCG(seed, 0x3001))
+		for i := range rule.Theta {
+			rule.Theta[i] = scale * rng.NormFloat64()
+		}
+		return rule, nil
+	}
+	rule, err := plasticity.Named(name, k, l)
+	if err != nil {
+		return rule, fmt.Errorf("--init %q: %v — use zero, random or a named rule", name, strings.TrimPrefix(err.Error(), "plasticity: "))
+	}
+	return rule, nil
+}
+
+// openOptimizer restores the optimizer from path when it exists (after
+// checking it belongs to the same setup), or starts a new one.
+func openOptimizer(obj metaopt.Objective, init []float64, s metaopt.Settings, path string, spec []byte) (*metaopt.Optimizer, bool, error) {
+	if path != "" {
+		data, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			var cp checkpointFile
+			if err := json.Unmarshal(data, &cp); err != nil {
+				return nil, false, fmt.Errorf("--checkpoint %s: %v — the file is not a rulescape checkpoint; remove it or choose another", path, err)
+			}
+			if !jsonEqual(cp.Spec, spec) {
+				return nil, false, fmt.Errorf("--checkpoint %s was written for a different setup — use the same flags as that run, or another checkpoint file", path)
+			}
+			cp.State.Settings.Iters = max(cp.State.Settings.Iters, s.Iters)
+			cp.State.Settings.Workers = s.Workers
+			opt, err := metaopt.Restore(obj, cp.State)
+			if err != nil {
+				return nil, false, fmt.Errorf("--checkpoint %s: %w", path, err)
+			}
+			return opt, true, nil
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, false, fmt.Errorf("--checkpoint %s: %w", path, err)
+		}
+	}
+	opt, err := metaopt.New(obj, init, s)
+	if err != nil {
+		return nil, false, err
+	}
+	return opt, false, nil
+}
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
+
+// saveCheckpoint writes the state atomically (temporary file, then rename).
+func saveCheckpoint(path string, spec []byte, st metaopt.State) error {
+	if path == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(checkpointFile{Version: 1, Spec: spec, State: st}, "", " ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("--checkpoint: %w — check the directory is writable", err)
+	}
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("--checkpoint: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("--checkpoint: %w", err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// metaoptRecorder prints each iteration and checkpoints the state.
+type metaoptRecorder struct {
+	a          *app
+	obj        *meta.Learners
+	opt        *metaopt.Optimizer
+	text       bool
+	emit       func(func())
+	bar        *progress.Bar
+	checkpoint string
+	spec       []byte
+	err        error
+}
+
+func (m *metaoptRecorder) Init(metaopt.State) error { return nil }
+
+func (m *metaoptRecorder) Record(r metaopt.Record) error {
+	if err := saveCheckpoint(m.checkpoint, m.spec, m.opt.State()); err != nil {
+		m.err = err
+		return err
+	}
+	m.emit(func() {
+		var err error
+		if m.text {
+			held := ""
+			if r.HeldOut != nil {
+				held = fmt.Sprintf("%12.4f", r.HeldOut.J)
+			}
+			_, err = fmt.Fprintf(m.a.stdout, "%6d  %12.4f  %10.4f  %10.4g  %12s  %7.1fs", r.Iter, r.J, r.JSE, r.GradNorm, held, r.WallSeconds)
+			if len(r.Diverged) > 0 {
+				_, err = fmt.Fprintf(m.a.stdout, "  (%d diverged)", len(r.Diverged))
+			}
+			fmt.Fprintln(m.a.stdout)
+		} else {
+			err = writeJSONLine(m.a.stdout, m.iterationJSON(r))
+		}
+		if err != nil && m.err == nil {
+			m.err = fmt.Errorf("writing the report: %w", err)
+		}
+	})
+	if m.bar != nil {
+		m.bar.Add(1)
+	}
+	return m.err
+}
+
+type iterationJSON struct {
+	Iter       int                  `json:"iter"`
+	J          float64              `json:"j"`
+	JSE        float64              `json:"j_se"`
+	GradNorm   float64              `json:"grad_norm"`
+	Theta      [][]float64          `json:"theta"`
+	Eta        float64              `json:"eta"`
+	HeldOutJ   *float64             `json:"held_out_j"`
+	HeldOutSE  *float64             `json:"held_out_j_se"`
+	Diverged   []metaopt.Divergence `json:"diverged"`
+	Cost       float64              `json:"cost"`
+	BudgetCost float64              `json:"budget_cost"`
+	Wall       float64              `json:"wall_seconds"`
+}
+
+func (m *metaoptRecorder) iterationJSON(r metaopt.Record) iterationJSON {
+	rule, eta, _ := m.obj.Rule(r.Params)
+	out := iterationJSON{Iter: r.Iter, J: r.J, JSE: r.JSE, GradNorm: r.GradNorm, Theta: rule.Matrix(), Eta: eta,
+		Diverged: r.Diverged, Cost: r.Cost, BudgetCost: r.Budget.Cost + r.Budget.HeldOutCost, Wall: r.WallSeconds}
+	if out.Diverged == nil {
+		out.Diverged = []metaopt.Divergence{}
+	}
+	if r.HeldOut != nil {
+		out.HeldOutJ, out.HeldOutSE = &r.HeldOut.J, &r.HeldOut.JSE
+	}
+	return out
+}
+
+type finalJSON struct {
+	Final     bool           `json:"final"`
+	Iters     int            `json:"iters"`
+	Theta     [][]float64    `json:"theta"`
+	Eta       float64        `json:"eta"`
+	HeldOutJ  *float64       `json:"held_out_j"`
+	HeldOutSE *float64       `json:"held_out_j_se"`
+	BestIter  *int           `json:"best_iter"`
+	BestJ     *float64       `json:"best_j"`
+	BestTheta [][]float64    `json:"best_theta"`
+	Budget    metaopt.Budget `json:"budget"`
+}
+
+func (a *app) writeMetaoptFinal(obj *meta.Learners, res metaopt.Result) error {
+	rule, eta, _ := obj.Rule(res.Params)
+	out := finalJSON{Final: true, Iters: res.Iter, Theta: rule.Matrix(), Eta: eta, Budget: res.Budget}
+	if res.HeldOut != nil {
+		out.HeldOutJ, out.HeldOutSE = &res.HeldOut.J, &res.HeldOut.JSE
+	}
+	if res.Best != nil {
+		br, _, _ := obj.Rule(res.Best.Params)
+		out.BestIter, out.BestJ, out.BestTheta = &res.Best.Iter, &res.Best.J, br.Matrix()
+	}
+	if a.output == "json" {
+		return writeJSONLine(a.stdout, out)
+	}
+	w := a.stdout
+	fmt.Fprintf(w, "\nafter %d iterations", res.Iter)
+	if res.HeldOut != nil {
+		fmt.Fprintf(w, ": held-out J = %.4f ± %.4f", res.HeldOut.J, res.HeldOut.JSE)
+	}
+	fmt.Fprintf(w, " (budget: %d learner-runs, %.0f cost units)\n", res.Budget.Runs+res.Budget.HeldOutRuns, res.Budget.Cost+res.Budget.HeldOutCost)
+	writeTheta(w, "Θ", rule)
+	if obj.LogEta {
+		fmt.Fprintf(w, "η = %.4g\n", eta)
+	}
+	if res.Best != nil {
+		fmt.Fprintf(w, "best held-out J = %.4f at iteration %d\n", res.Best.J, res.Best.Iter)
+	}
+	return nil
+}
+
+// writeTheta prints Θ as a table, rows k (pre power), columns l (post power).
+func writeTheta(w io.Writer, name string, r plasticity.Rule) {
+	fmt.Fprintf(w, "%s (rows: pre-synaptic power k, columns: post-synaptic power l)\n%6s", name, "")
+	for l := 0; l <= r.L; l++ {
+		fmt.Fprintf(w, "%10s", fmt.Sprintf("l=%d", l))
+	}
+	fmt.Fprintln(w)
+	for k := 0; k <= r.K; k++ {
+		fmt.Fprintf(w, "%6s", fmt.Sprintf("k=%d", k))
+		for l := 0; l <= r.L; l++ {
+			fmt.Fprintf(w, "%10.4f", r.At(k, l))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func writeJSONLine(w io.Writer, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
+}
