@@ -71,6 +71,7 @@ type metaoptFlags struct {
 	cmaPop       int
 	checkpoint   string
 	progressMode string
+	scale        string
 }
 
 func newMetaoptCmd(a *app) *cobra.Command {
@@ -120,6 +121,7 @@ func newMetaoptCmd(a *app) *cobra.Command {
 	f.IntVar(&mf.esPairs, "es-pairs", 0, "es: antithetic pairs per iteration (0 = --learners)")
 	f.Float64Var(&mf.cmaSigma, "cma-sigma", 0.1, "cmaes: initial step size σ₀")
 	f.IntVar(&mf.cmaPop, "cma-population", 0, "cmaes: candidates per generation (0 = 4 + ⌊3 ln P⌋)")
+	f.StringVar(&mf.scale, "scale", "auto", "coordinates of the search: auto (each θ_kl in units of the eligibility its term produces on the initial network) or none (raw θ)")
 	f.StringVar(&mf.checkpoint, "checkpoint", "", "state `file`: written after every iteration; resumed from when it exists")
 	f.SortFlags = false
 	return cmd
@@ -156,6 +158,8 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 		return fmt.Errorf("--gamma %v: must be in (0, 1] — 1 weighs every trial equally", mf.gamma)
 	case mf.dist != string(meta.Rademacher) && mf.dist != string(meta.Gaussian):
 		return fmt.Errorf("--dist %q is not known — use rademacher or gaussian", mf.dist)
+	case mf.scale != "auto" && mf.scale != "none":
+		return fmt.Errorf("--scale %q is not known — use auto or none", mf.scale)
 	case mf.heldOut < 0 || mf.evalEvery < 0:
 		return fmt.Errorf("--held-out %d, --eval-every %d: must be ≥ 0", mf.heldOut, mf.evalEvery)
 	}
@@ -177,6 +181,15 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 		ES:  metaopt.ESSettings{Pairs: mf.esPairs, Sigma: mf.esSigma},
 		CMA: metaopt.CMASettings{Population: mf.cmaPop, Sigma: mf.cmaSigma},
 	}
+	if mf.scale == "auto" {
+		seeds := make([]uint64, 4)
+		for i := range seeds {
+			seeds[i] = settings.LearnerSeed(0, i)
+		}
+		if obj.Scale, err = obj.AutoScale(ctx, seeds, 5); err != nil {
+			return fmt.Errorf("%w — use --scale none", err)
+		}
+	}
 	spec, _ := json.Marshal(struct {
 		Params    trainParams `json:"setup"`
 		Init      string      `json:"init"`
@@ -186,7 +199,8 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 		FDStep    float64     `json:"fd_step"`
 		Gamma     float64     `json:"gamma"`
 		LogEta    bool        `json:"log_eta"`
-	}{r.trainParams, mf.init, mf.initScale, est.String(), mf.dist, mf.fdStep, mf.gamma, mf.logEta})
+		Scale     []float64   `json:"scale"`
+	}{r.trainParams, mf.init, mf.initScale, est.String(), mf.dist, mf.fdStep, mf.gamma, mf.logEta, obj.Scale})
 
 	opt, resumed, err := openOptimizer(obj, obj.Params(rule), settings, mf.checkpoint, spec)
 	if err != nil {

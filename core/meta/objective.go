@@ -9,6 +9,7 @@ import (
 
 	"rulescape/core/metaopt"
 	"rulescape/core/plasticity"
+	"rulescape/core/rnn"
 	"rulescape/core/train"
 )
 
@@ -33,6 +34,10 @@ type Learners struct {
 	LogEta    bool              // log η is the last meta-parameter
 	FDStep    float64           // central-difference step (default 1e-5)
 	Dist      Distribution      // projection directions (default Rademacher)
+	// Scale, when set (length P, or P+1 with LogEta), makes the optimizer
+	// work in scaled coordinates z: θ_kl = z_kl·Scale[kl] (log η is not
+	// scaled). See AutoScale. Gradients are returned with respect to z.
+	Scale []float64
 }
 
 // Validate checks the configuration.
@@ -49,6 +54,14 @@ func (l *Learners) Validate() error {
 	if !(l.Gamma > 0 && l.Gamma <= 1) {
 		return fmt.Errorf("meta: learners: gamma = %v: must be in (0, 1]", l.Gamma)
 	}
+	if l.Scale != nil && len(l.Scale) != l.Dim() {
+		return fmt.Errorf("meta: learners: %d scale factors, want %d", len(l.Scale), l.Dim())
+	}
+	for i, v := range l.Scale {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("meta: learners: scale[%d] = %v: must be positive and finite", i, v)
+		}
+	}
 	if l.Estimator.Kind == metaopt.EstimatorProjection && l.Estimator.Directions < 1 {
 		return fmt.Errorf("meta: learners: projection needs Ω ≥ 1 directions")
 	}
@@ -64,9 +77,14 @@ func (l *Learners) Dim() int {
 }
 
 // Params returns the meta-parameter vector of a rule (and, with LogEta, log η
-// of the setup's learning rate).
+// of the setup's learning rate), in scaled coordinates when Scale is set.
 func (l *Learners) Params(rule plasticity.Rule) []float64 {
 	p := append([]float64(nil), rule.Theta...)
+	for i := range p {
+		if l.Scale != nil {
+			p[i] /= l.Scale[i]
+		}
+	}
 	if l.LogEta {
 		p = append(p, math.Log(l.Setup.Learner.Eta))
 	}
@@ -80,6 +98,11 @@ func (l *Learners) Rule(params []float64) (plasticity.Rule, float64, error) {
 	}
 	rule := l.Setup.Rule.Clone()
 	copy(rule.Theta, params[:rule.P()])
+	if l.Scale != nil {
+		for i := range rule.Theta {
+			rule.Theta[i] *= l.Scale[i]
+		}
+	}
 	eta := l.Setup.Learner.Eta
 	if l.LogEta {
 		eta = math.Exp(params[rule.P()])
@@ -131,5 +154,73 @@ func (l *Learners) Eval(ctx context.Context, req metaopt.Request) (metaopt.Eval,
 	if err != nil {
 		return metaopt.Eval{Cost: cost}, fmt.Errorf("learner seed %d: %w", req.Seed, err)
 	}
+	if res.Grad != nil && l.Scale != nil {
+		for i := range rule.Theta {
+			res.Grad[i] *= l.Scale[i] // ∂J/∂z = ∂J/∂θ · dθ/dz
+		}
+	}
 	return metaopt.Eval{J: res.J, Grad: res.Grad, Cost: cost}, nil
+}
+
+// AutoScale returns scale factors that put every rule coefficient in the
+// same unit: Scale[kl] = 1/rms(E_kl), where E_kl = Σ_t c_t (Δ^t)^l ⊗ (r^t)^k
+// is the eligibility that θ_kl = 1 alone would produce, measured on the
+// first trials of the setup's initial networks (no plasticity), averaged over
+// the given learner seeds. In these units z_kl = 1 means "term kl alone gives
+// eligibilities of typical size 1", whatever the powers k and l; without it,
+// one Adam step of the same size moves the constant drift θ₀₀ (eligibility
+// ~dt·T) and the cubic θ₃₃ (eligibility ~(αA)³ per kick) by the same amount,
+// and the first few steps already make some learners diverge.
+func (l *Learners) AutoScale(ctx context.Context, seeds []uint64, trials int) ([]float64, error) {
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	rule := l.Setup.Rule
+	P := rule.P()
+	sumSq := make([]float64, P)
+	count := 0
+	var ws plasticity.Workspace
+	for _, seed := range seeds {
+		p, err := FromSetup(l.Setup, seed, trials, 1)
+		if err != nil {
+			return nil, err
+		}
+		n := p.Net.N
+		var tr rnn.Trace
+		for h, ep := range p.Episodes {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if h >= trials {
+				break
+			}
+			T := ep.Trial.T
+			p.Net.Run(p.Dyn, ep.X0, ep.Trial.U, ep.Xi, T, &tr)
+			delta, xbar, c := make([]float64, T*n), make([]float64, n), make([]float64, T)
+			plasticity.Fluctuation(tr.X, n, T, p.Cfg.AlphaX, delta, xbar)
+			plasticity.Weights(c, T, p.Dyn.Dt, plasticity.Decay(p.Dyn.Dt, p.Cfg.TauE), ep.Gate, p.Cfg.GateStart)
+			e := make([]float64, n*n)
+			for i := 0; i < P; i++ {
+				basis, _ := plasticity.NewRule(rule.K, rule.L)
+				basis.Theta[i] = 1
+				ws.Eligibility(basis, delta, tr.R, c, n, T, e)
+				for _, v := range e {
+					sumSq[i] += v * v / float64(n*n)
+				}
+			}
+			count++
+		}
+	}
+	scale := make([]float64, l.Dim())
+	for i := range scale {
+		scale[i] = 1
+		if i < P {
+			rms := math.Sqrt(sumSq[i] / float64(count))
+			if !(rms > 0) || math.IsInf(rms, 0) {
+				return nil, fmt.Errorf("meta: autoscale: term θ_%d%d has eligibility rms %v on the initial network — cannot scale it", i/(rule.L+1), i%(rule.L+1), rms)
+			}
+			scale[i] = 1 / rms
+		}
+	}
+	return scale, nil
 }

@@ -96,3 +96,46 @@ func TestLearnersRejectsWrongLength(t *testing.T) {
 		t.Fatal("accepted 2 parameters for a 3×3 rule")
 	}
 }
+
+// TestLearnersScaledCoordinates checks that with Scale the gradient is taken
+// with respect to z (θ = z∘Scale): it matches finite differences in z, and
+// Params/Rule invert each other.
+func TestLearnersScaledCoordinates(t *testing.T) {
+	l := tinyLearners(t, "exact")
+	scale, err := l.AutoScale(context.Background(), []uint64{1, 2}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scale[0] == scale[len(scale)-2] {
+		t.Fatal("constant and cubic terms got the same scale")
+	}
+	l.Scale = scale
+	z := l.Params(l.Setup.Rule)
+	back, _, _ := l.Rule(z)
+	if RelError(back.Theta, l.Setup.Rule.Theta) > 1e-15 {
+		t.Fatal("Rule(Params(θ)) ≠ θ")
+	}
+	ctx := context.Background()
+	ev, err := l.Eval(ctx, metaopt.Request{Params: z, Seed: 5, WantGrad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := make([]float64, len(z))
+	for i := range z {
+		h := 1e-6 * math.Max(1, math.Abs(z[i]))
+		var js [2]float64
+		for k, s := range []float64{1, -1} {
+			q := append([]float64(nil), z...)
+			q[i] += s * h
+			e, err := l.Eval(ctx, metaopt.Request{Params: q, Seed: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			js[k] = e.J
+		}
+		fd[i] = (js[0] - js[1]) / (2 * h)
+	}
+	if re := RelError(ev.Grad, fd); re > 1e-6 {
+		t.Fatalf("relative error %.3g in scaled coordinates", re)
+	}
+}
