@@ -5,12 +5,55 @@ import (
 	"sync"
 )
 
-// tileFunc computes the 3×4 block of dot products out[4i+j] = Σ_{p<k} ai[p]·bj[p]
+// impl selects an implementation of the kernels. It is a value rather than a
+// function variable so that the calls stay direct and their output arrays stay
+// on the stack.
+type impl uint8
+
+const (
+	implGo   impl = iota // portable Go, kern_generic.go
+	implAVX2             // AVX2 + FMA assembly, kern_amd64.s
+)
+
+func (im impl) String() string {
+	if im == implAVX2 {
+		return "avx2"
+	}
+	return "go"
+}
+
+// defaultImpl is the fastest implementation this CPU supports.
+var defaultImpl = pickImpl()
+
+func pickImpl() impl {
+	if hasAVX2FMA {
+		return implAVX2
+	}
+	return implGo
+}
+
+// tile computes the 3×4 block of dot products out[4i+j] = Σ_{p<k} ai[p]·bj[p]
 // for k ≥ 1 and rows holding at least k doubles. Rows may repeat (the driver
 // pads edge tiles with copies of a valid row); every entry is computed
 // independently of the others, so its value does not depend on which tile it
 // falls in.
-type tileFunc func(k int, a0, a1, a2, b0, b1, b2, b3 []float64, out *[12]float64)
+func (im impl) tile(k int, a0, a1, a2, b0, b1, b2, b3 []float64, out *[12]float64) {
+	if im == implAVX2 {
+		tileAVX2(k, a0, a1, a2, b0, b1, b2, b3, out)
+		return
+	}
+	tileGeneric(k, a0, a1, a2, b0, b1, b2, b3, out)
+}
+
+// rows computes out[i] = Σ_{p<k} a[i][p]·x[p] for 8 rows of A, k ≥ 1. Rows
+// may repeat; each entry is computed independently of the others.
+func (im impl) rows(k int, a *[8][]float64, x []float64, out *[8]float64) {
+	if im == implAVX2 {
+		rowsAVX2(k, a, x, out)
+		return
+	}
+	rowsGeneric(k, a, x, out)
+}
 
 const (
 	// mr×nr is the tile of c computed by one kernel call.
@@ -32,7 +75,7 @@ const (
 // sizes, short strides or slices too short for the given shapes.
 func MulABt(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	check(m, n, k, a, lda, b, ldb, c, ldc)
-	mulABt(defaultTile, false, m, n, k, a, lda, b, ldb, c, ldc)
+	mulABt(defaultImpl, false, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
 // MulABtAdd adds A·Bᵀ to c, with the shapes of MulABt:
@@ -40,7 +83,7 @@ func MulABt(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64
 //	c[i*ldc+j] += Σ_{p<k} a[i*lda+p]·b[j*ldb+p].
 func MulABtAdd(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	check(m, n, k, a, lda, b, ldb, c, ldc)
-	mulABt(defaultTile, true, m, n, k, a, lda, b, ldb, c, ldc)
+	mulABt(defaultImpl, true, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
 // MulABtPar is MulABt with the rows of c split into up to workers contiguous
@@ -49,14 +92,14 @@ func MulABtAdd(m, n, k int, a []float64, lda int, b []float64, ldb int, c []floa
 // the split, so the result is bit-identical to MulABt's.
 func MulABtPar(workers, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	check(m, n, k, a, lda, b, ldb, c, ldc)
-	mulABtPar(defaultTile, workers, m, n, k, a, lda, b, ldb, c, ldc)
+	mulABtPar(defaultImpl, workers, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
-func mulABtPar(t tileFunc, workers, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+func mulABtPar(im impl, workers, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	tiles := (m + mr - 1) / mr
 	workers = min(workers, tiles)
 	if workers <= 1 {
-		mulABt(t, false, m, n, k, a, lda, b, ldb, c, ldc)
+		mulABt(im, false, m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
 	var wg sync.WaitGroup
@@ -65,19 +108,19 @@ func mulABtPar(t tileFunc, workers, m, n, k int, a []float64, lda int, b []float
 		i0 := w * tiles / workers * mr
 		i1 := min(m, (w+1)*tiles/workers*mr)
 		wg.Go(func() {
-			mulABt(t, false, i1-i0, n, k, a[i0*lda:], lda, b, ldb, c[i0*ldc:], ldc)
+			mulABt(im, false, i1-i0, n, k, a[i0*lda:], lda, b, ldb, c[i0*ldc:], ldc)
 		})
 	}
 	wg.Wait()
 }
 
-// mulABt is MulABt (add false) or MulABtAdd (add true) with the tile kernel t,
+// mulABt is MulABt (add false) or MulABtAdd (add true) with the implementation im,
 // for arguments that passed check.
 //
 // Loop order: k-blocks of kc columns outermost, then tiles of 3 rows of A,
 // then tiles of 4 rows of B. Each entry of c thus receives one partial sum
 // per k-block, in increasing block order.
-func mulABt(t tileFunc, add bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+func mulABt(im impl, add bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -108,7 +151,7 @@ func mulABt(t tileFunc, add bool, m, n, k int, a []float64, lda int, b []float64
 					jj := j + min(s, cols-1)
 					br[s] = b[jj*ldb+p0 : jj*ldb+p0+kb]
 				}
-				t(kb, ar[0], ar[1], ar[2], br[0], br[1], br[2], br[3], &out)
+				im.tile(kb, ar[0], ar[1], ar[2], br[0], br[1], br[2], br[3], &out)
 				for r := range rows {
 					ci := c[(i+r)*ldc+j : (i+r)*ldc+j+cols]
 					o := out[r*nr : r*nr+cols]

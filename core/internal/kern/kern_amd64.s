@@ -153,3 +153,101 @@ reduce:
 	REDUCE(Y8, Y9, Y10, Y11, 64(DI))
 	VZEROUPPER
 	RET
+
+// Register allocation of dot8x1AVX2
+//
+//	R8 … R13, BX, SI a0 … a7: the 8 rows of A
+//	DI               x, later out
+//	CX               k
+//	AX               p, the current column (in doubles)
+//	DX               loop limit, later the mask table address
+//
+//	Y0 … Y7          accumulators of rows a0 … a7 against x
+//	Y8               x[p:p+4]
+//	Y9               the tail mask
+//	Y10              a masked tail of one A row
+//
+// The rows of A are read through the memory operand of VFMADD231PD, so one
+// iteration of 4 columns is 1 load of x and 8 FMAs.
+
+#define STEPV(off) \
+	VMOVUPD     off(DI)(AX*8), Y8; \
+	VFMADD231PD off(R8)(AX*8), Y8, Y0; \
+	VFMADD231PD off(R9)(AX*8), Y8, Y1; \
+	VFMADD231PD off(R10)(AX*8), Y8, Y2; \
+	VFMADD231PD off(R11)(AX*8), Y8, Y3; \
+	VFMADD231PD off(R12)(AX*8), Y8, Y4; \
+	VFMADD231PD off(R13)(AX*8), Y8, Y5; \
+	VFMADD231PD off(BX)(AX*8), Y8, Y6; \
+	VFMADD231PD off(SI)(AX*8), Y8, Y7
+
+#define TAILV(row, acc) \
+	VMASKMOVPD  (row)(AX*8), Y9, Y10; \
+	VFMADD231PD Y10, Y8, acc
+
+// func dot8x1AVX2(k int, a0, a1, a2, a3, a4, a5, a6, a7, x *float64, out *[8]float64)
+TEXT ·dot8x1AVX2(SB), NOSPLIT, $0-88
+	MOVQ k+0(FP), CX
+	MOVQ a0+8(FP), R8
+	MOVQ a1+16(FP), R9
+	MOVQ a2+24(FP), R10
+	MOVQ a3+32(FP), R11
+	MOVQ a4+40(FP), R12
+	MOVQ a5+48(FP), R13
+	MOVQ a6+56(FP), BX
+	MOVQ a7+64(FP), SI
+	MOVQ x+72(FP), DI
+
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+
+	XORQ AX, AX
+	MOVQ CX, DX
+	ANDQ $-8, DX
+	JZ   fourv
+
+loop8v:
+	STEPV(0)
+	STEPV(32)
+	ADDQ $8, AX
+	CMPQ AX, DX
+	JLT  loop8v
+
+fourv:
+	MOVQ CX, DX
+	ANDQ $-4, DX
+	CMPQ AX, DX
+	JGE  tailv
+	STEPV(0)
+	ADDQ $4, AX
+
+tailv:
+	MOVQ CX, DX
+	SUBQ AX, DX // r = k - p, 0..3
+	JZ   reducev
+	NEGQ DX
+	ADDQ $3, DX
+	LEAQ tailmask<>(SB), CX
+	VMOVUPD (CX)(DX*8), Y9
+	VMASKMOVPD (DI)(AX*8), Y9, Y8
+	TAILV(R8, Y0)
+	TAILV(R9, Y1)
+	TAILV(R10, Y2)
+	TAILV(R11, Y3)
+	TAILV(R12, Y4)
+	TAILV(R13, Y5)
+	TAILV(BX, Y6)
+	TAILV(SI, Y7)
+
+reducev:
+	MOVQ out+80(FP), DI
+	REDUCE(Y0, Y1, Y2, Y3, 0(DI))
+	REDUCE(Y4, Y5, Y6, Y7, 32(DI))
+	VZEROUPPER
+	RET

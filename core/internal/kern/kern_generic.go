@@ -15,6 +15,14 @@ func tileGeneric(k int, a0, a1, a2, b0, b1, b2, b3 []float64, out *[12]float64) 
 	}
 }
 
+// rowsGeneric is the portable matrix-vector kernel, with the summation order
+// of dot8x1AVX2 but without fused multiply-adds.
+func rowsGeneric(k int, a *[8][]float64, x []float64, out *[8]float64) {
+	for i, r := range a {
+		out[i] = dot4(r[:k], x[:k])
+	}
+}
+
 // dot4 returns Σ a[p]·b[p] (len(a) == len(b)) summed in 4 lanes: lane l
 // holds the terms with p ≡ l (mod 4) in increasing p, except that the last
 // len(a) mod 4 terms go to lanes 0, 1, 2 in order, and the result is

@@ -2,11 +2,14 @@
 
 package kern
 
-// hasAVX2FMA is false: there is no assembly kernel for this architecture.
+// hasAVX2FMA is false: there are no assembly kernels for this architecture.
 const hasAVX2FMA = false
 
-// defaultTile is the portable kernel on architectures without assembly.
-var defaultTile tileFunc = tileGeneric
+// rowsAVX2 is never called when hasAVX2FMA is false; it exists so that the
+// tests compile on every architecture.
+func rowsAVX2(k int, a *[8][]float64, x []float64, out *[8]float64) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
 
 // tileAVX2 is never called when hasAVX2FMA is false; it exists so that the
 // tests compile on every architecture.

@@ -7,23 +7,13 @@ import (
 	"testing"
 )
 
-// kernels lists the tile kernels this machine can run, so that every test
+// impls lists the implementations this machine can run, so that every test
 // covers the portable Go path as well as the assembly one.
-func kernels() []struct {
-	name string
-	t    tileFunc
-} {
-	ks := []struct {
-		name string
-		t    tileFunc
-	}{{"generic", tileGeneric}}
+func impls() []impl {
 	if hasAVX2FMA {
-		ks = append(ks, struct {
-			name string
-			t    tileFunc
-		}{"avx2", tileAVX2})
+		return []impl{implGo, implAVX2}
 	}
-	return ks
+	return []impl{implGo}
 }
 
 // naive returns A·Bᵀ and Σ_p |a_ip·b_jp| by the written-out triple loop.
@@ -54,7 +44,7 @@ const sentinel = -12345.5
 
 // runCase checks mulABt (overwrite and add) and mulABtPar against naive for
 // one shape with padded strides, including that padding is left untouched.
-func runCase(t *testing.T, tile tileFunc, rng *rand.Rand, m, n, k, padA, padB, padC int) {
+func runCase(t *testing.T, im impl, rng *rand.Rand, m, n, k, padA, padB, padC int) {
 	t.Helper()
 	lda, ldb, ldc := max(k, 1)+padA, max(k, 1)+padB, max(n, 1)+padC
 	a, b := randMat(rng, m, lda), randMat(rng, n, ldb)
@@ -72,13 +62,13 @@ func runCase(t *testing.T, tile tileFunc, rng *rand.Rand, m, n, k, padA, padB, p
 		}
 		switch mode {
 		case "overwrite":
-			mulABt(tile, false, m, n, k, a, lda, b, ldb, c, ldc)
+			mulABt(im, false, m, n, k, a, lda, b, ldb, c, ldc)
 		case "add":
-			mulABt(tile, true, m, n, k, a, lda, b, ldb, c, ldc)
+			mulABt(im, true, m, n, k, a, lda, b, ldb, c, ldc)
 		case "par2":
-			mulABtPar(tile, 2, m, n, k, a, lda, b, ldb, c, ldc)
+			mulABtPar(im, 2, m, n, k, a, lda, b, ldb, c, ldc)
 		case "par3":
-			mulABtPar(tile, 3, m, n, k, a, lda, b, ldb, c, ldc)
+			mulABtPar(im, 3, m, n, k, a, lda, b, ldb, c, ldc)
 		}
 		for i := range m {
 			for j := range ldc {
@@ -110,20 +100,20 @@ func runCase(t *testing.T, tile tileFunc, rng *rand.Rand, m, n, k, padA, padB, p
 
 func TestMulABtShapes(t *testing.T) {
 	sizes := []int{0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 33, 64, 100, 200}
-	for _, kn := range kernels() {
-		t.Run(kn.name, func(t *testing.T) {
+	for _, im := range impls() {
+		t.Run(im.String(), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			// Every (m, n) pair with small k, and every k with a few (m, n).
 			for _, m := range sizes {
 				for _, n := range sizes {
 					k := sizes[(m+n)%len(sizes)]
-					runCase(t, kn.t, rng, m, n, k, m%3, n%2, (m+n)%5)
+					runCase(t, im, rng, m, n, k, m%3, n%2, (m+n)%5)
 				}
 			}
 			for _, k := range append(sizes, 255, 256, 257, 259, 515, 1000) {
 				for _, mn := range [][2]int{{1, 1}, {3, 4}, {5, 7}, {17, 9}} {
-					runCase(t, kn.t, rng, mn[0], mn[1], k, 1, 3, 2)
-					runCase(t, kn.t, rng, mn[0], mn[1], k, 0, 0, 0)
+					runCase(t, im, rng, mn[0], mn[1], k, 1, 3, 2)
+					runCase(t, im, rng, mn[0], mn[1], k, 0, 0, 0)
 				}
 			}
 		})
@@ -135,11 +125,11 @@ func TestMulABtShapes(t *testing.T) {
 // vector body, the k-tail and a later k-block.
 func TestMulABtNonFinite(t *testing.T) {
 	const m, n = 7, 6
-	for _, kn := range kernels() {
+	for _, im := range impls() {
 		for _, k := range []int{3, 9, 300} {
 			for _, p := range []int{0, k / 2, k - 1} {
 				for _, v := range []float64{math.NaN(), math.Inf(1)} {
-					name := fmt.Sprintf("%s/k=%d/p=%d/%v", kn.name, k, p, v)
+					name := fmt.Sprintf("%s/k=%d/p=%d/%v", im, k, p, v)
 					rng := rand.New(rand.NewPCG(uint64(k), uint64(p)))
 					a, b := randMat(rng, m, k), randMat(rng, n, k)
 					for j := range n {
@@ -148,7 +138,7 @@ func TestMulABtNonFinite(t *testing.T) {
 					const bad = 4
 					a[bad*k+p] = v
 					c := make([]float64, m*n)
-					mulABt(kn.t, false, m, n, k, a, k, b, k, c, n)
+					mulABt(im, false, m, n, k, a, k, b, k, c, n)
 					for i := range m {
 						for j := range n {
 							got := c[i*n+j]
@@ -165,7 +155,7 @@ func TestMulABtNonFinite(t *testing.T) {
 					// The same NaN in B poisons exactly column bad%n.
 					a[bad*k+p] = 0.5
 					b[(bad%n)*k+p] = math.NaN()
-					mulABt(kn.t, false, m, n, k, a, k, b, k, c, n)
+					mulABt(im, false, m, n, k, a, k, b, k, c, n)
 					for i := range m {
 						for j := range n {
 							if got := c[i*n+j]; math.IsNaN(got) != (j == bad%n) {
@@ -186,27 +176,27 @@ func TestMulABtDeterministic(t *testing.T) {
 	const m, n, k = 23, 19, 531
 	rng := rand.New(rand.NewPCG(5, 6))
 	a, b := randMat(rng, m, k), randMat(rng, n, k)
-	for _, kn := range kernels() {
+	for _, im := range impls() {
 		ref := make([]float64, m*n)
-		mulABt(kn.t, false, m, n, k, a, k, b, k, ref, n)
+		mulABt(im, false, m, n, k, a, k, b, k, ref, n)
 		c := make([]float64, m*n)
 		for w := 0; w <= 9; w++ {
 			clear(c)
-			mulABtPar(kn.t, w, m, n, k, a, k, b, k, c, n)
+			mulABtPar(im, w, m, n, k, a, k, b, k, c, n)
 			for i := range c {
 				if c[i] != ref[i] {
-					t.Fatalf("%s: %d workers: c[%d] = %v, serial %v", kn.name, w, i, c[i], ref[i])
+					t.Fatalf("%s: %d workers: c[%d] = %v, serial %v", im, w, i, c[i], ref[i])
 				}
 			}
 		}
 		for i0 := range 4 {
 			for j0 := range 5 {
 				sub := make([]float64, m*n)
-				mulABt(kn.t, false, m-i0, n-j0, k, a[i0*k:], k, b[j0*k:], k, sub, n)
+				mulABt(im, false, m-i0, n-j0, k, a[i0*k:], k, b[j0*k:], k, sub, n)
 				for i := i0; i < m; i++ {
 					for j := j0; j < n; j++ {
 						if got, want := sub[(i-i0)*n+j-j0], ref[i*n+j]; got != want {
-							t.Fatalf("%s: block from (%d,%d): c[%d,%d] = %v, full product %v", kn.name, i0, j0, i, j, got, want)
+							t.Fatalf("%s: block from (%d,%d): c[%d,%d] = %v, full product %v", im, i0, j0, i, j, got, want)
 						}
 					}
 				}
@@ -284,8 +274,8 @@ func FuzzMulABt(f *testing.F) {
 	f.Add(uint8(0), uint8(5), uint16(0), uint8(0), uint8(0), uint8(0), uint64(3))
 	f.Fuzz(func(t *testing.T, m, n uint8, k uint16, pa, pb, pc uint8, seed uint64) {
 		rng := rand.New(rand.NewPCG(seed, 0))
-		for _, kn := range kernels() {
-			runCase(t, kn.t, rng, int(m%40), int(n%40), int(k%600), int(pa%5), int(pb%5), int(pc%5))
+		for _, im := range impls() {
+			runCase(t, im, rng, int(m%40), int(n%40), int(k%600), int(pa%5), int(pb%5), int(pc%5))
 		}
 	})
 }
