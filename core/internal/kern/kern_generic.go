@@ -5,6 +5,8 @@ package kern
 // kernel's summation order (4 lane sums, tail in the first lanes, pairwise
 // reduction; see doc.go) with a separate multiply and add in place of the
 // fused multiply-add, so the two agree to rounding but not bit for bit.
+// Each entry is a plain 4-lane dot product: this path is for correctness on
+// any machine, about as fast as gonum's pure-Go kernels.
 func tileGeneric(k int, a0, a1, a2, b0, b1, b2, b3 []float64, out *[12]float64) {
 	as := [3][]float64{a0[:k], a1[:k], a2[:k]}
 	bs := [4][]float64{b0[:k], b1[:k], b2[:k], b3[:k]}
