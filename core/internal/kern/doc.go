@@ -1,0 +1,36 @@
+// Package kern holds dense float64 matrix kernels for the hot loops of
+// rulescape's training, chiefly the eligibility product c = A·Bᵀ of two
+// row-major matrices whose rows are contiguous in memory.
+//
+// MulABt, MulABtAdd and MulABtPar (the same split over goroutines by rows of
+// c) compute c = A·Bᵀ and c += A·Bᵀ; MulAv computes the matrix-vector product
+// y = A·x.
+//
+// On amd64 CPUs with AVX2 and FMA the work is done by assembly micro-kernels
+// (kern_amd64.s): one computes a 3×4 tile of c from 3 rows of A and 4 rows of
+// B with 12 vector accumulators, the other 8 entries of A·x. Elsewhere, and
+// on older amd64 CPUs, portable Go kernels with the same summation order are
+// used.
+//
+// # Summation order and determinism
+//
+// Each entry c_ij = Σ_p a_ip·b_jp is computed by the same operations wherever
+// it lies in c, for any tiling and any number of workers. The columns
+// p = 0…k−1 are split into blocks of 256. Within a block of length kb, lane
+// l ∈ {0,1,2,3} sums the terms with p ≡ l (mod 4) in increasing p; the last
+// kb mod 4 terms go to lanes 0, 1 and 2. The block's partial sum is
+// (l0 + l1) + (l2 + l3), and c_ij accumulates the block sums in increasing
+// block order (starting from the first block's sum for MulABt, from the old
+// c_ij for MulABtAdd). The assembly kernel adds each term with a fused
+// multiply-add, the Go kernel with a multiply and an add (which the compiler
+// may itself fuse on arm64, ppc64 and s390x). MulAv sums each y_i like one
+// k-block of any length.
+//
+// Results are therefore bit-identical between calls with the same inputs on
+// one machine, but they differ from gonum's blas64.Gemm (which sums in another
+// order) and between the assembly and Go kernels by rounding errors, of order
+// 1e-16 relative to Σ_p |a_ip·b_jp|.
+//
+// The functions panic, as BLAS does, on negative sizes, short strides and
+// slices too short for the shapes they are given.
+package kern

@@ -1,0 +1,50 @@
+package kern
+
+import "fmt"
+
+// MulAv overwrites y[:m] with the matrix-vector product A·x:
+//
+//	y[i] = Σ_{p<k} a[i*lda+p]·x[p]   for i < m,
+//
+// where A is m×k, row-major with row stride lda ≥ k. Each y[i] is summed in 4
+// lanes as one k-block of MulABt (see doc.go), but over all k columns at
+// once: for k ≤ 256 it equals MulABt(m, 1, k, a, lda, x, k, y, 1) bit for
+// bit. It panics on negative sizes, a short stride or short slices.
+func MulAv(m, k int, a []float64, lda int, x, y []float64) {
+	switch {
+	case m < 0 || k < 0:
+		panic(fmt.Sprintf("kern: negative size m=%d k=%d", m, k))
+	case lda < max(k, 1):
+		panic(fmt.Sprintf("kern: lda=%d is less than k=%d; the row stride of A must be at least k", lda, k))
+	case m > 0 && k > 0 && len(a) < (m-1)*lda+k:
+		panic(fmt.Sprintf("kern: len(a)=%d is too short for a %d×%d matrix with stride %d (need %d)", len(a), m, k, lda, (m-1)*lda+k))
+	case len(x) < k:
+		panic(fmt.Sprintf("kern: len(x)=%d is less than k=%d", len(x), k))
+	case len(y) < m:
+		panic(fmt.Sprintf("kern: len(y)=%d is less than m=%d", len(y), m))
+	}
+	mulAv(defaultImpl, m, k, a, lda, x, y)
+}
+
+// mulAv is MulAv with the implementation im, for arguments that passed its checks.
+func mulAv(im impl, m, k int, a []float64, lda int, x, y []float64) {
+	if k == 0 {
+		clear(y[:m])
+		return
+	}
+	x = x[:k]
+	var (
+		rows [8][]float64
+		out  [8]float64
+	)
+	for i := 0; i < m; i += len(rows) {
+		n := min(len(rows), m-i)
+		// Rows past m repeat row i; their results are discarded.
+		for r := range rows {
+			ii := i + min(r, n-1)
+			rows[r] = a[ii*lda : ii*lda+k]
+		}
+		im.rows(k, &rows, x, &out)
+		copy(y[i:i+n], out[:n])
+	}
+}

@@ -1,0 +1,40 @@
+package kern
+
+import "golang.org/x/sys/cpu"
+
+// dot3x4AVX2 is the AVX2+FMA micro-kernel of kern_amd64.s. It writes
+// out[4i+j] = Σ_{p<k} ai[p]·bj[p] for the rows a0..a2 and b0..b3, each of
+// which must hold at least k doubles, in the order described in doc.go.
+// k must be at least 1.
+//
+//go:noescape
+func dot3x4AVX2(k int, a0, a1, a2, b0, b1, b2, b3 *float64, out *[12]float64)
+
+// tileAVX2 adapts dot3x4AVX2 to impl.tile. The slicing in the caller has
+// already checked that every row holds k doubles, which is what makes the
+// assembly's loads safe.
+func tileAVX2(k int, a0, a1, a2, b0, b1, b2, b3 []float64, out *[12]float64) {
+	_, _, _ = a0[k-1], a1[k-1], a2[k-1]
+	_, _, _, _ = b0[k-1], b1[k-1], b2[k-1], b3[k-1]
+	dot3x4AVX2(k, &a0[0], &a1[0], &a2[0], &b0[0], &b1[0], &b2[0], &b3[0], out)
+}
+
+// dot8x1AVX2 is the AVX2+FMA matrix-vector kernel of kern_amd64.s. It writes
+// out[i] = Σ_{p<k} ai[p]·x[p] for the rows a0..a7, each of which, like x,
+// must hold at least k doubles, in the order described in doc.go (without
+// k-blocks). k must be at least 1.
+//
+//go:noescape
+func dot8x1AVX2(k int, a0, a1, a2, a3, a4, a5, a6, a7, x *float64, out *[8]float64)
+
+// rowsAVX2 adapts dot8x1AVX2 to impl.rows; the bounds checks make its loads safe.
+func rowsAVX2(k int, a *[8][]float64, x []float64, out *[8]float64) {
+	_ = x[k-1]
+	for _, r := range a {
+		_ = r[k-1]
+	}
+	dot8x1AVX2(k, &a[0][0], &a[1][0], &a[2][0], &a[3][0], &a[4][0], &a[5][0], &a[6][0], &a[7][0], &x[0], out)
+}
+
+// hasAVX2FMA reports whether this CPU (and OS) supports the assembly kernels.
+var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
