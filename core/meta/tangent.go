@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
+	"rulescape/core/internal/kern"
 
 	"rulescape/core/plasticity"
 )
@@ -138,7 +137,8 @@ type tangents struct {
 
 	// per-trial scratch
 	delta, xbar, c, phip, gE []float64
-	xd, xn, z, xbd           []float64 // D×N: ẋ^t, ẋ^{t+1}, φ'∘ẋ, x̄̇^t
+	xd, xn, z, xbd           []float64 // D×N: ẋ^t, ẋ^{t+1}, α φ'∘ẋ, x̄̇^t
+	brow                     []float64 // N: one row of B₂ before it is scattered
 	q                        []float64 // chunk×(D·N): Ẇ_d r^t
 	a1, b1, a2, b2           []float64
 	rpow, bl, bpl, dpow      []float64
@@ -159,7 +159,7 @@ func newTangents(p *Problem, rule plasticity.Rule, cfg plasticity.Config, dirs *
 		xd:     make([]float64, D*n), xn: make([]float64, D*n), z: make([]float64, D*n), xbd: make([]float64, D*n),
 		rpow: make([]float64, (rule.K+1)*n), bl: make([]float64, L1*n), bpl: make([]float64, L1*n),
 		dpow: make([]float64, L1*n),
-		upd:  make([]float64, n*n),
+		upd:  make([]float64, n*n), brow: make([]float64, n),
 	}
 	for _, v := range dirs.V {
 		for k := 0; k <= rule.K; k++ {
@@ -276,20 +276,20 @@ func (tg *tangents) trial(h int, ep *Episode, l *plasticity.Learner, out plastic
 	if !tg.wdot0 {
 		tg.q = grow(tg.q, min(chunkSteps, T)*DN)
 	}
-	tg.a1 = grow(tg.a1, chunkSteps*len(l1set)*DN)
-	tg.b1 = grow(tg.b1, chunkSteps*len(l1set)*n)
-	tg.a2 = grow(tg.a2, chunkSteps*len(l2set)*n)
-	tg.b2 = grow(tg.b2, chunkSteps*len(l2set)*DN)
-	W := blas64.General{Rows: n, Cols: n, Stride: n, Data: tg.w}
+	// The stacked factors are stored transposed, one column per row of the
+	// sum (cap1, cap2 columns), so that each ė contribution is a product of
+	// rows against rows (kern.MulABtAdd).
+	cap1, cap2 := chunkSteps*len(l1set), chunkSteps*len(l2set)
+	tg.a1 = grow(tg.a1, cap1*DN)
+	tg.b1 = grow(tg.b1, cap1*n)
+	tg.a2 = grow(tg.a2, cap2*n)
+	tg.b2 = grow(tg.b2, cap2*DN)
 	alpha, ax := tg.alpha, tg.cfg.AlphaX
 	for t0 := 0; t0 < T; t0 += chunkSteps {
 		t1 := min(T, t0+chunkSteps)
 		if !tg.wdot0 {
 			// Q[t][d·N+i] = (Ẇ_d r^t)_i for the whole chunk: one product.
-			blas64.Gemm(blas.NoTrans, blas.Trans, 1,
-				blas64.General{Rows: t1 - t0, Cols: n, Stride: n, Data: R[t0*n : t1*n]},
-				blas64.General{Rows: DN, Cols: n, Stride: n, Data: tg.wdot},
-				0, blas64.General{Rows: t1 - t0, Cols: DN, Stride: DN, Data: tg.q[:(t1-t0)*DN]})
+			kern.MulABt(t1-t0, DN, n, R[t0*n:t1*n], n, tg.wdot, n, tg.q[:(t1-t0)*DN], DN)
 		}
 		rows1, rows2 := 0, 0
 		for t := t0; t < t1; t++ {
@@ -300,15 +300,13 @@ func (tg *tangents) trial(h int, ep *Episode, l *plasticity.Learner, out plastic
 				tg.polynomials(rt, tg.delta[t*n:(t+1)*n])
 				// Part 2 rows, which use ẋ^t: A = c_t Δ^l, B_d = b'_l∘φ'∘ẋ^t_d + Σ_k v_dkl r^k.
 				for _, l := range l2set {
-					a := tg.a2[rows2*n : (rows2+1)*n]
 					dp := tg.dpow[l*n : (l+1)*n]
-					for i := range a {
-						a[i] = ct * dp[i]
+					for i, v := range dp {
+						tg.a2[i*cap2+rows2] = ct * v
 					}
-					brow := tg.b2[rows2*DN : (rows2+1)*DN]
 					bp := tg.bpl[l*n : (l+1)*n]
 					for d := 0; d < D; d++ {
-						b := brow[d*n : (d+1)*n]
+						b := tg.brow[:n]
 						if tg.wdot0 {
 							clear(b)
 						} else {
@@ -326,6 +324,9 @@ func (tg *tangents) trial(h int, ep *Episode, l *plasticity.Learner, out plastic
 								}
 							}
 						}
+						for j, v := range b {
+							tg.b2[(d*n+j)*cap2+rows2] = v
+						}
 					}
 					rows2++
 				}
@@ -339,12 +340,10 @@ func (tg *tangents) trial(h int, ep *Episode, l *plasticity.Learner, out plastic
 			for d := 0; d < D; d++ {
 				z, xd := tg.z[d*n:(d+1)*n], tg.xd[d*n:(d+1)*n]
 				for j := range z {
-					z[j] = ph[j] * xd[j]
+					z[j] = alpha * ph[j] * xd[j]
 				}
 			}
-			blas64.Gemm(blas.NoTrans, blas.Trans, alpha,
-				blas64.General{Rows: D, Cols: n, Stride: n, Data: tg.z},
-				W, 0, blas64.General{Rows: D, Cols: n, Stride: n, Data: tg.xn})
+			kern.MulABt(D, n, n, tg.z, n, tg.w, n, tg.xn, n)
 			q := tg.q[(t-t0)*DN : (t-t0+1)*DN]
 			gE := tg.gE[t*n : (t+1)*n]
 			for d := 0; d < D; d++ {
@@ -365,17 +364,17 @@ func (tg *tangents) trial(h int, ep *Episode, l *plasticity.Learner, out plastic
 			// Part 1 rows: A_d = c_t l Δ^{l−1}∘Δ̇_d, B = b_l.
 			if ct != 0 && len(l1set) > 0 {
 				for _, l := range l1set {
-					arow := tg.a1[rows1*DN : (rows1+1)*DN]
 					dp := tg.dpow[(l-1)*n : l*n]
 					f := ct * float64(l)
 					for d := 0; d < D; d++ {
-						a := arow[d*n : (d+1)*n]
 						xn, xb := tg.xn[d*n:(d+1)*n], tg.xbd[d*n:(d+1)*n]
-						for i := range a {
-							a[i] = f * dp[i] * (xb[i] - xn[i])
+						for i := range xn {
+							tg.a1[(d*n+i)*cap1+rows1] = f * dp[i] * (xb[i] - xn[i])
 						}
 					}
-					copy(tg.b1[rows1*n:(rows1+1)*n], tg.bl[l*n:(l+1)*n])
+					for j, v := range tg.bl[l*n : (l+1)*n] {
+						tg.b1[j*cap1+rows1] = v
+					}
 					rows1++
 				}
 			}
@@ -385,16 +384,10 @@ func (tg *tangents) trial(h int, ep *Episode, l *plasticity.Learner, out plastic
 			tg.xd, tg.xn = tg.xn, tg.xd
 		}
 		if rows1 > 0 {
-			blas64.Gemm(blas.Trans, blas.NoTrans, 1,
-				blas64.General{Rows: rows1, Cols: DN, Stride: DN, Data: tg.a1[:rows1*DN]},
-				blas64.General{Rows: rows1, Cols: n, Stride: n, Data: tg.b1[:rows1*n]},
-				1, blas64.General{Rows: DN, Cols: n, Stride: n, Data: tg.edot1})
+			kern.MulABtAdd(DN, n, rows1, tg.a1, cap1, tg.b1, cap1, tg.edot1, n)
 		}
 		if rows2 > 0 {
-			blas64.Gemm(blas.Trans, blas.NoTrans, 1,
-				blas64.General{Rows: rows2, Cols: n, Stride: n, Data: tg.a2[:rows2*n]},
-				blas64.General{Rows: rows2, Cols: DN, Stride: DN, Data: tg.b2[:rows2*DN]},
-				1, blas64.General{Rows: n, Cols: DN, Stride: DN, Data: tg.edot2})
+			kern.MulABtAdd(n, DN, rows2, tg.a2, cap2, tg.b2, cap2, tg.edot2, DN)
 		}
 	}
 

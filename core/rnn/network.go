@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
+
+	"rulescape/core/internal/kern"
 )
 
 // Network holds the sizes and weights of one rate network. All matrices are
@@ -159,16 +159,18 @@ func (net *Network) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace) {
 	tr.Resize(n, o, T)
 	alpha := dyn.Alpha()
 
-	// drive^t = W_in u^t + b + ξ^t for all t: one matrix product U·W_inᵀ.
+	// drive^t = W_in u^t + b + ξ^t for all t: one product U·W_inᵀ.
 	d := tr.drive
-	for t := 0; t < T; t++ {
-		copy(d[t*n:(t+1)*n], net.B)
-	}
 	if m > 0 {
-		blas64.Gemm(blas.NoTrans, blas.Trans, 1,
-			blas64.General{Rows: T, Cols: m, Stride: m, Data: u[:T*m]},
-			blas64.General{Rows: n, Cols: m, Stride: m, Data: net.Win},
-			1, blas64.General{Rows: T, Cols: n, Stride: n, Data: d})
+		kern.MulABt(T, n, m, u, m, net.Win, m, d, n)
+	} else {
+		clear(d)
+	}
+	for t := 0; t < T; t++ {
+		row := d[t*n : (t+1)*n]
+		for i, b := range net.B {
+			row[i] += b
+		}
 	}
 	if xi != nil {
 		for k, v := range xi[:T*n] {
@@ -176,7 +178,6 @@ func (net *Network) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace) {
 		}
 	}
 
-	W := blas64.General{Rows: n, Cols: n, Stride: n, Data: net.W}
 	copy(tr.X[:n], x0)
 	for t := 0; t < T; t++ {
 		x := tr.X[t*n : (t+1)*n]
@@ -186,7 +187,7 @@ func (net *Network) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace) {
 		}
 		next := tr.X[(t+1)*n : (t+2)*n]
 		// next = W r  (then the Euler update in place)
-		blas64.Gemv(blas.NoTrans, 1, W, blas64.Vector{N: n, Inc: 1, Data: r}, 0, blas64.Vector{N: n, Inc: 1, Data: next})
+		kern.MulAv(n, n, net.W, n, r, next)
 		dt := d[t*n : (t+1)*n]
 		for i := range next {
 			next[i] = x[i] + alpha*(-x[i]+next[i]+dt[i])
@@ -198,8 +199,5 @@ func (net *Network) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace) {
 		rT[i] = math.Tanh(v)
 	}
 	// y^t = W_out r^t for t = 1…T: one product R[1:]·W_outᵀ.
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1,
-		blas64.General{Rows: T, Cols: n, Stride: n, Data: tr.R[n : (T+1)*n]},
-		blas64.General{Rows: o, Cols: n, Stride: n, Data: net.Wout},
-		0, blas64.General{Rows: T, Cols: o, Stride: o, Data: tr.Y})
+	kern.MulABt(T, o, n, tr.R[n:(T+1)*n], n, net.Wout, n, tr.Y, o)
 }
