@@ -25,6 +25,8 @@ type column[R any] struct {
 	accepts func(t arrow.DataType) bool
 	// bytes estimates the row value's size, for batching.
 	bytes func(r *R) int
+	// nullable is set for columns that hold nulls (NaN in Go).
+	nullable bool
 }
 
 func scalarType(t arrow.DataType) func(int) arrow.DataType {
@@ -61,6 +63,7 @@ func float64Col[R any](name string, f func(*R) *float64) column[R] {
 // can be NaN for a reason (a diverged error).
 func optFloat64Col[R any](name string, f func(*R) *float64) column[R] {
 	c := float64Col(name, f)
+	c.nullable = true
 	c.put = func(b array.Builder, r *R) {
 		if v := *f(r); math.IsNaN(v) {
 			b.AppendNull()

@@ -44,3 +44,28 @@ func (e eofAtEnd) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, nil
 }
+
+func TestColumns(t *testing.T) {
+	cols, err := Columns(MetaoptHistory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Column{
+		"theta":     {"theta", "fixed_size_list<float64>", false},
+		"heldout_j": {"heldout_j", "float64", true},
+		"estimator": {"estimator", "string", false},
+		"iter":      {"iter", "int64", false},
+	}
+	for _, c := range cols {
+		if w, ok := want[c.Name]; ok && c != w {
+			t.Errorf("column %+v, want %+v", c, w)
+		}
+	}
+	nets, _ := Columns(Networks)
+	if nets[7] != (Column{"w0", "list<float64>", false}) {
+		t.Errorf("networks column 7 = %+v, want w0 list<float64>", nets[7])
+	}
+	if _, err := Columns("nope"); err == nil {
+		t.Error("Columns accepted an unknown kind")
+	}
+}
