@@ -147,6 +147,20 @@ func (s *Store) readMarker(ctx context.Context, contentKey string) (marker, bool
 	return m, true, nil
 }
 
+// Invalidate removes the commit marker of contentKey, so that Lookup and
+// List no longer see the dataset and the next run of the unit recomputes
+// and overwrites it (what a forced rerun needs). The data object stays until
+// it is overwritten. Invalidating a key that is not committed is not an error.
+func (s *Store) Invalidate(ctx context.Context, contentKey string) error {
+	if !isDigest(contentKey) {
+		return fmt.Errorf("store: invalidate: content key %q: want 64 lowercase hex digits", contentKey)
+	}
+	if err := s.client.RemoveObject(ctx, s.cfg.Bucket, commitKey(contentKey), minio.RemoveObjectOptions{}); err != nil && !IsNotFound(err) {
+		return fmt.Errorf("store: invalidating %s: %w", contentKey, err)
+	}
+	return nil
+}
+
 // List returns the committed datasets under a campaign's stage (every stage
 // if stage is ""), sorted by key. Data objects without a matching commit
 // marker are left out.

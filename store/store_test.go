@@ -192,7 +192,27 @@ func TestCommitIsAtomic(t *testing.T) {
 		t.Error(err)
 	}
 
-	// 5. Data replaced behind the marker's back (size changes) is no longer trusted.
+	// 5. An invalidated dataset is gone for readers until recommitted.
+	if err := s.Invalidate(ctx, p.ContentKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.Lookup(ctx, p.ContentKey); ok {
+		t.Error("Lookup finds an invalidated dataset")
+	}
+	if err := s.Invalidate(ctx, p.ContentKey); err != nil {
+		t.Errorf("invalidating twice: %v", err)
+	}
+	if ref, err = s.Commit(ctx, p, "blob@1", func(w io.Writer) (int64, error) {
+		_, err := w.Write([]byte("small recomputed dataset"))
+		return 1, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, _ := s.Lookup(ctx, p.ContentKey); !ok || got != ref {
+		t.Errorf("after recommitting Lookup = %+v, %v", got, ok)
+	}
+
+	// 6. Data replaced behind the marker's back (size changes) is no longer trusted.
 	if err := s.Put(ctx, key, []byte("tampered"), "application/octet-stream"); err != nil {
 		t.Fatal(err)
 	}
