@@ -177,7 +177,7 @@ func (s *Store) List(ctx context.Context, campaign, stage string) ([]DatasetRef,
 		size                  int64
 	}
 	var cands []candidate
-	for obj := range s.client.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+	for obj := range s.client.ListObjectsIter(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if obj.Err != nil {
 			if IsNotFound(obj.Err) {
 				return nil, nil

@@ -86,7 +86,7 @@ func (s *Store) check(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
 	defer cancel()
-	for obj := range probe.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{MaxKeys: 1}) {
+	for obj := range probe.ListObjectsIter(ctx, s.cfg.Bucket, minio.ListObjectsOptions{MaxKeys: 1}) {
 		if obj.Err != nil {
 			err = obj.Err
 		}

@@ -56,7 +56,7 @@ type Server struct {
 func Binary() (string, error) {
 	if p := os.Getenv("RULESCAPE_VERSITYGW"); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("s3test: RULESCAPE_VERSITYGW=%s: %w", p, err)
+			return "", fmt.Errorf("%w (RULESCAPE_VERSITYGW=%s: %v)", ErrNotInstalled, p, err)
 		}
 		return p, nil
 	}
