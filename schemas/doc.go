@@ -17,8 +17,11 @@
 //
 // Vectors whose length is fixed within a dataset (a state x of N units, Θ of P
 // parameters) are Arrow fixed_size_list columns; the length is taken from the
-// first row written and every other row must match. Matrices of a network are
+// first row written and every other row must match (a vector that is empty in
+// the first row, or a dataset with no rows, falls back to a list column, as
+// Arrow has no fixed_size_list of length 0). Matrices of a network are
 // variable-length lists (see NetworkRow). Matrices are flattened row-major.
+// Columns describes every kind; docs/DATASETS.md documents them.
 //
 // # Metadata and versions
 //

@@ -2,8 +2,13 @@ package schemas
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 func TestFutureVersion(t *testing.T) {
@@ -67,5 +72,29 @@ func TestColumns(t *testing.T) {
 	}
 	if _, err := Columns("nope"); err == nil {
 		t.Error("Columns accepted an unknown kind")
+	}
+}
+
+// The reader must honour slice offsets of fixed_size_list arrays, which
+// FixedSizeList.ListValues alone ignores.
+func TestReadSlicedFixedSizeList(t *testing.T) {
+	b := array.NewFixedSizeListBuilder(memory.DefaultAllocator, 2, arrow.PrimitiveTypes.Float64)
+	defer b.Release()
+	vb := b.ValueBuilder().(*array.Float64Builder)
+	for i := range 4 {
+		b.Append(true)
+		vb.AppendValues([]float64{float64(2 * i), float64(2*i + 1)}, nil)
+	}
+	arr := b.NewArray()
+	defer arr.Release()
+	sliced := array.NewSlice(arr, 2, 4)
+	defer sliced.Release()
+	col := float64Vec("theta", true, func(r *MetaoptRow) *[]float64 { return &r.Theta })
+	for i, want := range [][]float64{{4, 5}, {6, 7}} {
+		var r MetaoptRow
+		col.get(sliced, i, &r)
+		if !slices.Equal(r.Theta, want) {
+			t.Errorf("row %d of the slice = %v, want %v", i, r.Theta, want)
+		}
 	}
 }
