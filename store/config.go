@@ -109,3 +109,13 @@ func checkBucketName(b string) error {
 	}
 	return nil
 }
+
+// String returns the configuration with the secret key redacted, safe to log.
+func (c Config) String() string {
+	secret := ""
+	if c.SecretKey != "" {
+		secret = "<redacted>"
+	}
+	return fmt.Sprintf("{Endpoint:%s AccessKey:%s SecretKey:%s Bucket:%s Region:%s Secure:%v ConnectTimeout:%v}",
+		c.Endpoint, c.AccessKey, secret, c.Bucket, c.Region, c.Secure, c.ConnectTimeout)
+}

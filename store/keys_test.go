@@ -189,3 +189,10 @@ func TestConfigFromEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigStringRedactsSecret(t *testing.T) {
+	s := store.Config{Endpoint: "h:1", AccessKey: "ak", SecretKey: "very-secret"}.String()
+	if strings.Contains(s, "very-secret") || !strings.Contains(s, "AccessKey:ak") {
+		t.Errorf("Config.String() = %s", s)
+	}
+}

@@ -84,6 +84,7 @@ func (s *Store) check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
 	defer cancel()
 	for obj := range probe.ListObjectsIter(ctx, s.cfg.Bucket, minio.ListObjectsOptions{MaxKeys: 1}) {
@@ -96,6 +97,9 @@ func (s *Store) check(ctx context.Context) error {
 		return nil
 	}
 	ep := s.cfg.Endpoint
+	if parent.Err() != nil {
+		return fmt.Errorf("store: connecting to %s: %w", ep, parent.Err())
+	}
 	resp := minio.ToErrorResponse(err)
 	switch {
 	case resp.Code == "NoSuchBucket":
@@ -109,6 +113,10 @@ func (s *Store) check(ctx context.Context) error {
 			ep, s.cfg.Bucket, resp.Message, EnvAccessKey, EnvBucket)}
 	case isNetwork(err) || ctx.Err() != nil:
 		cause := err.Error()
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			cause = ue.Err.Error() // without the request URL
+		}
 		if ctx.Err() != nil {
 			cause = fmt.Sprintf("no answer within %v", s.cfg.ConnectTimeout)
 		}
