@@ -1,0 +1,436 @@
+package schemas
+
+import (
+	"fmt"
+	"math"
+)
+
+// Row is the constraint satisfied by the row struct of every dataset kind
+// (LearningCurveRow, NetworkRow, …). Its methods are unexported: the set of
+// kinds is closed, and callers only name the row type.
+type Row[R any] interface {
+	// Kind returns the dataset kind the row belongs to.
+	Kind() Kind
+	columns() []column[R]
+	validate() error
+}
+
+// checkSeed rejects seeds outside int64: Parquet INT64 is signed and the seed
+// columns are int64 so that DuckDB, pandas, Spark and R all read them alike.
+func checkSeed(seed int64) error {
+	if seed < 0 {
+		return fmt.Errorf("seed = %d: must be ≥ 0", seed)
+	}
+	return nil
+}
+
+func checkLen(field string, got, want int) error {
+	if got != want {
+		return fmt.Errorf("%s has %d values, want %d", field, got, want)
+	}
+	return nil
+}
+
+// LearningCurveRow is one learning trial h of one network (SPEC §3).
+type LearningCurveRow struct {
+	Campaign  string
+	Task      string
+	Rule      string
+	Seed      int64   // training seed of the network
+	Trial     int64   // h, 0-based
+	Condition int32   // c_h, the trial type
+	Error     float64 // E^h (NaN if the network diverged)
+	Reward    float64 // R^h = −E^h
+	Correct   bool    // the task's judgement of the response
+}
+
+// Kind returns LearningCurves.
+func (LearningCurveRow) Kind() Kind { return LearningCurves }
+
+func (r LearningCurveRow) validate() error { return checkSeed(r.Seed) }
+
+func (LearningCurveRow) columns() []column[LearningCurveRow] {
+	type R = LearningCurveRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("rule", func(r *R) *string { return &r.Rule }),
+		int64Col("seed", func(r *R) *int64 { return &r.Seed }),
+		int64Col("trial", func(r *R) *int64 { return &r.Trial }),
+		int32Col("condition", func(r *R) *int32 { return &r.Condition }),
+		float64Col("error", func(r *R) *float64 { return &r.Error }),
+		float64Col("reward", func(r *R) *float64 { return &r.Reward }),
+		boolCol("correct", func(r *R) *bool { return &r.Correct }),
+	}
+}
+
+// NetworkRow is one trained network: its sizes, its initial and final
+// recurrent weights and its fixed weights, all float64 and row-major, so that
+// a network read back runs bit-identically to the one that was written.
+//
+// The matrices are variable-length list<float64> columns, not
+// fixed_size_list: a campaign mixes tasks with different M and O (and sweeps
+// may vary N), and with fixed sizes every such file of one stage would have a
+// different column type, which breaks reading a stage with one glob. The sizes
+// are explicit columns and the writer checks every length against them.
+type NetworkRow struct {
+	Campaign          string
+	Task              string
+	Rule              string
+	Seed              int64
+	N, M, O           int32     // recurrent units, inputs, outputs
+	W0                []float64 // N×N initial recurrent weights W⁰
+	WFinal            []float64 // N×N recurrent weights after learning
+	WIn               []float64 // N×M input weights
+	WOut              []float64 // O×N readout weights
+	B                 []float64 // N biases
+	ClampIndex        []int32   // clamped units (Miconi 2017: three bias units)
+	ClampValue        []float64 // their values, same length as ClampIndex
+	Trials            int64     // learning trials completed
+	TrialsToCriterion int64     // trials needed to meet the criterion; −1 if never
+}
+
+// Kind returns Networks.
+func (NetworkRow) Kind() Kind { return Networks }
+
+func (r NetworkRow) validate() error {
+	n, m, o := int(r.N), int(r.M), int(r.O)
+	if n <= 0 || m < 0 || o <= 0 {
+		return fmt.Errorf("sizes n=%d m=%d o=%d: need n ≥ 1, m ≥ 0, o ≥ 1", n, m, o)
+	}
+	if err := checkSeed(r.Seed); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		name      string
+		got, want int
+	}{{"w0", len(r.W0), n * n}, {"w_final", len(r.WFinal), n * n}, {"w_in", len(r.WIn), n * m},
+		{"w_out", len(r.WOut), o * n}, {"b", len(r.B), n}, {"clamp_value", len(r.ClampValue), len(r.ClampIndex)}} {
+		if err := checkLen(c.name, c.got, c.want); err != nil {
+			return err
+		}
+	}
+	for _, i := range r.ClampIndex {
+		if i < 0 || int(i) >= n {
+			return fmt.Errorf("clamp_index %d outside 0…%d", i, n-1)
+		}
+	}
+	return nil
+}
+
+func (NetworkRow) columns() []column[NetworkRow] {
+	type R = NetworkRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("rule", func(r *R) *string { return &r.Rule }),
+		int64Col("seed", func(r *R) *int64 { return &r.Seed }),
+		int32Col("n", func(r *R) *int32 { return &r.N }),
+		int32Col("m", func(r *R) *int32 { return &r.M }),
+		int32Col("o", func(r *R) *int32 { return &r.O }),
+		float64Vec("w0", false, func(r *R) *[]float64 { return &r.W0 }),
+		float64Vec("w_final", false, func(r *R) *[]float64 { return &r.WFinal }),
+		float64Vec("w_in", false, func(r *R) *[]float64 { return &r.WIn }),
+		float64Vec("w_out", false, func(r *R) *[]float64 { return &r.WOut }),
+		float64Vec("b", false, func(r *R) *[]float64 { return &r.B }),
+		int32Vec("clamp_index", false, func(r *R) *[]int32 { return &r.ClampIndex }),
+		float64Vec("clamp_value", false, func(r *R) *[]float64 { return &r.ClampValue }),
+		int64Col("trials", func(r *R) *int64 { return &r.Trials }),
+		int64Col("trials_to_criterion", func(r *R) *int64 { return &r.TrialsToCriterion }),
+	}
+}
+
+// TrajectoryRow is the condition-averaged state of one network at one step:
+// the mean over Trials trials of condition Condition of x^t and y^t.
+type TrajectoryRow struct {
+	Campaign  string
+	Task      string
+	Rule      string
+	Seed      int64
+	Network   string    // which weights: "initial" or "final"
+	Condition int32     // trial type
+	T         int32     // step t, 0…T (x) ; y is y^t, zero at t = 0
+	Trials    int32     // trials averaged
+	X         []float32 // N mean states x^t (fixed_size_list<float32>[N])
+	Y         []float32 // O mean outputs y^t (fixed_size_list<float32>[O])
+}
+
+// Kind returns Trajectories.
+func (TrajectoryRow) Kind() Kind { return Trajectories }
+
+func (r TrajectoryRow) validate() error {
+	if len(r.X) == 0 {
+		return fmt.Errorf("x is empty: want the N unit states")
+	}
+	return checkSeed(r.Seed)
+}
+
+func (TrajectoryRow) columns() []column[TrajectoryRow] {
+	type R = TrajectoryRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("rule", func(r *R) *string { return &r.Rule }),
+		int64Col("seed", func(r *R) *int64 { return &r.Seed }),
+		stringCol("network", func(r *R) *string { return &r.Network }),
+		int32Col("condition", func(r *R) *int32 { return &r.Condition }),
+		int32Col("t", func(r *R) *int32 { return &r.T }),
+		int32Col("trials", func(r *R) *int32 { return &r.Trials }),
+		float32Vec("x", true, func(r *R) *[]float32 { return &r.X }),
+		float32Vec("y", true, func(r *R) *[]float32 { return &r.Y }),
+	}
+}
+
+// MetaoptRow is one iteration of meta-optimization of Θ (SPEC §4–5).
+type MetaoptRow struct {
+	Campaign    string
+	Task        string
+	Estimator   string    // gradient estimator: "exact", "projection", "fd", "es"
+	Directions  int32     // tangent directions per iteration (P for exact, Ω for projections)
+	Seed        int64     // seed of the meta-optimization run
+	Iter        int64     // iteration, 0-based; Theta is the value at which J and Grad were evaluated
+	Theta       []float64 // Θ, P values, θ_kl at k*(L+1)+l (fixed_size_list<float64>[P])
+	LogEta      float64   // log η when it is meta-learned; NaN (null in the file) otherwise
+	J           float64   // J(Θ) on this iteration's learners
+	Grad        []float64 // estimate of ∇J, P values (fixed_size_list<float64>[P])
+	GradNorm    float64   // ‖Grad‖₂
+	HeldoutJ    float64   // J on held-out seeds; NaN (null) when not evaluated
+	LR          float64   // step size used for the update after this iteration
+	WallSeconds float64   // wall time of the iteration, s
+}
+
+// Kind returns MetaoptHistory.
+func (MetaoptRow) Kind() Kind { return MetaoptHistory }
+
+func (r MetaoptRow) validate() error {
+	if len(r.Theta) == 0 {
+		return fmt.Errorf("theta is empty: want the P rule parameters")
+	}
+	if err := checkLen("grad", len(r.Grad), len(r.Theta)); err != nil {
+		return err
+	}
+	return checkSeed(r.Seed)
+}
+
+func (MetaoptRow) columns() []column[MetaoptRow] {
+	type R = MetaoptRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("estimator", func(r *R) *string { return &r.Estimator }),
+		int32Col("directions", func(r *R) *int32 { return &r.Directions }),
+		int64Col("seed", func(r *R) *int64 { return &r.Seed }),
+		int64Col("iter", func(r *R) *int64 { return &r.Iter }),
+		float64Vec("theta", true, func(r *R) *[]float64 { return &r.Theta }),
+		optFloat64Col("log_eta", func(r *R) *float64 { return &r.LogEta }),
+		float64Col("j", func(r *R) *float64 { return &r.J }),
+		float64Vec("grad", true, func(r *R) *[]float64 { return &r.Grad }),
+		float64Col("grad_norm", func(r *R) *float64 { return &r.GradNorm }),
+		optFloat64Col("heldout_j", func(r *R) *float64 { return &r.HeldoutJ }),
+		float64Col("lr", func(r *R) *float64 { return &r.LR }),
+		float64Col("wall_seconds", func(r *R) *float64 { return &r.WallSeconds }),
+	}
+}
+
+// FixedPointRow is one fixed or slow point of a network under a constant
+// input ū (SPEC §6): F(x) = −x + Wφ(x) + W_in ū + b.
+type FixedPointRow struct {
+	Campaign string
+	Task     string
+	Rule     string
+	Seed     int64
+	Network  string    // "initial" or "final"
+	Input    string    // label of the constant input, e.g. "cond=0" or "zero"
+	U        []float64 // ū, M values (fixed_size_list<float64>[M])
+	X        []float64 // location, N values (fixed_size_list<float64>[N])
+	Q        float64   // q(x) = ½‖F(x)‖²
+	Slow     bool      // a slow point (tol_q ≤ q < tol_slow), not a fixed point
+	EigRe    []float64 // real parts of the Jacobian's eigenvalues, N values, descending real part
+	EigIm    []float64 // imaginary parts, same order
+	Index    int32     // number of unstable dimensions (eigenvalues with real part > 0)
+	Type     string    // "stable", "saddle" or "unstable"
+}
+
+// Kind returns FixedPoints.
+func (FixedPointRow) Kind() Kind { return FixedPoints }
+
+func (r FixedPointRow) validate() error {
+	if len(r.X) == 0 {
+		return fmt.Errorf("x is empty: want the N coordinates of the point")
+	}
+	if err := checkLen("eig_re", len(r.EigRe), len(r.X)); err != nil {
+		return err
+	}
+	if err := checkLen("eig_im", len(r.EigIm), len(r.X)); err != nil {
+		return err
+	}
+	return checkSeed(r.Seed)
+}
+
+func (FixedPointRow) columns() []column[FixedPointRow] {
+	type R = FixedPointRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("rule", func(r *R) *string { return &r.Rule }),
+		int64Col("seed", func(r *R) *int64 { return &r.Seed }),
+		stringCol("network", func(r *R) *string { return &r.Network }),
+		stringCol("input", func(r *R) *string { return &r.Input }),
+		float64Vec("u", true, func(r *R) *[]float64 { return &r.U }),
+		float64Vec("x", true, func(r *R) *[]float64 { return &r.X }),
+		float64Col("q", func(r *R) *float64 { return &r.Q }),
+		boolCol("slow", func(r *R) *bool { return &r.Slow }),
+		float64Vec("eig_re", true, func(r *R) *[]float64 { return &r.EigRe }),
+		float64Vec("eig_im", true, func(r *R) *[]float64 { return &r.EigIm }),
+		int32Col("index", func(r *R) *int32 { return &r.Index }),
+		stringCol("type", func(r *R) *string { return &r.Type }),
+	}
+}
+
+// RDMRow is one representational dissimilarity matrix of one network over
+// K conditions, stored as the full symmetric K×K matrix, row-major.
+type RDMRow struct {
+	Campaign string
+	Task     string
+	Rule     string
+	Seed     int64
+	Network  string    // "initial" or "final"
+	Space    string    // responses compared: "x" (states) or "r" (rates)
+	Epoch    string    // time window the responses were taken from, e.g. "delay" or "all"
+	Metric   string    // "correlation", "euclidean" (squared, per unit) or "crossnobis"
+	K        int32     // conditions
+	Labels   []string  // K condition labels (list<string>)
+	D        []float64 // K×K dissimilarities, row-major (fixed_size_list<float64>[K*K])
+}
+
+// Kind returns RDMs.
+func (RDMRow) Kind() Kind { return RDMs }
+
+func (r RDMRow) validate() error {
+	if r.K <= 0 {
+		return fmt.Errorf("k = %d: need at least one condition", r.K)
+	}
+	if err := checkLen("labels", len(r.Labels), int(r.K)); err != nil {
+		return err
+	}
+	if err := checkLen("d", len(r.D), int(r.K*r.K)); err != nil {
+		return err
+	}
+	return checkSeed(r.Seed)
+}
+
+func (RDMRow) columns() []column[RDMRow] {
+	type R = RDMRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("rule", func(r *R) *string { return &r.Rule }),
+		int64Col("seed", func(r *R) *int64 { return &r.Seed }),
+		stringCol("network", func(r *R) *string { return &r.Network }),
+		stringCol("space", func(r *R) *string { return &r.Space }),
+		stringCol("epoch", func(r *R) *string { return &r.Epoch }),
+		stringCol("metric", func(r *R) *string { return &r.Metric }),
+		int32Col("k", func(r *R) *int32 { return &r.K }),
+		stringVec("labels", func(r *R) *[]string { return &r.Labels }),
+		float64Vec("d", true, func(r *R) *[]float64 { return &r.D }),
+	}
+}
+
+// RSAPairRow compares two networks a and b of one task: an RDM comparison
+// (Spearman, Kendall τ_a, cosine, Pearson) or a direct comparison of the raw
+// responses (linear CKA, Procrustes shape distance).
+type RSAPairRow struct {
+	Campaign     string
+	Task         string
+	Space        string // "x" or "r"
+	Epoch        string // time window
+	Method       string // "spearman", "kendall_tau_a", "cosine", "pearson", "cka", "procrustes"
+	ARule, BRule string
+	ASeed, BSeed int64
+	ANetwork     string // "initial" or "final"
+	BNetwork     string
+	Value        float64 // similarity (or distance, for procrustes)
+	PValue       float64 // permutation p-value; NaN (null) when not tested
+	Permutations int32   // permutations behind PValue; 0 when not tested
+}
+
+// Kind returns RSAPairs.
+func (RSAPairRow) Kind() Kind { return RSAPairs }
+
+func (r RSAPairRow) validate() error {
+	if err := checkSeed(r.ASeed); err != nil {
+		return fmt.Errorf("a_%w", err)
+	}
+	if err := checkSeed(r.BSeed); err != nil {
+		return fmt.Errorf("b_%w", err)
+	}
+	if !math.IsNaN(r.PValue) && (r.PValue < 0 || r.PValue > 1) {
+		return fmt.Errorf("p_value = %v: must be in [0, 1] or NaN", r.PValue)
+	}
+	return nil
+}
+
+func (RSAPairRow) columns() []column[RSAPairRow] {
+	type R = RSAPairRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("space", func(r *R) *string { return &r.Space }),
+		stringCol("epoch", func(r *R) *string { return &r.Epoch }),
+		stringCol("method", func(r *R) *string { return &r.Method }),
+		stringCol("a_rule", func(r *R) *string { return &r.ARule }),
+		int64Col("a_seed", func(r *R) *int64 { return &r.ASeed }),
+		stringCol("a_network", func(r *R) *string { return &r.ANetwork }),
+		stringCol("b_rule", func(r *R) *string { return &r.BRule }),
+		int64Col("b_seed", func(r *R) *int64 { return &r.BSeed }),
+		stringCol("b_network", func(r *R) *string { return &r.BNetwork }),
+		float64Col("value", func(r *R) *float64 { return &r.Value }),
+		optFloat64Col("p_value", func(r *R) *float64 { return &r.PValue }),
+		int32Col("permutations", func(r *R) *int32 { return &r.Permutations }),
+	}
+}
+
+// SensitivityRow is the behavioural sensitivity G_S(W) = ∂S/∂W of one
+// network on a fixed evaluation batch (SPEC §6).
+type SensitivityRow struct {
+	Campaign       string
+	Task           string
+	Rule           string
+	Seed           int64
+	Network        string    // "initial" or "final"
+	Score          float64   // S, the behavioural score on the evaluation batch
+	GradNorm       float64   // ‖G_S‖_F
+	SingularValues []float64 // N singular values of G_S, descending (fixed_size_list<float64>[N])
+	AlignmentDW    float64   // cosine between G_S and the learned ΔW = W_final − W⁰
+	Epsilon        float64   // Frobenius norm of the probe perturbations
+	ShiftTop       float64   // RMS change of condition-averaged trajectories along the top singular direction
+	ShiftRandom    float64   // the same along a random direction of equal norm
+}
+
+// Kind returns Sensitivity.
+func (SensitivityRow) Kind() Kind { return Sensitivity }
+
+func (r SensitivityRow) validate() error {
+	if len(r.SingularValues) == 0 {
+		return fmt.Errorf("singular_values is empty: want the N singular values of G_S")
+	}
+	return checkSeed(r.Seed)
+}
+
+func (SensitivityRow) columns() []column[SensitivityRow] {
+	type R = SensitivityRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("rule", func(r *R) *string { return &r.Rule }),
+		int64Col("seed", func(r *R) *int64 { return &r.Seed }),
+		stringCol("network", func(r *R) *string { return &r.Network }),
+		float64Col("score", func(r *R) *float64 { return &r.Score }),
+		float64Col("grad_norm", func(r *R) *float64 { return &r.GradNorm }),
+		float64Vec("singular_values", true, func(r *R) *[]float64 { return &r.SingularValues }),
+		float64Col("alignment_dw", func(r *R) *float64 { return &r.AlignmentDW }),
+		float64Col("epsilon", func(r *R) *float64 { return &r.Epsilon }),
+		float64Col("shift_top", func(r *R) *float64 { return &r.ShiftTop }),
+		float64Col("shift_random", func(r *R) *float64 { return &r.ShiftRandom }),
+	}
+}

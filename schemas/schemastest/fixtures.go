@@ -1,0 +1,184 @@
+package schemastest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+
+	"rulescape/schemas"
+)
+
+// Campaign is the campaign ID of every fixture row.
+const Campaign = "c0ffee"
+
+// floats returns n standard normal values.
+func floats(rng *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	return v
+}
+
+func floats32(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+// LearningCurves returns n learning-curve rows over two rules and seven seeds;
+// row 3 (if present) is a diverged trial with NaN error and reward.
+func LearningCurves(n int) []schemas.LearningCurveRow {
+	rng := rand.New(rand.NewPCG(1, 2))
+	rows := make([]schemas.LearningCurveRow, n)
+	for i := range rows {
+		e := rng.Float64()
+		rows[i] = schemas.LearningCurveRow{Campaign: Campaign, Task: "dnms", Rule: []string{"miconi", "node_perturbation"}[i%2],
+			Seed: int64(i % 7), Trial: int64(i), Condition: int32(i % 4), Error: e, Reward: -e, Correct: e < 0.5}
+	}
+	if n > 3 {
+		rows[3].Error, rows[3].Reward = math.NaN(), math.NaN() // a diverged trial stays NaN, not null
+	}
+	return rows
+}
+
+// Networks returns count networks of n units, m inputs and o outputs with
+// random weights and Miconi's three clamped bias units.
+func Networks(count, n, m, o int) []schemas.NetworkRow {
+	rng := rand.New(rand.NewPCG(3, 4))
+	rows := make([]schemas.NetworkRow, count)
+	for i := range rows {
+		rows[i] = schemas.NetworkRow{Campaign: Campaign, Task: "dnms", Rule: "miconi", Seed: int64(i),
+			N: int32(n), M: int32(m), O: int32(o),
+			W0: floats(rng, n*n), WFinal: floats(rng, n*n), WIn: floats(rng, n*m), WOut: floats(rng, o*n), B: floats(rng, n),
+			ClampIndex: []int32{0, 1, 2}, ClampValue: []float64{1, 1, -1}, Trials: 1000, TrialsToCriterion: int64(i) - 1}
+	}
+	return rows
+}
+
+// Trajectories returns 4 conditions × 25 steps of a 9-unit, 1-output network.
+func Trajectories() []schemas.TrajectoryRow {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var rows []schemas.TrajectoryRow
+	for c := range 4 {
+		for t := range 25 {
+			rows = append(rows, schemas.TrajectoryRow{Campaign: Campaign, Task: "dnms", Rule: "miconi", Seed: 3, Network: "final",
+				Condition: int32(c), T: int32(t), Trials: 50, X: floats32(rng, 9), Y: floats32(rng, 1)})
+		}
+	}
+	return rows
+}
+
+// MetaoptHistory returns 30 iterations with P = 16; every tenth has a
+// held-out J and a meta-learned log η, the others NaN (null in files).
+func MetaoptHistory() []schemas.MetaoptRow {
+	rng := rand.New(rand.NewPCG(7, 8))
+	rows := make([]schemas.MetaoptRow, 30)
+	for i := range rows {
+		g := floats(rng, 16)
+		rows[i] = schemas.MetaoptRow{Campaign: Campaign, Task: "dnms", Estimator: "projection", Directions: 4, Seed: 9, Iter: int64(i),
+			Theta: floats(rng, 16), LogEta: math.NaN(), J: -rng.Float64(), Grad: g, GradNorm: math.Sqrt(dot(g, g)),
+			HeldoutJ: math.NaN(), LR: 0.01, WallSeconds: 1.5}
+		if i%10 == 0 {
+			rows[i].HeldoutJ = -0.25
+			rows[i].LogEta = math.Log(0.003)
+		}
+	}
+	return rows
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+// FixedPoints returns 12 points of a 6-unit network with 3 inputs.
+func FixedPoints() []schemas.FixedPointRow {
+	rng := rand.New(rand.NewPCG(9, 10))
+	rows := make([]schemas.FixedPointRow, 12)
+	for i := range rows {
+		rows[i] = schemas.FixedPointRow{Campaign: Campaign, Task: "flipflop", Rule: "miconi", Seed: 1, Network: "final",
+			Input: fmt.Sprintf("cond=%d", i%3), U: floats(rng, 3), X: floats(rng, 6), Q: 1e-9 * rng.Float64(), Slow: i%5 == 0,
+			EigRe: floats(rng, 6), EigIm: floats(rng, 6), Index: int32(i % 3), Type: []string{"stable", "saddle", "saddle"}[i%3]}
+	}
+	return rows
+}
+
+// RDMs returns 3 RDMs over 4 conditions.
+func RDMs() []schemas.RDMRow {
+	rng := rand.New(rand.NewPCG(11, 12))
+	rows := make([]schemas.RDMRow, 3)
+	for i := range rows {
+		rows[i] = schemas.RDMRow{Campaign: Campaign, Task: "dnms", Rule: "miconi", Seed: int64(i), Network: "final", Space: "x",
+			Epoch: "delay", Metric: "correlation", K: 4, Labels: []string{"AA", "AB", "BA", "BB"}, D: floats(rng, 16)}
+	}
+	return rows
+}
+
+// RSAPairs returns 2 comparisons, one without a permutation test (p NaN).
+func RSAPairs() []schemas.RSAPairRow {
+	return []schemas.RSAPairRow{
+		{Campaign: Campaign, Task: "dnms", Space: "x", Epoch: "delay", Method: "spearman", ARule: "miconi", ASeed: 1, ANetwork: "final",
+			BRule: "node_perturbation", BSeed: 2, BNetwork: "final", Value: 0.75, PValue: 0.01, Permutations: 1000},
+		{Campaign: Campaign, Task: "dnms", Space: "r", Epoch: "all", Method: "cka", ARule: "miconi", ASeed: 1, ANetwork: "final",
+			BRule: "miconi", BSeed: 3, BNetwork: "initial", Value: 0.5, PValue: math.NaN()},
+	}
+}
+
+// Sensitivity returns 2 rows with 10 singular values.
+func Sensitivity() []schemas.SensitivityRow {
+	rng := rand.New(rand.NewPCG(13, 14))
+	rows := make([]schemas.SensitivityRow, 2)
+	for i := range rows {
+		rows[i] = schemas.SensitivityRow{Campaign: Campaign, Task: "dnms", Rule: "miconi", Seed: int64(i), Network: "final",
+			Score: rng.Float64(), GradNorm: rng.Float64(), SingularValues: floats(rng, 10), AlignmentDW: 0.3,
+			Epsilon: 1e-3, ShiftTop: 0.2, ShiftRandom: 0.01}
+	}
+	return rows
+}
+
+// Equal compares rows (or slices of rows) field by field, treating NaN as
+// equal to NaN.
+func Equal(a, b any) bool {
+	return reflect.DeepEqual(nanToSentinel(a), nanToSentinel(b))
+}
+
+// nanToSentinel returns a copy in which every float NaN is replaced by a
+// sentinel, so that reflect.DeepEqual can compare rows that contain NaN.
+func nanToSentinel(x any) any {
+	v := reflect.ValueOf(x)
+	out := reflect.New(v.Type()).Elem()
+	copyNaN(out, v)
+	return out.Interface()
+}
+
+func copyNaN(dst, src reflect.Value) {
+	switch src.Kind() {
+	case reflect.Float64, reflect.Float32:
+		f := src.Float()
+		if math.IsNaN(f) {
+			f = -12345.678
+		}
+		dst.SetFloat(f)
+	case reflect.Slice:
+		if src.IsNil() {
+			return
+		}
+		dst.Set(reflect.MakeSlice(src.Type(), src.Len(), src.Len()))
+		for i := range src.Len() {
+			copyNaN(dst.Index(i), src.Index(i))
+		}
+	case reflect.Struct:
+		for i := range src.NumField() {
+			copyNaN(dst.Field(i), src.Field(i))
+		}
+	default:
+		dst.Set(src)
+	}
+}

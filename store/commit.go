@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"rulescape/schemas"
+)
+
+// DatasetRef identifies a committed dataset. It is small and
+// JSON-serializable: it is what travels through Temporal.
+type DatasetRef struct {
+	Key    string `json:"key"`    // object key of the data
+	SHA256 string `json:"sha256"` // hex SHA-256 of the object's bytes
+	Rows   int64  `json:"rows"`
+	Schema string `json:"schema"` // schema kind and version, e.g. "learning_curves@1"
+	Size   int64  `json:"size"`   // bytes
+}
+
+// marker is the commit marker stored at commits/<content key>.json.
+type marker struct {
+	DatasetRef
+	ContentKey string    `json:"content_key"`
+	ETag       string    `json:"etag"`
+	Committed  time.Time `json:"committed"`
+}
+
+// WriteFunc writes a dataset's bytes to w and returns its number of rows.
+type WriteFunc func(w io.Writer) (rows int64, err error)
+
+// Commit streams the output of write to the object at p.Key() (through a
+// pipe into a multipart upload: no temporary file, memory bounded by one
+// 16 MiB part) and then, if and only if the upload completed, writes the
+// commit marker. schema is recorded in the ref (schemas.Kind.ID()).
+//
+// If write fails, ctx is cancelled or the upload fails, Commit returns an
+// error and leaves no marker: the dataset does not exist for Lookup and
+// List, and calling Commit again overwrites whatever was left.
+func (s *Store) Commit(ctx context.Context, p DatasetPath, schema string, write WriteFunc) (DatasetRef, error) {
+	key, err := p.Key()
+	if err != nil {
+		return DatasetRef{}, err
+	}
+	pr, pw := io.Pipe()
+	cw := &countingWriter{w: pw, h: sha256.New()}
+	var (
+		rows int64
+		werr error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		rows, werr = write(cw)
+		pw.CloseWithError(werr) // nil: the reader sees io.EOF
+	}()
+	info, perr := s.client.PutObject(ctx, s.cfg.Bucket, key, pr, -1,
+		minio.PutObjectOptions{PartSize: partSize, ContentType: p.Format.ContentType()})
+	if perr != nil {
+		pr.CloseWithError(fmt.Errorf("upload of %s failed: %w", key, perr)) // unblock the writer
+	}
+	<-done
+	switch {
+	case werr != nil:
+		return DatasetRef{}, fmt.Errorf("store: writing %s: %w", key, werr)
+	case perr != nil:
+		return DatasetRef{}, fmt.Errorf("store: uploading %s: %w", key, perr)
+	case info.Size != cw.n:
+		return DatasetRef{}, fmt.Errorf("store: uploading %s: store has %d bytes, %d were written", key, info.Size, cw.n)
+	}
+	m := marker{
+		DatasetRef: DatasetRef{Key: key, SHA256: hex.EncodeToString(cw.h.Sum(nil)), Rows: rows, Schema: schema, Size: cw.n},
+		ContentKey: p.ContentKey, ETag: info.ETag, Committed: time.Now().UTC(),
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return DatasetRef{}, fmt.Errorf("store: commit marker of %s: %w", key, err)
+	}
+	if err := s.Put(ctx, commitKey(p.ContentKey), data, "application/json"); err != nil {
+		return DatasetRef{}, fmt.Errorf("store: committing %s: %w", key, err)
+	}
+	return m.DatasetRef, nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.h.Write(p[:n])
+	c.n += int64(n)
+	return n, err
+}
+
+// Lookup returns the dataset committed under contentKey. ok is false when
+// there is no marker, or when the data object is missing or differs in size
+// or ETag from what the marker recorded (a dataset overwritten by an
+// unfinished retry is not trusted).
+func (s *Store) Lookup(ctx context.Context, contentKey string) (ref DatasetRef, ok bool, err error) {
+	if !isDigest(contentKey) {
+		return DatasetRef{}, false, fmt.Errorf("store: lookup: content key %q: want 64 lowercase hex digits", contentKey)
+	}
+	m, ok, err := s.readMarker(ctx, contentKey)
+	if err != nil || !ok {
+		return DatasetRef{}, false, err
+	}
+	st, err := s.client.StatObject(ctx, s.cfg.Bucket, m.Key, minio.StatObjectOptions{})
+	if IsNotFound(err) {
+		return DatasetRef{}, false, nil
+	}
+	if err != nil {
+		return DatasetRef{}, false, fmt.Errorf("store: lookup %s: %w", m.Key, err)
+	}
+	if st.Size != m.Size || (m.ETag != "" && strings.Trim(st.ETag, `"`) != strings.Trim(m.ETag, `"`)) {
+		return DatasetRef{}, false, nil
+	}
+	return m.DatasetRef, true, nil
+}
+
+func (s *Store) readMarker(ctx context.Context, contentKey string) (marker, bool, error) {
+	data, err := s.Get(ctx, commitKey(contentKey))
+	if IsNotFound(err) {
+		return marker{}, false, nil
+	}
+	if err != nil {
+		return marker{}, false, err
+	}
+	var m marker
+	if err := json.Unmarshal(data, &m); err != nil {
+		return marker{}, false, fmt.Errorf("store: commit marker %s is not valid JSON: %w", commitKey(contentKey), err)
+	}
+	return m, true, nil
+}
+
+// Invalidate removes the commit marker of contentKey, so that Lookup and
+// List no longer see the dataset and the next run of the unit recomputes
+// and overwrites it (what a forced rerun needs). The data object stays until
+// it is overwritten. Invalidating a key that is not committed is not an error.
+func (s *Store) Invalidate(ctx context.Context, contentKey string) error {
+	if !isDigest(contentKey) {
+		return fmt.Errorf("store: invalidate: content key %q: want 64 lowercase hex digits", contentKey)
+	}
+	if err := s.client.RemoveObject(ctx, s.cfg.Bucket, commitKey(contentKey), minio.RemoveObjectOptions{}); err != nil && !IsNotFound(err) {
+		return fmt.Errorf("store: invalidating %s: %w", contentKey, err)
+	}
+	return nil
+}
+
+// List returns the committed datasets under a campaign's stage (every stage
+// if stage is ""), sorted by key. Data objects without a matching commit
+// marker are left out.
+func (s *Store) List(ctx context.Context, campaign, stage string) ([]DatasetRef, error) {
+	prefix, err := CampaignPrefix(campaign)
+	if stage != "" {
+		prefix, err = StagePrefix(campaign, stage)
+	}
+	if err != nil {
+		return nil, err
+	}
+	type candidate struct {
+		key, contentKey, etag string
+		size                  int64
+	}
+	var cands []candidate
+	for obj := range s.client.ListObjectsIter(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			if IsNotFound(obj.Err) {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("store: listing %s: %w", prefix, obj.Err)
+		}
+		if ck, ok := partContentKey(obj.Key); ok {
+			cands = append(cands, candidate{obj.Key, ck, strings.Trim(obj.ETag, `"`), obj.Size})
+		}
+	}
+	refs := make([]*DatasetRef, len(cands))
+	errs := make([]error, len(cands))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, c := range cands {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			m, ok, err := s.readMarker(ctx, c.contentKey)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if ok && m.Key == c.key && m.Size == c.size && (m.ETag == "" || strings.Trim(m.ETag, `"`) == c.etag) {
+				refs[i] = &m.DatasetRef
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var out []DatasetRef
+	for _, r := range refs {
+		if r != nil {
+			out = append(out, *r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// partContentKey extracts the content key from a key ending in
+// part-<64 hex>.<ext>.
+func partContentKey(key string) (string, bool) {
+	base := path.Base(key)
+	if !strings.HasPrefix(base, "part-") {
+		return "", false
+	}
+	ck := strings.TrimPrefix(base, "part-")
+	if i := strings.IndexByte(ck, '.'); i >= 0 {
+		ck = ck[:i]
+	}
+	return ck, isDigest(ck)
+}
+
+// Verify reads the dataset's object in full and checks its size and SHA-256
+// against the ref.
+func (s *Store) Verify(ctx context.Context, ref DatasetRef) error {
+	obj, err := s.Open(ctx, ref.Key)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, obj)
+	if err != nil {
+		return fmt.Errorf("store: verifying %s: %w", ref.Key, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); n != ref.Size || got != ref.SHA256 {
+		return fmt.Errorf("store: %s has %d bytes with SHA-256 %s, the ref says %d bytes with %s", ref.Key, n, got, ref.Size, ref.SHA256)
+	}
+	return nil
+}
+
+// WriteRows writes rows as one dataset at p in p.Format and commits it.
+func WriteRows[R schemas.Row[R]](ctx context.Context, s *Store, p DatasetPath, meta schemas.Meta, rows []R) (DatasetRef, error) {
+	var zero R
+	return s.Commit(ctx, p, zero.Kind().ID(), func(w io.Writer) (int64, error) {
+		return schemas.WriteAll(w, p.Format, meta, rows)
+	})
+}
+
+// ReadRows reads every row of a committed dataset.
+func ReadRows[R schemas.Row[R]](ctx context.Context, s *Store, ref DatasetRef) ([]R, schemas.Info, error) {
+	obj, err := s.Open(ctx, ref.Key)
+	if err != nil {
+		return nil, schemas.Info{}, err
+	}
+	defer obj.Close()
+	if obj.Size() != ref.Size {
+		return nil, schemas.Info{}, fmt.Errorf("store: %s has %d bytes, the ref says %d: it was overwritten since it was committed", ref.Key, obj.Size(), ref.Size)
+	}
+	rows, info, err := schemas.ReadAll[R](obj, obj.Size())
+	if err != nil {
+		return nil, info, fmt.Errorf("store: %s: %w", ref.Key, err)
+	}
+	return rows, info, nil
+}

@@ -1,0 +1,161 @@
+package store_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"rulescape/schemas"
+	"rulescape/schemas/schemastest"
+	"rulescape/store"
+)
+
+// duckdbResult is what testdata/duckdb_check.mjs prints.
+type duckdbResult struct {
+	Rows    int64 `json:"rows"`
+	Columns []struct {
+		Name, Type string
+	} `json:"columns"`
+	KV         map[string]string   `json:"kv"`
+	Vector     []float64           `json:"vector"`
+	Partitions []map[string]string `json:"partitions"`
+}
+
+// duckdb runs the independent DuckDB reader on target, or skips the test
+// loudly (fails it when RULESCAPE_REQUIRE_DUCKDB=1) if node or the
+// @duckdb/node-api package is missing.
+func duckdb(t *testing.T, target string, args ...string) duckdbResult {
+	t.Helper()
+	skip := func(why string) {
+		t.Helper()
+		msg := why + "; install with `npm ci --prefix store/testdata` (Node ≥ 18) or set RULESCAPE_NODE_MODULES to a node_modules directory holding @duckdb/node-api"
+		if os.Getenv("RULESCAPE_REQUIRE_DUCKDB") == "1" {
+			t.Fatalf("RULESCAPE_REQUIRE_DUCKDB=1 but the DuckDB check cannot run: %s", msg)
+		}
+		t.Skipf("!!! SKIPPING the independent DuckDB reader check: %s (set RULESCAPE_REQUIRE_DUCKDB=1 to fail instead)", msg)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		skip("node not found on PATH")
+	}
+	modules := os.Getenv("RULESCAPE_NODE_MODULES")
+	if modules == "" {
+		modules = filepath.Join("testdata", "node_modules")
+	}
+	if _, err := os.Stat(filepath.Join(modules, "@duckdb", "node-api", "package.json")); err != nil {
+		skip("@duckdb/node-api not found in " + modules)
+	}
+	abs, _ := filepath.Abs(modules)
+	cmd := exec.CommandContext(t.Context(), node, append([]string{filepath.Join("testdata", "duckdb_check.mjs"), target}, args...)...)
+	cmd.Env = append(os.Environ(), "RULESCAPE_NODE_MODULES="+abs)
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("duckdb_check.mjs %s: %v\n%s", target, err, stderr)
+	}
+	var res duckdbResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("duckdb_check.mjs printed %q: %v", out, err)
+	}
+	return res
+}
+
+func columnNames(r duckdbResult) []string {
+	var names []string
+	for _, c := range r.Columns {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// TestDuckDBReadsParquetFromDisk: DuckDB reads a file written by schemas
+// with the expected rows, columns, fixed_size_list values and metadata.
+func TestDuckDBReadsParquetFromDisk(t *testing.T) {
+	rows := schemastest.Trajectories()
+	path := filepath.Join(t.TempDir(), "trajectories.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := schemas.WriteAll(f, schemas.Parquet, meta, rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := duckdb(t, path, "--vector", "x")
+	if got.Rows != int64(len(rows)) {
+		t.Errorf("DuckDB counts %d rows, want %d", got.Rows, len(rows))
+	}
+	wantCols := []string{"campaign", "task", "rule", "seed", "network", "condition", "t", "trials", "x", "y"}
+	if names := columnNames(got); !slices.Equal(names, wantCols) {
+		t.Errorf("DuckDB columns %v, want %v", names, wantCols)
+	}
+	types := map[string]string{}
+	for _, c := range got.Columns {
+		types[c.Name] = c.Type
+	}
+	for name, want := range map[string]string{"seed": "BIGINT", "condition": "INTEGER", "x": "FLOAT[]", "y": "FLOAT[]", "task": "VARCHAR"} {
+		if types[name] != want {
+			t.Errorf("DuckDB type of %s = %s, want %s", name, types[name], want)
+		}
+	}
+	if len(got.Vector) != len(rows[0].X) {
+		t.Fatalf("DuckDB x of the first row has %d values, want %d", len(got.Vector), len(rows[0].X))
+	}
+	for i, v := range got.Vector {
+		if float32(v) != rows[0].X[i] {
+			t.Errorf("DuckDB x[%d] = %v, want %v", i, v, rows[0].X[i])
+		}
+	}
+	wantKV := map[string]string{schemas.MetaSchema: "trajectories", schemas.MetaSchemaVersion: "1",
+		schemas.MetaCampaign: meta.Campaign, schemas.MetaParamsSHA256: meta.ParamsSHA256, schemas.MetaEngineVersion: meta.EngineVersion}
+	if !reflect.DeepEqual(got.KV, wantKV) {
+		t.Errorf("DuckDB key/value metadata %v, want %v", got.KV, wantKV)
+	}
+}
+
+// TestDuckDBReadsStageGlob: datasets committed through the S3 API under the
+// Hive layout are read by DuckDB with one glob over the gateway's backing
+// directory, partition values (escaped ones included) decoded.
+func TestDuckDBReadsStageGlob(t *testing.T) {
+	s := newStore(t)
+	all := schemastest.LearningCurves(400)
+	var want []map[string]string
+	for _, rule := range []string{"miconi", "a/b=c"} {
+		for seed := int64(1); seed <= 2; seed++ {
+			var rows []schemas.LearningCurveRow
+			for _, r := range all[:100] {
+				r.Rule, r.Seed = rule, seed
+				rows = append(rows, r)
+			}
+			p := store.DatasetPath{Campaign: schemastest.Campaign, Stage: "train", Dataset: "learning_curves",
+				Partitions: store.TaskRuleSeed("dnms", rule, seed), ContentKey: contentKey(t, fmt.Sprint(rule, seed)), Format: schemas.Parquet}
+			if _, err := store.WriteRows(t.Context(), s, p, meta, rows); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, map[string]string{"task": "dnms", "rule": rule, "seed": fmt.Sprint(seed)})
+		}
+	}
+	slices.SortFunc(want, func(a, b map[string]string) int { // DuckDB's ORDER BY ALL
+		return strings.Compare(a["rule"]+"\x00"+a["seed"], b["rule"]+"\x00"+b["seed"])
+	})
+	prefix, _ := store.StagePrefix(schemastest.Campaign, "train")
+	glob := filepath.Join(gateway.Dir, s.Bucket(), prefix, "learning_curves", "*", "*", "*", "*.parquet")
+	got := duckdb(t, glob, "--hive")
+	if got.Rows != 400 {
+		t.Errorf("DuckDB counts %d rows over the stage, want 400", got.Rows)
+	}
+	if !reflect.DeepEqual(got.Partitions, want) {
+		t.Errorf("DuckDB partitions %v, want %v", got.Partitions, want)
+	}
+}
