@@ -242,3 +242,20 @@ func TestSegmentSignCorrect(t *testing.T) {
 		t.Error("wrong sign in the second segment judged correct")
 	}
 }
+
+// BenchmarkTrial draws one default trial of each task.
+func BenchmarkTrial(b *testing.B) {
+	for _, name := range allNames {
+		b.Run(name, func(b *testing.B) {
+			task, err := tasks.New(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := rng(1)
+			nc := len(task.Spec().Conditions)
+			for i := 0; b.Loop(); i++ {
+				_ = task.Trial(i%nc, r)
+			}
+		})
+	}
+}
