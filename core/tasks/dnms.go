@@ -14,16 +14,18 @@ func init() { Register("dnms", func() Task { return NewDNMS() }) }
 // Inputs: channel 0 carries stimulus A, channel 1 stimulus B (value InputAmp
 // while the stimulus is on). Conditions: AA, AB, BA, BB. With the defaults (1 ms
 // steps): first stimulus on steps 0–199 (ms 1–200), second on 400–599 (ms
-// 400–600), response period y^801…y^1000 (the last 200 ms), targets ±0.98.
+// 401–600), response period y^801…y^1000 (the last 200 ms), targets ±0.98.
+// The mask is 1 on the response period and 0 elsewhere; targets are 0 outside it.
+// Correct: the mean response has the sign of the target (SignCorrect).
 type DNMS struct {
-	Steps      int     // trial length T (default 1000)
-	Stim1Start int     // first step of stimulus 1 (default 0)
-	Stim1End   int     // one past its last step (default 200)
-	Stim2Start int     // first step of stimulus 2 (default 400)
-	Stim2End   int     // one past its last step (default 600)
-	Response   int     // length of the response period at the end of the trial (default 200)
-	Target     float64 // target magnitude (default 0.98)
-	InputAmp   float64 // input value while a stimulus is on (default 1)
+	Steps      int     `json:"steps"`       // trial length T (default 1000)
+	Stim1Start int     `json:"stim1_start"` // first step of stimulus 1 (default 0)
+	Stim1End   int     `json:"stim1_end"`   // one past its last step (default 200)
+	Stim2Start int     `json:"stim2_start"` // first step of stimulus 2 (default 400)
+	Stim2End   int     `json:"stim2_end"`   // one past its last step (default 600)
+	Response   int     `json:"response"`    // length of the response period at the end of the trial (default 200)
+	Target     float64 `json:"target"`      // target magnitude (default 0.98)
+	InputAmp   float64 `json:"input_amp"`   // input value while a stimulus is on (default 1)
 }
 
 // NewDNMS returns Miconi's DNMS.
@@ -53,11 +55,15 @@ func (d *DNMS) Validate() error {
 	if d.Response <= 0 || d.Response > d.Steps {
 		return fmt.Errorf("Response = %d: must be in [1, Steps=%d]", d.Response, d.Steps)
 	}
+	if !finite(d.Target, d.InputAmp) {
+		return fmt.Errorf("Target = %v, InputAmp = %v: must be finite", d.Target, d.InputAmp)
+	}
 	return nil
 }
 
 // Trial implements Task. DNMS has no trial noise; rng is unused.
 func (d *DNMS) Trial(cond int, _ *rand.Rand) Trial {
+	checkCond(d, cond)
 	tr := NewTrial(cond, d.Steps, 2, 1)
 	first, second := cond/2, cond%2 // 0 = A, 1 = B
 	for t := d.Stim1Start; t < d.Stim1End; t++ {

@@ -8,8 +8,20 @@
 // outputs y^1…y^T (row t−1 of Trial.Target and entry t−1 of Trial.Mask belong
 // to y^t).
 //
+// The registered tasks are "dnms" (delayed non-match-to-sample, Miconi 2017),
+// "cdi" (context-dependent integration, Mante et al. 2013 / Miconi 2017),
+// "perceptual" (random-dots-style decision, Britten et al. 1992), "gonogo",
+// "romo" (delayed frequency comparison, Romo et al. 1999), "flipflop" (the
+// 3-bit flip-flop of Sussillo & Barak 2013) and "rsg" (ready-set-go, Jazayeri
+// & Shadlen 2010 / Remington et al. 2018). Each type's doc comment states its
+// epochs as step indices: which rows of Trial.U carry which input and which
+// outputs y^t are in the response mask. docs/TASKS.md describes them all.
+//
 // Every task is a struct whose exported fields are its parameters, with the
 // literature defaults set by New. Change them directly, or from JSON with
-// Configure. A new task only has to implement the Task interface; Register
-// makes it available by name.
+// Configure (snake_case keys, unknown keys rejected). Task noise comes only
+// from the rng passed to Trial, and Trial only reads the parameters, so trials
+// are reproducible and may be drawn concurrently. A new task only has to
+// implement the Task interface; Register makes it available by name (see the
+// example).
 package tasks
