@@ -444,20 +444,16 @@ func (r *resolved) rule() (plasticity.Rule, string, error) {
 // taskParamsError explains a task parameter error and lists the task's
 // parameter names.
 func (r *resolved) taskParamsError(task tasks.Task, err error) error {
-	var names []string
-	if t := reflect.TypeOf(task); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
-		for i := range t.Elem().NumField() {
-			if f := t.Elem().Field(i); f.IsExported() {
-				names = append(names, f.Name)
-			}
-		}
-	}
 	msg := strings.TrimPrefix(err.Error(), "tasks: ")
-	fix := "adjust them so they fit together; " + task.Name() + " keys"
-	if strings.Contains(msg, "json: ") {
-		fix = task.Name() + " takes a JSON object with keys"
+	if strings.Contains(msg, "unknown parameter") {
+		// The message already lists the valid parameters.
+		return fmt.Errorf("%s: %s — use one of those names (see docs/TASKS.md)", r.ref("task_params"), msg)
 	}
-	return fmt.Errorf("%s: %s — %s %s", r.ref("task_params"), msg, fix, strings.Join(names, ", "))
+	fix := "adjust them so they fit together (see docs/TASKS.md for " + task.Name() + "'s parameters)"
+	if strings.Contains(msg, "json: ") || strings.Contains(msg, "JSON") {
+		fix = task.Name() + " takes a JSON object of its parameters, e.g. {\"steps\": 500}"
+	}
+	return fmt.Errorf("%s: %s — %s", r.ref("task_params"), msg, fix)
 }
 
 // maxSeeds bounds the number of seeds of one run.

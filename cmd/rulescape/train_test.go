@@ -62,7 +62,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"empty theta", with("--theta", "[]"), []string{"--theta is empty"}},
 		{"rule and theta", with("--rule", "miconi", "--theta", "[[1]]"), []string{"--rule and --theta both given"}},
 		{"rule needs higher K", with("--k", "2"), []string{`rule (preset default) = "miconi"`, "needs K ≥ 3"}},
-		{"unknown task field", with("--task-params", `{"Stepz":3}`), []string{`unknown field "Stepz"`, "Steps, Stim1Start"}},
+		{"unknown task field", with("--task-params", `{"Stepz":3}`), []string{`unknown parameter "Stepz"`, "steps, stim1_end"}},
 		{"inconsistent task", with("--task-params", `{"Steps":20}`), []string{"--task-params", "inside [0,20)"}},
 		{"task params not JSON", with("--task-params", `{Steps:3}`), []string{"--task-params", "not a JSON object"}},
 		{"bad clamps", with("--clamps", "1,a"), []string{`"a" is not a number`}},
