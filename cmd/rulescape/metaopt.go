@@ -65,6 +65,7 @@ type metaoptFlags struct {
 	evalEvery    int
 	lr           float64
 	clipNorm     float64
+	learnerClip  float64
 	esSigma      float64
 	esPairs      int
 	cmaSigma     float64
@@ -117,6 +118,7 @@ func newMetaoptCmd(a *app) *cobra.Command {
 	f.IntVar(&mf.evalEvery, "eval-every", 10, "held-out evaluation period, iterations (0 = only at the end)")
 	f.Float64Var(&mf.lr, "lr", 0.02, "Adam step size, Θ units per iteration")
 	f.Float64Var(&mf.clipNorm, "clip-norm", 0, "clip the averaged gradient to this norm (0 = none)")
+	f.Float64Var(&mf.learnerClip, "learner-clip", 0, "clip each learner's gradient to this norm before averaging (0 = none); tames the rare exploding gradients of chaotic learners")
 	f.Float64Var(&mf.esSigma, "es-sigma", 0.05, "es: perturbation scale σ")
 	f.IntVar(&mf.esPairs, "es-pairs", 0, "es: antithetic pairs per iteration (0 = --learners)")
 	f.Float64Var(&mf.cmaSigma, "cma-sigma", 0.1, "cmaes: initial step size σ₀")
@@ -177,7 +179,7 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 	settings := metaopt.Settings{
 		Method: est.Method(), Iters: mf.iters, Learners: mf.learners, Workers: r.Workers,
 		Seed: mf.seed, FixedSeeds: mf.fixedSeeds, HeldOut: mf.heldOut, EvalEvery: mf.evalEvery,
-		LR: mf.lr, ClipNorm: mf.clipNorm,
+		LR: mf.lr, ClipNorm: mf.clipNorm, LearnerClipNorm: mf.learnerClip,
 		ES:  metaopt.ESSettings{Pairs: mf.esPairs, Sigma: mf.esSigma},
 		CMA: metaopt.CMASettings{Population: mf.cmaPop, Sigma: mf.cmaSigma},
 	}

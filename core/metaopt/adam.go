@@ -32,8 +32,14 @@ func (st *State) adamIteration(rec *Record, reqs []Request, res []outcome) error
 			continue
 		}
 		js = append(js, r.eval.J)
+		f := 1.0
+		if c := st.Settings.LearnerClipNorm; c > 0 {
+			if n := norm(r.eval.Grad); n > c {
+				f = c / n
+			}
+		}
 		for q, x := range r.eval.Grad {
-			g[q] += x
+			g[q] += f * x
 		}
 	}
 	rec.Valid = len(js)

@@ -687,3 +687,33 @@ func TestHeldOutOnce(t *testing.T) {
 		t.Errorf("state budget %+v best %+v", st.Budget, st.Best)
 	}
 }
+
+// TestLearnerClipNorm: each learner's gradient is rescaled to the clip norm
+// before averaging, so one exploding learner cannot decide the direction.
+func TestLearnerClipNorm(t *testing.T) {
+	obj := ObjectiveFunc(func(_ context.Context, req Request) (Eval, error) {
+		if req.Seed%2 == 0 {
+			return Eval{J: 1, Grad: []float64{1e12, 0}}, nil // an exploding learner
+		}
+		return Eval{J: 1, Grad: []float64{0, 0.5}}, nil
+	})
+	s := Settings{Learners: 6, LearnerClipNorm: 1}
+	o := mustNew(t, obj, []float64{0, 0}, s)
+	rec, err := o.Step(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var even int
+	for k := 0; k < 6; k++ {
+		if s.withDefaults().LearnerSeed(0, k)%2 == 0 {
+			even++
+		}
+	}
+	want := []float64{float64(even) / 6, 0.5 * float64(6-even) / 6}
+	if math.Abs(rec.Grad[0]-want[0]) > 1e-12 || math.Abs(rec.Grad[1]-want[1]) > 1e-12 {
+		t.Fatalf("averaged gradient %v, want %v (exploding learners clipped to norm 1)", rec.Grad, want)
+	}
+	if _, err := New(obj, []float64{0, 0}, Settings{LearnerClipNorm: -1}); err == nil {
+		t.Fatal("negative LearnerClipNorm accepted")
+	}
+}

@@ -99,6 +99,12 @@ type Settings struct {
 	// ClipNorm rescales the averaged gradient to this Euclidean norm when
 	// longer. Default 0: no clipping.
 	ClipNorm float64 `json:"clip_norm,omitempty"`
+	// LearnerClipNorm rescales each learner's gradient to this Euclidean norm
+	// when longer, before averaging (Adam only). Through long, chaotic
+	// learning processes a few learners' exact gradients can be many orders
+	// of magnitude larger than the others' and would otherwise decide the
+	// average alone. Default 0: no clipping.
+	LearnerClipNorm float64 `json:"learner_clip_norm,omitempty"`
 	// MinValidFraction is the fraction of an iteration's learners (ES: pairs;
 	// CMA-ES: candidates) that must survive; below it the iteration fails
 	// with a *DivergedError and Θ is unchanged. At least one must always
@@ -173,6 +179,8 @@ func (s Settings) validate() error {
 		return bad("Eps", s.Eps, "must be > 0 and finite")
 	case !(s.ClipNorm >= 0):
 		return bad("ClipNorm", s.ClipNorm, "must be ≥ 0 (0 = no clipping)")
+	case !(s.LearnerClipNorm >= 0):
+		return bad("LearnerClipNorm", s.LearnerClipNorm, "must be ≥ 0 (0 = no clipping)")
 	case !(s.MinValidFraction > 0 && s.MinValidFraction <= 1):
 		return bad("MinValidFraction", s.MinValidFraction, "must be in (0, 1]")
 	case s.ES.Pairs < 0:
