@@ -172,6 +172,10 @@ func TestDevSurvivesKill9(t *testing.T) {
 	if p3.rec.Attached {
 		t.Fatalf("dev after kill -9 attached to a dead stack: %+v", p3.rec)
 	}
+	if p3.rec.TemporalAddress != r.TemporalAddress || p3.rec.S3Endpoint != r.S3Endpoint {
+		t.Errorf("restart moved the stack to %s %s from %s %s; exported addresses would go stale",
+			p3.rec.TemporalAddress, p3.rec.S3Endpoint, r.TemporalAddress, r.S3Endpoint)
+	}
 	if p3.rec.Env["RULESCAPE_S3_SECRET_KEY"] != r.Env["RULESCAPE_S3_SECRET_KEY"] {
 		t.Error("S3 keys changed across the restart")
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,10 +56,16 @@ func (w tWriter) Write(p []byte) (int, error) {
 
 func start(t *testing.T, home string) *devstack.Stack {
 	t.Helper()
+	return startOpts(t, devstack.Options{Home: home})
+}
+
+func startOpts(t *testing.T, opts devstack.Options) *devstack.Stack {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	t0 := time.Now()
-	st, err := devstack.Start(ctx, devstack.Options{Home: home, Logger: testLogger(t)})
+	opts.Logger = testLogger(t)
+	st, err := devstack.Start(ctx, opts)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -202,16 +209,29 @@ func getObject(t *testing.T, mc *minio.Client, bucket, key string) []byte {
 }
 
 // TestSecondStartAttaches starts twice on one home: the second start
-// attaches to the first stack, and its Stop leaves that stack running.
+// attaches to the first stack (Web UI included), and its Stop leaves that
+// stack running.
 func TestSecondStartAttaches(t *testing.T) {
 	needGateway(t)
 	home := t.TempDir()
-	owner := start(t, home)
+	owner := startOpts(t, devstack.Options{Home: home, UI: true})
 	other := start(t, home)
 	if !other.Attached || owner.Attached {
 		t.Fatalf("attached: owner %v, second %v; want false, true", owner.Attached, other.Attached)
 	}
-	if other.TemporalAddress != owner.TemporalAddress || other.S3Endpoint != owner.S3Endpoint ||
+	if !strings.HasPrefix(owner.UIAddress, "http://127.0.0.1:") {
+		t.Fatalf("UIAddress = %q, want http://127.0.0.1:port", owner.UIAddress)
+	}
+	resp, err := http.Get(owner.UIAddress + "/")
+	if err != nil {
+		t.Fatalf("Web UI: %v", err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(bytes.ToLower(page), []byte("<html")) {
+		t.Errorf("Web UI / answered %s with %.80q", resp.Status, page)
+	}
+	if other.TemporalAddress != owner.TemporalAddress || other.S3Endpoint != owner.S3Endpoint || other.UIAddress != owner.UIAddress ||
 		other.S3AccessKey != owner.S3AccessKey || other.OwnerPID != os.Getpid() {
 		t.Fatalf("attached stack %+v differs from owner %+v", other, owner)
 	}
