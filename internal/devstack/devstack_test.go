@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -372,5 +374,73 @@ func TestNotBuiltInErrorNamesTheFix(t *testing.T) {
 		if !strings.Contains(devstack.ErrNotBuiltIn.Error(), want) {
 			t.Errorf("ErrNotBuiltIn lacks %q", want)
 		}
+	}
+}
+
+// TestRestartOnNewPorts holds the previous run's ports so the restart must
+// move: Temporal (whose cluster metadata stores the old address) and the
+// gateway come up elsewhere and work.
+func TestRestartOnNewPorts(t *testing.T) {
+	needGateway(t)
+	home := t.TempDir()
+	st := start(t, home)
+	old := *st
+	if err := st.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{old.TemporalAddress, old.S3Endpoint} {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("hold %s: %v", addr, err)
+		}
+		defer l.Close()
+	}
+	st2 := start(t, home)
+	if st2.TemporalAddress == old.TemporalAddress || st2.S3Endpoint == old.S3Endpoint {
+		t.Fatalf("restart reused held ports: %s %s", st2.TemporalAddress, st2.S3Endpoint)
+	}
+	if got := runGreet(t, temporalClient(t, st2), "moved"); got != "HELLO RULESCAPE!" {
+		t.Errorf("workflow on the moved server: %q", got)
+	}
+	if ok, err := s3Client(t, st2).BucketExists(context.Background(), st2.S3Bucket); !ok || err != nil {
+		t.Errorf("bucket on the moved gateway: %v, %v", ok, err)
+	}
+}
+
+// TestOrphanGatewayIsKilled leaves a versitygw serving the home's object
+// root under the pid recorded in stack.json, as a crashed owner could on a
+// system without Pdeathsig; the next Start kills it.
+func TestOrphanGatewayIsKilled(t *testing.T) {
+	needGateway(t)
+	bin, _ := devstack.FindVersitygw()
+	home := t.TempDir()
+	root := filepath.Join(home, "objects")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	orphan := exec.Command(bin, "--port", addr, "--quiet", "posix", root)
+	orphan.Env = []string{"ROOT_ACCESS_KEY_ID=orphanorphan", "ROOT_SECRET_ACCESS_KEY=orphanorphanorphan"}
+	if err := orphan.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = orphan.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = orphan.Process.Kill(); <-exited })
+	info := fmt.Sprintf(`{"pid": 0, "s3_endpoint": %q, "gateway_pid": %d}`, addr, orphan.Process.Pid)
+	if err := os.WriteFile(filepath.Join(home, "stack.json"), []byte(info), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // let it exec, so /proc shows versitygw
+	st := start(t, home)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the orphaned versitygw is still running after Start")
+	}
+	if st.S3Endpoint == "" {
+		t.Fatal("no S3 endpoint")
 	}
 }
