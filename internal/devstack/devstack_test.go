@@ -33,8 +33,12 @@ import (
 
 // needGateway skips the test loudly when versitygw is not installed, or
 // fails it when RULESCAPE_REQUIRE_S3=1 (CI).
+//
+// Tests that need it run in parallel: each has its own home and ports, and
+// most of a test's time is waiting (start-up, workflow round trips, Stop).
 func needGateway(t *testing.T) {
 	t.Helper()
+	t.Parallel()
 	if _, err := devstack.FindVersitygw(); err != nil {
 		if os.Getenv("RULESCAPE_REQUIRE_S3") == "1" {
 			t.Fatalf("RULESCAPE_REQUIRE_S3=1 but %v", err)

@@ -99,8 +99,9 @@ type Stack struct {
 }
 
 // Done returns a channel closed when a service of an owned stack exits by
-// itself (the gateway crashed or was killed); Err then says why. For an
-// attached stack, or after Stop, the channel is never closed by a failure.
+// itself (the gateway crashed or was killed); Err then says why. Stop does
+// not close it. For an attached stack it is nil: the owner watches its
+// services.
 func (s *Stack) Done() <-chan struct{} { return s.done }
 
 // Err describes why Done was closed, or returns nil.
