@@ -126,7 +126,8 @@ func attach(ctx context.Context, opts Options) (*Stack, error) {
 	if err := syscall.Kill(info.PID, 0); err != nil && !errors.Is(err, syscall.EPERM) {
 		return nil, fmt.Errorf("owner pid %d is gone", info.PID)
 	}
-	creds, err := loadOrCreateCredentials(opts.Home)
+	// Only read: the owner created the keys before it wrote stack.json.
+	creds, err := readCredentials(opts.Home)
 	if err != nil {
 		return nil, err
 	}

@@ -66,25 +66,36 @@ func writeStackInfo(home string, info *stackInfo) error {
 // loadOrCreateCredentials returns the home's S3 keys, generating and
 // storing them (mode 0600) on first use so restarts reuse them.
 func loadOrCreateCredentials(home string) (credentials, error) {
-	path := filepath.Join(home, credsFile)
-	b, err := os.ReadFile(path)
-	if err == nil {
-		var c credentials
-		if err := json.Unmarshal(b, &c); err != nil || c.AccessKey == "" || c.SecretKey == "" {
-			return c, fmt.Errorf("devstack: %s is damaged (want {\"access_key\",\"secret_key\"}) — delete it to generate new keys (objects are kept)", path)
-		}
-		return c, nil
-	}
+	c, err := readCredentials(home)
 	if !errors.Is(err, fs.ErrNotExist) {
-		return credentials{}, fmt.Errorf("devstack: read S3 credentials: %w", err)
+		return c, err
 	}
-	c := credentials{AccessKey: "rs" + randomToken(9), SecretKey: randomToken(30)}
-	b, err = json.MarshalIndent(c, "", "  ")
+	path := filepath.Join(home, credsFile)
+	c = credentials{AccessKey: "rs" + randomToken(9), SecretKey: randomToken(30)}
+	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return c, err
 	}
 	if err := writeFileAtomic(path, append(b, '\n'), 0o600); err != nil {
 		return c, fmt.Errorf("devstack: store S3 credentials: %w", err)
+	}
+	return c, nil
+}
+
+// readCredentials reads the home's S3 keys; the error wraps
+// fs.ErrNotExist when there are none yet.
+func readCredentials(home string) (credentials, error) {
+	path := filepath.Join(home, credsFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return credentials{}, err
+	}
+	if err != nil {
+		return credentials{}, fmt.Errorf("devstack: read S3 credentials: %w", err)
+	}
+	var c credentials
+	if err := json.Unmarshal(b, &c); err != nil || c.AccessKey == "" || c.SecretKey == "" {
+		return c, fmt.Errorf("devstack: %s is damaged (want {\"access_key\",\"secret_key\"}) — delete it to generate new keys (objects are kept)", path)
 	}
 	return c, nil
 }
