@@ -35,6 +35,7 @@ $(go env GOPATH)/bin): ` + devstack.VersitygwInstall
 
 const devExample = `  rulescape dev
   rulescape dev --home /tmp/rs --ui=false -o json
+  # in a second shell while the first runs: attach, export, go on
   eval "$(rulescape dev -o json | jq -r '.env | to_entries[] | "export \(.key)=\(.value)"')"`
 
 // devFlags holds the flags of `rulescape dev`.
