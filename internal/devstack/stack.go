@@ -113,7 +113,8 @@ func (s *Stack) Err() error {
 }
 
 // Stop stops the services of an owned stack and releases the home's lock;
-// for an attached stack it does nothing. It is safe to call more than once.
+// for an attached stack it does nothing. Calling it again (not
+// concurrently) does nothing.
 func (s *Stack) Stop() error {
 	if s == nil || s.stop == nil {
 		return nil
