@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"rulescape/internal/devstack"
+)
+
+func init() { register(newDevCmd) }
+
+const devLong = `Start the embedded services that rulescape uses when no TEMPORAL_ADDRESS is
+set — a Temporal server (SQLite persistence) with its Web UI, and an S3
+gateway (versitygw, posix backend) — on 127.0.0.1, print their addresses and
+the environment variables that point workers in other shells at them, and
+keep them up until Ctrl-C (SIGINT) or SIGTERM.
+
+State (the Temporal database, the objects, the S3 keys) lives in --home,
+default $RULESCAPE_HOME or ~/.rulescape, and survives restarts; ports of the
+previous run are reused when free. If another rulescape process already runs
+the stack on the same home, dev prints that stack's addresses and exits at
+once, leaving it running ("attached": true).
+
+With -o json, stdout has one line: {"temporal_address", "namespace", "ui",
+"s3_endpoint", "s3_bucket", "home", "attached", "owner_pid", "env"}.
+
+The S3 gateway needs the versitygw binary ($RULESCAPE_VERSITYGW, PATH or
+$(go env GOPATH)/bin): ` + devstack.VersitygwInstall
+
+const devExample = `  rulescape dev
+  rulescape dev --home /tmp/rs --ui=false -o json
+  # in a second shell while the first runs: attach, export, go on
+  eval "$(rulescape dev -o json | jq -r '.env | to_entries[] | "export \(.key)=\(.value)"')"`
+
+// devFlags holds the flags of `rulescape dev`.
+type devFlags struct {
+	home string
+	ui   bool
+}
+
+// devRecord is the JSON line of `rulescape dev -o json`.
+type devRecord struct {
+	TemporalAddress string            `json:"temporal_address"`
+	Namespace       string            `json:"namespace"`
+	UI              string            `json:"ui"`
+	S3Endpoint      string            `json:"s3_endpoint"`
+	S3Bucket        string            `json:"s3_bucket"`
+	Home            string            `json:"home"`
+	Attached        bool              `json:"attached"`
+	OwnerPID        int               `json:"owner_pid"`
+	Env             map[string]string `json:"env"`
+}
+
+// newDevCmd builds `rulescape dev`.
+func newDevCmd(a *app) *cobra.Command {
+	var f devFlags
+	cmd := &cobra.Command{
+		Use:     "dev",
+		Short:   "Run the embedded Temporal server and S3 gateway until interrupted",
+		Long:    devLong,
+		Example: devExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDev(cmd.Context(), a, f)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.home, "home", "", "state directory (default $RULESCAPE_HOME or ~/.rulescape)")
+	fs.BoolVar(&f.ui, "ui", true, "also serve the Temporal Web UI")
+	return cmd
+}
+
+func runDev(ctx context.Context, a *app, f devFlags) error {
+	t0 := time.Now()
+	st, err := devstack.Start(ctx, devstack.Options{Home: f.home, UI: f.ui, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	if err := printStack(a.stdout, a.output, st, time.Since(t0)); err != nil {
+		_ = st.Stop()
+		return err
+	}
+	if st.Attached {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		a.log.Info("stopping the embedded stack")
+		if err := st.Stop(); err != nil {
+			return err
+		}
+		if a.output == "text" {
+			fmt.Fprintln(a.stderr, "rulescape dev: stopped")
+		}
+		return nil
+	case <-st.Done():
+		failure := st.Err()
+		_ = st.Stop()
+		return failure
+	}
+}
+
+// printStack writes the stack's addresses as text or one JSON line.
+func printStack(w io.Writer, output string, st *devstack.Stack, took time.Duration) error {
+	env := st.Env()
+	if output == "json" {
+		rec := devRecord{
+			TemporalAddress: st.TemporalAddress,
+			Namespace:       st.Namespace,
+			UI:              st.UIAddress,
+			S3Endpoint:      st.S3Endpoint,
+			S3Bucket:        st.S3Bucket,
+			Home:            st.Home,
+			Attached:        st.Attached,
+			OwnerPID:        st.OwnerPID,
+			Env:             map[string]string{},
+		}
+		for _, kv := range env {
+			k, v, _ := strings.Cut(kv, "=")
+			rec.Env[k] = v
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	var b strings.Builder
+	if st.Attached {
+		fmt.Fprintf(&b, "Attached to the stack of process %d (state in %s); it keeps running after this command.\n", st.OwnerPID, st.Home)
+	} else {
+		fmt.Fprintf(&b, "Embedded stack up in %s (state in %s).\n", took.Round(time.Millisecond), st.Home)
+	}
+	fmt.Fprintf(&b, "  Temporal  %s  namespace %s\n", st.TemporalAddress, st.Namespace)
+	if st.UIAddress != "" {
+		fmt.Fprintf(&b, "  Web UI    %s\n", st.UIAddress)
+	}
+	fmt.Fprintf(&b, "  S3        http://%s  bucket %s\n", st.S3Endpoint, st.S3Bucket)
+	fmt.Fprintf(&b, "\nFor workers and clients in other shells:\n")
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&b, "  export %s=%s\n", k, shellQuote(v))
+	}
+	if !st.Attached {
+		fmt.Fprintf(&b, "\nCtrl-C stops the stack.\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but
+// letters, digits and . _ - : / @.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-:/@", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

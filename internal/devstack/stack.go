@@ -1,0 +1,198 @@
+package devstack
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Environment variables read by DefaultHome and FindVersitygw, and printed
+// by Stack.Env for workers in other shells.
+const (
+	EnvHome           = "RULESCAPE_HOME"
+	EnvVersitygw      = "RULESCAPE_VERSITYGW"
+	EnvTemporalAddr   = "TEMPORAL_ADDRESS"
+	EnvTemporalNS     = "TEMPORAL_NAMESPACE"
+	EnvS3Endpoint     = "RULESCAPE_S3_ENDPOINT"
+	EnvS3AccessKey    = "RULESCAPE_S3_ACCESS_KEY"
+	EnvS3SecretKey    = "RULESCAPE_S3_SECRET_KEY"
+	EnvS3Bucket       = "RULESCAPE_S3_BUCKET"
+	DefaultNamespace  = "default"
+	DefaultBucket     = "rulescape"
+	VersitygwVersion  = "v1.8.0"
+	VersitygwInstall  = "go install github.com/versity/versitygw/cmd/versitygw@" + VersitygwVersion
+	defaultAttachWait = 60 * time.Second
+)
+
+// Files under the home directory.
+const (
+	dbFile    = "temporal.db"
+	objDir    = "objects"
+	credsFile = "s3-credentials.json"
+	stackFile = "stack.json"
+	lockFile  = "lock"
+)
+
+// ErrVersitygwMissing is returned (wrapped) by Start and FindVersitygw when
+// no versitygw binary is found.
+var ErrVersitygwMissing = errors.New("versitygw not found (looked at $" + EnvVersitygw +
+	", PATH and $(go env GOPATH)/bin) — install it with `" + VersitygwInstall +
+	"` or point " + EnvVersitygw + " at the binary")
+
+// ErrNotBuiltIn is returned by Start in binaries built with -tags nodevstack.
+var ErrNotBuiltIn = errors.New("this rulescape binary was built without the embedded stack (-tags nodevstack) — set " +
+	EnvTemporalAddr + " and " + EnvS3Endpoint + " (with " + EnvS3AccessKey + ", " + EnvS3SecretKey +
+	") to use external services")
+
+// Options configures Start. The zero value is usable: it starts a stack
+// under DefaultHome without the Web UI and logs nothing.
+type Options struct {
+	// Home is the state directory. Empty means DefaultHome().
+	Home string
+	// UI starts the Temporal Web UI next to the server (if built in).
+	UI bool
+	// Logger receives the stack's own messages and Temporal's at warn level
+	// and above. Nil discards them.
+	Logger *slog.Logger
+	// Namespace is created if missing. Empty means "default".
+	Namespace string
+	// Bucket is created if missing. Empty means "rulescape".
+	Bucket string
+	// Versitygw is the gateway binary. Empty means FindVersitygw().
+	Versitygw string
+	// AttachWait bounds how long Start waits for a stack that another
+	// process is still starting on the same home. Zero means 60 s.
+	AttachWait time.Duration
+}
+
+// Stack is a running embedded stack: either owned by this process (Stop
+// stops it) or attached to one owned by another process (Stop only
+// forgets it).
+type Stack struct {
+	// TemporalAddress is the frontend's gRPC host:port.
+	TemporalAddress string
+	// Namespace exists and is registered.
+	Namespace string
+	// UIAddress is the Web UI's http URL, empty when not running.
+	UIAddress string
+	// S3Endpoint is the gateway's host:port (plain HTTP).
+	S3Endpoint string
+	// S3AccessKey and S3SecretKey sign S3 requests.
+	S3AccessKey, S3SecretKey string
+	// S3Bucket exists.
+	S3Bucket string
+	// Home is the state directory.
+	Home string
+	// Attached is true when another process owns the stack.
+	Attached bool
+	// OwnerPID is the process that owns the stack.
+	OwnerPID int
+
+	stop func() error    // nil when attached
+	done <-chan struct{} // closed when an owned service exits on its own
+	err  func() error    // why done was closed
+}
+
+// Done returns a channel closed when a service of an owned stack exits by
+// itself (the gateway crashed or was killed); Err then says why. Stop does
+// not close it. For an attached stack it is nil: the owner watches its
+// services.
+func (s *Stack) Done() <-chan struct{} { return s.done }
+
+// Err describes why Done was closed, or returns nil.
+func (s *Stack) Err() error {
+	if s.err == nil {
+		return nil
+	}
+	return s.err()
+}
+
+// Stop stops the services of an owned stack and releases the home's lock;
+// for an attached stack it does nothing. Calling it again (not
+// concurrently) does nothing.
+func (s *Stack) Stop() error {
+	if s == nil || s.stop == nil {
+		return nil
+	}
+	stop := s.stop
+	s.stop = nil
+	return stop()
+}
+
+// Env returns the environment variables that point a worker or client in
+// another shell at this stack, in a stable order, as NAME=value.
+func (s *Stack) Env() []string {
+	return []string{
+		EnvTemporalAddr + "=" + s.TemporalAddress,
+		EnvTemporalNS + "=" + s.Namespace,
+		EnvS3Endpoint + "=" + s.S3Endpoint,
+		EnvS3AccessKey + "=" + s.S3AccessKey,
+		EnvS3SecretKey + "=" + s.S3SecretKey,
+		EnvS3Bucket + "=" + s.S3Bucket,
+	}
+}
+
+// DefaultHome returns $RULESCAPE_HOME, or ~/.rulescape when it is unset.
+func DefaultHome() (string, error) {
+	if h := os.Getenv(EnvHome); h != "" {
+		return filepath.Abs(h)
+	}
+	u, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("devstack: no home directory for the default state directory (%w) — set %s", err, EnvHome)
+	}
+	return filepath.Join(u, ".rulescape"), nil
+}
+
+// FindVersitygw returns the versitygw binary: $RULESCAPE_VERSITYGW, else
+// versitygw on PATH, else $(go env GOPATH)/bin/versitygw. It returns an
+// error wrapping ErrVersitygwMissing when there is none.
+func FindVersitygw() (string, error) {
+	if p := os.Getenv(EnvVersitygw); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("devstack: %s=%s: %w", EnvVersitygw, p, err)
+		}
+		return p, nil
+	}
+	if p, err := exec.LookPath("versitygw"); err == nil {
+		return p, nil
+	}
+	for _, dir := range goBinDirs() {
+		p := filepath.Join(dir, "versitygw")
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("devstack: %w", ErrVersitygwMissing)
+}
+
+// goBinDirs lists where `go install` puts binaries: $GOBIN, each
+// $GOPATH/bin, and `go env GOPATH`/bin when the go tool is at hand.
+func goBinDirs() []string {
+	var dirs []string
+	if b := os.Getenv("GOBIN"); b != "" {
+		dirs = append(dirs, b)
+	}
+	gopath := os.Getenv("GOPATH")
+	if gopath == "" {
+		if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+			gopath = strings.TrimSpace(string(out))
+		}
+	}
+	if gopath == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			gopath = filepath.Join(h, "go")
+		}
+	}
+	for _, p := range filepath.SplitList(gopath) {
+		if p != "" {
+			dirs = append(dirs, filepath.Join(p, "bin"))
+		}
+	}
+	return dirs
+}
