@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"rulescape/core/metaopt"
 	"rulescape/core/plasticity"
 	"rulescape/internal/progress"
+	"rulescape/pipelines"
 )
 
 func init() { register(newMetaoptCmd) }
@@ -264,15 +264,7 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 // initialRule returns the starting rule of orders K, L.
 func initialRule(name string, scale float64, seed uint64, k, l int) (plasticity.Rule, error) {
 	if name == "random" {
-		rule, err := plasticity.NewRule(k, l)
-		if err != nil {
-			return rule, err
-		}
-		rng := rand.New(rand.NewPCG(seed, 0x3001))
-		for i := range rule.Theta {
-			rule.Theta[i] = scale * rng.NormFloat64()
-		}
-		return rule, nil
+		return pipelines.RandomRule(k, l, scale, seed)
 	}
 	rule, err := plasticity.Named(name, k, l)
 	if err != nil {
