@@ -180,6 +180,9 @@ type Source interface {
 	// Explicit reports whether key was set explicitly rather than taken
 	// from the preset (an explicit k or l must agree with theta's shape).
 	Explicit(key string) bool
+	// Name is how a fix names the parameter key: "--n" on the command
+	// line, "n" in a file.
+	Name(key string) string
 }
 
 // presetSource is the Source of values that all come from the preset.
@@ -187,6 +190,7 @@ type presetSource string
 
 func (s presetSource) Ref(key string) string    { return fmt.Sprintf("%s (preset %s)", key, string(s)) }
 func (s presetSource) Explicit(key string) bool { return false }
+func (s presetSource) Name(key string) string   { return key }
 
 // ParamError is a bad parameter value found by Build.
 type ParamError struct {
@@ -312,11 +316,11 @@ func (p *Params) Build(src Source) (*Built, error) {
 	spec := task.Spec()
 	if p.Readout == string(rnn.ReadoutUnits) && p.N < spec.Outputs+len(p.Clamps) {
 		return nil, b.bad("n", fmt.Sprintf("is too small for %d readout unit(s) and %d clamped unit(s)", spec.Outputs, len(p.Clamps)),
-			fmt.Sprintf("use --n ≥ %d or fewer --clamps", spec.Outputs+len(p.Clamps)))
+			fmt.Sprintf("use %s ≥ %d or fewer %s", src.Name("n"), spec.Outputs+len(p.Clamps), src.Name("clamps")))
 	}
 	if p.Readout == string(rnn.ReadoutRandom) && p.N < len(p.Clamps) {
 		return nil, b.bad("n", fmt.Sprintf("is too small for %d clamped unit(s)", len(p.Clamps)),
-			fmt.Sprintf("use --n ≥ %d or fewer --clamps", len(p.Clamps)))
+			fmt.Sprintf("use %s ≥ %d or fewer %s", src.Name("n"), len(p.Clamps), src.Name("clamps")))
 	}
 
 	rule, ruleName, err := b.rule()
@@ -354,16 +358,16 @@ func (b builder) rule() (plasticity.Rule, string, error) {
 	if p.Theta == nil {
 		if p.Rule == "" {
 			return plasticity.Rule{}, "", &ParamError{Key: "rule", Problem: "no rule given",
-				Fix: "set --rule NAME (" + strings.Join(plasticity.RuleNames(), ", ") + ") or --theta MATRIX"}
+				Fix: fmt.Sprintf("set %s NAME (%s) or %s MATRIX", src.Name("rule"), strings.Join(plasticity.RuleNames(), ", "), src.Name("theta"))}
 		}
 		if !contains(plasticity.RuleNames(), p.Rule) {
-			return plasticity.Rule{}, "", b.bad("rule", "is not a named rule", "choose one of "+strings.Join(plasticity.RuleNames(), ", ")+", or give --theta")
+			return plasticity.Rule{}, "", b.bad("rule", "is not a named rule", "choose one of "+strings.Join(plasticity.RuleNames(), ", ")+", or give "+src.Name("theta"))
 		}
 		rule, err := plasticity.Named(p.Rule, p.K, p.L)
 		if err != nil {
 			return plasticity.Rule{}, "", &ParamError{Key: "rule", Err: err,
 				Problem: fmt.Sprintf("%s = %q: %s", src.Ref("rule"), p.Rule, strings.TrimPrefix(err.Error(), "plasticity: ")),
-				Fix:     "raise --k/--l or choose another rule"}
+				Fix:     fmt.Sprintf("raise %s/%s or choose another rule", src.Name("k"), src.Name("l"))}
 		}
 		return rule, p.Rule, nil
 	}
@@ -391,7 +395,7 @@ func (b builder) rule() (plasticity.Rule, string, error) {
 		if src.Explicit(d.key) && d.have != d.got {
 			return plasticity.Rule{}, "", &ParamError{Key: "theta",
 				Problem: fmt.Sprintf("%s is %d×%d, which needs K = %d, L = %d, but %s = %d", src.Ref("theta"), rows, cols, rows-1, cols-1, src.Ref(d.key), d.have),
-				Fix:     fmt.Sprintf("give a %d×%d matrix or drop --%s", p.K+1, p.L+1, d.key)}
+				Fix:     fmt.Sprintf("give a %d×%d matrix or drop %s", p.K+1, p.L+1, src.Name(d.key))}
 		}
 	}
 	if rows-1 > plasticity.MaxOrder || cols-1 > plasticity.MaxOrder {

@@ -84,6 +84,9 @@ func (r *resolved) ref(key string) string {
 // Ref implements pipelines.Source.
 func (r *resolved) Ref(key string) string { return r.ref(key) }
 
+// Name implements pipelines.Source: fixes name the flag.
+func (r *resolved) Name(key string) string { return "--" + flagName(key) }
+
 // Explicit implements pipelines.Source: a value is explicit when a config
 // file or a flag set it.
 func (r *resolved) Explicit(key string) bool { return r.source[key] != "" }
