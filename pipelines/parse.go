@@ -18,7 +18,7 @@ import (
 )
 
 // MaxUnits bounds the train units of one campaign (tasks × rules × seeds).
-const MaxUnits = 1000000
+const MaxUnits = 100000
 
 // topKeys are the keys of a campaign file, in documentation order.
 var topKeys = []string{"name", "description", "defaults", "tasks", "rules", "seeds", "train", "stages", "concurrency"}

@@ -26,58 +26,58 @@ const (
 
 // Plan is a campaign expanded into units, ready to run.
 type Plan struct {
-	CampaignID  string       // first 16 hex digits of sha256 of the normalised spec
-	Name        string       // campaign name
-	Metaopt     []MetaoptJob // one per `from: metaopt` rule, in rule order
-	Train       []TrainUnit  // tasks × rules × seeds, in that nesting order
-	Analysis    []AnalysisUnit
-	Stages      []Stage // the stages that have units, in dependency order
-	MaxParallel int     // units in flight at once (0 = one per worker core)
+	CampaignID  string         `json:"campaign_id"` // first 16 hex digits of sha256 of the normalised spec
+	Name        string         `json:"name"`        // campaign name
+	Metaopt     []MetaoptJob   `json:"metaopt"`     // one per `from: metaopt` rule, in rule order
+	Train       []TrainUnit    `json:"train"`       // tasks × rules × seeds, in that nesting order
+	Analysis    []AnalysisUnit `json:"analysis"`
+	Stages      []Stage        `json:"stages"`       // the stages that have units, in dependency order
+	MaxParallel int            `json:"max_parallel"` // units in flight at once (0 = one per worker core)
 }
 
 // Stage is one stage of a plan: its units and the stages it waits for.
 type Stage struct {
-	Name  StageName
-	After []StageName // stages that must finish first
-	Units []string    // unit IDs, in plan order
+	Name  StageName   `json:"name"`
+	After []StageName `json:"after"` // stages that must finish first
+	Units []string    `json:"units"` // unit IDs, in plan order
 }
 
 // MetaoptJob is one meta-optimization run: it discovers the Θ of the rule
 // Rule on task Task.
 type MetaoptJob struct {
-	ID       string      // "metaopt/<rule>"
-	Rule     string      // rule entry the result becomes
-	Task     string      // task entry it optimizes on
-	Params   Params      // resolved setup; Trials is the horizon H, Rule/Theta the initial rule
-	Settings MetaoptSpec // optimizer settings (Settings.Trials = Params.Trials)
+	ID       string      `json:"id"`       // "metaopt/<rule>"
+	Rule     string      `json:"rule"`     // rule entry the result becomes
+	Task     string      `json:"task"`     // task entry it optimizes on
+	Params   Params      `json:"params"`   // resolved setup; Trials is the horizon H, Rule/Theta the initial rule
+	Settings MetaoptSpec `json:"settings"` // optimizer settings (Settings.Trials = Params.Trials)
 }
 
 // TrainUnit is one network: a rule trained on a task from one seed.
 type TrainUnit struct {
-	ID              string // "train/<task>/<rule>/seed=<seed>"
-	Task            string // task entry
-	Rule            string // rule entry
-	Seed            uint64
-	Params          Params // resolved setup; Theta is nil when Metaopt is set
-	StopAtCriterion bool
+	ID              string `json:"id"`   // "train/<task>/<rule>/seed=<seed>"
+	Task            string `json:"task"` // task entry
+	Rule            string `json:"rule"` // rule entry
+	Seed            uint64 `json:"seed"`
+	Params          Params `json:"params"` // resolved setup; Theta is nil when Metaopt is set
+	StopAtCriterion bool   `json:"stop_at_criterion"`
 	// Metaopt is the ID of the job whose Θ this unit trains with ("" when
 	// Params holds the rule). Pass that Θ to Setup; the job's dataset
 	// digest belongs in the unit's content-key inputs.
-	Metaopt string
+	Metaopt string `json:"metaopt"`
 }
 
 // AnalysisUnit is one unit of an analysis stage or the report.
 type AnalysisUnit struct {
-	ID     string    // e.g. "fixedpoints/dnms/miconi/seed=3", "rsa/dnms", "landscape/dnms/miconi", "report"
-	Stage  StageName // its stage
-	Task   string    // task entry ("" for the report)
-	Rule   string    // rule entry ("" for rsa and the report)
-	Seed   *uint64   // the network's seed (fixedpoints, sensitivity)
-	Inputs []string  // IDs of the units whose datasets it reads
+	ID     string    `json:"id"`     // e.g. "fixedpoints/dnms/miconi/seed=3", "rsa/dnms", "landscape/dnms/miconi", "report"
+	Stage  StageName `json:"stage"`  // its stage
+	Task   string    `json:"task"`   // task entry ("" for the report)
+	Rule   string    `json:"rule"`   // rule entry ("" for rsa and the report)
+	Seed   *uint64   `json:"seed"`   // the network's seed (fixedpoints, sensitivity)
+	Inputs []string  `json:"inputs"` // IDs of the units whose datasets it reads
 	// Settings are the stage's settings as JSON: decode them into
 	// FixedPointsStage, RSAStage, LandscapeStage, SensitivityStage or
 	// ReportStage according to Stage.
-	Settings json.RawMessage
+	Settings json.RawMessage `json:"settings"`
 }
 
 // Setup builds the unit's training setup. theta is the rule Θ of a
