@@ -52,11 +52,11 @@ defaults: {eta: 0.5, n: 12}
 name: ids
 `,
 		"description and concurrency": strings.Replace(idBase, "the first form", "another text", 1) + "concurrency: {max_parallel: 3}\n",
-		"value moved to the task":      strings.Replace(strings.Replace(idBase, "  eta: 0.5\n", "", 1), "response: 20}", "response: 20}\n    overrides: {eta: 0.5}", 1),
-		"seed list":                    strings.Replace(idBase, "seeds: 1-3", "seeds: [1, 2, 3]", 1),
-		"task defaults written out":    strings.Replace(idBase, "response: 20}", "response: 20, target: 1, input_amp: 1}", 1),
-		"preset named":                 strings.Replace(idBase, "defaults:\n", "defaults:\n  preset: miconi2017\n", 1),
-		"number spelling":              strings.Replace(idBase, "eta: 0.5", "eta: 5.0e-1", 1),
+		"value moved to the task":     strings.Replace(strings.Replace(idBase, "  eta: 0.5\n", "", 1), "response: 20}", "response: 20}\n    overrides: {eta: 0.5}", 1),
+		"seed list":                   strings.Replace(idBase, "seeds: 1-3", "seeds: [1, 2, 3]", 1),
+		"task defaults written out":   strings.Replace(idBase, "response: 20}", "response: 20, target: 1, input_amp: 1}", 1),
+		"preset named":                strings.Replace(idBase, "defaults:\n", "defaults:\n  preset: miconi2017\n", 1),
+		"number spelling":             strings.Replace(idBase, "eta: 0.5", "eta: 5.0e-1", 1),
 	}
 	for name, src := range same {
 		if got := mustID(t, src); got != id {
