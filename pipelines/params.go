@@ -163,11 +163,6 @@ func (p *Params) Format(key string) string {
 	case fmt.Stringer:
 		return v.String()
 	}
-	if f.CanAddr() {
-		if s, ok := f.Addr().Interface().(fmt.Stringer); ok {
-			return s.String()
-		}
-	}
 	return fmt.Sprint(f.Interface())
 }
 
