@@ -123,7 +123,7 @@ func newMetaoptCmd(a *app) *cobra.Command {
 	f.IntVar(&mf.esPairs, "es-pairs", 0, "es: antithetic pairs per iteration (0 = --learners)")
 	f.Float64Var(&mf.cmaSigma, "cma-sigma", 0.1, "cmaes: initial step size σ₀")
 	f.IntVar(&mf.cmaPop, "cma-population", 0, "cmaes: candidates per generation (0 = 4 + ⌊3 ln P⌋)")
-	f.StringVar(&mf.scale, "scale", "auto", "coordinates of the search: auto (each θ_kl in units of the eligibility its term produces on the initial network) or none (raw θ)")
+	f.StringVar(&mf.scale, "scale", "auto", "coordinates of the search: auto (z_kl = 1: term kl alone changes the weights by 1% of their initial rms per trial, see docs/METAOPT.md) or none (raw θ)")
 	f.StringVar(&mf.checkpoint, "checkpoint", "", "state `file`: written after every iteration; resumed from when it exists")
 	f.SortFlags = false
 	return cmd

@@ -162,15 +162,19 @@ func (l *Learners) Eval(ctx context.Context, req metaopt.Request) (metaopt.Eval,
 	return metaopt.Eval{J: res.J, Grad: res.Grad, Cost: cost}, nil
 }
 
-// AutoScale returns scale factors that put every rule coefficient in the
-// same unit: Scale[kl] = 1/rms(E_kl), where E_kl = Σ_t c_t (Δ^t)^l ⊗ (r^t)^k
-// is the eligibility that θ_kl = 1 alone would produce, measured on the
-// first trials of the setup's initial networks (no plasticity), averaged over
-// the given learner seeds. In these units z_kl = 1 means "term kl alone gives
-// eligibilities of typical size 1", whatever the powers k and l; without it,
-// one Adam step of the same size moves the constant drift θ₀₀ (eligibility
-// ~dt·T) and the cubic θ₃₃ (eligibility ~(αA)³ per kick) by the same amount,
-// and the first few steps already make some learners diverge.
+// AutoScale returns scale factors that put every rule coefficient in one
+// natural unit: z_kl = 1 means that the term kl alone, at the setup's
+// learning rate η and per unit of advantage, changes the weights by 1% of
+// their initial rms G/√N per trial. That is, Scale[kl] = 0.01·(G/√N) /
+// (η·rms(E_kl)), where E_kl = Σ_t c_t (Δ^t)^l ⊗ (r^t)^k is the eligibility
+// θ_kl = 1 alone would produce, measured on the first trials of the setup's
+// initial networks (no plasticity) and averaged over the given learner seeds.
+//
+// Without it, one Adam step of the same size moves the constant drift θ₀₀
+// (eligibility ~dt·T) and the cubic θ₃₃ (eligibility ~(αA)³ per kick) by
+// the same amount: on go/no-go at N = 30 their eligibilities differ by four
+// orders of magnitude, and the first steps from the zero rule make learners
+// diverge.
 func (l *Learners) AutoScale(ctx context.Context, seeds []uint64, trials int) ([]float64, error) {
 	if err := l.Validate(); err != nil {
 		return nil, err
@@ -211,6 +215,14 @@ func (l *Learners) AutoScale(ctx context.Context, seeds []uint64, trials int) ([
 			count++
 		}
 	}
+	eta := l.Setup.Learner.Eta
+	if !(eta > 0) {
+		return nil, fmt.Errorf("meta: autoscale: learning rate η = %v: need η > 0", eta)
+	}
+	unit := 0.01 * l.Setup.Init.G / math.Sqrt(float64(l.Setup.Init.N))
+	if !(unit > 0) {
+		unit = 0.01 / math.Sqrt(float64(l.Setup.Init.N))
+	}
 	scale := make([]float64, l.Dim())
 	for i := range scale {
 		scale[i] = 1
@@ -219,7 +231,7 @@ func (l *Learners) AutoScale(ctx context.Context, seeds []uint64, trials int) ([
 			if !(rms > 0) || math.IsInf(rms, 0) {
 				return nil, fmt.Errorf("meta: autoscale: term θ_%d%d has eligibility rms %v on the initial network — cannot scale it", i/(rule.L+1), i%(rule.L+1), rms)
 			}
-			scale[i] = 1 / rms
+			scale[i] = unit / (eta * rms)
 		}
 	}
 	return scale, nil
