@@ -44,18 +44,31 @@ func resolve(n *yaml.Node) *yaml.Node {
 }
 
 // mapping returns the pairs of the mapping n in order, rejecting other
-// kinds and duplicate keys.
+// kinds and duplicate keys. YAML merge keys (<<: *anchor) add the pairs of
+// the merged mappings whose keys n does not give itself.
 func (d *decoder) mapping(n *yaml.Node, path, example string) ([]pair, error) {
+	return d.mappingDepth(n, path, example, 0)
+}
+
+func (d *decoder) mappingDepth(n *yaml.Node, path, example string, depth int) ([]pair, error) {
 	n = resolve(n)
 	if n.Kind != yaml.MappingNode {
 		return nil, d.errf(n, path, "write key: value pairs, e.g. "+example, "is %s, not a mapping", kindName(n))
 	}
+	if depth > 10 {
+		return nil, d.errf(n, path, "merge fewer mappings into each other", "nests merge keys (<<) too deeply")
+	}
 	seen := map[string]*yaml.Node{}
 	var out []pair
+	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			return nil, d.errf(k, path, "keys are plain names, e.g. "+example, "has a key that is %s", kindName(k))
+		}
+		if k.Tag == "!!merge" {
+			merges = append(merges, v)
+			continue
 		}
 		if first, ok := seen[k.Value]; ok {
 			return nil, d.errf(k, join(path, k.Value), "keep only one of them",
@@ -63,6 +76,24 @@ func (d *decoder) mapping(n *yaml.Node, path, example string) ([]pair, error) {
 		}
 		seen[k.Value] = k
 		out = append(out, pair{k.Value, k, v})
+	}
+	for _, m := range merges {
+		srcs := []*yaml.Node{m}
+		if r := resolve(m); r.Kind == yaml.SequenceNode {
+			srcs = r.Content
+		}
+		for _, src := range srcs {
+			pairs, err := d.mappingDepth(src, path, "<<: *defaults", depth+1)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range pairs {
+				if _, ok := seen[p.key]; !ok {
+					seen[p.key] = p.k
+					out = append(out, p)
+				}
+			}
+		}
 	}
 	return out, nil
 }

@@ -277,6 +277,7 @@ func (p *parser) train() error {
 	d, c := p.d, p.c
 	n, ok := p.nodes["train"]
 	if !ok {
+		c.Defaults = p.base.clone().p
 		return nil
 	}
 	got, err := d.fields(n.v, "train", "{trials: 600, stop_at_criterion: true}", &c.Train)
@@ -294,6 +295,7 @@ func (p *parser) train() error {
 		p.base.p.Trials = c.Train.Trials
 		p.base.src.set["trials"] = setting{"trials", "train.trials", tn}
 	}
+	c.Defaults = p.base.clone().p
 	return nil
 }
 

@@ -83,6 +83,7 @@ func TestParseErrors(t *testing.T) {
 		{"stage key", base + "stages: {fixedpoint: {}}\n", 7, 10, "stages.fixedpoint", "is not a known key", `did you mean "fixedpoints"?`, ""},
 		{"stage knob", base + "stages:\n  rsa: {metric: cosine}\n", 8, 17, "stages.rsa.metric", `stages.rsa.metric = "cosine" is not known`, "correlation or euclidean", ""},
 		{"stage knob range", base + "stages:\n  fixedpoints: {tol: 0}\n", 8, 22, "stages.fixedpoints.tol", "= 0 is out of range", "small positive speed", ""},
+		{"merge key", base + "train: {<<: 3}\n", 7, 13, "train", `is the value "3", not a mapping`, "key: value", ""},
 		{"concurrency", base + "concurrency: {max_parallel: -1}\n", 7, 29, "concurrency.max_parallel", "is negative", "positive bound", ""},
 	}
 	for _, tc := range tests {

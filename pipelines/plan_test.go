@@ -56,7 +56,23 @@ name: ids
 		"seed list":                   strings.Replace(idBase, "seeds: 1-3", "seeds: [1, 2, 3]", 1),
 		"task defaults written out":   strings.Replace(idBase, "response: 20}", "response: 20, target: 1, input_amp: 1}", 1),
 		"preset named":                strings.Replace(idBase, "defaults:\n", "defaults:\n  preset: miconi2017\n", 1),
-		"number spelling":             strings.Replace(idBase, "eta: 0.5", "eta: 5.0e-1", 1),
+		"merge keys": `name: ids
+description: anchors
+defaults: &d
+  n: 12
+  eta: 0.5
+tasks:
+  - name: gonogo
+    task_params: {steps: 60, stim_start: 5, stim_end: 20, response: 20}
+rules:
+  - &m {name: miconi}
+  - {<<: *m, name: zero}
+seeds: 1-3
+train: {trials: 40}
+stages:
+  rsa: {permutations: 10}
+`,
+		"number spelling": strings.Replace(idBase, "eta: 0.5", "eta: 5.0e-1", 1),
 	}
 	for name, src := range same {
 		if got := mustID(t, src); got != id {

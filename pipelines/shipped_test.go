@@ -47,6 +47,16 @@ func TestShipped(t *testing.T) {
 					t.Errorf("stages %v, want %v", names, tc.stages)
 				}
 			}
+			if tc.file == "rules-vs-solutions.yaml" {
+				j := p.Metaopt[1]
+				if j.Settings.Task != "cdi" || j.Params.Task != "cdi" || j.Settings.Seed != 2 || j.Settings.Iters != 200 ||
+					j.Settings.Estimator != "projection:4" || j.Settings.LearnerClip != 10 {
+					t.Errorf("second job (merged settings): %+v", j.Settings)
+				}
+			}
+			if c.Defaults.Trials != p.Train[0].Params.Trials || c.Defaults.Preset != "miconi2017" {
+				t.Errorf("defaults %+v", c.Defaults)
+			}
 			if len(p.CampaignID) != 16 {
 				t.Errorf("campaign ID %q", p.CampaignID)
 			}
