@@ -17,7 +17,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(data)
 	}
 	for _, s := range []string{"", "name: x", base, idBase, "a: &a [*a]", "name: t\ntasks: [{name: dnms}]\nrules: [{name: d, from: metaopt}]\nseeds: 1\n",
-		"<<: {name: x}", "name: [1]\ntasks: {}\n", base + "stages: {rsa: , report: 1}\n"} {
+		"<<: {name: x}", "name: [1]\ntasks: {}\n", base + "stages: {rsa: , report: 1}\n", base + "train: &a {<<: *a}\n", "defaults: &a {n: *a}\n" + base} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
