@@ -211,3 +211,39 @@ func TestStagesOrder(t *testing.T) {
 		t.Error("Plan of a campaign not from Parse succeeded")
 	}
 }
+
+// TestQuickstartLayering checks a quickstart unit's setup against one built
+// from the preset with the file's values written out by hand.
+func TestQuickstartLayering(t *testing.T) {
+	data, _ := os.ReadFile("quickstart.yaml")
+	c, err := Parse("quickstart.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := c.Plan()
+	want, _ := Preset(PresetMiconi2017)
+	want.Task = "gonogo"
+	want.TaskParams = JSONObject{"steps": 150, "stim_start": 10, "stim_end": 60, "response": 50}
+	want.N, want.Eta, want.Clip, want.Gain, want.Loss, want.Warmup, want.GateStart = 30, 1, 0.01, "plain", "mse", 20, 3
+	want.Trials = 600
+	for _, rule := range []string{"miconi", "zero"} {
+		want.Rule = rule
+		b, err := want.Build(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var u *TrainUnit
+		for i := range p.Train {
+			if p.Train[i].Rule == rule && p.Train[i].Seed == 2 {
+				u = &p.Train[i]
+			}
+		}
+		got, err := u.Setup(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, b.Setup) {
+			t.Errorf("%s: setup\n%+v\nwant\n%+v", u.ID, got, b.Setup)
+		}
+	}
+}
