@@ -247,3 +247,25 @@ func TestQuickstartLayering(t *testing.T) {
 		}
 	}
 }
+
+// TestMetaoptProblem checks that a job's settings reach the objective and
+// the optimizer settings.
+func TestMetaoptProblem(t *testing.T) {
+	data, _ := os.ReadFile("testdata/forms.yaml")
+	c, err := Parse("forms.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := c.Plan()
+	j := p.Metaopt[0]
+	obj, s, err := j.Problem(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obj.H != 10 || obj.Gamma != 1 || obj.Estimator.String() != "exact" || obj.Dim() != 6 {
+		t.Errorf("objective H=%d γ=%v estimator %v dim %d", obj.H, obj.Gamma, obj.Estimator, obj.Dim())
+	}
+	if s.Iters != 2 || s.Learners != 2 || s.Seed != 3 || s.Workers != 1 || s.LR != 0.02 || s.HeldOut != 8 {
+		t.Errorf("settings %+v", s)
+	}
+}
