@@ -18,6 +18,9 @@
 // defaults or in every task do not change it; any value that changes a
 // result does.
 //
+// Parse and Plan are pure and deterministic: no I/O, clock or randomness,
+// so Temporal workflow code may call them on a campaign file's bytes.
+//
 // Params is the one definition of a training setup's parameters (the keys
 // of `rulescape train --config` files and of a campaign's defaults and
 // overrides), and Params.Build turns it into a core/train.Setup.
