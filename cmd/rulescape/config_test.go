@@ -7,62 +7,24 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
-	"go.yaml.in/yaml/v3"
-)
 
-func TestParseSeeds(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    []uint64
-		wantErr string
-	}{
-		{in: "1-8", want: []uint64{1, 2, 3, 4, 5, 6, 7, 8}},
-		{in: "1,3,5", want: []uint64{1, 3, 5}},
-		{in: "1-4,10", want: []uint64{1, 2, 3, 4, 10}},
-		{in: " 7 , 2-3 ", want: []uint64{7, 2, 3}},
-		{in: "0", want: []uint64{0}},
-		{in: "5-5", want: []uint64{5}},
-		{in: "18446744073709551614-18446744073709551615", want: []uint64{1<<64 - 2, 1<<64 - 1}},
-		{in: "", wantErr: "no seeds"},
-		{in: "a", wantErr: `"a" is not a seed`},
-		{in: "1-", wantErr: `"1-" is not a seed`},
-		{in: "-3", wantErr: `"-3" is not a seed`},
-		{in: "1,,2", wantErr: `"" is not a seed`},
-		{in: "5-2", wantErr: "runs backwards"},
-		{in: "1,1", wantErr: "seed 1 is listed twice"},
-		{in: "1-3,3", wantErr: "seed 3 is listed twice"},
-		{in: "0-100000", wantErr: "more than 100000 seeds"},
-		{in: "0-60000,60001-120000", wantErr: "more than 100000 seeds"},
-	}
-	for _, tc := range tests {
-		got, err := parseSeeds(tc.in)
-		switch {
-		case tc.wantErr != "":
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("parseSeeds(%q) error = %v, want %q", tc.in, err, tc.wantErr)
-			}
-		case err != nil:
-			t.Errorf("parseSeeds(%q): %v", tc.in, err)
-		case !reflect.DeepEqual(got, tc.want):
-			t.Errorf("parseSeeds(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
+	"rulescape/pipelines"
+)
 
 // TestPresetMiconi2017 checks the preset against Miconi's (2017) values,
 // written out here independently of core/train.
 func TestPresetMiconi2017(t *testing.T) {
-	want := trainParams{
+	want := trainParams{Params: pipelines.Params{
 		Preset: "miconi2017", Task: "dnms",
-		N: 200, G: 1.5, Density: 0, InScale: 1, Readout: "units", Clamps: floatList{1, 1, -1},
+		N: 200, G: 1.5, Density: 0, InScale: 1, Readout: "units", Clamps: pipelines.FloatList{1, 1, -1},
 		Dt: 1, Tau: 30,
 		Perturb: "decoupled", PerturbProb: 0.003, PerturbAmp: 16, PerturbStart: 4, X0Range: 0.1,
 		K: 3, L: 3, Rule: "miconi",
 		Eta: 0.1, Gain: "baseline", Clip: 3e-4, Warmup: 100, AlphaR: 0.75, Loss: "abs",
 		AlphaX: 0.05, GateStart: 3, MaxWeight: 1000,
 		CriterionThreshold: 0.5, CriterionWindow: 100, CriterionFraction: 0.95,
-		Trials: 3000, Seeds: "1",
-	}
+		Trials: 3000,
+	}, Seeds: "1"}
 	got, err := presetParams("miconi2017")
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +69,7 @@ func TestPrecedence(t *testing.T) {
 	if r.G != 1.5 || r.N != 50 || r.Eta != 0.3 {
 		t.Errorf("g %v (preset 1.5), n %v (config 50), eta %v (flag 0.3)", r.G, r.N, r.Eta)
 	}
-	if want := (jsonObject{"Steps": 500, "Response": float64(50)}); !reflect.DeepEqual(r.TaskParams, want) {
+	if want := (pipelines.JSONObject{"Steps": 500, "Response": float64(50)}); !reflect.DeepEqual(r.TaskParams, want) {
 		t.Errorf("task params %v, want the config's merged with the flag's %v", r.TaskParams, want)
 	}
 	for key, want := range map[string]string{"g": "g (preset default)", "n": "n (in ", "eta": "--eta"} {
@@ -191,44 +153,4 @@ func TestKeysFlagsDocs(t *testing.T) {
 			t.Errorf("docs/CLI.md does not document --%s", f.Name)
 		}
 	})
-}
-
-func TestNearest(t *testing.T) {
-	keys := paramKeys()
-	for in, want := range map[string]string{
-		"perturb_prb": "perturb_prob",
-		"nn":          "n",
-		"alpha_R":     "alpha_r",
-		"gatestart":   "gate_start",
-		"learning":    "",
-	} {
-		if got := nearest(in, keys); got != want {
-			t.Errorf("nearest(%q) = %q, want %q", in, got, want)
-		}
-	}
-	for _, c := range []struct {
-		a, b string
-		d    int
-	}{{"", "", 0}, {"abc", "", 3}, {"kitten", "sitting", 3}, {"flaw", "lawn", 2}} {
-		if got := editDistance(c.a, c.b); got != c.d {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.d)
-		}
-	}
-}
-
-func TestFloatList(t *testing.T) {
-	for in, want := range map[string]floatList{"1,1,-1": {1, 1, -1}, " 2 , 0.5": {2, 0.5}, "none": {}, "": {}} {
-		var f floatList
-		if err := f.Set(in); err != nil || !reflect.DeepEqual(f, want) {
-			t.Errorf("Set(%q) = %v, %v; want %v", in, f, err, want)
-		}
-	}
-	for in, want := range map[string]floatList{"c: [1, -1]": {1, -1}, "c: \"1,-1\"": {1, -1}, "c: []": {}, "c: none": {}} {
-		var v struct {
-			C floatList `yaml:"c"`
-		}
-		if err := yaml.Unmarshal([]byte(in), &v); err != nil || !reflect.DeepEqual(v.C, want) {
-			t.Errorf("yaml %q = %v, %v; want %v", in, v.C, err, want)
-		}
-	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"rulescape/core/metaopt"
 	"rulescape/core/plasticity"
 	"rulescape/internal/progress"
+	"rulescape/pipelines"
 )
 
 func init() { register(newMetaoptCmd) }
@@ -171,24 +171,17 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 		return err
 	}
 	setup.Rule = rule
-	obj := &meta.Learners{Setup: setup, H: setup.Trials, Gamma: mf.gamma, Estimator: est,
-		LogEta: mf.logEta, FDStep: mf.fdStep, Dist: meta.Distribution(mf.dist)}
-	if err := obj.Validate(); err != nil {
+	obj, settings, err := pipelines.MetaoptProblem(setup, pipelines.MetaoptSpec{
+		Iters: mf.iters, Learners: mf.learners, Estimator: est.String(), Dist: mf.dist, FDStep: mf.fdStep,
+		Gamma: mf.gamma, LogEta: mf.logEta, Seed: mf.seed, FixedSeeds: mf.fixedSeeds, HeldOut: mf.heldOut,
+		EvalEvery: mf.evalEvery, LR: mf.lr, ClipNorm: mf.clipNorm, LearnerClip: mf.learnerClip,
+		ESSigma: mf.esSigma, ESPairs: mf.esPairs, CMASigma: mf.cmaSigma, CMAPopulation: mf.cmaPop,
+	}, r.Workers)
+	if err != nil {
 		return err
 	}
-	settings := metaopt.Settings{
-		Method: est.Method(), Iters: mf.iters, Learners: mf.learners, Workers: r.Workers,
-		Seed: mf.seed, FixedSeeds: mf.fixedSeeds, HeldOut: mf.heldOut, EvalEvery: mf.evalEvery,
-		LR: mf.lr, ClipNorm: mf.clipNorm, LearnerClipNorm: mf.learnerClip,
-		ES:  metaopt.ESSettings{Pairs: mf.esPairs, Sigma: mf.esSigma},
-		CMA: metaopt.CMASettings{Population: mf.cmaPop, Sigma: mf.cmaSigma},
-	}
 	if mf.scale == "auto" {
-		seeds := make([]uint64, 4)
-		for i := range seeds {
-			seeds[i] = settings.LearnerSeed(0, i)
-		}
-		if obj.Scale, err = obj.AutoScale(ctx, seeds, 5); err != nil {
+		if err := pipelines.AutoScale(ctx, obj, settings); err != nil {
 			return fmt.Errorf("%w — use --scale none", err)
 		}
 	}
@@ -264,15 +257,7 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 // initialRule returns the starting rule of orders K, L.
 func initialRule(name string, scale float64, seed uint64, k, l int) (plasticity.Rule, error) {
 	if name == "random" {
-		rule, err := plasticity.NewRule(k, l)
-		if err != nil {
-			return rule, err
-		}
-		rng := rand.New(rand.NewPCG(seed, 0x3001))
-		for i := range rule.Theta {
-			rule.Theta[i] = scale * rng.NormFloat64()
-		}
-		return rule, nil
+		return pipelines.RandomRule(k, l, scale, seed)
 	}
 	rule, err := plasticity.Named(name, k, l)
 	if err != nil {

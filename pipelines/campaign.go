@@ -1,0 +1,179 @@
+package pipelines
+
+import "regexp"
+
+// Campaign is a parsed and validated campaign file. Build one with Parse;
+// Plan expands it into units.
+type Campaign struct {
+	File        string   // the name given to Parse
+	Name        string   // campaign name (path-safe)
+	Description string   // free text; not part of the ID
+	Defaults    Params   // the preset with the defaults block applied
+	Tasks       []Task   // in file order
+	Rules       []Rule   // in file order
+	Seeds       []uint64 // every train unit's seed, in the order given
+	Train       TrainSettings
+	Stages      Stages
+	Concurrency Concurrency
+
+	units *units // every unit, resolved and validated by Parse
+	id    string // campaign ID
+}
+
+// units are the resolved units of a campaign.
+type units struct {
+	metaopt []MetaoptJob
+	train   []TrainUnit
+}
+
+// Task is one entry of tasks: a registered task with its parameters.
+type Task struct {
+	Name   string // entry name, used in unit IDs (default: Task)
+	Task   string // registered task name (core/tasks)
+	Params Params // Defaults with this entry's task_params and overrides applied
+}
+
+// RuleKind says how a rule entry gives Θ.
+type RuleKind string
+
+// Rule kinds.
+const (
+	RuleNamed   RuleKind = "named"   // a named point of the rule space (plasticity.Named)
+	RuleTheta   RuleKind = "theta"   // an explicit (K+1)×(L+1) matrix
+	RuleRandom  RuleKind = "random"  // θ_kl ~ N(0, scale²) from a seed (RandomRule)
+	RuleMetaopt RuleKind = "metaopt" // the result of a meta-optimization job of this campaign
+)
+
+// Rule is one entry of rules.
+type Rule struct {
+	Name    string       // entry name, used in unit IDs
+	Kind    RuleKind     // how Θ is given
+	Named   string       // RuleNamed: the named rule
+	Theta   Matrix       // RuleTheta: Θ as written
+	Random  *RandomSpec  // RuleRandom: the draw
+	Metaopt *MetaoptSpec // RuleMetaopt: the job's settings
+	Tasks   []string     // task entries this rule is trained on (all when empty)
+}
+
+// RandomSpec is a seeded random rule: θ_kl ~ N(0, Scale²), orders K and L
+// of the resolved parameters.
+type RandomSpec struct {
+	Seed  uint64  `yaml:"seed" json:"seed"`   // PCG seed of the draw (default 1)
+	Scale float64 `yaml:"scale" json:"scale"` // standard deviation, Θ units (default 0.1)
+}
+
+// MetaoptSpec is the meta-optimization job of a `from: metaopt` rule. The
+// fields mirror the flags of `rulescape metaopt`, with the same defaults.
+type MetaoptSpec struct {
+	Task          string  `yaml:"task" json:"task"`                     // tasks entry to optimize on (default: the only one)
+	Iters         int     `yaml:"iters" json:"iters"`                   // meta-iterations (100)
+	Learners      int     `yaml:"learners" json:"learners"`             // learners S averaged per iteration (8)
+	Trials        int     `yaml:"trials" json:"trials"`                 // learning horizon H, trials per learner (300)
+	Estimator     string  `yaml:"estimator" json:"estimator"`           // exact, projection:Ω, fd, es or cmaes (exact)
+	Dist          string  `yaml:"dist" json:"dist"`                     // projection directions: rademacher or gaussian
+	FDStep        float64 `yaml:"fd_step" json:"fd_step"`               // finite-difference step (1e-5)
+	Gamma         float64 `yaml:"gamma" json:"gamma"`                   // discount γ of later trials, (0, 1] (1)
+	LogEta        bool    `yaml:"log_eta" json:"log_eta"`               // meta-learn log η too (false)
+	Seed          uint64  `yaml:"seed" json:"seed"`                     // run seed of learners and optimizer (1)
+	FixedSeeds    bool    `yaml:"fixed_seeds" json:"fixed_seeds"`       // same learner seeds every iteration (false)
+	HeldOut       int     `yaml:"held_out" json:"held_out"`             // held-out learner seeds (8)
+	EvalEvery     int     `yaml:"eval_every" json:"eval_every"`         // held-out evaluation period, iterations (10)
+	LR            float64 `yaml:"lr" json:"lr"`                         // Adam step size, Θ units per iteration (0.02)
+	ClipNorm      float64 `yaml:"clip_norm" json:"clip_norm"`           // clip of the averaged gradient norm (0 = none)
+	LearnerClip   float64 `yaml:"learner_clip" json:"learner_clip"`     // clip of each learner's gradient norm (0 = none)
+	ESSigma       float64 `yaml:"es_sigma" json:"es_sigma"`             // es: perturbation scale σ (0.05)
+	ESPairs       int     `yaml:"es_pairs" json:"es_pairs"`             // es: antithetic pairs (0 = learners)
+	CMASigma      float64 `yaml:"cma_sigma" json:"cma_sigma"`           // cmaes: initial step size σ₀ (0.1)
+	CMAPopulation int     `yaml:"cma_population" json:"cma_population"` // cmaes: candidates per generation (0 = 4 + ⌊3 ln P⌋)
+	Init          string  `yaml:"init" json:"init"`                     // initial rule: zero, random or a named rule (zero)
+	InitScale     float64 `yaml:"init_scale" json:"init_scale"`         // random init: θ_kl ~ N(0, s²) (0.1)
+	Scale         string  `yaml:"scale" json:"scale"`                   // search coordinates: auto or none (auto)
+}
+
+// DefaultMetaopt returns the defaults of a metaopt job (those of
+// `rulescape metaopt`).
+func DefaultMetaopt() MetaoptSpec {
+	return MetaoptSpec{Iters: 100, Learners: 8, Trials: 300, Estimator: "exact", Dist: "rademacher",
+		FDStep: 1e-5, Gamma: 1, Seed: 1, HeldOut: 8, EvalEvery: 10, LR: 0.02, ESSigma: 0.05,
+		CMASigma: 0.1, Init: "zero", InitScale: 0.1, Scale: "auto"}
+}
+
+// TrainSettings are the settings of the train stage.
+type TrainSettings struct {
+	// Trials per network; 0 keeps the resolved trials parameter (preset
+	// 3000). It acts as a defaults-level value: tasks' and rules'
+	// overrides of trials replace it.
+	Trials int `yaml:"trials" json:"trials"`
+	// StopAtCriterion ends a network's run when it meets the criterion.
+	StopAtCriterion bool `yaml:"stop_at_criterion" json:"stop_at_criterion"`
+}
+
+// Stages holds the settings of the analysis stages and the report. The
+// numeric knobs of the analysis stages are validated now and reserved for
+// the analysis implementation; their meaning is documented in README.md.
+type Stages struct {
+	FixedPoints FixedPointsStage `yaml:"fixedpoints" json:"fixedpoints"`
+	RSA         RSAStage         `yaml:"rsa" json:"rsa"`
+	Landscape   LandscapeStage   `yaml:"landscape" json:"landscape"`
+	Sensitivity SensitivityStage `yaml:"sensitivity" json:"sensitivity"`
+	Report      ReportStage      `yaml:"report" json:"report"`
+}
+
+// FixedPointsStage searches fixed points of every trained network.
+type FixedPointsStage struct {
+	Enabled  bool    `yaml:"enabled" json:"enabled"`     // true when the section is present
+	Inits    int     `yaml:"inits" json:"inits"`         // initial states per input (64)
+	MaxIters int     `yaml:"max_iters" json:"max_iters"` // optimizer iterations per search (2000)
+	Tol      float64 `yaml:"tol" json:"tol"`             // speed q below which a point is fixed (1e-6)
+}
+
+// RSAStage compares the representations of the networks of each task.
+type RSAStage struct {
+	Enabled      bool   `yaml:"enabled" json:"enabled"`           // true when the section is present
+	Permutations int    `yaml:"permutations" json:"permutations"` // permutation-test shuffles (1000)
+	Metric       string `yaml:"metric" json:"metric"`             // RDM dissimilarity: correlation or euclidean
+}
+
+// LandscapeStage maps the meta-objective J(Θ) around each rule.
+type LandscapeStage struct {
+	Enabled  bool    `yaml:"enabled" json:"enabled"`   // true when the section is present
+	Points   int     `yaml:"points" json:"points"`     // grid points per axis (11)
+	Span     float64 `yaml:"span" json:"span"`         // half-width of the grid, Θ units (1)
+	Learners int     `yaml:"learners" json:"learners"` // learners averaged per point (4)
+	Trials   int     `yaml:"trials" json:"trials"`     // learning horizon per learner (300)
+}
+
+// SensitivityStage measures the behavioural sensitivity G_S(W) of every
+// trained network.
+type SensitivityStage struct {
+	Enabled       bool    `yaml:"enabled" json:"enabled"`             // true when the section is present
+	Perturbations int     `yaml:"perturbations" json:"perturbations"` // random weight perturbations (100)
+	Scale         float64 `yaml:"scale" json:"scale"`                 // relative perturbation size (0.01)
+}
+
+// ReportStage writes the HTML report of the campaign.
+type ReportStage struct {
+	Enabled bool `yaml:"enabled" json:"enabled"` // true unless the section sets false
+}
+
+// Concurrency bounds how much of the campaign runs at once. It does not
+// change any result and is not part of the campaign ID.
+type Concurrency struct {
+	MaxParallel int `yaml:"max_parallel" json:"max_parallel"` // units in flight at once (0 = one per worker core)
+}
+
+// defaultStages returns the stage settings before the file's: analysis
+// stages off (a present section turns its stage on), the report on.
+func defaultStages() Stages {
+	return Stages{
+		FixedPoints: FixedPointsStage{Inits: 64, MaxIters: 2000, Tol: 1e-6},
+		RSA:         RSAStage{Permutations: 1000, Metric: "correlation"},
+		Landscape:   LandscapeStage{Points: 11, Span: 1, Learners: 4, Trials: 300},
+		Sensitivity: SensitivityStage{Perturbations: 100, Scale: 0.01},
+		Report:      ReportStage{Enabled: true},
+	}
+}
+
+// nameRE is what campaign, task and rule names may look like: they appear
+// in unit IDs and object keys.
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)

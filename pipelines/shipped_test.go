@@ -1,0 +1,65 @@
+package pipelines
+
+import (
+	"os"
+	"testing"
+)
+
+// TestShipped parses and plans every shipped campaign and checks its units.
+func TestShipped(t *testing.T) {
+	for _, tc := range []struct {
+		file                     string
+		metaopt, train, analysis int
+		stages                   []StageName
+	}{
+		{"quickstart.yaml", 1, 1 * 3 * 3, 9 + 1 + 3 + 9 + 1,
+			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageReport}},
+		{"miconi2017.yaml", 0, 8, 1, []StageName{StageTrain, StageReport}},
+		{"rules-vs-solutions.yaml", 2, 2 * 5 * 10, 100 + 2 + 10 + 100 + 1,
+			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageReport}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			data, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := Parse(tc.file, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := c.Plan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Metaopt) != tc.metaopt || len(p.Train) != tc.train || len(p.Analysis) != tc.analysis {
+				t.Errorf("units: %d metaopt, %d train, %d analysis; want %d, %d, %d",
+					len(p.Metaopt), len(p.Train), len(p.Analysis), tc.metaopt, tc.train, tc.analysis)
+			}
+			var names []StageName
+			for _, s := range p.Stages {
+				names = append(names, s.Name)
+			}
+			if len(names) != len(tc.stages) {
+				t.Fatalf("stages %v, want %v", names, tc.stages)
+			}
+			for i := range names {
+				if names[i] != tc.stages[i] {
+					t.Errorf("stages %v, want %v", names, tc.stages)
+				}
+			}
+			if tc.file == "rules-vs-solutions.yaml" {
+				j := p.Metaopt[1]
+				if j.Settings.Task != "cdi" || j.Params.Task != "cdi" || j.Settings.Seed != 2 || j.Settings.Iters != 200 ||
+					j.Settings.Estimator != "projection:4" || j.Settings.LearnerClip != 10 {
+					t.Errorf("second job (merged settings): %+v", j.Settings)
+				}
+			}
+			if c.Defaults.Trials != p.Train[0].Params.Trials || c.Defaults.Preset != "miconi2017" {
+				t.Errorf("defaults %+v", c.Defaults)
+			}
+			if len(p.CampaignID) != 16 {
+				t.Errorf("campaign ID %q", p.CampaignID)
+			}
+		})
+	}
+}
