@@ -1,0 +1,235 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+
+	"rulescape/internal/s3test"
+	"rulescape/pipelines"
+	"rulescape/schemas"
+	"rulescape/store"
+)
+
+var (
+	gateway    *s3test.Server
+	gatewayErr error
+	bucketSeq  atomic.Int64
+)
+
+func TestMain(m *testing.M) {
+	gateway, gatewayErr = s3test.New("")
+	code := m.Run()
+	if gateway != nil {
+		gateway.Stop()
+	}
+	os.Exit(code)
+}
+
+// newStore connects to the test gateway with a fresh bucket, or skips
+// (fails with RULESCAPE_REQUIRE_S3=1) without one.
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	if gatewayErr != nil {
+		s3test.SkipOrFail(t, gatewayErr)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	s, err := store.New(ctx, store.Config{Endpoint: gateway.Endpoint, AccessKey: gateway.AccessKey,
+		SecretKey: gateway.SecretKey, Region: gateway.Region, Bucket: fmt.Sprintf("act-%d", bucketSeq.Add(1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func tinyPlan(t *testing.T) *pipelines.Plan {
+	t.Helper()
+	data, err := os.ReadFile("testdata/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pipelines.Parse("tiny.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestTrain trains one unit through the Temporal activity environment,
+// reads both datasets back and checks them against a direct train.Run, then
+// runs it again: a cache hit with the same refs.
+func TestTrain(t *testing.T) {
+	st := newStore(t)
+	plan := tinyPlan(t)
+	a := &Activities{Store: st, EngineVersion: "test"}
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	unit := plan.Train[0]
+	in := TrainInput{CampaignID: plan.CampaignID, Unit: unit}
+
+	val, err := env.ExecuteActivity(TrainName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out TrainOutput
+	if err := val.Get(&out); err != nil {
+		t.Fatal(err)
+	}
+	if out.CacheHit || len(out.Datasets) != 2 {
+		t.Fatalf("first run: cache hit %v, %d datasets; want a miss with 2", out.CacheHit, len(out.Datasets))
+	}
+	setup, err := unit.Setup(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := runDirect(t, setup, unit.Seed)
+
+	ctx := t.Context()
+	curves, info, err := store.ReadRows[schemas.LearningCurveRow](ctx, st, out.Datasets[0].Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Campaign != plan.CampaignID || info.EngineVersion != "test" || info.ParamsSHA256 == "" {
+		t.Errorf("learning_curves metadata %+v: want campaign %s, engine test and a params digest", info.Meta, plan.CampaignID)
+	}
+	if len(curves) != setup.Trials {
+		t.Fatalf("learning_curves has %d rows, want %d", len(curves), setup.Trials)
+	}
+	for h, r := range curves {
+		if r.Trial != int64(h) || r.Error != want.Errors[h] || r.Reward != -want.Errors[h] || r.Correct != want.Correct[h] || int(r.Condition) != want.Conditions[h] {
+			t.Fatalf("trial %d: row %+v, direct run error %v correct %v condition %d", h, r, want.Errors[h], want.Correct[h], want.Conditions[h])
+		}
+	}
+	nets, _, err := store.ReadRows[schemas.NetworkRow](ctx, st, out.Datasets[1].Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nets) != 1 || !slices.Equal(nets[0].WFinal, want.Final.W) || !slices.Equal(nets[0].W0, want.Initial.W) ||
+		!slices.Equal(nets[0].WIn, want.Final.Win) || !slices.Equal(nets[0].WOut, want.Final.Wout) || !slices.Equal(nets[0].B, want.Final.B) {
+		t.Fatalf("networks row differs from the direct run's weights")
+	}
+	wantKey := fmt.Sprintf("campaigns/%s/train/networks/task=gonogo/rule=miconi/seed=%d/part-%s.parquet", plan.CampaignID, unit.Seed, out.Datasets[1].ContentKey)
+	if out.Datasets[1].Ref.Key != wantKey {
+		t.Errorf("networks key %s, want %s", out.Datasets[1].Ref.Key, wantKey)
+	}
+
+	val, err = env.ExecuteActivity(TrainName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again TrainOutput
+	if err := val.Get(&again); err != nil {
+		t.Fatal(err)
+	}
+	if !again.CacheHit || !slices.Equal(again.Datasets, out.Datasets) {
+		t.Fatalf("second run: cache hit %v, datasets %+v; want a hit with %+v", again.CacheHit, again.Datasets, out.Datasets)
+	}
+}
+
+// TestTrainNeedsTheta: a unit with a discovered rule and no metaopt result
+// fails without retries.
+func TestTrainNeedsTheta(t *testing.T) {
+	st := newStore(t)
+	plan := tinyPlan(t)
+	a := &Activities{Store: st, EngineVersion: "test"}
+	_, err := a.Train(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: plan.Train[2]})
+	if err == nil || !errors.Is(err, errNoTheta) {
+		t.Fatalf("err = %v, want %v", err, errNoTheta)
+	}
+}
+
+// TestMetaoptResume interrupts a job after its second iteration, runs it
+// again (it must resume from the checkpoint, not start over), and checks
+// the result is bit-identical to an uninterrupted run in another campaign;
+// a third run is a cache hit.
+func TestMetaoptResume(t *testing.T) {
+	st := newStore(t)
+	plan := tinyPlan(t)
+	job := plan.Metaopt[0]
+	ctx := t.Context()
+
+	cctx, cancel := context.WithCancel(ctx)
+	a := &Activities{Store: st, EngineVersion: "test", Workers: 1}
+	a.afterIteration = func(iter int) {
+		if iter == 1 {
+			cancel()
+		}
+	}
+	if _, err := a.Metaopt(cctx, MetaoptInput{CampaignID: "interrupted", Job: job}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err = %v, want context.Canceled", err)
+	}
+	var ran []int
+	a.afterIteration = func(iter int) { ran = append(ran, iter) }
+	resumed, err := a.Metaopt(ctx, MetaoptInput{CampaignID: "interrupted", Job: job})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ran, []int{2, 3}) {
+		t.Fatalf("resumed run computed iterations %v, want [2 3] (0 and 1 come from the checkpoint)", ran)
+	}
+
+	if err := st.Invalidate(ctx, resumed.Dataset.ContentKey); err != nil {
+		t.Fatal(err)
+	}
+	ran = nil
+	fresh, err := a.Metaopt(ctx, MetaoptInput{CampaignID: "fresh", Job: job})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ran, []int{0, 1, 2, 3}) {
+		t.Fatalf("fresh run computed iterations %v, want [0 1 2 3]", ran)
+	}
+	if fmt.Sprint(resumed.Theta) != fmt.Sprint(fresh.Theta) || *resumed.HeldOutJ != *fresh.HeldOutJ {
+		t.Fatalf("resumed Θ %v (held-out J %v) differs from the uninterrupted %v (%v)", resumed.Theta, *resumed.HeldOutJ, fresh.Theta, *fresh.HeldOutJ)
+	}
+	r1, _, err := store.ReadRows[schemas.MetaoptRow](ctx, st, resumed.Dataset.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, _, err := store.ReadRows[schemas.MetaoptRow](ctx, st, fresh.Dataset.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r1) != 4 || len(r2) != 4 {
+		t.Fatalf("history rows %d and %d, want 4", len(r1), len(r2))
+	}
+	for i := range r1 {
+		if !slices.Equal(r1[i].Theta, r2[i].Theta) || r1[i].J != r2[i].J || !slices.Equal(r1[i].Grad, r2[i].Grad) || r1[i].Iter != int64(i) {
+			t.Fatalf("iteration %d: resumed row %+v, fresh row %+v", i, r1[i], r2[i])
+		}
+	}
+
+	ran = nil
+	hit, err := a.Metaopt(ctx, MetaoptInput{CampaignID: "third", Job: job})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hit.CacheHit || len(ran) != 0 || hit.Dataset.Ref != fresh.Dataset.Ref || fmt.Sprint(hit.Theta) != fmt.Sprint(fresh.Theta) {
+		t.Fatalf("third run: cache hit %v, ran %v, ref %+v; want a hit on %+v", hit.CacheHit, ran, hit.Dataset.Ref, fresh.Dataset.Ref)
+	}
+
+	// A unit trained with the discovered rule runs with it.
+	tr, err := a.Train(ctx, TrainInput{CampaignID: "fresh", Unit: plan.Train[2], Metaopt: &fresh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.CacheHit || len(tr.Datasets) != 2 {
+		t.Fatalf("train with Θ: %+v", tr)
+	}
+}
