@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -145,12 +147,53 @@ func permanent(err error) error {
 	return temporal.NewNonRetryableApplicationError(err.Error(), "BadUnit", err)
 }
 
-// heartbeat records details if ctx belongs to an activity.
-func heartbeat(ctx context.Context, details ...any) {
-	if activity.IsActivity(ctx) {
-		activity.RecordHeartbeat(ctx, details...)
+// keepAlive heartbeats every interval until the returned stop is called,
+// with the details last passed to the returned set: a unit of work that
+// runs longer than the heartbeat timeout between its own heartbeats (one
+// metaopt iteration, a long trial) still proves its worker is alive, and a
+// retry still finds the last checkpoint in the details.
+func keepAlive(ctx context.Context, interval time.Duration) (set func(any), stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func(any) {}, func() {}
 	}
+	var (
+		mu      sync.Mutex
+		details any
+	)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				mu.Lock()
+				d := details
+				mu.Unlock()
+				if d == nil {
+					activity.RecordHeartbeat(ctx)
+				} else {
+					activity.RecordHeartbeat(ctx, d)
+				}
+			}
+		}
+	}()
+	set = func(d any) {
+		mu.Lock()
+		details = d
+		mu.Unlock()
+		activity.RecordHeartbeat(ctx, d)
+	}
+	return set, func() { close(done) }
 }
+
+// keepAliveEvery is the interval of keepAlive: well below the 30 s
+// heartbeat timeout the campaign workflow sets.
+const keepAliveEvery = 5 * time.Second
 
 func marshal(v any) []byte {
 	data, err := json.MarshalIndent(v, "", "  ")

@@ -109,12 +109,14 @@ func (a *Activities) Metaopt(ctx context.Context, in MetaoptInput) (MetaoptResul
 		cp = metaoptCheckpoint{Version: checkpointVersion, ContentKey: ck, Scale: obj.Scale}
 	}
 
+	setHB, stopHB := keepAlive(ctx, keepAliveEvery)
+	defer stopHB()
 	save := func() error {
 		cp.State = opt.State()
 		if err := a.Store.Put(ctx, cpKey, marshal(cp), "application/json"); err != nil {
 			return err
 		}
-		heartbeat(ctx, MetaoptHeartbeat{Checkpoint: cpKey, Iter: cp.State.Iter})
+		setHB(MetaoptHeartbeat{Checkpoint: cpKey, Iter: cp.State.Iter})
 		return nil
 	}
 	for opt.State().Iter < settings.Iters {

@@ -57,11 +57,13 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, err
 		setup.Learner.Eta = in.Metaopt.Eta
 	}
 	a.log().Info("train", "unit", u.ID, "trials", setup.Trials)
+	setHB, stopHB := keepAlive(ctx, keepAliveEvery)
 	res, err := train.Run(ctx, setup, u.Seed, func(_ uint64, done int) {
 		if done%heartbeatEvery == 0 {
-			heartbeat(ctx, done)
+			setHB(done)
 		}
 	})
+	stopHB()
 	if err != nil {
 		return out, fmt.Errorf("activities: %s: %w", u.ID, err)
 	}

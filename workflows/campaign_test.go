@@ -72,11 +72,11 @@ func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
 			f.train = append(f.train, in)
 			f.inflight++
 			f.maxIn = max(f.maxIn, f.inflight)
+			ch := f.release
 			if f.limit > 0 && f.inflight == f.limit {
-				close(f.release)
+				close(ch)
 				f.release = make(chan struct{})
 			}
-			ch := f.release
 			failing := in.Unit.ID == f.fail
 			if failing {
 				f.attempts++
