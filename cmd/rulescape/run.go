@@ -326,4 +326,3 @@ func kindOf(schema string) string {
 	k, _, _ := strings.Cut(schema, "@")
 	return k
 }
-
