@@ -133,6 +133,29 @@ func TestRunCampaign(t *testing.T) {
 		t.Fatalf("status -o json: %s (%v)", out, err)
 	}
 
+	// Wrong S3 credentials against the running Temporal: one line, exit 1.
+	t.Setenv(devstack.EnvTemporalAddr, st.TemporalAddress)
+	t.Setenv(store.EnvEndpoint, st.S3Endpoint)
+	t.Setenv(store.EnvAccessKey, st.S3AccessKey)
+	t.Setenv(store.EnvSecretKey, "wrong")
+	code, out, errOut = runCLI(t, "run", file)
+	if code != 1 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "credentials") {
+		t.Errorf("wrong S3 secret: exit %d, stdout %q, stderr %q; want exit 1 and one line about the credentials", code, out, errOut)
+	}
+	t.Setenv(devstack.EnvTemporalAddr, "")
+
+	// The shipped quickstart, with the external-services code path off.
+	quick := runJSONCmd(t, "run", "-o", "json", "--progress", "never", filepath.Join("..", "..", "pipelines", "quickstart.yaml"))
+	if quick.Status != "completed" || quick.Stages["train"].Units != 9 || quick.Stages["metaopt"].Units != 1 || len(quick.Datasets) != 19 {
+		t.Errorf("quickstart: %+v", quick)
+	}
+	for _, d := range quick.Datasets {
+		want := map[string]int64{"learning_curves": 600, "networks": 1, "metaopt_history": 10}[d.Kind]
+		if d.Rows != want {
+			t.Errorf("quickstart %s %s: %d rows, want %d", d.Kind, d.URI, d.Rows, want)
+		}
+	}
+
 	// Record the latest run's history from the server and replay it.
 	c, err := client.DialContext(ctx, client.Options{HostPort: st.TemporalAddress, Namespace: st.Namespace, Logger: quietSDKLogger{}})
 	if err != nil {
@@ -155,6 +178,36 @@ func TestRunCampaign(t *testing.T) {
 	r.RegisterWorkflowWithOptions(workflows.CampaignWorkflow, workflow.RegisterOptions{Name: workflows.CampaignWorkflowName})
 	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, path); err != nil {
 		t.Fatalf("replaying the recorded history: %v", err)
+	}
+}
+
+// TestRunErrors: a bad file and an unreachable server fail with one line
+// and exit status 1, and nothing is written.
+func TestRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("name: bad\ntasks:\n  - name: gonogo\nrules:\n  - name: miconi\nseeds: 1-2\ntrain:\n  trials: -5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(dir, "home")
+	t.Setenv(devstack.EnvHome, home)
+	for _, c := range []struct {
+		name, addr, file, want string
+	}{
+		{"bad file", "", bad, bad + ":8:11: train.trials = -5"},
+		{"no such file", "", filepath.Join(dir, "missing.yaml"), "no such file"},
+		{"unreachable Temporal", "127.0.0.1:1", filepath.Join("testdata", "campaign_tiny.yaml"), "cannot reach Temporal at 127.0.0.1:1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv(devstack.EnvTemporalAddr, c.addr)
+			code, out, errOut := runCLI(t, "run", c.file)
+			if code != 1 || out != "" || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and one line containing %q", code, out, errOut, c.want)
+			}
+		})
+	}
+	if _, err := os.Stat(home); !os.IsNotExist(err) {
+		t.Errorf("the failed runs created %s (%v)", home, err)
 	}
 }
 
