@@ -156,6 +156,9 @@ func keepAlive(ctx context.Context, interval time.Duration) (set func(any), stop
 	if !activity.IsActivity(ctx) {
 		return func(any) {}, func() {}
 	}
+	if hb := activity.GetInfo(ctx).HeartbeatTimeout; hb > 0 && hb/3 < interval {
+		interval = hb / 3
+	}
 	var (
 		mu      sync.Mutex
 		details any
@@ -191,8 +194,8 @@ func keepAlive(ctx context.Context, interval time.Duration) (set func(any), stop
 	return set, func() { close(done) }
 }
 
-// keepAliveEvery is the interval of keepAlive: well below the 30 s
-// heartbeat timeout the campaign workflow sets.
+// keepAliveEvery is the longest interval of keepAlive; it is shortened to a
+// third of the activity's heartbeat timeout when that is shorter.
 const keepAliveEvery = 5 * time.Second
 
 func marshal(v any) []byte {

@@ -48,7 +48,15 @@ type CampaignInput struct {
 	CampaignID string `json:"campaign_id"` // must equal the ID of the parsed spec
 	File       string `json:"file"`        // file name, for messages and the manifest
 	YAML       []byte `json:"yaml"`        // the campaign file's contents
+	// HeartbeatTimeout is how long a train or metaopt activity may go
+	// without a heartbeat before it is retried (on another worker): how
+	// fast a crashed worker is noticed. 0 means DefaultHeartbeatTimeout.
+	HeartbeatTimeout time.Duration `json:"heartbeat_timeout,omitempty"`
 }
+
+// DefaultHeartbeatTimeout is the heartbeat timeout of train and metaopt
+// activities.
+const DefaultHeartbeatTimeout = 30 * time.Second
 
 // StageProgress is the state of one stage.
 type StageProgress struct {
@@ -96,13 +104,13 @@ type CampaignResult struct {
 var (
 	metaoptOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 48 * time.Hour,
-		HeartbeatTimeout:    30 * time.Second,
+		HeartbeatTimeout:    DefaultHeartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: time.Minute, MaximumAttempts: 5, NonRetryableErrorTypes: []string{"BadUnit", "Config"}},
 	}
 	trainOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 12 * time.Hour,
-		HeartbeatTimeout:    30 * time.Second,
+		HeartbeatTimeout:    DefaultHeartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: time.Minute, MaximumAttempts: 3, NonRetryableErrorTypes: []string{"BadUnit", "Config"}},
 	}
@@ -198,6 +206,14 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 	return &CampaignResult{Progress: c.progress.clone(), Datasets: c.datasets, Manifest: man.Key}, nil
 }
 
+// options returns o with the input's heartbeat timeout.
+func (c *campaign) options(o workflow.ActivityOptions) workflow.ActivityOptions {
+	if c.in.HeartbeatTimeout > 0 {
+		o.HeartbeatTimeout = c.in.HeartbeatTimeout
+	}
+	return o
+}
+
 func (c *campaign) fail(err error) error {
 	c.progress.Status = StatusFailed
 	c.progress.Error = err.Error()
@@ -211,7 +227,7 @@ func (c *campaign) runMetaopt(ctx workflow.Context) (map[string]activities.Metao
 	if len(jobs) == 0 {
 		return results, nil
 	}
-	actx := workflow.WithActivityOptions(ctx, metaoptOptions)
+	actx := workflow.WithActivityOptions(ctx, c.options(metaoptOptions))
 	err := c.fanOut(ctx, pipelines.StageMetaopt, len(jobs), func(i int) workflow.Future {
 		return workflow.ExecuteActivity(actx, activities.MetaoptName, activities.MetaoptInput{CampaignID: c.in.CampaignID, Job: jobs[i]})
 	}, func(i int, f workflow.Future) (bool, error) {
@@ -229,7 +245,7 @@ func (c *campaign) runMetaopt(ctx workflow.Context) (map[string]activities.Metao
 // runTrain runs every train unit, passing discovered Θ along.
 func (c *campaign) runTrain(ctx workflow.Context, results map[string]activities.MetaoptResult) error {
 	units := c.plan.Train
-	actx := workflow.WithActivityOptions(ctx, trainOptions)
+	actx := workflow.WithActivityOptions(ctx, c.options(trainOptions))
 	return c.fanOut(ctx, pipelines.StageTrain, len(units), func(i int) workflow.Future {
 		in := activities.TrainInput{CampaignID: c.in.CampaignID, Unit: units[i]}
 		if id := units[i].Metaopt; id != "" {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -43,15 +44,16 @@ var discovered = [][]float64{{0.5, -1}, {2, 0.25}}
 // fakes records the calls the workflow makes and answers them without
 // running anything.
 type fakes struct {
-	mu       sync.Mutex
-	calls    []string // activity names in call order
-	train    []activities.TrainInput
-	inflight int
-	maxIn    int
-	release  chan struct{} // closed when a blocking Train may return
-	limit    int           // Train blocks until this many are in flight (0: no blocking)
-	fail     string        // unit ID whose Train always fails
-	attempts int           // Train calls for fail
+	mu        sync.Mutex
+	calls     []string // activity names in call order
+	train     []activities.TrainInput
+	inflight  int
+	maxIn     int
+	release   chan struct{} // closed when a blocking Train may return
+	limit     int           // Train blocks until this many are in flight (0: no blocking)
+	fail      string        // unit ID whose Train always fails
+	attempts  int           // Train calls for fail
+	hbTimeout time.Duration // heartbeat timeout Train saw
 }
 
 func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
@@ -66,8 +68,9 @@ func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
 				Dataset: activities.Dataset{Unit: in.Job.ID, Kind: "metaopt_history", Ref: store.DatasetRef{Key: "m", SHA256: strings.Repeat("a", 64), Rows: 4}}}, nil
 		})
 	env.OnActivity(activities.TrainName, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.TrainInput) (activities.TrainOutput, error) {
+		func(ctx context.Context, in activities.TrainInput) (activities.TrainOutput, error) {
 			f.mu.Lock()
+			f.hbTimeout = activity.GetInfo(ctx).HeartbeatTimeout
 			f.calls = append(f.calls, activities.TrainName)
 			f.train = append(f.train, in)
 			f.inflight++
@@ -130,10 +133,14 @@ func run(t *testing.T, f *fakes, in CampaignInput) (*testsuite.TestWorkflowEnvir
 // stages and the result.
 func TestCampaign(t *testing.T) {
 	in, plan := tiny(t)
+	in.HeartbeatTimeout = 7 * time.Second
 	f := &fakes{}
 	env, res, err := run(t, f, in)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if f.hbTimeout != in.HeartbeatTimeout {
+		t.Errorf("train activities ran with heartbeat timeout %v, want the input's %v", f.hbTimeout, in.HeartbeatTimeout)
 	}
 	want := []string{"Metaopt", "Train", "Train", "Train", "Train", "Manifest"}
 	if !slices.Equal(f.calls, want) {
