@@ -61,11 +61,9 @@ type TrainInput struct {
 
 // TrainOutput is what Train returns: refs only.
 type TrainOutput struct {
-	Unit              string    `json:"unit"`
-	Datasets          []Dataset `json:"datasets"` // learning_curves, networks
-	CacheHit          bool      `json:"cache_hit"`
-	Trials            int64     `json:"trials"`
-	TrialsToCriterion int64     `json:"trials_to_criterion"`
+	Unit     string    `json:"unit"`
+	Datasets []Dataset `json:"datasets"` // learning_curves, networks
+	CacheHit bool      `json:"cache_hit"`
 }
 
 // MetaoptInput is one metaopt job of a campaign.

@@ -45,7 +45,6 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, err
 		for i, k := range kinds {
 			out.Datasets = append(out.Datasets, Dataset{Unit: u.ID, Stage: string(pipelines.StageTrain), Kind: string(k), ContentKey: keys[i], Ref: refs[i]})
 		}
-		out.Trials = refs[0].Rows
 		return out, nil
 	}
 
@@ -102,7 +101,6 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, err
 		{Unit: u.ID, Stage: string(pipelines.StageTrain), Kind: string(schemas.LearningCurves), ContentKey: keys[0], Ref: lc},
 		{Unit: u.ID, Stage: string(pipelines.StageTrain), Kind: string(schemas.Networks), ContentKey: keys[1], Ref: nw},
 	}
-	out.Trials, out.TrialsToCriterion = int64(res.Trials), int64(res.TrialsToCriterion)
 	return out, nil
 }
 

@@ -145,6 +145,11 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 	runErr := run.Get(ctx, &res)
 	close(done)
 	<-drawn
+	if ctx.Err() != nil {
+		// Interrupted: the workflow is still there (paused while no
+		// worker runs); running the file again attaches to it.
+		return fmt.Errorf("interrupted; campaign %s continues as workflow %s whenever a worker runs — `rulescape run %s` again attaches to it", id, run.GetID(), file)
+	}
 
 	out := runJSON{Campaign: id, Status: workflows.StatusCompleted, Stages: map[string]stageJSON{}, Datasets: []datasetJSON{}}
 	if runErr != nil {
