@@ -269,6 +269,9 @@ func (c *campaign) runTrain(ctx workflow.Context, results map[string]activities.
 func (c *campaign) fanOut(ctx workflow.Context, name pipelines.StageName, n int,
 	start func(i int) workflow.Future, collect func(i int, f workflow.Future) (cacheHit bool, err error)) error {
 	st := c.stage(name)
+	if st == nil || n == 0 {
+		return nil // a plan without units in this stage
+	}
 	now := workflow.Now(ctx)
 	st.Status, st.StartedAt = StatusRunning, &now
 	limit := c.plan.MaxParallel
