@@ -13,7 +13,9 @@ import (
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
+	"rulescape/activities"
 	"rulescape/internal/progress"
 	"rulescape/pipelines"
 	"rulescape/store"
@@ -136,7 +138,7 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 	if showProgress {
 		go func() {
 			defer close(drawn)
-			a.followProgress(ctx, s.client, run, done)
+			a.followProgress(ctx, s.client, run, done, metaoptIters(c))
 		}()
 	} else {
 		close(drawn)
@@ -233,7 +235,8 @@ func (a *app) printRun(c *pipelines.Campaign, res workflows.CampaignResult, out 
 
 // followProgress draws one progress line per stage on stderr while the
 // campaign runs, from the progress query every half second.
-func (a *app) followProgress(ctx context.Context, c client.Client, run client.WorkflowRun, done <-chan struct{}) {
+// iters is the total of the metaopt jobs' iterations, for the metaopt line.
+func (a *app) followProgress(ctx context.Context, c client.Client, run client.WorkflowRun, done <-chan struct{}, iters int) {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	finished := map[string]bool{}
@@ -248,6 +251,11 @@ func (a *app) followProgress(ctx context.Context, c client.Client, run client.Wo
 				continue
 			}
 			line := stageLine(st)
+			if st.Name == string(pipelines.StageMetaopt) && st.Status == workflows.StatusRunning && !final {
+				if it, ok := metaoptIterations(ctx, c, run); ok {
+					line += fmt.Sprintf("  iterations %d/%d", it, iters)
+				}
+			}
 			if st.Status == workflows.StatusRunning && !final {
 				fmt.Fprintf(a.stderr, "\r\033[K%s", line)
 				current = st.Name
@@ -271,6 +279,41 @@ func (a *app) followProgress(ctx context.Context, c client.Client, run client.Wo
 			draw(false)
 		}
 	}
+}
+
+// metaoptIters returns the iterations of all metaopt jobs of c.
+func metaoptIters(c *pipelines.Campaign) int {
+	plan, err := c.Plan()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, j := range plan.Metaopt {
+		n += j.Settings.Iters
+	}
+	return n
+}
+
+// metaoptIterations sums the iterations the running metaopt activities
+// reported in their last heartbeats (finished jobs are not counted).
+func metaoptIterations(ctx context.Context, c client.Client, run client.WorkflowRun) (int, bool) {
+	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	desc, err := c.DescribeWorkflowExecution(qctx, run.GetID(), run.GetRunID())
+	if err != nil {
+		return 0, false
+	}
+	n, ok := 0, false
+	for _, pa := range desc.GetPendingActivities() {
+		if pa.GetActivityType().GetName() != activities.MetaoptName || pa.GetHeartbeatDetails() == nil {
+			continue
+		}
+		var hb activities.MetaoptHeartbeat
+		if converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &hb) == nil {
+			n, ok = n+hb.Iter, true
+		}
+	}
+	return n, ok
 }
 
 // stageLine renders one stage's progress.
