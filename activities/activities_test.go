@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"sync/atomic"
@@ -12,6 +13,8 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"rulescape/core/plasticity"
+	"rulescape/core/train"
 	"rulescape/internal/s3test"
 	"rulescape/pipelines"
 	"rulescape/schemas"
@@ -231,5 +234,46 @@ func TestMetaoptResume(t *testing.T) {
 	}
 	if tr.CacheHit || len(tr.Datasets) != 2 {
 		t.Fatalf("train with Θ: %+v", tr)
+	}
+}
+
+// TestTrainDiverged: a network that diverges is committed as data — its
+// finished trials, a NaN row for the trial where it diverged, and its
+// weights — not reported as a failure.
+func TestTrainDiverged(t *testing.T) {
+	st := newStore(t)
+	plan := tinyPlan(t)
+	unit := plan.Train[0]
+	unit.Params.Eta, unit.Params.Clip, unit.Params.MaxWeight = 1e3, 0, 5
+	setup, err := unit.Setup(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, derr := train.Run(t.Context(), setup, unit.Seed, nil)
+	if !errors.Is(derr, plasticity.ErrDiverged) {
+		t.Fatalf("the test setup does not diverge (err %v): make it stronger", derr)
+	}
+	a := &Activities{Store: st, EngineVersion: "test"}
+	out, err := a.Train(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: unit})
+	if err != nil {
+		t.Fatalf("a diverged network failed the unit: %v", err)
+	}
+	curves, _, err := store.ReadRows[schemas.LearningCurveRow](t.Context(), st, out.Datasets[0].Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(curves) != direct.Trials+1 {
+		t.Fatalf("%d curve rows, want the %d finished trials + 1", len(curves), direct.Trials)
+	}
+	last := curves[len(curves)-1]
+	if !math.IsNaN(last.Error) || last.Condition != -1 || last.Trial != int64(direct.Trials) {
+		t.Errorf("divergence row %+v, want error NaN, condition -1, trial %d", last, direct.Trials)
+	}
+	nets, _, err := store.ReadRows[schemas.NetworkRow](t.Context(), st, out.Datasets[1].Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nets[0].Trials != int64(direct.Trials) || nets[0].TrialsToCriterion != -1 {
+		t.Errorf("networks row: trials %d, to criterion %d; want %d, -1", nets[0].Trials, nets[0].TrialsToCriterion, direct.Trials)
 	}
 }

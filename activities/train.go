@@ -2,8 +2,11 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 
+	"rulescape/core/plasticity"
 	"rulescape/core/train"
 	"rulescape/pipelines"
 	"rulescape/schemas"
@@ -14,6 +17,12 @@ import (
 // learning_curves (one row per trial) and networks (one row) datasets under
 // campaigns/<id>/train/<kind>/task=…/rule=…/seed=…/. When both are already
 // committed under the unit's content keys it returns them with CacheHit.
+//
+// A network that diverges is a result, not an error: its curve holds the
+// trials it finished and one more row, for the trial where it diverged,
+// with error and reward NaN and condition −1; its networks row holds the
+// weights at that point (trials = the trials it finished,
+// trials_to_criterion = −1 unless it had met the criterion before).
 func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	if err := a.check(); err != nil {
 		return TrainOutput{}, err
@@ -63,8 +72,14 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, err
 		}
 	})
 	stopHB()
-	if err != nil {
+	diverged := errors.Is(err, plasticity.ErrDiverged) && res != nil && res.Final != nil
+	if err != nil && !diverged {
 		return out, fmt.Errorf("activities: %s: %w", u.ID, err)
+	}
+	if diverged {
+		// Divergence is a result, not a failure: the network is recorded
+		// up to its last finished trial, plus a row with error NaN.
+		a.log().Warn("train: network diverged", "unit", u.ID, "err", err)
 	}
 
 	paramsSHA, err := store.ParamsSHA256(u.Key())
@@ -80,6 +95,10 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, err
 	for h := range curves {
 		curves[h] = schemas.LearningCurveRow{Campaign: in.CampaignID, Task: u.Task, Rule: u.Rule, Seed: seed,
 			Trial: int64(h), Condition: int32(res.Conditions[h]), Error: res.Errors[h], Reward: -res.Errors[h], Correct: res.Correct[h]}
+	}
+	if diverged {
+		curves = append(curves, schemas.LearningCurveRow{Campaign: in.CampaignID, Task: u.Task, Rule: u.Rule, Seed: seed,
+			Trial: int64(res.Trials), Condition: -1, Error: math.NaN(), Reward: math.NaN()})
 	}
 	nets := []schemas.NetworkRow{networkRow(in.CampaignID, u, seed, res)}
 
