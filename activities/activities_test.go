@@ -2,11 +2,13 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -275,5 +277,53 @@ func TestTrainDiverged(t *testing.T) {
 	}
 	if nets[0].Trials != int64(direct.Trials) || nets[0].TrialsToCriterion != -1 {
 		t.Errorf("networks row: trials %d, to criterion %d; want %d, -1", nets[0].Trials, nets[0].TrialsToCriterion, direct.Trials)
+	}
+}
+
+// TestManifest writes a manifest and reads it back: each dataset with its
+// URI, the parameters of its unit and their digest.
+func TestManifest(t *testing.T) {
+	st := newStore(t)
+	plan := tinyPlan(t)
+	data, err := os.ReadFile("testdata/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &Activities{Store: st, EngineVersion: "test"}
+	unit := plan.Train[1]
+	ds := Dataset{Unit: unit.ID, Stage: "train", Kind: "networks", ContentKey: strings.Repeat("b", 64),
+		Ref: store.DatasetRef{Key: "campaigns/x/train/networks/part-" + strings.Repeat("b", 64) + ".parquet", Rows: 1}}
+	out, err := a.Manifest(t.Context(), ManifestInput{CampaignID: plan.CampaignID, File: "tiny.yaml", YAML: data,
+		Datasets: []Dataset{ds}, Stages: map[string]string{"train": "completed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "campaigns/" + plan.CampaignID + "/manifest.json"; out.Key != want {
+		t.Fatalf("manifest key %s, want %s", out.Key, want)
+	}
+	raw, err := st.Get(t.Context(), out.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	wantSHA, err := store.ParamsSHA256(unit.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Datasets) != 1 || m.Name != "tiny" || m.EngineVersion != "test" || m.Spec != string(data) || m.Stages["train"] != "completed" {
+		t.Fatalf("manifest %+v", m)
+	}
+	e := m.Datasets[0]
+	var params struct {
+		Seed uint64 `json:"seed"`
+	}
+	if err := json.Unmarshal(e.Params, &params); err != nil {
+		t.Fatal(err)
+	}
+	if e.ParamsSHA256 != wantSHA || e.URI != "s3://"+st.Bucket()+"/"+ds.Ref.Key || e.Dataset != ds || params.Seed != unit.Seed {
+		t.Errorf("manifest entry %+v, want params digest %s and the unit's params", e, wantSHA)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"rulescape/pipelines"
@@ -23,14 +24,17 @@ type ManifestInput struct {
 
 // Manifest is campaigns/<id>/manifest.json.
 type Manifest struct {
-	Campaign      string            `json:"campaign"`
-	Name          string            `json:"name"`
-	File          string            `json:"file"`
-	EngineVersion string            `json:"engine_version"`
-	Written       time.Time         `json:"written"`
-	Stages        map[string]string `json:"stages"`
-	Datasets      []ManifestEntry   `json:"datasets"`
-	Spec          string            `json:"spec"` // the campaign file as run
+	Campaign      string `json:"campaign"`
+	Name          string `json:"name"`
+	File          string `json:"file"`
+	EngineVersion string `json:"engine_version"`
+	// Revision is the VCS revision the writing binary was built from
+	// ("+dirty" when modified; empty when unknown, e.g. under go test).
+	Revision string            `json:"vcs_revision,omitempty"`
+	Written  time.Time         `json:"written"`
+	Stages   map[string]string `json:"stages"`
+	Datasets []ManifestEntry   `json:"datasets"`
+	Spec     string            `json:"spec"` // the campaign file as run
 }
 
 // ManifestEntry is one dataset of the manifest.
@@ -69,7 +73,7 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 	for i := range plan.Train {
 		params[plan.Train[i].ID] = plan.Train[i].Key()
 	}
-	m := Manifest{Campaign: in.CampaignID, Name: plan.Name, File: in.File, EngineVersion: a.EngineVersion,
+	m := Manifest{Campaign: in.CampaignID, Name: plan.Name, File: in.File, EngineVersion: a.EngineVersion, Revision: revision(),
 		Written: time.Now().UTC(), Stages: in.Stages, Spec: string(in.YAML), Datasets: []ManifestEntry{}}
 	for _, d := range in.Datasets {
 		e := ManifestEntry{Dataset: d, URI: "s3://" + a.Store.Bucket() + "/" + d.Ref.Key}
@@ -91,4 +95,27 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 		return ManifestOutput{}, fmt.Errorf("activities: writing the manifest: %w", err)
 	}
 	return ManifestOutput{Key: key, URI: "s3://" + a.Store.Bucket() + "/" + key}, nil
+}
+
+// revision returns the VCS revision stamped into the binary.
+func revision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	return rev + dirty
 }
