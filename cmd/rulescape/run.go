@@ -252,7 +252,7 @@ func (a *app) followProgress(ctx context.Context, c client.Client, run client.Wo
 			}
 			line := stageLine(st)
 			if st.Name == string(pipelines.StageMetaopt) && st.Status == workflows.StatusRunning && !final {
-				if it, ok := metaoptIterations(ctx, c, run); ok {
+				if it, ok := metaoptIterations(ctx, c, run.GetID(), run.GetRunID()); ok {
 					line += fmt.Sprintf("  iterations %d/%d", it, iters)
 				}
 			}
@@ -296,10 +296,10 @@ func metaoptIters(c *pipelines.Campaign) int {
 
 // metaoptIterations sums the iterations the running metaopt activities
 // reported in their last heartbeats (finished jobs are not counted).
-func metaoptIterations(ctx context.Context, c client.Client, run client.WorkflowRun) (int, bool) {
+func metaoptIterations(ctx context.Context, c client.Client, workflowID, runID string) (int, bool) {
 	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	desc, err := c.DescribeWorkflowExecution(qctx, run.GetID(), run.GetRunID())
+	desc, err := c.DescribeWorkflowExecution(qctx, workflowID, runID)
 	if err != nil {
 		return 0, false
 	}

@@ -12,6 +12,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 
+	"rulescape/pipelines"
 	"rulescape/workflows"
 )
 
@@ -94,6 +95,11 @@ func (a *app) status(ctx context.Context, arg string) error {
 	fmt.Fprintf(w, "campaign %s (%s): %s\n", id, wid, out.Status)
 	for _, st := range out.Stages {
 		line := stageLine(st)
+		if st.Name == string(pipelines.StageMetaopt) && st.Status == workflows.StatusRunning {
+			if it, ok := metaoptIterations(ctx, s.client, wid, ""); ok {
+				line += fmt.Sprintf("  iterations %d", it)
+			}
+		}
 		if st.Status == workflows.StatusRunning && st.EtaSeconds != nil {
 			line += fmt.Sprintf("  (workflow ETA %s)", time.Duration(*st.EtaSeconds*float64(time.Second)).Round(time.Second))
 		}
