@@ -280,8 +280,9 @@ func TestTrainDiverged(t *testing.T) {
 	}
 }
 
-// TestManifest writes a manifest and reads it back: each dataset with its
-// URI, the parameters of its unit and their digest.
+// TestManifest: before the units ran the manifest fails naming a missing
+// dataset; after they ran it lists every dataset with its URI, the
+// parameters of its unit and their digest, in plan order.
 func TestManifest(t *testing.T) {
 	st := newStore(t)
 	plan := tinyPlan(t)
@@ -289,19 +290,39 @@ func TestManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &Activities{Store: st, EngineVersion: "test"}
-	unit := plan.Train[1]
-	ds := Dataset{Unit: unit.ID, Stage: "train", Kind: "networks", ContentKey: strings.Repeat("b", 64),
-		Ref: store.DatasetRef{Key: "campaigns/x/train/networks/part-" + strings.Repeat("b", 64) + ".parquet", Rows: 1}}
-	out, err := a.Manifest(t.Context(), ManifestInput{CampaignID: plan.CampaignID, File: "tiny.yaml", YAML: data,
-		Datasets: []Dataset{ds}, Stages: map[string]string{"train": "completed"}})
+	ctx := t.Context()
+	a := &Activities{Store: st, EngineVersion: "manifest-test"}
+	in := ManifestInput{CampaignID: plan.CampaignID, File: "tiny.yaml", YAML: data, Stages: map[string]string{"train": "completed"}}
+	if _, err := a.Manifest(ctx, in); err == nil || !strings.Contains(err.Error(), "metaopt/discovered") || !strings.Contains(err.Error(), "not committed") {
+		t.Fatalf("manifest before the units ran: err = %v, want the missing metaopt history named", err)
+	}
+
+	res, err := a.Metaopt(ctx, MetaoptInput{CampaignID: plan.CampaignID, Job: plan.Metaopt[0]})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "campaigns/" + plan.CampaignID + "/manifest.json"; out.Key != want {
-		t.Fatalf("manifest key %s, want %s", out.Key, want)
+	var want []Dataset
+	want = append(want, res.Dataset)
+	for _, u := range plan.Train {
+		in := TrainInput{CampaignID: plan.CampaignID, Unit: u}
+		if u.Metaopt != "" {
+			in.Metaopt = &res
+		}
+		out, err := a.Train(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, out.Datasets...)
 	}
-	raw, err := st.Get(t.Context(), out.Key)
+
+	out, err := a.Manifest(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantKey := "campaigns/" + plan.CampaignID + "/manifest.json"; out.Key != wantKey || out.Datasets != len(want) {
+		t.Fatalf("manifest %+v, want key %s and %d datasets", out, wantKey, len(want))
+	}
+	raw, err := st.Get(ctx, out.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,21 +330,27 @@ func TestManifest(t *testing.T) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatal(err)
 	}
+	if m.Name != "tiny" || m.EngineVersion != "manifest-test" || m.Spec != string(data) || m.Stages["train"] != "completed" || len(m.Datasets) != len(want) {
+		t.Fatalf("manifest: name %q, engine %q, %d datasets, stages %v", m.Name, m.EngineVersion, len(m.Datasets), m.Stages)
+	}
+	for i, e := range m.Datasets {
+		if e.Dataset != want[i] || e.URI != "s3://"+st.Bucket()+"/"+want[i].Ref.Key {
+			t.Errorf("entry %d: %+v, want %+v", i, e.Dataset, want[i])
+		}
+	}
+	unit := plan.Train[1]
 	wantSHA, err := store.ParamsSHA256(unit.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Datasets) != 1 || m.Name != "tiny" || m.EngineVersion != "test" || m.Spec != string(data) || m.Stages["train"] != "completed" {
-		t.Fatalf("manifest %+v", m)
-	}
-	e := m.Datasets[0]
+	e := m.Datasets[1+2*1] // metaopt history, then two datasets per train unit
 	var params struct {
 		Seed uint64 `json:"seed"`
 	}
 	if err := json.Unmarshal(e.Params, &params); err != nil {
 		t.Fatal(err)
 	}
-	if e.ParamsSHA256 != wantSHA || e.URI != "s3://"+st.Bucket()+"/"+ds.Ref.Key || e.Dataset != ds || params.Seed != unit.Seed {
-		t.Errorf("manifest entry %+v, want params digest %s and the unit's params", e, wantSHA)
+	if e.Unit != unit.ID || e.ParamsSHA256 != wantSHA || params.Seed != unit.Seed {
+		t.Errorf("entry of %s: unit %s, params digest %s, seed %d; want %s and seed %d", unit.ID, e.Unit, e.ParamsSHA256, params.Seed, wantSHA, unit.Seed)
 	}
 }

@@ -51,7 +51,7 @@ func (a *Activities) Metaopt(ctx context.Context, in MetaoptInput) (MetaoptResul
 	}
 	job := &in.Job
 	out := MetaoptResult{Job: job.ID}
-	ck, err := a.contentKey(job.Key(), schemas.MetaoptHistory, nil)
+	ck, err := a.metaoptKey(job)
 	if err != nil {
 		return out, permanent(fmt.Errorf("activities: %s: %w", job.ID, err))
 	}
@@ -187,6 +187,11 @@ func (a *Activities) Metaopt(ctx context.Context, in MetaoptInput) (MetaoptResul
 	}
 	out.Dataset.Ref = ref
 	return out, a.Store.Put(ctx, resKey, marshal(out), "application/json")
+}
+
+// metaoptKey returns the content key of a metaopt job's history.
+func (a *Activities) metaoptKey(job *pipelines.MetaoptJob) (string, error) {
+	return a.contentKey(job.Key(), schemas.MetaoptHistory, nil)
 }
 
 // readResult reads the result object of a committed metaopt job.

@@ -38,14 +38,10 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, err
 		theta = in.Metaopt.Theta
 		inputs = []string{in.Metaopt.Dataset.Ref.SHA256}
 	}
-	kinds := []schemas.Kind{schemas.LearningCurves, schemas.Networks}
-	keys := make([]string, len(kinds))
-	for i, k := range kinds {
-		ck, err := a.contentKey(u.Key(), k, inputs)
-		if err != nil {
-			return out, permanent(fmt.Errorf("activities: %s: %w", u.ID, err))
-		}
-		keys[i] = ck
+	kinds := trainKinds
+	keys, err := a.trainKeys(u, inputs)
+	if err != nil {
+		return out, permanent(fmt.Errorf("activities: %s: %w", u.ID, err))
 	}
 	if refs, ok, err := a.lookupAll(ctx, keys); err != nil {
 		return out, err
@@ -121,6 +117,25 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, err
 		{Unit: u.ID, Stage: string(pipelines.StageTrain), Kind: string(schemas.Networks), ContentKey: keys[1], Ref: nw},
 	}
 	return out, nil
+}
+
+// trainKinds are the datasets a train unit writes, in the order of
+// trainKeys.
+var trainKinds = []schemas.Kind{schemas.LearningCurves, schemas.Networks}
+
+// trainKeys returns the content keys of a train unit's datasets; inputs
+// holds the digest of its metaopt job's history when its rule is
+// discovered.
+func (a *Activities) trainKeys(u *pipelines.TrainUnit, inputs []string) ([]string, error) {
+	keys := make([]string, len(trainKinds))
+	for i, k := range trainKinds {
+		ck, err := a.contentKey(u.Key(), k, inputs)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = ck
+	}
+	return keys, nil
 }
 
 // networkRow records the initial and final weights of a trained network.

@@ -92,11 +92,12 @@ type Progress struct {
 	Error    string          `json:"error,omitempty"`
 }
 
-// CampaignResult is what CampaignWorkflow returns.
+// CampaignResult is what CampaignWorkflow returns. The datasets are listed
+// in the manifest, not here, so the result stays small at any campaign size.
 type CampaignResult struct {
 	Progress
-	Datasets []activities.Dataset `json:"datasets"`
-	Manifest string               `json:"manifest"` // object key of manifest.json
+	Manifest string `json:"manifest"` // object key of manifest.json
+	Datasets int    `json:"datasets"` // datasets the manifest lists
 }
 
 // Activity options. Timeouts are generous start-to-close bounds; a
@@ -115,7 +116,7 @@ var (
 			MaximumInterval: time.Minute, MaximumAttempts: 3, NonRetryableErrorTypes: []string{"BadUnit", "Config"}},
 	}
 	manifestOptions = workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute,
+		StartToCloseTimeout: 30 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
 	}
 )
@@ -125,7 +126,6 @@ type campaign struct {
 	in       CampaignInput
 	plan     *pipelines.Plan
 	progress Progress
-	datasets []activities.Dataset
 }
 
 func (c *campaign) stage(name pipelines.StageName) *StageProgress {
@@ -198,12 +198,12 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 	var man activities.ManifestOutput
 	mctx := workflow.WithActivityOptions(ctx, manifestOptions)
 	if err := workflow.ExecuteActivity(mctx, activities.ManifestName, activities.ManifestInput{
-		CampaignID: in.CampaignID, File: in.File, YAML: in.YAML, Datasets: c.datasets, Stages: stages,
+		CampaignID: in.CampaignID, File: in.File, YAML: in.YAML, Stages: stages,
 	}).Get(ctx, &man); err != nil {
 		return nil, c.fail(fmt.Errorf("workflows: manifest: %w", err))
 	}
 	c.progress.Status = StatusCompleted
-	return &CampaignResult{Progress: c.progress.clone(), Datasets: c.datasets, Manifest: man.Key}, nil
+	return &CampaignResult{Progress: c.progress.clone(), Manifest: man.Key, Datasets: man.Datasets}, nil
 }
 
 // options returns o with the input's heartbeat timeout.
@@ -236,7 +236,6 @@ func (c *campaign) runMetaopt(ctx workflow.Context) (map[string]activities.Metao
 			return false, fmt.Errorf("workflows: %s failed: %w", jobs[i].ID, err)
 		}
 		results[jobs[i].ID] = r
-		c.datasets = append(c.datasets, r.Dataset)
 		return r.CacheHit, nil
 	})
 	return results, err
@@ -258,7 +257,6 @@ func (c *campaign) runTrain(ctx workflow.Context, results map[string]activities.
 		if err := f.Get(ctx, &r); err != nil {
 			return false, fmt.Errorf("workflows: %s failed: %w", units[i].ID, err)
 		}
-		c.datasets = append(c.datasets, r.Datasets...)
 		return r.CacheHit, nil
 	})
 }

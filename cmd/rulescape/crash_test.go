@@ -148,11 +148,15 @@ func TestWorkerCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range res.Datasets {
-		if d.Kind != string(schemas.MetaoptHistory) {
-			continue
-		}
-		rows, _, err := store.ReadRows[schemas.MetaoptRow](ctx, s, d.Ref)
+	refs, err := s.List(ctx, camp.ID(), "metaopt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 1 || res.Datasets != 9 {
+		t.Fatalf("%d metaopt datasets committed, %d datasets in the manifest; want 1 and 9", len(refs), res.Datasets)
+	}
+	for _, ref := range refs {
+		rows, _, err := store.ReadRows[schemas.MetaoptRow](ctx, s, ref)
 		if err != nil {
 			t.Fatal(err)
 		}

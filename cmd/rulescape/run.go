@@ -166,8 +166,12 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 			}
 		}
 	} else {
-		for _, d := range res.Datasets {
-			out.Datasets = append(out.Datasets, datasetJSON{Stage: d.Stage, Kind: d.Kind, URI: s3URI(s.store, d.Ref.Key), Rows: d.Ref.Rows})
+		m, err := readManifest(ctx, s.store, res.Manifest)
+		if err != nil {
+			return err
+		}
+		for _, d := range m.Datasets {
+			out.Datasets = append(out.Datasets, datasetJSON{Stage: d.Stage, Kind: d.Kind, URI: d.URI, Rows: d.Ref.Rows})
 		}
 		out.Manifest = s3URI(s.store, res.Manifest)
 	}
@@ -279,6 +283,19 @@ func (a *app) followProgress(ctx context.Context, c client.Client, run client.Wo
 			draw(false)
 		}
 	}
+}
+
+// readManifest reads a campaign's manifest.json.
+func readManifest(ctx context.Context, st *store.Store, key string) (*activities.Manifest, error) {
+	data, err := st.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("reading the manifest: %w", err)
+	}
+	var m activities.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", key, err)
+	}
+	return &m, nil
 }
 
 // metaoptIters returns the iterations of all metaopt jobs of c.
