@@ -142,7 +142,9 @@ func permanent(err error) error {
 	if err == nil {
 		return nil
 	}
-	return temporal.NewNonRetryableApplicationError(err.Error(), "BadUnit", err)
+	// No cause: its message is already in err.Error(), and the cause would
+	// repeat it in every message the error is shown in.
+	return temporal.NewNonRetryableApplicationError(err.Error(), "BadUnit", nil)
 }
 
 // keepAlive heartbeats every interval until the returned stop is called,

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"rulescape/core/plasticity"
@@ -148,14 +149,15 @@ func TestTrain(t *testing.T) {
 }
 
 // TestTrainNeedsTheta: a unit with a discovered rule and no metaopt result
-// fails without retries.
+// fails without retries, naming the unit.
 func TestTrainNeedsTheta(t *testing.T) {
 	st := newStore(t)
 	plan := tinyPlan(t)
 	a := &Activities{Store: st, EngineVersion: "test"}
 	_, err := a.Train(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: plan.Train[2]})
-	if err == nil || !errors.Is(err, errNoTheta) {
-		t.Fatalf("err = %v, want %v", err, errNoTheta)
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || !app.NonRetryable() || !strings.Contains(app.Message(), errNoTheta.Error()) || !strings.Contains(app.Message(), plan.Train[2].ID) {
+		t.Fatalf("err = %v, want a non-retryable error naming the unit: %v", err, errNoTheta)
 	}
 }
 

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -200,7 +201,7 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 	if err := workflow.ExecuteActivity(mctx, activities.ManifestName, activities.ManifestInput{
 		CampaignID: in.CampaignID, File: in.File, YAML: in.YAML, Stages: stages,
 	}).Get(ctx, &man); err != nil {
-		return nil, c.fail(fmt.Errorf("workflows: manifest: %w", err))
+		return nil, c.fail(unitError("manifest", err))
 	}
 	c.progress.Status = StatusCompleted
 	return &CampaignResult{Progress: c.progress.clone(), Manifest: man.Key, Datasets: man.Datasets}, nil
@@ -233,7 +234,7 @@ func (c *campaign) runMetaopt(ctx workflow.Context) (map[string]activities.Metao
 	}, func(i int, f workflow.Future) (bool, error) {
 		var r activities.MetaoptResult
 		if err := f.Get(ctx, &r); err != nil {
-			return false, fmt.Errorf("workflows: %s failed: %w", jobs[i].ID, err)
+			return false, unitError(jobs[i].ID, err)
 		}
 		results[jobs[i].ID] = r
 		return r.CacheHit, nil
@@ -255,7 +256,7 @@ func (c *campaign) runTrain(ctx workflow.Context, results map[string]activities.
 	}, func(i int, f workflow.Future) (bool, error) {
 		var r activities.TrainOutput
 		if err := f.Get(ctx, &r); err != nil {
-			return false, fmt.Errorf("workflows: %s failed: %w", units[i].ID, err)
+			return false, unitError(units[i].ID, err)
 		}
 		return r.CacheHit, nil
 	})
@@ -316,12 +317,25 @@ func (c *campaign) fanOut(ctx workflow.Context, name pipelines.StageName, n int,
 		if len(errs) == 1 {
 			return firstErr
 		}
-		return fmt.Errorf("workflows: %d units of stage %s failed: %s", len(errs), name, strings.Join(errs, "; "))
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%d units of stage %s failed: %s",
+			len(errs), name, strings.Join(errs, "; ")), "UnitFailed", nil)
 	}
 	st.Status = StatusCompleted
 	zero := 0.0
 	st.EtaSeconds = &zero
 	return nil
+}
+
+// unitError is the failure of one unit: its ID and the message of the
+// error the activity returned (the innermost application error), without
+// the SDK's wrapping, which repeats the message at every level.
+func unitError(unit string, err error) error {
+	msg := err.Error()
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		msg = app.Message()
+	}
+	return temporal.NewNonRetryableApplicationError(unit+" failed: "+msg, "UnitFailed", nil)
 }
 
 func (p Progress) clone() Progress {

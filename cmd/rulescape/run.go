@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 
 	"rulescape/activities"
 	"rulescape/internal/progress"
@@ -155,7 +157,7 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 
 	out := runJSON{Campaign: id, Status: workflows.StatusCompleted, Stages: map[string]stageJSON{}, Datasets: []datasetJSON{}}
 	if runErr != nil {
-		out.Status, out.Error = workflows.StatusFailed, runErr.Error()
+		out.Status, out.Error = workflows.StatusFailed, failureMessage(runErr)
 		// The progress of the failed run, and what it committed.
 		if p, err := queryProgress(ctx, s.client, run.GetID(), run.GetRunID()); err == nil {
 			res.Progress = p
@@ -187,7 +189,7 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 		a.printRun(c, res, out, s)
 	}
 	if runErr != nil {
-		return fmt.Errorf("campaign %s failed: %w", id, runErr)
+		return fmt.Errorf("campaign %s failed: %s", id, out.Error)
 	}
 	return nil
 }
@@ -283,6 +285,16 @@ func (a *app) followProgress(ctx context.Context, c client.Client, run client.Wo
 			draw(false)
 		}
 	}
+}
+
+// failureMessage returns the message of the workflow's own error (e.g.
+// "train/dnms/miconi/seed=3 failed: …"), without the SDK's wrapping.
+func failureMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
 }
 
 // readManifest reads a campaign's manifest.json.

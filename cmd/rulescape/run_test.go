@@ -156,6 +156,19 @@ func TestRunCampaign(t *testing.T) {
 		}
 	}
 
+	// A campaign whose metaopt job fails: exit 1, status failed, a short
+	// error naming the job, the stages as far as they got, nothing listed.
+	code, out, errOut = runCLI(t, "run", "-o", "json", "--progress", "never", filepath.Join("testdata", "campaign_fail.yaml"))
+	var failed runJSON
+	if err := json.Unmarshal([]byte(out), &failed); err != nil {
+		t.Fatalf("failing campaign printed %q: %v", out, err)
+	}
+	if code != 1 || failed.Status != "failed" || !strings.HasPrefix(failed.Error, "metaopt/discovered failed: ") ||
+		strings.Count(failed.Error, "diverged, need at least") != 1 || failed.Stages["metaopt"].Status != "failed" ||
+		failed.Stages["train"].Status != "pending" || len(failed.Datasets) != 0 {
+		t.Errorf("failing campaign: exit %d, %+v", code, failed)
+	}
+
 	// Record the latest run's history from the server and replay it.
 	c, err := client.DialContext(ctx, client.Options{HostPort: st.TemporalAddress, Namespace: st.Namespace, Logger: quietSDKLogger{}})
 	if err != nil {
