@@ -1,0 +1,178 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"rulescape/pipelines"
+	"rulescape/schemas"
+	"rulescape/store"
+)
+
+// ManifestInput is what the campaign's manifest records.
+type ManifestInput struct {
+	CampaignID string `json:"campaign_id"`
+	File       string `json:"file"` // the campaign file's name, as given to `rulescape run`
+	YAML       []byte `json:"yaml"` // its contents
+	// Stages is the per-stage outcome, e.g. "completed" or
+	// "skipped: not implemented yet (analysis issue)".
+	Stages map[string]string `json:"stages"`
+}
+
+// Manifest is campaigns/<id>/manifest.json.
+type Manifest struct {
+	Campaign      string `json:"campaign"`
+	Name          string `json:"name"`
+	File          string `json:"file"`
+	EngineVersion string `json:"engine_version"`
+	// Revision is the VCS revision the writing binary was built from
+	// ("+dirty" when modified; empty when unknown, e.g. under go test).
+	Revision string            `json:"vcs_revision,omitempty"`
+	Written  time.Time         `json:"written"`
+	Stages   map[string]string `json:"stages"`
+	Datasets []ManifestEntry   `json:"datasets"`
+	Spec     string            `json:"spec"` // the campaign file as run
+}
+
+// ManifestEntry is one dataset of the manifest.
+type ManifestEntry struct {
+	Dataset
+	URI          string          `json:"uri"`           // s3://bucket/key
+	ParamsSHA256 string          `json:"params_sha256"` // of the unit's parameters (its Key)
+	Params       json.RawMessage `json:"params"`        // the unit's canonical parameters
+}
+
+// ManifestOutput says where the manifest is.
+type ManifestOutput struct {
+	Key      string `json:"key"`
+	URI      string `json:"uri"`
+	Datasets int    `json:"datasets"` // datasets listed
+}
+
+// Manifest writes campaigns/<id>/manifest.json: every dataset of the
+// campaign's metaopt and train units with its ref (key, schema, rows,
+// digest), the parameters of the unit that wrote it, the engine version,
+// the binary's revision and the campaign file. It finds the datasets by
+// their content keys, as the units do; a dataset that is not committed is
+// an error.
+func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOutput, error) {
+	if err := a.check(); err != nil {
+		return ManifestOutput{}, err
+	}
+	c, err := pipelines.Parse(in.File, in.YAML)
+	if err != nil {
+		return ManifestOutput{}, permanent(err)
+	}
+	plan, err := c.Plan()
+	if err != nil {
+		return ManifestOutput{}, permanent(err)
+	}
+	m := Manifest{Campaign: in.CampaignID, Name: plan.Name, File: in.File, EngineVersion: a.EngineVersion, Revision: revision(),
+		Written: time.Now().UTC(), Stages: in.Stages, Spec: string(in.YAML), Datasets: []ManifestEntry{}}
+	// The refs are found by content key, as the units found them, so the
+	// workflow passes no refs (its payloads stay small at any size).
+	digests := map[string]string{}
+	for i := range plan.Metaopt {
+		j := &plan.Metaopt[i]
+		ck, err := a.metaoptKey(j)
+		if err != nil {
+			return ManifestOutput{}, permanent(err)
+		}
+		es, err := a.entries(ctx, j.ID, pipelines.StageMetaopt, j.Key(), []schemas.Kind{schemas.MetaoptHistory}, []string{ck})
+		if err != nil {
+			return ManifestOutput{}, err
+		}
+		digests[j.ID] = es[0].Ref.SHA256
+		m.Datasets = append(m.Datasets, es...)
+	}
+	found := make([][]ManifestEntry, len(plan.Train))
+	errs := make([]error, len(plan.Train))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i := range plan.Train {
+		u := &plan.Train[i]
+		var inputs []string
+		if u.Metaopt != "" {
+			inputs = []string{digests[u.Metaopt]}
+		}
+		keys, err := a.trainKeys(u, inputs)
+		if err != nil {
+			return ManifestOutput{}, permanent(fmt.Errorf("activities: %s: %w", u.ID, err))
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			found[i], errs[i] = a.entries(ctx, u.ID, pipelines.StageTrain, u.Key(), trainKinds, keys)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return ManifestOutput{}, err
+	}
+	for _, es := range found {
+		m.Datasets = append(m.Datasets, es...)
+	}
+	key, err := store.ManifestKey(in.CampaignID)
+	if err != nil {
+		return ManifestOutput{}, permanent(err)
+	}
+	if err := a.Store.Put(ctx, key, marshal(m), "application/json"); err != nil {
+		return ManifestOutput{}, fmt.Errorf("activities: writing the manifest: %w", err)
+	}
+	return ManifestOutput{Key: key, URI: "s3://" + a.Store.Bucket() + "/" + key, Datasets: len(m.Datasets)}, nil
+}
+
+// entries looks up the committed datasets of one unit and returns their
+// manifest entries.
+func (a *Activities) entries(ctx context.Context, unit string, stage pipelines.StageName, params any, kinds []schemas.Kind, keys []string) ([]ManifestEntry, error) {
+	sha, err := store.ParamsSHA256(params)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	raw, err := json.Marshal(params)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	out := make([]ManifestEntry, len(keys))
+	for i, ck := range keys {
+		ref, ok, err := a.Store.Lookup(ctx, ck)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, permanent(fmt.Errorf("activities: manifest: the %s dataset of %s (content key %s) is not committed — run the campaign again", kinds[i], unit, ck))
+		}
+		out[i] = ManifestEntry{Dataset: Dataset{Unit: unit, Stage: string(stage), Kind: string(kinds[i]), ContentKey: ck, Ref: ref},
+			URI: "s3://" + a.Store.Bucket() + "/" + ref.Key, ParamsSHA256: sha, Params: raw}
+	}
+	return out, nil
+}
+
+// revision returns the VCS revision stamped into the binary.
+func revision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	return rev + dirty
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"rulescape/activities"
+	"rulescape/internal/devstack"
+	"rulescape/internal/s3test"
+	"rulescape/schemas"
+	"rulescape/store"
+	"rulescape/workflows"
+)
+
+// lockedBuffer is a bytes.Buffer safe for a subprocess writer and a reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startWorker runs `rulescape worker` as a subprocess against st.
+func startWorker(t *testing.T, st *devstack.Stack) (*exec.Cmd, *lockedBuffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "worker", "--log-level", "info")
+	cmd.Env = append(append(os.Environ(), execEnv+"=1"), st.Env()...)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd, out
+}
+
+// TestWorkerCrash starts a campaign on a worker subprocess, SIGKILLs it in
+// the middle of the metaopt job, starts a second worker, and checks that
+// the campaign completes, that the job resumed from its checkpoint on the
+// second attempt instead of starting over, and that its history has every
+// iteration once.
+func TestWorkerCrash(t *testing.T) {
+	if _, err := s3test.Binary(); err != nil {
+		s3test.SkipOrFail(t, err)
+	}
+	home := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	st, err := devstack.Start(ctx, devstack.Options{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Stop()
+	c, err := client.DialContext(ctx, client.Options{HostPort: st.TemporalAddress, Namespace: st.Namespace, Logger: quietSDKLogger{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	camp, data, err := readCampaign(filepath.Join("testdata", "campaign_crash.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	first, firstOut := startWorker(t, st)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.WorkflowID(camp.ID()), TaskQueue: workflows.TaskQueue},
+		workflows.CampaignWorkflowName, workflows.CampaignInput{CampaignID: camp.ID(), File: "campaign_crash.yaml", YAML: data, HeartbeatTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Wait for a heartbeat from the metaopt job after iteration 2, then kill.
+	var hb activities.MetaoptHeartbeat
+	for hb.Iter < 2 {
+		if ctx.Err() != nil {
+			t.Fatalf("no metaopt heartbeat past iteration 2; worker output:\n%s", firstOut)
+		}
+		time.Sleep(100 * time.Millisecond)
+		desc, err := c.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pa := range desc.GetPendingActivities() {
+			if pa.GetActivityType().GetName() == activities.MetaoptName && pa.GetHeartbeatDetails() != nil {
+				if err := converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &hb); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	t.Logf("killed the first worker after metaopt heartbeat %+v", hb)
+
+	_, secondOut := startWorker(t, st)
+	var res workflows.CampaignResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("campaign after the crash: %v\nsecond worker:\n%s", err, secondOut)
+	}
+	if res.Status != workflows.StatusCompleted || res.Stages[1].Done != 4 {
+		t.Fatalf("campaign result %+v", res.Progress)
+	}
+	if !strings.Contains(secondOut.String(), "metaopt resumed") {
+		t.Errorf("the second worker did not resume the metaopt job from its checkpoint; output:\n%s", secondOut)
+	}
+	attempts := 0
+	it := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && a.GetAttempt() > 1 {
+			attempts = max(attempts, int(a.GetAttempt()))
+		}
+	}
+	if attempts < 2 {
+		t.Errorf("no activity ran a second attempt: the kill did not interrupt anything")
+	}
+
+	s, err := store.New(ctx, store.Config{Endpoint: st.S3Endpoint, AccessKey: st.S3AccessKey, SecretKey: st.S3SecretKey, Bucket: st.S3Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := s.List(ctx, camp.ID(), "metaopt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 1 || res.Datasets != 9 {
+		t.Fatalf("%d metaopt datasets committed, %d datasets in the manifest; want 1 and 9", len(refs), res.Datasets)
+	}
+	for _, ref := range refs {
+		rows, _, err := store.ReadRows[schemas.MetaoptRow](ctx, s, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 20 {
+			t.Fatalf("metaopt history has %d rows, want 20", len(rows))
+		}
+		for i, r := range rows {
+			if r.Iter != int64(i) {
+				t.Fatalf("metaopt history row %d is iteration %d", i, r.Iter)
+			}
+		}
+	}
+}

@@ -1,0 +1,405 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"rulescape/activities"
+	"rulescape/internal/progress"
+	"rulescape/pipelines"
+	"rulescape/store"
+	"rulescape/workflows"
+)
+
+func init() { register(newRunCmd) }
+
+const runLong = `Run a campaign: parse the pipeline file, then run its stages as a Temporal
+workflow (ID campaign-<campaign ID>) with a worker in this process, and print
+where the datasets are.
+
+Every unit is cached by a content key (its parameters, inputs and the engine
+version): running the same file again — or after a crash — only computes
+what is missing. Starting a campaign that is already running attaches to it.
+
+Only the metaopt and train stages run in this version; analysis stages
+(fixedpoints, rsa, landscape, sensitivity, report) are reported as skipped.
+
+Services: see ` + "`rulescape worker --help`" + `. Without TEMPORAL_ADDRESS the embedded
+stack of $RULESCAPE_HOME (default ~/.rulescape) is used.`
+
+const runExample = `  rulescape run pipelines/quickstart.yaml
+  rulescape run -o json pipelines/quickstart.yaml | jq .datasets`
+
+func newRunCmd(a *app) *cobra.Command {
+	var mode string
+	cmd := &cobra.Command{
+		Use:     "run FILE",
+		Short:   "Run a campaign from a pipeline file",
+		Long:    runLong,
+		Example: runExample,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runCampaign(cmd.Context(), args[0], mode)
+		},
+	}
+	cmd.Flags().StringVar(&mode, "progress", "auto", "progress lines on stderr: auto (when a terminal), always or never")
+	return cmd
+}
+
+// stageJSON is one stage of `run -o json`.
+type stageJSON struct {
+	Status    string  `json:"status"`
+	Units     int     `json:"units"`
+	CacheHits int     `json:"cache_hits"`
+	Seconds   float64 `json:"seconds"`
+}
+
+// datasetJSON is one dataset of `run -o json`.
+type datasetJSON struct {
+	Stage string `json:"stage"`
+	Kind  string `json:"kind"`
+	URI   string `json:"uri"`
+	Rows  int64  `json:"rows"`
+}
+
+// runJSON is the object `run -o json` ends with.
+type runJSON struct {
+	Campaign string               `json:"campaign"`
+	Status   string               `json:"status"` // completed or failed
+	Error    string               `json:"error,omitempty"`
+	Stages   map[string]stageJSON `json:"stages"`
+	Datasets []datasetJSON        `json:"datasets"`
+	Manifest string               `json:"manifest,omitempty"`
+	Report   *string              `json:"report"` // null: the report stage is not implemented yet
+}
+
+// readCampaign reads and parses a pipeline file.
+func readCampaign(file string) (*pipelines.Campaign, []byte, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := pipelines.Parse(file, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, data, nil
+}
+
+func (a *app) runCampaign(ctx context.Context, file, mode string) error {
+	showProgress, err := wantProgress(mode, a.stderr)
+	if err != nil {
+		return err
+	}
+	c, data, err := readCampaign(file)
+	if err != nil {
+		return err
+	}
+	id := c.ID()
+	s, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	w := a.newWorker(s)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("starting the worker: %w", err)
+	}
+	defer w.Stop()
+
+	in := workflows.CampaignInput{CampaignID: id, File: filepath.Base(file), YAML: data}
+	run, err := s.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        workflows.WorkflowID(id),
+		TaskQueue: workflows.TaskQueue,
+		// A running campaign is attached to; a finished one runs again
+		// (cheaply: every finished unit is a cache hit).
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.CampaignWorkflowName, in)
+	if err != nil {
+		return fmt.Errorf("starting campaign %s: %w", id, err)
+	}
+	if a.output == "text" {
+		fmt.Fprintf(a.stderr, "campaign %s (%s): workflow %s, run %s\n", c.Name, id, run.GetID(), run.GetRunID())
+	}
+
+	done, drawn := make(chan struct{}), make(chan struct{})
+	if showProgress {
+		go func() {
+			defer close(drawn)
+			a.followProgress(ctx, s.client, run, done, metaoptIters(c))
+		}()
+	} else {
+		close(drawn)
+	}
+	var res workflows.CampaignResult
+	runErr := run.Get(ctx, &res)
+	close(done)
+	<-drawn
+	if ctx.Err() != nil {
+		// Interrupted: the workflow is still there (paused while no
+		// worker runs); running the file again attaches to it.
+		return fmt.Errorf("interrupted; campaign %s continues as workflow %s whenever a worker runs — `rulescape run %s` again attaches to it", id, run.GetID(), file)
+	}
+
+	out := runJSON{Campaign: id, Status: workflows.StatusCompleted, Stages: map[string]stageJSON{}, Datasets: []datasetJSON{}}
+	if runErr != nil {
+		out.Status, out.Error = workflows.StatusFailed, failureMessage(runErr)
+		// The progress of the failed run, and what it committed.
+		if p, err := queryProgress(ctx, s.client, run.GetID(), run.GetRunID()); err == nil {
+			res.Progress = p
+		}
+		if refs, err := s.store.List(ctx, id, ""); err == nil {
+			for _, r := range refs {
+				out.Datasets = append(out.Datasets, datasetJSON{Stage: stageOf(r.Key), Kind: kindOf(r.Schema), URI: s3URI(s.store, r.Key), Rows: r.Rows})
+			}
+		}
+	} else {
+		m, err := readManifest(ctx, s.store, res.Manifest)
+		if err != nil {
+			return err
+		}
+		for _, d := range m.Datasets {
+			out.Datasets = append(out.Datasets, datasetJSON{Stage: d.Stage, Kind: d.Kind, URI: d.URI, Rows: d.Ref.Rows})
+		}
+		out.Manifest = s3URI(s.store, res.Manifest)
+	}
+	for _, st := range res.Stages {
+		out.Stages[st.Name] = stageJSON{Status: st.Status, Units: st.Total, CacheHits: st.CacheHits, Seconds: st.Seconds(time.Now())}
+	}
+	if a.output == "json" {
+		enc := json.NewEncoder(a.stdout)
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		a.printRun(c, res, out, s)
+	}
+	if runErr != nil {
+		return fmt.Errorf("campaign %s failed: %s", id, out.Error)
+	}
+	return nil
+}
+
+// printRun writes the text summary of a campaign run.
+func (a *app) printRun(c *pipelines.Campaign, res workflows.CampaignResult, out runJSON, s *services) {
+	w := a.stdout
+	fmt.Fprintf(w, "campaign %s (%s): %s\n", c.Name, out.Campaign, out.Status)
+	for _, st := range res.Stages {
+		j := out.Stages[st.Name]
+		switch st.Status {
+		case workflows.StatusCompleted:
+			fmt.Fprintf(w, "  %-12s %4d units  %4d cache hits  %8s\n", st.Name, j.Units, j.CacheHits, progress.FormatDuration(time.Duration(j.Seconds*float64(time.Second))))
+		default:
+			fmt.Fprintf(w, "  %-12s %4d units  %s\n", st.Name, j.Units, st.Status)
+		}
+	}
+	if out.Status != workflows.StatusCompleted {
+		return
+	}
+	kinds := map[string]int{}
+	for _, d := range out.Datasets {
+		kinds[d.Stage+"/"+d.Kind]++
+	}
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	prefix := s3URI(s.store, "campaigns/"+out.Campaign+"/")
+	fmt.Fprintf(w, "\ndatasets under %s\n", prefix)
+	for _, k := range names {
+		fmt.Fprintf(w, "  %-28s %d files\n", k, kinds[k])
+	}
+	fmt.Fprintf(w, "manifest: %s\n", out.Manifest)
+	fmt.Fprintln(w, "\nopen them with DuckDB:")
+	glob := "campaigns/" + out.Campaign + "/train/learning_curves/**/*.parquet"
+	if s.stack != nil {
+		local := filepath.Join(s.stack.Home, "objects", s.store.Bucket(), filepath.FromSlash(glob))
+		fmt.Fprintf(w, "  duckdb -c \"SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule\"\n", local)
+		return
+	}
+	fmt.Fprintf(w, `  INSTALL httpfs; LOAD httpfs;
+  CREATE SECRET (TYPE s3, KEY_ID '$RULESCAPE_S3_ACCESS_KEY', SECRET '$RULESCAPE_S3_SECRET_KEY',
+                 ENDPOINT '%s', URL_STYLE 'path', USE_SSL false);
+  SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule;
+`, s.store.Endpoint(), s3URI(s.store, glob))
+}
+
+// followProgress draws one progress line per stage on stderr while the
+// campaign runs, from the progress query every half second.
+// iters is the total of the metaopt jobs' iterations, for the metaopt line.
+func (a *app) followProgress(ctx context.Context, c client.Client, run client.WorkflowRun, done <-chan struct{}, iters int) {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	finished := map[string]bool{}
+	current := ""
+	draw := func(final bool) {
+		p, err := queryProgress(ctx, c, run.GetID(), run.GetRunID())
+		if err != nil {
+			return
+		}
+		for _, st := range p.Stages {
+			if finished[st.Name] || st.Status == workflows.StatusPending {
+				continue
+			}
+			line := stageLine(st)
+			if st.Name == string(pipelines.StageMetaopt) && st.Status == workflows.StatusRunning && !final {
+				if it, ok := metaoptIterations(ctx, c, run.GetID(), run.GetRunID()); ok {
+					line += fmt.Sprintf("  iterations %d/%d", it, iters)
+				}
+			}
+			if st.Status == workflows.StatusRunning && !final {
+				fmt.Fprintf(a.stderr, "\r\033[K%s", line)
+				current = st.Name
+				continue
+			}
+			if current == st.Name {
+				fmt.Fprint(a.stderr, "\r\033[K")
+			}
+			fmt.Fprintln(a.stderr, line)
+			finished[st.Name] = true
+		}
+	}
+	for {
+		select {
+		case <-done:
+			draw(true)
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			draw(false)
+		}
+	}
+}
+
+// failureMessage returns the message of the workflow's own error (e.g.
+// "train/dnms/miconi/seed=3 failed: …"), without the SDK's wrapping.
+func failureMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
+}
+
+// readManifest reads a campaign's manifest.json.
+func readManifest(ctx context.Context, st *store.Store, key string) (*activities.Manifest, error) {
+	data, err := st.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("reading the manifest: %w", err)
+	}
+	var m activities.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", key, err)
+	}
+	return &m, nil
+}
+
+// metaoptIters returns the iterations of all metaopt jobs of c.
+func metaoptIters(c *pipelines.Campaign) int {
+	plan, err := c.Plan()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, j := range plan.Metaopt {
+		n += j.Settings.Iters
+	}
+	return n
+}
+
+// metaoptIterations sums the iterations the running metaopt activities
+// reported in their last heartbeats (finished jobs are not counted).
+func metaoptIterations(ctx context.Context, c client.Client, workflowID, runID string) (int, bool) {
+	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	desc, err := c.DescribeWorkflowExecution(qctx, workflowID, runID)
+	if err != nil {
+		return 0, false
+	}
+	n, ok := 0, false
+	for _, pa := range desc.GetPendingActivities() {
+		if pa.GetActivityType().GetName() != activities.MetaoptName || pa.GetHeartbeatDetails() == nil {
+			continue
+		}
+		var hb activities.MetaoptHeartbeat
+		if converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &hb) == nil {
+			n, ok = n+hb.Iter, true
+		}
+	}
+	return n, ok
+}
+
+// stageLine renders one stage's progress.
+func stageLine(st workflows.StageProgress) string {
+	var elapsed time.Duration
+	if st.StartedAt != nil {
+		end := time.Now()
+		if st.FinishedAt != nil {
+			end = *st.FinishedAt
+		}
+		elapsed = end.Sub(*st.StartedAt)
+	}
+	switch st.Status {
+	case workflows.StatusRunning, workflows.StatusCompleted, workflows.StatusFailed:
+		line := progress.Render(fmt.Sprintf("%-11s", st.Name), "units", st.Done, st.Total, elapsed, 24)
+		if st.CacheHits > 0 {
+			line += fmt.Sprintf("  (%d cached)", st.CacheHits)
+		}
+		if st.Status == workflows.StatusFailed {
+			line += "  FAILED"
+		}
+		return line
+	}
+	return fmt.Sprintf("%-11s %s", st.Name, st.Status)
+}
+
+// queryProgress asks a campaign workflow for its progress.
+func queryProgress(ctx context.Context, c client.Client, workflowID, runID string) (workflows.Progress, error) {
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	v, err := c.QueryWorkflow(qctx, workflowID, runID, workflows.ProgressQuery)
+	if err != nil {
+		return workflows.Progress{}, err
+	}
+	var p workflows.Progress
+	err = v.Get(&p)
+	return p, err
+}
+
+func s3URI(s *store.Store, key string) string {
+	if key == "" {
+		return ""
+	}
+	return "s3://" + s.Bucket() + "/" + key
+}
+
+// stageOf returns the stage of a dataset key campaigns/<id>/<stage>/….
+func stageOf(key string) string {
+	parts := strings.SplitN(key, "/", 4)
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[2]
+}
+
+// kindOf returns the kind of a schema ID "kind@version".
+func kindOf(schema string) string {
+	k, _, _ := strings.Cut(schema, "@")
+	return k
+}
