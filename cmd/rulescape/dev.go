@@ -78,7 +78,7 @@ func newDevCmd(a *app) *cobra.Command {
 
 func runDev(ctx context.Context, a *app, f devFlags) error {
 	t0 := time.Now()
-	st, err := devstack.Start(ctx, devstack.Options{Home: f.home, UI: f.ui, Logger: a.log})
+	st, err := devstack.Start(ctx, devstack.Options{Home: f.home, UI: f.ui, Logger: a.log, AutoInstall: true, InstallLog: a.stderr})
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func (a *app) connect(ctx context.Context) (*services, error) {
 	addr, ns := os.Getenv(devstack.EnvTemporalAddr), os.Getenv(devstack.EnvTemporalNS)
 	var cfg store.Config
 	if addr == "" {
-		st, err := devstack.Start(ctx, devstack.Options{Logger: a.log})
+		st, err := devstack.Start(ctx, devstack.Options{Logger: a.log, AutoInstall: true, InstallLog: a.stderr})
 		if err != nil {
 			return nil, fmt.Errorf("starting the embedded stack (set TEMPORAL_ADDRESS to use external services): %w", err)
 		}

@@ -3,6 +3,7 @@ package devstack
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -63,8 +64,17 @@ type Options struct {
 	Namespace string
 	// Bucket is created if missing. Empty means "rulescape".
 	Bucket string
-	// Versitygw is the gateway binary. Empty means FindVersitygw().
+	// Versitygw is the gateway binary. Empty means FindVersitygw(), then
+	// Home/bin/versitygw.
 	Versitygw string
+	// AutoInstall, when no gateway binary is found, installs the pinned
+	// versitygw into Home/bin with `go install` (a one-time build of a few
+	// minutes; needs the go tool and the module proxy). Progress lines go to
+	// Logger at info level and to InstallLog when set.
+	AutoInstall bool
+	// InstallLog receives one line when an automatic install starts and one
+	// when it ends (e.g. os.Stderr). Nil means none.
+	InstallLog io.Writer
 	// AttachWait bounds how long Start waits for a stack that another
 	// process is still starting on the same home. Zero means 60 s.
 	AttachWait time.Duration

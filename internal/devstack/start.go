@@ -3,11 +3,13 @@
 package devstack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -161,7 +163,7 @@ func startOwned(ctx context.Context, opts Options, lock *homeLock) (*Stack, erro
 	t0 := time.Now()
 	bin := opts.Versitygw
 	if bin == "" {
-		b, err := FindVersitygw()
+		b, err := findOrInstallGateway(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -289,4 +291,43 @@ func hostOfURL(u string) string {
 		}
 	}
 	return u
+}
+
+// findOrInstallGateway finds the versitygw binary (FindVersitygw, then
+// Home/bin) and, with opts.AutoInstall, installs the pinned version into
+// Home/bin when there is none.
+func findOrInstallGateway(ctx context.Context, opts Options) (string, error) {
+	b, err := FindVersitygw()
+	if err == nil {
+		return b, nil
+	}
+	local := filepath.Join(opts.Home, "bin", "versitygw")
+	if fi, serr := os.Stat(local); serr == nil && !fi.IsDir() {
+		return local, nil
+	}
+	if !opts.AutoInstall || !errors.Is(err, ErrVersitygwMissing) {
+		return "", err
+	}
+	goTool, lerr := exec.LookPath("go")
+	if lerr != nil {
+		return "", fmt.Errorf("%w (automatic install needs the go tool on PATH)", err)
+	}
+	say := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		opts.Logger.Info(msg)
+		if opts.InstallLog != nil {
+			fmt.Fprintln(opts.InstallLog, msg)
+		}
+	}
+	dir := filepath.Join(opts.Home, "bin")
+	say("rulescape: installing versitygw %s into %s (first run only; a few minutes)…", VersitygwVersion, dir)
+	t0 := time.Now()
+	cmd := exec.CommandContext(ctx, goTool, "install", "github.com/versity/versitygw/cmd/versitygw@"+VersitygwVersion)
+	cmd.Env = append(os.Environ(), "GOBIN="+dir)
+	if out, ierr := cmd.CombinedOutput(); ierr != nil {
+		return "", fmt.Errorf("devstack: installing versitygw with `%s` failed: %v: %s — install it by hand or set %s",
+			VersitygwInstall, ierr, bytes.TrimSpace(out), EnvVersitygw)
+	}
+	say("rulescape: versitygw installed in %s", time.Since(t0).Round(time.Second))
+	return local, nil
 }
