@@ -42,9 +42,12 @@
 // term, the iteration also converges quickly to positive local minima of q
 // (slow points), where the Gauss–Newton matrix alone is singular.
 //
-// The descent stops when ∇q vanishes to rounding, when q ≤ 10⁻²⁸, when an
-// accepted step is below 10⁻¹² relative to the state, when λ exceeds 10²⁰
-// (no descent direction is left), or after Settings.MaxIter factorizations.
+// The descent stops when ∇q is exactly zero or the quadratic model predicts
+// no decrease (the rounding floor), when q ≤ 10⁻²⁸, when an accepted step is
+// below 10⁻¹² relative to the largest coordinate (plus 10⁻¹²), when λ exceeds
+// 10²⁰ (no descent direction is left), or after Settings.MaxIter Cholesky
+// factorizations. Each iteration costs one n×n product JᵀJ and one Cholesky
+// factorization (n free units), both in the AVX2 kernels of core/internal/kern.
 //
 // # Classification
 //
@@ -63,9 +66,10 @@
 // Each point is linearized: the eigenvalues of J at the point (free
 // coordinates only), sorted by decreasing real part, and the leading right
 // eigenvectors. The number of unstable dimensions is the number of
-// eigenvalues with a strictly positive real part; the point is stable when it
-// has none, unstable when all are unstable, and otherwise a saddle whose index
-// is that number.
+// eigenvalues with a strictly positive real part (no tolerance: at a slow
+// point, where J is nearly singular, an eigenvalue near zero may fall either
+// way); the point is stable when it has none, unstable when all are
+// unstable, and otherwise a saddle whose index is that number.
 //
 // # Initial states
 //

@@ -13,7 +13,9 @@ import (
 	"rulescape/core/rnn"
 )
 
-// Kind is the type of a point by its unstable dimensions.
+// Kind is the type of a point by its unstable dimensions. It is empty, with
+// Unstable = −1 and NaN eigenvalues, in the rare case where the eigenvalue
+// iteration fails to converge.
 type Kind string
 
 // The kinds of points.

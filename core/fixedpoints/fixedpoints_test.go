@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -309,7 +310,9 @@ func TestSlowPoint(t *testing.T) {
 		t.Errorf("fixed point %v (%s), want %v (stable)", f.X[0], f.Kind, root)
 	}
 	s := res.Slow[0]
-	if math.Abs(s.X[0]-xm) > 1e-6 {
+	// 1e-9 needs the second-order term of the Hessian: Gauss–Newton alone
+	// stalls about 3e-9 away, where J ≈ 0 makes its steps tiny.
+	if math.Abs(s.X[0]-xm) > 1e-9 {
 		t.Errorf("slow point at %v, want %v", s.X[0], xm)
 	}
 	if math.Abs(s.Q-eps*eps/2) > 1e-12 || !(s.Q > 1e-12 && s.Q < 1e-4) {
@@ -586,5 +589,25 @@ func TestPointJSON(t *testing.T) {
 	}
 	if len(r.Fixed) != 1 || !reflect.DeepEqual(r.Fixed[0], p) {
 		t.Errorf("round trip %s gives %+v, want %+v", b, r.Fixed, p)
+	}
+}
+
+// Cancelling while the descents run stops them and returns the context's error.
+func TestCancelInFlight(t *testing.T) {
+	net, _ := randomNetwork(t, 100, 1.5, 3)
+	rng := rand.New(rand.NewPCG(8, 8))
+	inits := make([][]float64, 400)
+	for k := range inits {
+		inits[k] = make([]float64, net.N)
+		for i := range inits[k] {
+			inits[k][i] = 2 * rng.NormFloat64()
+		}
+	}
+	// The full search takes seconds; the deadline falls early in it.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := Find(ctx, net, []float64{0}, inits, Settings{})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v, want context.DeadlineExceeded", err)
 	}
 }
