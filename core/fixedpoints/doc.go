@@ -76,5 +76,7 @@
 // SampleInits draws the initial states from the network's own trajectories
 // (the rows of rnn.Trace.X) and adds Gaussian noise, from a seed. The
 // descents run in parallel; the result depends only on the initial states and
-// the settings, never on Settings.Workers.
+// the settings, never on Settings.Workers. FindInputs repeats the search
+// under each of a task's constant inputs (tasks.Task.FixedPointInputs:
+// context cues, stimuli, zero).
 package fixedpoints

@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"rulescape/core/rnn"
+	"rulescape/core/tasks"
 )
 
 // bisect returns the root of f in [a, b], where f(a) and f(b) differ in sign.
@@ -609,5 +610,27 @@ func TestCancelInFlight(t *testing.T) {
 	_, err := Find(ctx, net, []float64{0}, inits, Settings{})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// FindInputs: a bistable unit with no input has three fixed points; a
+// strong input leaves one.
+func TestFindInputs(t *testing.T) {
+	net := newNet(t, 1, 1)
+	net.W[0], net.Win[0] = 2, 1
+	var inits [][]float64
+	for x := -3.0; x <= 3; x += 0.5 {
+		inits = append(inits, []float64{x + 0.1})
+	}
+	ls, err := FindInputs(context.Background(), net, []tasks.ConstantInput{
+		{Name: "none", U: []float64{0}}, {Name: "push", U: []float64{3}}}, inits, Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ls) != 2 || ls[0].Input != "none" || len(ls[0].Fixed) != 3 || ls[1].Input != "push" || len(ls[1].Fixed) != 1 {
+		t.Fatalf("landscapes %+v: want none with 3 fixed points, push with 1", ls)
+	}
+	if _, err := FindInputs(context.Background(), net, []tasks.ConstantInput{{Name: "bad", U: []float64{1, 2}}}, inits, Settings{}); err == nil {
+		t.Error("input of the wrong length: no error")
 	}
 }
