@@ -277,7 +277,8 @@ func (co campaignObjects) committed(t *testing.T, ctx context.Context, s *store.
 // checkDatasets checks the datasets of a completed campaign: every unit of
 // the plan has exactly one object per dataset kind, each committed (its
 // marker's size and SHA-256 match the object's bytes) and readable with
-// the rows it should have; nothing but the manifest lies beside them.
+// the rows it should have; nothing but the manifest lies beside them, and
+// the manifest lists each of them once.
 func checkDatasets(t *testing.T, ctx context.Context, svc rsServices, campaign string, plan *pipelines.Plan) campaignObjects {
 	t.Helper()
 	s, err := store.New(ctx, svc.s3)
@@ -293,9 +294,28 @@ func checkDatasets(t *testing.T, ctx context.Context, svc rsServices, campaign s
 	if !slices.Equal(objs.other, []string{manifest}) {
 		t.Errorf("objects under the campaign besides the train datasets: %q, want only %s", objs.other, manifest)
 	}
+	// The manifest lists each unit's datasets once, at the objects found.
+	m, err := readManifest(ctx, s, manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]string{} // "<unit> <kind>" → key
+	for _, d := range m.Datasets {
+		id := d.Unit + " " + d.Kind
+		if _, dup := listed[id]; dup {
+			t.Errorf("the manifest lists %s twice", id)
+		}
+		listed[id] = d.Ref.Key
+	}
+	if len(listed) != 2*len(plan.Train) {
+		t.Errorf("the manifest lists %d datasets, want %d", len(listed), 2*len(plan.Train))
+	}
 	for _, u := range plan.Train {
 		for _, k := range []schemas.Kind{schemas.LearningCurves, schemas.Networks} {
 			got := objs.units[u.ID][k]
+			if len(got) == 1 && listed[u.ID+" "+string(k)] != got[0].key {
+				t.Errorf("the manifest has %q for %s %s, the store %s", listed[u.ID+" "+string(k)], u.ID, k, got[0].key)
+			}
 			if len(got) != 1 {
 				t.Errorf("%s: %d %s objects, want 1: %+v", u.ID, len(got), k, got)
 				continue
