@@ -487,9 +487,9 @@ func TestWorkerCrashMidTrain(t *testing.T) {
 		}
 	}
 
-	// Only the units in flight at the kill ran again: at most max_parallel
-	// retried attempts, at least one (the kill interrupted something), and
-	// as many cache hits as retried units the first worker had committed.
+	// One completion per unit; the kill interrupted a running unit (a
+	// second attempt exists); cache hits come only from retried units the
+	// first worker had committed but not reported, at most max_parallel.
 	h := trainHistory(t, ctx, c, run)
 	t.Logf("after the crash: %d cache hits, Train attempts up to %d, completions by worker %v", train.CacheHits, h.maxAttempt, h.identities)
 	if h.scheduled != total || h.completed != total {
