@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -193,13 +194,40 @@ func TestGradientAdditiveOverTrials(t *testing.T) {
 	if e := relErr(g, want); e > 1e-13 {
 		t.Errorf("relative error %.3g between G and the weighted halves", e)
 	}
-	_, again, err := Gradient(ctx, net, b, plasticity.LossMSE)
+	for _, procs := range []int{1, 3} {
+		prev := runtime.GOMAXPROCS(procs)
+		_, again, err := Gradient(ctx, net, b, plasticity.LossMSE)
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range g {
+			if g[k] != again[k] {
+				t.Fatalf("GOMAXPROCS=%d: G[%d] = %v, with the default %v: must not depend on the goroutines", procs, k, again[k], g[k])
+			}
+		}
+	}
+}
+
+// With the abs loss and outputs equal to their targets, the subgradient at 0
+// is taken as 0: a network with a zero readout and zero targets has G = 0.
+func TestGradientAbsAtZero(t *testing.T) {
+	net := smallNet(t, 13, 6, 1)
+	clear(net.Wout)
+	b := randomBatch(net, 14, 2, 10, rnn.Perturbation{})
+	for _, it := range b.Items {
+		clear(it.Trial.Target)
+	}
+	s, g, err := Gradient(context.Background(), net, b, plasticity.LossAbs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k := range g {
-		if g[k] != again[k] {
-			t.Fatalf("G[%d] differs between two runs: %v vs %v", k, g[k], again[k])
+	if s != 0 {
+		t.Errorf("S = %v, want 0", s)
+	}
+	for k, v := range g {
+		if v != 0 {
+			t.Fatalf("G[%d] = %v, want 0 (sign(0) = 0)", k, v)
 		}
 	}
 }
