@@ -45,7 +45,8 @@ func (r *Responses) check(name string) error {
 // ConditionAverage averages trials of the same condition and bins time.
 //
 // states[i] is trial i's T×units state history, row-major (for an rnn.Trace,
-// the rates after each step, tr.R[tr.N:], with units = tr.N and T = tr.T);
+// the rates after each step, tr.R[tr.N:], with units = tr.N and T = tr.T;
+// copy them if the Trace is reused for the next trial);
 // conditions[i] is its condition label. All trials must have the same T.
 // Time is split into consecutive bins of bin steps, each bin the mean over
 // its steps; the T mod bin trailing steps that do not fill a bin are
