@@ -142,7 +142,22 @@ func TestRunCampaign(t *testing.T) {
 	if code != 1 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "credentials") {
 		t.Errorf("wrong S3 secret: exit %d, stdout %q, stderr %q; want exit 1 and one line about the credentials", code, out, errOut)
 	}
+	// A profile of the Temporal config file (contrib/envconfig) instead of
+	// TEMPORAL_ADDRESS: status reaches the same server.
+	t.Setenv(store.EnvSecretKey, st.S3SecretKey)
 	t.Setenv(devstack.EnvTemporalAddr, "")
+	os.Unsetenv(devstack.EnvTemporalAddr) // set-but-empty would override the profile
+	toml := filepath.Join(t.TempDir(), "temporal.toml")
+	if err := os.WriteFile(toml, []byte("[profile.lab]\naddress = \""+st.TemporalAddress+"\"\nnamespace = \""+st.Namespace+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TEMPORAL_CONFIG_FILE", toml)
+	t.Setenv("TEMPORAL_PROFILE", "lab")
+	if code, out, errOut := runCLI(t, "status", "-o", "json", file); code != 0 || !strings.Contains(out, `"completed"`) {
+		t.Errorf("status through a TEMPORAL_PROFILE: exit %d, %s %s", code, out, errOut)
+	}
+	t.Setenv("TEMPORAL_PROFILE", "")
+	t.Setenv("TEMPORAL_CONFIG_FILE", "")
 
 	// The shipped quickstart, with the external-services code path off.
 	quick := runJSONCmd(t, "run", "-o", "json", "--progress", "never", filepath.Join("..", "..", "pipelines", "quickstart.yaml"))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -58,8 +59,10 @@ const connectTimeout = 15 * time.Second
 func (a *app) connect(ctx context.Context) (*services, error) {
 	s := &services{}
 	addr, ns := os.Getenv(devstack.EnvTemporalAddr), os.Getenv(devstack.EnvTemporalNS)
+	external := addr != "" || os.Getenv("TEMPORAL_PROFILE") != ""
+	opts := client.Options{}
 	var cfg store.Config
-	if addr == "" {
+	if !external {
 		st, err := devstack.Start(ctx, devstack.Options{Logger: a.log, AutoInstall: true, InstallLog: a.stderr})
 		if err != nil {
 			return nil, fmt.Errorf("starting the embedded stack (set TEMPORAL_ADDRESS to use external services): %w", err)
@@ -68,7 +71,17 @@ func (a *app) connect(ctx context.Context) (*services, error) {
 		addr, ns = st.TemporalAddress, st.Namespace
 		cfg = store.Config{Endpoint: st.S3Endpoint, AccessKey: st.S3AccessKey, SecretKey: st.S3SecretKey, Bucket: st.S3Bucket}
 	} else {
+		// Temporal's conventions: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+		// TEMPORAL_API_KEY, TEMPORAL_TLS_*, and profiles of the Temporal
+		// config file (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE).
 		var err error
+		if opts, err = envconfig.LoadDefaultClientOptions(); err != nil {
+			return nil, fmt.Errorf("Temporal client configuration: %v — check TEMPORAL_* variables and the Temporal config file", err)
+		}
+		addr, ns = opts.HostPort, opts.Namespace
+		if addr == "" {
+			return nil, fmt.Errorf("TEMPORAL_PROFILE is set but gives no address — set TEMPORAL_ADDRESS or the profile's address")
+		}
 		if cfg, err = store.ConfigFromEnv(); err != nil {
 			return nil, err
 		}
@@ -77,10 +90,11 @@ func (a *app) connect(ctx context.Context) (*services, error) {
 		ns = "default"
 	}
 	s.namespace = ns
+	opts.HostPort, opts.Namespace = addr, ns
+	opts.Logger = sdklog.NewStructuredLogger(a.log)
 	dctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	c, err := client.DialContext(dctx, client.Options{HostPort: addr, Namespace: ns,
-		Logger: sdklog.NewStructuredLogger(a.log)})
+	c, err := client.DialContext(dctx, opts)
 	if err != nil {
 		s.close()
 		return nil, fmt.Errorf("cannot reach Temporal at %s (namespace %s): %v — check TEMPORAL_ADDRESS, or unset it to use the embedded stack", addr, ns, err)
