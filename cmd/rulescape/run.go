@@ -141,6 +141,7 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Campai
 	}
 	if force != nil {
 		opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+		opts.WorkflowExecutionErrorWhenAlreadyStarted = true // else the SDK returns the running one
 	}
 	run, err := s.client.ExecuteWorkflow(ctx, opts, workflows.CampaignWorkflowName, in)
 	var running *serviceerror.WorkflowExecutionAlreadyStarted
