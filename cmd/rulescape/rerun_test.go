@@ -442,3 +442,42 @@ func duckdbCheck(t *testing.T, target string, args ...string) (duckdbResult, boo
 	}
 	return res, true
 }
+
+// TestCampaignCommandErrors: bad arguments and unreachable services are one
+// line and exit status 1, for every command of this file's set.
+func TestCampaignCommandErrors(t *testing.T) {
+	t.Setenv(devstack.EnvHome, filepath.Join(t.TempDir(), "home"))
+	file := filepath.Join("testdata", "campaign_tiny.yaml")
+	for _, c := range []struct {
+		name, addr string
+		args       []string
+		want       string
+	}{
+		{"rerun without --stage", "", []string{"rerun", file}, "--stage is required"},
+		{"get without --out", "", []string{"datasets", "get", file}, "--out DIR is required"},
+		{"not a campaign", "", []string{"datasets", "ls", "nope"}, `CAMPAIGN "nope" is neither a pipeline file nor a campaign ID`},
+		{"expiry too long", "", []string{"share", file, "--expires", "169h"}, "7 days, the S3 limit"},
+		{"expiry too short", "", []string{"share", file, "--expires", "500ms"}, "between 1s and 168h"},
+		{"rerun, unreachable Temporal", "127.0.0.1:1", []string{"rerun", file, "--stage", "train"}, "cannot reach Temporal at 127.0.0.1:1"},
+		{"ls, unreachable Temporal", "127.0.0.1:1", []string{"datasets", "ls", file}, "cannot reach Temporal at 127.0.0.1:1"},
+		{"get, unreachable Temporal", "127.0.0.1:1", []string{"datasets", "get", file, "--out", t.TempDir()}, "cannot reach Temporal at 127.0.0.1:1"},
+		{"share, unreachable Temporal", "127.0.0.1:1", []string{"share", "0123456789abcdef"}, "cannot reach Temporal at 127.0.0.1:1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv(devstack.EnvTemporalAddr, c.addr)
+			code, out, errOut := runCLI(t, c.args...)
+			if code != 1 || out != "" || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and one line containing %q", code, out, errOut, c.want)
+			}
+		})
+	}
+}
+
+// TestPartitionsOf: Hive segments of a key, unescaped, in key order.
+func TestPartitionsOf(t *testing.T) {
+	got, err := partitionsOf("campaigns/c/train/learning_curves/task=dnms/rule=a%2Fb%3Dc/seed=3/part-x.parquet")
+	want := [][2]string{{"task", "dnms"}, {"rule", "a/b=c"}, {"seed", "3"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("partitionsOf = %v, %v; want %v", got, err, want)
+	}
+}
