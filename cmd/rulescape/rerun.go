@@ -32,10 +32,9 @@ which stay cached, and starts nothing.
 
 Datasets of the recomputed stages whose content keys changed (a train unit
 whose metaopt history was recomputed: the history's wall times differ) are
-superseded: the new manifest lists the new ones and the old ones' commit
-markers are removed after the rerun completes; their objects stay in the
-bucket until deleted, so a raw glob over the stage directory also matches
-them — read through the manifest or ` + "`rulescape datasets get`" + `.`
+superseded: the new manifest lists the new ones, and the old ones (their
+commit markers, then their objects) are deleted once the rerun completes,
+so a glob over a stage directory again matches exactly the manifest.`
 
 func newRerunCmd(a *app) *cobra.Command {
 	var (
@@ -210,10 +209,11 @@ func (a *app) printRerunPlan(c *pipelines.Campaign, stage pipelines.StageName, f
 	return nil
 }
 
-// dropSuperseded removes the commit markers of the datasets the old
-// manifest listed in the recomputed stages under this campaign's prefix
-// and the new manifest no longer lists (their content keys changed with
-// their inputs), so that store.List and lookups no longer see them.
+// dropSuperseded removes the datasets (commit marker, then object) the
+// old manifest listed in the recomputed stages under this campaign's
+// prefix and the new manifest no longer lists (their content keys changed
+// with their inputs), so that neither lookups nor a glob over the stage
+// see them.
 func dropSuperseded(ctx context.Context, st *store.Store, id string, old *activities.Manifest, stages []pipelines.StageName) error {
 	cur, _, err := campaignManifest(ctx, st, id)
 	if err != nil {
@@ -232,8 +232,12 @@ func dropSuperseded(ctx context.Context, st *store.Store, id string, old *activi
 		if !forced[d.Stage] || keep[d.ContentKey] || !strings.HasPrefix(d.Ref.Key, prefix) {
 			continue
 		}
+		// Marker first: a reader never finds a marker without its object.
 		if err := st.Invalidate(ctx, d.ContentKey); err != nil {
 			return fmt.Errorf("rerun of %s completed, but removing the marker of the superseded %s: %w", workflows.WorkflowID(id), d.Ref.Key, err)
+		}
+		if err := st.Remove(ctx, d.Ref.Key); err != nil {
+			return fmt.Errorf("rerun of %s completed, but removing the superseded %s: %w", workflows.WorkflowID(id), d.Ref.Key, err)
 		}
 	}
 	return nil

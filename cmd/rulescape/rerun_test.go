@@ -270,6 +270,11 @@ func TestRerunDatasetsShare(t *testing.T) {
 	if err != nil || len(refs) != 8 {
 		t.Errorf("store.List of train after the reruns: %d datasets (%v), want 8", len(refs), err)
 	}
+	// Nor are their objects: a glob over the stage matches the manifest.
+	onDisk, err := filepath.Glob(filepath.Join(home, "objects", s.Bucket(), "campaigns", id, "train", "*", "*", "*", "*", "*.parquet"))
+	if err != nil || len(onDisk) != 8 {
+		t.Errorf("files under the train stage after the reruns: %d (%v), want 8", len(onDisk), err)
+	}
 
 	// A rerun of a running campaign fails instead of attaching.
 	data, err = os.ReadFile(file)
