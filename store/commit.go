@@ -161,6 +161,20 @@ func (s *Store) Invalidate(ctx context.Context, contentKey string) error {
 	return nil
 }
 
+// Remove deletes the data object of a dataset that is no longer wanted (one
+// a rerun superseded under a new content key). Invalidate its content key
+// first, so that no reader is pointed at the missing object. Removing an
+// object that does not exist is not an error.
+func (s *Store) Remove(ctx context.Context, key string) error {
+	if _, ok := partContentKey(key); !ok {
+		return fmt.Errorf("store: remove %q: not a dataset object (…/part-<content key>.<ext>)", key)
+	}
+	if err := s.client.RemoveObject(ctx, s.cfg.Bucket, key, minio.RemoveObjectOptions{}); err != nil && !IsNotFound(err) {
+		return fmt.Errorf("store: removing %s: %w", key, err)
+	}
+	return nil
+}
+
 // List returns the committed datasets under a campaign's stage (every stage
 // if stage is ""), sorted by key. Data objects without a matching commit
 // marker are left out.

@@ -354,3 +354,33 @@ func TestUnreachable(t *testing.T) {
 		})
 	}
 }
+
+// TestRemove: a removed dataset object is gone (and its listing with it);
+// removing it again, or a missing one, is not an error; keys that are not
+// dataset objects are refused.
+func TestRemove(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	p := store.DatasetPath{Campaign: "rm", Stage: "train", Dataset: "blob", ContentKey: contentKey(t, "rm"), Format: schemas.Parquet}
+	ref, err := s.Commit(ctx, p, "blob@1", func(w io.Writer) (int64, error) {
+		_, err := w.Write([]byte("superseded"))
+		return 1, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Invalidate(ctx, p.ContentKey); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.Remove(ctx, ref.Key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Get(ctx, ref.Key); !store.IsNotFound(err) {
+		t.Errorf("Get after Remove: %v, want not found", err)
+	}
+	if err := s.Remove(ctx, "campaigns/rm/manifest.json"); err == nil {
+		t.Error("Remove of a manifest key succeeded; want it refused")
+	}
+}

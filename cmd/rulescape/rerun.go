@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"rulescape/activities"
+	"rulescape/pipelines"
+	"rulescape/store"
+	"rulescape/workflows"
+)
+
+func init() { register(newRerunCmd) }
+
+const rerunLong = `Recompute one stage of a campaign and every stage downstream of it (the
+stages that depend on it, transitively, in the campaign's plan), ignoring
+the cache for those stages; the stages upstream stay cache hits. The new
+datasets overwrite the old ones (each commit is atomic: a reader sees the
+old or the new dataset, never a mix), and the manifest is rewritten.
+
+CAMPAIGN is a campaign ID or the pipeline file. With an ID the campaign file
+is taken from the campaign's manifest. A rerun starts a new run of the
+workflow campaign-<id>, with a worker in this process like ` + "`rulescape run`" + `; if
+the campaign is running it fails instead (wait for it, then rerun).
+
+--dry-run prints which stages and how many units would be recomputed and
+which stay cached, and starts nothing.
+
+Datasets of the recomputed stages whose content keys changed (a train unit
+whose metaopt history was recomputed: the history's wall times differ) are
+superseded: the new manifest lists the new ones, and the old ones (their
+commit markers, then their objects) are deleted once the rerun completes,
+so a glob over a stage directory again matches exactly the manifest.`
+
+func newRerunCmd(a *app) *cobra.Command {
+	var (
+		stage, mode string
+		dryRun      bool
+	)
+	cmd := &cobra.Command{
+		Use:   "rerun CAMPAIGN --stage STAGE",
+		Short: "Recompute a stage of a campaign and everything downstream",
+		Long:  rerunLong,
+		Example: `  rulescape rerun pipelines/quickstart.yaml --stage train --dry-run
+  rulescape rerun 8007259da47c91de --stage metaopt -o json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if stage == "" {
+				return fmt.Errorf("rerun: --stage is required (the stage to recompute, e.g. train)")
+			}
+			return a.rerun(cmd.Context(), args[0], pipelines.StageName(stage), dryRun, mode)
+		},
+	}
+	cmd.Flags().StringVar(&stage, "stage", "", "stage to recompute, with everything downstream (e.g. metaopt, train)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be recomputed and what stays cached; start nothing")
+	cmd.Flags().StringVar(&mode, "progress", "auto", "progress lines on stderr: auto (when a terminal), always or never")
+	return cmd
+}
+
+// stageUnits is one stage of `rerun --dry-run -o json`.
+type stageUnits struct {
+	Stage string `json:"stage"`
+	Units int    `json:"units"`
+	Note  string `json:"note,omitempty"` // e.g. "not implemented yet"
+}
+
+// rerunPlanJSON is the object `rerun --dry-run -o json` prints.
+type rerunPlanJSON struct {
+	Campaign  string       `json:"campaign"`
+	Stage     string       `json:"stage"`
+	DryRun    bool         `json:"dry_run"`
+	Recompute []stageUnits `json:"recompute"`
+	Cached    []stageUnits `json:"cached"`
+}
+
+// rerunStages splits the plan's stages into those a rerun of stage
+// recomputes (stage and every stage that depends on it, transitively) and
+// those that stay cached, both in plan order.
+func rerunStages(plan *pipelines.Plan, stage pipelines.StageName) (force, cached []pipelines.Stage, err error) {
+	var names []string
+	found := false
+	for _, s := range plan.Stages {
+		names = append(names, string(s.Name))
+		found = found || s.Name == stage
+	}
+	if !found {
+		return nil, nil, fmt.Errorf("--stage %s: campaign %s has no such stage — its stages are %s", stage, plan.Name, strings.Join(names, ", "))
+	}
+	forced := map[pipelines.StageName]bool{stage: true}
+	// Plan.Stages is in dependency order, so one pass sees every stage
+	// after the stages it depends on.
+	for _, s := range plan.Stages {
+		for _, dep := range s.After {
+			if forced[dep] {
+				forced[s.Name] = true
+			}
+		}
+		if forced[s.Name] {
+			force = append(force, s)
+		} else {
+			cached = append(cached, s)
+		}
+	}
+	return force, cached, nil
+}
+
+// implemented reports whether this version computes a stage's units.
+func implemented(s pipelines.StageName) bool {
+	return s == pipelines.StageMetaopt || s == pipelines.StageTrain
+}
+
+func (a *app) rerun(ctx context.Context, arg string, stage pipelines.StageName, dryRun bool, mode string) error {
+	showProgress, err := wantProgress(mode, a.stderr)
+	if err != nil {
+		return err
+	}
+	ca, err := parseCampaignArg(arg)
+	if err != nil {
+		return err
+	}
+	var (
+		s   *services
+		old *activities.Manifest
+	)
+	if ca.spec == nil || !dryRun {
+		if s, err = a.connect(ctx); err != nil {
+			return err
+		}
+		defer s.close()
+		old, _, err = campaignManifest(ctx, s.store, ca.id)
+		if err != nil && ca.spec == nil {
+			return err // an ID needs the manifest for the campaign file
+		}
+	}
+	if ca.spec == nil {
+		c, err := pipelines.Parse(old.File, []byte(old.Spec))
+		if err != nil {
+			return fmt.Errorf("the campaign file recorded in the manifest of %s does not parse any more: %w", ca.id, err)
+		}
+		if c.ID() != ca.id {
+			return fmt.Errorf("the campaign file recorded in the manifest of %s has ID %s with this version of rulescape — rerun from the pipeline file instead", ca.id, c.ID())
+		}
+		ca.spec, ca.data, ca.file = c, []byte(old.Spec), old.File
+	}
+	plan, err := ca.spec.Plan()
+	if err != nil {
+		return err
+	}
+	force, cached, err := rerunStages(plan, stage)
+	if err != nil {
+		return err
+	}
+	if dryRun {
+		return a.printRerunPlan(ca.spec, stage, force, cached)
+	}
+	names := make([]pipelines.StageName, len(force))
+	for i, st := range force {
+		names[i] = st.Name
+	}
+	if err := a.execCampaign(ctx, s, ca.spec, ca.file, ca.data, showProgress, names); err != nil {
+		return err
+	}
+	if old != nil {
+		return dropSuperseded(ctx, s.store, ca.id, old, names)
+	}
+	return nil
+}
+
+// printRerunPlan prints what a rerun would recompute.
+func (a *app) printRerunPlan(c *pipelines.Campaign, stage pipelines.StageName, force, cached []pipelines.Stage) error {
+	out := rerunPlanJSON{Campaign: c.ID(), Stage: string(stage), DryRun: true, Recompute: []stageUnits{}, Cached: []stageUnits{}}
+	conv := func(ss []pipelines.Stage) []stageUnits {
+		r := []stageUnits{}
+		for _, s := range ss {
+			u := stageUnits{Stage: string(s.Name), Units: len(s.Units)}
+			if !implemented(s.Name) {
+				u.Note = "not implemented yet: skipped"
+			}
+			r = append(r, u)
+		}
+		return r
+	}
+	out.Recompute, out.Cached = conv(force), conv(cached)
+	if a.output == "json" {
+		return json.NewEncoder(a.stdout).Encode(out)
+	}
+	w := a.stdout
+	fmt.Fprintf(w, "campaign %s (%s): rerun --stage %s would recompute\n", c.Name, out.Campaign, stage)
+	list := func(us []stageUnits) {
+		if len(us) == 0 {
+			fmt.Fprintln(w, "  (none)")
+		}
+		for _, u := range us {
+			line := fmt.Sprintf("  %-12s %4d units", u.Stage, u.Units)
+			if u.Note != "" {
+				line += "  (" + u.Note + ")"
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	list(out.Recompute)
+	fmt.Fprintln(w, "and keep cached")
+	list(out.Cached)
+	fmt.Fprintln(w, "(dry run: nothing started)")
+	return nil
+}
+
+// dropSuperseded removes the datasets (commit marker, then object) the
+// old manifest listed in the recomputed stages under this campaign's
+// prefix and the new manifest no longer lists (their content keys changed
+// with their inputs), so that neither lookups nor a glob over the stage
+// see them.
+func dropSuperseded(ctx context.Context, st *store.Store, id string, old *activities.Manifest, stages []pipelines.StageName) error {
+	cur, _, err := campaignManifest(ctx, st, id)
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, d := range cur.Datasets {
+		keep[d.ContentKey] = true
+	}
+	forced := map[string]bool{}
+	for _, s := range stages {
+		forced[string(s)] = true
+	}
+	prefix := "campaigns/" + id + "/"
+	for _, d := range old.Datasets {
+		if !forced[d.Stage] || keep[d.ContentKey] || !strings.HasPrefix(d.Ref.Key, prefix) {
+			continue
+		}
+		// Marker first: a reader never finds a marker without its object.
+		if err := st.Invalidate(ctx, d.ContentKey); err != nil {
+			return fmt.Errorf("rerun of %s completed, but removing the marker of the superseded %s: %w", workflows.WorkflowID(id), d.Ref.Key, err)
+		}
+		if err := st.Remove(ctx, d.Ref.Key); err != nil {
+			return fmt.Errorf("rerun of %s completed, but removing the superseded %s: %w", workflows.WorkflowID(id), d.Ref.Key, err)
+		}
+	}
+	return nil
+}
