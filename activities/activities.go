@@ -57,6 +57,9 @@ type TrainInput struct {
 	CampaignID string              `json:"campaign_id"`
 	Unit       pipelines.TrainUnit `json:"unit"`
 	Metaopt    *MetaoptResult      `json:"metaopt,omitempty"` // the job's result when Unit.Metaopt is set
+	// Force recomputes the unit even when its datasets are committed, and
+	// overwrites them (a forced rerun).
+	Force bool `json:"force,omitempty"`
 }
 
 // TrainOutput is what Train returns: refs only.
@@ -70,6 +73,11 @@ type TrainOutput struct {
 type MetaoptInput struct {
 	CampaignID string               `json:"campaign_id"`
 	Job        pipelines.MetaoptJob `json:"job"`
+	// Force recomputes the job from its first iteration even when its
+	// history is committed or a checkpoint exists, and overwrites the
+	// history (a forced rerun). A retried attempt of a forced job still
+	// resumes from the checkpoint its previous attempt heartbeated.
+	Force bool `json:"force,omitempty"`
 }
 
 // MetaoptResult is the outcome of a metaopt job: the discovered rule and

@@ -146,6 +146,35 @@ func TestTrain(t *testing.T) {
 	if !again.CacheHit || !slices.Equal(again.Datasets, out.Datasets) {
 		t.Fatalf("second run: cache hit %v, datasets %+v; want a hit with %+v", again.CacheHit, again.Datasets, out.Datasets)
 	}
+
+	// Forced: recomputed (not a hit) and recommitted, to the same bytes.
+	marker := func() string {
+		data, err := st.Get(ctx, "commits/"+out.Datasets[1].ContentKey+".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct{ Committed string }
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m.Committed
+	}
+	before := marker()
+	in.Force = true
+	val, err = env.ExecuteActivity(TrainName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forced TrainOutput
+	if err := val.Get(&forced); err != nil {
+		t.Fatal(err)
+	}
+	if forced.CacheHit || !slices.Equal(forced.Datasets, out.Datasets) {
+		t.Fatalf("forced run: cache hit %v, datasets %+v; want a recomputation giving %+v", forced.CacheHit, forced.Datasets, out.Datasets)
+	}
+	if after := marker(); after == before {
+		t.Errorf("forced run left the commit marker as it was (committed %s)", before)
+	}
 }
 
 // TestTrainNeedsTheta: a unit with a discovered rule and no metaopt result
@@ -229,6 +258,17 @@ func TestMetaoptResume(t *testing.T) {
 	}
 	if !hit.CacheHit || len(ran) != 0 || hit.Dataset.Ref != fresh.Dataset.Ref || fmt.Sprint(hit.Theta) != fmt.Sprint(fresh.Theta) {
 		t.Fatalf("third run: cache hit %v, ran %v, ref %+v; want a hit on %+v", hit.CacheHit, ran, hit.Dataset.Ref, fresh.Dataset.Ref)
+	}
+
+	// Forced: every iteration again, although the history is committed and
+	// the campaign's checkpoint holds all four iterations.
+	ran = nil
+	forced, err := a.Metaopt(ctx, MetaoptInput{CampaignID: "fresh", Job: job, Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if forced.CacheHit || !slices.Equal(ran, []int{0, 1, 2, 3}) || fmt.Sprint(forced.Theta) != fmt.Sprint(fresh.Theta) {
+		t.Fatalf("forced run: cache hit %v, computed iterations %v, Θ %v; want a miss computing [0 1 2 3] to Θ %v", forced.CacheHit, ran, forced.Theta, fresh.Theta)
 	}
 
 	// A unit trained with the discovered rule runs with it.

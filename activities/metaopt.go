@@ -55,7 +55,9 @@ func (a *Activities) Metaopt(ctx context.Context, in MetaoptInput) (MetaoptResul
 	if err != nil {
 		return out, permanent(fmt.Errorf("activities: %s: %w", job.ID, err))
 	}
-	if ref, ok, err := a.Store.Lookup(ctx, ck); err != nil {
+	if in.Force {
+		a.log().Info("metaopt: forced recomputation", "job", job.ID)
+	} else if ref, ok, err := a.Store.Lookup(ctx, ck); err != nil {
 		return out, err
 	} else if ok {
 		res, found, err := a.readResult(ctx, campaignOf(ref.Key), ck)
@@ -78,15 +80,21 @@ func (a *Activities) Metaopt(ctx context.Context, in MetaoptInput) (MetaoptResul
 		return out, permanent(err)
 	}
 	from := cpKey
+	if in.Force {
+		from = "" // the checkpoint object is the previous computation's
+	}
 	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
 		var hb MetaoptHeartbeat
 		if err := activity.GetHeartbeatDetails(ctx, &hb); err == nil && hb.Checkpoint != "" {
 			from = hb.Checkpoint
 		}
 	}
-	cp, resumed, err := a.loadCheckpoint(ctx, from, ck)
-	if err != nil {
-		return out, err
+	var cp metaoptCheckpoint
+	resumed := false
+	if from != "" {
+		if cp, resumed, err = a.loadCheckpoint(ctx, from, ck); err != nil {
+			return out, err
+		}
 	}
 	var opt *metaopt.Optimizer
 	if resumed {

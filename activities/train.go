@@ -43,7 +43,9 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, err
 	if err != nil {
 		return out, permanent(fmt.Errorf("activities: %s: %w", u.ID, err))
 	}
-	if refs, ok, err := a.lookupAll(ctx, keys); err != nil {
+	if in.Force {
+		a.log().Info("train: forced recomputation", "unit", u.ID)
+	} else if refs, ok, err := a.lookupAll(ctx, keys); err != nil {
 		return out, err
 	} else if ok {
 		out.CacheHit = true

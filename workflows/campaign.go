@@ -53,6 +53,12 @@ type CampaignInput struct {
 	// without a heartbeat before it is retried (on another worker): how
 	// fast a crashed worker is noticed. 0 means DefaultHeartbeatTimeout.
 	HeartbeatTimeout time.Duration `json:"heartbeat_timeout,omitempty"`
+	// Force lists the stages whose units are recomputed even when their
+	// datasets are committed (`rulescape rerun`): their activities skip the
+	// cache lookup and overwrite the datasets (commits are atomic). The
+	// caller includes the downstream stages; the workflow forces exactly
+	// the stages listed.
+	Force []pipelines.StageName `json:"force,omitempty"`
 }
 
 // DefaultHeartbeatTimeout is the heartbeat timeout of train and metaopt
@@ -127,6 +133,7 @@ type campaign struct {
 	in       CampaignInput
 	plan     *pipelines.Plan
 	progress Progress
+	force    map[pipelines.StageName]bool // stages recomputed regardless of the cache
 }
 
 func (c *campaign) stage(name pipelines.StageName) *StageProgress {
@@ -175,6 +182,17 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 	// versions (analysis activities, child workflows per chunk of units)
 	// branch on this value so running campaigns replay unchanged.
 	workflow.GetVersion(ctx, "campaign-stages", workflow.DefaultVersion, 1)
+	// Version 1 of campaign-force: CampaignInput.Force is honoured. Runs
+	// recorded before it replay with DefaultVersion, which forces nothing
+	// (their inputs had no Force).
+	if len(in.Force) > 0 {
+		if v := workflow.GetVersion(ctx, "campaign-force", workflow.DefaultVersion, 1); v >= 1 {
+			c.force = map[pipelines.StageName]bool{}
+			for _, s := range in.Force {
+				c.force[s] = true
+			}
+		}
+	}
 
 	results, err := c.runMetaopt(ctx)
 	if err != nil {
@@ -230,7 +248,8 @@ func (c *campaign) runMetaopt(ctx workflow.Context) (map[string]activities.Metao
 	}
 	actx := workflow.WithActivityOptions(ctx, c.options(metaoptOptions))
 	err := c.fanOut(ctx, pipelines.StageMetaopt, len(jobs), func(i int) workflow.Future {
-		return workflow.ExecuteActivity(actx, activities.MetaoptName, activities.MetaoptInput{CampaignID: c.in.CampaignID, Job: jobs[i]})
+		return workflow.ExecuteActivity(actx, activities.MetaoptName, activities.MetaoptInput{CampaignID: c.in.CampaignID, Job: jobs[i],
+			Force: c.force[pipelines.StageMetaopt]})
 	}, func(i int, f workflow.Future) (bool, error) {
 		var r activities.MetaoptResult
 		if err := f.Get(ctx, &r); err != nil {
@@ -247,7 +266,7 @@ func (c *campaign) runTrain(ctx workflow.Context, results map[string]activities.
 	units := c.plan.Train
 	actx := workflow.WithActivityOptions(ctx, c.options(trainOptions))
 	return c.fanOut(ctx, pipelines.StageTrain, len(units), func(i int) workflow.Future {
-		in := activities.TrainInput{CampaignID: c.in.CampaignID, Unit: units[i]}
+		in := activities.TrainInput{CampaignID: c.in.CampaignID, Unit: units[i], Force: c.force[pipelines.StageTrain]}
 		if id := units[i].Metaopt; id != "" {
 			r := results[id]
 			in.Metaopt = &r

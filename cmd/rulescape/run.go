@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -108,27 +109,44 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 	if err != nil {
 		return err
 	}
-	id := c.ID()
 	s, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.close()
+	return a.execCampaign(ctx, s, c, file, data, showProgress, nil)
+}
+
+// execCampaign runs campaign c (file is its path, data its contents) with a
+// worker in this process, follows it and prints the summary. With force
+// set (a rerun) those stages are recomputed, and a campaign that is
+// already running is an error instead of being attached to.
+func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Campaign, file string, data []byte,
+	showProgress bool, force []pipelines.StageName) error {
+	id := c.ID()
 	w := a.newWorker(s)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("starting the worker: %w", err)
 	}
 	defer w.Stop()
 
-	in := workflows.CampaignInput{CampaignID: id, File: filepath.Base(file), YAML: data}
-	run, err := s.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	in := workflows.CampaignInput{CampaignID: id, File: filepath.Base(file), YAML: data, Force: force}
+	opts := client.StartWorkflowOptions{
 		ID:        workflows.WorkflowID(id),
 		TaskQueue: workflows.TaskQueue,
 		// A running campaign is attached to; a finished one runs again
 		// (cheaply: every finished unit is a cache hit).
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, workflows.CampaignWorkflowName, in)
+	}
+	if force != nil {
+		opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+	}
+	run, err := s.client.ExecuteWorkflow(ctx, opts, workflows.CampaignWorkflowName, in)
+	var running *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &running) {
+		return fmt.Errorf("campaign %s is running (workflow %s): wait for it to finish (`rulescape status %s`), then rerun", id, workflows.WorkflowID(id), id)
+	}
 	if err != nil {
 		return fmt.Errorf("starting campaign %s: %w", id, err)
 	}
