@@ -134,7 +134,7 @@ type campaign struct {
 	in       CampaignInput
 	plan     *pipelines.Plan
 	progress Progress
-	force    map[pipelines.StageName]bool // stages recomputed regardless of the cache
+	force    map[pipelines.StageName]bool  // stages recomputed regardless of the cache
 	networks map[string]activities.Dataset // train unit ID → its networks dataset
 }
 
