@@ -19,6 +19,7 @@
 // their units get refs to the networks datasets of their train units.
 // Campaigns recorded before them (GetVersion change "campaign-analysis")
 // replay with every analysis stage skipped.
+//
 //	manifest     campaigns/<id>/manifest.json
 //
 // The workflow ID of a campaign is WorkflowID(id) = "campaign-<id>", so a
