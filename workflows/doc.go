@@ -14,13 +14,12 @@
 //	sensitivity  one Sensitivity activity per network
 //	landscape, report
 //	             not implemented yet: recorded as SkippedNotImplemented
+//	manifest     campaigns/<id>/manifest.json
 //
 // The analysis stages run one after the other, each fanned out like train;
 // their units get refs to the networks datasets of their train units.
 // Campaigns recorded before them (GetVersion change "campaign-analysis")
 // replay with every analysis stage skipped.
-//
-//	manifest     campaigns/<id>/manifest.json
 //
 // The workflow ID of a campaign is WorkflowID(id) = "campaign-<id>", so a
 // second start of the same campaign attaches to the running one.
