@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -130,6 +132,23 @@ func TestAnalysisEndToEnd(t *testing.T) {
 				t.Logf("%s: within − between = %.4f, p = %.4f", p.Method, p.Value, p.PValue)
 			}
 		}
+	}
+
+	// The new command sequence replays deterministically from a real
+	// server's history.
+	hist := &historypb.History{}
+	it := c.GetWorkflowHistory(ctx, WorkflowID(in.CampaignID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist.Events = append(hist.Events, e)
+	}
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(CampaignWorkflow, workflow.RegisterOptions{Name: CampaignWorkflowName})
+	if err := r.ReplayWorkflowHistory(nil, hist); err != nil {
+		t.Fatalf("replaying the analysis run: %v", err)
 	}
 
 	second := runOnce(WorkflowID(in.CampaignID) + "-again")
