@@ -11,6 +11,13 @@
 // campaign — or running a unit another campaign already computed — costs a
 // few store requests.
 //
+// The analysis activities (FixedPoints, Sensitivity, RSA) take an
+// AnalysisInput: the unit and refs to the networks datasets of its train
+// units, which they read back, rebuild with the unit's task and dynamics,
+// simulate without plasticity, analyse with core/fixedpoints,
+// core/sensitivity or core/rsa, and commit under the same content-key
+// scheme (the inputs are the networks digests).
+//
 // Metaopt checkpoints the optimizer's state (metaopt.State), the search
 // scale and the history rows so far after every iteration, at
 // campaigns/<id>/checkpoints/metaopt/<content key>/state.json, and

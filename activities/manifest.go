@@ -55,7 +55,8 @@ type ManifestOutput struct {
 }
 
 // Manifest writes campaigns/<id>/manifest.json: every dataset of the
-// campaign's metaopt and train units with its ref (key, schema, rows,
+// campaign's metaopt and train units, and of the units of every analysis
+// stage whose status in Stages is "completed", with its ref (key, schema, rows,
 // digest), the parameters of the unit that wrote it, the engine version,
 // the binary's revision and the campaign file. It finds the datasets by
 // their content keys, as the units do; a dataset that is not committed is
@@ -115,9 +116,20 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 	if err := errors.Join(errs...); err != nil {
 		return ManifestOutput{}, err
 	}
-	for _, es := range found {
+	networks := map[string]Dataset{} // train unit ID → its networks dataset
+	for i, es := range found {
 		m.Datasets = append(m.Datasets, es...)
+		for _, e := range es {
+			if e.Kind == string(schemas.Networks) {
+				networks[plan.Train[i].ID] = e.Dataset
+			}
+		}
 	}
+	es, err := a.analysisEntries(ctx, plan, in.Stages, networks)
+	if err != nil {
+		return ManifestOutput{}, err
+	}
+	m.Datasets = append(m.Datasets, es...)
 	key, err := store.ManifestKey(in.CampaignID)
 	if err != nil {
 		return ManifestOutput{}, permanent(err)

@@ -249,6 +249,7 @@ type FixedPointRow struct {
 	EigIm    []float64 // imaginary parts, same order
 	Index    int32     // number of unstable dimensions (eigenvalues with real part > 0)
 	Type     string    // "stable", "saddle" or "unstable"
+	Count    int32     // initial states whose descent ended at this point (version 2)
 }
 
 // Kind returns FixedPoints.
@@ -284,6 +285,7 @@ func (FixedPointRow) columns() []column[FixedPointRow] {
 		float64Vec("eig_im", true, func(r *R) *[]float64 { return &r.EigIm }),
 		int32Col("index", func(r *R) *int32 { return &r.Index }),
 		stringCol("type", func(r *R) *string { return &r.Type }),
+		int32Col("count", func(r *R) *int32 { return &r.Count }),
 	}
 }
 
@@ -405,6 +407,10 @@ type SensitivityRow struct {
 	Epsilon        float64   // Frobenius norm of the probe perturbations
 	ShiftTop       float64   // RMS change of condition-averaged trajectories along the top singular direction
 	ShiftRandom    float64   // the same along a random direction of equal norm
+	// Version 2:
+	TopFraction  float64 // fraction of ‖ΔW‖²_F in the top singular subspace of G_S (k = 1)
+	DeltaSTop    float64 // S(W + ε·top direction) − S(W)
+	DeltaSRandom float64 // S(W + ε·random direction) − S(W), mean over the random directions
 }
 
 // Kind returns Sensitivity.
@@ -432,5 +438,8 @@ func (SensitivityRow) columns() []column[SensitivityRow] {
 		float64Col("epsilon", func(r *R) *float64 { return &r.Epsilon }),
 		float64Col("shift_top", func(r *R) *float64 { return &r.ShiftTop }),
 		float64Col("shift_random", func(r *R) *float64 { return &r.ShiftRandom }),
+		float64Col("top_fraction", func(r *R) *float64 { return &r.TopFraction }),
+		float64Col("delta_s_top", func(r *R) *float64 { return &r.DeltaSTop }),
+		float64Col("delta_s_random", func(r *R) *float64 { return &r.DeltaSRandom }),
 	}
 }

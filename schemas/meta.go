@@ -32,8 +32,10 @@ func Kinds() []Kind {
 // unknown kind.
 func (k Kind) Version() int {
 	switch k {
-	case LearningCurves, Networks, Trajectories, MetaoptHistory, FixedPoints, RDMs, RSAPairs, Sensitivity:
+	case LearningCurves, Networks, Trajectories, MetaoptHistory, RDMs, RSAPairs:
 		return 1
+	case FixedPoints, Sensitivity: // 2: fixed_points.count; sensitivity.top_fraction, delta_s_*
+		return 2
 	}
 	return 0
 }

@@ -25,8 +25,9 @@ const ProgressQuery = "progress"
 // WorkflowID returns the workflow ID of a campaign: "campaign-<id>".
 func WorkflowID(campaignID string) string { return "campaign-" + campaignID }
 
-// SkippedNotImplemented is the status of an analysis stage, which this
-// version of the workflow does not run.
+// SkippedNotImplemented is the status of a stage this version of the
+// workflow does not run (landscape and report; every analysis stage in
+// campaigns started before the analysis activities).
 const SkippedNotImplemented = "skipped: not implemented yet (analysis issue)"
 
 // Stage statuses besides SkippedNotImplemented.
@@ -133,7 +134,8 @@ type campaign struct {
 	in       CampaignInput
 	plan     *pipelines.Plan
 	progress Progress
-	force    map[pipelines.StageName]bool // stages recomputed regardless of the cache
+	force    map[pipelines.StageName]bool  // stages recomputed regardless of the cache
+	networks map[string]activities.Dataset // train unit ID → its networks dataset
 }
 
 func (c *campaign) stage(name pipelines.StageName) *StageProgress {
@@ -147,8 +149,10 @@ func (c *campaign) stage(name pipelines.StageName) *StageProgress {
 
 // CampaignWorkflow runs a campaign: its metaopt jobs, then its train units
 // (fanned out, at most Plan.MaxParallel in flight, each unit whose rule is
-// discovered getting its job's Θ), then — not implemented yet — the
-// analysis stages, which are recorded as skipped, and finally the manifest.
+// discovered getting its job's Θ), then the analysis stages fixedpoints,
+// rsa and sensitivity (one after the other, each fanned out the same way;
+// landscape and the report are recorded as skipped), and finally the
+// manifest.
 // A unit that fails after its retries fails the campaign once the units in
 // flight have finished; every finished unit stays committed, so running the
 // campaign again only computes what is missing.
@@ -201,11 +205,16 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 	if err := c.runTrain(ctx, results); err != nil {
 		return nil, c.fail(err)
 	}
+	// Version 1 of campaign-analysis: the analysis stages run. Runs
+	// recorded before it replay with DefaultVersion and skip them.
+	if v := workflow.GetVersion(ctx, "campaign-analysis", workflow.DefaultVersion, 1); v >= 1 {
+		if err := c.runAnalysis(ctx, results); err != nil {
+			return nil, c.fail(err)
+		}
+	}
 	for i := range c.progress.Stages {
 		s := &c.progress.Stages[i]
-		switch pipelines.StageName(s.Name) {
-		case pipelines.StageMetaopt, pipelines.StageTrain:
-		default:
+		if s.Status == StatusPending {
 			s.Status = SkippedNotImplemented
 		}
 	}
@@ -276,6 +285,14 @@ func (c *campaign) runTrain(ctx workflow.Context, results map[string]activities.
 		var r activities.TrainOutput
 		if err := f.Get(ctx, &r); err != nil {
 			return false, unitError(units[i].ID, err)
+		}
+		for _, d := range r.Datasets {
+			if d.Kind == "networks" {
+				if c.networks == nil {
+					c.networks = map[string]activities.Dataset{}
+				}
+				c.networks[units[i].ID] = d
+			}
 		}
 		return r.CacheHit, nil
 	})

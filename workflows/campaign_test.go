@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"slices"
@@ -47,6 +49,8 @@ type fakes struct {
 	mu        sync.Mutex
 	calls     []string // activity names in call order
 	train     []activities.TrainInput
+	analysis  []activities.AnalysisInput // analysis activity inputs in call order
+	failUnit  string                     // analysis unit ID whose activity always fails
 	inflight  int
 	maxIn     int
 	release   chan struct{} // closed when a blocking Train may return
@@ -98,8 +102,22 @@ func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
 				return activities.TrainOutput{}, errors.New("the learner diverged at trial 7")
 			}
 			return activities.TrainOutput{Unit: in.Unit.ID, CacheHit: in.Unit.Seed == 1,
-				Datasets: []activities.Dataset{{Unit: in.Unit.ID, Kind: "networks", Ref: store.DatasetRef{Key: in.Unit.ID, Rows: 1}}}}, nil
+				Datasets: []activities.Dataset{{Unit: in.Unit.ID, Kind: "networks", Ref: store.DatasetRef{Key: in.Unit.ID, Rows: 1, SHA256: digestOf(in.Unit.ID)}}}}, nil
 		})
+	for _, name := range []string{activities.FixedPointsName, activities.RSAName, activities.SensitivityName} {
+		env.OnActivity(name, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in activities.AnalysisInput) (activities.AnalysisOutput, error) {
+				f.mu.Lock()
+				f.calls = append(f.calls, name)
+				f.analysis = append(f.analysis, in)
+				failing := in.Unit.ID == f.failUnit
+				f.mu.Unlock()
+				if failing {
+					return activities.AnalysisOutput{}, temporal.NewNonRetryableApplicationError("no fixed points", "BadUnit", nil)
+				}
+				return activities.AnalysisOutput{Unit: in.Unit.ID, CacheHit: in.Force == false && strings.HasSuffix(in.Unit.ID, "seed=2")}, nil
+			})
+	}
 	env.OnActivity(activities.ManifestName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ManifestInput) (activities.ManifestOutput, error) {
 			f.mu.Lock()
@@ -129,8 +147,8 @@ func run(t *testing.T, f *fakes, in CampaignInput) (*testsuite.TestWorkflowEnvir
 }
 
 // TestCampaign checks the stage order, that discovered Θ reaches exactly
-// the units of the discovered rule, cache hits, the skipped analysis
-// stages and the result.
+// the units of the discovered rule, cache hits, the fixedpoints stage
+// after train, the skipped report and the result.
 func TestCampaign(t *testing.T) {
 	in, plan := tiny(t)
 	in.HeartbeatTimeout = 7 * time.Second
@@ -142,7 +160,7 @@ func TestCampaign(t *testing.T) {
 	if f.hbTimeout != in.HeartbeatTimeout {
 		t.Errorf("train activities ran with heartbeat timeout %v, want the input's %v", f.hbTimeout, in.HeartbeatTimeout)
 	}
-	want := []string{"Metaopt", "Train", "Train", "Train", "Train", "Manifest"}
+	want := []string{"Metaopt", "Train", "Train", "Train", "Train", "FixedPoints", "FixedPoints", "FixedPoints", "FixedPoints", "Manifest"}
 	if !slices.Equal(f.calls, want) {
 		t.Fatalf("calls %v, want %v", f.calls, want)
 	}
@@ -171,7 +189,7 @@ func TestCampaign(t *testing.T) {
 	wantStages := []st{
 		{"metaopt", StatusCompleted, 1, 1, 0},
 		{"train", StatusCompleted, 4, 4, 2},
-		{"fixedpoints", SkippedNotImplemented, 0, 4, 0},
+		{"fixedpoints", StatusCompleted, 4, 4, 2},
 		{"report", SkippedNotImplemented, 0, 1, 0},
 	}
 	if !slices.Equal(got, wantStages) {
@@ -218,7 +236,9 @@ func TestProgressQuery(t *testing.T) {
 	env.RegisterWorkflow(CampaignWorkflow)
 	env.RegisterActivity(&activities.Activities{})
 	env.OnActivity(activities.MetaoptName, mock.Anything, mock.Anything).Return(activities.MetaoptResult{Theta: discovered, CacheHit: true}, nil)
-	env.OnActivity(activities.TrainName, mock.Anything, mock.Anything).Return(activities.TrainOutput{}, nil).After(10 * time.Minute)
+	env.OnActivity(activities.TrainName, mock.Anything, mock.Anything).Return(activities.TrainOutput{Datasets: []activities.Dataset{
+		{Kind: "networks", Ref: store.DatasetRef{SHA256: digestOf("n")}}}}, nil).After(10 * time.Minute)
+	env.OnActivity(activities.FixedPointsName, mock.Anything, mock.Anything).Return(activities.AnalysisOutput{}, nil)
 	env.OnActivity(activities.ManifestName, mock.Anything, mock.Anything).Return(activities.ManifestOutput{}, nil)
 	var mid Progress
 	env.RegisterDelayedCallback(func() {
@@ -297,4 +317,10 @@ func TestBadInput(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "has ID") {
 		t.Fatalf("err = %v, want a campaign ID mismatch", err)
 	}
+}
+
+// digestOf is a fake dataset digest naming s.
+func digestOf(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

@@ -1,0 +1,250 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"rulescape/core/rnn"
+	"rulescape/core/sensitivity"
+	"rulescape/core/tasks"
+	"rulescape/core/train"
+	"rulescape/pipelines"
+	"rulescape/schemas"
+	"rulescape/store"
+)
+
+// The activity names of the analysis stages.
+const (
+	FixedPointsName = "FixedPoints"
+	SensitivityName = "Sensitivity"
+	RSAName         = "RSA"
+)
+
+// AnalysisNetwork is one trained network an analysis unit reads: its train
+// unit (for the task and dynamics), the Θ of its metaopt job when the unit
+// trained a discovered rule, and the ref of its committed networks dataset.
+type AnalysisNetwork struct {
+	Unit     pipelines.TrainUnit `json:"unit"`
+	Theta    [][]float64         `json:"theta,omitempty"` // the job's Θ when Unit.Metaopt is set
+	Networks Dataset             `json:"networks"`        // the train unit's networks dataset
+}
+
+// AnalysisInput is one unit of an analysis stage: refs to the networks it
+// reads, never their weights.
+type AnalysisInput struct {
+	CampaignID string                 `json:"campaign_id"`
+	Unit       pipelines.AnalysisUnit `json:"unit"`
+	// Networks are the unit's input networks, in the order of Unit.Inputs.
+	Networks []AnalysisNetwork `json:"networks"`
+	// Force recomputes the unit even when its datasets are committed, and
+	// overwrites them (a forced rerun).
+	Force bool `json:"force,omitempty"`
+}
+
+// AnalysisOutput is what an analysis activity returns: refs only.
+type AnalysisOutput struct {
+	Unit     string    `json:"unit"`
+	Datasets []Dataset `json:"datasets"`
+	CacheHit bool      `json:"cache_hit"`
+}
+
+// Evaluation batches: trials per condition, and the PCG seed offset that
+// keeps the evaluation trials of a network apart from its training trials
+// (train uses the network's seed with the train.Stream* ids; the batch
+// streams of package sensitivity differ from those, so the seed itself is
+// used).
+const (
+	fixedPointRepeats  = 4 // trials per condition whose states seed the fixed-point search
+	sensitivityRepeats = 4 // trials per condition of the sensitivity batch
+	rsaRepeats         = 4 // trials per condition averaged for RSA
+	rsaBins            = 10
+)
+
+// analysisKeys returns the content keys of the unit's datasets of the given
+// kinds: the unit's key (stage and settings) with the digests of its input
+// networks datasets. The networks rows name their campaign, task, rule and
+// seed, so the digests pin those labels too.
+func (a *Activities) analysisKeys(in *AnalysisInput, kinds []schemas.Kind) ([]string, error) {
+	if len(in.Networks) != len(in.Unit.Inputs) {
+		return nil, fmt.Errorf("%d networks given for %d inputs: pass the networks dataset of every input unit", len(in.Networks), len(in.Unit.Inputs))
+	}
+	inputs := make([]string, len(in.Networks))
+	for i, n := range in.Networks {
+		if n.Unit.ID != in.Unit.Inputs[i] {
+			return nil, fmt.Errorf("network %d is of unit %s, want input %s", i, n.Unit.ID, in.Unit.Inputs[i])
+		}
+		if n.Networks.Ref.SHA256 == "" {
+			return nil, fmt.Errorf("input %s has no networks dataset digest: run its train unit first", n.Unit.ID)
+		}
+		inputs[i] = n.Networks.Ref.SHA256
+	}
+	keys := make([]string, len(kinds))
+	for i, k := range kinds {
+		ck, err := a.contentKey(in.Unit.Key(), k, inputs)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = ck
+	}
+	return keys, nil
+}
+
+// cached returns the output of a unit whose datasets are all committed, or
+// ok = false (always with Force).
+func (a *Activities) cached(ctx context.Context, in *AnalysisInput, kinds []schemas.Kind, keys []string) (AnalysisOutput, bool, error) {
+	out := AnalysisOutput{Unit: in.Unit.ID}
+	if in.Force {
+		a.log().Info("analysis: forced recomputation", "unit", in.Unit.ID)
+		return out, false, nil
+	}
+	refs, ok, err := a.lookupAll(ctx, keys)
+	if err != nil || !ok {
+		return out, false, err
+	}
+	out.CacheHit = true
+	for i, k := range kinds {
+		out.Datasets = append(out.Datasets, Dataset{Unit: in.Unit.ID, Stage: string(in.Unit.Stage), Kind: string(k), ContentKey: keys[i], Ref: refs[i]})
+	}
+	return out, true, nil
+}
+
+// trained is a network read back from its networks dataset with the setup
+// it was trained in.
+type trained struct {
+	unit  *pipelines.TrainUnit
+	seed  int64
+	net   *rnn.Network // final weights
+	w0    []float64    // initial recurrent weights W⁰
+	setup *train.Setup
+}
+
+// loadNetwork reads the final network of one input.
+func (a *Activities) loadNetwork(ctx context.Context, n *AnalysisNetwork) (*trained, error) {
+	u := &n.Unit
+	setup, err := u.Setup(n.Theta)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	rows, _, err := store.ReadRows[schemas.NetworkRow](ctx, a.Store, n.Networks.Ref)
+	if err != nil {
+		return nil, fmt.Errorf("activities: reading the network of %s: %w", u.ID, err)
+	}
+	if len(rows) != 1 {
+		return nil, permanent(fmt.Errorf("activities: networks dataset of %s has %d rows, want 1", u.ID, len(rows)))
+	}
+	r := rows[0]
+	clamp := make([]int, len(r.ClampIndex))
+	for i, c := range r.ClampIndex {
+		clamp[i] = int(c)
+	}
+	net := &rnn.Network{N: int(r.N), M: int(r.M), O: int(r.O), W: r.WFinal, Win: r.WIn, Wout: r.WOut, B: r.B,
+		ClampIndex: clamp, ClampValue: r.ClampValue}
+	if len(net.ClampIndex) == 0 {
+		net.ClampIndex, net.ClampValue = nil, nil
+	}
+	if err := net.Validate(); err != nil {
+		return nil, permanent(fmt.Errorf("activities: network of %s: %w", u.ID, err))
+	}
+	if len(r.W0) != len(r.WFinal) {
+		return nil, permanent(fmt.Errorf("activities: network of %s: w0 has %d values, w_final %d", u.ID, len(r.W0), len(r.WFinal)))
+	}
+	return &trained{unit: u, seed: r.Seed, net: net, w0: r.W0, setup: setup}, nil
+}
+
+// evalBatch draws the network's frozen evaluation batch: repeats trials of
+// every condition from x⁰ ~ U[−X0Range, X0Range], without perturbations
+// and without plasticity, seeded by the network's seed.
+func (t *trained) evalBatch(repeats int) (*sensitivity.Batch, error) {
+	b, err := sensitivity.NewBatch(t.setup.Task, t.net, t.setup.Dyn, sensitivity.BatchSettings{
+		Repeats: repeats, Seed: t.unit.Seed, X0Range: t.setup.X0Range})
+	if err != nil {
+		return nil, permanent(fmt.Errorf("activities: %s: evaluation batch: %w", t.unit.ID, err))
+	}
+	return b, nil
+}
+
+// simulate runs every trial of the batch on the network and returns their
+// traces and conditions.
+func (t *trained) simulate(b *sensitivity.Batch) ([]*rnn.Trace, []int) {
+	traces := make([]*rnn.Trace, len(b.Items))
+	conds := make([]int, len(b.Items))
+	for i, it := range b.Items {
+		tr := &rnn.Trace{}
+		t.net.Run(b.Dyn, it.X0, it.Trial.U, nil, it.Trial.T, tr)
+		traces[i], conds[i] = tr, it.Trial.Condition
+	}
+	return traces, conds
+}
+
+// decodeSettings decodes the unit's stage settings into v.
+func decodeSettings(u *pipelines.AnalysisUnit, v any) error {
+	if err := json.Unmarshal(u.Settings, v); err != nil {
+		return permanent(fmt.Errorf("activities: %s: settings: %w", u.ID, err))
+	}
+	return nil
+}
+
+// conditionNames returns the task's condition names.
+func conditionNames(task tasks.Task) []string { return task.Spec().Conditions }
+
+// analysisMeta is the metadata of an analysis unit's datasets.
+func (a *Activities) analysisMeta(in *AnalysisInput) (schemas.Meta, error) {
+	sha, err := store.ParamsSHA256(in.Unit.Key())
+	if err != nil {
+		return schemas.Meta{}, permanent(err)
+	}
+	return schemas.Meta{Campaign: in.CampaignID, ParamsSHA256: sha, EngineVersion: a.EngineVersion}, nil
+}
+
+// perNetwork checks that a per-network unit has exactly one input.
+func perNetwork(in *AnalysisInput, stage pipelines.StageName) error {
+	if in.Unit.Stage != stage {
+		return permanent(fmt.Errorf("activities: unit %s is of stage %s, not %s", in.Unit.ID, in.Unit.Stage, stage))
+	}
+	if len(in.Networks) != 1 {
+		return permanent(fmt.Errorf("activities: %s: %d networks given, want the one of its train unit", in.Unit.ID, len(in.Networks)))
+	}
+	return nil
+}
+
+// networkPath is the path of a per-network analysis dataset.
+func networkPath(in *AnalysisInput, t *trained, kind schemas.Kind, key string) store.DatasetPath {
+	return store.DatasetPath{Campaign: in.CampaignID, Stage: string(in.Unit.Stage), Dataset: string(kind),
+		Partitions: store.TaskRuleSeed(t.unit.Task, t.unit.Rule, t.seed), ContentKey: key, Format: schemas.Parquet}
+}
+
+// analysisKinds are the datasets each implemented analysis stage writes.
+var analysisKinds = map[pipelines.StageName][]schemas.Kind{
+	pipelines.StageFixedPoints: {schemas.FixedPoints},
+	pipelines.StageSensitivity: {schemas.Sensitivity},
+	pipelines.StageRSA:         {schemas.RDMs, schemas.RSAPairs},
+}
+
+// analysisEntries returns the manifest entries of the analysis units of
+// the stages whose status is "completed"; networks maps each train unit ID
+// to its networks dataset.
+func (a *Activities) analysisEntries(ctx context.Context, plan *pipelines.Plan, stages map[string]string, networks map[string]Dataset) ([]ManifestEntry, error) {
+	var out []ManifestEntry
+	for i := range plan.Analysis {
+		u := &plan.Analysis[i]
+		kinds, ok := analysisKinds[u.Stage]
+		if !ok || stages[string(u.Stage)] != "completed" {
+			continue
+		}
+		in := AnalysisInput{Unit: *u}
+		for _, id := range u.Inputs {
+			in.Networks = append(in.Networks, AnalysisNetwork{Unit: pipelines.TrainUnit{ID: id}, Networks: networks[id]})
+		}
+		keys, err := a.analysisKeys(&in, kinds)
+		if err != nil {
+			return nil, permanent(fmt.Errorf("activities: manifest: %s: %w", u.ID, err))
+		}
+		es, err := a.entries(ctx, u.ID, u.Stage, u.Key(), kinds, keys)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+	}
+	return out, nil
+}

@@ -1,0 +1,354 @@
+package activities
+
+import (
+	"context"
+	"math"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"rulescape/core/plasticity"
+	"rulescape/core/rnn"
+	"rulescape/pipelines"
+	"rulescape/schemas"
+	"rulescape/store"
+)
+
+// analysisPlan is testdata/analysis.yaml: gonogo, miconi and zero × seeds
+// 1–2, with fixedpoints, rsa and sensitivity.
+func analysisPlan(t *testing.T) *pipelines.Plan {
+	t.Helper()
+	data, err := os.ReadFile("testdata/analysis.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pipelines.Parse("analysis.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// trainAll trains every unit of the plan and returns their networks
+// inputs by unit ID.
+func trainAll(t *testing.T, a *Activities, plan *pipelines.Plan) map[string]AnalysisNetwork {
+	t.Helper()
+	out := map[string]AnalysisNetwork{}
+	for _, u := range plan.Train {
+		r, err := a.Train(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: u})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[u.ID] = AnalysisNetwork{Unit: u, Networks: r.Datasets[1]}
+	}
+	return out
+}
+
+// analysisInput is the input of analysis unit id.
+func analysisInput(t *testing.T, plan *pipelines.Plan, nets map[string]AnalysisNetwork, id string) AnalysisInput {
+	t.Helper()
+	for _, u := range plan.Analysis {
+		if u.ID == id {
+			in := AnalysisInput{CampaignID: plan.CampaignID, Unit: u}
+			for _, i := range u.Inputs {
+				in.Networks = append(in.Networks, nets[i])
+			}
+			return in
+		}
+	}
+	t.Fatalf("no analysis unit %s in the plan", id)
+	return AnalysisInput{}
+}
+
+// runTwice runs an analysis activity, checks it is not a cache hit, runs it
+// again and checks that is a hit with the same datasets.
+func runTwice(t *testing.T, f func(context.Context, AnalysisInput) (AnalysisOutput, error), in AnalysisInput, kinds ...schemas.Kind) AnalysisOutput {
+	t.Helper()
+	out, err := f(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.CacheHit || len(out.Datasets) != len(kinds) {
+		t.Fatalf("%s: first run: cache hit %v, %d datasets; want a miss with %d", in.Unit.ID, out.CacheHit, len(out.Datasets), len(kinds))
+	}
+	for i, k := range kinds {
+		d := out.Datasets[i]
+		if d.Kind != string(k) || d.Stage != string(in.Unit.Stage) || !strings.Contains(d.Ref.Key, "/"+string(in.Unit.Stage)+"/"+string(k)+"/task=") {
+			t.Errorf("%s: dataset %d is %+v, want kind %s of stage %s", in.Unit.ID, i, d, k, in.Unit.Stage)
+		}
+	}
+	again, err := f(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.CacheHit || !slices.Equal(again.Datasets, out.Datasets) {
+		t.Fatalf("%s: second run: cache hit %v, datasets %+v; want a hit with %+v", in.Unit.ID, again.CacheHit, again.Datasets, out.Datasets)
+	}
+	in.Force = true
+	forced, err := f(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if forced.CacheHit || !slices.Equal(forced.Datasets, out.Datasets) {
+		t.Fatalf("%s: forced run: cache hit %v, datasets %+v; want a recomputation giving %+v", in.Unit.ID, forced.CacheHit, forced.Datasets, out.Datasets)
+	}
+	return out
+}
+
+// TestAnalysisStages trains the four networks of testdata/analysis.yaml and
+// runs each analysis stage on them: every stage commits its datasets with
+// rows checked against independent computations, a second call is a cache
+// hit, and a forced call recomputes the same bytes.
+func TestAnalysisStages(t *testing.T) {
+	st := newStore(t)
+	plan := analysisPlan(t)
+	a := &Activities{Store: st, EngineVersion: "test", Workers: 1}
+	nets := trainAll(t, a, plan)
+	ctx := t.Context()
+
+	t.Run("fixedpoints", func(t *testing.T) {
+		in := analysisInput(t, plan, nets, "fixedpoints/gonogo/miconi/seed=1")
+		out := runTwice(t, a.FixedPoints, in, schemas.FixedPoints)
+		rows, info, err := store.ReadRows[schemas.FixedPointRow](ctx, st, out.Datasets[0].Ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Version != 2 {
+			t.Errorf("fixed_points schema version %d, want 2", info.Version)
+		}
+		if len(rows) == 0 {
+			t.Fatal("no fixed or slow points found")
+		}
+		tr, err := a.loadNetwork(ctx, &in.Networks[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		net := tr.net
+		inputs := map[string]bool{}
+		for _, c := range tr.setup.Task.FixedPointInputs() {
+			inputs[c.Name] = true
+		}
+		counts := map[string]int{}
+		for _, r := range rows {
+			if !inputs[r.Input] || r.Task != "gonogo" || r.Rule != "miconi" || r.Seed != 1 || r.Network != "final" {
+				t.Errorf("row labels %s/%s/%d/%s input %q do not name the unit", r.Task, r.Rule, r.Seed, r.Network, r.Input)
+			}
+			// q written out: F_i = −x_i + Σ_j W_ij tanh(x_j) + Σ_k Win_ik u_k + b_i over free units.
+			q := 0.0
+			for i := range net.N {
+				if net.IsClamped(i) {
+					continue
+				}
+				f := -r.X[i] + net.B[i]
+				for j := range net.N {
+					f += net.W[i*net.N+j] * math.Tanh(r.X[j])
+				}
+				for k := range net.M {
+					f += net.Win[i*net.M+k] * r.U[k]
+				}
+				q += f * f / 2
+			}
+			if math.Abs(q-r.Q) > 1e-9+1e-6*r.Q {
+				t.Errorf("point q = %g, written-out q = %g", r.Q, q)
+			}
+			if r.Slow != (r.Q >= 1e-6) || r.Q >= 1e-4 {
+				t.Errorf("point q = %g slow = %v: want fixed below tol 1e-6, slow below 1e-4", r.Q, r.Slow)
+			}
+			unstable := 0
+			for _, re := range r.EigRe {
+				if re > 0 {
+					unstable++
+				}
+			}
+			if int(r.Index) != unstable || (r.Type == "stable") != (unstable == 0) || r.Count < 1 {
+				t.Errorf("point index %d type %s count %d, eigenvalues give %d unstable", r.Index, r.Type, r.Count, unstable)
+			}
+			counts[r.Input] += int(r.Count)
+		}
+		for in, c := range counts {
+			if c > 8 {
+				t.Errorf("input %s: counts sum to %d, more than the 8 inits", in, c)
+			}
+		}
+	})
+
+	t.Run("sensitivity", func(t *testing.T) {
+		for _, id := range []string{"sensitivity/gonogo/miconi/seed=1", "sensitivity/gonogo/zero/seed=2"} {
+			in := analysisInput(t, plan, nets, id)
+			out := runTwice(t, a.Sensitivity, in, schemas.Sensitivity)
+			rows, _, err := store.ReadRows[schemas.SensitivityRow](ctx, st, out.Datasets[0].Ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 1 {
+				t.Fatalf("%s: %d rows, want 1", id, len(rows))
+			}
+			r := rows[0]
+			tr, err := a.loadNetwork(ctx, &in.Networks[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			// S written out: minus the mean masked trial error over the batch.
+			b, err := tr.evalBatch(sensitivityRepeats)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sum float64
+			for _, it := range b.Items {
+				var trace rnn.Trace
+				tr.net.Run(b.Dyn, it.X0, it.Trial.U, nil, it.Trial.T, &trace)
+				var e, w float64
+				for s := range it.Trial.T { // O = 1 for gonogo; mse loss
+					if m := it.Trial.Mask[s]; m != 0 {
+						d := trace.Y[s] - it.Trial.Target[s]
+						e += m * d * d
+						w += m
+					}
+				}
+				sum += e / w
+			}
+			if want := -sum / float64(len(b.Items)); math.Abs(r.Score-want) > 1e-12*(1+math.Abs(want)) || tr.setup.Learner.Loss != plasticity.LossMSE {
+				t.Errorf("%s: score %g, written out −mean mse %g (loss %s)", id, r.Score, want, tr.setup.Learner.Loss)
+			}
+			var ss float64
+			for _, s := range r.SingularValues {
+				ss += s * s
+			}
+			if len(r.SingularValues) != tr.net.N || math.Abs(math.Sqrt(ss)-r.GradNorm) > 1e-9*(1+r.GradNorm) {
+				t.Errorf("%s: %d singular values with √Σσ² = %g, grad norm %g", id, len(r.SingularValues), math.Sqrt(ss), r.GradNorm)
+			}
+			if want := 0.01 * frobenius(tr.net.W); math.Abs(r.Epsilon-want) > 1e-12*want {
+				t.Errorf("%s: epsilon %g, want scale·‖W‖ = %g", id, r.Epsilon, want)
+			}
+			if strings.Contains(id, "zero") {
+				// The zero rule does not learn: ΔW = 0 has no direction.
+				if !math.IsNaN(r.AlignmentDW) || !math.IsNaN(r.TopFraction) {
+					t.Errorf("%s: alignment %g, top fraction %g with ΔW = 0: want NaN", id, r.AlignmentDW, r.TopFraction)
+				}
+			} else if !(math.Abs(r.AlignmentDW) <= 1) || !(r.TopFraction >= 0 && r.TopFraction <= 1) {
+				t.Errorf("%s: alignment %g, top fraction %g: want a cosine and a fraction", id, r.AlignmentDW, r.TopFraction)
+			}
+			if !(r.ShiftTop >= 0) || !(r.ShiftRandom >= 0) || math.IsNaN(r.DeltaSTop) || math.IsNaN(r.DeltaSRandom) {
+				t.Errorf("%s: shifts %g, %g, ΔS %g, %g: want finite numbers", id, r.ShiftTop, r.ShiftRandom, r.DeltaSTop, r.DeltaSRandom)
+			}
+		}
+	})
+
+	t.Run("rsa", func(t *testing.T) {
+		in := analysisInput(t, plan, nets, "rsa/gonogo")
+		out := runTwice(t, a.RSA, in, schemas.RDMs, schemas.RSAPairs)
+		rdms, _, err := store.ReadRows[schemas.RDMRow](ctx, st, out.Datasets[0].Ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rdms) != 4 {
+			t.Fatalf("%d rdms rows, want one per network (4)", len(rdms))
+		}
+		k := int(rdms[0].K)
+		if k != 2*rsaBins || rdms[0].Labels[0] != "go@0" || rdms[0].Labels[k-1] != "nogo@9" {
+			t.Fatalf("k = %d, labels %v: want 2 conditions × %d bins", k, rdms[0].Labels, rsaBins)
+		}
+		upper := make([][]float64, len(rdms))
+		for n, r := range rdms {
+			for i := range k {
+				if r.D[i*k+i] != 0 {
+					t.Errorf("rdm %d: diagonal %d is %g", n, i, r.D[i*k+i])
+				}
+				for j := i + 1; j < k; j++ {
+					if r.D[i*k+j] != r.D[j*k+i] || !(r.D[i*k+j] >= 0 && r.D[i*k+j] <= 2) {
+						t.Errorf("rdm %d: d[%d,%d] = %g, d[%d,%d] = %g: want symmetric correlation distances", n, i, j, r.D[i*k+j], j, i, r.D[j*k+i])
+					}
+					upper[n] = append(upper[n], r.D[i*k+j])
+				}
+			}
+		}
+		pairs, _, err := store.ReadRows[schemas.RSAPairRow](ctx, st, out.Datasets[1].Ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byMethod := map[string]int{}
+		seen := 0
+		for _, p := range pairs {
+			byMethod[p.Method]++
+			if strings.HasPrefix(p.Method, withinPrefix) {
+				if p.Permutations != 50 || !(p.PValue >= 1.0/51 && p.PValue <= 1) {
+					t.Errorf("%s: p = %g over %d permutations", p.Method, p.PValue, p.Permutations)
+				}
+				continue
+			}
+			if !math.IsNaN(p.PValue) {
+				t.Errorf("pair row %s has p-value %g, want null", p.Method, p.PValue)
+			}
+			if p.Method != "spearman" {
+				continue
+			}
+			// Spearman written out: Pearson correlation of average ranks.
+			ia, ib := -1, -1
+			for n, r := range rdms {
+				if r.Rule == p.ARule && r.Seed == p.ASeed {
+					ia = n
+				}
+				if r.Rule == p.BRule && r.Seed == p.BSeed {
+					ib = n
+				}
+			}
+			if want := spearman(upper[ia], upper[ib]); math.Abs(p.Value-want) > 1e-9 {
+				t.Errorf("spearman %s/%d vs %s/%d = %g, written out %g", p.ARule, p.ASeed, p.BRule, p.BSeed, p.Value, want)
+			}
+			seen++
+		}
+		want := map[string]int{"spearman": 6, MethodCKA: 6, MethodProcrustes: 6, withinPrefix + "spearman": 1, withinPrefix + MethodCKA: 1}
+		for m, n := range want {
+			if byMethod[m] != n {
+				t.Errorf("%d rows of method %s, want %d (all: %v)", byMethod[m], m, n, byMethod)
+			}
+		}
+		if seen != 6 {
+			t.Errorf("checked %d spearman pairs, want 6", seen)
+		}
+	})
+}
+
+// spearman is the Pearson correlation of the average ranks of a and b.
+func spearman(a, b []float64) float64 {
+	ranks := func(x []float64) []float64 {
+		idx := make([]int, len(x))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.Slice(idx, func(p, q int) bool { return x[idx[p]] < x[idx[q]] })
+		r := make([]float64, len(x))
+		for i := 0; i < len(idx); {
+			j := i
+			for j+1 < len(idx) && x[idx[j+1]] == x[idx[i]] {
+				j++
+			}
+			for k := i; k <= j; k++ {
+				r[idx[k]] = float64(i+j)/2 + 1
+			}
+			i = j + 1
+		}
+		return r
+	}
+	ra, rb := ranks(a), ranks(b)
+	var ma, mb float64
+	for i := range ra {
+		ma += ra[i]
+		mb += rb[i]
+	}
+	ma /= float64(len(ra))
+	mb /= float64(len(rb))
+	var sab, saa, sbb float64
+	for i := range ra {
+		sab += (ra[i] - ma) * (rb[i] - mb)
+		saa += (ra[i] - ma) * (ra[i] - ma)
+		sbb += (rb[i] - mb) * (rb[i] - mb)
+	}
+	return sab / math.Sqrt(saa*sbb)
+}
