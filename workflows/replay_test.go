@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,19 +11,29 @@ import (
 	"rulescape/activities"
 )
 
-// historyFile is a history of CampaignWorkflow on activities/testdata/tiny.yaml
-// recorded from a real server by cmd/rulescape's TestRunCampaign
-// (RULESCAPE_UPDATE_HISTORY=1 refreshes it).
+// historyFile is a history of CampaignWorkflow on cmd/rulescape's
+// testdata/campaign_tiny.yaml recorded from a real server before the
+// analysis stages existed (they were recorded as skipped). The other
+// testdata/*_history.json files are later recordings; cmd/rulescape's
+// TestRunCampaign with RULESCAPE_UPDATE_HISTORY=1 writes the newest
+// (campaign_tiny_analysis_history.json). Old histories stay: campaigns
+// started by an older binary must keep replaying.
 const historyFile = "testdata/campaign_tiny_history.json"
 
-// TestReplay replays the recorded history: a change to the workflow that
+// TestReplay replays every recorded history: a change to the workflow that
 // would break running campaigns (different commands in a different order)
 // fails here; such changes need a new workflow.GetVersion branch.
 func TestReplay(t *testing.T) {
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(CampaignWorkflow, workflow.RegisterOptions{Name: CampaignWorkflowName})
-	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, historyFile); err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob("testdata/*_history.json")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("want the recorded histories in testdata, found %v (%v)", files, err)
+	}
+	for _, f := range files {
+		r := worker.NewWorkflowReplayer()
+		r.RegisterWorkflowWithOptions(CampaignWorkflow, workflow.RegisterOptions{Name: CampaignWorkflowName})
+		if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 }
 

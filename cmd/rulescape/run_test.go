@@ -27,7 +27,7 @@ import (
 // a metaopt job, a named and a discovered rule, 2 seeds, analysis stages)
 // end to end on the embedded stack, reads the datasets back, runs it again
 // (all cache hits), asks `status`, and replays the recorded workflow
-// history. With RULESCAPE_UPDATE_HISTORY=1 it also refreshes the history
+// history. With RULESCAPE_UPDATE_HISTORY=1 it also refreshes the newest history
 // the workflows package replays in its unit tests.
 func TestRunCampaign(t *testing.T) {
 	if _, err := s3test.Binary(); err != nil {
@@ -53,7 +53,7 @@ func TestRunCampaign(t *testing.T) {
 	wantStages := map[string]stageJSON{
 		"metaopt":     {Status: "completed", Units: 1},
 		"train":       {Status: "completed", Units: 4},
-		"fixedpoints": {Status: workflows.SkippedNotImplemented, Units: 4},
+		"fixedpoints": {Status: "completed", Units: 4},
 		"report":      {Status: workflows.SkippedNotImplemented, Units: 1},
 	}
 	checkStages(t, "first run", first, wantStages)
@@ -98,11 +98,12 @@ func TestRunCampaign(t *testing.T) {
 			}
 		}
 	}
-	if counts[schemas.LearningCurves.ID()] != 4 || counts[schemas.Networks.ID()] != 4 || counts[schemas.MetaoptHistory.ID()] != 1 {
-		t.Fatalf("committed datasets by schema %v, want 4 learning_curves, 4 networks, 1 metaopt_history", counts)
+	if counts[schemas.LearningCurves.ID()] != 4 || counts[schemas.Networks.ID()] != 4 || counts[schemas.MetaoptHistory.ID()] != 1 ||
+		counts[schemas.FixedPoints.ID()] != 4 {
+		t.Fatalf("committed datasets by schema %v, want 4 learning_curves, 4 networks, 1 metaopt_history, 4 fixed_points", counts)
 	}
-	if len(first.Datasets) != 9 {
-		t.Errorf("run -o json lists %d datasets, want 9", len(first.Datasets))
+	if len(first.Datasets) != 13 {
+		t.Errorf("run -o json lists %d datasets, want 13", len(first.Datasets))
 	}
 	man, err := s.Get(ctx, "campaigns/"+first.Campaign+"/manifest.json")
 	if err != nil {
@@ -112,13 +113,14 @@ func TestRunCampaign(t *testing.T) {
 		Datasets []json.RawMessage `json:"datasets"`
 		Engine   string            `json:"engine_version"`
 	}
-	if err := json.Unmarshal(man, &m); err != nil || len(m.Datasets) != 9 || m.Engine != engineVersion {
+	if err := json.Unmarshal(man, &m); err != nil || len(m.Datasets) != 13 || m.Engine != engineVersion {
 		t.Errorf("manifest: %d datasets, engine %q (%v)", len(m.Datasets), m.Engine, err)
 	}
 
 	second := runJSONCmd(t, "run", "-o", "json", "--progress", "never", file)
 	wantStages["metaopt"] = stageJSON{Status: "completed", Units: 1, CacheHits: 1}
 	wantStages["train"] = stageJSON{Status: "completed", Units: 4, CacheHits: 4}
+	wantStages["fixedpoints"] = stageJSON{Status: "completed", Units: 4, CacheHits: 4}
 	checkStages(t, "second run", second, wantStages)
 	if second.Campaign != first.Campaign {
 		t.Fatalf("campaign ID changed between runs: %s, %s", first.Campaign, second.Campaign)
@@ -161,11 +163,19 @@ func TestRunCampaign(t *testing.T) {
 
 	// The shipped quickstart, with the external-services code path off.
 	quick := runJSONCmd(t, "run", "-o", "json", "--progress", "never", filepath.Join("..", "..", "pipelines", "quickstart.yaml"))
-	if quick.Status != "completed" || quick.Stages["train"].Units != 9 || quick.Stages["metaopt"].Units != 1 || len(quick.Datasets) != 19 {
+	if quick.Status != "completed" || quick.Stages["train"].Units != 9 || quick.Stages["metaopt"].Units != 1 || len(quick.Datasets) != 39 {
 		t.Errorf("quickstart: %+v", quick)
 	}
 	for _, d := range quick.Datasets {
-		want := map[string]int64{"learning_curves": 600, "networks": 1, "metaopt_history": 10}[d.Kind]
+		// fixed_points has one row per point found (at least one per input);
+		// rsa_pairs one per network pair and measure plus the permutation tests.
+		want := map[string]int64{"learning_curves": 600, "networks": 1, "metaopt_history": 10, "sensitivity": 1, "rdms": 9}[d.Kind]
+		if d.Kind == "fixed_points" || d.Kind == "rsa_pairs" {
+			if d.Rows < 1 {
+				t.Errorf("quickstart %s %s: no rows", d.Kind, d.URI)
+			}
+			continue
+		}
 		if d.Rows != want {
 			t.Errorf("quickstart %s %s: %d rows, want %d", d.Kind, d.URI, d.Rows, want)
 		}
@@ -197,7 +207,7 @@ func TestRunCampaign(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "history.json")
 	if os.Getenv("RULESCAPE_UPDATE_HISTORY") == "1" {
-		path = filepath.Join("..", "..", "workflows", "testdata", "campaign_tiny_history.json")
+		path = filepath.Join("..", "..", "workflows", "testdata", "campaign_tiny_analysis_history.json")
 	}
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
