@@ -56,7 +56,7 @@ func TestAnalysisEndToEnd(t *testing.T) {
 	}
 	defer c.Close()
 	w := worker.New(c, TaskQueue, worker.Options{StickyScheduleToStartTimeout: time.Second, MaxConcurrentActivityExecutionSize: 2})
-	w.RegisterWorkflowWithOptions(CampaignWorkflow, workflow.RegisterOptions{Name: CampaignWorkflowName})
+	Register(w)
 	w.RegisterActivity(&activities.Activities{Store: st, EngineVersion: "e2e", Workers: 1})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)

@@ -60,7 +60,16 @@ type CampaignInput struct {
 	// caller includes the downstream stages; the workflow forces exactly
 	// the stages listed.
 	Force []pipelines.StageName `json:"force,omitempty"`
+	// TrainChunk is the number of train units above which the train stage
+	// runs as child workflows of TrainChunk units each (TrainChunkWorkflow),
+	// so that no single history holds the events of a whole large sweep.
+	// 0 means DefaultTrainChunk.
+	TrainChunk int `json:"train_chunk,omitempty"`
 }
+
+// DefaultTrainChunk is the default CampaignInput.TrainChunk: about 3
+// history events per unit keeps a chunk far below Temporal's 50 000.
+const DefaultTrainChunk = 2000
 
 // DefaultHeartbeatTimeout is the heartbeat timeout of train and metaopt
 // activities.
@@ -270,8 +279,106 @@ func (c *campaign) runMetaopt(ctx workflow.Context) (map[string]activities.Metao
 	return results, err
 }
 
-// runTrain runs every train unit, passing discovered Θ along.
+// runTrain runs every train unit, passing discovered Θ along: directly, or
+// for a sweep of more than TrainChunk units as child workflows of TrainChunk
+// units each, one after the other (each fans out up to MaxParallel units).
 func (c *campaign) runTrain(ctx workflow.Context, results map[string]activities.MetaoptResult) error {
+	chunk := c.in.TrainChunk
+	if chunk <= 0 {
+		chunk = DefaultTrainChunk
+	}
+	// Version 1 of campaign-children: large sweeps run as child workflows.
+	// Only campaigns with more than one chunk ask, so the histories of
+	// smaller ones are unchanged.
+	if len(c.plan.Train) > chunk && workflow.GetVersion(ctx, "campaign-children", workflow.DefaultVersion, 1) >= 1 {
+		return c.runTrainChildren(ctx, results, chunk)
+	}
+	return c.runTrainUnits(ctx, results)
+}
+
+// runTrainChildren runs the train units as child workflows of chunk units.
+func (c *campaign) runTrainChildren(ctx workflow.Context, results map[string]activities.MetaoptResult, chunk int) error {
+	units := c.plan.Train
+	st := c.stage(pipelines.StageTrain)
+	now := workflow.Now(ctx)
+	st.Status, st.StartedAt = StatusRunning, &now
+	parent := workflow.GetInfo(ctx).WorkflowExecution.ID
+	for k, from := 0, 0; from < len(units); k, from = k+1, from+chunk {
+		part := units[from:min(from+chunk, len(units))]
+		meta := map[string]activities.MetaoptResult{}
+		for _, u := range part {
+			if u.Metaopt != "" {
+				meta[u.Metaopt] = results[u.Metaopt]
+			}
+		}
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID: fmt.Sprintf("%s-train-%d", parent, k),
+		})
+		var r TrainChunkResult
+		err := workflow.ExecuteChildWorkflow(cctx, TrainChunkWorkflowName, TrainChunkInput{
+			CampaignID: c.in.CampaignID, Units: part, Metaopt: meta, Force: c.force[pipelines.StageTrain],
+			MaxParallel: c.plan.MaxParallel, HeartbeatTimeout: c.in.HeartbeatTimeout,
+		}).Get(ctx, &r)
+		st.Done += r.Done
+		st.CacheHits += r.CacheHits
+		for id, d := range r.Networks {
+			if c.networks == nil {
+				c.networks = map[string]activities.Dataset{}
+			}
+			c.networks[id] = d
+		}
+		if err != nil {
+			st.Status = StatusFailed
+			return unitError(fmt.Sprintf("train chunk %d (units %d–%d)", k, from+1, from+len(part)), err)
+		}
+		t := workflow.Now(ctx)
+		eta := t.Sub(*st.StartedAt).Seconds() / float64(st.Done) * float64(st.Total-st.Done)
+		st.EtaSeconds = &eta
+	}
+	end := workflow.Now(ctx)
+	st.FinishedAt, st.Status = &end, StatusCompleted
+	return nil
+}
+
+// TrainChunkWorkflowName is the registered name of TrainChunkWorkflow.
+const TrainChunkWorkflowName = "TrainChunk"
+
+// TrainChunkInput is one chunk of a campaign's train stage.
+type TrainChunkInput struct {
+	CampaignID       string                              `json:"campaign_id"`
+	Units            []pipelines.TrainUnit               `json:"units"`
+	Metaopt          map[string]activities.MetaoptResult `json:"metaopt,omitempty"` // results of the jobs these units use
+	Force            bool                                `json:"force,omitempty"`
+	MaxParallel      int                                 `json:"max_parallel,omitempty"`
+	HeartbeatTimeout time.Duration                       `json:"heartbeat_timeout,omitempty"`
+}
+
+// TrainChunkResult is what TrainChunkWorkflow returns: counts and the
+// networks dataset of every unit (refs only).
+type TrainChunkResult struct {
+	Done      int                           `json:"done"`
+	CacheHits int                           `json:"cache_hits"`
+	Networks  map[string]activities.Dataset `json:"networks"`
+}
+
+// TrainChunkWorkflow runs one chunk of train units exactly as the campaign
+// workflow runs a small train stage (bounded fan-out, discovered Θ passed
+// along, the first failure stops new units).
+func TrainChunkWorkflow(ctx workflow.Context, in TrainChunkInput) (*TrainChunkResult, error) {
+	c := &campaign{
+		in:   CampaignInput{CampaignID: in.CampaignID, HeartbeatTimeout: in.HeartbeatTimeout},
+		plan: &pipelines.Plan{Train: in.Units, MaxParallel: in.MaxParallel},
+		progress: Progress{Campaign: in.CampaignID, Status: StatusRunning,
+			Stages: []StageProgress{{Name: string(pipelines.StageTrain), Status: StatusPending, Total: len(in.Units)}}},
+		force: map[pipelines.StageName]bool{pipelines.StageTrain: in.Force},
+	}
+	err := c.runTrainUnits(ctx, in.Metaopt)
+	st := c.stage(pipelines.StageTrain)
+	return &TrainChunkResult{Done: st.Done, CacheHits: st.CacheHits, Networks: c.networks}, err
+}
+
+// runTrainUnits runs every train unit as an activity.
+func (c *campaign) runTrainUnits(ctx workflow.Context, results map[string]activities.MetaoptResult) error {
 	units := c.plan.Train
 	actx := workflow.WithActivityOptions(ctx, c.options(trainOptions))
 	return c.fanOut(ctx, pipelines.StageTrain, len(units), func(i int) workflow.Future {
@@ -378,4 +485,16 @@ func (p Progress) clone() Progress {
 	q := p
 	q.Stages = append([]StageProgress(nil), p.Stages...)
 	return q
+}
+
+// Registry is what Register needs: a worker or a workflow replayer.
+type Registry interface {
+	RegisterWorkflowWithOptions(w interface{}, options workflow.RegisterOptions)
+}
+
+// Register registers the campaign workflows (CampaignWorkflow and the
+// TrainChunkWorkflow children of large sweeps) under their names.
+func Register(r Registry) {
+	r.RegisterWorkflowWithOptions(CampaignWorkflow, workflow.RegisterOptions{Name: CampaignWorkflowName})
+	r.RegisterWorkflowWithOptions(TrainChunkWorkflow, workflow.RegisterOptions{Name: TrainChunkWorkflowName})
 }

@@ -14,8 +14,10 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"rulescape/activities"
 	"rulescape/pipelines"
@@ -62,6 +64,7 @@ type fakes struct {
 
 func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
 	env.RegisterWorkflow(CampaignWorkflow)
+	env.RegisterWorkflowWithOptions(TrainChunkWorkflow, workflow.RegisterOptions{Name: TrainChunkWorkflowName})
 	env.RegisterActivity(&activities.Activities{})
 	env.OnActivity(activities.MetaoptName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.MetaoptInput) (activities.MetaoptResult, error) {
@@ -211,6 +214,53 @@ func TestCampaign(t *testing.T) {
 	}
 }
 
+// TestTrainChildWorkflows: a train stage larger than TrainChunk runs as
+// child workflows of TrainChunk units, with the same calls, Θ, counts and
+// networks refs as the direct fan-out.
+func TestTrainChildWorkflows(t *testing.T) {
+	in, plan := tiny(t)
+	in.TrainChunk = 3 // 4 units: chunks of 3 and 1
+	f := &fakes{}
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	f.register(env)
+	var children []string
+	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, _ converter.EncodedValues) {
+		children = append(children, info.WorkflowType.Name+" "+info.WorkflowExecution.ID)
+	})
+	env.ExecuteWorkflow(CampaignWorkflow, in)
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+		t.Fatalf("workflow: %v", env.GetWorkflowError())
+	}
+	if len(children) != 2 || !strings.HasPrefix(children[0], TrainChunkWorkflowName+" ") || !strings.HasSuffix(children[1], "-train-1") {
+		t.Fatalf("child workflows %v, want 2 %s children", children, TrainChunkWorkflowName)
+	}
+	if len(f.train) != len(plan.Train) {
+		t.Fatalf("%d train calls, want %d", len(f.train), len(plan.Train))
+	}
+	for _, tr := range f.train {
+		if tr.Unit.Rule == "discovered" && (tr.Metaopt == nil || !slices.EqualFunc(tr.Metaopt.Theta, discovered, slices.Equal)) {
+			t.Errorf("%s got metaopt result %+v, want Θ %v", tr.Unit.ID, tr.Metaopt, discovered)
+		}
+	}
+	var res CampaignResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if st := res.Stages[1]; st.Name != "train" || st.Status != StatusCompleted || st.Done != 4 || st.CacheHits != 2 {
+		t.Fatalf("train stage %+v, want completed, 4 done, 2 cache hits", st)
+	}
+	// Every fixedpoints unit received its network's ref from the children.
+	if len(f.analysis) != 4 {
+		t.Fatalf("%d analysis calls, want 4", len(f.analysis))
+	}
+	for _, a := range f.analysis {
+		if len(a.Networks) != 1 || a.Networks[0].Networks.Ref.Key == "" {
+			t.Fatalf("analysis unit %s got networks %+v", a.Unit.ID, a.Networks)
+		}
+	}
+}
+
 // TestBoundedConcurrency: with max_parallel 2, two units run at once and
 // never more.
 func TestBoundedConcurrency(t *testing.T) {
@@ -234,6 +284,7 @@ func TestProgressQuery(t *testing.T) {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(CampaignWorkflow)
+	env.RegisterWorkflowWithOptions(TrainChunkWorkflow, workflow.RegisterOptions{Name: TrainChunkWorkflowName})
 	env.RegisterActivity(&activities.Activities{})
 	env.OnActivity(activities.MetaoptName, mock.Anything, mock.Anything).Return(activities.MetaoptResult{Theta: discovered, CacheHit: true}, nil)
 	env.OnActivity(activities.TrainName, mock.Anything, mock.Anything).Return(activities.TrainOutput{Datasets: []activities.Dataset{
@@ -323,4 +374,19 @@ func TestBadInput(t *testing.T) {
 func digestOf(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// TestTrainChildFailure: a unit failing inside a child workflow fails the
+// campaign with an error naming the chunk and the unit, and no manifest.
+func TestTrainChildFailure(t *testing.T) {
+	in, plan := tiny(t)
+	in.TrainChunk = 3
+	f := &fakes{fail: plan.Train[3].ID}
+	_, _, err := run(t, f, in)
+	if err == nil || !strings.Contains(err.Error(), "train chunk 1") || !strings.Contains(err.Error(), plan.Train[3].ID) {
+		t.Fatalf("error %v, want one naming train chunk 1 and %s", err, plan.Train[3].ID)
+	}
+	if slices.Contains(f.calls, activities.ManifestName) {
+		t.Fatal("manifest written after a failed train chunk")
+	}
 }

@@ -13,7 +13,6 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"rulescape/activities"
 	"rulescape/internal/devstack"
@@ -121,7 +120,7 @@ func (a *app) newWorker(s *services) worker.Worker {
 		StickyScheduleToStartTimeout:       time.Second,
 		MaxConcurrentActivityExecutionSize: runtime.NumCPU(),
 	})
-	w.RegisterWorkflowWithOptions(workflows.CampaignWorkflow, workflow.RegisterOptions{Name: workflows.CampaignWorkflowName})
+	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Store: s.store, EngineVersion: engineVersion, Logger: a.log})
 	return w
 }
