@@ -166,6 +166,23 @@ func TestRunCampaign(t *testing.T) {
 	if quick.Status != "completed" || quick.Stages["train"].Units != 9 || quick.Stages["metaopt"].Units != 1 || len(quick.Datasets) != 39 {
 		t.Errorf("quickstart: %+v", quick)
 	}
+	// The quickstart's learning curves, downloaded as plain Parquet files,
+	// read back by the independent reader (DuckDB's Node client).
+	qdir := filepath.Join(t.TempDir(), "quick")
+	if code, _, errOut := runCLI(t, "datasets", "get", filepath.Join("..", "..", "pipelines", "quickstart.yaml"), "--out", qdir); code != 0 {
+		t.Fatalf("datasets get quickstart: exit %d: %s", code, errOut)
+	}
+	qglob := filepath.Join(qdir, "campaigns", quick.Campaign, "train", "learning_curves", "*", "*", "*", "*.parquet")
+	if res, ok := duckdbCheck(t, qglob, "--hive"); ok {
+		rules := map[string]bool{}
+		for _, p := range res.Partitions {
+			rules[p["rule"]] = true
+		}
+		if res.Rows != 9*600 || len(res.Columns) != 9 || len(res.Partitions) != 9 || len(rules) != 3 || res.KV["rulescape.campaign"] != quick.Campaign {
+			t.Errorf("DuckDB over the quickstart: %d rows, %d columns, partitions %v, metadata %v; want 5400 rows of 9 columns in 9 partitions of 3 rules",
+				res.Rows, len(res.Columns), res.Partitions, res.KV)
+		}
+	}
 	for _, d := range quick.Datasets {
 		// fixed_points has one row per point found (at least one per input);
 		// rsa_pairs one per network pair and measure plus the permutation tests.
