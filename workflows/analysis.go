@@ -81,3 +81,14 @@ func (c *campaign) runAnalysis(ctx workflow.Context, results map[string]activiti
 	}
 	return nil
 }
+
+// Implemented reports whether this version of the campaign workflow
+// computes the units of a stage (the others are recorded as
+// SkippedNotImplemented).
+func Implemented(s pipelines.StageName) bool {
+	if s == pipelines.StageMetaopt || s == pipelines.StageTrain {
+		return true
+	}
+	_, ok := analysisActivities[s]
+	return ok
+}

@@ -108,11 +108,6 @@ func rerunStages(plan *pipelines.Plan, stage pipelines.StageName) (force, cached
 	return force, cached, nil
 }
 
-// implemented reports whether this version computes a stage's units.
-func implemented(s pipelines.StageName) bool {
-	return s == pipelines.StageMetaopt || s == pipelines.StageTrain
-}
-
 func (a *app) rerun(ctx context.Context, arg string, stage pipelines.StageName, dryRun bool, mode string) error {
 	showProgress, err := wantProgress(mode, a.stderr)
 	if err != nil {
@@ -177,7 +172,7 @@ func (a *app) printRerunPlan(c *pipelines.Campaign, stage pipelines.StageName, f
 		r := []stageUnits{}
 		for _, s := range ss {
 			u := stageUnits{Stage: string(s.Name), Units: len(s.Units)}
-			if !implemented(s.Name) {
+			if !workflows.Implemented(s.Name) {
 				u.Note = "not implemented yet: skipped"
 			}
 			r = append(r, u)

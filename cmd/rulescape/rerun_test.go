@@ -102,11 +102,11 @@ func TestRerunDatasetsShare(t *testing.T) {
 		}
 	}
 	slices.SortFunc(lcParts, func(a, b map[string]string) int { return strings.Compare(a["rule"]+a["seed"], b["rule"]+b["seed"]) })
-	if !reflect.DeepEqual(kinds, map[string]int{"metaopt/metaopt_history": 1, "train/learning_curves": 4, "train/networks": 4}) || !reflect.DeepEqual(lcParts, wantParts) {
-		t.Errorf("datasets ls: kinds %v, learning_curves partitions %v; want 1+4+4 and %v", kinds, lcParts, wantParts)
+	if !reflect.DeepEqual(kinds, map[string]int{"metaopt/metaopt_history": 1, "train/learning_curves": 4, "train/networks": 4, "fixedpoints/fixed_points": 4}) || !reflect.DeepEqual(lcParts, wantParts) {
+		t.Errorf("datasets ls: kinds %v, learning_curves partitions %v; want 1+4+4+4 and %v", kinds, lcParts, wantParts)
 	}
 	code, out, _ = runCLI(t, "datasets", "ls", file)
-	if code != 0 || strings.Count(out, "\n") != 11 || !strings.Contains(out, "task=gonogo rule=miconi seed=2") {
+	if code != 0 || strings.Count(out, "\n") != 15 || !strings.Contains(out, "task=gonogo rule=miconi seed=2") {
 		t.Errorf("datasets ls (text): exit %d\n%s", code, out)
 	}
 
@@ -117,7 +117,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 		t.Fatalf("datasets get: exit %d: %s", code, errOut)
 	}
 	var got getJSON
-	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Files) != 9 {
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Files) != 13 {
 		t.Fatalf("datasets get printed %s (%v)", out, err)
 	}
 	for _, d := range ls.Datasets {
@@ -159,7 +159,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 	if err != nil || json.Unmarshal(data, &sm) != nil || out != string(data) {
 		t.Fatalf("share manifest %s (%v), stdout %q", data, err, out)
 	}
-	if sm.Campaign != id || len(sm.Datasets) != 9 || sm.ReportURL != nil || time.Until(sm.ExpiresAt) < 71*time.Hour || time.Until(sm.ExpiresAt) > 72*time.Hour {
+	if sm.Campaign != id || len(sm.Datasets) != 13 || sm.ReportURL != nil || time.Until(sm.ExpiresAt) < 71*time.Hour || time.Until(sm.ExpiresAt) > 72*time.Hour {
 		t.Errorf("share manifest: %+v", sm)
 	}
 	for _, d := range sm.Datasets {
@@ -206,7 +206,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := rerunPlanJSON{Campaign: id, Stage: "train", DryRun: true,
-		Recompute: []stageUnits{{"train", 4, ""}, {"fixedpoints", 4, "not implemented yet: skipped"}, {"report", 1, "not implemented yet: skipped"}},
+		Recompute: []stageUnits{{"train", 4, ""}, {"fixedpoints", 4, ""}, {"report", 1, "not implemented yet: skipped"}},
 		Cached:    []stageUnits{{"metaopt", 1, ""}}}
 	if !reflect.DeepEqual(dry, want) {
 		t.Errorf("rerun --dry-run: %+v, want %+v", dry, want)
@@ -222,7 +222,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 	checkStages(t, "rerun --stage train", re, map[string]stageJSON{
 		"metaopt":     {Status: "completed", Units: 1, CacheHits: 1},
 		"train":       {Status: "completed", Units: 4, CacheHits: 0},
-		"fixedpoints": {Status: workflows.SkippedNotImplemented, Units: 4},
+		"fixedpoints": {Status: "completed", Units: 4, CacheHits: 0},
 		"report":      {Status: workflows.SkippedNotImplemented, Units: 1},
 	})
 	after := committedTimes(t, ctx, s, id)
@@ -250,7 +250,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 	checkStages(t, "rerun --stage metaopt", re, map[string]stageJSON{
 		"metaopt":     {Status: "completed", Units: 1, CacheHits: 0},
 		"train":       {Status: "completed", Units: 4, CacheHits: 0},
-		"fixedpoints": {Status: workflows.SkippedNotImplemented, Units: 4},
+		"fixedpoints": {Status: "completed", Units: 4, CacheHits: 0},
 		"report":      {Status: workflows.SkippedNotImplemented, Units: 1},
 	})
 	third := committedTimes(t, ctx, s, id)
