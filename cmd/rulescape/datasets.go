@@ -157,21 +157,42 @@ func partitionsOf(key string) ([][2]string, error) {
 	return out, nil
 }
 
-func (a *app) datasetsLs(ctx context.Context, arg string) error {
+// openedCampaign is a campaign argument resolved, the services connected and
+// its manifest loaded: what datasets ls/get and share start from.
+type openedCampaign struct {
+	id          string
+	svc         *services
+	manifest    *activities.Manifest
+	manifestKey string
+}
+
+// openCampaign resolves arg (a pipeline file or a campaign ID), connects to
+// the services and loads the campaign's manifest. The caller closes svc.
+func (a *app) openCampaign(ctx context.Context, arg string) (*openedCampaign, error) {
 	ca, err := parseCampaignArg(arg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s, err := a.connect(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer s.close()
 	m, key, err := campaignManifest(ctx, s.store, ca.id)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	return &openedCampaign{id: ca.id, svc: s, manifest: m, manifestKey: key}, nil
+}
+
+func (a *app) datasetsLs(ctx context.Context, arg string) error {
+	oc, err := a.openCampaign(ctx, arg)
 	if err != nil {
 		return err
 	}
-	out := datasetsJSON{Campaign: ca.id, Manifest: s3URI(s.store, key), Datasets: []datasetEntry{}}
+	defer oc.svc.close()
+	id, s, m, key := oc.id, oc.svc, oc.manifest, oc.manifestKey
+	out := datasetsJSON{Campaign: id, Manifest: s3URI(s.store, key), Datasets: []datasetEntry{}}
 	parts := make([]string, len(m.Datasets))
 	for i, d := range m.Datasets {
 		ps, err := partitionsOf(d.Ref.Key)
@@ -192,7 +213,7 @@ func (a *app) datasetsLs(ctx context.Context, arg string) error {
 		return json.NewEncoder(a.stdout).Encode(out)
 	}
 	w := a.stdout
-	fmt.Fprintf(w, "campaign %s (%s): %d datasets, manifest %s\n", m.Name, ca.id, len(out.Datasets), out.Manifest)
+	fmt.Fprintf(w, "campaign %s (%s): %d datasets, manifest %s\n", m.Name, id, len(out.Datasets), out.Manifest)
 	fmt.Fprintf(w, "%-8s %-16s %-40s %7s %10s  %s\n", "STAGE", "KIND", "PARTITIONS", "ROWS", "SIZE", "KEY")
 	for i, d := range out.Datasets {
 		fmt.Fprintf(w, "%-8s %-16s %-40s %7d %10s  %s\n", d.Stage, d.Kind, parts[i], d.Rows, formatBytes(d.Size), d.Key)
@@ -223,20 +244,13 @@ type getJSON struct {
 }
 
 func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
-	ca, err := parseCampaignArg(arg)
+	oc, err := a.openCampaign(ctx, arg)
 	if err != nil {
 		return err
 	}
-	s, err := a.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	m, key, err := campaignManifest(ctx, s.store, ca.id)
-	if err != nil {
-		return err
-	}
-	out := getJSON{Campaign: ca.id, Dir: dir, Files: []string{}}
+	defer oc.svc.close()
+	id, s, m, key := oc.id, oc.svc, oc.manifest, oc.manifestKey
+	out := getJSON{Campaign: id, Dir: dir, Files: []string{}}
 	for _, d := range m.Datasets {
 		// The commit marker is the authority on the bytes: a dataset
 		// recomputed since the manifest was written has a new digest.
@@ -245,7 +259,7 @@ func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 			return err
 		}
 		if !ok || ref.Key != d.Ref.Key {
-			return fmt.Errorf("the %s dataset of %s (%s) is no longer committed — is a rerun of campaign %s in progress? Try again when it has finished", d.Kind, d.Unit, d.Ref.Key, ca.id)
+			return fmt.Errorf("the %s dataset of %s (%s) is no longer committed — is a rerun of campaign %s in progress? Try again when it has finished", d.Kind, d.Unit, d.Ref.Key, id)
 		}
 		local, err := localPath(dir, ref.Key)
 		if err != nil {
@@ -271,9 +285,9 @@ func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 		return json.NewEncoder(a.stdout).Encode(out)
 	}
 	w := a.stdout
-	fmt.Fprintf(w, "campaign %s (%s): %d datasets (%s) downloaded to %s, SHA-256 verified\n", m.Name, ca.id, len(out.Files), formatBytes(out.Bytes), dir)
+	fmt.Fprintf(w, "campaign %s (%s): %d datasets (%s) downloaded to %s, SHA-256 verified\n", m.Name, id, len(out.Files), formatBytes(out.Bytes), dir)
 	fmt.Fprintf(w, "manifest: %s\n", out.Manifest)
-	glob := filepath.Join(dir, "campaigns", ca.id, "train", "learning_curves", "*", "*", "*", "*.parquet")
+	glob := filepath.Join(dir, "campaigns", id, "train", "learning_curves", "*", "*", "*", "*.parquet")
 	fmt.Fprintf(w, "\nopen them with DuckDB:\n  duckdb -c \"SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule\"\n", glob)
 	return nil
 }

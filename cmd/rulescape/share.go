@@ -81,24 +81,17 @@ type shareManifest struct {
 }
 
 func (a *app) share(ctx context.Context, arg string, expires time.Duration, out string) error {
-	ca, err := parseCampaignArg(arg)
+	oc, err := a.openCampaign(ctx, arg)
 	if err != nil {
 		return err
 	}
-	s, err := a.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	m, mkey, err := campaignManifest(ctx, s.store, ca.id)
-	if err != nil {
-		return err
-	}
-	sm := shareManifest{Campaign: ca.id, Name: m.Name, ExpiresAt: time.Now().UTC().Add(expires).Truncate(time.Second), Datasets: []sharedDataset{}}
+	defer oc.svc.close()
+	id, s, m, mkey := oc.id, oc.svc, oc.manifest, oc.manifestKey
+	sm := shareManifest{Campaign: id, Name: m.Name, ExpiresAt: time.Now().UTC().Add(expires).Truncate(time.Second), Datasets: []sharedDataset{}}
 	if sm.ManifestURL, err = s.store.Presign(ctx, mkey, expires); err != nil {
 		return err
 	}
-	rkey, err := store.ReportKey(ca.id, "index.html")
+	rkey, err := store.ReportKey(id, "index.html")
 	if err != nil {
 		return err
 	}
@@ -129,7 +122,7 @@ func (a *app) share(ctx context.Context, arg string, expires time.Duration, out 
 		sm.Datasets = append(sm.Datasets, e)
 	}
 	if out == "" {
-		out = "share-" + ca.id + ".json"
+		out = "share-" + id + ".json"
 	}
 	data, err := json.MarshalIndent(sm, "", "  ")
 	if err != nil {
