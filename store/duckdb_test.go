@@ -1,81 +1,33 @@
 package store_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"rulescape/internal/duckdbcheck"
 	"rulescape/schemas"
 	"rulescape/schemas/schemastest"
 	"rulescape/store"
 )
 
-// duckdbResult is what testdata/duckdb_check.mjs prints.
-type duckdbResult struct {
-	Rows    int64 `json:"rows"`
-	Columns []struct {
-		Name, Type string
-	} `json:"columns"`
-	KV         map[string]string   `json:"kv"`
-	Vector     []float64           `json:"vector"`
-	Partitions []map[string]string `json:"partitions"`
-}
-
 // duckdb runs the independent DuckDB reader on target, or skips the test
 // loudly (fails it when RULESCAPE_REQUIRE_DUCKDB=1) if node or the
 // @duckdb/node-api package is missing.
-func duckdb(t *testing.T, target string, args ...string) duckdbResult {
+func duckdb(t *testing.T, target string, args ...string) duckdbcheck.Result {
 	t.Helper()
-	skip := func(why string) {
-		t.Helper()
-		msg := why + "; install with `npm ci --prefix store/testdata` (Node ≥ 18) or set RULESCAPE_NODE_MODULES to a node_modules directory holding @duckdb/node-api"
-		if os.Getenv("RULESCAPE_REQUIRE_DUCKDB") == "1" {
-			t.Fatalf("RULESCAPE_REQUIRE_DUCKDB=1 but the DuckDB check cannot run: %s", msg)
-		}
-		t.Skipf("!!! SKIPPING the independent DuckDB reader check: %s (set RULESCAPE_REQUIRE_DUCKDB=1 to fail instead)", msg)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skip("node not found on PATH")
-	}
-	modules := os.Getenv("RULESCAPE_NODE_MODULES")
-	if modules == "" {
-		modules = filepath.Join("testdata", "node_modules")
-	}
-	if _, err := os.Stat(filepath.Join(modules, "@duckdb", "node-api", "package.json")); err != nil {
-		skip("@duckdb/node-api not found in " + modules)
-	}
-	abs, _ := filepath.Abs(modules)
-	cmd := exec.CommandContext(t.Context(), node, append([]string{filepath.Join("testdata", "duckdb_check.mjs"), target}, args...)...)
-	cmd.Env = append(os.Environ(), "RULESCAPE_NODE_MODULES="+abs)
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("duckdb_check.mjs %s: %v\n%s", target, err, stderr)
-	}
-	var res duckdbResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("duckdb_check.mjs printed %q: %v", out, err)
+	res, ok := duckdbcheck.Run(t, target, args...)
+	if !ok {
+		t.SkipNow()
 	}
 	return res
 }
 
-func columnNames(r duckdbResult) []string {
-	var names []string
-	for _, c := range r.Columns {
-		names = append(names, c.Name)
-	}
-	return names
-}
+func columnNames(r duckdbcheck.Result) []string { return r.Names() }
 
 // TestDuckDBReadsParquetFromDisk: DuckDB reads a file written by schemas
 // with the expected rows, columns, fixed_size_list values and metadata.

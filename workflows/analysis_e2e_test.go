@@ -2,11 +2,10 @@ package workflows
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"rulescape/internal/duckdbcheck"
 	"testing"
 	"time"
 
@@ -165,19 +164,6 @@ func TestAnalysisEndToEnd(t *testing.T) {
 // DuckDB with ../store/testdata/duckdb_check.mjs, or skips loudly.
 func duckdbCheck(t *testing.T, ctx context.Context, st *store.Store, campaign string) {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	modules := os.Getenv("RULESCAPE_NODE_MODULES")
-	if modules == "" {
-		modules = filepath.Join("..", "store", "testdata", "node_modules")
-	}
-	if _, serr := os.Stat(filepath.Join(modules, "@duckdb", "node-api", "package.json")); err != nil || serr != nil {
-		msg := "node or @duckdb/node-api missing (npm ci --prefix store/testdata, or set RULESCAPE_NODE_MODULES)"
-		if os.Getenv("RULESCAPE_REQUIRE_DUCKDB") == "1" {
-			t.Fatalf("RULESCAPE_REQUIRE_DUCKDB=1 but %s", msg)
-		}
-		t.Skipf("!!! SKIPPING the DuckDB check of the analysis datasets: %s", msg)
-	}
-	abs, _ := filepath.Abs(modules)
 	dir := t.TempDir()
 	for _, stage := range []string{"fixedpoints", "rsa", "sensitivity"} {
 		refs, err := st.List(ctx, campaign, stage)
@@ -210,23 +196,9 @@ func duckdbCheck(t *testing.T, ctx context.Context, st *store.Store, campaign st
 		{"rsa/rdms/*/*.parquet", 10, nil},
 		{"rsa/rsa_pairs/*/*.parquet", 137, nil},
 	} {
-		cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join("..", "store", "testdata", "duckdb_check.mjs"), filepath.Join(dir, k.glob)}, k.args...)...)
-		cmd.Env = append(os.Environ(), "RULESCAPE_NODE_MODULES="+abs)
-		out, err := cmd.Output()
-		if err != nil {
-			var stderr []byte
-			if ee, ok := err.(*exec.ExitError); ok {
-				stderr = ee.Stderr
-			}
-			t.Fatalf("duckdb on %s: %v: %s", k.glob, err, stderr)
-		}
-		var res struct {
-			Rows    int64 `json:"rows"`
-			Columns []struct{ Name, Type string }
-			Vector  []float64 `json:"vector"`
-		}
-		if err := json.Unmarshal(out, &res); err != nil {
-			t.Fatalf("duckdb on %s printed %s: %v", k.glob, out, err)
+		res, ok := duckdbcheck.Run(t, filepath.Join(dir, k.glob), k.args...)
+		if !ok {
+			t.SkipNow()
 		}
 		if (k.rows >= 0 && res.Rows != int64(k.rows)) || res.Rows == 0 {
 			t.Errorf("duckdb reads %d rows from %s, want %d", res.Rows, k.glob, k.rows)

@@ -8,9 +8,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
+	"rulescape/internal/duckdbcheck"
 	"slices"
 	"strings"
 	"testing"
@@ -136,7 +136,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", tmp)
 	}
 	glob := filepath.Join(dir, "campaigns", id, "train", "learning_curves", "*", "*", "*", "*.parquet")
-	if res, ok := duckdbCheck(t, glob, "--hive"); ok {
+	if res, ok := duckdbcheck.Run(t, glob, "--hive"); ok {
 		wantCols := []string{"campaign", "task", "rule", "seed", "trial", "condition", "error", "reward", "correct"}
 		var cols []string
 		for _, c := range res.Columns {
@@ -396,56 +396,6 @@ func fetch(t *testing.T, url string) ([]byte, int) {
 		t.Fatal(err)
 	}
 	return body, resp.StatusCode
-}
-
-// duckdbResult is what store/testdata/duckdb_check.mjs prints.
-type duckdbResult struct {
-	Rows    int64 `json:"rows"`
-	Columns []struct {
-		Name, Type string
-	} `json:"columns"`
-	KV         map[string]string   `json:"kv"`
-	Partitions []map[string]string `json:"partitions"`
-}
-
-// duckdbCheck runs the independent DuckDB reader (store/testdata) on
-// target. Without node or @duckdb/node-api it skips the check loudly
-// (ok = false), or fails the test when RULESCAPE_REQUIRE_DUCKDB=1.
-func duckdbCheck(t *testing.T, target string, args ...string) (duckdbResult, bool) {
-	t.Helper()
-	script := filepath.Join("..", "..", "store", "testdata", "duckdb_check.mjs")
-	modules := os.Getenv("RULESCAPE_NODE_MODULES")
-	if modules == "" {
-		modules = filepath.Join("..", "..", "store", "testdata", "node_modules")
-	}
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(modules, "@duckdb", "node-api", "package.json"))
-	}
-	if err != nil {
-		msg := "the independent DuckDB reader cannot run (" + err.Error() + "); install with `npm ci --prefix store/testdata` or set RULESCAPE_NODE_MODULES"
-		if os.Getenv("RULESCAPE_REQUIRE_DUCKDB") == "1" {
-			t.Fatal("RULESCAPE_REQUIRE_DUCKDB=1 but " + msg)
-		}
-		t.Log("!!! SKIPPING the DuckDB check: " + msg)
-		return duckdbResult{}, false
-	}
-	abs, _ := filepath.Abs(modules)
-	cmd := exec.CommandContext(t.Context(), node, append([]string{script, target}, args...)...)
-	cmd.Env = append(os.Environ(), "RULESCAPE_NODE_MODULES="+abs)
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("duckdb_check.mjs %s: %v\n%s", target, err, stderr)
-	}
-	var res duckdbResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("duckdb_check.mjs printed %q: %v", out, err)
-	}
-	return res, true
 }
 
 // TestCampaignCommandErrors: bad arguments and unreachable services are one

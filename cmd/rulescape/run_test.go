@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"rulescape/internal/duckdbcheck"
 	"strings"
 	"testing"
 	"time"
@@ -173,7 +174,7 @@ func TestRunCampaign(t *testing.T) {
 		t.Fatalf("datasets get quickstart: exit %d: %s", code, errOut)
 	}
 	qglob := filepath.Join(qdir, "campaigns", quick.Campaign, "train", "learning_curves", "*", "*", "*", "*.parquet")
-	if res, ok := duckdbCheck(t, qglob, "--hive"); ok {
+	if res, ok := duckdbcheck.Run(t, qglob, "--hive"); ok {
 		rules := map[string]bool{}
 		for _, p := range res.Partitions {
 			rules[p["rule"]] = true
