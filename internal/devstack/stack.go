@@ -6,9 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
+	"rulescape/internal/versitygw"
 	"time"
 )
 
@@ -16,7 +15,7 @@ import (
 // by Stack.Env for workers in other shells.
 const (
 	EnvHome           = "RULESCAPE_HOME"
-	EnvVersitygw      = "RULESCAPE_VERSITYGW"
+	EnvVersitygw      = versitygw.Env
 	EnvTemporalAddr   = "TEMPORAL_ADDRESS"
 	EnvTemporalNS     = "TEMPORAL_NAMESPACE"
 	EnvS3Endpoint     = "RULESCAPE_S3_ENDPOINT"
@@ -25,8 +24,8 @@ const (
 	EnvS3Bucket       = "RULESCAPE_S3_BUCKET"
 	DefaultNamespace  = "default"
 	DefaultBucket     = "rulescape"
-	VersitygwVersion  = "v1.8.0"
-	VersitygwInstall  = "go install github.com/versity/versitygw/cmd/versitygw@" + VersitygwVersion
+	VersitygwVersion  = versitygw.Version
+	VersitygwInstall  = versitygw.Install
 	defaultAttachWait = 60 * time.Second
 )
 
@@ -163,46 +162,12 @@ func DefaultHome() (string, error) {
 // versitygw on PATH, else $(go env GOPATH)/bin/versitygw. It returns an
 // error wrapping ErrVersitygwMissing when there is none.
 func FindVersitygw() (string, error) {
-	if p := os.Getenv(EnvVersitygw); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("devstack: %s=%s: %w", EnvVersitygw, p, err)
-		}
-		return p, nil
+	p, err := versitygw.Find()
+	switch {
+	case errors.Is(err, versitygw.ErrMissing):
+		return "", fmt.Errorf("devstack: %w", ErrVersitygwMissing)
+	case err != nil:
+		return "", fmt.Errorf("devstack: %w", err)
 	}
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	for _, dir := range goBinDirs() {
-		p := filepath.Join(dir, "versitygw")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("devstack: %w", ErrVersitygwMissing)
-}
-
-// goBinDirs lists where `go install` puts binaries: $GOBIN, each
-// $GOPATH/bin, and `go env GOPATH`/bin when the go tool is at hand.
-func goBinDirs() []string {
-	var dirs []string
-	if b := os.Getenv("GOBIN"); b != "" {
-		dirs = append(dirs, b)
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-			gopath = strings.TrimSpace(string(out))
-		}
-	}
-	if gopath == "" {
-		if h, err := os.UserHomeDir(); err == nil {
-			gopath = filepath.Join(h, "go")
-		}
-	}
-	for _, p := range filepath.SplitList(gopath) {
-		if p != "" {
-			dirs = append(dirs, filepath.Join(p, "bin"))
-		}
-	}
-	return dirs
+	return p, nil
 }

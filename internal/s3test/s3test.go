@@ -17,12 +17,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"go/build"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"rulescape/internal/versitygw"
 	"strconv"
 	"sync"
 	"testing"
@@ -30,7 +29,7 @@ import (
 )
 
 // InstallCommand is the command that installs the gateway.
-const InstallCommand = "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+const InstallCommand = versitygw.Install
 
 // ErrNotInstalled is returned by New when no versitygw binary is found.
 var ErrNotInstalled = errors.New("s3test: versitygw not found (looked at $RULESCAPE_VERSITYGW, PATH and $GOPATH/bin); install it with `" +
@@ -54,26 +53,14 @@ type Server struct {
 
 // Binary returns the path of the versitygw binary or ErrNotInstalled.
 func Binary() (string, error) {
-	if p := os.Getenv("RULESCAPE_VERSITYGW"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%w (RULESCAPE_VERSITYGW=%s: %v)", ErrNotInstalled, p, err)
-		}
-		return p, nil
+	p, err := versitygw.Find()
+	switch {
+	case errors.Is(err, versitygw.ErrMissing):
+		return "", ErrNotInstalled
+	case err != nil:
+		return "", fmt.Errorf("%w (%v)", ErrNotInstalled, err)
 	}
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		gopath = build.Default.GOPATH
-	}
-	for _, dir := range filepath.SplitList(gopath) {
-		p := filepath.Join(dir, "bin", "versitygw")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", ErrNotInstalled
+	return p, nil
 }
 
 // Required reports whether RULESCAPE_REQUIRE_S3=1, i.e. a missing gateway
