@@ -1,0 +1,167 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// dpi of the PNG figures.
+const dpi = 96
+
+// panelWidth and panelHeight are the size of one panel of a figure.
+const (
+	panelWidth  = 4.2 * vg.Inch
+	panelHeight = 3.2 * vg.Inch
+)
+
+// ruleColors are the colours of the rules, assigned in sorted rule order
+// (Tableau 10).
+var ruleColors = []color.RGBA{
+	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255},
+	{140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255}, {188, 189, 34, 255}, {23, 190, 207, 255},
+}
+
+// rulePalette maps the campaign's rules to colours.
+type rulePalette map[string]color.RGBA
+
+func (p rulePalette) of(rule string) color.RGBA {
+	if c, ok := p[rule]; ok {
+		return c
+	}
+	return color.RGBA{0, 0, 0, 255}
+}
+
+// fade returns c with alpha a (0–255), premultiplied as color.RGBA requires.
+func fade(c color.RGBA, a uint8) color.RGBA {
+	f := float64(a) / 255
+	return color.RGBA{uint8(float64(c.R) * f), uint8(float64(c.G) * f), uint8(float64(c.B) * f), a}
+}
+
+// rendered is one figure drawn in both formats.
+type rendered struct {
+	PNG, SVG []byte
+}
+
+// renderGrid draws the plots, laid out in rows × columns tiles (nil plots
+// leave a tile empty), to PNG and SVG.
+func renderGrid(plots [][]*plot.Plot) (rendered, error) {
+	rows := len(plots)
+	cols := 0
+	for _, r := range plots {
+		cols = max(cols, len(r))
+	}
+	if rows == 0 || cols == 0 {
+		return rendered{}, fmt.Errorf("report: a figure with no panels")
+	}
+	for i := range plots {
+		for len(plots[i]) < cols {
+			plots[i] = append(plots[i], nil)
+		}
+	}
+	w, h := vg.Length(cols)*panelWidth, vg.Length(rows)*panelHeight
+	draw1 := func(c vg.CanvasSizer) {
+		dc := draw.New(c)
+		// An opaque background, so the figures read on any page colour.
+		dc.SetColor(color.White)
+		var bg vg.Path
+		bg.Move(vg.Point{})
+		bg.Line(vg.Point{X: w})
+		bg.Line(vg.Point{X: w, Y: h})
+		bg.Line(vg.Point{Y: h})
+		bg.Close()
+		dc.Fill(bg)
+		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter, PadY: vg.Millimeter,
+			PadTop: vg.Millimeter, PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: vg.Millimeter}
+		canvases := plot.Align(plots, tiles, dc)
+		for i := range plots {
+			for j, p := range plots[i] {
+				if p != nil {
+					p.Draw(canvases[i][j])
+				}
+			}
+		}
+	}
+	img := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi))}
+	draw1(img)
+	var out rendered
+	var buf bytes.Buffer
+	if _, err := img.WriteTo(&buf); err != nil {
+		return rendered{}, fmt.Errorf("report: encoding PNG: %w", err)
+	}
+	out.PNG = bytes.Clone(buf.Bytes())
+	buf.Reset()
+	svg := vgsvg.NewWith(vgsvg.UseWH(w, h))
+	draw1(svg)
+	if _, err := svg.WriteTo(&buf); err != nil {
+		return rendered{}, fmt.Errorf("report: encoding SVG: %w", err)
+	}
+	out.SVG = buf.Bytes()
+	return out, nil
+}
+
+// newPlot returns a plot with a title and axis labels.
+func newPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	p.Legend.Top = true
+	return p
+}
+
+// xys builds plotter points from x and y, leaving out points where either
+// is not finite.
+func xys(x, y []float64) plotter.XYs {
+	out := make(plotter.XYs, 0, len(x))
+	for i := range x {
+		if finite(x[i]) && finite(y[i]) {
+			out = append(out, plotter.XY{X: x[i], Y: y[i]})
+		}
+	}
+	return out
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// grid is a row-major matrix as a plotter.GridXYZ: column c at x = c,
+// row r at y = r (row 0 at the bottom unless flip).
+type grid struct {
+	rows, cols int
+	v          []float64
+	flip       bool // row 0 at the top (matrices as printed)
+}
+
+func (g grid) Dims() (c, r int) { return g.cols, g.rows }
+func (g grid) Z(c, r int) float64 {
+	if g.flip {
+		r = g.rows - 1 - r
+	}
+	return g.v[r*g.cols+c]
+}
+func (g grid) X(c int) float64 { return float64(c) }
+func (g grid) Y(r int) float64 { return float64(r) }
+
+// heatMap returns a plot of g with the colour range [lo, hi].
+func heatMap(title string, g grid, pal palette.Palette, lo, hi float64) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	h := plotter.NewHeatMap(g, pal)
+	if lo == hi {
+		lo, hi = lo-1, hi+1
+	}
+	h.Min, h.Max = lo, hi
+	h.NaN = color.RGBA{220, 220, 220, 255}
+	p.Add(h)
+	p.HideAxes()
+	return p
+}

@@ -1,0 +1,209 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"rulescape/schemas"
+	"rulescape/store"
+)
+
+// Load reads the manifest of campaign id and every dataset it lists, and
+// the stage timings of the last report written (StagesFile), if any. A
+// dataset of a kind the report does not draw is only cited.
+func Load(ctx context.Context, st *store.Store, id string) (*Data, error) {
+	key, err := store.ManifestKey(id)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := st.Get(ctx, key)
+	if store.IsNotFound(err) {
+		return nil, fmt.Errorf("report: campaign %s has no manifest (s3://%s/%s): it has not completed a run yet — run it with `rulescape run FILE`", id, st.Bucket(), key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("report: reading the manifest of campaign %s: %w", id, err)
+	}
+	d := &Data{}
+	if err := json.Unmarshal(raw, &d.Manifest); err != nil {
+		return nil, fmt.Errorf("report: manifest s3://%s/%s is not valid JSON: %w", st.Bucket(), key, err)
+	}
+	if d.Manifest.Campaign != id {
+		return nil, fmt.Errorf("report: manifest s3://%s/%s is of campaign %q, want %s", st.Bucket(), key, d.Manifest.Campaign, id)
+	}
+	if skey, err := store.ReportKey(id, StagesFile); err == nil {
+		data, err := st.Get(ctx, skey)
+		switch {
+		case err == nil:
+			if err := json.Unmarshal(data, &d.Stages); err != nil {
+				return nil, fmt.Errorf("report: s3://%s/%s is not valid JSON: %w", st.Bucket(), skey, err)
+			}
+		case !store.IsNotFound(err):
+			return nil, err
+		}
+	}
+
+	// Each dataset is read into its own slot and the slots are joined in
+	// manifest order, so the rows' order (and every sum over them) does
+	// not depend on which read finished first.
+	slots := make([]Data, len(d.Manifest.Datasets))
+	errs := make([]error, len(d.Manifest.Datasets))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, e := range d.Manifest.Datasets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = loadEntry(ctx, st, e, &slots[i])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, s := range slots {
+		d.LearningCurves = append(d.LearningCurves, s.LearningCurves...)
+		d.Networks = append(d.Networks, s.Networks...)
+		d.Metaopt = append(d.Metaopt, s.Metaopt...)
+		d.Trajectories = append(d.Trajectories, s.Trajectories...)
+		d.FixedPoints = append(d.FixedPoints, s.FixedPoints...)
+		d.RDMs = append(d.RDMs, s.RDMs...)
+		d.RSAPairs = append(d.RSAPairs, s.RSAPairs...)
+		d.Sensitivity = append(d.Sensitivity, s.Sensitivity...)
+	}
+	return d, nil
+}
+
+// loadEntry reads the dataset of e into the matching field of slot.
+func loadEntry(ctx context.Context, st *store.Store, e Entry, slot *Data) error {
+	var err error
+	switch schemas.Kind(e.Kind) {
+	case schemas.LearningCurves:
+		slot.LearningCurves, err = read[schemas.LearningCurveRow](ctx, st, e)
+	case schemas.Trajectories:
+		slot.Trajectories, err = read[schemas.TrajectoryRow](ctx, st, e)
+	case schemas.FixedPoints:
+		slot.FixedPoints, err = read[schemas.FixedPointRow](ctx, st, e)
+	case schemas.RDMs:
+		slot.RDMs, err = read[schemas.RDMRow](ctx, st, e)
+	case schemas.RSAPairs:
+		slot.RSAPairs, err = read[schemas.RSAPairRow](ctx, st, e)
+	case schemas.Sensitivity:
+		slot.Sensitivity, err = read[schemas.SensitivityRow](ctx, st, e)
+	case schemas.Networks:
+		rows, rerr := read[schemas.NetworkRow](ctx, st, e)
+		for _, r := range rows {
+			slot.Networks = append(slot.Networks, Network{Task: r.Task, Rule: r.Rule, Seed: r.Seed, N: int(r.N),
+				Trials: r.Trials, TrialsToCriterion: r.TrialsToCriterion})
+		}
+		err = rerr
+	case schemas.MetaoptHistory:
+		run := MetaoptRun{Unit: e.Unit, Rule: strings.TrimPrefix(e.Unit, "metaopt/")}
+		var p struct {
+			Params struct {
+				K int `json:"k"`
+				L int `json:"l"`
+			} `json:"params"`
+		}
+		if err := json.Unmarshal(e.Params, &p); err != nil {
+			return fmt.Errorf("report: the parameters of %s in the manifest: %w", e.Unit, err)
+		}
+		run.K, run.L = p.Params.K, p.Params.L
+		if run.Rows, err = read[schemas.MetaoptRow](ctx, st, e); err == nil {
+			slot.Metaopt = []MetaoptRun{run}
+		}
+	}
+	return err
+}
+
+// read reads the rows of the dataset of e, checking its bytes against the
+// manifest's digest first.
+func read[R schemas.Row[R]](ctx context.Context, st *store.Store, e Entry) ([]R, error) {
+	if err := st.Verify(ctx, e.Ref); err != nil {
+		return nil, fmt.Errorf("report: the %s dataset of %s: %w — has the campaign been rerun since its manifest was written? Run it again", e.Kind, e.Unit, err)
+	}
+	rows, _, err := store.ReadRows[R](ctx, st, e.Ref)
+	if err != nil {
+		return nil, fmt.Errorf("report: the %s dataset of %s: %w", e.Kind, e.Unit, err)
+	}
+	return rows, nil
+}
+
+// Write puts the report's files under campaigns/<id>/report/, index.html
+// last: index.html is the commit point, written only once every file it
+// references is in place. It returns the key of index.html.
+func Write(ctx context.Context, st *store.Store, id string, files []File) (string, error) {
+	if err := checkOrder(files); err != nil {
+		return "", err
+	}
+	var index string
+	for _, f := range files {
+		key, err := store.ReportKey(id, f.Name)
+		if err != nil {
+			return "", err
+		}
+		if err := st.Put(ctx, key, f.Data, f.ContentType); err != nil {
+			return "", fmt.Errorf("report: writing %s: %w", key, err)
+		}
+		index = key
+	}
+	return index, nil
+}
+
+// WriteDir writes the report's files under dir (created if missing), each
+// through a temporary file and a rename, index.html last. It returns the
+// path of index.html.
+func WriteDir(dir string, files []File) (string, error) {
+	if err := checkOrder(files); err != nil {
+		return "", err
+	}
+	var index string
+	for _, f := range files {
+		name := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := writeFile(name, f.Data); err != nil {
+			return "", fmt.Errorf("report: %w", err)
+		}
+		index = name
+	}
+	return index, nil
+}
+
+// checkOrder insists that index.html comes last.
+func checkOrder(files []File) error {
+	if len(files) == 0 || files[len(files)-1].Name != Index {
+		return fmt.Errorf("report: the files must end with %s (the commit point); use Build's Files", Index)
+	}
+	return nil
+}
+
+func writeFile(name string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}
