@@ -29,14 +29,15 @@ func tile(panels []*plot.Plot) [][]*plot.Plot {
 	return rows
 }
 
-// curveWindow is the smoothing window of the learning curves: about 1/50
-// of the trials.
+// curveWindow is the smoothing window of the learning curves: 1/50 of
+// the trials, at least 4 (consecutive trials alternate between conditions
+// of different difficulty) and at most all of them.
 func curveWindow(rows []schemas.LearningCurveRow) int {
 	var trials int64
 	for _, r := range rows {
 		trials = max(trials, r.Trial+1)
 	}
-	return max(1, int(trials/50))
+	return int(max(1, min(trials, max(4, trials/50))))
 }
 
 // learningCurvesFigure draws one panel per task: per rule, the median over

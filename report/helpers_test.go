@@ -1,17 +1,13 @@
 package report
 
 import (
-	"bytes"
-	"encoding/xml"
 	"fmt"
-	"image"
-	"image/png"
-	"io"
 	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
 
+	"rulescape/report/reporttest"
 	"rulescape/schemas"
 	"rulescape/store"
 )
@@ -121,65 +117,18 @@ func synthetic() *Data {
 	return d
 }
 
-// checkPNG decodes a PNG and checks it is of non-trivial content: at least
-// minColors distinct colours.
+// checkPNG checks a PNG figure with reporttest.PNG.
 func checkPNG(t *testing.T, name string, data []byte, minColors int) {
 	t.Helper()
-	img, err := png.Decode(bytes.NewReader(data))
-	if err != nil {
-		t.Errorf("%s: not a PNG: %v", name, err)
-		return
-	}
-	b := img.Bounds()
-	if b.Dx() < 200 || b.Dy() < 150 {
-		t.Errorf("%s: %v is too small for a figure", name, b)
-	}
-	if n := distinctColors(img); n < minColors {
-		t.Errorf("%s: %d distinct colours, want at least %d (an empty figure?)", name, n, minColors)
+	if err := reporttest.PNG(data, minColors); err != nil {
+		t.Errorf("%s: %v", name, err)
 	}
 }
 
-func distinctColors(img image.Image) int {
-	seen := map[[4]uint32]bool{}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y += 2 {
-		for x := b.Min.X; x < b.Max.X; x += 2 {
-			r, g, bb, a := img.At(x, y).RGBA()
-			seen[[4]uint32{r, g, bb, a}] = true
-		}
-	}
-	return len(seen)
-}
-
-// checkSVG parses an SVG as XML and checks its root and that it draws at
-// least minPaths path elements.
+// checkSVG checks an SVG figure with reporttest.SVG.
 func checkSVG(t *testing.T, name string, data []byte, minPaths int) {
 	t.Helper()
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	var root string
-	paths := 0
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Errorf("%s: not well-formed XML: %v", name, err)
-			return
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			if root == "" {
-				root = se.Name.Local
-			}
-			if se.Name.Local == "path" {
-				paths++
-			}
-		}
-	}
-	if root != "svg" {
-		t.Errorf("%s: root element %q, want svg", name, root)
-	}
-	if paths < minPaths {
-		t.Errorf("%s: %d path elements, want at least %d", name, paths, minPaths)
+	if err := reporttest.SVG(data, minPaths); err != nil {
+		t.Errorf("%s: %v", name, err)
 	}
 }
