@@ -26,8 +26,9 @@ const ProgressQuery = "progress"
 func WorkflowID(campaignID string) string { return "campaign-" + campaignID }
 
 // SkippedNotImplemented is the status of a stage this version of the
-// workflow does not run (landscape and report; every analysis stage in
-// campaigns started before the analysis activities).
+// workflow does not run (landscape; every analysis stage in campaigns
+// started before the analysis activities, the report in those started
+// before the report activity).
 const SkippedNotImplemented = "skipped: not implemented yet (analysis issue)"
 
 // Stage statuses besides SkippedNotImplemented.
@@ -115,6 +116,9 @@ type CampaignResult struct {
 	Progress
 	Manifest string `json:"manifest"` // object key of manifest.json
 	Datasets int    `json:"datasets"` // datasets the manifest lists
+	// Report is the object key of the report's index.html; "" when the
+	// campaign has no report stage (or the run predates it).
+	Report string `json:"report,omitempty"`
 }
 
 // Activity options. Timeouts are generous start-to-close bounds; a
@@ -160,8 +164,8 @@ func (c *campaign) stage(name pipelines.StageName) *StageProgress {
 // (fanned out, at most Plan.MaxParallel in flight, each unit whose rule is
 // discovered getting its job's Θ), then the analysis stages fixedpoints,
 // rsa and sensitivity (one after the other, each fanned out the same way;
-// landscape and the report are recorded as skipped), and finally the
-// manifest.
+// landscape is recorded as skipped), then the manifest, and finally the
+// report (workflows/report.go), which reads the manifest.
 // A unit that fails after its retries fails the campaign once the units in
 // flight have finished; every finished unit stays committed, so running the
 // campaign again only computes what is missing.
@@ -221,6 +225,13 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 			return nil, c.fail(err)
 		}
 	}
+	// Version 1 of campaign-report: the report stage runs after the
+	// manifest (it reads it). Runs recorded before it replay with
+	// DefaultVersion and record the report as skipped.
+	withReport := c.wantReport(ctx)
+	if withReport {
+		c.startReport(ctx)
+	}
 	for i := range c.progress.Stages {
 		s := &c.progress.Stages[i]
 		if s.Status == StatusPending {
@@ -239,8 +250,14 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 	}).Get(ctx, &man); err != nil {
 		return nil, c.fail(unitError("manifest", err))
 	}
+	var reportKey string
+	if withReport {
+		if reportKey, err = c.runReport(ctx); err != nil {
+			return nil, c.fail(err)
+		}
+	}
 	c.progress.Status = StatusCompleted
-	return &CampaignResult{Progress: c.progress.clone(), Manifest: man.Key, Datasets: man.Datasets}, nil
+	return &CampaignResult{Progress: c.progress.clone(), Manifest: man.Key, Datasets: man.Datasets, Report: reportKey}, nil
 }
 
 // options returns o with the input's heartbeat timeout.

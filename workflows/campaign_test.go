@@ -60,6 +60,9 @@ type fakes struct {
 	fail      string        // unit ID whose Train always fails
 	attempts  int           // Train calls for fail
 	hbTimeout time.Duration // heartbeat timeout Train saw
+	manifest  []activities.ManifestInput
+	report    []activities.ReportInput
+	failRpt   bool // Report always fails
 }
 
 func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
@@ -125,8 +128,21 @@ func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
 		func(_ context.Context, in activities.ManifestInput) (activities.ManifestOutput, error) {
 			f.mu.Lock()
 			f.calls = append(f.calls, activities.ManifestName)
+			f.manifest = append(f.manifest, in)
 			f.mu.Unlock()
 			return activities.ManifestOutput{Key: "campaigns/" + in.CampaignID + "/manifest.json", Datasets: 9}, nil
+		})
+	env.OnActivity(activities.ReportName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ReportInput) (activities.ReportOutput, error) {
+			f.mu.Lock()
+			f.calls = append(f.calls, activities.ReportName)
+			f.report = append(f.report, in)
+			failing := f.failRpt
+			f.mu.Unlock()
+			if failing {
+				return activities.ReportOutput{}, temporal.NewNonRetryableApplicationError("a figure failed", "Config", nil)
+			}
+			return activities.ReportOutput{Key: "campaigns/" + in.CampaignID + "/report/index.html", Figures: 2, Files: 5}, nil
 		})
 }
 
@@ -151,7 +167,7 @@ func run(t *testing.T, f *fakes, in CampaignInput) (*testsuite.TestWorkflowEnvir
 
 // TestCampaign checks the stage order, that discovered Θ reaches exactly
 // the units of the discovered rule, cache hits, the fixedpoints stage
-// after train, the skipped report and the result.
+// after train, the report after the manifest and the result.
 func TestCampaign(t *testing.T) {
 	in, plan := tiny(t)
 	in.HeartbeatTimeout = 7 * time.Second
@@ -163,7 +179,7 @@ func TestCampaign(t *testing.T) {
 	if f.hbTimeout != in.HeartbeatTimeout {
 		t.Errorf("train activities ran with heartbeat timeout %v, want the input's %v", f.hbTimeout, in.HeartbeatTimeout)
 	}
-	want := []string{"Metaopt", "Train", "Train", "Train", "Train", "FixedPoints", "FixedPoints", "FixedPoints", "FixedPoints", "Manifest"}
+	want := []string{"Metaopt", "Train", "Train", "Train", "Train", "FixedPoints", "FixedPoints", "FixedPoints", "FixedPoints", "Manifest", "Report"}
 	if !slices.Equal(f.calls, want) {
 		t.Fatalf("calls %v, want %v", f.calls, want)
 	}
@@ -193,13 +209,26 @@ func TestCampaign(t *testing.T) {
 		{"metaopt", StatusCompleted, 1, 1, 0},
 		{"train", StatusCompleted, 4, 4, 2},
 		{"fixedpoints", StatusCompleted, 4, 4, 2},
-		{"report", SkippedNotImplemented, 0, 1, 0},
+		{"report", StatusCompleted, 1, 1, 0},
 	}
 	if !slices.Equal(got, wantStages) {
 		t.Fatalf("stages %+v, want %+v", got, wantStages)
 	}
-	if res.Status != StatusCompleted || res.Datasets != 9 || res.Manifest != "campaigns/"+in.CampaignID+"/manifest.json" {
-		t.Fatalf("result status %s, %d datasets, manifest %q", res.Status, res.Datasets, res.Manifest)
+	if res.Status != StatusCompleted || res.Datasets != 9 || res.Manifest != "campaigns/"+in.CampaignID+"/manifest.json" ||
+		res.Report != "campaigns/"+in.CampaignID+"/report/index.html" {
+		t.Fatalf("result status %s, %d datasets, manifest %q, report %q", res.Status, res.Datasets, res.Manifest, res.Report)
+	}
+	// The manifest is written while the report stage runs; the report gets
+	// every stage's counts and times.
+	if len(f.manifest) != 1 || f.manifest[0].Stages["report"] != StatusRunning || f.manifest[0].Stages["fixedpoints"] != StatusCompleted {
+		t.Errorf("manifest inputs %+v: want one, with report running", f.manifest)
+	}
+	if len(f.report) != 1 || f.report[0].CampaignID != in.CampaignID || len(f.report[0].Stages) != 4 {
+		t.Fatalf("report inputs %+v: want one with 4 stages", f.report)
+	}
+	if rs := f.report[0].Stages; rs[1].Name != "train" || rs[1].Done != 4 || rs[1].CacheHits != 2 || rs[1].Status != StatusCompleted ||
+		rs[3].Name != "report" || rs[3].Status != "writing this report" {
+		t.Errorf("report input stages %+v", rs)
 	}
 	v, err := env.QueryWorkflow(ProgressQuery)
 	if err != nil {
@@ -291,6 +320,7 @@ func TestProgressQuery(t *testing.T) {
 		{Kind: "networks", Ref: store.DatasetRef{SHA256: digestOf("n")}}}}, nil).After(10 * time.Minute)
 	env.OnActivity(activities.FixedPointsName, mock.Anything, mock.Anything).Return(activities.AnalysisOutput{}, nil)
 	env.OnActivity(activities.ManifestName, mock.Anything, mock.Anything).Return(activities.ManifestOutput{}, nil)
+	env.OnActivity(activities.ReportName, mock.Anything, mock.Anything).Return(activities.ReportOutput{}, nil)
 	var mid Progress
 	env.RegisterDelayedCallback(func() {
 		v, err := env.QueryWorkflow(ProgressQuery)

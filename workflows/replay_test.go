@@ -14,10 +14,12 @@ import (
 // historyFile is a history of CampaignWorkflow on cmd/rulescape's
 // testdata/campaign_tiny.yaml recorded from a real server before the
 // analysis stages existed (they were recorded as skipped). The other
-// testdata/*_history.json files are later recordings; cmd/rulescape's
-// TestRunCampaign with RULESCAPE_UPDATE_HISTORY=1 writes the newest
-// (campaign_tiny_analysis_history.json). Old histories stay: campaigns
-// started by an older binary must keep replaying.
+// testdata/*_history.json files are later recordings:
+// campaign_tiny_analysis_history.json with the analysis stages (the report
+// skipped), campaign_tiny_report_history.json with the report stage;
+// cmd/rulescape's TestRunCampaign with RULESCAPE_UPDATE_HISTORY=1 writes
+// the newest. Old histories stay: campaigns started by an older binary
+// must keep replaying.
 const historyFile = "testdata/campaign_tiny_history.json"
 
 // TestReplay replays every recorded history: a change to the workflow that
