@@ -12,8 +12,8 @@ import (
 )
 
 // analysisActivities are the analysis stages this version runs, with the
-// activity of each; the other analysis stages (landscape) and the report
-// are recorded as SkippedNotImplemented.
+// activity of each; the other analysis stages (landscape) are recorded as
+// SkippedNotImplemented. The report runs after the manifest (report.go).
 var analysisActivities = map[pipelines.StageName]string{
 	pipelines.StageFixedPoints: activities.FixedPointsName,
 	pipelines.StageRSA:         activities.RSAName,
@@ -86,7 +86,7 @@ func (c *campaign) runAnalysis(ctx workflow.Context, results map[string]activiti
 // computes the units of a stage (the others are recorded as
 // SkippedNotImplemented).
 func Implemented(s pipelines.StageName) bool {
-	if s == pipelines.StageMetaopt || s == pipelines.StageTrain {
+	if s == pipelines.StageMetaopt || s == pipelines.StageTrain || s == pipelines.StageReport {
 		return true
 	}
 	_, ok := analysisActivities[s]
