@@ -35,8 +35,9 @@ Every unit is cached by a content key (its parameters, inputs and the engine
 version): running the same file again — or after a crash — only computes
 what is missing. Starting a campaign that is already running attaches to it.
 
-Only the metaopt and train stages run in this version; analysis stages
-(fixedpoints, rsa, landscape, sensitivity, report) are reported as skipped.
+The stages run in dependency order: metaopt, train, the analysis stages
+(fixedpoints, rsa, sensitivity; landscape is reported as skipped), the
+manifest, and the HTML report (campaigns/<id>/report/index.html).
 
 Services: see ` + "`rulescape worker --help`" + `. Without TEMPORAL_ADDRESS the embedded
 stack of $RULESCAPE_HOME (default ~/.rulescape) is used.`
@@ -84,7 +85,7 @@ type runJSON struct {
 	Stages   map[string]stageJSON `json:"stages"`
 	Datasets []datasetJSON        `json:"datasets"`
 	Manifest string               `json:"manifest,omitempty"`
-	Report   *string              `json:"report"` // null: the report stage is not implemented yet
+	Report   *string              `json:"report"` // s3:// URI of the report's index.html; null when the campaign has no report stage
 }
 
 // readCampaign reads and parses a pipeline file.
@@ -195,6 +196,10 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Campai
 			out.Datasets = append(out.Datasets, datasetJSON{Stage: d.Stage, Kind: d.Kind, URI: d.URI, Rows: d.Ref.Rows})
 		}
 		out.Manifest = s3URI(s.store, res.Manifest)
+		if res.Report != "" {
+			u := s3URI(s.store, res.Report)
+			out.Report = &u
+		}
 	}
 	for _, st := range res.Stages {
 		out.Stages[st.Name] = stageJSON{Status: st.Status, Units: st.Total, CacheHits: st.CacheHits, Seconds: st.Seconds(time.Now())}
@@ -244,6 +249,9 @@ func (a *app) printRun(c *pipelines.Campaign, res workflows.CampaignResult, out 
 		fmt.Fprintf(w, "  %-28s %d files\n", k, kinds[k])
 	}
 	fmt.Fprintf(w, "manifest: %s\n", out.Manifest)
+	if out.Report != nil {
+		fmt.Fprintf(w, "report:   %s (or `rulescape report %s` for a local copy)\n", *out.Report, out.Campaign)
+	}
 	fmt.Fprintln(w, "\nopen them with DuckDB:")
 	glob := "campaigns/" + out.Campaign + "/train/learning_curves/**/*.parquet"
 	if s.stack != nil {
