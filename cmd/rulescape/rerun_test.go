@@ -159,7 +159,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 	if err != nil || json.Unmarshal(data, &sm) != nil || out != string(data) {
 		t.Fatalf("share manifest %s (%v), stdout %q", data, err, out)
 	}
-	if sm.Campaign != id || len(sm.Datasets) != 13 || sm.ReportURL != nil || time.Until(sm.ExpiresAt) < 71*time.Hour || time.Until(sm.ExpiresAt) > 72*time.Hour {
+	if sm.Campaign != id || len(sm.Datasets) != 13 || sm.ReportURL == nil || time.Until(sm.ExpiresAt) < 71*time.Hour || time.Until(sm.ExpiresAt) > 72*time.Hour {
 		t.Errorf("share manifest: %+v", sm)
 	}
 	for _, d := range sm.Datasets {
@@ -174,6 +174,12 @@ func TestRerunDatasetsShare(t *testing.T) {
 		sum := sha256.Sum256(body)
 		if status != http.StatusOK || err != nil || !ok || hex.EncodeToString(sum[:]) != ref.SHA256 || int64(len(body)) != ref.Size {
 			t.Errorf("GET %s %s: status %d, %d bytes; want 200 and the %d bytes of its commit marker", d.Kind, d.Unit, status, len(body), ref.Size)
+		}
+	}
+	// The report's presigned URL serves its page (the workflow wrote it).
+	if sm.ReportURL != nil {
+		if body, status := fetch(t, *sm.ReportURL); status != http.StatusOK || !strings.Contains(string(body), `<figure id="fig-learning-curves">`) {
+			t.Errorf("GET report URL: status %d, %d bytes; want 200 and the page with the learning curves", status, len(body))
 		}
 	}
 	if body, status := fetch(t, sm.ManifestURL); status != http.StatusOK || !strings.Contains(string(body), `"campaign": "`+id+`"`) {
@@ -206,7 +212,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := rerunPlanJSON{Campaign: id, Stage: "train", DryRun: true,
-		Recompute: []stageUnits{{"train", 4, ""}, {"fixedpoints", 4, ""}, {"report", 1, "not implemented yet: skipped"}},
+		Recompute: []stageUnits{{"train", 4, ""}, {"fixedpoints", 4, ""}, {"report", 1, ""}},
 		Cached:    []stageUnits{{"metaopt", 1, ""}}}
 	if !reflect.DeepEqual(dry, want) {
 		t.Errorf("rerun --dry-run: %+v, want %+v", dry, want)
@@ -223,7 +229,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 		"metaopt":     {Status: "completed", Units: 1, CacheHits: 1},
 		"train":       {Status: "completed", Units: 4, CacheHits: 0},
 		"fixedpoints": {Status: "completed", Units: 4, CacheHits: 0},
-		"report":      {Status: workflows.SkippedNotImplemented, Units: 1},
+		"report":      {Status: "completed", Units: 1},
 	})
 	after := committedTimes(t, ctx, s, id)
 	for ck, b := range before {
@@ -251,7 +257,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 		"metaopt":     {Status: "completed", Units: 1, CacheHits: 0},
 		"train":       {Status: "completed", Units: 4, CacheHits: 0},
 		"fixedpoints": {Status: "completed", Units: 4, CacheHits: 0},
-		"report":      {Status: workflows.SkippedNotImplemented, Units: 1},
+		"report":      {Status: "completed", Units: 1},
 	})
 	third := committedTimes(t, ctx, s, id)
 	stages := map[string]int{}

@@ -48,14 +48,14 @@ func TestRunCampaign(t *testing.T) {
 	file := filepath.Join("testdata", "campaign_tiny.yaml")
 
 	first := runJSONCmd(t, "run", "-o", "json", "--progress", "never", file)
-	if first.Status != "completed" || first.Report != nil {
+	if first.Status != "completed" || first.Report == nil || *first.Report != "s3://"+st.S3Bucket+"/campaigns/"+first.Campaign+"/report/index.html" {
 		t.Fatalf("first run: %+v", first)
 	}
 	wantStages := map[string]stageJSON{
 		"metaopt":     {Status: "completed", Units: 1},
 		"train":       {Status: "completed", Units: 4},
 		"fixedpoints": {Status: "completed", Units: 4},
-		"report":      {Status: workflows.SkippedNotImplemented, Units: 1},
+		"report":      {Status: "completed", Units: 1},
 	}
 	checkStages(t, "first run", first, wantStages)
 
@@ -225,7 +225,7 @@ func TestRunCampaign(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "history.json")
 	if os.Getenv("RULESCAPE_UPDATE_HISTORY") == "1" {
-		path = filepath.Join("..", "..", "workflows", "testdata", "campaign_tiny_analysis_history.json")
+		path = filepath.Join("..", "..", "workflows", "testdata", "campaign_tiny_report_history.json")
 	}
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)

@@ -91,7 +91,7 @@ func (a *app) share(ctx context.Context, arg string, expires time.Duration, out 
 	if sm.ManifestURL, err = s.store.Presign(ctx, mkey, expires); err != nil {
 		return err
 	}
-	rkey, err := store.ReportKey(id, "index.html")
+	rkey, err := reportKey(id)
 	if err != nil {
 		return err
 	}

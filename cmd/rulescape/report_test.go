@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"rulescape/internal/devstack"
+	"rulescape/internal/s3test"
+	"rulescape/report/reporttest"
+	"rulescape/store"
+)
+
+// TestReport is the report's acceptance test. It runs
+// testdata/campaign_report.yaml (metaopt, train, fixedpoints, rsa,
+// sensitivity, report) on the embedded stack; the workflow writes the
+// report as its last stage. It then checks the report in the store,
+// regenerates it from the datasets alone with `rulescape report FILE
+// --out DIR` (byte-identical to the workflow's), decodes every PNG, parses
+// every SVG, checks each shows non-trivial content, and that every dataset
+// the report cites is committed in the store. `share` presigns the
+// report's page when there is one, and says null when there is none.
+func TestReport(t *testing.T) {
+	if _, err := s3test.Binary(); err != nil {
+		s3test.SkipOrFail(t, err)
+	}
+	home := t.TempDir()
+	t.Setenv(devstack.EnvHome, home)
+	t.Setenv(devstack.EnvTemporalAddr, "")
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	stack, err := devstack.Start(ctx, devstack.Options{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Stop()
+	s, err := store.New(ctx, store.Config{Endpoint: stack.S3Endpoint, AccessKey: stack.S3AccessKey, SecretKey: stack.S3SecretKey, Bucket: stack.S3Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join("testdata", "campaign_report.yaml")
+
+	res := runJSONCmd(t, "run", "-o", "json", "--progress", "never", file)
+	id := res.Campaign
+	indexKey := "campaigns/" + id + "/report/index.html"
+	if res.Status != "completed" || res.Report == nil || *res.Report != "s3://"+stack.S3Bucket+"/"+indexKey {
+		t.Fatalf("run: %+v; want completed with the report at %s", res, indexKey)
+	}
+	for _, name := range []string{"metaopt", "train", "fixedpoints", "rsa", "sensitivity", "report"} {
+		if st := res.Stages[name]; st.Status != "completed" {
+			t.Errorf("stage %s: %+v, want completed", name, st)
+		}
+	}
+	stored, err := s.Get(ctx, indexKey)
+	if err != nil {
+		t.Fatalf("the workflow's report: %v", err)
+	}
+
+	// Regenerate from the datasets alone.
+	dir := filepath.Join(t.TempDir(), "out")
+	code, out, errOut := runCLI(t, "report", "-o", "json", file, "--out", dir)
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	var rj reportJSON
+	if err := json.Unmarshal([]byte(out), &rj); err != nil {
+		t.Fatalf("report -o json printed %q: %v", out, err)
+	}
+	wantFigs := []string{"fig-learning-curves", "fig-metaopt", "fig-fixed-points", "fig-rdms", "fig-similarity", "fig-sensitivity"}
+	if rj.Campaign != id || !slices.Equal(rj.Figures, wantFigs) || rj.Index != filepath.Join(dir, "index.html") || rj.Files[len(rj.Files)-1] != rj.Index {
+		t.Fatalf("report -o json: %+v; want figures %v and index.html last", rj, wantFigs)
+	}
+	html, err := os.ReadFile(rj.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(html, stored) {
+		t.Errorf("the regenerated index.html differs from the one the workflow wrote")
+	}
+	page := string(html)
+	if !strings.Contains(page, `<figure id="fig-learning-curves">`) || strings.Contains(page, "<script") || strings.Contains(page, "https://") {
+		t.Errorf("index.html: no learning-curve figure, or a script or external resource")
+	}
+
+	// Every file the page references exists locally and in the store, and
+	// every figure is a valid, non-trivial PNG or SVG (the same bytes in both).
+	refs := regexp.MustCompile(`(?:src|href)="(figures/[^"]+)"`).FindAllStringSubmatch(page, -1)
+	seen := map[string]bool{}
+	for _, m := range refs {
+		name := m[1]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			t.Errorf("index.html references %s: %v", name, err)
+			continue
+		}
+		remote, err := s.Get(ctx, "campaigns/"+id+"/report/"+name)
+		if err != nil || !bytes.Equal(remote, data) {
+			t.Errorf("%s in the store: %v (or different bytes)", name, err)
+		}
+		switch filepath.Ext(name) {
+		case ".png":
+			err = reporttest.PNG(data, 8)
+		case ".svg":
+			err = reporttest.SVG(data, 20)
+		default:
+			t.Errorf("index.html references %s, neither PNG nor SVG", name)
+		}
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if len(seen) != 2*len(wantFigs) {
+		t.Errorf("index.html references %d figure files, want %d", len(seen), 2*len(wantFigs))
+	}
+
+	// Every dataset the report cites is committed in the store, and it
+	// cites every dataset of the manifest.
+	committed := map[string]bool{}
+	all, err := s.List(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all {
+		committed[r.Key] = true
+	}
+	cited := map[string]bool{}
+	for _, m := range regexp.MustCompile(`<code>(campaigns/[^<]+\.parquet)</code>`).FindAllStringSubmatch(page, -1) {
+		cited[m[1]] = true
+	}
+	if len(cited) != rj.Cited || len(cited) != len(res.Datasets) {
+		t.Errorf("the page cites %d datasets, the command says %d, the run listed %d", len(cited), rj.Cited, len(res.Datasets))
+	}
+	for k := range cited {
+		if !committed[k] {
+			t.Errorf("the report cites %s, which is not committed in the store", k)
+		}
+	}
+
+	// share: the report's presigned URL serves the page; without a report
+	// the share manifest says null.
+	shareFile := filepath.Join(t.TempDir(), "share.json")
+	shared := func() shareManifest {
+		t.Helper()
+		if code, _, errOut := runCLI(t, "share", "-o", "json", id, "--out", shareFile); code != 0 {
+			t.Fatalf("share: exit %d: %s", code, errOut)
+		}
+		var sm shareManifest
+		data, err := os.ReadFile(shareFile)
+		if err != nil || json.Unmarshal(data, &sm) != nil {
+			t.Fatalf("share manifest %s (%v)", data, err)
+		}
+		return sm
+	}
+	if sm := shared(); sm.ReportURL == nil {
+		t.Error("share: report_url is null, want the report's presigned URL")
+	} else if body, status := fetch(t, *sm.ReportURL); status != http.StatusOK || !bytes.Equal(body, stored) {
+		t.Errorf("GET report_url: status %d, %d bytes; want 200 and index.html", status, len(body))
+	}
+	// The embedded gateway keeps objects as files (store.Remove deletes
+	// dataset objects only).
+	if err := os.Remove(filepath.Join(home, "objects", stack.S3Bucket, filepath.FromSlash(indexKey))); err != nil {
+		t.Fatal(err)
+	}
+	if sm := shared(); sm.ReportURL != nil {
+		t.Errorf("share without a report: report_url %q, want null", *sm.ReportURL)
+	}
+}
