@@ -1,0 +1,52 @@
+package report_test
+
+import (
+	"fmt"
+	"strings"
+
+	"rulescape/report"
+	"rulescape/schemas"
+)
+
+// The median and quartiles of four values, by linear interpolation.
+func ExampleQuantile() {
+	xs := []float64{4, 1, 3, 2}
+	fmt.Println(report.Quantile(xs, 0.25), report.Quantile(xs, 0.5), report.Quantile(xs, 0.75))
+	// Output: 1.75 2.5 3.25
+}
+
+// Points along the diagonal of the plane: one principal axis carries all
+// the variance.
+func ExampleNewPCA() {
+	p, err := report.NewPCA([][]float64{{0, 0}, {1, 1}, {2, 2}}, 2)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("variance %.2f, point (2, 2) at %.3f\n", p.Variances[0], p.Project([]float64{2, 2})[0])
+	// Output: variance 2.00, point (2, 2) at 1.414
+}
+
+// Build a report from data already loaded: one rule's learning curves.
+// The sections of stages the campaign did not run say so.
+func ExampleBuild() {
+	d := &report.Data{Manifest: report.Manifest{Campaign: "0123456789abcdef", Name: "demo",
+		Stages: map[string]string{"train": "completed", "report": "running"}}}
+	for h := range int64(100) {
+		e := 1 / float64(h+1)
+		d.LearningCurves = append(d.LearningCurves, schemas.LearningCurveRow{Task: "gonogo", Rule: "miconi", Seed: 1, Trial: h, Error: e})
+	}
+	rep, err := report.Build(d)
+	if err != nil {
+		panic(err)
+	}
+	for _, s := range rep.Sections[:3] {
+		fmt.Println(strings.TrimSpace(fmt.Sprintf("%s: %d figures. %s", s.ID, len(s.Figures), s.Note)))
+	}
+	last := rep.Files[len(rep.Files)-1]
+	fmt.Println(len(rep.Files), "files, the last", last.Name)
+	// Output:
+	// learning-curves: 1 figures.
+	// metaopt: 0 figures. The campaign has no metaopt stage.
+	// fixed-points: 0 figures. The campaign has no fixedpoints stage.
+	// 3 files, the last index.html
+}
