@@ -124,7 +124,7 @@ func Build(d *Data) (*Report, error) {
 		case status != "completed":
 			sec.Note = fmt.Sprintf("The %s stage did not run (status: %s).", s.stage, status)
 		default:
-			figs, err := s.build(d, pal)
+			figs, err := buildSection(s, d, pal)
 			if err != nil {
 				return nil, fmt.Errorf("report: section %s: %w", s.id, err)
 			}
@@ -163,6 +163,17 @@ func Build(d *Data) (*Report, error) {
 	}
 	rep.Files = append(rep.Files, File{Name: Index, ContentType: "text/html; charset=utf-8", Data: html})
 	return rep, nil
+}
+
+// buildSection runs one section's builder, turning a panic of the plotting
+// library (e.g. on data it cannot scale) into an error naming the section.
+func buildSection(s section, d *Data, pal rulePalette) (figs []Figure, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			figs, err = nil, fmt.Errorf("drawing the figures panicked: %v", r)
+		}
+	}()
+	return s.build(d, pal)
 }
 
 // ruleOf returns the rule partition of a dataset's key, or "".

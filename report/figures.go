@@ -81,14 +81,16 @@ func learningCurvesFigure(d *Data, pal rulePalette) ([]Figure, error) {
 			band.LineStyle.Width = 0
 			p.Add(band)
 		}
-		line, err := plotter.NewLine(xys(b.X, b.Median))
-		if err != nil {
-			return nil, err
+		if med := xys(b.X, b.Median); len(med) > 0 {
+			line, err := plotter.NewLine(med)
+			if err != nil {
+				return nil, err
+			}
+			line.Color = col
+			line.Width = vg.Points(1.5)
+			p.Add(line)
+			p.Legend.Add(fmt.Sprintf("%s (%d seeds)", c.Rule, c.Seeds), line)
 		}
-		line.Color = col
-		line.Width = vg.Points(1.5)
-		p.Add(line)
-		p.Legend.Add(fmt.Sprintf("%s (%d seeds)", c.Rule, c.Seeds), line)
 		if c.Reached > 0 {
 			lo, hi := bandRange(b)
 			crit, err := plotter.NewLine(plotter.XYs{{X: c.Criterion, Y: lo}, {X: c.Criterion, Y: hi}})
@@ -376,6 +378,9 @@ func rdmFigure(d *Data, _ rulePalette) ([]Figure, error) {
 	var panels []*plot.Plot
 	var notes []string
 	for _, m := range means {
+		if !finite(lo[m.Task]) || !finite(hi[m.Task]) {
+			lo[m.Task], hi[m.Task] = 0, 1 // every entry NaN: drawn in the NaN colour
+		}
 		p := heatMap(fmt.Sprintf("%s / %s (%d networks)", m.Task, m.Rule, m.Networks),
 			grid{rows: m.K, cols: m.K, v: m.D, flip: true}, moreland.ExtendedBlackBody().Palette(64), lo[m.Task], hi[m.Task])
 		panels = append(panels, p)
@@ -489,10 +494,12 @@ func sensitivityFigure(d *Data, pal rulePalette) ([]Figure, error) {
 		p := byTask[s.Task]
 		if p == nil {
 			p = newPlot("task "+s.Task, "index i", "σ_i / σ_1")
-			p.Y.Scale = plot.LogScale{}
-			p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 			byTask[s.Task] = p
 			panels = append(panels, p)
+		}
+		logY := func() { // only once the panel has positive values to scale
+			p.Y.Scale = plot.LogScale{}
+			p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 		}
 		col := pal.of(s.Rule)
 		for _, seed := range s.Seeds {
@@ -503,6 +510,7 @@ func sensitivityFigure(d *Data, pal rulePalette) ([]Figure, error) {
 				}
 				l.Color = fade(col, 90)
 				p.Add(l)
+				logY()
 			}
 		}
 		if xy := positive(s.Median); len(xy) >= 2 {
@@ -513,6 +521,7 @@ func sensitivityFigure(d *Data, pal rulePalette) ([]Figure, error) {
 			l.Color = col
 			l.Width = vg.Points(2)
 			p.Add(l)
+			logY()
 			p.Legend.Add(fmt.Sprintf("%s (%d networks)", s.Rule, len(s.Seeds)), l)
 		}
 	}

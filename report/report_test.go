@@ -366,3 +366,38 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+// TestBuildDegenerate: diverged networks (NaN errors), zero spectra, NaN
+// RDMs, a single fixed point and a single network still give a report
+// (figures with what can be drawn), never a panic.
+func TestBuildDegenerate(t *testing.T) {
+	d := synthetic()
+	for i := range d.LearningCurves {
+		if d.LearningCurves[i].Rule == "miconi" {
+			d.LearningCurves[i].Error = math.NaN()
+		}
+	}
+	for i := range d.Sensitivity {
+		d.Sensitivity[i].SingularValues = make([]float64, len(d.Sensitivity[i].SingularValues))
+	}
+	for i := range d.RDMs {
+		for j := range d.RDMs[i].D {
+			d.RDMs[i].D[j] = math.NaN()
+		}
+	}
+	d.FixedPoints = d.FixedPoints[:1]
+	d.Trajectories = nil
+	d.RSAPairs = d.RSAPairs[:1]
+	rep, err := Build(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Files {
+		switch {
+		case strings.HasSuffix(f.Name, ".png"):
+			checkPNG(t, f.Name, f.Data, 2)
+		case strings.HasSuffix(f.Name, ".svg"):
+			checkSVG(t, f.Name, f.Data, 1)
+		}
+	}
+}
