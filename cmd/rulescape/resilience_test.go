@@ -277,8 +277,8 @@ func (co campaignObjects) committed(t *testing.T, ctx context.Context, s *store.
 // checkDatasets checks the datasets of a completed campaign: every unit of
 // the plan has exactly one object per dataset kind, each committed (its
 // marker's size and SHA-256 match the object's bytes) and readable with
-// the rows it should have; nothing but the manifest lies beside them, and
-// the manifest lists each of them once.
+// the rows it should have; nothing but the manifest and the report lies
+// beside them, and the manifest lists each of them once.
 func checkDatasets(t *testing.T, ctx context.Context, svc rsServices, campaign string, plan *pipelines.Plan) campaignObjects {
 	t.Helper()
 	s, err := store.New(ctx, svc.s3)
@@ -291,8 +291,18 @@ func checkDatasets(t *testing.T, ctx context.Context, svc rsServices, campaign s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(objs.other, []string{manifest}) {
-		t.Errorf("objects under the campaign besides the train datasets: %q, want only %s", objs.other, manifest)
+	// The report stage writes its page, figures and timings; the plan
+	// draws learning curves only.
+	want := []string{manifest}
+	for _, f := range []string{"figures/learning-curves.png", "figures/learning-curves.svg", "index.html", "stages.json"} {
+		k, err := store.ReportKey(campaign, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, k)
+	}
+	if !slices.Equal(objs.other, want) {
+		t.Errorf("objects under the campaign besides the train datasets: %q, want only %q", objs.other, want)
 	}
 	// The manifest lists each unit's datasets once, at the objects found.
 	m, err := readManifest(ctx, s, manifest)
