@@ -177,7 +177,9 @@ func scale(img image.Image, w, h int, bg color.RGBA) *rgba {
 	return out
 }
 
-func quant(c color.RGBA) [3]uint8 { return [3]uint8{c.R >> quantShift, c.G >> quantShift, c.B >> quantShift} }
+func quant(c color.RGBA) [3]uint8 {
+	return [3]uint8{c.R >> quantShift, c.G >> quantShift, c.B >> quantShift}
+}
 
 func unquant(q [3]uint8) color.RGBA {
 	const half = 1 << (quantShift - 1)
