@@ -207,6 +207,21 @@ func TestOpen(t *testing.T) {
 			}
 		})
 	}
+
+	// Over HTTP a missing image is a failed request with its status (and
+	// the browser's own favicon lookup is not the page's problem).
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer srv.Close()
+	r, err := b.Open(ctx, srv.URL+"/missing_image.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.FailedRequests) != 1 || r.FailedRequests[0].Status != 404 || !strings.HasSuffix(r.FailedRequests[0].URL, "/missing.png") {
+		t.Errorf("over HTTP: failed requests = %+v; want missing.png with status 404", r.FailedRequests)
+	}
+	if p := r.Problems(); len(p) != 2 || !strings.Contains(p[1], "failed to load image http://") || !strings.HasSuffix(p[1], "missing.png: HTTP 404") {
+		t.Errorf("over HTTP: problems = %q; want the console's and the request's report of missing.png", p)
+	}
 }
 
 func checkErr(t *testing.T, what string, err error, want string) {
@@ -219,24 +234,23 @@ func checkErr(t *testing.T, what string, err error, want string) {
 	}
 }
 
-// TestOpenHTTP: over HTTP a missing image is a failed request with its
-// status, and Check runs the browser for one page.
-func TestOpenHTTP(t *testing.T) {
+// TestCheckHTTP: one call opens a page served over HTTP; its figure's
+// file is fetched again and compared.
+func TestCheckHTTP(t *testing.T) {
 	bin := Require(t)
-	dir := fixtures(t)
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	srv := httptest.NewServer(http.FileServer(http.Dir(fixtures(t))))
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	r, err := Check(ctx, srv.URL+"/missing_image.html", Options{Binary: bin, Width: 800, Height: 600})
+	r, err := Check(ctx, srv.URL+"/clean.html", Options{Binary: bin, Width: 800, Height: 600}, "fig-learning-curves")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.FailedRequests) != 1 || r.FailedRequests[0].Status != 404 || !strings.HasSuffix(r.FailedRequests[0].URL, "/missing.png") {
-		t.Errorf("failed requests = %+v; want missing.png with status 404", r.FailedRequests)
+	if st, err := r.CheckFigure("fig-learning-curves"); err != nil || !st.Compared || st.LineColoursShown != 3 || r.Err() != nil {
+		t.Errorf("clean.html over HTTP: %+v, %v, %v", st, err, r.Err())
 	}
-	if p := r.Problems(); len(p) != 2 || !strings.Contains(p[1], "failed to load image http://") || !strings.HasSuffix(p[1], "missing.png: HTTP 404") {
-		t.Errorf("problems = %q; want the console's and the request's report of missing.png", p)
+	if r.PageWidth != 800 {
+		t.Errorf("page width %d, want the 800 px viewport", r.PageWidth)
 	}
 	if _, err := r.Visible("x"); err == nil || !strings.Contains(err.Error(), "was not measured") {
 		t.Errorf("Visible of an unmeasured ID: %v", err)

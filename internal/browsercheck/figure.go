@@ -9,10 +9,13 @@ import (
 	_ "image/gif" // figures may be GIF, JPEG or PNG
 	_ "image/jpeg"
 	"image/png"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"sort"
 	"strings"
+	"time"
 )
 
 // FigureStats are the measurements CheckFigure based its verdict on.
@@ -24,9 +27,10 @@ type FigureStats struct {
 	// its most frequent colour (the background).
 	Colours int
 	Ink     float64
-	// Compared is true when the image file could be decoded (PNG, JPEG or
-	// GIF from a file: or data: URL) and the screenshot was compared with
-	// it; the fields below are then set.
+	// Compared is true when the image file could be read and decoded (a
+	// PNG, JPEG or GIF from a file:, data: or http(s) URL, fetched again)
+	// and the screenshot was compared with it; the fields below are then
+	// set. An SVG figure is not compared: the content checks alone apply.
 	Compared bool
 	// SourceInk is the Ink of the image file scaled to the box.
 	SourceInk float64
@@ -60,7 +64,8 @@ const (
 // the screenshot: the element is visible and its image loaded (see
 // Visible), the screenshot's pixels inside the image's box are not blank
 // (at least 3 colours and 1 % of pixels off the background), and — when
-// the image file can be read (a file: or data: URL of a PNG, JPEG or GIF) —
+// the image file can be read (a file:, data: or http(s) URL of a PNG, JPEG
+// or GIF) —
 // they show that file scaled to the box: ≥ 85 % of the file's ink pixels
 // appear in place, ≤ 15 % of the screenshot's ink is not in the file, and
 // the file's dominant colours (its curves) are present. The file itself
@@ -352,8 +357,21 @@ func readImage(src string) (image.Image, error) {
 		if data, err = os.ReadFile(u.Path); err != nil {
 			return nil, err
 		}
+	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
+		client := &http.Client{Timeout: 30 * time.Second}
+		resp, err := client.Get(src)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("GET %s: %s", src, resp.Status)
+		}
+		if data, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20)); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fmt.Errorf("%s: only file: and data: images are compared", src)
+		return nil, fmt.Errorf("%s: only file:, data: and http(s) images are compared", src)
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	return img, err
