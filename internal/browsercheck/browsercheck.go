@@ -201,14 +201,19 @@ type Box struct {
 	Height float64 `json:"height"`
 }
 
-// Image is the <img> an element is or holds.
+// Image is the picture an element is or holds: an <img>, else an inline
+// <svg> or a <canvas>.
 type Image struct {
-	// Src is the URL the image was loaded from (currentSrc), absolute.
+	// Tag is "img", "svg" or "canvas".
+	Tag string `json:"tag"`
+	// Src is the URL an <img> was loaded from (currentSrc), absolute; ""
+	// for svg and canvas.
 	Src     string `json:"src"`
 	Box     Box    `json:"box"`
 	Visible bool   `json:"visible"`
 	// Complete and NaturalWidth/Height are the DOM's: a broken image is
-	// complete with a natural width of 0.
+	// complete with a natural width of 0. An svg or canvas is complete,
+	// and its natural size is its drawn size.
 	Complete      bool `json:"complete"`
 	NaturalWidth  int  `json:"natural_width"`
 	NaturalHeight int  `json:"natural_height"`
@@ -224,8 +229,9 @@ type Element struct {
 	// on it or an ancestor), is invisible (visibility:hidden, opacity 0),
 	// has an empty box or lies outside the page.
 	Visible bool `json:"visible"`
-	// Image is the element itself when it is an <img>, else its first <img>
-	// descendant; nil when there is none.
+	// Image is the element itself when it is an <img>, <svg> or <canvas>,
+	// else its first <img> descendant, else its first <svg> or <canvas>;
+	// nil when there is none.
 	Image *Image `json:"image,omitempty"`
 }
 
@@ -297,7 +303,7 @@ func (r *Report) Visible(id string) (Element, error) {
 	case !e.Visible:
 		return e, fmt.Errorf("%s: #%s (%s) is not visible (box %+v: hidden, transparent, empty or off the page)", r.URL, id, e.Tag, e.Box)
 	case e.Image == nil:
-		return e, fmt.Errorf("%s: #%s (%s) is not and holds no <img>", r.URL, id, e.Tag)
+		return e, fmt.Errorf("%s: #%s (%s) is not and holds no <img>, <svg> or <canvas>", r.URL, id, e.Tag)
 	case !e.ImageLoaded():
 		return e, fmt.Errorf("%s: the image of #%s (%s) did not load (complete=%v, natural size %d×%d)",
 			r.URL, id, e.Image.Src, e.Image.Complete, e.Image.NaturalWidth, e.Image.NaturalHeight)
@@ -545,10 +551,18 @@ const measureJS = `(() => {
 	for (const id of ids) {
 		const el = document.getElementById(id);
 		if (!el) { out.elements[id] = {found: false, box: {x: 0, y: 0, width: 0, height: 0}, visible: false}; continue; }
-		const img = el.tagName === 'IMG' ? el : el.querySelector('img');
-		out.elements[id] = {found: true, tag: el.tagName.toLowerCase(), box: box(el), visible: visible(el),
-			image: img ? {src: img.currentSrc || img.src, box: box(img), visible: visible(img), complete: img.complete,
-				natural_width: img.naturalWidth, natural_height: img.naturalHeight} : null};
+		const tag = el.tagName.toLowerCase();
+		const pic = ['img', 'svg', 'canvas'].includes(tag) ? el : (el.querySelector('img') || el.querySelector('svg, canvas'));
+		let image = null;
+		if (pic && pic.tagName.toLowerCase() === 'img') {
+			image = {tag: 'img', src: pic.currentSrc || pic.src, box: box(pic), visible: visible(pic), complete: pic.complete,
+				natural_width: pic.naturalWidth, natural_height: pic.naturalHeight};
+		} else if (pic) {
+			const b = box(pic);
+			image = {tag: pic.tagName.toLowerCase(), src: '', box: b, visible: visible(pic), complete: true,
+				natural_width: Math.round(b.width), natural_height: Math.round(b.height)};
+		}
+		out.elements[id] = {found: true, tag: tag, box: box(el), visible: visible(el), image: image};
 	}
 	return out;
 })()`

@@ -175,6 +175,15 @@ func TestOpen(t *testing.T) {
 		{page: "hidden.html", visibleErr: "is not visible", figureErr: "is not visible"},
 		{page: "blank.html", figureErr: "looks blank in the screenshot"},
 		{page: "covered.html", figureErr: "the screenshot does not show the image"},
+		{page: "svg.html", check: func(t *testing.T, r *Report) {
+			st, err := r.CheckFigure(fig)
+			if e := r.Elements[fig]; err != nil || e.Image == nil || e.Image.Tag != "svg" || st.Compared || st.Colours < 3 {
+				t.Errorf("inline svg: %+v, %v (element %+v)", st, err, e)
+			}
+			if _, err := r.CheckFigure("fig-small"); err == nil || !strings.Contains(err.Error(), "looks blank") {
+				t.Errorf("blank svg: %v", err)
+			}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.page, func(t *testing.T) {
@@ -199,7 +208,7 @@ func TestOpen(t *testing.T) {
 			checkErr(t, "Visible", err, tc.visibleErr)
 			st, err := r.CheckFigure(fig)
 			checkErr(t, "CheckFigure", err, tc.figureErr)
-			if err == nil && (!st.Compared || st.InkShown < minInkShown || len(st.LineColours) != 3 || st.LineColoursShown != 3) {
+			if err == nil && r.Elements[fig].Image.Tag == "img" && (!st.Compared || st.InkShown < minInkShown || len(st.LineColours) != 3 || st.LineColoursShown != 3) {
 				t.Errorf("CheckFigure passed with %+v; want the file compared and its 3 curve colours shown", st)
 			}
 			if tc.check != nil {
@@ -308,7 +317,7 @@ func TestCheckFigurePixels(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &Report{URL: "test", Screenshot: tc.shot, Elements: map[string]Element{"f": {
 				ID: "f", Found: true, Tag: "img", Box: box, Visible: true,
-				Image: &Image{Src: u, Box: box, Visible: true, Complete: true, NaturalWidth: 480, NaturalHeight: 320},
+				Image: &Image{Tag: "img", Src: u, Box: box, Visible: true, Complete: true, NaturalWidth: 480, NaturalHeight: 320},
 			}}}
 			st, err := r.CheckFigure("f")
 			checkErr(t, "CheckFigure", err, tc.want)

@@ -30,7 +30,8 @@ type FigureStats struct {
 	// Compared is true when the image file could be read and decoded (a
 	// PNG, JPEG or GIF from a file:, data: or http(s) URL, fetched again)
 	// and the screenshot was compared with it; the fields below are then
-	// set. An SVG figure is not compared: the content checks alone apply.
+	// set. An SVG file, an inline <svg> and a <canvas> are not compared:
+	// the content checks alone apply to them.
 	Compared bool
 	// SourceInk is the Ink of the image file scaled to the box.
 	SourceInk float64
@@ -98,9 +99,12 @@ func (r *Report) CheckFigure(id string) (FigureStats, error) {
 			r.URL, id, e.Image.Src, st.Colours, 100*st.Ink, bg, minColours, 100*minInk)
 	}
 
+	if e.Image.Tag != "img" {
+		return st, nil // inline svg or canvas: nothing to compare with; the content checks stand
+	}
 	src, err := readImage(e.Image.Src)
 	if err != nil {
-		return st, nil // not comparable (e.g. SVG or http): the content checks above stand
+		return st, nil // not comparable (e.g. an SVG file): the content checks above stand
 	}
 	want := scale(src, st.Box.Dx(), st.Box.Dy(), bg)
 	st.Compared = true
