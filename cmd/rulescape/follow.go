@@ -96,9 +96,10 @@ type follower struct {
 	wid      string
 	iters    int // total metaopt iterations (0 when unknown)
 	ui       string
-	// query asks the workflow for its progress; iterations sums the
-	// running metaopt jobs' heartbeats (ok false when there are none).
-	query      func(context.Context) (workflows.Progress, error)
+	// query asks the workflow for its progress (final: it has ended);
+	// iterations sums the running metaopt jobs' heartbeats (ok false when
+	// there are none).
+	query      func(ctx context.Context, final bool) (workflows.Progress, error)
 	iterations func(context.Context) (n int, ok bool)
 	now        func() time.Time // the clock (time.Now); tests set it
 
@@ -112,9 +113,24 @@ type follower struct {
 // lines on out when asJSON, else bars.
 func newFollower(c client.Client, out io.Writer, asJSON bool, campaign, wid, rid string, iters int, ui string) *follower {
 	return &follower{out: out, json: asJSON, campaign: campaign, wid: wid, iters: iters, ui: ui,
-		query:      func(ctx context.Context) (workflows.Progress, error) { return queryProgress(ctx, c, wid, rid) },
 		iterations: func(ctx context.Context) (int, bool) { return metaoptIterations(ctx, c, wid, rid) },
 		now:        time.Now,
+		query: func(ctx context.Context, final bool) (workflows.Progress, error) {
+			p, err := queryProgress(ctx, c, wid, rid)
+			if err == nil || !final {
+				return p, err
+			}
+			// An ended workflow is queried by replaying it on a worker, and
+			// the worker may be gone (status --watch of another process's
+			// run); a completed one's result holds the same progress.
+			gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			var res workflows.CampaignResult
+			if gerr := c.GetWorkflow(gctx, wid, rid).Get(gctx, &res); gerr != nil {
+				return p, err
+			}
+			return res.Progress, nil
+		},
 	}
 }
 
@@ -140,8 +156,11 @@ func (f *follower) follow(ctx context.Context, done <-chan struct{}) {
 
 // step queries the progress once and draws or streams it.
 func (f *follower) step(ctx context.Context, final bool) {
-	p, err := f.query(ctx)
+	p, err := f.query(ctx, final)
 	if err != nil {
+		if final && !f.json && f.current != "" && !f.finished[f.current] {
+			fmt.Fprintln(f.out) // keep the last bar drawn, end its line
+		}
 		return
 	}
 	var iter *int

@@ -103,9 +103,9 @@ func TestCampaignProgress(t *testing.T) {
 }
 
 // scripted is a follower's progress source that plays a list of states.
-func scripted(states []workflows.Progress) func(context.Context) (workflows.Progress, error) {
+func scripted(states []workflows.Progress) func(context.Context, bool) (workflows.Progress, error) {
 	i := 0
-	return func(context.Context) (workflows.Progress, error) {
+	return func(context.Context, bool) (workflows.Progress, error) {
 		if i >= len(states) {
 			return workflows.Progress{}, errors.New("no worker")
 		}
@@ -129,6 +129,7 @@ func TestFollowerJSON(t *testing.T) {
 		{Status: "running", Stages: []workflows.StageProgress{st("metaopt", "running", 0, 1), st("train", "pending", 0, 4)}}, // iterations moved
 		{Status: "running", Stages: []workflows.StageProgress{st("metaopt", "completed", 1, 1), st("train", "running", 2, 4)}},
 		{Status: "running", Stages: []workflows.StageProgress{st("metaopt", "completed", 1, 1), st("train", "running", 2, 4)}}, // repeat
+		{Status: "running", Stages: []workflows.StageProgress{st("metaopt", "completed", 1, 1), st("train", "running", 2, 4)}}, // repeat, 10 s later
 		{Status: "completed", Stages: []workflows.StageProgress{st("metaopt", "completed", 1, 1), st("train", "completed", 4, 4)}},
 	}
 	var out bytes.Buffer
@@ -147,11 +148,15 @@ func TestFollowerJSON(t *testing.T) {
 	for range 4 {
 		f.step(ctx, false)
 	}
-	f.step(ctx, true) // the final state
+	clock := now
+	f.now = func() time.Time { return clock }
+	clock = now.Add(progressHeartbeat)
+	f.step(ctx, false) // unchanged, but a heartbeat is due
+	f.step(ctx, true)  // the final state
 	f.step(ctx, true) // the query fails: nothing
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("%d lines, want 4 (3 changes and the final state):\n%s", len(lines), out.String())
+	if len(lines) != 5 {
+		t.Fatalf("%d lines, want 5 (3 changes, a heartbeat and the final state):\n%s", len(lines), out.String())
 	}
 	var got []progressJSON
 	for _, l := range lines {
@@ -170,8 +175,11 @@ func TestFollowerJSON(t *testing.T) {
 	if s := got[2].Stages[1]; s.Name != "train" || s.Done != 2 || s.Total != 4 || s.ElapsedSeconds != 3 {
 		t.Errorf("third line's train stage: %+v", s)
 	}
-	if got[3].Status != "completed" || got[3].Stages[1].Status != "completed" {
-		t.Errorf("final line: %+v", got[3])
+	if got[3].Status != "running" || !got[3].Time.Equal(now.Add(progressHeartbeat)) || got[3].Stages[1].ElapsedSeconds != 13 {
+		t.Errorf("heartbeat line: %+v", got[3])
+	}
+	if got[4].Status != "completed" || got[4].Stages[1].Status != "completed" {
+		t.Errorf("final line: %+v", got[4])
 	}
 	if !strings.Contains(lines[0], `"eta_seconds":null`) || !strings.Contains(lines[0], `"elapsed_seconds":`) {
 		t.Errorf("line lacks eta_seconds/elapsed_seconds: %s", lines[0])
@@ -202,5 +210,20 @@ func TestFollowerBars(t *testing.T) {
 		"\r\033[K" + "train       [========================] 2/2 100.0%  1.0 units/s  ETA 0s\n"
 	if got != want {
 		t.Errorf("bars =\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestFollowerBarsEndLine: when the final state cannot be read, the last
+// bar stays and its line is ended, so what follows starts on a new line.
+func TestFollowerBarsEndLine(t *testing.T) {
+	start := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	var out bytes.Buffer
+	f := &follower{out: &out, finished: map[string]bool{}, now: func() time.Time { return start.Add(time.Second) },
+		query: scripted([]workflows.Progress{{Stages: []workflows.StageProgress{
+			{Name: "train", Status: "running", Done: 1, Total: 2, StartedAt: &start}}}})}
+	f.step(context.Background(), false)
+	f.step(context.Background(), true) // the query fails
+	if got := out.String(); !strings.HasPrefix(got, "\r\033[Ktrain ") || !strings.HasSuffix(got, "ETA --\n") || strings.Count(got, "\n") != 1 {
+		t.Errorf("bars = %q; want the running bar, then its line ended", got)
 	}
 }

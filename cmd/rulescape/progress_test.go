@@ -145,7 +145,23 @@ func TestProgressAndUI(t *testing.T) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+	// A text watcher alongside the JSON one.
+	type result struct {
+		code     int
+		out, err string
+	}
+	textWatch := make(chan result, 1)
+	go func() {
+		code, out, errOut := runCLI(t, "status", "-w", res.Campaign)
+		textWatch <- result{code, out, errOut}
+	}()
 	code, out, errOut = runCLI(t, "status", "--watch", "-o", "json", res.Campaign)
+	tw := <-textWatch
+	if tw.code != 0 || !strings.HasPrefix(tw.out, "campaign "+res.Campaign+" (campaign-"+res.Campaign+"): running\n") ||
+		!strings.Contains(tw.out, "train       [========================] 6/6 100.0%") ||
+		!strings.HasSuffix(tw.out, "campaign "+res.Campaign+" (campaign-"+res.Campaign+"): completed\n") {
+		t.Errorf("status -w (text): exit %d, stdout:\n%s\nstderr: %s", tw.code, tw.out, tw.err)
+	}
 	if msg := <-rerunDone; msg != "" {
 		t.Fatalf("rerun: %s", msg)
 	}
