@@ -153,7 +153,7 @@ func TestFollowerJSON(t *testing.T) {
 	clock = now.Add(progressHeartbeat)
 	f.step(ctx, false) // unchanged, but a heartbeat is due
 	f.step(ctx, true)  // the final state
-	f.step(ctx, true) // the query fails: nothing
+	f.step(ctx, true)  // the query fails: nothing
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	if len(lines) != 5 {
 		t.Fatalf("%d lines, want 5 (3 changes, a heartbeat and the final state):\n%s", len(lines), out.String())
