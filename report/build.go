@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -41,7 +42,11 @@ type Figure struct {
 	Sources []string
 	PNG     string // file name relative to index.html
 	SVG     string
-	render  rendered
+	// Inline is the PNG as a data: URL, which the page shows: the page is
+	// then whole in one object, so a presigned link to index.html alone
+	// (rulescape share) shows every figure. PNG and SVG stay beside it.
+	Inline template.URL
+	render rendered
 }
 
 // Section is one section of the report: a stage's figures, or a line
@@ -138,6 +143,7 @@ func Build(d *Data) (*Report, error) {
 				f.Sources = slices.Compact(f.Sources)
 				rep.Files = append(rep.Files, File{Name: f.PNG, ContentType: "image/png", Data: f.render.PNG},
 					File{Name: f.SVG, ContentType: "image/svg+xml", Data: f.render.SVG})
+				f.Inline = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(f.render.PNG))
 				f.render = rendered{}
 				sec.Figures = append(sec.Figures, f)
 			}

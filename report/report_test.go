@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"encoding/base64"
+	stdhtml "html"
 	"math"
 	"os"
 	"path/filepath"
@@ -276,6 +278,14 @@ func TestBuild(t *testing.T) {
 		base := "figures/" + strings.TrimPrefix(id, "fig-")
 		checkPNG(t, base+".png", files[base+".png"], 8)
 		checkSVG(t, base+".svg", files[base+".svg"], 20)
+		// The page shows the figure inline (a data: URL of the same PNG),
+		// so a presigned link to index.html alone shows it.
+		inline := regexp.MustCompile(`<figure id="` + id + `">\n<a href="[^"]+"><img src="data:image/png;base64,([^"]+)"`).FindStringSubmatch(html)
+		if inline == nil {
+			t.Errorf("figure %s: no inline data: PNG", id)
+		} else if png, err := base64.StdEncoding.DecodeString(stdhtml.UnescapeString(inline[1])); err != nil || !bytes.Equal(png, files[base+".png"]) {
+			t.Errorf("figure %s: the inline PNG is not %s (%v)", id, base+".png", err)
+		}
 	}
 	if i := strings.Index(html, `id="fig-learning-curves"`); i < 0 || i > strings.Index(html, `id="stages"`) {
 		t.Error("the learning curves do not come before the stage table")

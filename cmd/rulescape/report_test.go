@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -176,4 +177,19 @@ func TestReport(t *testing.T) {
 	if sm := shared(); sm.ReportURL != nil {
 		t.Errorf("share without a report: report_url %q, want null", *sm.ReportURL)
 	}
+}
+
+// fetch GETs url with net/http and returns the body and status.
+func fetch(t *testing.T, url string) ([]byte, int) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body, resp.StatusCode
 }

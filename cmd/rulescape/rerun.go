@@ -57,7 +57,7 @@ func newRerunCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&stage, "stage", "", "stage to recompute, with everything downstream (e.g. metaopt, train)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be recomputed and what stays cached; start nothing")
-	cmd.Flags().StringVar(&mode, "progress", "auto", "progress lines on stderr: auto (when a terminal), always or never")
+	cmd.Flags().StringVar(&mode, "progress", "auto", progressFlagUsage)
 	return cmd
 }
 
@@ -109,7 +109,7 @@ func rerunStages(plan *pipelines.Plan, stage pipelines.StageName) (force, cached
 }
 
 func (a *app) rerun(ctx context.Context, arg string, stage pipelines.StageName, dryRun bool, mode string) error {
-	showProgress, err := wantProgress(mode, a.stderr)
+	showProgress, err := a.campaignProgress(mode)
 	if err != nil {
 		return err
 	}

@@ -39,11 +39,19 @@ The stages run in dependency order: metaopt, train, the analysis stages
 (fixedpoints, rsa, sensitivity; landscape is reported as skipped), the
 manifest, and the HTML report (campaigns/<id>/report/index.html).
 
+Progress: with --progress (default auto: when stderr is a terminal) a bar
+per stage on stderr — units done, rate and the workflow's ETA; with -o json
+(auto: always) one JSON line per change on stdout ({"type": "progress", …},
+as ` + "`rulescape status --watch -o json`" + `) before the final object
+({"type": "result", …}). The Temporal Web UI page of the workflow is
+printed when a UI is known: TEMPORAL_UI_URL, or the UI of ` + "`rulescape dev`" + `.
+
 Services: see ` + "`rulescape worker --help`" + `. Without TEMPORAL_ADDRESS the embedded
 stack of $RULESCAPE_HOME (default ~/.rulescape) is used.`
 
 const runExample = `  rulescape run pipelines/quickstart.yaml
-  rulescape run -o json pipelines/quickstart.yaml | jq .datasets`
+  rulescape run -o json pipelines/quickstart.yaml | jq 'select(.type == "result") | .datasets'
+  rulescape run -o json --progress never pipelines/quickstart.yaml | jq .datasets`
 
 func newRunCmd(a *app) *cobra.Command {
 	var mode string
@@ -57,7 +65,7 @@ func newRunCmd(a *app) *cobra.Command {
 			return a.runCampaign(cmd.Context(), args[0], mode)
 		},
 	}
-	cmd.Flags().StringVar(&mode, "progress", "auto", "progress lines on stderr: auto (when a terminal), always or never")
+	cmd.Flags().StringVar(&mode, "progress", "auto", progressFlagUsage)
 	return cmd
 }
 
@@ -79,6 +87,7 @@ type datasetJSON struct {
 
 // runJSON is the object `run -o json` ends with.
 type runJSON struct {
+	Type     string               `json:"type"` // "result"
 	Campaign string               `json:"campaign"`
 	Status   string               `json:"status"` // completed or failed
 	Error    string               `json:"error,omitempty"`
@@ -86,6 +95,7 @@ type runJSON struct {
 	Datasets []datasetJSON        `json:"datasets"`
 	Manifest string               `json:"manifest,omitempty"`
 	Report   *string              `json:"report"` // s3:// URI of the report's index.html; null when the campaign has no report stage
+	UIURL    string               `json:"ui_url,omitempty"`
 }
 
 // readCampaign reads and parses a pipeline file.
@@ -102,7 +112,7 @@ func readCampaign(file string) (*pipelines.Campaign, []byte, error) {
 }
 
 func (a *app) runCampaign(ctx context.Context, file, mode string) error {
-	showProgress, err := wantProgress(mode, a.stderr)
+	showProgress, err := a.campaignProgress(mode)
 	if err != nil {
 		return err
 	}
@@ -152,15 +162,25 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Campai
 	if err != nil {
 		return fmt.Errorf("starting campaign %s: %w", id, err)
 	}
+	ui := a.workflowURL(s, run.GetID())
 	if a.output == "text" {
 		fmt.Fprintf(a.stderr, "campaign %s (%s): workflow %s, run %s\n", c.Name, id, run.GetID(), run.GetRunID())
+		if ui != "" {
+			fmt.Fprintf(a.stderr, "Temporal Web UI: %s\n", ui)
+		}
 	}
 
 	done, drawn := make(chan struct{}), make(chan struct{})
 	if showProgress {
+		// Bars go to stderr (stdout has the summary); JSON lines to stdout.
+		out := a.stderr
+		if a.output == "json" {
+			out = a.stdout
+		}
+		f := newFollower(s.client, out, a.output == "json", id, run.GetID(), run.GetRunID(), metaoptIters(c), ui)
 		go func() {
 			defer close(drawn)
-			a.followProgress(ctx, s.client, run, done, metaoptIters(c))
+			f.follow(ctx, done)
 		}()
 	} else {
 		close(drawn)
@@ -175,7 +195,7 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Campai
 		return fmt.Errorf("interrupted; campaign %s continues as workflow %s whenever a worker runs — `rulescape run %s` again attaches to it", id, run.GetID(), file)
 	}
 
-	out := runJSON{Campaign: id, Status: workflows.StatusCompleted, Stages: map[string]stageJSON{}, Datasets: []datasetJSON{}}
+	out := runJSON{Type: "result", Campaign: id, Status: workflows.StatusCompleted, Stages: map[string]stageJSON{}, Datasets: []datasetJSON{}, UIURL: ui}
 	if runErr != nil {
 		out.Status, out.Error = workflows.StatusFailed, failureMessage(runErr)
 		// The progress of the failed run, and what it committed.
@@ -266,54 +286,6 @@ func (a *app) printRun(c *pipelines.Campaign, res workflows.CampaignResult, out 
 `, s.store.Endpoint(), s3URI(s.store, glob))
 }
 
-// followProgress draws one progress line per stage on stderr while the
-// campaign runs, from the progress query every half second.
-// iters is the total of the metaopt jobs' iterations, for the metaopt line.
-func (a *app) followProgress(ctx context.Context, c client.Client, run client.WorkflowRun, done <-chan struct{}, iters int) {
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	finished := map[string]bool{}
-	current := ""
-	draw := func(final bool) {
-		p, err := queryProgress(ctx, c, run.GetID(), run.GetRunID())
-		if err != nil {
-			return
-		}
-		for _, st := range p.Stages {
-			if finished[st.Name] || st.Status == workflows.StatusPending {
-				continue
-			}
-			line := stageLine(st)
-			if st.Name == string(pipelines.StageMetaopt) && st.Status == workflows.StatusRunning && !final {
-				if it, ok := metaoptIterations(ctx, c, run.GetID(), run.GetRunID()); ok {
-					line += fmt.Sprintf("  iterations %d/%d", it, iters)
-				}
-			}
-			if st.Status == workflows.StatusRunning && !final {
-				fmt.Fprintf(a.stderr, "\r\033[K%s", line)
-				current = st.Name
-				continue
-			}
-			if current == st.Name {
-				fmt.Fprint(a.stderr, "\r\033[K")
-			}
-			fmt.Fprintln(a.stderr, line)
-			finished[st.Name] = true
-		}
-	}
-	for {
-		select {
-		case <-done:
-			draw(true)
-			return
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			draw(false)
-		}
-	}
-}
-
 // failureMessage returns the message of the workflow's own error (e.g.
 // "train/dnms/miconi/seed=3 failed: …"), without the SDK's wrapping.
 func failureMessage(err error) string {
@@ -370,30 +342,6 @@ func metaoptIterations(ctx context.Context, c client.Client, workflowID, runID s
 		}
 	}
 	return n, ok
-}
-
-// stageLine renders one stage's progress.
-func stageLine(st workflows.StageProgress) string {
-	var elapsed time.Duration
-	if st.StartedAt != nil {
-		end := time.Now()
-		if st.FinishedAt != nil {
-			end = *st.FinishedAt
-		}
-		elapsed = end.Sub(*st.StartedAt)
-	}
-	switch st.Status {
-	case workflows.StatusRunning, workflows.StatusCompleted, workflows.StatusFailed:
-		line := progress.Render(fmt.Sprintf("%-11s", st.Name), "units", st.Done, st.Total, elapsed, 24)
-		if st.CacheHits > 0 {
-			line += fmt.Sprintf("  (%d cached)", st.CacheHits)
-		}
-		if st.Status == workflows.StatusFailed {
-			line += "  FAILED"
-		}
-		return line
-	}
-	return fmt.Sprintf("%-11s %s", st.Name, st.Status)
 }
 
 // queryProgress asks a campaign workflow for its progress.

@@ -7,4 +7,8 @@
 // however often Add is called. It has no dependencies beyond the standard
 // library; whether to draw at all (for example only when stderr is a
 // terminal) is the caller's decision.
+//
+// Render formats one such line from a count and the time elapsed;
+// RenderETA takes the time left from the caller instead (rulescape's
+// campaign bars show the workflow's own estimate).
 package progress

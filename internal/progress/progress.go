@@ -123,6 +123,17 @@ func (b *Bar) draw(now time.Time) {
 // Rate and ETA are shown as "--" until some time has passed and some items
 // are done. A total of zero counts as complete.
 func Render(label, unit string, done, total int, elapsed time.Duration, width int) string {
+	return render(label, unit, done, total, elapsed, -1, false, width)
+}
+
+// RenderETA is Render with the time left given by the caller — for example
+// a workflow's own estimate — instead of extrapolated from the mean rate. A
+// negative eta means not known yet and is shown as "--".
+func RenderETA(label, unit string, done, total int, elapsed, eta time.Duration, width int) string {
+	return render(label, unit, done, total, elapsed, eta, true, width)
+}
+
+func render(label, unit string, done, total int, elapsed, eta time.Duration, given bool, width int) string {
 	frac := 1.0
 	if total > 0 {
 		frac = min(max(float64(done)/float64(total), 0), 1)
@@ -142,18 +153,22 @@ func Render(label, unit string, done, total int, elapsed time.Duration, width in
 	}
 	bar.WriteByte(']')
 
-	rate, eta := "--", "--"
+	rate, etaText := "--", "--"
 	if s := elapsed.Seconds(); s > 0 && done > 0 {
 		r := float64(done) / s
 		rate = fmt.Sprintf("%.1f", r)
-		left := time.Duration(float64(max(total-done, 0)) / r * float64(time.Second))
-		eta = FormatDuration(left)
+		if !given {
+			eta = time.Duration(float64(max(total-done, 0)) / r * float64(time.Second))
+		}
+	}
+	if eta >= 0 && (given || rate != "--") {
+		etaText = FormatDuration(eta)
 	}
 	var sb strings.Builder
 	if label != "" {
 		sb.WriteString(label + " ")
 	}
-	fmt.Fprintf(&sb, "%s %d/%d %5.1f%%  %s %s/s  ETA %s", bar.String(), done, total, 100*frac, rate, unit, eta)
+	fmt.Fprintf(&sb, "%s %d/%d %5.1f%%  %s %s/s  ETA %s", bar.String(), done, total, 100*frac, rate, unit, etaText)
 	return sb.String()
 }
 

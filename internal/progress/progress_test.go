@@ -47,6 +47,32 @@ func TestRender(t *testing.T) {
 	}
 }
 
+func TestRenderETA(t *testing.T) {
+	tests := []struct {
+		name        string
+		done, total int
+		elapsed     time.Duration
+		eta         time.Duration
+		want        string
+	}{
+		{"given, not the rate's", 50, 100, 10 * time.Second, 90 * time.Second,
+			"train [=====>    ] 50/100  50.0%  5.0 units/s  ETA 1m30s"},
+		{"not known yet", 0, 4, 3 * time.Second, -1,
+			"train [          ] 0/4   0.0%  -- units/s  ETA --"},
+		{"known before any rate", 0, 4, 0, 20 * time.Second,
+			"train [          ] 0/4   0.0%  -- units/s  ETA 20s"},
+		{"finished", 4, 4, 2 * time.Second, 0,
+			"train [==========] 4/4 100.0%  2.0 units/s  ETA 0s"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := RenderETA("train", "units", tc.done, tc.total, tc.elapsed, tc.eta, 10); got != tc.want {
+				t.Errorf("RenderETA =\n%q\nwant\n%q", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestFormatDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		0:                               "0s",
