@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"io"
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"rulescape/internal/browsercheck"
 	"rulescape/internal/devstack"
 	"rulescape/internal/s3test"
 	"rulescape/report/reporttest"
@@ -169,6 +171,12 @@ func TestReport(t *testing.T) {
 	} else if body, status := fetch(t, *sm.ReportURL); status != http.StatusOK || !bytes.Equal(body, stored) {
 		t.Errorf("GET report_url: status %d, %d bytes; want 200 and index.html", status, len(body))
 	}
+	// Headless Chromium: the page opens without console errors,
+	// exceptions or failed loads, and the learning-curve figure is visible
+	// in a screenshot — from the local copy and from the shared URL.
+	if sm := shared(); sm.ReportURL != nil {
+		checkInBrowser(t, ctx, map[string]string{"local copy": rj.Index, "shared URL": *sm.ReportURL})
+	}
 	// The embedded gateway keeps objects as files (store.Remove deletes
 	// dataset objects only).
 	if err := os.Remove(filepath.Join(home, "objects", stack.S3Bucket, filepath.FromSlash(indexKey))); err != nil {
@@ -192,4 +200,30 @@ func fetch(t *testing.T, url string) ([]byte, int) {
 		t.Fatal(err)
 	}
 	return body, resp.StatusCode
+}
+
+// checkInBrowser opens each page in headless Chromium and requires no
+// console errors, exceptions or failed loads, and the learning-curve
+// figure visible, loaded and drawn in the screenshot as in its image. The
+// screenshots are written to $RULESCAPE_SCREENSHOTS when set (CI keeps them).
+func checkInBrowser(t *testing.T, ctx context.Context, pages map[string]string) {
+	t.Helper()
+	bin := browsercheck.Require(t)
+	for _, name := range slices.Sorted(maps.Keys(pages)) {
+		r, err := browsercheck.Check(ctx, pages[name], browsercheck.Options{Binary: bin}, "fig-learning-curves")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := r.Err(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		st, err := r.CheckFigure("fig-learning-curves")
+		if err != nil || !st.Compared {
+			t.Errorf("%s: the learning-curve figure: %+v %v", name, st, err)
+		}
+		if d := os.Getenv("RULESCAPE_SCREENSHOTS"); d != "" {
+			_ = os.MkdirAll(d, 0o755)
+			_ = os.WriteFile(filepath.Join(d, "report-"+strings.ReplaceAll(name, " ", "-")+".png"), r.Screenshot, 0o644)
+		}
+	}
 }
