@@ -185,7 +185,7 @@ func TestStagesOrder(t *testing.T) {
 	}
 	want := map[StageName][]StageName{
 		StageMetaopt: nil, StageTrain: {StageMetaopt},
-		StageFixedPoints: {StageTrain}, StageRSA: {StageTrain}, StageLandscape: {StageTrain}, StageSensitivity: {StageTrain},
+		StageFixedPoints: {StageTrain}, StageRSA: {StageTrain}, StageLandscape: {StageFixedPoints}, StageSensitivity: {StageTrain},
 		StageReport: {StageFixedPoints, StageRSA, StageLandscape, StageSensitivity},
 	}
 	if !reflect.DeepEqual(after, want) {
