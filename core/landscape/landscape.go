@@ -90,6 +90,11 @@ type InputMap struct {
 	// its length is one more than the largest index (empty without points).
 	Counts []int
 	Points []PointMap // in the order of Input.Points
+	// Unfollowed counts the index-1 fixed points whose unstable direction
+	// could not be computed (the Jacobian recomputed at the point has no
+	// real positive eigenvalue — an eigenvalue within rounding of zero —
+	// or its eigenvalue iteration failed); their Connects are None, None.
+	Unfollowed int
 }
 
 // PointMap is one point placed in the landscape.
@@ -114,6 +119,11 @@ func Analyze(ctx context.Context, net *rnn.Network, states [][]float64, inputs [
 	}
 	if err := net.Validate(); err != nil {
 		return nil, fmt.Errorf("landscape: %w", err)
+	}
+	for _, in := range inputs {
+		if len(in.U) != net.M {
+			return nil, fmt.Errorf("landscape: input %q has %d values, the network %d inputs", in.Name, len(in.U), net.M)
+		}
 	}
 	pca, err := FitPCA(states, net.N, s.PCs)
 	if err != nil {
@@ -140,17 +150,19 @@ func Analyze(ctx context.Context, net *rnn.Network, states [][]float64, inputs [
 				stableAt = append(stableAt, k)
 			}
 		}
-		for k, p := range in.Points {
+		for _, p := range in.Points {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 			pm := PointMap{Point: p, Coords: pca.Project(p.X)}
 			if !p.Slow && p.Index == 1 {
+				pm.Connects = []int{None, None}
 				br, err := Connect(net, in.U, p.X, stable, s)
 				if err != nil {
-					return nil, fmt.Errorf("landscape: input %q: saddle %d: %w", in.Name, k, err)
+					im.Unfollowed++ // sizes were checked: a numerical failure at this point
+					im.Points = append(im.Points, pm)
+					continue
 				}
-				pm.Connects = []int{None, None}
 				for b := range br {
 					if t := br[b].Target; t != None {
 						pm.Connects[b] = stableAt[t]
