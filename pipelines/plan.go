@@ -297,10 +297,10 @@ func campaignID(c *Campaign) (string, error) {
 		Key any    `json:"key"`
 	}
 	spec := struct {
-		Name   string `json:"name"`
-		Units  []unit `json:"units"`
-		Stages Stages `json:"stages"`
-	}{Name: c.Name, Stages: c.Stages}
+		Name   string    `json:"name"`
+		Units  []unit    `json:"units"`
+		Stages keyStages `json:"stages"`
+	}{Name: c.Name, Stages: stagesKey(c.Stages)}
 	for i := range c.units.metaopt {
 		j := &c.units.metaopt[i]
 		spec.Units = append(spec.Units, unit{j.ID, j.Key()})
@@ -315,4 +315,35 @@ func campaignID(c *Campaign) (string, error) {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])[:16], nil
+}
+
+// keyStages is Stages as it enters the campaign ID.
+type keyStages struct {
+	FixedPoints FixedPointsStage `json:"fixedpoints"`
+	RSA         RSAStage         `json:"rsa"`
+	Landscape   any              `json:"landscape"`
+	Sensitivity SensitivityStage `json:"sensitivity"`
+	Report      ReportStage      `json:"report"`
+}
+
+// landscapeOff is how a disabled landscape stage enters the campaign ID:
+// the settings it had before it became the dynamical landscape (a J(Θ)
+// grid: points, span, learners, trials), so that the IDs of campaigns
+// without a landscape stage — and the workflow histories recorded under
+// them — did not change when its settings did.
+type landscapeOff struct {
+	Enabled  bool    `json:"enabled"`
+	Points   int     `json:"points"`
+	Span     float64 `json:"span"`
+	Learners int     `json:"learners"`
+	Trials   int     `json:"trials"`
+}
+
+// stagesKey returns the stage settings as they enter the campaign ID.
+func stagesKey(s Stages) keyStages {
+	k := keyStages{FixedPoints: s.FixedPoints, RSA: s.RSA, Landscape: s.Landscape, Sensitivity: s.Sensitivity, Report: s.Report}
+	if !s.Landscape.Enabled {
+		k.Landscape = landscapeOff{Points: 11, Span: 1, Learners: 4, Trials: 300}
+	}
+	return k
 }
