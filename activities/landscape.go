@@ -123,7 +123,8 @@ func (a *Activities) Landscape(ctx context.Context, in AnalysisInput) (AnalysisO
 		pairs = append(pairs, summary(withinPrefix+MethodTopology, rt.observed, rt.p, rt.permutations))
 	}
 	if rt.sameSeedPairs > 0 {
-		pairs = append(pairs, summary(sameSeedPrefix+MethodTopology, -rt.sameSeed, math.NaN(), 0))
+		// Mean distance = −mean similarity; 0 − x avoids a negative zero.
+		pairs = append(pairs, summary(sameSeedPrefix+MethodTopology, 0-rt.sameSeed, math.NaN(), 0))
 	}
 
 	meta, err := a.analysisMeta(&in)

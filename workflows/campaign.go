@@ -26,8 +26,9 @@ const ProgressQuery = "progress"
 func WorkflowID(campaignID string) string { return "campaign-" + campaignID }
 
 // SkippedNotImplemented is the status of a stage this version of the
-// workflow does not run (landscape and report; every analysis stage in
-// campaigns started before the analysis activities).
+// workflow does not run (the report; every analysis stage in campaigns
+// started before the analysis activities, landscape in those started before
+// the landscape activity).
 const SkippedNotImplemented = "skipped: not implemented yet (analysis issue)"
 
 // Stage statuses besides SkippedNotImplemented.
@@ -159,9 +160,8 @@ func (c *campaign) stage(name pipelines.StageName) *StageProgress {
 // CampaignWorkflow runs a campaign: its metaopt jobs, then its train units
 // (fanned out, at most Plan.MaxParallel in flight, each unit whose rule is
 // discovered getting its job's Θ), then the analysis stages fixedpoints,
-// rsa and sensitivity (one after the other, each fanned out the same way;
-// landscape and the report are recorded as skipped), and finally the
-// manifest.
+// rsa, landscape and sensitivity (one after the other, each fanned out the
+// same way; the report is recorded as skipped), and finally the manifest.
 // A unit that fails after its retries fails the campaign once the units in
 // flight have finished; every finished unit stays committed, so running the
 // campaign again only computes what is missing.
