@@ -375,3 +375,39 @@ func TestSettingsRejected(t *testing.T) {
 		t.Error("PCA of one state: no error")
 	}
 }
+
+// A branch that ends at no listed attractor is None; a point labelled
+// index 1 that is not a saddle is counted as unfollowed, not an error.
+func TestConnectNoneAndUnfollowed(t *testing.T) {
+	net := bistable(t, false)
+	const xs = 1.9150080
+	saddle := []float64{0, xs, -xs}
+	corner := []float64{xs, xs, -xs}
+	br, err := landscape.Connect(net, []float64{0}, saddle, [][]float64{corner}, landscape.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One branch reaches the listed corner, the other the missing one.
+	targets := []int{br[0].Target, br[1].Target}
+	slices.Sort(targets)
+	if !slices.Equal(targets, []int{landscape.None, 0}) || !br[0].Settled || !br[1].Settled {
+		t.Errorf("branches %+v, want one at corner 0 and one at none, both settled", br)
+	}
+	for _, b := range br {
+		if b.Target == landscape.None && !math.IsNaN(b.Distance) || b.Target == 0 && !(b.Distance < 1e-6) {
+			t.Errorf("branch %+v: distance inconsistent with its target", b)
+		}
+	}
+	if _, err := landscape.Connect(net, []float64{0}, corner, nil, landscape.Settings{}); err == nil {
+		t.Error("Connect from a stable corner: no error")
+	}
+	pts := []landscape.Point{{X: corner, Index: 1}, {X: saddle, Index: 1}}
+	m, err := landscape.Analyze(context.Background(), net, grid(3, []float64{-1, 1}), []landscape.Input{{Name: "none", U: []float64{0}, Points: pts}}, landscape.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := m.Inputs[0]
+	if im.Unfollowed != 1 || !slices.Equal(im.Points[0].Connects, []int{landscape.None, landscape.None}) || !slices.Equal(im.Counts, []int{0, 2}) {
+		t.Errorf("unfollowed %d, connects %v, counts %v: want the mislabelled corner unfollowed", im.Unfollowed, im.Points[0].Connects, im.Counts)
+	}
+}
