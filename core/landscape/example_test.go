@@ -49,3 +49,25 @@ func ExampleAnalyze() {
 	// saddle (1.92, 0.00) joins (1.92, -1.92) and (1.92, 1.92)
 	// signature: {Counts:[4 4 1] SaddleDegrees:[0 0 4] AttractorDegrees:[2 2 2 2]}
 }
+
+// Two landscapes under one input: a bistable one (two attractors joined by
+// a saddle) and one with a third attractor reached by a second saddle.
+func ExampleCompare() {
+	pt := func(index int, connects ...int) landscape.PointMap {
+		return landscape.PointMap{Point: landscape.Point{Index: index}, Connects: connects}
+	}
+	two := &landscape.Map{Inputs: []landscape.InputMap{{Name: "none", Counts: []int{2, 1},
+		Points: []landscape.PointMap{pt(0), pt(0), pt(1, 0, 1)}}}}
+	three := &landscape.Map{Inputs: []landscape.InputMap{{Name: "none", Counts: []int{3, 2},
+		Points: []landscape.PointMap{pt(0), pt(0), pt(0), pt(1, 0, 1), pt(1, 1, 2)}}}}
+	d, err := landscape.Compare(two, three)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%+v\n", d)
+	same, _ := landscape.Compare(two, two)
+	fmt.Println("to itself:", same.Total)
+	// Output:
+	// {Index:2 Graph:3 Total:5 Inputs:1}
+	// to itself: 0
+}
