@@ -19,6 +19,7 @@ const (
 	FixedPointsName = "FixedPoints"
 	SensitivityName = "Sensitivity"
 	RSAName         = "RSA"
+	LandscapeName   = "Landscape"
 )
 
 // AnalysisNetwork is one trained network an analysis unit reads: its train
@@ -37,6 +38,11 @@ type AnalysisInput struct {
 	Unit       pipelines.AnalysisUnit `json:"unit"`
 	// Networks are the unit's input networks, in the order of Unit.Inputs.
 	Networks []AnalysisNetwork `json:"networks"`
+	// FixedPoints are the fixed_points datasets of the input networks (the
+	// outputs of their fixedpoints units), in the order of Unit.Inputs: set
+	// for landscape units, empty for the others. Their digests enter the
+	// unit's content keys.
+	FixedPoints []Dataset `json:"fixed_points,omitempty"`
 	// Force recomputes the unit even when its datasets are committed, and
 	// overwrites them (a forced rerun).
 	Force bool `json:"force,omitempty"`
@@ -63,8 +69,9 @@ const (
 
 // analysisKeys returns the content keys of the unit's datasets of the given
 // kinds: the unit's key (stage and settings) with the digests of its input
-// networks datasets. The networks rows name their campaign, task, rule and
-// seed, so the digests pin those labels too.
+// networks datasets, then those of its fixed_points datasets (landscape).
+// The networks rows name their campaign, task, rule and seed, so the
+// digests pin those labels too.
 func (a *Activities) analysisKeys(in *AnalysisInput, kinds []schemas.Kind) ([]string, error) {
 	if len(in.Networks) != len(in.Unit.Inputs) {
 		return nil, fmt.Errorf("%d networks given for %d inputs: pass the networks dataset of every input unit", len(in.Networks), len(in.Unit.Inputs))
@@ -78,6 +85,17 @@ func (a *Activities) analysisKeys(in *AnalysisInput, kinds []schemas.Kind) ([]st
 			return nil, fmt.Errorf("input %s has no networks dataset digest: run its train unit first", n.Unit.ID)
 		}
 		inputs[i] = n.Networks.Ref.SHA256
+	}
+	if len(in.FixedPoints) > 0 {
+		if len(in.FixedPoints) != len(in.Networks) {
+			return nil, fmt.Errorf("%d fixed_points datasets given for %d networks: pass the one of every input's fixedpoints unit", len(in.FixedPoints), len(in.Networks))
+		}
+		for i, d := range in.FixedPoints {
+			if d.Ref.SHA256 == "" {
+				return nil, fmt.Errorf("input %s has no fixed_points dataset digest: run its fixedpoints unit first", in.Unit.Inputs[i])
+			}
+			inputs = append(inputs, d.Ref.SHA256)
+		}
 	}
 	keys := make([]string, len(kinds))
 	for i, k := range kinds {
@@ -219,6 +237,7 @@ var analysisKinds = map[pipelines.StageName][]schemas.Kind{
 	pipelines.StageFixedPoints: {schemas.FixedPoints},
 	pipelines.StageSensitivity: {schemas.Sensitivity},
 	pipelines.StageRSA:         {schemas.RDMs, schemas.RSAPairs},
+	pipelines.StageLandscape:   {schemas.Landscape, schemas.LandscapePairs},
 }
 
 // analysisEntries returns the manifest entries of the analysis units of
@@ -226,6 +245,7 @@ var analysisKinds = map[pipelines.StageName][]schemas.Kind{
 // to its networks dataset.
 func (a *Activities) analysisEntries(ctx context.Context, plan *pipelines.Plan, stages map[string]string, networks map[string]Dataset) ([]ManifestEntry, error) {
 	var out []ManifestEntry
+	fixed := map[string]Dataset{} // train unit ID → its fixed_points dataset
 	for i := range plan.Analysis {
 		u := &plan.Analysis[i]
 		kinds, ok := analysisKinds[u.Stage]
@@ -235,6 +255,11 @@ func (a *Activities) analysisEntries(ctx context.Context, plan *pipelines.Plan, 
 		in := AnalysisInput{Unit: *u}
 		for _, id := range u.Inputs {
 			in.Networks = append(in.Networks, AnalysisNetwork{Unit: pipelines.TrainUnit{ID: id}, Networks: networks[id]})
+			if u.Stage == pipelines.StageLandscape {
+				// fixedpoints precedes landscape in plan order, and
+				// landscape completed only after it.
+				in.FixedPoints = append(in.FixedPoints, fixed[id])
+			}
 		}
 		keys, err := a.analysisKeys(&in, kinds)
 		if err != nil {
@@ -243,6 +268,9 @@ func (a *Activities) analysisEntries(ctx context.Context, plan *pipelines.Plan, 
 		es, err := a.entries(ctx, u.ID, u.Stage, u.Key(), kinds, keys)
 		if err != nil {
 			return nil, err
+		}
+		if u.Stage == pipelines.StageFixedPoints && len(u.Inputs) == 1 {
+			fixed[u.Inputs[0]] = es[0].Dataset
 		}
 		out = append(out, es...)
 	}

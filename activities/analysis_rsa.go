@@ -24,6 +24,10 @@ const (
 	// withinPrefix starts the method of a summary row of the permutation
 	// test, e.g. "within_vs_between:spearman".
 	withinPrefix = "within_vs_between:"
+	// sameSeedPrefix starts the method of the summary row of the mean
+	// similarity of networks of different rules trained from one seed,
+	// e.g. "same_seed_between:spearman".
+	sameSeedPrefix = "same_seed_between:"
 )
 
 // RSA compares the representations of every network of one task (all its
@@ -40,11 +44,15 @@ const (
 // of their responses ("cka") and Procrustes shape distance ("procrustes").
 //
 // When the task has networks of at least two rules and some rule has two,
-// the permutation test of within-rule against between-rule similarity
-// (rsa.PermutationTest, the stage's permutations) is recorded for spearman
-// and cka as one summary row each: method "within_vs_between:<measure>",
-// a_rule = b_rule = "*", seeds 0 and networks "final", value =
-// mean within − mean between, p_value and permutations set. Pair rows have
+// the permutation test of within-rule against between-rule similarity (the
+// stage's permutations; see ruleTest) is recorded for spearman and cka as
+// one summary row each: method "within_vs_between:<measure>", a_rule =
+// b_rule = "*", seeds 0 and networks "final", value = mean within − mean
+// between over pairs of different seeds, p_value and permutations set.
+// Networks of one seed share W⁰ and their trial draws, so the test is
+// stratified by seed, and the mean similarity of same-seed networks of
+// different rules gets its own row "same_seed_between:<measure>" (value
+// that mean, p_value null) whenever there are such pairs. Pair rows have
 // p_value null. When both datasets are committed under the unit's content
 // keys it returns them with CacheHit.
 func (a *Activities) RSA(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
@@ -154,15 +162,10 @@ func (a *Activities) RSA(ctx context.Context, in AnalysisInput) (AnalysisOutput,
 		{MethodCKA, func() (*mat.SymDense, error) { return rsa.LinearCKAAll(xs, a.Workers) }, true},
 		{MethodProcrustes, func() (*mat.SymDense, error) { return rsa.ProcrustesAll(xs, false, a.Workers) }, false},
 	}
-	ruleIDs := map[string]int{}
-	groups := make([]int, len(nets))
+	rules, seeds := make([]string, len(nets)), make([]int64, len(nets))
 	for i, t := range nets {
-		if _, ok := ruleIDs[t.unit.Rule]; !ok {
-			ruleIDs[t.unit.Rule] = len(ruleIDs)
-		}
-		groups[i] = ruleIDs[t.unit.Rule]
+		rules[i], seeds[i] = t.unit.Rule, t.seed
 	}
-	testable := len(ruleIDs) >= 2 && len(ruleIDs) < len(nets) && st.Permutations > 0
 	var pairs []schemas.RSAPairRow
 	for _, m := range measures {
 		s, err := m.sim()
@@ -177,15 +180,23 @@ func (a *Activities) RSA(ctx context.Context, in AnalysisInput) (AnalysisOutput,
 					Value: s.At(i, j), PValue: math.NaN()})
 			}
 		}
-		if m.test && testable {
-			rng := rand.New(rand.NewPCG(0, rsaStream))
-			p, err := rsa.PermutationTest(s, groups, st.Permutations, rng)
-			if err != nil {
-				return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: permutation test of %s: %w", in.Unit.ID, m.method, err))
-			}
-			pairs = append(pairs, schemas.RSAPairRow{Campaign: in.CampaignID, Task: in.Unit.Task, Space: "r", Epoch: "all",
-				Method: withinPrefix + m.method, ARule: "*", BRule: "*", ANetwork: "final", BNetwork: "final",
-				Value: p.Observed, PValue: p.P, Permutations: int32(p.Permutations)})
+		if !m.test {
+			continue
+		}
+		rt, err := ruleTest(s, rules, seeds, st.Permutations, rsaStream)
+		if err != nil {
+			return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: permutation test of %s: %w", in.Unit.ID, m.method, err))
+		}
+		summary := func(method string, value, p float64, perms int) schemas.RSAPairRow {
+			return schemas.RSAPairRow{Campaign: in.CampaignID, Task: in.Unit.Task, Space: "r", Epoch: "all",
+				Method: method, ARule: "*", BRule: "*", ANetwork: "final", BNetwork: "final",
+				Value: value, PValue: p, Permutations: int32(perms)}
+		}
+		if rt.tested {
+			pairs = append(pairs, summary(withinPrefix+m.method, rt.observed, rt.p, rt.permutations))
+		}
+		if rt.sameSeedPairs > 0 {
+			pairs = append(pairs, summary(sameSeedPrefix+m.method, rt.sameSeed, math.NaN(), 0))
 		}
 	}
 
@@ -210,4 +221,99 @@ func (a *Activities) RSA(ctx context.Context, in AnalysisInput) (AnalysisOutput,
 		{Unit: in.Unit.ID, Stage: string(in.Unit.Stage), Kind: string(schemas.RDMs), ContentKey: keys[0], Ref: r1},
 		{Unit: in.Unit.ID, Stage: string(in.Unit.Stage), Kind: string(schemas.RSAPairs), ContentKey: keys[1], Ref: r2},
 	}}, nil
+}
+
+// ruleTestResult is the outcome of ruleTest.
+type ruleTestResult struct {
+	tested       bool    // the permutation test ran
+	stratified   bool    // … stratified by seed
+	observed     float64 // mean within-rule − mean between-rule similarity (pairs of different seeds when stratified)
+	p            float64
+	permutations int
+	// sameSeed is the mean similarity of networks of different rules and
+	// one seed (sameSeedPairs pairs).
+	sameSeed      float64
+	sameSeedPairs int
+}
+
+// ruleTest tests whether networks of one rule are more similar (s) than
+// networks of different rules, with permutations shuffles from the PCG
+// stream (0, stream). When some seed has networks of two rules — they share
+// W⁰ and their trial draws — it is rsa.StratifiedPermutationTest with the
+// seeds as blocks (pairs of different seeds only; labels shuffled within
+// seeds); otherwise no two networks share a seed and it is
+// rsa.PermutationTest. It does not test (tested = false) without
+// permutations, with fewer than two rules, or when the networks give no
+// within-rule or no between-rule pair to compare.
+func ruleTest(s mat.Symmetric, rules []string, seeds []int64, permutations int, stream uint64) (ruleTestResult, error) {
+	res := ruleTestResult{sameSeed: math.NaN()}
+	labels, blocks := make([]int, len(rules)), make([]int, len(rules))
+	ruleIDs, seedIDs := map[string]int{}, map[int64]int{}
+	for i := range rules {
+		if _, ok := ruleIDs[rules[i]]; !ok {
+			ruleIDs[rules[i]] = len(ruleIDs)
+		}
+		if _, ok := seedIDs[seeds[i]]; !ok {
+			seedIDs[seeds[i]] = len(seedIDs)
+		}
+		labels[i], blocks[i] = ruleIDs[rules[i]], seedIDs[seeds[i]]
+	}
+	sum := 0.0
+	for i := range rules {
+		for j := i + 1; j < len(rules); j++ {
+			if blocks[i] == blocks[j] && labels[i] != labels[j] {
+				sum += s.At(i, j)
+				res.sameSeedPairs++
+			}
+		}
+	}
+	if res.sameSeedPairs > 0 {
+		res.sameSeed = sum / float64(res.sameSeedPairs)
+	}
+	if permutations < 1 || len(ruleIDs) < 2 {
+		return res, nil
+	}
+	rng := rand.New(rand.NewPCG(0, stream))
+	if res.sameSeedPairs > 0 {
+		// Testable when the pairs of different seeds include a
+		// within-rule and a between-rule pair.
+		if !crossSeedWithin(labels, blocks) {
+			return res, nil
+		}
+		r, err := rsa.StratifiedPermutationTest(s, labels, blocks, permutations, rng)
+		if err != nil {
+			return res, err
+		}
+		res.tested, res.stratified = true, true
+		res.observed, res.p, res.permutations = r.Observed, r.P, r.Permutations
+		return res, nil
+	}
+	if len(ruleIDs) == len(rules) {
+		return res, nil // one network per rule: no within-rule pair
+	}
+	r, err := rsa.PermutationTest(s, labels, permutations, rng)
+	if err != nil {
+		return res, err
+	}
+	res.tested = true
+	res.observed, res.p, res.permutations = r.Observed, r.P, r.Permutations
+	return res, nil
+}
+
+// crossSeedWithin reports whether two items of one label lie in different
+// blocks and two items of different labels lie in different blocks.
+func crossSeedWithin(labels, blocks []int) bool {
+	within, between := false, false
+	for i := range labels {
+		for j := i + 1; j < len(labels); j++ {
+			if blocks[i] != blocks[j] {
+				if labels[i] == labels[j] {
+					within = true
+				} else {
+					between = true
+				}
+			}
+		}
+	}
+	return within && between
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // analysisPlan is testdata/analysis.yaml: gonogo, miconi and zero × seeds
-// 1–2, with fixedpoints, rsa and sensitivity.
+// 1–2, with fixedpoints, rsa, landscape and sensitivity.
 func analysisPlan(t *testing.T) *pipelines.Plan {
 	t.Helper()
 	data, err := os.ReadFile("testdata/analysis.yaml")
@@ -276,6 +276,9 @@ func TestAnalysisStages(t *testing.T) {
 		seen := 0
 		for _, p := range pairs {
 			byMethod[p.Method]++
+			if strings.HasPrefix(p.Method, sameSeedPrefix) {
+				continue
+			}
 			if strings.HasPrefix(p.Method, withinPrefix) {
 				if p.Permutations != 50 || !(p.PValue >= 1.0/51 && p.PValue <= 1) {
 					t.Errorf("%s: p = %g over %d permutations", p.Method, p.PValue, p.Permutations)
@@ -303,7 +306,44 @@ func TestAnalysisStages(t *testing.T) {
 			}
 			seen++
 		}
-		want := map[string]int{"spearman": 6, MethodCKA: 6, MethodProcrustes: 6, withinPrefix + "spearman": 1, withinPrefix + MethodCKA: 1}
+		// The summaries written out from the spearman pairs: the test uses
+		// pairs of different seeds only; same-seed pairs of different
+		// rules have their own row.
+		var sums [3]float64
+		var ns [3]int
+		for _, p := range pairs {
+			if p.Method != "spearman" {
+				continue
+			}
+			k := 0 // within, across seeds
+			switch {
+			case p.ASeed == p.BSeed:
+				k = 2
+			case p.ARule != p.BRule:
+				k = 1
+			}
+			sums[k] += p.Value
+			ns[k]++
+		}
+		for _, p := range pairs {
+			var want float64
+			switch p.Method {
+			case withinPrefix + "spearman":
+				want = sums[0]/float64(ns[0]) - sums[1]/float64(ns[1])
+			case sameSeedPrefix + "spearman":
+				want = sums[2] / float64(ns[2])
+				if p.Permutations != 0 || !math.IsNaN(p.PValue) {
+					t.Errorf("%s: p = %g over %d permutations, want null", p.Method, p.PValue, p.Permutations)
+				}
+			default:
+				continue
+			}
+			if ns != [3]int{2, 2, 2} || math.Abs(p.Value-want) > 1e-12 {
+				t.Errorf("%s = %g, written out %g (pairs within/between/same seed %v)", p.Method, p.Value, want, ns)
+			}
+		}
+		want := map[string]int{"spearman": 6, MethodCKA: 6, MethodProcrustes: 6, withinPrefix + "spearman": 1, withinPrefix + MethodCKA: 1,
+			sameSeedPrefix + "spearman": 1, sameSeedPrefix + MethodCKA: 1}
 		for m, n := range want {
 			if byMethod[m] != n {
 				t.Errorf("%d rows of method %s, want %d (all: %v)", byMethod[m], m, n, byMethod)

@@ -108,9 +108,8 @@ type TrainSettings struct {
 	StopAtCriterion bool `yaml:"stop_at_criterion" json:"stop_at_criterion"`
 }
 
-// Stages holds the settings of the analysis stages and the report. The
-// numeric knobs of the analysis stages are validated now and reserved for
-// the analysis implementation; their meaning is documented in README.md.
+// Stages holds the settings of the analysis stages and the report; their
+// meaning is documented in README.md.
 type Stages struct {
 	FixedPoints FixedPointsStage `yaml:"fixedpoints" json:"fixedpoints"`
 	RSA         RSAStage         `yaml:"rsa" json:"rsa"`
@@ -134,13 +133,17 @@ type RSAStage struct {
 	Metric       string `yaml:"metric" json:"metric"`             // RDM dissimilarity: correlation or euclidean
 }
 
-// LandscapeStage maps the meta-objective J(Θ) around each rule.
+// LandscapeStage maps the dynamical landscape of every trained network of
+// a task (core/landscape) from the fixed points of the fixedpoints stage,
+// which it needs: counts by index, coordinates on the top principal axes of
+// the trajectories, the saddle → attractor graph, and the topology distance
+// between every two networks with a seed-stratified permutation test of
+// within- against between-rule distance.
 type LandscapeStage struct {
-	Enabled  bool    `yaml:"enabled" json:"enabled"`   // true when the section is present
-	Points   int     `yaml:"points" json:"points"`     // grid points per axis (11)
-	Span     float64 `yaml:"span" json:"span"`         // half-width of the grid, Θ units (1)
-	Learners int     `yaml:"learners" json:"learners"` // learners averaged per point (4)
-	Trials   int     `yaml:"trials" json:"trials"`     // learning horizon per learner (300)
+	Enabled      bool `yaml:"enabled" json:"enabled"`             // true when the section is present
+	PCs          int  `yaml:"pcs" json:"pcs"`                     // principal axes the points are projected on (3)
+	Permutations int  `yaml:"permutations" json:"permutations"`   // topology permutation-test shuffles (1000; 0 = no test)
+	ConnectSteps int  `yaml:"connect_steps" json:"connect_steps"` // Euler steps of 0.1 τ following each saddle branch (4000)
 }
 
 // SensitivityStage measures the behavioural sensitivity G_S(W) of every
@@ -168,7 +171,7 @@ func defaultStages() Stages {
 	return Stages{
 		FixedPoints: FixedPointsStage{Inits: 64, MaxIters: 2000, Tol: 1e-6},
 		RSA:         RSAStage{Permutations: 1000, Metric: "correlation"},
-		Landscape:   LandscapeStage{Points: 11, Span: 1, Learners: 4, Trials: 300},
+		Landscape:   LandscapeStage{PCs: 3, Permutations: 1000, ConnectSteps: 4000},
 		Sensitivity: SensitivityStage{Perturbations: 100, Scale: 0.01},
 		Report:      ReportStage{Enabled: true},
 	}

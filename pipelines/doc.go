@@ -11,8 +11,8 @@
 //
 // Plan expands the sweep tasks × rules × seeds into MetaoptJobs, TrainUnits
 // and AnalysisUnits with stable IDs ("train/dnms/miconi/seed=3") and the
-// stages in dependency order (metaopt → train → fixedpoints, rsa, landscape,
-// sensitivity → report). Every unit's Key returns its canonical parameters
+// stages in dependency order (metaopt → train → fixedpoints, rsa,
+// sensitivity; fixedpoints → landscape; all → report). Every unit's Key returns its canonical parameters
 // for store.ContentKey. The campaign ID is a hash of the normalised spec:
 // formatting, comments, key order and whether a value is written in the
 // defaults or in every task do not change it; any value that changes a

@@ -641,7 +641,11 @@ func (p *parser) stages() error {
 		return err
 	}
 	st := &c.Stages
+	var landscapeKey *yaml.Node
 	for _, kv := range pairs {
+		if kv.key == "landscape" {
+			landscapeKey = kv.k
+		}
 		path := join("stages", kv.key)
 		var dst any
 		switch kv.key {
@@ -691,14 +695,12 @@ func (p *parser) stages() error {
 		case "landscape":
 			s := st.Landscape
 			switch {
-			case s.Points < 2:
-				return bad("points", "use at least 2 points per axis", s.Points)
-			case !finite(s.Span) || s.Span <= 0:
-				return bad("span", "use a positive half-width in Θ units", s.Span)
-			case s.Learners < 1:
-				return bad("learners", "average at least 1 learner", s.Learners)
-			case s.Trials < 1:
-				return bad("trials", "use a horizon of at least 1 trial", s.Trials)
+			case s.PCs < 1:
+				return bad("pcs", "project on at least 1 principal axis, e.g. 3", s.PCs)
+			case s.Permutations < 0:
+				return bad("permutations", "use 0 (no test) or a number of shuffles, e.g. 1000", s.Permutations)
+			case s.ConnectSteps < 1:
+				return bad("connect_steps", "follow each saddle branch for at least 1 step, e.g. 4000", s.ConnectSteps)
 			}
 		case "sensitivity":
 			s := st.Sensitivity
@@ -709,6 +711,10 @@ func (p *parser) stages() error {
 				return bad("scale", "use a positive relative size, e.g. 0.01", s.Scale)
 			}
 		}
+	}
+	if st.Landscape.Enabled && !st.FixedPoints.Enabled {
+		return d.errf(landscapeKey, "stages.landscape", "add a fixedpoints section, e.g. stages: {fixedpoints: {}, landscape: {}}",
+			"stages.landscape needs the fixed points of the fixedpoints stage, which is off")
 	}
 	return nil
 }

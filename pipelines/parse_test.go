@@ -83,6 +83,12 @@ func TestParseErrors(t *testing.T) {
 		{"stage key", base + "stages: {fixedpoint: {}}\n", 7, 10, "stages.fixedpoint", "is not a known key", `did you mean "fixedpoints"?`, ""},
 		{"stage knob", base + "stages:\n  rsa: {metric: cosine}\n", 8, 17, "stages.rsa.metric", `stages.rsa.metric = "cosine" is not known`, "correlation or euclidean", ""},
 		{"stage knob range", base + "stages:\n  fixedpoints: {tol: 0}\n", 8, 22, "stages.fixedpoints.tol", "= 0 is out of range", "small positive speed", ""},
+		{"landscape without fixedpoints", base + "stages:\n  rsa: {}\n  landscape: {pcs: 2}\n", 9, 3, "stages.landscape",
+			"needs the fixed points of the fixedpoints stage, which is off", "add a fixedpoints section", ""},
+		{"landscape pcs", base + "stages:\n  fixedpoints: {}\n  landscape: {pcs: 0}\n", 9, 20, "stages.landscape.pcs", "= 0 is out of range", "at least 1 principal axis", ""},
+		{"landscape connect_steps", base + "stages:\n  fixedpoints: {}\n  landscape: {connect_steps: -4}\n", 9, 30, "stages.landscape.connect_steps",
+			"= -4 is out of range", "at least 1 step", ""},
+		{"landscape old knob", base + "stages:\n  fixedpoints: {}\n  landscape: {points: 11}\n", 9, 15, "stages.landscape.points", "is not a known key", "pcs, permutations, connect_steps", ""},
 		{"merge key", base + "train: {<<: 3}\n", 7, 13, "train", `is the value "3", not a mapping`, "key: value", ""},
 		{"concurrency", base + "concurrency: {max_parallel: -1}\n", 7, 29, "concurrency.max_parallel", "is negative", "positive bound", ""},
 	}

@@ -68,10 +68,10 @@ type TrainUnit struct {
 
 // AnalysisUnit is one unit of an analysis stage or the report.
 type AnalysisUnit struct {
-	ID     string    `json:"id"`     // e.g. "fixedpoints/dnms/miconi/seed=3", "rsa/dnms", "landscape/dnms/miconi", "report"
+	ID     string    `json:"id"`     // e.g. "fixedpoints/dnms/miconi/seed=3", "rsa/dnms", "landscape/dnms", "report"
 	Stage  StageName `json:"stage"`  // its stage
 	Task   string    `json:"task"`   // task entry ("" for the report)
-	Rule   string    `json:"rule"`   // rule entry ("" for rsa and the report)
+	Rule   string    `json:"rule"`   // rule entry ("" for rsa, landscape and the report)
 	Seed   *uint64   `json:"seed"`   // the network's seed (fixedpoints, sensitivity)
 	Inputs []string  `json:"inputs"` // IDs of the units whose datasets it reads
 	// Settings are the stage's settings as JSON: decode them into
@@ -233,18 +233,15 @@ func (c *Campaign) Plan() (*Plan, error) {
 		s := st.Landscape
 		var units []string
 		for _, t := range c.Tasks {
-			for _, r := range c.Rules {
-				a := AnalysisUnit{ID: fmt.Sprintf("%s/%s/%s", StageLandscape, t.Name, r.Name), Stage: StageLandscape,
-					Task: t.Name, Rule: r.Name, Settings: raw(s)}
-				for _, u := range p.Train {
-					if u.Task == t.Name && u.Rule == r.Name {
-						a.Inputs = append(a.Inputs, u.ID)
-					}
+			a := AnalysisUnit{ID: fmt.Sprintf("%s/%s", StageLandscape, t.Name), Stage: StageLandscape, Task: t.Name, Settings: raw(s)}
+			for _, u := range p.Train {
+				if u.Task == t.Name {
+					a.Inputs = append(a.Inputs, u.ID)
 				}
-				if len(a.Inputs) > 0 {
-					p.Analysis = append(p.Analysis, a)
-					units = append(units, a.ID)
-				}
+			}
+			if len(a.Inputs) > 0 {
+				p.Analysis = append(p.Analysis, a)
+				units = append(units, a.ID)
 			}
 		}
 		add(StageLandscape, units)
@@ -266,12 +263,15 @@ func (c *Campaign) Plan() (*Plan, error) {
 		}
 		add(StageReport, []string{a.ID})
 	}
-	// Analysis stages run after train only; fix the After lists built
-	// while they were appended.
+	// Analysis stages run after train only, landscape after fixedpoints
+	// (whose fixed points it reads); fix the After lists built while they
+	// were appended.
 	for i := range p.Stages {
 		switch p.Stages[i].Name {
-		case StageFixedPoints, StageRSA, StageLandscape, StageSensitivity:
+		case StageFixedPoints, StageRSA, StageSensitivity:
 			p.Stages[i].After = []StageName{StageTrain}
+		case StageLandscape:
+			p.Stages[i].After = []StageName{StageFixedPoints}
 		}
 	}
 	p.CampaignID = c.ID()
@@ -297,10 +297,10 @@ func campaignID(c *Campaign) (string, error) {
 		Key any    `json:"key"`
 	}
 	spec := struct {
-		Name   string `json:"name"`
-		Units  []unit `json:"units"`
-		Stages Stages `json:"stages"`
-	}{Name: c.Name, Stages: c.Stages}
+		Name   string    `json:"name"`
+		Units  []unit    `json:"units"`
+		Stages keyStages `json:"stages"`
+	}{Name: c.Name, Stages: stagesKey(c.Stages)}
 	for i := range c.units.metaopt {
 		j := &c.units.metaopt[i]
 		spec.Units = append(spec.Units, unit{j.ID, j.Key()})
@@ -315,4 +315,35 @@ func campaignID(c *Campaign) (string, error) {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])[:16], nil
+}
+
+// keyStages is Stages as it enters the campaign ID.
+type keyStages struct {
+	FixedPoints FixedPointsStage `json:"fixedpoints"`
+	RSA         RSAStage         `json:"rsa"`
+	Landscape   any              `json:"landscape"`
+	Sensitivity SensitivityStage `json:"sensitivity"`
+	Report      ReportStage      `json:"report"`
+}
+
+// landscapeOff is how a disabled landscape stage enters the campaign ID:
+// the settings it had before it became the dynamical landscape (a J(Θ)
+// grid: points, span, learners, trials), so that the IDs of campaigns
+// without a landscape stage — and the workflow histories recorded under
+// them — did not change when its settings did.
+type landscapeOff struct {
+	Enabled  bool    `json:"enabled"`
+	Points   int     `json:"points"`
+	Span     float64 `json:"span"`
+	Learners int     `json:"learners"`
+	Trials   int     `json:"trials"`
+}
+
+// stagesKey returns the stage settings as they enter the campaign ID.
+func stagesKey(s Stages) keyStages {
+	k := keyStages{FixedPoints: s.FixedPoints, RSA: s.RSA, Landscape: s.Landscape, Sensitivity: s.Sensitivity, Report: s.Report}
+	if !s.Landscape.Enabled {
+		k.Landscape = landscapeOff{Points: 11, Span: 1, Learners: 4, Trials: 300}
+	}
+	return k
 }

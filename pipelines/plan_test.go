@@ -80,16 +80,24 @@ stages:
 		}
 	}
 	differ := map[string]string{
-		"eta":         strings.Replace(idBase, "eta: 0.5", "eta: 0.6", 1),
-		"seeds":       strings.Replace(idBase, "seeds: 1-3", "seeds: 1-4", 1),
-		"seed order":  strings.Replace(idBase, "seeds: 1-3", "seeds: 3,2,1", 1),
-		"name":        strings.Replace(idBase, "name: ids", "name: ids2", 1),
-		"task param":  strings.Replace(idBase, "steps: 60", "steps: 61", 1),
-		"rule":        strings.Replace(idBase, "name: zero", "name: node-perturbation", 1),
-		"trials":      strings.Replace(idBase, "trials: 40", "trials: 41", 1),
-		"stage knob":  strings.Replace(idBase, "permutations: 10", "permutations: 11", 1),
-		"stop":        strings.Replace(idBase, "{trials: 40}", "{trials: 40, stop_at_criterion: true}", 1),
-		"extra stage": idBase + "  sensitivity: {}\n",
+		"eta":            strings.Replace(idBase, "eta: 0.5", "eta: 0.6", 1),
+		"seeds":          strings.Replace(idBase, "seeds: 1-3", "seeds: 1-4", 1),
+		"seed order":     strings.Replace(idBase, "seeds: 1-3", "seeds: 3,2,1", 1),
+		"name":           strings.Replace(idBase, "name: ids", "name: ids2", 1),
+		"task param":     strings.Replace(idBase, "steps: 60", "steps: 61", 1),
+		"rule":           strings.Replace(idBase, "name: zero", "name: node-perturbation", 1),
+		"trials":         strings.Replace(idBase, "trials: 40", "trials: 41", 1),
+		"stage knob":     strings.Replace(idBase, "permutations: 10", "permutations: 11", 1),
+		"stop":           strings.Replace(idBase, "{trials: 40}", "{trials: 40, stop_at_criterion: true}", 1),
+		"extra stage":    idBase + "  sensitivity: {}\n",
+		"landscape":      idBase + "  fixedpoints: {}\n  landscape: {}\n",
+		"landscape knob": idBase + "  fixedpoints: {}\n  landscape: {pcs: 4}\n",
+		"fixedpoints":    idBase + "  fixedpoints: {}\n",
+	}
+	// A campaign without a landscape stage kept its ID when the landscape
+	// settings changed (pinned: the ID of idBase before that change).
+	if id != "b48e736fc333c1d1" {
+		t.Errorf("ID of a campaign without landscape is %s, want b48e736fc333c1d1", id)
 	}
 	seen := map[string]string{id: "base"}
 	for name, src := range differ {
@@ -185,7 +193,7 @@ func TestStagesOrder(t *testing.T) {
 	}
 	want := map[StageName][]StageName{
 		StageMetaopt: nil, StageTrain: {StageMetaopt},
-		StageFixedPoints: {StageTrain}, StageRSA: {StageTrain}, StageLandscape: {StageTrain}, StageSensitivity: {StageTrain},
+		StageFixedPoints: {StageTrain}, StageRSA: {StageTrain}, StageLandscape: {StageFixedPoints}, StageSensitivity: {StageTrain},
 		StageReport: {StageFixedPoints, StageRSA, StageLandscape, StageSensitivity},
 	}
 	if !reflect.DeepEqual(after, want) {

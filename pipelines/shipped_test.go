@@ -12,10 +12,10 @@ func TestShipped(t *testing.T) {
 		metaopt, train, analysis int
 		stages                   []StageName
 	}{
-		{"quickstart.yaml", 1, 1 * 3 * 3, 9 + 1 + 3 + 9 + 1,
+		{"quickstart.yaml", 1, 1 * 3 * 3, 9 + 1 + 1 + 9 + 1, // fixedpoints, rsa, landscape (one per task), sensitivity, report
 			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageReport}},
 		{"miconi2017.yaml", 0, 8, 1, []StageName{StageTrain, StageReport}},
-		{"rules-vs-solutions.yaml", 2, 2 * 5 * 10, 100 + 2 + 10 + 100 + 1,
+		{"rules-vs-solutions.yaml", 2, 2 * 5 * 10, 100 + 2 + 2 + 100 + 1,
 			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageReport}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {

@@ -35,6 +35,10 @@ func Columns(k Kind) ([]Column, error) {
 		return describe[RSAPairRow](), nil
 	case Sensitivity:
 		return describe[SensitivityRow](), nil
+	case Landscape:
+		return describe[LandscapeRow](), nil
+	case LandscapePairs:
+		return describe[LandscapePairRow](), nil
 	}
 	return nil, fmt.Errorf("schemas: unknown dataset kind %q: want one of %v", k, Kinds())
 }

@@ -14,6 +14,8 @@
 //	rdms             RDMRow             one row per representational dissimilarity matrix
 //	rsa_pairs        RSAPairRow         one row per compared pair of networks
 //	sensitivity      SensitivityRow     one row per network: behavioural sensitivity G_S(W)
+//	landscape        LandscapeRow       one row per fixed or slow point, placed in the dynamical landscape
+//	landscape_pairs  LandscapePairRow   one row per compared pair of landscapes (topology distance)
 //
 // Vectors whose length is fixed within a dataset (a state x of N units, Θ of P
 // parameters) are Arrow fixed_size_list columns; the length is taken from the

@@ -443,3 +443,100 @@ func (SensitivityRow) columns() []column[SensitivityRow] {
 		float64Col("delta_s_random", func(r *R) *float64 { return &r.DeltaSRandom }),
 	}
 }
+
+// LandscapeRow is one fixed or slow point of a network under a constant
+// input, placed in the network's dynamical landscape (SPEC §6; package
+// core/landscape): its index, its coordinates on the top principal axes of
+// the network's trajectories, and, for an index-1 fixed point, the
+// attractors the two branches of its unstable manifold reach.
+type LandscapeRow struct {
+	Campaign  string
+	Task      string
+	Rule      string
+	Seed      int64
+	Network   string    // "initial" or "final"
+	Input     string    // label of the constant input, as in fixed_points
+	Point     int32     // the point's number among the network's points of this input (fixed_points row order)
+	Index     int32     // unstable dimensions (−1 when unknown)
+	Type      string    // "stable", "saddle" or "unstable"
+	Slow      bool      // a slow point, not a fixed point
+	PC        []float64 // projection on the top principal axes (fixed_size_list<float64>[pcs])
+	Explained []float64 // fraction of the trajectories' variance along each axis, same for every row of a network (fixed_size_list<float64>[pcs])
+	// Connects holds, for an index-1 fixed point, the Point numbers of the
+	// stable fixed points reached along +v and −v (−1: none); empty for
+	// other points (list<int32>).
+	Connects []int32
+}
+
+// Kind returns Landscape.
+func (LandscapeRow) Kind() Kind { return Landscape }
+
+func (r LandscapeRow) validate() error {
+	if err := checkLen("explained", len(r.Explained), len(r.PC)); err != nil {
+		return err
+	}
+	if len(r.Connects) != 0 && len(r.Connects) != 2 {
+		return fmt.Errorf("connects has %d values, want 0 or the 2 branch ends of an index-1 saddle", len(r.Connects))
+	}
+	return checkSeed(r.Seed)
+}
+
+func (LandscapeRow) columns() []column[LandscapeRow] {
+	type R = LandscapeRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("rule", func(r *R) *string { return &r.Rule }),
+		int64Col("seed", func(r *R) *int64 { return &r.Seed }),
+		stringCol("network", func(r *R) *string { return &r.Network }),
+		stringCol("input", func(r *R) *string { return &r.Input }),
+		int32Col("point", func(r *R) *int32 { return &r.Point }),
+		int32Col("index", func(r *R) *int32 { return &r.Index }),
+		stringCol("type", func(r *R) *string { return &r.Type }),
+		boolCol("slow", func(r *R) *bool { return &r.Slow }),
+		float64Vec("pc", true, func(r *R) *[]float64 { return &r.PC }),
+		float64Vec("explained", true, func(r *R) *[]float64 { return &r.Explained }),
+		int32Vec("connects", false, func(r *R) *[]int32 { return &r.Connects }),
+	}
+}
+
+// LandscapePairRow compares the landscape topology of two networks a and b
+// of one task (core/landscape.Compare), or summarizes the comparison of the
+// rules (a_rule = b_rule = "*").
+type LandscapePairRow struct {
+	Campaign     string
+	Task         string
+	Method       string // "topology", "index" or "graph"; summaries "within_vs_between:topology", "same_seed_between:topology"
+	ARule, BRule string
+	ASeed, BSeed int64
+	ANetwork     string // "initial" or "final"
+	BNetwork     string
+	Value        float64 // distance (pairs) or summary value
+	PValue       float64 // permutation p-value; NaN (null) when not tested
+	Permutations int32   // permutations behind PValue; 0 when not tested
+}
+
+// Kind returns LandscapePairs.
+func (LandscapePairRow) Kind() Kind { return LandscapePairs }
+
+func (r LandscapePairRow) validate() error {
+	return RSAPairRow{ASeed: r.ASeed, BSeed: r.BSeed, PValue: r.PValue}.validate()
+}
+
+func (LandscapePairRow) columns() []column[LandscapePairRow] {
+	type R = LandscapePairRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("method", func(r *R) *string { return &r.Method }),
+		stringCol("a_rule", func(r *R) *string { return &r.ARule }),
+		int64Col("a_seed", func(r *R) *int64 { return &r.ASeed }),
+		stringCol("a_network", func(r *R) *string { return &r.ANetwork }),
+		stringCol("b_rule", func(r *R) *string { return &r.BRule }),
+		int64Col("b_seed", func(r *R) *int64 { return &r.BSeed }),
+		stringCol("b_network", func(r *R) *string { return &r.BNetwork }),
+		float64Col("value", func(r *R) *float64 { return &r.Value }),
+		optFloat64Col("p_value", func(r *R) *float64 { return &r.PValue }),
+		int32Col("permutations", func(r *R) *int32 { return &r.Permutations }),
+	}
+}

@@ -21,18 +21,20 @@ const (
 	RDMs           Kind = "rdms"
 	RSAPairs       Kind = "rsa_pairs"
 	Sensitivity    Kind = "sensitivity"
+	Landscape      Kind = "landscape"
+	LandscapePairs Kind = "landscape_pairs"
 )
 
 // Kinds returns every dataset kind in a fixed order.
 func Kinds() []Kind {
-	return []Kind{LearningCurves, Networks, Trajectories, MetaoptHistory, FixedPoints, RDMs, RSAPairs, Sensitivity}
+	return []Kind{LearningCurves, Networks, Trajectories, MetaoptHistory, FixedPoints, RDMs, RSAPairs, Sensitivity, Landscape, LandscapePairs}
 }
 
 // Version returns the current schema version of the kind, or 0 for an
 // unknown kind.
 func (k Kind) Version() int {
 	switch k {
-	case LearningCurves, Networks, Trajectories, MetaoptHistory, RDMs, RSAPairs:
+	case LearningCurves, Networks, Trajectories, MetaoptHistory, RDMs, RSAPairs, Landscape, LandscapePairs:
 		return 1
 	case FixedPoints, Sensitivity: // 2: fixed_points.count; sensitivity.top_fraction, delta_s_*
 		return 2

@@ -62,6 +62,8 @@ func TestRoundTrip(t *testing.T) {
 			t.Run("rdms", func(t *testing.T) { roundTrip(t, f, schemastest.RDMs()) })
 			t.Run("rsa_pairs", func(t *testing.T) { roundTrip(t, f, schemastest.RSAPairs()) })
 			t.Run("sensitivity", func(t *testing.T) { roundTrip(t, f, schemastest.Sensitivity()) })
+			t.Run("landscape", func(t *testing.T) { roundTrip(t, f, schemastest.Landscape()) })
+			t.Run("landscape_pairs", func(t *testing.T) { roundTrip(t, f, schemastest.LandscapePairs()) })
 			t.Run("empty", func(t *testing.T) { roundTrip(t, f, []schemas.TrajectoryRow{}) })
 			t.Run("zero-length vector", func(t *testing.T) {
 				rows := schemastest.FixedPoints()

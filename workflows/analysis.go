@@ -12,11 +12,11 @@ import (
 )
 
 // analysisActivities are the analysis stages this version runs, with the
-// activity of each; the other analysis stages (landscape) are recorded as
-// SkippedNotImplemented. The report runs after the manifest (report.go).
+// activity of each. The report runs after the manifest (report.go).
 var analysisActivities = map[pipelines.StageName]string{
 	pipelines.StageFixedPoints: activities.FixedPointsName,
 	pipelines.StageRSA:         activities.RSAName,
+	pipelines.StageLandscape:   activities.LandscapeName,
 	pipelines.StageSensitivity: activities.SensitivityName,
 }
 
@@ -29,18 +29,28 @@ var analysisOptions = workflow.ActivityOptions{
 }
 
 // runAnalysis runs the implemented analysis stages one after the other, in
-// plan order, each fanned out like train (at most MaxParallel units in
-// flight). Each unit gets refs to the networks datasets of its train units
-// (and the Θ of their metaopt jobs), never weights.
+// plan order (fixedpoints before landscape), each fanned out like train (at
+// most MaxParallel units in flight). Each unit gets refs to the networks
+// datasets of its train units (and the Θ of their metaopt jobs), never
+// weights; a landscape unit also gets the fixed_points datasets the
+// fixedpoints units returned for the same networks.
 func (c *campaign) runAnalysis(ctx workflow.Context, results map[string]activities.MetaoptResult) error {
 	train := map[string]*pipelines.TrainUnit{}
 	for i := range c.plan.Train {
 		train[c.plan.Train[i].ID] = &c.plan.Train[i]
 	}
+	fixed := map[string]activities.Dataset{} // train unit ID → fixed_points dataset
 	actx := workflow.WithActivityOptions(ctx, c.options(analysisOptions))
 	for _, s := range c.plan.Stages {
 		name, ok := analysisActivities[s.Name]
 		if !ok {
+			continue
+		}
+		// Version 1 of campaign-landscape: the landscape stage runs.
+		// Only campaigns with a landscape stage ask, so the histories of
+		// the others are unchanged; those recorded before it replay with
+		// DefaultVersion and leave the stage skipped.
+		if s.Name == pipelines.StageLandscape && workflow.GetVersion(ctx, "campaign-landscape", workflow.DefaultVersion, 1) < 1 {
 			continue
 		}
 		var units []*pipelines.AnalysisUnit
@@ -63,6 +73,14 @@ func (c *campaign) runAnalysis(ctx workflow.Context, results map[string]activiti
 					n.Theta = results[tu.Metaopt].Theta
 				}
 				in.Networks = append(in.Networks, n)
+				if s.Name == pipelines.StageLandscape {
+					fp, ok := fixed[id]
+					if !ok || fp.Ref.SHA256 == "" {
+						return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+							"%s failed: its input %s has no committed fixed_points dataset — enable the fixedpoints stage", u.ID, id), "UnitFailed", nil)
+					}
+					in.FixedPoints = append(in.FixedPoints, fp)
+				}
 			}
 			inputs[i] = in
 		}
@@ -72,6 +90,9 @@ func (c *campaign) runAnalysis(ctx workflow.Context, results map[string]activiti
 			var r activities.AnalysisOutput
 			if err := f.Get(ctx, &r); err != nil {
 				return false, unitError(units[i].ID, err)
+			}
+			if s.Name == pipelines.StageFixedPoints && len(units[i].Inputs) == 1 && len(r.Datasets) > 0 {
+				fixed[units[i].Inputs[0]] = r.Datasets[0]
 			}
 			return r.CacheHit, nil
 		})

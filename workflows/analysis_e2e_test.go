@@ -25,11 +25,11 @@ import (
 )
 
 // TestAnalysisEndToEnd runs testdata/analysis_e2e.yaml (two rules × 5
-// seeds of go/no-go) on the embedded stack with a real worker: train, then
-// fixedpoints, rsa and sensitivity; it checks the committed datasets and
-// the manifest, runs the campaign again (every unit a cache hit), and —
-// when node and @duckdb/node-api are available — opens each analysis
-// dataset in DuckDB.
+// seeds of DNMS) on the embedded stack with a real worker: train, then
+// fixedpoints, rsa, landscape and sensitivity; it checks the committed
+// datasets and the manifest, runs the campaign again (every unit a cache
+// hit), reruns the landscape stage alone (forced), and — when node and
+// @duckdb/node-api are available — opens each analysis dataset in DuckDB.
 func TestAnalysisEndToEnd(t *testing.T) {
 	if _, err := s3test.Binary(); err != nil {
 		s3test.SkipOrFail(t, err)
@@ -84,18 +84,20 @@ func TestAnalysisEndToEnd(t *testing.T) {
 		return &res
 	}
 	first := runOnce(WorkflowID(in.CampaignID))
-	wantStatus := map[string]string{"train": StatusCompleted, "fixedpoints": StatusCompleted, "rsa": StatusCompleted, "sensitivity": StatusCompleted}
+	wantStatus := map[string]string{"train": StatusCompleted, "fixedpoints": StatusCompleted, "rsa": StatusCompleted,
+		"landscape": StatusCompleted, "sensitivity": StatusCompleted}
 	for _, s := range first.Stages {
 		if s.Status != wantStatus[s.Name] || s.Done != s.Total || s.CacheHits != 0 {
 			t.Errorf("first run: stage %+v", s)
 		}
 	}
-	// 10 × (learning_curves, networks, fixed_points, sensitivity) + rdms + rsa_pairs.
-	if first.Datasets != 42 {
-		t.Errorf("manifest lists %d datasets, want 42", first.Datasets)
+	// 10 × (learning_curves, networks, fixed_points, sensitivity) + rdms +
+	// rsa_pairs + landscape + landscape_pairs.
+	if first.Datasets != 44 {
+		t.Errorf("manifest lists %d datasets, want 44", first.Datasets)
 	}
 	counts := map[string]int{}
-	for _, stage := range []string{"fixedpoints", "rsa", "sensitivity"} {
+	for _, stage := range []string{"fixedpoints", "rsa", "landscape", "sensitivity"} {
 		refs, err := st.List(ctx, in.CampaignID, stage)
 		if err != nil {
 			t.Fatal(err)
@@ -104,7 +106,8 @@ func TestAnalysisEndToEnd(t *testing.T) {
 			counts[r.Schema]++
 		}
 	}
-	want := map[string]int{schemas.FixedPoints.ID(): 10, schemas.Sensitivity.ID(): 10, schemas.RDMs.ID(): 1, schemas.RSAPairs.ID(): 1}
+	want := map[string]int{schemas.FixedPoints.ID(): 10, schemas.Sensitivity.ID(): 10, schemas.RDMs.ID(): 1, schemas.RSAPairs.ID(): 1,
+		schemas.Landscape.ID(): 1, schemas.LandscapePairs.ID(): 1}
 	for k, n := range want {
 		if counts[k] != n {
 			t.Errorf("%d datasets of %s, want %d (all: %v)", counts[k], k, n, counts)
@@ -122,13 +125,49 @@ func TestAnalysisEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// 45 pairs × 3 measures + 2 permutation summaries.
-		if len(pairs) != 137 {
-			t.Errorf("rsa_pairs has %d rows, want 137", len(pairs))
+		// 45 pairs × 3 measures + 2 permutation summaries + 2 same-seed means.
+		if len(pairs) != 139 {
+			t.Errorf("rsa_pairs has %d rows, want 139", len(pairs))
 		}
 		for _, p := range pairs {
-			if p.Permutations > 0 {
-				t.Logf("%s: within − between = %.4f, p = %.4f", p.Method, p.Value, p.PValue)
+			if p.ARule == "*" {
+				t.Logf("%s: %.4f, p = %.4f", p.Method, p.Value, p.PValue)
+			}
+		}
+	}
+	fixedRows := 0
+	fpRefs, err := st.List(ctx, in.CampaignID, "fixedpoints")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range fpRefs {
+		fixedRows += int(r.Rows)
+	}
+	lsRefs, err := st.List(ctx, in.CampaignID, "landscape")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var landscapeKey string
+	for _, r := range lsRefs {
+		switch r.Schema {
+		case schemas.Landscape.ID():
+			landscapeKey = r.Key
+			if int(r.Rows) != fixedRows {
+				t.Errorf("landscape has %d rows, want one per fixed or slow point (%d)", r.Rows, fixedRows)
+			}
+		case schemas.LandscapePairs.ID():
+			pairs, _, err := store.ReadRows[schemas.LandscapePairRow](ctx, st, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 45 pairs × 3 methods + the permutation test + the same-seed mean.
+			if len(pairs) != 137 {
+				t.Errorf("landscape_pairs has %d rows, want 137", len(pairs))
+			}
+			for _, p := range pairs {
+				if p.ARule == "*" {
+					t.Logf("landscape %s: %.4f, p = %.4f", p.Method, p.Value, p.PValue)
+				}
 			}
 		}
 	}
@@ -157,6 +196,41 @@ func TestAnalysisEndToEnd(t *testing.T) {
 		}
 	}
 
+	// `rulescape rerun --stage landscape`: the landscape stage recomputes
+	// (its fixed points come from the cached fixedpoints units) and
+	// overwrites its datasets with the same bytes; the rest are hits.
+	in.Force = []pipelines.StageName{pipelines.StageLandscape}
+	third := runOnce(WorkflowID(in.CampaignID) + "-landscape")
+	in.Force = nil
+	for _, s := range third.Stages {
+		hits := s.Total
+		if s.Name == "landscape" {
+			hits = 0
+		}
+		if s.Status != wantStatus[s.Name] || s.CacheHits != hits {
+			t.Errorf("landscape rerun: stage %+v, want %d cache hits", s, hits)
+		}
+	}
+	lsAgain, err := st.List(ctx, in.CampaignID, "landscape")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lsAgain) != len(lsRefs) {
+		t.Errorf("landscape rerun: %d datasets, want %d", len(lsAgain), len(lsRefs))
+	}
+	before := map[string]string{}
+	for _, r := range lsRefs {
+		before[r.Key] = r.SHA256
+	}
+	for _, r := range lsAgain {
+		if before[r.Key] != r.SHA256 {
+			t.Errorf("landscape rerun: %s has digest %s, was %q: the stage is not deterministic", r.Key, r.SHA256, before[r.Key])
+		}
+	}
+	if landscapeKey == "" {
+		t.Error("no landscape dataset committed")
+	}
+
 	duckdbCheck(t, ctx, st, in.CampaignID)
 }
 
@@ -165,7 +239,7 @@ func TestAnalysisEndToEnd(t *testing.T) {
 func duckdbCheck(t *testing.T, ctx context.Context, st *store.Store, campaign string) {
 	t.Helper()
 	dir := t.TempDir()
-	for _, stage := range []string{"fixedpoints", "rsa", "sensitivity"} {
+	for _, stage := range []string{"fixedpoints", "rsa", "landscape", "sensitivity"} {
 		refs, err := st.List(ctx, campaign, stage)
 		if err != nil {
 			t.Fatal(err)
@@ -194,7 +268,9 @@ func duckdbCheck(t *testing.T, ctx context.Context, st *store.Store, campaign st
 		{"sensitivity/sensitivity/*/*/*/*.parquet", 10, []string{"--hive", "--vector", "singular_values"}},
 		// Partitioned by task only: the script's --hive lists task, rule and seed.
 		{"rsa/rdms/*/*.parquet", 10, nil},
-		{"rsa/rsa_pairs/*/*.parquet", 137, nil},
+		{"rsa/rsa_pairs/*/*.parquet", 139, nil},
+		{"landscape/landscape/*/*.parquet", -1, []string{"--vector", "pc"}},
+		{"landscape/landscape_pairs/*/*.parquet", 137, nil},
 	} {
 		res, ok := duckdbcheck.Run(t, filepath.Join(dir, k.glob), k.args...)
 		if !ok {
@@ -203,8 +279,11 @@ func duckdbCheck(t *testing.T, ctx context.Context, st *store.Store, campaign st
 		if (k.rows >= 0 && res.Rows != int64(k.rows)) || res.Rows == 0 {
 			t.Errorf("duckdb reads %d rows from %s, want %d", res.Rows, k.glob, k.rows)
 		}
-		if len(k.args) > 1 && len(res.Vector) != 10 {
+		if len(k.args) > 1 && k.args[len(k.args)-1] == "singular_values" && len(res.Vector) != 10 {
 			t.Errorf("duckdb reads %d singular values from the first sensitivity row, want N = 10", len(res.Vector))
+		}
+		if len(k.args) == 2 && k.args[1] == "pc" && len(res.Vector) != 3 {
+			t.Errorf("duckdb reads %d coordinates from the first landscape row, want pcs = 3", len(res.Vector))
 		}
 		t.Logf("duckdb: %s: %d rows, %d columns", k.glob, res.Rows, len(res.Columns))
 	}

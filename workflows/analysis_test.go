@@ -6,11 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
 	"rulescape/pipelines"
 )
 
 // analysisCampaign is activities/testdata/analysis.yaml: gonogo, miconi and
-// zero × seeds 1–2, with fixedpoints, rsa and sensitivity.
+// zero × seeds 1–2, with fixedpoints, rsa, landscape and sensitivity.
 func analysisCampaign(t *testing.T) (CampaignInput, *pipelines.Plan) {
 	t.Helper()
 	data, err := os.ReadFile("../activities/testdata/analysis.yaml")
@@ -29,9 +32,10 @@ func analysisCampaign(t *testing.T) (CampaignInput, *pipelines.Plan) {
 }
 
 // TestAnalysisDispatch: after train, the analysis stages run in plan order
-// (fixedpoints, rsa, sensitivity), each unit getting the refs of exactly
-// the networks datasets of its input train units; progress counts units and
-// cache hits.
+// (fixedpoints, rsa, landscape, sensitivity), each unit getting the refs of
+// exactly the networks datasets of its input train units — and the
+// landscape unit those of the fixed_points datasets its fixedpoints units
+// returned; progress counts units and cache hits.
 func TestAnalysisDispatch(t *testing.T) {
 	in, plan := analysisCampaign(t)
 	f := &fakes{}
@@ -40,7 +44,7 @@ func TestAnalysisDispatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"Train", "Train", "Train", "Train", "FixedPoints", "FixedPoints", "FixedPoints", "FixedPoints",
-		"RSA", "Sensitivity", "Sensitivity", "Sensitivity", "Sensitivity", "Manifest"}
+		"RSA", "Landscape", "Sensitivity", "Sensitivity", "Sensitivity", "Sensitivity", "Manifest"}
 	if !slices.Equal(f.calls, want) {
 		t.Fatalf("calls %v, want %v", f.calls, want)
 	}
@@ -52,6 +56,15 @@ func TestAnalysisDispatch(t *testing.T) {
 		}
 		if len(a.Networks) != len(a.Unit.Inputs) {
 			t.Fatalf("%s: %d networks for inputs %v", a.Unit.ID, len(a.Networks), a.Unit.Inputs)
+		}
+		if (a.Unit.Stage == pipelines.StageLandscape) != (len(a.FixedPoints) > 0) {
+			t.Errorf("%s: %d fixed_points datasets", a.Unit.ID, len(a.FixedPoints))
+		}
+		for i, d := range a.FixedPoints {
+			fp := "fixedpoints/" + strings.TrimPrefix(a.Unit.Inputs[i], "train/")
+			if d.Ref.SHA256 != digestOf(fp) || d.Kind != "fixed_points" {
+				t.Errorf("%s: fixed points %d are %+v, want those %s returned", a.Unit.ID, i, d, fp)
+			}
 		}
 		for i, n := range a.Networks {
 			if n.Unit.ID != a.Unit.Inputs[i] || n.Networks.Ref.SHA256 != digestOf(n.Unit.ID) || n.Theta != nil {
@@ -88,6 +101,7 @@ func TestAnalysisDispatch(t *testing.T) {
 		{"train", StatusCompleted, 4, 4, 2},
 		{"fixedpoints", StatusCompleted, 4, 4, 2},
 		{"rsa", StatusCompleted, 1, 1, 0},
+		{"landscape", StatusCompleted, 1, 1, 0},
 		{"sensitivity", StatusCompleted, 4, 4, 2},
 	}
 	if !slices.Equal(got, wantStages) {
@@ -114,7 +128,9 @@ func TestAnalysisTheta(t *testing.T) {
 	}
 }
 
-// TestAnalysisForce: forcing rsa forces exactly the rsa unit.
+// TestAnalysisForce: forcing rsa forces exactly the rsa unit; forcing
+// landscape (`rerun --stage landscape`) forces exactly the landscape unit,
+// which still gets the fixed points of the cached fixedpoints units.
 func TestAnalysisForce(t *testing.T) {
 	in, _ := analysisCampaign(t)
 	in.Force = []pipelines.StageName{pipelines.StageRSA}
@@ -130,6 +146,55 @@ func TestAnalysisForce(t *testing.T) {
 	for _, tr := range f.train {
 		if tr.Force {
 			t.Errorf("%s forced, want only rsa", tr.Unit.ID)
+		}
+	}
+
+	in.Force = []pipelines.StageName{pipelines.StageLandscape}
+	f = &fakes{}
+	if _, _, err := run(t, f, in); err != nil {
+		t.Fatal(err)
+	}
+	forced := 0
+	for _, a := range f.analysis {
+		if a.Force != (a.Unit.Stage == pipelines.StageLandscape) {
+			t.Errorf("%s: force %v", a.Unit.ID, a.Force)
+		}
+		if a.Force {
+			forced++
+			if len(a.FixedPoints) != 4 {
+				t.Errorf("forced landscape got %d fixed_points datasets, want 4", len(a.FixedPoints))
+			}
+		}
+	}
+	if forced != 1 {
+		t.Errorf("%d forced units, want the landscape unit", forced)
+	}
+}
+
+// TestLandscapeNeedsVersion: a history recorded before the landscape
+// activity (GetVersion "campaign-landscape" at DefaultVersion) leaves the
+// stage skipped; the current version runs it.
+func TestLandscapeNeedsVersion(t *testing.T) {
+	in, _ := analysisCampaign(t)
+	f := &fakes{}
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	f.register(env)
+	env.OnGetVersion("campaign-landscape", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	env.ExecuteWorkflow(CampaignWorkflow, in)
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+		t.Fatalf("workflow: completed %v, error %v", env.IsWorkflowCompleted(), env.GetWorkflowError())
+	}
+	var res CampaignResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(f.calls, "Landscape") {
+		t.Errorf("calls %v: landscape ran at DefaultVersion", f.calls)
+	}
+	for _, s := range res.Stages {
+		if s.Name == "landscape" && s.Status != SkippedNotImplemented {
+			t.Errorf("landscape stage %+v, want skipped", s)
 		}
 	}
 }

@@ -26,9 +26,9 @@ const ProgressQuery = "progress"
 func WorkflowID(campaignID string) string { return "campaign-" + campaignID }
 
 // SkippedNotImplemented is the status of a stage this version of the
-// workflow does not run (landscape; every analysis stage in campaigns
-// started before the analysis activities, the report in those started
-// before the report activity).
+// workflow does not run: every analysis stage in campaigns started before
+// the analysis activities, landscape in those started before the landscape
+// activity, the report in those started before the report activity.
 const SkippedNotImplemented = "skipped: not implemented yet (analysis issue)"
 
 // Stage statuses besides SkippedNotImplemented.
@@ -163,9 +163,9 @@ func (c *campaign) stage(name pipelines.StageName) *StageProgress {
 // CampaignWorkflow runs a campaign: its metaopt jobs, then its train units
 // (fanned out, at most Plan.MaxParallel in flight, each unit whose rule is
 // discovered getting its job's Θ), then the analysis stages fixedpoints,
-// rsa and sensitivity (one after the other, each fanned out the same way;
-// landscape is recorded as skipped), then the manifest, and finally the
-// report (workflows/report.go), which reads the manifest.
+// rsa, landscape and sensitivity (one after the other, each fanned out the
+// same way), then the manifest, and finally the report (workflows/report.go),
+// which reads the manifest.
 // A unit that fails after its retries fails the campaign once the units in
 // flight have finished; every finished unit stays committed, so running the
 // campaign again only computes what is missing.

@@ -110,7 +110,7 @@ func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
 			return activities.TrainOutput{Unit: in.Unit.ID, CacheHit: in.Unit.Seed == 1,
 				Datasets: []activities.Dataset{{Unit: in.Unit.ID, Kind: "networks", Ref: store.DatasetRef{Key: in.Unit.ID, Rows: 1, SHA256: digestOf(in.Unit.ID)}}}}, nil
 		})
-	for _, name := range []string{activities.FixedPointsName, activities.RSAName, activities.SensitivityName} {
+	for _, name := range []string{activities.FixedPointsName, activities.RSAName, activities.LandscapeName, activities.SensitivityName} {
 		env.OnActivity(name, mock.Anything, mock.Anything).Return(
 			func(_ context.Context, in activities.AnalysisInput) (activities.AnalysisOutput, error) {
 				f.mu.Lock()
@@ -121,7 +121,11 @@ func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
 				if failing {
 					return activities.AnalysisOutput{}, temporal.NewNonRetryableApplicationError("no fixed points", "BadUnit", nil)
 				}
-				return activities.AnalysisOutput{Unit: in.Unit.ID, CacheHit: in.Force == false && strings.HasSuffix(in.Unit.ID, "seed=2")}, nil
+				out := activities.AnalysisOutput{Unit: in.Unit.ID, CacheHit: in.Force == false && strings.HasSuffix(in.Unit.ID, "seed=2")}
+				if name == activities.FixedPointsName {
+					out.Datasets = []activities.Dataset{{Unit: in.Unit.ID, Kind: "fixed_points", Ref: store.DatasetRef{Key: in.Unit.ID, Rows: 3, SHA256: digestOf(in.Unit.ID)}}}
+				}
+				return out, nil
 			})
 	}
 	env.OnActivity(activities.ManifestName, mock.Anything, mock.Anything).Return(

@@ -284,6 +284,44 @@ func TestRerunStages(t *testing.T) {
 	}
 }
 
+// TestRerunStagesLandscape: in a plan with landscape (the quickstart),
+// rerunning fixedpoints also reruns landscape, which reads its fixed
+// points, and rerunning landscape reruns it alone (and the report).
+func TestRerunStagesLandscape(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "quickstart.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pipelines.Parse("quickstart.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(ss []pipelines.Stage) string {
+		var out []string
+		for _, s := range ss {
+			out = append(out, string(s.Name))
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct{ stage, force string }{
+		{"fixedpoints", "fixedpoints,landscape,report"},
+		{"landscape", "landscape,report"},
+		{"rsa", "rsa,report"},
+	} {
+		force, _, err := rerunStages(plan, pipelines.StageName(c.stage))
+		if err != nil || names(force) != c.force {
+			t.Errorf("--stage %s: force %s (%v), want %s", c.stage, names(force), err, c.force)
+		}
+	}
+	if !workflows.Implemented(pipelines.StageLandscape) {
+		t.Error("landscape is not implemented: rerun --stage landscape would be refused")
+	}
+}
+
 // TestCampaignArg: a file is parsed, an ID accepted, anything else refused
 // without contacting a service.
 func TestCampaignArg(t *testing.T) {

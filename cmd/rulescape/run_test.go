@@ -164,7 +164,8 @@ func TestRunCampaign(t *testing.T) {
 
 	// The shipped quickstart, with the external-services code path off.
 	quick := runJSONCmd(t, "run", "-o", "json", "--progress", "never", filepath.Join("..", "..", "pipelines", "quickstart.yaml"))
-	if quick.Status != "completed" || quick.Stages["train"].Units != 9 || quick.Stages["metaopt"].Units != 1 || len(quick.Datasets) != 39 {
+	if quick.Status != "completed" || quick.Stages["train"].Units != 9 || quick.Stages["metaopt"].Units != 1 || len(quick.Datasets) != 41 ||
+		quick.Stages["landscape"].Status != "completed" {
 		t.Errorf("quickstart: %+v", quick)
 	}
 	// The quickstart's learning curves, downloaded as plain Parquet files,
@@ -184,11 +185,21 @@ func TestRunCampaign(t *testing.T) {
 				res.Rows, len(res.Columns), res.Partitions, res.KV)
 		}
 	}
+	var points, landscapeRows int64
 	for _, d := range quick.Datasets {
-		// fixed_points has one row per point found (at least one per input);
-		// rsa_pairs one per network pair and measure plus the permutation tests.
-		want := map[string]int64{"learning_curves": 600, "networks": 1, "metaopt_history": 10, "sensitivity": 1, "rdms": 9}[d.Kind]
-		if d.Kind == "fixed_points" || d.Kind == "rsa_pairs" {
+		// fixed_points has one row per point found (at least one per input),
+		// landscape one per fixed point; rsa_pairs one per network pair and
+		// measure plus the permutation tests and same-seed means (36·3 + 2·2),
+		// landscape_pairs 36·3 + 2.
+		want := map[string]int64{"learning_curves": 600, "networks": 1, "metaopt_history": 10, "sensitivity": 1, "rdms": 9,
+			"rsa_pairs": 112, "landscape_pairs": 110}[d.Kind]
+		switch d.Kind {
+		case "fixed_points":
+			points += d.Rows
+		case "landscape":
+			landscapeRows += d.Rows
+		}
+		if d.Kind == "fixed_points" || d.Kind == "landscape" {
 			if d.Rows < 1 {
 				t.Errorf("quickstart %s %s: no rows", d.Kind, d.URI)
 			}
@@ -197,6 +208,10 @@ func TestRunCampaign(t *testing.T) {
 		if d.Rows != want {
 			t.Errorf("quickstart %s %s: %d rows, want %d", d.Kind, d.URI, d.Rows, want)
 		}
+	}
+
+	if points == 0 || landscapeRows != points {
+		t.Errorf("quickstart: %d landscape rows for %d fixed points, want one per point", landscapeRows, points)
 	}
 
 	// A campaign whose metaopt job fails: exit 1, status failed, a short

@@ -69,4 +69,11 @@
 // rule are more similar to each other than to the others: the statistic is
 // mean within-label minus mean between-label similarity, and the one-sided
 // p-value is (#{shuffles with statistic ≥ observed} + 1)/(shuffles + 1).
+// StratifiedPermutationTest is the version for networks that come in seed
+// blocks: networks of different rules trained from one seed share W⁰ and
+// their trial draws, so they are more alike than networks of different
+// seeds. It compares within- and between-rule similarity over pairs of
+// different seeds only, shuffles the rule labels within each seed, and
+// reports the mean same-seed between-rule similarity separately (the W⁰
+// effect).
 package rsa

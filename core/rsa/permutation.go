@@ -2,6 +2,7 @@ package rsa
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
@@ -74,6 +75,128 @@ func PermutationTest(s mat.Symmetric, labels []int, permutations int, rng *rand.
 	count := 0
 	for range permutations {
 		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		w, _ := within(perm)
+		if stat(w) >= res.Observed {
+			count++
+		}
+	}
+	res.P = float64(count+1) / float64(permutations+1)
+	return res, nil
+}
+
+// Stratified is the result of StratifiedPermutationTest.
+type Stratified struct {
+	Within       float64 // mean similarity over cross-block pairs with the same label
+	Between      float64 // mean similarity over cross-block pairs with different labels
+	Observed     float64 // Within − Between
+	P            float64 // one-sided p-value (count(null ≥ Observed) + 1)/(Permutations + 1)
+	Permutations int
+	// SameBlockBetween is the mean similarity over pairs of one block with
+	// different labels (e.g. two rules trained from the same seed, hence the
+	// same W⁰), NaN when there are none. It is not part of the test; it
+	// shows how much a shared block alone makes items alike.
+	SameBlockBetween float64
+	SameBlockPairs   int // pairs behind SameBlockBetween
+}
+
+// StratifiedPermutationTest is PermutationTest for items that come in
+// blocks sharing a nuisance factor — networks trained from the same seed
+// share their initial weights W⁰ and trial draws, so two rules' networks of
+// one seed are more alike than two of different seeds. The statistic uses
+// only pairs i < j from different blocks: the mean of S_ij over those with
+// equal labels minus the mean over those with different labels. Its null
+// distribution shuffles the labels within each block only (the labels of a
+// block are exchangeable under the null, and each block keeps its label
+// multiset, so the nuisance factor is held fixed); the p-value is
+// (count(null ≥ observed) + 1)/(permutations + 1), valid under
+// within-block exchangeability. It fails when no block holds two different
+// labels (the stratified null would be degenerate: use PermutationTest, as
+// no two items then share a block and a label pattern) or when the
+// cross-block pairs lack a within or a between pair.
+func StratifiedPermutationTest(s mat.Symmetric, labels, blocks []int, permutations int, rng *rand.Rand) (*Stratified, error) {
+	n := s.SymmetricDim()
+	if len(labels) != n || len(blocks) != n {
+		return nil, fmt.Errorf("rsa: %d labels and %d blocks for a %d×%d similarity matrix: give one label and one block per item", len(labels), len(blocks), n, n)
+	}
+	if permutations < 1 {
+		return nil, fmt.Errorf("rsa: permutations = %d: must be positive", permutations)
+	}
+	if rng == nil {
+		return nil, fmt.Errorf("rsa: rng is nil: pass a seeded *rand.Rand")
+	}
+	// members[b] lists the items of each block with two or more labels.
+	byBlock := map[int][]int{}
+	var order []int
+	for i, b := range blocks {
+		if _, ok := byBlock[b]; !ok {
+			order = append(order, b)
+		}
+		byBlock[b] = append(byBlock[b], i)
+	}
+	var members [][]int
+	for _, b := range order {
+		items := byBlock[b]
+		for _, i := range items[1:] {
+			if labels[i] != labels[items[0]] {
+				members = append(members, items)
+				break
+			}
+		}
+	}
+	if len(members) == 0 {
+		return nil, fmt.Errorf("rsa: no block holds two different labels: the stratified null is degenerate — use PermutationTest")
+	}
+	type pair struct {
+		i, j int
+		v    float64
+	}
+	var cross []pair
+	total := 0.0
+	res := &Stratified{Permutations: permutations, SameBlockBetween: math.NaN()}
+	sameSum := 0.0
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			v := s.At(i, j)
+			if blocks[i] != blocks[j] {
+				cross = append(cross, pair{i, j, v})
+				total += v
+			} else if labels[i] != labels[j] {
+				sameSum += v
+				res.SameBlockPairs++
+			}
+		}
+	}
+	if res.SameBlockPairs > 0 {
+		res.SameBlockBetween = sameSum / float64(res.SameBlockPairs)
+	}
+	within := func(l []int) (sum float64, count int) {
+		for _, p := range cross {
+			if l[p.i] == l[p.j] {
+				sum += p.v
+				count++
+			}
+		}
+		return sum, count
+	}
+	ws, nw := within(labels)
+	nb := len(cross) - nw
+	if nw == 0 || nb == 0 {
+		return nil, fmt.Errorf("rsa: labels give %d within-label and %d between-label pairs across blocks: need at least one of each", nw, nb)
+	}
+	stat := func(ws float64) float64 { return ws/float64(nw) - (total-ws)/float64(nb) }
+	res.Within = ws / float64(nw)
+	res.Between = (total - ws) / float64(nb)
+	res.Observed = stat(ws)
+	// Shuffling within blocks keeps each block's label counts, hence nw.
+	perm := append([]int(nil), labels...)
+	count := 0
+	for range permutations {
+		for _, items := range members {
+			rng.Shuffle(len(items), func(a, b int) {
+				ia, ib := items[a], items[b]
+				perm[ia], perm[ib] = perm[ib], perm[ia]
+			})
+		}
 		w, _ := within(perm)
 		if stat(w) >= res.Observed {
 			count++

@@ -143,6 +143,32 @@ func Sensitivity() []schemas.SensitivityRow {
 	return rows
 }
 
+// Landscape returns 4 points of one network under 2 inputs, projected on
+// 3 axes; the saddle connects point 0 and nothing.
+func Landscape() []schemas.LandscapeRow {
+	ex := []float64{0.6, 0.3, 0.05}
+	row := func(input string, point, index int32, typ string, slow bool, pc []float64, connects []int32) schemas.LandscapeRow {
+		return schemas.LandscapeRow{Campaign: Campaign, Task: "dnms", Rule: "miconi", Seed: 2, Network: "final", Input: input,
+			Point: point, Index: index, Type: typ, Slow: slow, PC: pc, Explained: ex, Connects: connects}
+	}
+	return []schemas.LandscapeRow{
+		row("none", 0, 0, "stable", false, []float64{1, 2, 3}, nil),
+		row("none", 1, 1, "saddle", false, []float64{0, 0.5, -1}, []int32{0, -1}),
+		row("A", 0, 0, "stable", false, []float64{-1, 2, 0}, nil),
+		row("A", 1, 2, "saddle", true, []float64{3, 1, 0.25}, nil),
+	}
+}
+
+// LandscapePairs returns a pair distance and a permutation-test summary.
+func LandscapePairs() []schemas.LandscapePairRow {
+	return []schemas.LandscapePairRow{
+		{Campaign: Campaign, Task: "dnms", Method: "topology", ARule: "miconi", ASeed: 1, ANetwork: "final",
+			BRule: "node_perturbation", BSeed: 2, BNetwork: "final", Value: 2.5, PValue: math.NaN()},
+		{Campaign: Campaign, Task: "dnms", Method: "within_vs_between:topology", ARule: "*", ANetwork: "final",
+			BRule: "*", BNetwork: "final", Value: 0.75, PValue: 0.02, Permutations: 1000},
+	}
+}
+
 // Equal compares rows (or slices of rows) field by field, treating NaN as
 // equal to NaN.
 func Equal(a, b any) bool {
