@@ -67,6 +67,21 @@ const (
 	rsaBins            = 10
 )
 
+// methodVersion is the version of an analysis stage's method. It enters
+// the stage's content keys, so that when a stage's results change for the
+// same settings and inputs (a new statistic, a fixed bug) its cached
+// datasets are recomputed, while train and metaopt results, which did not
+// change, stay cached (the engine version would invalidate everything).
+// Raise a stage's number with such a change.
+func methodVersion(stage pipelines.StageName) int {
+	switch stage {
+	case pipelines.StageRSA:
+		return 2 // 2: the seed-stratified permutation test and same-seed summaries
+	default:
+		return 1
+	}
+}
+
 // analysisKeys returns the content keys of the unit's datasets of the given
 // kinds: the unit's key (stage and settings) with the digests of its input
 // networks datasets, then those of its fixed_points datasets (landscape).
@@ -97,9 +112,13 @@ func (a *Activities) analysisKeys(in *AnalysisInput, kinds []schemas.Kind) ([]st
 			inputs = append(inputs, d.Ref.SHA256)
 		}
 	}
+	unitKey := struct {
+		Unit   any `json:"unit"`
+		Method int `json:"method"`
+	}{in.Unit.Key(), methodVersion(in.Unit.Stage)}
 	keys := make([]string, len(kinds))
 	for i, k := range kinds {
-		ck, err := a.contentKey(in.Unit.Key(), k, inputs)
+		ck, err := a.contentKey(unitKey, k, inputs)
 		if err != nil {
 			return nil, err
 		}
