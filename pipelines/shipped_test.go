@@ -49,8 +49,8 @@ func TestShipped(t *testing.T) {
 			}
 			if tc.file == "rules-vs-solutions.yaml" {
 				j := p.Metaopt[1]
-				if j.Settings.Task != "cdi" || j.Params.Task != "cdi" || j.Settings.Seed != 2 || j.Settings.Iters != 200 ||
-					j.Settings.Estimator != "projection:4" || j.Settings.LearnerClip != 10 {
+				if j.Settings.Task != "cdi" || j.Params.Task != "cdi" || j.Settings.Seed != 2 || j.Settings.Iters != 80 ||
+					j.Settings.Estimator != "es" || j.Settings.Trials != 1000 || j.Params.N != 30 || j.Params.Eta != 1 {
 					t.Errorf("second job (merged settings): %+v", j.Settings)
 				}
 			}
