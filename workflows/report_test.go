@@ -21,10 +21,12 @@ func TestReportFailure(t *testing.T) {
 	}
 }
 
-// TestImplementedReport: the report stage is implemented, landscape not.
+// TestImplementedReport: every stage a plan can have is implemented.
 func TestImplementedReport(t *testing.T) {
-	if !Implemented(pipelines.StageReport) || Implemented(pipelines.StageLandscape) {
-		t.Errorf("Implemented(report) = %v, Implemented(landscape) = %v; want true, false",
-			Implemented(pipelines.StageReport), Implemented(pipelines.StageLandscape))
+	for _, s := range []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageTrain, pipelines.StageFixedPoints,
+		pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageSensitivity, pipelines.StageReport} {
+		if !Implemented(s) {
+			t.Errorf("Implemented(%s) = false, want true", s)
+		}
 	}
 }
