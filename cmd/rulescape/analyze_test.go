@@ -235,7 +235,9 @@ func frob(a []float64) float64 {
 	return math.Sqrt(s)
 }
 
-func nearRel(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Max(1, math.Max(math.Abs(a), math.Abs(b))) }
+func nearRel(a, b, tol float64) bool {
+	return math.Abs(a-b) <= tol*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}
 
 // TestAnalyzeSensitivityMatchesCore checks `analyze sensitivity` on a
 // stored network against the core computed directly: S and G_S from
