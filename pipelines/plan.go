@@ -301,6 +301,13 @@ func campaignID(c *Campaign) (string, error) {
 		Units  []unit `json:"units"`
 		Stages Stages `json:"stages"`
 	}{Name: c.Name, Stages: c.Stages}
+	// A disabled stage changes no result: it enters the ID with the
+	// defaults it had when IDs were introduced, so that changing a
+	// default later changes the IDs of the campaigns that run the stage
+	// only.
+	if !spec.Stages.Sensitivity.Enabled {
+		spec.Stages.Sensitivity = SensitivityStage{Perturbations: 100, Scale: 0.01}
+	}
 	for i := range c.units.metaopt {
 		j := &c.units.metaopt[i]
 		spec.Units = append(spec.Units, unit{j.ID, j.Key()})
