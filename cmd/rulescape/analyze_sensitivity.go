@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"rulescape/activities"
+	"rulescape/core/sensitivity"
 	"rulescape/pipelines"
 	"rulescape/schemas"
 )
@@ -17,7 +18,7 @@ import (
 // TestAnalyzeDefaults checks they agree).
 const (
 	defaultSensPerturbations = 100
-	defaultSensScale         = 0.01
+	defaultSensScale         = sensitivity.DefaultScale
 )
 
 // sensitivityTop is how many singular values the summary shows.
@@ -39,7 +40,7 @@ Frobenius norm ε = --scale·‖W‖_F along the top singular direction and alon
 --perturbations random directions: the change ΔS and the RMS shift of the
 condition-averaged trajectories. To first order ΔS along the top direction
 is ±ε·σ₁; the summary prints that prediction beside the measured value.`,
-		Example: `  rulescape analyze sensitivity --network 8007259da47c91de/train/gonogo/miconi/seed=1
+		Example: `  rulescape analyze sensitivity --network 8ff3b29432e563de/train/gonogo/miconi/seed=1
   rulescape analyze sensitivity --network networks.parquet --seed 2 --scale 0.001 --out sens.parquet`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -47,7 +48,7 @@ is ±ε·σ₁; the summary prints that prediction beside the measured value.`,
 			case st.Perturbations < 1:
 				return fmt.Errorf("--perturbations = %d: want at least 1 random direction", st.Perturbations)
 			case !(st.Scale > 0) || math.IsInf(st.Scale, 0):
-				return fmt.Errorf("--scale = %v: want a positive relative size, e.g. %g", st.Scale, defaultSensScale)
+				return fmt.Errorf("--scale = %v: want a positive relative size, e.g. %g (the default keeps the probes linear)", st.Scale, defaultSensScale)
 			}
 			return a.analyzeSensitivity(cmd.Context(), sel, st)
 		},
@@ -136,10 +137,13 @@ func (a *app) analyzeSensitivity(ctx context.Context, sel *selection, st pipelin
 	fmt.Fprintf(w, "alignment with ΔW: cos(G_S, ΔW) = %s, fraction of ‖ΔW‖² along the top direction = %s\n",
 		fmtNaN(row.AlignmentDW, "%.4f"), fmtNaN(row.TopFraction, "%.4f"))
 	fmt.Fprintf(w, "probes of norm ε = %.4g (%g·‖W‖_F):\n", row.Epsilon, st.Scale)
-	fmt.Fprintf(w, "  top direction:    ΔS = %s (first order ±ε·σ₁ = %s), trajectory shift %s\n",
-		fmtNaN(row.DeltaSTop, "%.4g"), fmtNaN(float64(out.FirstOrderTop), "%.4g"), fmtNaN(row.ShiftTop, "%.4g"))
-	fmt.Fprintf(w, "  random (mean of %d): ΔS = %s, trajectory shift %s\n", st.Perturbations,
-		fmtNaN(row.DeltaSRandom, "%.4g"), fmtNaN(row.ShiftRandom, "%.4g"))
+	fmt.Fprintf(w, "  top direction:        ΔS = %s (first order ε·σ₁ = %s), trajectory shift %s (%s per unit ε)\n",
+		fmtNaN(row.DeltaSTop, "%.4g"), fmtNaN(float64(out.FirstOrderTop), "%.4g"), fmtNaN(row.ShiftTop, "%.4g"), fmtNaN(row.ShiftTop/row.Epsilon, "%.4g"))
+	fmt.Fprintf(w, "  random (mean of %d): ΔS = %s, trajectory shift %s (%s per unit ε)\n", st.Perturbations,
+		fmtNaN(row.DeltaSRandom, "%.4g"), fmtNaN(row.ShiftRandom, "%.4g"), fmtNaN(row.ShiftRandom/row.Epsilon, "%.4g"))
+	if row.ShiftRandom > 0 {
+		fmt.Fprintf(w, "  the top direction moves the trajectories %.3g× as far as a random one\n", row.ShiftTop/row.ShiftRandom)
+	}
 	if sel.out != "" {
 		fmt.Fprintf(w, "\nsensitivity row written to %s\n", sel.out)
 	}

@@ -273,7 +273,7 @@ func TestAnalyzeSensitivityMatchesCore(t *testing.T) {
 				dw[k] = row.WFinal[k] - row.W0[k]
 				dot += g[k] * dw[k]
 			}
-			eps := 0.01 * frob(row.WFinal)
+			eps := sensitivity.DefaultScale * frob(row.WFinal)
 			var uu, vv mat.Dense
 			svd.UTo(&uu)
 			svd.VTo(&vv)
@@ -308,6 +308,11 @@ func TestAnalyzeSensitivityMatchesCore(t *testing.T) {
 				if !nearRel(c.got, c.want, 1e-9) {
 					t.Errorf("%s = %.12g, core gives %.12g", c.name, c.got, c.want)
 				}
+			}
+			// At the default size the probe is linear: the reported ΔS_top
+			// is its first-order value ε·σ₁ within 1%.
+			if r := float64(got.DeltaSTop) / float64(got.FirstOrderTop); math.Abs(r-1) > 0.01 {
+				t.Errorf("delta_s_top / first_order_top = %.5f at the default scale, want 1 within 1%%", r)
 			}
 			if got.Network.Unit != unit || got.Network.Campaign != f.id || got.Network.Network != "final" || got.Settings.Perturbations != 3 {
 				t.Errorf("network/settings %+v %+v", got.Network, got.Settings)
