@@ -425,7 +425,10 @@ func (r *resolver) resolve(ctx context.Context, s *selection) ([]*candidate, err
 		}
 	} else {
 		for _, ref := range s.refs {
-			if fi, err := os.Stat(ref); err == nil && !fi.IsDir() {
+			if fi, err := os.Stat(ref); err == nil {
+				if fi.IsDir() {
+					return nil, fmt.Errorf("--network %s is a directory: give a networks file in it (…/train/networks/task=…/rule=…/seed=…/part-<key>.parquet), once per network", ref)
+				}
 				if err := add(r.fileCandidates(ref, s.manifest)); err != nil {
 					return nil, err
 				}

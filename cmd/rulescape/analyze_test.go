@@ -327,6 +327,33 @@ func TestAnalyzeSensitivityMatchesCore(t *testing.T) {
 	}
 }
 
+// TestAnalyzeInitial analyses W⁰ with --which initial: the score is that
+// of the initial weights computed here, ΔW is zero (no alignment), and the
+// rows say "initial".
+func TestAnalyzeInitial(t *testing.T) {
+	f := loadFixture(t)
+	unit := "train/gonogo/miconi/seed=2"
+	out := filepath.Join(t.TempDir(), "sens.parquet")
+	var got sensitivityJSON
+	raw := analyzeJSON(t, &got, "sensitivity", "--network", f.files[unit], "--which", "initial", "--perturbations", "1", "--out", out)
+	net, u, setup, row := fixtureNetwork(t, f, unit)
+	net.W = row.W0
+	b, err := sensitivity.NewBatch(setup.Task, net, setup.Dyn, sensitivity.BatchSettings{Repeats: 4, Seed: u.Seed, X0Range: setup.X0Range})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sensitivity.Score(t.Context(), net, b, setup.Learner.Loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !nearRel(float64(got.Score), s, 1e-12) || got.Network.Network != "initial" || !strings.Contains(raw, `"alignment_dw":null`) {
+		t.Errorf("score %v (W⁰ gives %v), network %q, json %s", got.Score, s, got.Network.Network, raw)
+	}
+	if rows := readRowsFile[schemas.SensitivityRow](t, out); len(rows) != 1 || rows[0].Network != "initial" || !math.IsNaN(rows[0].AlignmentDW) {
+		t.Errorf("--out rows %+v", rows)
+	}
+}
+
 // readRowsFile reads a --out file.
 func readRowsFile[R schemas.Row[R]](t *testing.T, name string) []R {
 	t.Helper()
@@ -617,6 +644,7 @@ func TestAnalyzeErrors(t *testing.T) {
 	}{
 		{"no network", []string{"fixedpoints"}, []string{"no network given", "--network FILE"}},
 		{"no such file", []string{"sensitivity", "--network", "nosuch.parquet"}, []string{`--network "nosuch.parquet": no such file, and not CAMPAIGN/UNIT`, "rulescape datasets get"}},
+		{"directory", []string{"fixedpoints", "--network", dir}, []string{"is a directory: give a networks file in it"}},
 		{"not a networks file", []string{"fixedpoints", "--network", f.manifest}, []string{"not a networks dataset", "campaigns/<id>/train/networks/"}},
 		{"no manifest", []string{"fixedpoints", "--network", lone}, []string{"no manifest.json in its directory or above", "--manifest FILE", "rulescape datasets get " + f.id}},
 		{"ambiguous rows", []string{"fixedpoints", "--network", all, "--manifest", f.manifest},
