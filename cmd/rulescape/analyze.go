@@ -55,7 +55,11 @@ rows the campaign's stage would commit, as Parquet (.parquet) or Arrow IPC
 Services (CAMPAIGN/UNIT only): as for ` + "`rulescape run`" + `.`
 
 // analyses builds the subcommands of `rulescape analyze`, one function per
-// analysis.
+// analysis. To add one, write newAnalyzeX(a): a cobra command whose flags
+// are selection.addFlags plus the stage's settings (defaults = the
+// campaign's, checked by TestAnalyzeDefaults), whose RunE calls
+// a.loadNetworks and the stage's exported computation in activities, and
+// prints a summary, -o json or --out rows; then append it here.
 var analyses = []func(*app) *cobra.Command{newAnalyzeFixedPoints, newAnalyzeSensitivity, newAnalyzeRSA}
 
 func newAnalyzeCmd(a *app) *cobra.Command {
