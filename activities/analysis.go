@@ -151,10 +151,49 @@ func (a *Activities) cached(ctx context.Context, in *AnalysisInput, kinds []sche
 type trained struct {
 	unit  *pipelines.TrainUnit
 	seed  int64
-	net   *rnn.Network // final weights
+	net   *rnn.Network // the analysed weights: final (or W⁰ when which is "initial")
 	w0    []float64    // initial recurrent weights W⁰
 	setup *train.Setup
+	which string // the network column of its rows: "final" or "initial"
 }
+
+// TrainedNetwork is a network of a networks dataset rebuilt with the setup
+// its train unit trained it in: what the analysis activities analyse.
+// LoadTrained builds one; FixedPointRows, SensitivityRow and RSARows
+// compute the rows the analysis stages commit.
+type TrainedNetwork struct{ t *trained }
+
+// LoadTrained rebuilds the network of one networks row of train unit u.
+// which is "final" (W_final, as the campaign's analysis stages use) or
+// "initial" (W⁰, whose ΔW is zero). theta is the Θ of the unit's metaopt
+// job when u.Metaopt is set; the analyses run no plasticity, so only its
+// shape matters to them.
+func LoadTrained(u *pipelines.TrainUnit, theta [][]float64, row schemas.NetworkRow, which string) (*TrainedNetwork, error) {
+	setup, err := u.Setup(theta)
+	if err != nil {
+		return nil, err
+	}
+	t, err := newTrained(u, setup, row, which)
+	if err != nil {
+		return nil, err
+	}
+	return &TrainedNetwork{t: t}, nil
+}
+
+// Network returns the analysed network (do not modify it).
+func (n *TrainedNetwork) Network() *rnn.Network { return n.t.net }
+
+// Setup returns the setup the network was trained in.
+func (n *TrainedNetwork) Setup() *train.Setup { return n.t.setup }
+
+// Unit returns the network's train unit.
+func (n *TrainedNetwork) Unit() *pipelines.TrainUnit { return n.t.unit }
+
+// Seed returns the network's seed, as its rows record it.
+func (n *TrainedNetwork) Seed() int64 { return n.t.seed }
+
+// Which returns "final" or "initial".
+func (n *TrainedNetwork) Which() string { return n.t.which }
 
 // loadNetwork reads the final network of one input.
 func (a *Activities) loadNetwork(ctx context.Context, n *AnalysisNetwork) (*trained, error) {
@@ -170,23 +209,40 @@ func (a *Activities) loadNetwork(ctx context.Context, n *AnalysisNetwork) (*trai
 	if len(rows) != 1 {
 		return nil, permanent(fmt.Errorf("activities: networks dataset of %s has %d rows, want 1", u.ID, len(rows)))
 	}
-	r := rows[0]
+	t, err := newTrained(u, setup, rows[0], "final")
+	if err != nil {
+		return nil, permanent(err)
+	}
+	return t, nil
+}
+
+// newTrained rebuilds the network of a networks row: its final weights,
+// or W⁰ when which is "initial".
+func newTrained(u *pipelines.TrainUnit, setup *train.Setup, r schemas.NetworkRow, which string) (*trained, error) {
+	w := r.WFinal
+	switch which {
+	case "final":
+	case "initial":
+		w = r.W0
+	default:
+		return nil, fmt.Errorf("activities: network of %s: which = %q: want final or initial", u.ID, which)
+	}
 	clamp := make([]int, len(r.ClampIndex))
 	for i, c := range r.ClampIndex {
 		clamp[i] = int(c)
 	}
-	net := &rnn.Network{N: int(r.N), M: int(r.M), O: int(r.O), W: r.WFinal, Win: r.WIn, Wout: r.WOut, B: r.B,
+	net := &rnn.Network{N: int(r.N), M: int(r.M), O: int(r.O), W: w, Win: r.WIn, Wout: r.WOut, B: r.B,
 		ClampIndex: clamp, ClampValue: r.ClampValue}
 	if len(net.ClampIndex) == 0 {
 		net.ClampIndex, net.ClampValue = nil, nil
 	}
 	if err := net.Validate(); err != nil {
-		return nil, permanent(fmt.Errorf("activities: network of %s: %w", u.ID, err))
+		return nil, fmt.Errorf("activities: network of %s: %w", u.ID, err)
 	}
 	if len(r.W0) != len(r.WFinal) {
-		return nil, permanent(fmt.Errorf("activities: network of %s: w0 has %d values, w_final %d", u.ID, len(r.W0), len(r.WFinal)))
+		return nil, fmt.Errorf("activities: network of %s: w0 has %d values, w_final %d", u.ID, len(r.W0), len(r.WFinal))
 	}
-	return &trained{unit: u, seed: r.Seed, net: net, w0: r.W0, setup: setup}, nil
+	return &trained{unit: u, seed: r.Seed, net: net, w0: r.W0, setup: setup, which: which}, nil
 }
 
 // evalBatch draws the network's frozen evaluation batch: repeats trials of

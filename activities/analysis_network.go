@@ -47,33 +47,10 @@ func (a *Activities) FixedPoints(ctx context.Context, in AnalysisInput) (Analysi
 	if err != nil {
 		return AnalysisOutput{}, err
 	}
-	b, err := t.evalBatch(fixedPointRepeats)
-	if err != nil {
-		return AnalysisOutput{}, err
-	}
-	traces, _ := t.simulate(b)
-	s := fixedpoints.Settings{Inits: st.Inits, MaxIter: st.MaxIters, TolQ: st.Tol, Seed: t.unit.Seed, Vectors: -1, Workers: a.Workers}
-	inits, err := fixedpoints.SampleInits(t.net, traces, s)
-	if err != nil {
-		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %w", in.Unit.ID, err))
-	}
-	a.log().Info("fixedpoints", "unit", in.Unit.ID, "inits", len(inits))
-	_, stopHB := keepAlive(ctx, keepAliveEvery)
-	lands, err := fixedpoints.FindInputs(ctx, t.net, t.setup.Task.FixedPointInputs(), inits, s)
-	stopHB()
+	a.log().Info("fixedpoints", "unit", in.Unit.ID, "inits per input", st.Inits)
+	rows, err := t.fixedPointRows(ctx, in.CampaignID, st, a.Workers)
 	if err != nil {
 		return AnalysisOutput{}, fmt.Errorf("activities: %s: %w", in.Unit.ID, err)
-	}
-	rows := []schemas.FixedPointRow{}
-	for _, l := range lands {
-		for _, set := range []struct {
-			points []fixedpoints.Point
-			slow   bool
-		}{{l.Fixed, false}, {l.Slow, true}} {
-			for _, p := range set.points {
-				rows = append(rows, fixedPointRow(in.CampaignID, t, l.Input, l.U, p, set.slow))
-			}
-		}
 	}
 	meta, err := a.analysisMeta(&in)
 	if err != nil {
@@ -87,6 +64,46 @@ func (a *Activities) FixedPoints(ctx context.Context, in AnalysisInput) (Analysi
 		Kind: string(schemas.FixedPoints), ContentKey: keys[0], Ref: ref}}}, nil
 }
 
+// FixedPointRows searches the fixed and slow points of n as the
+// fixedpoints stage does (see Activities.FixedPoints) and returns its
+// fixed_points rows, labelled with campaign. workers bounds the parallel
+// searches (0 = all cores); the rows do not depend on it.
+func FixedPointRows(ctx context.Context, campaign string, n *TrainedNetwork, st pipelines.FixedPointsStage, workers int) ([]schemas.FixedPointRow, error) {
+	return n.t.fixedPointRows(ctx, campaign, st, workers)
+}
+
+// fixedPointRows is FixedPointRows.
+func (t *trained) fixedPointRows(ctx context.Context, campaign string, st pipelines.FixedPointsStage, workers int) ([]schemas.FixedPointRow, error) {
+	b, err := t.evalBatch(fixedPointRepeats)
+	if err != nil {
+		return nil, err
+	}
+	traces, _ := t.simulate(b)
+	s := fixedpoints.Settings{Inits: st.Inits, MaxIter: st.MaxIters, TolQ: st.Tol, Seed: t.unit.Seed, Vectors: -1, Workers: workers}
+	inits, err := fixedpoints.SampleInits(t.net, traces, s)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	_, stopHB := keepAlive(ctx, keepAliveEvery)
+	lands, err := fixedpoints.FindInputs(ctx, t.net, t.setup.Task.FixedPointInputs(), inits, s)
+	stopHB()
+	if err != nil {
+		return nil, err
+	}
+	rows := []schemas.FixedPointRow{}
+	for _, l := range lands {
+		for _, set := range []struct {
+			points []fixedpoints.Point
+			slow   bool
+		}{{l.Fixed, false}, {l.Slow, true}} {
+			for _, p := range set.points {
+				rows = append(rows, fixedPointRow(campaign, t, l.Input, l.U, p, set.slow))
+			}
+		}
+	}
+	return rows, nil
+}
+
 // fixedPointRow is one point as a row. The eigenvalues over the free
 // coordinates are padded with NaN to N values (clamped units have none).
 func fixedPointRow(campaign string, t *trained, input string, u []float64, p fixedpoints.Point, slow bool) schemas.FixedPointRow {
@@ -98,7 +115,7 @@ func fixedPointRow(campaign string, t *trained, input string, u []float64, p fix
 			re[i], im[i] = real(p.Eigenvalues[i]), imag(p.Eigenvalues[i])
 		}
 	}
-	return schemas.FixedPointRow{Campaign: campaign, Task: t.unit.Task, Rule: t.unit.Rule, Seed: t.seed, Network: "final",
+	return schemas.FixedPointRow{Campaign: campaign, Task: t.unit.Task, Rule: t.unit.Rule, Seed: t.seed, Network: t.which,
 		Input: input, U: clone(u), X: clone(p.X), Q: p.Q, Slow: slow, EigRe: re, EigIm: im,
 		Index: int32(p.Unstable), Type: string(p.Kind), Count: int32(p.Count)}
 }
@@ -138,9 +155,8 @@ func (a *Activities) Sensitivity(ctx context.Context, in AnalysisInput) (Analysi
 	if err := decodeSettings(&in.Unit, &st); err != nil {
 		return AnalysisOutput{}, err
 	}
-	if st.Perturbations < 1 || !(st.Scale > 0) {
-		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: perturbations = %d, scale = %v: need at least one perturbation and a positive scale",
-			in.Unit.ID, st.Perturbations, st.Scale))
+	if err := checkSensitivity(st); err != nil {
+		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %w", in.Unit.ID, err))
 	}
 	t, err := a.loadNetwork(ctx, &in.Networks[0])
 	if err != nil {
@@ -166,6 +182,28 @@ func (a *Activities) Sensitivity(ctx context.Context, in AnalysisInput) (Analysi
 		Kind: string(schemas.Sensitivity), ContentKey: keys[0], Ref: ref}}}, nil
 }
 
+// checkSensitivity checks the settings of the sensitivity stage.
+func checkSensitivity(st pipelines.SensitivityStage) error {
+	if st.Perturbations < 1 || !(st.Scale > 0) {
+		return fmt.Errorf("perturbations = %d, scale = %v: need at least one perturbation and a positive scale", st.Perturbations, st.Scale)
+	}
+	return nil
+}
+
+// SensitivityRow measures the behavioural sensitivity of n as the
+// sensitivity stage does (see Activities.Sensitivity) and returns its
+// sensitivity row, labelled with campaign.
+func SensitivityRow(ctx context.Context, campaign string, n *TrainedNetwork, st pipelines.SensitivityStage) (schemas.SensitivityRow, error) {
+	if err := checkSensitivity(st); err != nil {
+		return schemas.SensitivityRow{}, err
+	}
+	b, err := n.t.evalBatch(sensitivityRepeats)
+	if err != nil {
+		return schemas.SensitivityRow{}, err
+	}
+	return sensitivityRow(ctx, campaign, n.t, b, st)
+}
+
 // sensitivityRow computes the sensitivity row of one network.
 func sensitivityRow(ctx context.Context, campaign string, t *trained, b *sensitivity.Batch, st pipelines.SensitivityStage) (schemas.SensitivityRow, error) {
 	loss := t.setup.Learner.Loss
@@ -184,7 +222,7 @@ func sensitivityRow(ctx context.Context, campaign string, t *trained, b *sensiti
 	for k := range dw {
 		dw[k] = t.net.W[k] - t.w0[k]
 	}
-	row := schemas.SensitivityRow{Campaign: campaign, Task: t.unit.Task, Rule: t.unit.Rule, Seed: t.seed, Network: "final",
+	row := schemas.SensitivityRow{Campaign: campaign, Task: t.unit.Task, Rule: t.unit.Rule, Seed: t.seed, Network: t.which,
 		Score: s, GradNorm: frobenius(g), SingularValues: svd.Values, AlignmentDW: math.NaN(), TopFraction: math.NaN()}
 	// An untrained network (ΔW = 0) or a zero gradient has no alignment.
 	if a, err := sensitivity.Alignment(g, dw); err == nil {

@@ -74,130 +74,18 @@ func (a *Activities) RSA(ctx context.Context, in AnalysisInput) (AnalysisOutput,
 	if err := decodeSettings(&in.Unit, &st); err != nil {
 		return AnalysisOutput{}, err
 	}
-	var metric rsa.Metric
-	switch st.Metric {
-	case "correlation", "":
-		metric, st.Metric = rsa.Correlation, "correlation"
-	case "euclidean":
-		metric = rsa.SqEuclideanPerUnit
-	default:
-		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: metric %q: want correlation or euclidean", in.Unit.ID, st.Metric))
-	}
 	if len(in.Networks) < 2 {
 		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %d networks: RSA compares at least 2 — train more seeds or rules", in.Unit.ID, len(in.Networks)))
 	}
-
-	_, stopHB := keepAlive(ctx, keepAliveEvery)
-	defer stopHB()
 	nets := make([]*trained, len(in.Networks))
-	resps := make([]*rsa.Responses, len(in.Networks))
-	var labels []string
 	for i := range in.Networks {
-		t, err := a.loadNetwork(ctx, &in.Networks[i])
-		if err != nil {
+		if nets[i], err = a.loadNetwork(ctx, &in.Networks[i]); err != nil {
 			return AnalysisOutput{}, err
 		}
-		b, err := t.evalBatch(rsaRepeats)
-		if err != nil {
-			return AnalysisOutput{}, err
-		}
-		traces, conds := t.simulate(b)
-		T := traces[0].T
-		states := make([][]float64, len(traces))
-		for k, tr := range traces {
-			if tr.T != T {
-				return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: trials of %d and %d steps: RSA needs trials of equal length", in.Unit.ID, T, tr.T))
-			}
-			states[k] = tr.R[tr.N:]
-		}
-		bin := max(T/rsaBins, 1)
-		r, err := rsa.ConditionAverage(states, conds, t.net.N, bin)
-		if err != nil {
-			return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: network %s: %w", in.Unit.ID, t.unit.ID, err))
-		}
-		if i == 0 {
-			names := conditionNames(t.setup.Task)
-			for _, c := range r.Conditions {
-				for k := range r.Bins {
-					labels = append(labels, fmt.Sprintf("%s@%d", names[c], k))
-				}
-			}
-		} else if r.Stimuli() != resps[0].Stimuli() {
-			return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: network %s has %d stimuli, %s has %d: the networks of a task must share its trials",
-				in.Unit.ID, t.unit.ID, r.Stimuli(), nets[0].unit.ID, resps[0].Stimuli()))
-		}
-		nets[i], resps[i] = t, r
 	}
-
-	k := resps[0].Stimuli()
-	rdms := make([][]float64, len(resps))
-	rdmRows := make([]schemas.RDMRow, len(resps))
-	xs := make([]mat.Matrix, len(resps))
-	for i, r := range resps {
-		d, err := rsa.RDM(r, metric)
-		if err != nil {
-			return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: network %s: %w", in.Unit.ID, nets[i].unit.ID, err))
-		}
-		sq, err := rsa.Square(d, k)
-		if err != nil {
-			return AnalysisOutput{}, err
-		}
-		full := make([]float64, k*k)
-		for p := range k {
-			for q := range k {
-				full[p*k+q] = sq.At(p, q)
-			}
-		}
-		rdms[i], xs[i] = d, r.Matrix()
-		t := nets[i]
-		rdmRows[i] = schemas.RDMRow{Campaign: in.CampaignID, Task: t.unit.Task, Rule: t.unit.Rule, Seed: t.seed, Network: "final",
-			Space: "r", Epoch: "all", Metric: st.Metric, K: int32(k), Labels: labels, D: full}
-	}
-	measures := []struct {
-		method string
-		sim    func() (*mat.SymDense, error)
-		test   bool
-	}{
-		{"spearman", func() (*mat.SymDense, error) { return rsa.CompareAll(rdms, rsa.Spearman, a.Workers) }, true},
-		{MethodCKA, func() (*mat.SymDense, error) { return rsa.LinearCKAAll(xs, a.Workers) }, true},
-		{MethodProcrustes, func() (*mat.SymDense, error) { return rsa.ProcrustesAll(xs, false, a.Workers) }, false},
-	}
-	rules, seeds := make([]string, len(nets)), make([]int64, len(nets))
-	for i, t := range nets {
-		rules[i], seeds[i] = t.unit.Rule, t.seed
-	}
-	var pairs []schemas.RSAPairRow
-	for _, m := range measures {
-		s, err := m.sim()
-		if err != nil {
-			return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %s: %w", in.Unit.ID, m.method, err))
-		}
-		for i := range nets {
-			for j := i + 1; j < len(nets); j++ {
-				pairs = append(pairs, schemas.RSAPairRow{Campaign: in.CampaignID, Task: in.Unit.Task, Space: "r", Epoch: "all", Method: m.method,
-					ARule: nets[i].unit.Rule, ASeed: nets[i].seed, ANetwork: "final",
-					BRule: nets[j].unit.Rule, BSeed: nets[j].seed, BNetwork: "final",
-					Value: s.At(i, j), PValue: math.NaN()})
-			}
-		}
-		if !m.test {
-			continue
-		}
-		rt, err := ruleTest(s, rules, seeds, st.Permutations, rsaStream)
-		if err != nil {
-			return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: permutation test of %s: %w", in.Unit.ID, m.method, err))
-		}
-		summary := func(method string, value, p float64, perms int) schemas.RSAPairRow {
-			return schemas.RSAPairRow{Campaign: in.CampaignID, Task: in.Unit.Task, Space: "r", Epoch: "all",
-				Method: method, ARule: "*", BRule: "*", ANetwork: "final", BNetwork: "final",
-				Value: value, PValue: p, Permutations: int32(perms)}
-		}
-		if rt.tested {
-			pairs = append(pairs, summary(withinPrefix+m.method, rt.observed, rt.p, rt.permutations))
-		}
-		if rt.sameSeedPairs > 0 {
-			pairs = append(pairs, summary(sameSeedPrefix+m.method, rt.sameSeed, math.NaN(), 0))
-		}
+	rdmRows, pairs, err := rsaRows(ctx, in.CampaignID, in.Unit.Task, nets, st, a.Workers)
+	if err != nil {
+		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %w", in.Unit.ID, err))
 	}
 
 	meta, err := a.analysisMeta(&in)
@@ -221,6 +109,145 @@ func (a *Activities) RSA(ctx context.Context, in AnalysisInput) (AnalysisOutput,
 		{Unit: in.Unit.ID, Stage: string(in.Unit.Stage), Kind: string(schemas.RDMs), ContentKey: keys[0], Ref: r1},
 		{Unit: in.Unit.ID, Stage: string(in.Unit.Stage), Kind: string(schemas.RSAPairs), ContentKey: keys[1], Ref: r2},
 	}}, nil
+}
+
+// RSARows compares the representations of nets, all of one task, as the
+// rsa stage does (see Activities.RSA) and returns its rdms rows (one per
+// network) and rsa_pairs rows, labelled with campaign. workers bounds the
+// parallel comparisons (0 = all cores); the rows do not depend on it.
+func RSARows(ctx context.Context, campaign, task string, nets []*TrainedNetwork, st pipelines.RSAStage, workers int) ([]schemas.RDMRow, []schemas.RSAPairRow, error) {
+	ts := make([]*trained, len(nets))
+	for i, n := range nets {
+		ts[i] = n.t
+	}
+	return rsaRows(ctx, campaign, task, ts, st, workers)
+}
+
+// rsaRows is RSARows.
+func rsaRows(ctx context.Context, campaign, task string, nets []*trained, st pipelines.RSAStage, workers int) ([]schemas.RDMRow, []schemas.RSAPairRow, error) {
+	var metric rsa.Metric
+	switch st.Metric {
+	case "correlation", "":
+		metric, st.Metric = rsa.Correlation, "correlation"
+	case "euclidean":
+		metric = rsa.SqEuclideanPerUnit
+	default:
+		return nil, nil, fmt.Errorf("metric %q: want correlation or euclidean", st.Metric)
+	}
+	if len(nets) < 2 {
+		return nil, nil, fmt.Errorf("%d networks: RSA compares at least 2", len(nets))
+	}
+	_, stopHB := keepAlive(ctx, keepAliveEvery)
+	defer stopHB()
+	resps := make([]*rsa.Responses, len(nets))
+	var labels []string
+	for i, t := range nets {
+		if t.unit.Task != task {
+			return nil, nil, fmt.Errorf("network %s is of task %s, not %s: RSA compares the networks of one task", t.unit.ID, t.unit.Task, task)
+		}
+		b, err := t.evalBatch(rsaRepeats)
+		if err != nil {
+			return nil, nil, err
+		}
+		traces, conds := t.simulate(b)
+		T := traces[0].T
+		states := make([][]float64, len(traces))
+		for k, tr := range traces {
+			if tr.T != T {
+				return nil, nil, fmt.Errorf("trials of %d and %d steps: RSA needs trials of equal length", T, tr.T)
+			}
+			states[k] = tr.R[tr.N:]
+		}
+		bin := max(T/rsaBins, 1)
+		r, err := rsa.ConditionAverage(states, conds, t.net.N, bin)
+		if err != nil {
+			return nil, nil, fmt.Errorf("network %s: %w", t.unit.ID, err)
+		}
+		if i == 0 {
+			names := conditionNames(t.setup.Task)
+			for _, c := range r.Conditions {
+				for k := range r.Bins {
+					labels = append(labels, fmt.Sprintf("%s@%d", names[c], k))
+				}
+			}
+		} else if r.Stimuli() != resps[0].Stimuli() {
+			return nil, nil, fmt.Errorf("network %s has %d stimuli, %s has %d: the networks of a task must share its trials",
+				t.unit.ID, r.Stimuli(), nets[0].unit.ID, resps[0].Stimuli())
+		}
+		resps[i] = r
+	}
+
+	k := resps[0].Stimuli()
+	rdms := make([][]float64, len(resps))
+	rdmRows := make([]schemas.RDMRow, len(resps))
+	xs := make([]mat.Matrix, len(resps))
+	for i, r := range resps {
+		d, err := rsa.RDM(r, metric)
+		if err != nil {
+			return nil, nil, fmt.Errorf("network %s: %w", nets[i].unit.ID, err)
+		}
+		sq, err := rsa.Square(d, k)
+		if err != nil {
+			return nil, nil, err
+		}
+		full := make([]float64, k*k)
+		for p := range k {
+			for q := range k {
+				full[p*k+q] = sq.At(p, q)
+			}
+		}
+		rdms[i], xs[i] = d, r.Matrix()
+		t := nets[i]
+		rdmRows[i] = schemas.RDMRow{Campaign: campaign, Task: t.unit.Task, Rule: t.unit.Rule, Seed: t.seed, Network: t.which,
+			Space: "r", Epoch: "all", Metric: st.Metric, K: int32(k), Labels: labels, D: full}
+	}
+	measures := []struct {
+		method string
+		sim    func() (*mat.SymDense, error)
+		test   bool
+	}{
+		{"spearman", func() (*mat.SymDense, error) { return rsa.CompareAll(rdms, rsa.Spearman, workers) }, true},
+		{MethodCKA, func() (*mat.SymDense, error) { return rsa.LinearCKAAll(xs, workers) }, true},
+		{MethodProcrustes, func() (*mat.SymDense, error) { return rsa.ProcrustesAll(xs, false, workers) }, false},
+	}
+	rules, seeds := make([]string, len(nets)), make([]int64, len(nets))
+	for i, t := range nets {
+		rules[i], seeds[i] = t.unit.Rule, t.seed
+	}
+	var pairs []schemas.RSAPairRow
+	for _, m := range measures {
+		s, err := m.sim()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", m.method, err)
+		}
+		for i := range nets {
+			for j := i + 1; j < len(nets); j++ {
+				pairs = append(pairs, schemas.RSAPairRow{Campaign: campaign, Task: task, Space: "r", Epoch: "all", Method: m.method,
+					ARule: nets[i].unit.Rule, ASeed: nets[i].seed, ANetwork: nets[i].which,
+					BRule: nets[j].unit.Rule, BSeed: nets[j].seed, BNetwork: nets[j].which,
+					Value: s.At(i, j), PValue: math.NaN()})
+			}
+		}
+		if !m.test {
+			continue
+		}
+		rt, err := ruleTest(s, rules, seeds, st.Permutations, rsaStream)
+		if err != nil {
+			return nil, nil, fmt.Errorf("permutation test of %s: %w", m.method, err)
+		}
+		summary := func(method string, value, p float64, perms int) schemas.RSAPairRow {
+			return schemas.RSAPairRow{Campaign: campaign, Task: task, Space: "r", Epoch: "all",
+				Method: method, ARule: "*", BRule: "*", ANetwork: nets[0].which, BNetwork: nets[0].which,
+				Value: value, PValue: p, Permutations: int32(perms)}
+		}
+		if rt.tested {
+			pairs = append(pairs, summary(withinPrefix+m.method, rt.observed, rt.p, rt.permutations))
+		}
+		if rt.sameSeedPairs > 0 {
+			pairs = append(pairs, summary(sameSeedPrefix+m.method, rt.sameSeed, math.NaN(), 0))
+		}
+	}
+	return rdmRows, pairs, nil
 }
 
 // ruleTestResult is the outcome of ruleTest.

@@ -11,6 +11,7 @@ import (
 
 	"rulescape/core/plasticity"
 	"rulescape/core/rnn"
+	"rulescape/core/sensitivity"
 	"rulescape/pipelines"
 	"rulescape/schemas"
 	"rulescape/store"
@@ -223,8 +224,12 @@ func TestAnalysisStages(t *testing.T) {
 			if len(r.SingularValues) != tr.net.N || math.Abs(math.Sqrt(ss)-r.GradNorm) > 1e-9*(1+r.GradNorm) {
 				t.Errorf("%s: %d singular values with √Σσ² = %g, grad norm %g", id, len(r.SingularValues), math.Sqrt(ss), r.GradNorm)
 			}
-			if want := 0.01 * frobenius(tr.net.W); math.Abs(r.Epsilon-want) > 1e-12*want {
+			if want := sensitivity.DefaultScale * frobenius(tr.net.W); math.Abs(r.Epsilon-want) > 1e-12*want { // the stage default
 				t.Errorf("%s: epsilon %g, want scale·‖W‖ = %g", id, r.Epsilon, want)
+			}
+			// The default probe is linear: ΔS_top is its first-order value εσ₁.
+			if first := r.Epsilon * r.SingularValues[0]; math.Abs(r.DeltaSTop-first) > 0.01*first {
+				t.Errorf("%s: delta_s_top %g, first-order ε·σ₁ = %g: not within 1%%", id, r.DeltaSTop, first)
 			}
 			if strings.Contains(id, "zero") {
 				// The zero rule does not learn: ΔW = 0 has no direction.

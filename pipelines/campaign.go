@@ -1,6 +1,10 @@
 package pipelines
 
-import "regexp"
+import (
+	"regexp"
+
+	"rulescape/core/sensitivity"
+)
 
 // Campaign is a parsed and validated campaign file. Build one with Parse;
 // Plan expands it into units.
@@ -151,7 +155,7 @@ type LandscapeStage struct {
 type SensitivityStage struct {
 	Enabled       bool    `yaml:"enabled" json:"enabled"`             // true when the section is present
 	Perturbations int     `yaml:"perturbations" json:"perturbations"` // random weight perturbations (100)
-	Scale         float64 `yaml:"scale" json:"scale"`                 // relative perturbation size (0.01)
+	Scale         float64 `yaml:"scale" json:"scale"`                 // probe size relative to ‖W‖_F (sensitivity.DefaultScale, 1e-6)
 }
 
 // ReportStage writes the HTML report of the campaign.
@@ -172,7 +176,7 @@ func defaultStages() Stages {
 		FixedPoints: FixedPointsStage{Inits: 64, MaxIters: 2000, Tol: 1e-6},
 		RSA:         RSAStage{Permutations: 1000, Metric: "correlation"},
 		Landscape:   LandscapeStage{PCs: 3, Permutations: 1000, ConnectSteps: 4000},
-		Sensitivity: SensitivityStage{Perturbations: 100, Scale: 0.01},
+		Sensitivity: SensitivityStage{Perturbations: 100, Scale: sensitivity.DefaultScale},
 		Report:      ReportStage{Enabled: true},
 	}
 }

@@ -708,7 +708,7 @@ func (p *parser) stages() error {
 			case s.Perturbations < 1:
 				return bad("perturbations", "use at least 1 perturbation", s.Perturbations)
 			case !finite(s.Scale) || s.Scale <= 0:
-				return bad("scale", "use a positive relative size, e.g. 0.01", s.Scale)
+				return bad("scale", "use a positive relative size, e.g. 1e-6", s.Scale)
 			}
 		}
 	}

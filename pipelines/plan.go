@@ -345,5 +345,10 @@ func stagesKey(s Stages) keyStages {
 	if !s.Landscape.Enabled {
 		k.Landscape = landscapeOff{Points: 11, Span: 1, Learners: 4, Trials: 300}
 	}
+	// The same for the sensitivity stage, whose default scale changed
+	// from 0.01 to sensitivity.DefaultScale.
+	if !s.Sensitivity.Enabled {
+		k.Sensitivity = SensitivityStage{Perturbations: 100, Scale: 0.01}
+	}
 	return k
 }

@@ -1,0 +1,778 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
+
+	"rulescape/activities"
+	"rulescape/core/fixedpoints"
+	"rulescape/core/rnn"
+	"rulescape/core/sensitivity"
+	"rulescape/core/train"
+	"rulescape/internal/devstack"
+	"rulescape/internal/s3test"
+	"rulescape/pipelines"
+	"rulescape/schemas"
+	"rulescape/store"
+)
+
+// analyzeDir is the downloaded campaign the analyze tests read: what
+// `rulescape datasets get` writes for testdata/analyze_campaign.yaml
+// (its networks datasets and manifest.json).
+const analyzeDir = "testdata/analyze"
+
+// TestAnalyzeFixture regenerates testdata/analyze with
+// RULESCAPE_UPDATE_ANALYZE=1: it runs the campaign's metaopt and train
+// activities on a real gateway, writes the manifest, and downloads the
+// networks datasets and the manifest as `datasets get` does.
+func TestAnalyzeFixture(t *testing.T) {
+	if os.Getenv("RULESCAPE_UPDATE_ANALYZE") != "1" {
+		t.Skip("set RULESCAPE_UPDATE_ANALYZE=1 to regenerate testdata/analyze")
+	}
+	gw := s3test.Start(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	st, err := store.New(ctx, store.Config{Endpoint: gw.Endpoint, AccessKey: gw.AccessKey, SecretKey: gw.SecretKey, Region: gw.Region, Bucket: "analyze"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	file := "testdata/analyze_campaign.yaml"
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pipelines.Parse("analyze_campaign.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := c.ID()
+	acts := &activities.Activities{Store: st, EngineVersion: engineVersion, Workers: 1}
+	results := map[string]*activities.MetaoptResult{}
+	for _, j := range plan.Metaopt {
+		r, err := acts.Metaopt(ctx, activities.MetaoptInput{CampaignID: id, Job: j})
+		if err != nil {
+			t.Fatal(err)
+		}
+		results[j.ID] = &r
+	}
+	for _, u := range plan.Train {
+		if _, err := acts.Train(ctx, activities.TrainInput{CampaignID: id, Unit: u, Metaopt: results[u.Metaopt]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := acts.Manifest(ctx, activities.ManifestInput{CampaignID: id, File: "analyze_campaign.yaml", YAML: data,
+		Stages: map[string]string{"metaopt": "completed", "train": "completed"}}); err != nil {
+		t.Fatal(err)
+	}
+	m, key, err := campaignManifest(ctx, st, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(analyzeDir); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range m.Datasets {
+		if d.Kind != string(schemas.Networks) {
+			continue
+		}
+		local, err := localPath(analyzeDir, d.Ref.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := download(ctx, st, d.Ref, local); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := st.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := localPath(analyzeDir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileAtomic(local, raw); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("campaign %s written to %s", id, analyzeDir)
+}
+
+// fixture is the downloaded test campaign.
+type fixture struct {
+	id       string
+	manifest string            // path of manifest.json
+	files    map[string]string // train unit ID → networks file
+	m        *activities.Manifest
+}
+
+func loadFixture(t *testing.T) *fixture {
+	t.Helper()
+	ms, err := filepath.Glob(filepath.Join(analyzeDir, "campaigns", "*", "manifest.json"))
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("testdata: want one manifest under %s, found %v (%v) — regenerate with RULESCAPE_UPDATE_ANALYZE=1", analyzeDir, ms, err)
+	}
+	data, err := os.ReadFile(ms[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m activities.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{id: m.Campaign, manifest: ms[0], files: map[string]string{}, m: &m}
+	for _, d := range m.Datasets {
+		if d.Kind == string(schemas.Networks) {
+			local, err := localPath(analyzeDir, d.Ref.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.files[d.Unit] = local
+		}
+	}
+	if len(f.files) != 4 {
+		t.Fatalf("testdata: %d networks files, want 4", len(f.files))
+	}
+	return f
+}
+
+// units returns the fixture's train unit IDs in order.
+func (f *fixture) units() []string {
+	var us []string
+	for u := range f.files {
+		us = append(us, u)
+	}
+	sort.Strings(us)
+	return us
+}
+
+// fixtureNetwork rebuilds a fixture network by hand, independently of the
+// CLI: the row's weights and the setup of its train unit in the plan.
+func fixtureNetwork(t *testing.T, f *fixture, unit string) (*rnn.Network, *pipelines.TrainUnit, *train.Setup, schemas.NetworkRow) {
+	t.Helper()
+	c, err := pipelines.Parse(f.m.File, []byte(f.m.Spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u *pipelines.TrainUnit
+	for i := range plan.Train {
+		if plan.Train[i].ID == unit {
+			u = &plan.Train[i]
+		}
+	}
+	if u == nil {
+		t.Fatalf("no unit %s in the plan", unit)
+	}
+	var theta [][]float64
+	if u.Metaopt != "" {
+		for range u.Params.K + 1 {
+			theta = append(theta, make([]float64, u.Params.L+1))
+		}
+	}
+	setup, err := u.Setup(theta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(f.files[unit])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := schemas.ReadAll[schemas.NetworkRow](bytes.NewReader(data), int64(len(data)))
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("%s: %d rows (%v)", f.files[unit], len(rows), err)
+	}
+	r := rows[0]
+	net := &rnn.Network{N: int(r.N), M: int(r.M), O: int(r.O), W: r.WFinal, Win: r.WIn, Wout: r.WOut, B: r.B, ClampValue: r.ClampValue}
+	for _, i := range r.ClampIndex {
+		net.ClampIndex = append(net.ClampIndex, int(i))
+	}
+	if len(net.ClampIndex) == 0 {
+		net.ClampValue = nil
+	}
+	return net, u, setup, r
+}
+
+// analyzeJSON runs an analyze command with -o json and decodes its output.
+func analyzeJSON(t *testing.T, v any, args ...string) string {
+	t.Helper()
+	code, out, errOut := runCLI(t, append([]string{"analyze", "-o", "json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("analyze %v: exit %d: %s", args, code, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("analyze %v: %v in %s", args, err, out)
+	}
+	return out
+}
+
+func frob(a []float64) float64 {
+	var s float64
+	for _, v := range a {
+		s += v * v
+	}
+	return math.Sqrt(s)
+}
+
+func nearRel(a, b, tol float64) bool {
+	return math.Abs(a-b) <= tol*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}
+
+// TestAnalyzeSensitivityMatchesCore checks `analyze sensitivity` on a
+// stored network against the core computed directly: S and G_S from
+// core/sensitivity on the batch the stage documents, the singular values
+// from gonum's SVD, the alignment with ΔW and the top probe written out.
+// The --out file holds the same row.
+func TestAnalyzeSensitivityMatchesCore(t *testing.T) {
+	f := loadFixture(t)
+	for _, unit := range []string{"train/gonogo/miconi/seed=1", "train/gonogo/discovered/seed=2"} {
+		t.Run(unit, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "sens.arrow")
+			var got sensitivityJSON
+			raw := analyzeJSON(t, &got, "sensitivity", "--network", f.files[unit], "--perturbations", "3", "--out", out)
+			net, u, setup, row := fixtureNetwork(t, f, unit)
+			ctx := t.Context()
+			b, err := sensitivity.NewBatch(setup.Task, net, setup.Dyn, sensitivity.BatchSettings{Repeats: 4, Seed: u.Seed, X0Range: setup.X0Range})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, g, err := sensitivity.Gradient(ctx, net, b, setup.Learner.Loss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := net.N
+			var svd mat.SVD
+			if !svd.Factorize(mat.NewDense(n, n, append([]float64(nil), g...)), mat.SVDFull) {
+				t.Fatal("SVD failed")
+			}
+			sv := svd.Values(nil)
+			var dot float64
+			dw := make([]float64, n*n)
+			for k := range dw {
+				dw[k] = row.WFinal[k] - row.W0[k]
+				dot += g[k] * dw[k]
+			}
+			eps := sensitivity.DefaultScale * frob(row.WFinal)
+			var uu, vv mat.Dense
+			svd.UTo(&uu)
+			svd.VTo(&vv)
+			p := net.Clone()
+			for i := range n {
+				for j := range n {
+					p.W[i*n+j] += eps * uu.At(i, 0) * vv.At(j, 0)
+				}
+			}
+			sp, err := sensitivity.Score(ctx, p, b, setup.Learner.Loss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checks := []struct {
+				name      string
+				got, want float64
+			}{
+				{"score", float64(got.Score), s},
+				{"grad_norm", float64(got.GradNorm), frob(g)},
+				{"alignment_dw", float64(got.AlignmentDW), dot / (frob(g) * frob(dw))},
+				{"epsilon", float64(got.Epsilon), eps},
+				{"delta_s_top", float64(got.DeltaSTop), sp - s},
+				{"first_order_top", float64(got.FirstOrderTop), eps * sv[0]},
+			}
+			for k := range sv {
+				checks = append(checks, struct {
+					name      string
+					got, want float64
+				}{fmt.Sprintf("sigma_%d", k+1), float64(got.SingularValues[k]), sv[k]})
+			}
+			for _, c := range checks {
+				if !nearRel(c.got, c.want, 1e-9) {
+					t.Errorf("%s = %.12g, core gives %.12g", c.name, c.got, c.want)
+				}
+			}
+			// At the default size the probe is linear: the reported ΔS_top
+			// is its first-order value ε·σ₁ within 1%.
+			if r := float64(got.DeltaSTop) / float64(got.FirstOrderTop); math.Abs(r-1) > 0.01 {
+				t.Errorf("delta_s_top / first_order_top = %.5f at the default scale, want 1 within 1%%", r)
+			}
+			if got.Network.Unit != unit || got.Network.Campaign != f.id || got.Network.Network != "final" || got.Settings.Perturbations != 3 {
+				t.Errorf("network/settings %+v %+v", got.Network, got.Settings)
+			}
+			// The --out file: one sensitivity row, the same values.
+			rows := readRowsFile[schemas.SensitivityRow](t, out)
+			if len(rows) != 1 || rows[0].Score != float64(got.Score) || rows[0].DeltaSTop != float64(got.DeltaSTop) ||
+				rows[0].Campaign != f.id || rows[0].Rule != u.Rule || rows[0].Seed != int64(u.Seed) {
+				t.Errorf("--out rows %+v, json %s", rows, raw)
+			}
+		})
+	}
+}
+
+// TestAnalyzeInitial analyses W⁰ with --which initial: the score is that
+// of the initial weights computed here, ΔW is zero (no alignment), and the
+// rows say "initial".
+func TestAnalyzeInitial(t *testing.T) {
+	f := loadFixture(t)
+	unit := "train/gonogo/miconi/seed=2"
+	out := filepath.Join(t.TempDir(), "sens.parquet")
+	var got sensitivityJSON
+	raw := analyzeJSON(t, &got, "sensitivity", "--network", f.files[unit], "--which", "initial", "--perturbations", "1", "--out", out)
+	net, u, setup, row := fixtureNetwork(t, f, unit)
+	net.W = row.W0
+	b, err := sensitivity.NewBatch(setup.Task, net, setup.Dyn, sensitivity.BatchSettings{Repeats: 4, Seed: u.Seed, X0Range: setup.X0Range})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sensitivity.Score(t.Context(), net, b, setup.Learner.Loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !nearRel(float64(got.Score), s, 1e-12) || got.Network.Network != "initial" || !strings.Contains(raw, `"alignment_dw":null`) {
+		t.Errorf("score %v (W⁰ gives %v), network %q, json %s", got.Score, s, got.Network.Network, raw)
+	}
+	if rows := readRowsFile[schemas.SensitivityRow](t, out); len(rows) != 1 || rows[0].Network != "initial" || !math.IsNaN(rows[0].AlignmentDW) {
+		t.Errorf("--out rows %+v", rows)
+	}
+}
+
+// readRowsFile reads a --out file.
+func readRowsFile[R schemas.Row[R]](t *testing.T, name string) []R {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, info, err := schemas.ReadAll[R](bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if info.EngineVersion != engineVersion || len(info.ParamsSHA256) != 64 {
+		t.Errorf("%s: metadata %+v", name, info.Meta)
+	}
+	return rows
+}
+
+// TestAnalyzeFixedPointsMatchesCore checks every point `analyze
+// fixedpoints` reports against the definition, computed here: q(x) =
+// ½‖F(x)‖² over the free coordinates with F(x) = −x + Wφ(x) + W_in ū + b,
+// below --tol for fixed points, and the index = the number of eigenvalues
+// with positive real part of the free block of −I + W diag(φ'(x)); and the
+// counts per input against fixedpoints.FindInputs run directly from the
+// documented initial states.
+func TestAnalyzeFixedPointsMatchesCore(t *testing.T) {
+	f := loadFixture(t)
+	unit := "train/gonogo/miconi/seed=2"
+	out := filepath.Join(t.TempDir(), "fp.parquet")
+	var got fixedPointsJSON
+	analyzeJSON(t, &got, "fixedpoints", "--network", f.files[unit], "--inits", "16", "--max-iters", "300", "--tol", "1e-8", "--out", out)
+	net, u, setup, _ := fixtureNetwork(t, f, unit)
+	n := net.N
+	inputs := map[string][]float64{}
+	for _, in := range setup.Task.FixedPointInputs() {
+		inputs[in.Name] = in.U
+	}
+	if len(got.Inputs) != len(inputs) || len(got.Points) == 0 {
+		t.Fatalf("inputs %+v, %d points; want the task's %d inputs", got.Inputs, len(got.Points), len(inputs))
+	}
+	var free []int
+	for i := range n {
+		if !net.IsClamped(i) {
+			free = append(free, i)
+		}
+	}
+	for _, p := range got.Points {
+		ub := inputs[p.Input]
+		var q float64
+		for _, i := range free {
+			fi := -p.X[i] + net.B[i]
+			for j := range n {
+				fi += net.W[i*n+j] * math.Tanh(p.X[j])
+			}
+			for m := range net.M {
+				fi += net.Win[i*net.M+m] * ub[m]
+			}
+			q += 0.5 * fi * fi
+		}
+		if !nearRel(q, p.Q, 1e-6) && math.Abs(q-p.Q) > 1e-14 {
+			t.Errorf("%s: q = %g, recomputed %g", p.Input, p.Q, q)
+		}
+		if !p.Slow && q >= 1e-8 {
+			t.Errorf("%s: fixed point with q = %g ≥ --tol 1e-8", p.Input, q)
+		}
+		jac := mat.NewDense(len(free), len(free), nil)
+		for a, i := range free {
+			for b, j := range free {
+				v := net.W[i*n+j] * (1 - math.Pow(math.Tanh(p.X[j]), 2))
+				if a == b {
+					v--
+				}
+				jac.Set(a, b, v)
+			}
+		}
+		var eig mat.Eigen
+		if !eig.Factorize(jac, mat.EigenNone) {
+			t.Fatal("eigen failed")
+		}
+		unstable := 0
+		for _, v := range eig.Values(nil) {
+			if real(v) > 0 {
+				unstable++
+			}
+		}
+		if int32(unstable) != p.Index || len(p.EigRe) != len(free) {
+			t.Errorf("%s: index %d with %d eigenvalues, recomputed %d of %d", p.Input, p.Index, len(p.EigRe), unstable, len(free))
+		}
+	}
+	// The same search run directly.
+	b, err := sensitivity.NewBatch(setup.Task, net, setup.Dyn, sensitivity.BatchSettings{Repeats: 4, Seed: u.Seed, X0Range: setup.X0Range})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var traces []*rnn.Trace
+	for _, it := range b.Items {
+		tr := &rnn.Trace{}
+		net.Run(b.Dyn, it.X0, it.Trial.U, nil, it.Trial.T, tr)
+		traces = append(traces, tr)
+	}
+	s := fixedpoints.Settings{Inits: 16, MaxIter: 300, TolQ: 1e-8, Seed: u.Seed, Vectors: -1}
+	inits, err := fixedpoints.SampleInits(net, traces, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lands, err := fixedpoints.FindInputs(t.Context(), net, setup.Task.FixedPointInputs(), inits, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range lands {
+		if g := got.Inputs[i]; g.Input != l.Input || g.Fixed != len(l.Fixed) || g.Slow != len(l.Slow) {
+			t.Errorf("input %s: %d fixed, %d slow; direct search: %s %d fixed, %d slow", g.Input, g.Fixed, g.Slow, l.Input, len(l.Fixed), len(l.Slow))
+		}
+	}
+	rows := readRowsFile[schemas.FixedPointRow](t, out)
+	if len(rows) != len(got.Points) || rows[0].Network != "final" || rows[0].Campaign != f.id {
+		t.Errorf("--out: %d rows, want %d", len(rows), len(got.Points))
+	}
+}
+
+// TestAnalyzeRSA compares the four fixture networks: the table is
+// symmetric per measure, the Spearman similarities equal the rank
+// correlation of the RDMs in --rdms-out computed here, the permutation
+// tests are present (2 rules × 2 seeds), and the --out rows match.
+func TestAnalyzeRSA(t *testing.T) {
+	f := loadFixture(t)
+	dir := t.TempDir()
+	args := []string{"rsa", "--permutations", "50", "--out", filepath.Join(dir, "pairs.parquet"), "--rdms-out", filepath.Join(dir, "rdms.arrow")}
+	for _, u := range f.units() {
+		args = append(args, "--network", f.files[u])
+	}
+	var got rsaJSON
+	analyzeJSON(t, &got, args...)
+	if len(got.Networks) != 4 || len(got.Similarity) != 3 {
+		t.Fatalf("%d networks, %d measures", len(got.Networks), len(got.Similarity))
+	}
+	rdms := readRowsFile[schemas.RDMRow](t, filepath.Join(dir, "rdms.arrow"))
+	pairs := readRowsFile[schemas.RSAPairRow](t, filepath.Join(dir, "pairs.parquet"))
+	if len(rdms) != 4 || len(pairs) != 3*6+2 {
+		t.Fatalf("%d rdms rows, %d pair rows; want 4 and 20", len(rdms), len(pairs))
+	}
+	upper := func(d []float64, k int) []float64 {
+		var v []float64
+		for i := range k {
+			for j := i + 1; j < k; j++ {
+				v = append(v, d[i*k+j])
+			}
+		}
+		return v
+	}
+	for i := range 4 {
+		for j := range 4 {
+			if i == j {
+				continue
+			}
+			a, b := upper(rdms[i].D, int(rdms[i].K)), upper(rdms[j].D, int(rdms[j].K))
+			want := stat.Correlation(ranks(a), ranks(b), nil)
+			if v := float64(got.Similarity["spearman"][i][j]); !nearRel(v, want, 1e-9) {
+				t.Errorf("spearman[%d][%d] = %v, rank correlation of the RDMs = %v", i, j, v, want)
+			}
+		}
+	}
+	tests := 0
+	for _, p := range got.Pairs {
+		if p.A < 0 {
+			tests++
+			if p.Permutations != 50 || !(p.PValue > 0 && p.PValue <= 1) {
+				t.Errorf("test %+v", p)
+			}
+		}
+	}
+	if tests != 2 {
+		t.Errorf("%d permutation tests, want 2 (spearman, cka)", tests)
+	}
+}
+
+// ranks returns the ranks of v, ties averaged.
+func ranks(v []float64) []float64 {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
+	r := make([]float64, len(v))
+	for i := 0; i < len(idx); {
+		j := i
+		for j+1 < len(idx) && v[idx[j+1]] == v[idx[i]] {
+			j++
+		}
+		for k := i; k <= j; k++ {
+			r[idx[k]] = float64(i+j)/2 + 1
+		}
+		i = j + 1
+	}
+	return r
+}
+
+// TestAnalyzeDefaults checks that the flags' defaults are the campaign's:
+// the settings a campaign with empty stage sections plans.
+func TestAnalyzeDefaults(t *testing.T) {
+	c, err := pipelines.Parse("defaults.yaml", []byte(`name: defaults
+tasks: [{name: gonogo}]
+rules: [{name: miconi}]
+seeds: 1-2
+stages: {fixedpoints: {}, sensitivity: {}, rsa: {}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fp pipelines.FixedPointsStage
+	var sens pipelines.SensitivityStage
+	var rs pipelines.RSAStage
+	found := map[pipelines.StageName]bool{}
+	for _, u := range plan.Analysis {
+		var v any
+		switch u.Stage {
+		case pipelines.StageFixedPoints:
+			v = &fp
+		case pipelines.StageSensitivity:
+			v = &sens
+		case pipelines.StageRSA:
+			v = &rs
+		default:
+			continue
+		}
+		if err := json.Unmarshal(u.Settings, v); err != nil {
+			t.Fatal(err)
+		}
+		found[u.Stage] = true
+	}
+	if len(found) != 3 {
+		t.Fatalf("planned stages %v", found)
+	}
+	want := []struct {
+		name      string
+		got, want any
+	}{
+		{"fixedpoints inits", defaultFPInits, fp.Inits}, {"fixedpoints max_iters", defaultFPMaxIters, fp.MaxIters}, {"fixedpoints tol", defaultFPTol, fp.Tol},
+		{"sensitivity perturbations", defaultSensPerturbations, sens.Perturbations}, {"sensitivity scale", defaultSensScale, sens.Scale},
+		{"rsa permutations", defaultRSAPermutations, rs.Permutations}, {"rsa metric", defaultRSAMetric, rs.Metric},
+	}
+	for _, w := range want {
+		if w.got != w.want {
+			t.Errorf("%s: flag default %v, campaign default %v", w.name, w.got, w.want)
+		}
+	}
+}
+
+// TestAnalyzeErrors runs bad invocations: each exits 1 with one message
+// naming the flag and the fix, and prints nothing on stdout.
+func TestAnalyzeErrors(t *testing.T) {
+	f := loadFixture(t)
+	one := f.files["train/gonogo/miconi/seed=1"]
+	dir := t.TempDir()
+	// A networks file away from its manifest.
+	lone := filepath.Join(dir, "lone.parquet")
+	data, err := os.ReadFile(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lone, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A networks file of all four networks.
+	all := filepath.Join(dir, "all.parquet")
+	var rows []schemas.NetworkRow
+	for _, u := range f.units() {
+		data, err := os.ReadFile(f.files[u])
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, _, err := schemas.ReadAll[schemas.NetworkRow](bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, rs...)
+	}
+	if err := writeRowsFile(all, "--out", schemas.Meta{Campaign: f.id, ParamsSHA256: strings.Repeat("0", 64), EngineVersion: engineVersion}, rows); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want []string // substrings of the message
+	}{
+		{"no network", []string{"fixedpoints"}, []string{"no network given", "--network FILE"}},
+		{"no such file", []string{"sensitivity", "--network", "nosuch.parquet"}, []string{`--network "nosuch.parquet": no such file, and not CAMPAIGN/UNIT`, "rulescape datasets get"}},
+		{"directory", []string{"fixedpoints", "--network", dir}, []string{"is a directory: give a networks file in it"}},
+		{"not a networks file", []string{"fixedpoints", "--network", f.manifest}, []string{"not a networks dataset", "campaigns/<id>/train/networks/"}},
+		{"no manifest", []string{"fixedpoints", "--network", lone}, []string{"no manifest.json in its directory or above", "--manifest FILE", "rulescape datasets get " + f.id}},
+		{"ambiguous rows", []string{"fixedpoints", "--network", all, "--manifest", f.manifest},
+			[]string{"4 networks match the selection: this analysis takes one", "--rule", "gonogo/miconi/seed=2  (--task gonogo --rule miconi --seed 2"}},
+		{"ambiguous rule", []string{"sensitivity", "--network", all, "--manifest", f.manifest, "--rule", "miconi"},
+			[]string{"2 networks match --rule miconi", "--seed 1", "--seed 2"}},
+		{"no match", []string{"fixedpoints", "--network", all, "--manifest", f.manifest, "--rule", "hebb"},
+			[]string{"no network matches --rule hebb", "gonogo/discovered/seed=1"}},
+		{"several files", []string{"sensitivity", "--network", one, "--network", f.files["train/gonogo/miconi/seed=2"]}, []string{"2 networks match"}},
+		{"rsa of one", []string{"rsa", "--network", all, "--manifest", f.manifest, "--rule", "miconi", "--seed", "1"}, []string{"RSA compares at least 2"}},
+		{"bad which", []string{"fixedpoints", "--network", one, "--which", "middle"}, []string{`--which = "middle": want final or initial`}},
+		{"bad seed", []string{"fixedpoints", "--network", one, "--seed", "-3"}, []string{"--seed = -3"}},
+		{"bad inits", []string{"fixedpoints", "--network", one, "--inits", "0"}, []string{"--inits = 0"}},
+		{"bad tol", []string{"fixedpoints", "--network", one, "--tol", "-1"}, []string{"--tol = -1"}},
+		{"bad scale", []string{"sensitivity", "--network", one, "--scale", "0"}, []string{"--scale = 0: want a positive"}},
+		{"bad perturbations", []string{"sensitivity", "--network", one, "--perturbations", "0"}, []string{"--perturbations = 0"}},
+		{"bad metric", []string{"rsa", "--network", all, "--manifest", f.manifest, "--metric", "cosine"}, []string{`--metric = "cosine": want correlation or euclidean`}},
+		{"bad out", []string{"sensitivity", "--network", one, "--out", "sens.csv"}, []string{"--out sens.csv: want a .parquet or .arrow file"}},
+		{"bad flag value", []string{"fixedpoints", "--network", one, "--inits", "many"}, []string{"--inits", "rulescape analyze fixedpoints --help"}},
+		{"unknown flag", []string{"rsa", "--bogus"}, []string{"unknown flag: --bogus", "rulescape analyze rsa --help"}},
+		{"bad campaign arg", []string{"rsa", "--campaign", "nosuch"}, []string{`--campaign: CAMPAIGN "nosuch" is neither a pipeline file nor a campaign ID`}},
+		{"unit with campaign", []string{"rsa", "--campaign", "0123456789abcdef", "--network", "gonogo/miconi"}, []string{`--network "gonogo/miconi": with --campaign give a train unit`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, append([]string{"analyze"}, c.args...)...)
+			if code != 1 || out != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 1 and no output", code, out, errOut)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr %q lacks %q", errOut, w)
+				}
+			}
+		})
+	}
+}
+
+// TestAnalyzeStore reads the fixture's networks from a campaign in a real
+// S3 store (the fixture's files uploaded at their keys, as the campaign
+// committed them) by CAMPAIGN/UNIT and by --campaign: the results equal
+// those from the downloaded files. An unknown campaign is one clear error.
+func TestAnalyzeStore(t *testing.T) {
+	f := loadFixture(t)
+	gw := s3test.Start(t)
+	ctx := t.Context()
+	cfg := store.Config{Endpoint: gw.Endpoint, AccessKey: gw.AccessKey, SecretKey: gw.SecretKey, Region: gw.Region, Bucket: "analyze"}
+	st, err := store.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	upload := func(local, key string) {
+		data, err := os.ReadFile(local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Put(ctx, key, data, "application/octet-stream"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range f.m.Datasets {
+		if d.Kind == string(schemas.Networks) {
+			upload(f.files[d.Unit], d.Ref.Key)
+		}
+	}
+	upload(f.manifest, "campaigns/"+f.id+"/manifest.json")
+	// External services: the store from the environment; Temporal is not
+	// dialled by analyze (the address is never used).
+	t.Setenv(devstack.EnvTemporalAddr, "127.0.0.1:1")
+	t.Setenv(store.EnvEndpoint, cfg.Endpoint)
+	t.Setenv(store.EnvAccessKey, cfg.AccessKey)
+	t.Setenv(store.EnvSecretKey, cfg.SecretKey)
+	t.Setenv(store.EnvRegion, cfg.Region)
+	t.Setenv(store.EnvBucket, cfg.Bucket)
+
+	unit := "train/gonogo/discovered/seed=1"
+	var fromFile, fromStore sensitivityJSON
+	analyzeJSON(t, &fromFile, "sensitivity", "--network", f.files[unit], "--perturbations", "2")
+	analyzeJSON(t, &fromStore, "sensitivity", "--network", f.id+"/"+unit, "--perturbations", "2")
+	if !strings.HasPrefix(fromStore.Network.Source, "s3://analyze/campaigns/"+f.id+"/train/networks/") {
+		t.Errorf("source %q", fromStore.Network.Source)
+	}
+	fromStore.Network.Source = fromFile.Network.Source
+	a, _ := json.Marshal(fromFile)
+	b, _ := json.Marshal(fromStore)
+	if !bytes.Equal(a, b) {
+		t.Errorf("from the store:\n%s\nfrom the file:\n%s", b, a)
+	}
+
+	var rsaFile, rsaStore rsaJSON
+	args := []string{"rsa", "--permutations", "20"}
+	for _, d := range f.m.Datasets { // the campaign's order, as --campaign takes them
+		if d.Kind == string(schemas.Networks) {
+			args = append(args, "--network", f.files[d.Unit])
+		}
+	}
+	analyzeJSON(t, &rsaFile, args...)
+	analyzeJSON(t, &rsaStore, "rsa", "--permutations", "20", "--campaign", f.id, "--task", "gonogo")
+	if len(rsaStore.Networks) != 4 || len(rsaStore.Similarity) != 3 {
+		t.Fatalf("rsa --campaign: %d networks, %d measures", len(rsaStore.Networks), len(rsaStore.Similarity))
+	}
+	for m, sim := range rsaFile.Similarity {
+		for i := range sim {
+			if rsaStore.Networks[i].Unit != rsaFile.Networks[i].Unit {
+				t.Fatalf("network %d: %s from the store, %s from the files", i, rsaStore.Networks[i].Unit, rsaFile.Networks[i].Unit)
+			}
+			for j := range sim[i] {
+				if g, w := float64(rsaStore.Similarity[m][i][j]), float64(sim[i][j]); !nearRel(g, w, 1e-12) {
+					t.Errorf("%s[%d][%d] = %v from the store, %v from the files", m, i, j, g, w)
+				}
+			}
+		}
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sensitivity", "--network", "0123456789abcdef/" + unit}, "campaign 0123456789abcdef has no manifest"},
+		{[]string{"sensitivity", "--network", f.id + "/train/gonogo/hebb/seed=1"}, `has no network of unit "train/gonogo/hebb/seed=1"; its networks are:`},
+		{[]string{"fixedpoints", "--campaign", f.id}, "4 networks match the selection"},
+	} {
+		code, out, errOut := runCLI(t, append([]string{"analyze"}, c.args...)...)
+		if code != 1 || out != "" || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and %q", c.args, code, out, errOut, c.want)
+		}
+	}
+}
