@@ -135,14 +135,18 @@ func (a *app) analyzeRSA(ctx context.Context, sel *selection, st pipelines.RSASt
 	}
 	// The pair rows come in the order (0,1), (0,2), …, (1,2), … per method.
 	var methods []string
-	var tests []rsaPairJSON
+	var tests, sameSeed []rsaPairJSON
 	k := 0
 	for k < len(pairs) {
 		m := pairs[k].Method
-		if strings.HasPrefix(m, "within_vs_between:") {
+		if strings.HasPrefix(m, "within_vs_between:") || strings.HasPrefix(m, "same_seed_between:") {
 			p := rsaPairJSON{Method: m, A: -1, B: -1, Value: jsonFloat(pairs[k].Value), PValue: jsonFloat(pairs[k].PValue), Permutations: pairs[k].Permutations}
 			out.Pairs = append(out.Pairs, p)
-			tests = append(tests, p)
+			if strings.HasPrefix(m, "within_vs_between:") {
+				tests = append(tests, p)
+			} else {
+				sameSeed = append(sameSeed, p)
+			}
 			k++
 			continue
 		}
@@ -199,6 +203,10 @@ func (a *app) analyzeRSA(ctx context.Context, sel *selection, st pipelines.RSASt
 		for _, t := range tests {
 			fmt.Fprintf(w, "%s: mean within-rule − between-rule similarity = %.4f, p = %.4g (%d permutations)\n",
 				strings.TrimPrefix(t.Method, "within_vs_between:"), float64(t.Value), float64(t.PValue), t.Permutations)
+		}
+		for _, t := range sameSeed {
+			fmt.Fprintf(w, "%s: mean similarity of different rules' networks of one seed (shared W⁰) = %.4f\n",
+				strings.TrimPrefix(t.Method, "same_seed_between:"), float64(t.Value))
 		}
 	case st.Permutations == 0:
 		fmt.Fprintln(w, "no permutation test (--permutations 0)")

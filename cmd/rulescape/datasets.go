@@ -261,7 +261,11 @@ func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 		if !ok || ref.Key != d.Ref.Key {
 			return fmt.Errorf("the %s dataset of %s (%s) is no longer committed — is a rerun of campaign %s in progress? Try again when it has finished", d.Kind, d.Unit, d.Ref.Key, id)
 		}
-		local, err := localPath(dir, ref.Key)
+		// A cache hit from another campaign lives under that campaign's
+		// prefix; the download puts every dataset under this campaign's
+		// (same stage/kind/partition layout, file named by content key), so
+		// the directory is the whole campaign in one Hive tree.
+		local, err := localPath(dir, ownPrefix(ref.Key, id))
 		if err != nil {
 			return err
 		}
@@ -290,6 +294,19 @@ func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 	glob := filepath.Join(dir, "campaigns", id, "train", "learning_curves", "*", "*", "*", "*.parquet")
 	fmt.Fprintf(w, "\nopen them with DuckDB:\n  duckdb -c \"SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule\"\n", glob)
 	return nil
+}
+
+// ownPrefix returns key with its "campaigns/<id>/" prefix replaced by
+// campaign's; other keys are returned unchanged.
+func ownPrefix(key, campaign string) string {
+	rest, ok := strings.CutPrefix(key, "campaigns/")
+	if !ok {
+		return key
+	}
+	if _, after, ok := strings.Cut(rest, "/"); ok {
+		return "campaigns/" + campaign + "/" + after
+	}
+	return key
 }
 
 // localPath maps an object key to a path under dir, refusing keys that

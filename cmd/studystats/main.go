@@ -1,0 +1,286 @@
+// Command studystats computes the statistics docs/STUDY.md reports from a
+// campaign downloaded with `rulescape datasets get CAMPAIGN --out DIR`:
+// learning outcomes per task and rule, and the seed-stratified permutation
+// tests of within- against between-rule similarity (RSA: Spearman of RDMs
+// and linear CKA) and distance (landscape topology), both over every rule
+// the campaign trained (as the rsa and landscape stages record them) and
+// over a subset of rules (--rules), e.g. the rules that learned the task.
+//
+//	go run ./cmd/studystats --rules discovered-dnms,discovered-cdi,miconi DIR/campaigns/<id>
+//
+// It reads the datasets only (rsa_pairs, landscape_pairs, learning_curves,
+// networks) and prints Markdown tables.
+package main
+
+import (
+	"cmp"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
+
+	"rulescape/core/rsa"
+	"rulescape/schemas"
+)
+
+// permStream is the PCG stream of the permutation tests' shuffles.
+const permStream = 0x737475 // "stu"
+
+func main() {
+	rules := flag.String("rules", "", "comma-separated rules of the subset test (default: none)")
+	perms := flag.Int("permutations", 10000, "permutations of each test")
+	window := flag.Int("window", 100, "trials at the end of learning that the outcome is measured over")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: studystats [flags] DIR/campaigns/<id>\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	var subset []string
+	if *rules != "" {
+		subset = strings.Split(*rules, ",")
+	}
+	if err := run(os.Stdout, flag.Arg(0), subset, *perms, *window); err != nil {
+		fmt.Fprintln(os.Stderr, "studystats:", err)
+		os.Exit(1)
+	}
+}
+
+func run(w io.Writer, dir string, subset []string, perms, window int) error {
+	curves, err := readKind[schemas.LearningCurveRow](dir, "learning_curves")
+	if err != nil {
+		return err
+	}
+	nets, err := readKind[schemas.NetworkRow](dir, "networks")
+	if err != nil {
+		return err
+	}
+	rsaPairs, err := readKind[schemas.RSAPairRow](dir, "rsa_pairs")
+	if err != nil {
+		return err
+	}
+	landPairs, err := readKind[schemas.LandscapePairRow](dir, "landscape_pairs")
+	if err != nil {
+		return err
+	}
+	learning(w, curves, nets, window)
+
+	var pairs []pair
+	for _, r := range rsaPairs {
+		if r.ARule != "*" && (r.Method == "spearman" || r.Method == "cka") {
+			pairs = append(pairs, pair{r.Task, r.Method, item{r.ARule, r.ASeed}, item{r.BRule, r.BSeed}, r.Value})
+		}
+	}
+	for _, r := range landPairs {
+		if r.ARule != "*" && r.Method == "topology" {
+			// A distance: the test's similarity is its negative.
+			pairs = append(pairs, pair{r.Task, r.Method, item{r.ARule, r.ASeed}, item{r.BRule, r.BSeed}, -r.Value})
+		}
+	}
+	fmt.Fprintf(w, "\n| task | measure | rules | networks | within | between | within − between | p (%d perm.) | same seed, different rules |\n", perms)
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, g := range groupPairs(pairs) {
+		sets := [][]string{nil}
+		if len(subset) > 0 {
+			sets = append(sets, subset)
+		}
+		for _, set := range sets {
+			t, err := test(g.pairs, set, perms)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", g.task, g.method, err)
+			}
+			name := "all"
+			if set != nil {
+				name = strings.Join(set, ", ")
+			}
+			sign := 1.0
+			if g.method == "topology" {
+				sign = -1 // report distances, not their negatives
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %d | %.3f | %.3f | %+.3f | %.4f | %.3f |\n", g.task, g.method, name, t.n,
+				sign*t.Within, sign*t.Between, sign*t.Observed, t.P, sign*t.SameBlockBetween)
+		}
+	}
+	return nil
+}
+
+// item is one network: its rule and seed.
+type item struct {
+	rule string
+	seed int64
+}
+
+// pair is a similarity of two networks of one task by one measure.
+type pair struct {
+	task, method string
+	a, b         item
+	value        float64
+}
+
+type group struct {
+	task, method string
+	pairs        []pair
+}
+
+func groupPairs(pairs []pair) []group {
+	var out []group
+	for _, p := range pairs {
+		i := slices.IndexFunc(out, func(g group) bool { return g.task == p.task && g.method == p.method })
+		if i < 0 {
+			out = append(out, group{task: p.task, method: p.method})
+			i = len(out) - 1
+		}
+		out[i].pairs = append(out[i].pairs, p)
+	}
+	slices.SortFunc(out, func(a, b group) int { return cmp.Or(cmp.Compare(a.task, b.task), cmp.Compare(a.method, b.method)) })
+	return out
+}
+
+// subsetResult is a stratified test over the networks of some rules.
+type subsetResult struct {
+	*rsa.Stratified
+	n int // networks
+}
+
+// test runs rsa.StratifiedPermutationTest (labels = rules, blocks = seeds)
+// on the similarity matrix of the networks whose rule is in rules (all
+// when rules is nil).
+func test(pairs []pair, rules []string, perms int) (*subsetResult, error) {
+	var items []item
+	for _, p := range pairs {
+		for _, it := range []item{p.a, p.b} {
+			if (rules == nil || slices.Contains(rules, it.rule)) && !slices.Contains(items, it) {
+				items = append(items, it)
+			}
+		}
+	}
+	slices.SortFunc(items, func(a, b item) int { return cmp.Or(cmp.Compare(a.rule, b.rule), cmp.Compare(a.seed, b.seed)) })
+	if len(items) < 3 {
+		return nil, fmt.Errorf("%d networks of rules %v: need at least 3", len(items), rules)
+	}
+	s := mat.NewSymDense(len(items), nil)
+	seen := mat.NewSymDense(len(items), nil)
+	for _, p := range pairs {
+		i, j := slices.Index(items, p.a), slices.Index(items, p.b)
+		if i < 0 || j < 0 {
+			continue
+		}
+		s.SetSym(i, j, p.value)
+		seen.SetSym(i, j, 1)
+	}
+	for i := range items {
+		for j := i + 1; j < len(items); j++ {
+			if seen.At(i, j) == 0 {
+				return nil, fmt.Errorf("no pair of %v and %v", items[i], items[j])
+			}
+		}
+	}
+	labels, blocks := make([]int, len(items)), make([]int, len(items))
+	ruleIDs := map[string]int{}
+	for i, it := range items {
+		if _, ok := ruleIDs[it.rule]; !ok {
+			ruleIDs[it.rule] = len(ruleIDs)
+		}
+		labels[i], blocks[i] = ruleIDs[it.rule], int(it.seed)
+	}
+	st, err := rsa.StratifiedPermutationTest(s, labels, blocks, perms, rand.New(rand.NewPCG(0, permStream)))
+	if err != nil {
+		return nil, err
+	}
+	return &subsetResult{st, len(items)}, nil
+}
+
+// learning prints, per task and rule, the networks' outcome over the last
+// window trials: the median (and quartiles) of the mean error, the median
+// accuracy, and how many met the learning criterion.
+func learning(w io.Writer, curves []schemas.LearningCurveRow, nets []schemas.NetworkRow, window int) {
+	type key struct {
+		task, rule string
+		seed       int64
+	}
+	byNet := map[key][]schemas.LearningCurveRow{}
+	for _, r := range curves {
+		k := key{r.Task, r.Rule, r.Seed}
+		byNet[k] = append(byNet[k], r)
+	}
+	type tr struct{ task, rule string }
+	errs, accs := map[tr][]float64{}, map[tr][]float64{}
+	for k, rows := range byNet {
+		slices.SortFunc(rows, func(a, b schemas.LearningCurveRow) int { return cmp.Compare(a.Trial, b.Trial) })
+		last := rows[max(len(rows)-window, 0):]
+		var e, c float64
+		for _, r := range last {
+			e += r.Error
+			if r.Correct {
+				c++
+			}
+		}
+		t := tr{k.task, k.rule}
+		errs[t] = append(errs[t], e/float64(len(last)))
+		accs[t] = append(accs[t], c/float64(len(last)))
+	}
+	met := map[tr]int{}
+	for _, n := range nets {
+		if n.TrialsToCriterion >= 0 {
+			met[tr{n.Task, n.Rule}]++
+		}
+	}
+	keys := make([]tr, 0, len(errs))
+	for k := range errs {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b tr) int { return cmp.Or(cmp.Compare(a.task, b.task), cmp.Compare(a.rule, b.rule)) })
+	fmt.Fprintf(w, "| task | rule | networks | error, last %d trials: median [quartiles] | accuracy: median [range] | met the criterion |\n", window)
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
+	for _, k := range keys {
+		e, a := errs[k], accs[k]
+		slices.Sort(e)
+		slices.Sort(a)
+		q := func(x []float64, p float64) float64 { return stat.Quantile(p, stat.LinInterp, x, nil) }
+		fmt.Fprintf(w, "| %s | %s | %d | %.2f [%.2f, %.2f] | %.0f%% [%.0f%%, %.0f%%] | %d of %d |\n", k.task, k.rule, len(e),
+			q(e, 0.5), q(e, 0.25), q(e, 0.75), 100*q(a, 0.5), 100*a[0], 100*a[len(a)-1], met[k], len(e))
+	}
+}
+
+// readKind reads every Parquet file of a dataset kind under dir.
+func readKind[R schemas.Row[R]](dir, kind string) ([]R, error) {
+	var out []R
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".parquet") || !strings.Contains(filepath.ToSlash(path), "/"+kind+"/") {
+			return nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		rows, _, err := schemas.ReadAll[R](f, fi.Size())
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, rows...)
+		return nil
+	})
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("no %s datasets under %s: give the campaign's directory of `rulescape datasets get`", kind, dir)
+	}
+	return out, err
+}
