@@ -75,6 +75,7 @@ var sections = []section{
 	{"fixed-points", "Fixed points", pipelines.StageFixedPoints, fixedPointFigure},
 	{"rdms", "Representational dissimilarity", pipelines.StageRSA, rdmFigure},
 	{"similarity", "Network similarity", pipelines.StageRSA, similarityFigure},
+	{"landscape", "Dynamical landscape", pipelines.StageLandscape, landscapeFigures},
 	{"sensitivity", "Behavioural sensitivity", pipelines.StageSensitivity, sensitivityFigure},
 }
 

@@ -78,6 +78,8 @@ type Data struct {
 	RDMs           []schemas.RDMRow
 	RSAPairs       []schemas.RSAPairRow
 	Sensitivity    []schemas.SensitivityRow
+	Landscape      []schemas.LandscapeRow
+	LandscapePairs []schemas.LandscapePairRow
 	// Stages are the timings and cache hits of the run; nil when unknown
 	// (the report then shows the manifest's statuses only).
 	Stages []Stage

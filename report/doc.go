@@ -9,7 +9,9 @@
 //   - Build turns a Data into the report's files: the figure data
 //     (medians and interquartile bands of learning curves, PCA of
 //     trajectories and fixed points, mean RDMs, the network × network
-//     similarity matrix and its MDS embedding, sensitivity spectra) is
+//     similarity matrix and its MDS embedding, fixed-point counts by index
+//     and the topology distance matrix of the landscape stage,
+//     sensitivity spectra) is
 //     computed by pure functions, every figure is drawn with gonum/plot to
 //     PNG and SVG, and index.html is rendered from an embedded
 //     html/template (no JavaScript, no external resources; images are

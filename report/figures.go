@@ -273,12 +273,13 @@ func fixedPointFigure(d *Data, _ rulePalette) ([]Figure, error) {
 	if len(d.FixedPoints) == 0 {
 		return nil, nil
 	}
-	maps, err := FixedPointMaps(d.FixedPoints, d.Trajectories, 3)
+	maps, err := FixedPointMaps(d.FixedPoints, d.Trajectories, d.Landscape, 3)
 	if err != nil {
 		return nil, err
 	}
 	var panels []*plot.Plot
 	var notes []string
+	landscape := false // some panel is on the landscape stage's axes
 	for _, m := range maps {
 		pcy := 1
 		if len(m.Explained) < 2 {
@@ -297,6 +298,19 @@ func fixedPointFigure(d *Data, _ rulePalette) ([]Figure, error) {
 			l.Color = color.RGBA{150, 150, 150, 255}
 			if ci == 0 {
 				p.Legend.Add("trajectories", l)
+			}
+			p.Add(l)
+		}
+		for ei, e := range m.Edges {
+			a, b := m.Points[e[0]].PC, m.Points[e[1]].PC
+			l, err := plotter.NewLine(plotter.XYs{{X: a[0], Y: at(a, pcy)}, {X: b[0], Y: at(b, pcy)}})
+			if err != nil {
+				return nil, err
+			}
+			l.Color = color.RGBA{90, 90, 90, 255}
+			l.Width = vg.Points(0.75)
+			if ei == 0 {
+				p.Legend.Add("saddle → attractor", l)
 			}
 			p.Add(l)
 		}
@@ -330,17 +344,36 @@ func fixedPointFigure(d *Data, _ rulePalette) ([]Figure, error) {
 			}
 		}
 		panels = append(panels, p)
-		notes = append(notes, fmt.Sprintf("%s/%s seed %d: %d stable, %d saddle, %d unstable on the PCs of its %s",
-			m.Task, m.Rule, m.Seed, counts["stable"], counts["saddle"], counts["unstable"], m.Basis))
+		note := fmt.Sprintf("%s/%s seed %d: %d stable, %d saddle, %d unstable on the PCs of %s",
+			m.Task, m.Rule, m.Seed, counts["stable"], counts["saddle"], counts["unstable"], basisText[m.Basis])
+		if m.Basis == "landscape" {
+			note += fmt.Sprintf(", %d saddle → attractor connections", len(m.Edges))
+			landscape = true
+		}
+		notes = append(notes, note)
 	}
 	r, err := renderGrid(tile(panels))
 	if err != nil {
 		return nil, err
 	}
+	src := append(d.sources(schemas.FixedPoints), d.sources(schemas.Trajectories)...)
+	if landscape {
+		src = append(src, d.sources(schemas.Landscape)...)
+	}
 	return []Figure{{ID: "fig-fixed-points", Title: "Fixed points",
-		Caption: "Fixed points (filled) and slow points (rings) of the final network of each rule's lowest seed, on the first two principal components of its condition-averaged trajectories (grey) — or of the points themselves when the campaign has no trajectories — coloured by stability: green stable, orange saddle, red unstable. " +
+		Caption: "Fixed points (filled) and slow points (rings) of the final network of each rule's lowest seed, coloured by stability (green stable, orange saddle, red unstable), on two principal axes: " +
+			"those of the network's trajectories as the landscape stage projected them (landscape pc and explained) when the campaign has a landscape of the network, " +
+			"else those of its condition-averaged trajectories (grey lines) from a trajectories dataset, else those of the points themselves; each panel's axes are named below. " +
+			"With the landscape's projection, thin lines join each index-1 saddle to the attractors its unstable manifold reaches (landscape connects). " +
 			strings.Join(notes, "; ") + ".",
-		Sources: append(d.sources(schemas.FixedPoints), d.sources(schemas.Trajectories)...), render: r}}, nil
+		Sources: src, render: r}}, nil
+}
+
+// basisText describes the axes of a FixedPointMap by its Basis.
+var basisText = map[string]string{
+	"landscape":    "its trajectories (landscape stage)",
+	"trajectories": "its condition-averaged trajectories (trajectories dataset)",
+	"fixed points": "the points themselves (no trajectories)",
 }
 
 func at(v []float64, i int) float64 {

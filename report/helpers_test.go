@@ -22,7 +22,7 @@ func synthetic() *Data {
 	d := &Data{Manifest: Manifest{Campaign: "0123456789abcdef", Name: "synthetic", File: "synthetic.yaml", EngineVersion: "test",
 		Written: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC), Spec: "name: synthetic\n",
 		Stages: map[string]string{"metaopt": "completed", "train": "completed", "fixedpoints": "completed", "rsa": "completed",
-			"sensitivity": "completed", "landscape": "skipped: not implemented yet (analysis issue)", "report": "running"}}}
+			"sensitivity": "completed", "landscape": "completed", "report": "running"}}}
 	add := func(stage, kind, unit string, parts string) {
 		key := fmt.Sprintf("campaigns/%s/%s/%s/%spart-%064d.parquet", d.Manifest.Campaign, stage, kind, parts, len(d.Manifest.Datasets))
 		d.Manifest.Datasets = append(d.Manifest.Datasets, Entry{Unit: unit, Stage: stage, Kind: kind,
@@ -61,13 +61,32 @@ func synthetic() *Data {
 			d.Networks = append(d.Networks, Network{Task: task, Rule: rule, Seed: seed, N: n, Trials: trials, TrialsToCriterion: ttc})
 			nets = append(nets, seed)
 			add("fixedpoints", "fixed_points", "fixedpoints/"+unit[6:], parts)
-			for i, typ := range []string{"stable", "stable", "saddle", "unstable"} {
+			// Points 0–3 alternate between two inputs; the discovered
+			// rule's seed 2 has a fifth, stable, point. The saddle (point 1
+			// of cond=0) connects to the attractor point 0 of cond=0.
+			types := []string{"stable", "stable", "saddle", "unstable"}
+			if ri == 0 && seed == 2 {
+				types = append(types, "stable")
+			}
+			for i, typ := range types {
 				x := make([]float64, n)
 				for j := range x {
 					x[j] = rng.NormFloat64()
 				}
+				index := int32(i / 2)
+				if i == 4 {
+					index = 0
+				}
+				input := fmt.Sprintf("cond=%d", i%2)
 				d.FixedPoints = append(d.FixedPoints, schemas.FixedPointRow{Task: task, Rule: rule, Seed: seed, Network: "final",
-					Input: fmt.Sprintf("cond=%d", i%2), X: x, Type: typ, Slow: i == 3, Index: int32(i / 2)})
+					Input: input, X: x, Type: typ, Slow: i == 3, Index: index})
+				lr := schemas.LandscapeRow{Task: task, Rule: rule, Seed: seed, Network: "final", Input: input, Point: int32(i / 2),
+					Index: index, Type: typ, Slow: i == 3, PC: []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()},
+					Explained: []float64{0.6, 0.2, 0.1}}
+				if i == 2 {
+					lr.Connects = []int32{0, -1}
+				}
+				d.Landscape = append(d.Landscape, lr)
 			}
 			if ri == 0 {
 				for c := range int32(2) {
@@ -113,6 +132,20 @@ func synthetic() *Data {
 	}
 	d.RSAPairs = append(d.RSAPairs, schemas.RSAPairRow{Task: task, Method: "within_vs_between:spearman", ARule: "*", BRule: "*",
 		ANetwork: "final", BNetwork: "final", Value: 0.5, PValue: 0.01, Permutations: 100})
+	add("landscape", "landscape", "landscape/"+task, "task="+task+"/")
+	add("landscape", "landscape_pairs", "landscape/"+task, "task="+task+"/")
+	for i := range 6 {
+		for j := i + 1; j < 6; j++ {
+			v := float64(rng.IntN(3))
+			d.LandscapePairs = append(d.LandscapePairs, schemas.LandscapePairRow{Task: task, Method: "topology", ARule: rules[i/3], ASeed: int64(i%3 + 1),
+				BRule: rules[j/3], BSeed: int64(j%3 + 1), ANetwork: "final", BNetwork: "final", Value: v, PValue: math.NaN()})
+		}
+	}
+	d.LandscapePairs = append(d.LandscapePairs,
+		schemas.LandscapePairRow{Task: task, Method: "within_vs_between:topology", ARule: "*", BRule: "*", ANetwork: "final", BNetwork: "final",
+			Value: 0.25, PValue: 0.5, Permutations: 100},
+		schemas.LandscapePairRow{Task: task, Method: "same_seed_between:topology", ARule: "*", BRule: "*", ANetwork: "final", BNetwork: "final",
+			Value: 0.75, PValue: math.NaN()})
 	d.Stages = []Stage{{Name: "metaopt", Status: "completed", Done: 1, Total: 1, Seconds: 3.5}, {Name: "train", Status: "completed", Done: 6, Total: 6, CacheHits: 2, Seconds: 10}}
 	return d
 }

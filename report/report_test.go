@@ -161,7 +161,7 @@ func TestFixedPointMaps(t *testing.T) {
 		{Task: "t", Rule: "q", Seed: 1, Network: "final", X: []float64{1, 0, 0}, Type: "stable"},
 		{Task: "t", Rule: "q", Seed: 1, Network: "final", X: []float64{3, 0, 0}, Type: "unstable"},
 	}
-	maps, err := FixedPointMaps(fps, trajs, 2)
+	maps, err := FixedPointMaps(fps, trajs, nil, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestBuild(t *testing.T) {
 		t.Fatalf("last file %s, want %s", last.Name, Index)
 	}
 	html := string(files[Index])
-	wantFigs := []string{"fig-learning-curves", "fig-metaopt", "fig-fixed-points", "fig-rdms", "fig-similarity", "fig-sensitivity"}
+	wantFigs := []string{"fig-learning-curves", "fig-metaopt", "fig-fixed-points", "fig-rdms", "fig-similarity", "fig-landscape-gonogo", "fig-sensitivity"}
 	pos := -1
 	for _, id := range wantFigs {
 		i := strings.Index(html, `<figure id="`+id+`">`)
@@ -310,7 +310,14 @@ func TestBuild(t *testing.T) {
 		}
 	}
 	for _, want := range []string{d.Manifest.Campaign, "engine <code>test</code>", "Reproduce this",
-		"rulescape run synthetic.yaml", d.Manifest.Datasets[0].Ref.SHA256[:12], "10.0 s"} {
+		"rulescape run synthetic.yaml", d.Manifest.Datasets[0].Ref.SHA256[:12], "10.0 s",
+		// The fixed points on the landscape's axes, with its graph.
+		"gonogo/discovered seed 1: 2 stable, 1 saddle, 1 unstable on the PCs of its trajectories (landscape stage), 1 saddle → attractor connections",
+		// The landscape figure: the discovered rule's seed 2 has a third
+		// attractor, so its mean is 7/3 with range 2–3; the test rows' numbers.
+		"discovered (3 networks) 0: 2.33 [2–3], 1: 1 [1–1], 2: 0 [0–0], ≥ 3: 0 [0–0]", "Slow points are not counted (6 left out)",
+		"over pairs of different seeds 0.25, seed-stratified permutation p = 0.5 (100 permutations); mean distance of same-seed networks of different rules 0.75.",
+		"Spearman correlation of RDMs: mean within-rule − mean between-rule similarity 0.5, p = 0.01 (100 permutations)"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("index.html lacks %q", want)
 		}
@@ -360,7 +367,7 @@ func TestBuildAbsentStages(t *testing.T) {
 	}
 	html := string(rep.Files[len(rep.Files)-1].Data)
 	for _, want := range []string{`id="fig-learning-curves"`, "The campaign has no metaopt stage.", "The rsa stage did not run (status: skipped",
-		"The campaign has no fixedpoints stage.", "Timings and cache hits are not known"} {
+		"The campaign has no fixedpoints stage.", "The campaign has no landscape stage.", "Timings and cache hits are not known"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("index.html lacks %q", want)
 		}
@@ -403,9 +410,24 @@ func TestBuildDegenerate(t *testing.T) {
 	d.FixedPoints = d.FixedPoints[:1]
 	d.Trajectories = nil
 	d.RSAPairs = d.RSAPairs[:1]
+	d.Landscape = d.Landscape[:1]
+	d.LandscapePairs = d.LandscapePairs[:1]
 	rep, err := Build(d)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A landscape with pairs but no points: every count is zero.
+	d.Landscape = nil
+	d.LandscapePairs[0].Value = 0
+	rep, err = Build(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(rep.Files[len(rep.Files)-1].Data)
+	for _, want := range []string{"of every pair of final networks, all 0 (black);", "summed over the inputs (none has a landscape row)"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("a landscape with one zero distance and no points: the caption lacks %q", want)
+		}
 	}
 	for _, f := range rep.Files {
 		switch {

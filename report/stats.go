@@ -448,14 +448,22 @@ type ProjectedPoint struct {
 }
 
 // FixedPointMap is the fixed points of one network drawn on the principal
-// axes of its condition-averaged trajectories (or, when the campaign has
-// no trajectories dataset of that network, of the points themselves).
+// axes of its trajectories: as the landscape stage projected them, or of
+// its condition-averaged trajectories (trajectories dataset), or, when the
+// campaign has neither for that network, of the points themselves.
 type FixedPointMap struct {
 	Task, Rule string
 	Seed       int64
-	Basis      string    // "trajectories" or "fixed points"
-	Explained  []float64 // fraction of the basis's variance on each axis
-	Points     []ProjectedPoint
+	// Basis names the axes: "landscape" (the landscape rows' pc and
+	// explained: the top principal axes of the network's trajectories),
+	// "trajectories" or "fixed points".
+	Basis     string
+	Explained []float64 // fraction of the basis's variance on each axis
+	Points    []ProjectedPoint
+	// Edges join an index-1 saddle to an attractor its unstable manifold
+	// reaches (landscape connects), as indices into Points, saddle first;
+	// only with the landscape basis.
+	Edges [][2]int
 	// Trajectories are the projected condition-averaged trajectories, by
 	// condition (empty when the basis is the fixed points).
 	Trajectories [][][]float64
@@ -463,9 +471,13 @@ type FixedPointMap struct {
 }
 
 // FixedPointMaps returns, per task and rule, the map of the final network
-// of the lowest seed that has fixed points, on dims (2 or 3) principal axes,
-// sorted by task and rule.
-func FixedPointMaps(fps []schemas.FixedPointRow, trajs []schemas.TrajectoryRow, dims int) ([]FixedPointMap, error) {
+// of the lowest seed that has fixed points, on at most dims (2 or 3)
+// principal axes, sorted by task and rule. When land has a row for every
+// fixed_points row of that network, the points are the landscape rows, at
+// their pc coordinates, with the explained variance of the landscape and
+// the saddle → attractor edges of connects; otherwise the axes are computed
+// here (from trajs, or from the points).
+func FixedPointMaps(fps []schemas.FixedPointRow, trajs []schemas.TrajectoryRow, land []schemas.LandscapeRow, dims int) ([]FixedPointMap, error) {
 	type key struct {
 		task, rule string
 	}
@@ -490,6 +502,10 @@ func FixedPointMaps(fps []schemas.FixedPointRow, trajs []schemas.TrajectoryRow, 
 			if p.Task == k.task && p.Rule == k.rule && p.Seed == seed && p.Network == "final" {
 				pts = append(pts, p)
 			}
+		}
+		if lm, ok := landscapeMap(m, len(pts), land, dims); ok {
+			out = append(out, lm)
+			continue
 		}
 		byCond := map[int32][]schemas.TrajectoryRow{}
 		var basis [][]float64
@@ -550,6 +566,46 @@ func FixedPointMaps(fps []schemas.FixedPointRow, trajs []schemas.TrajectoryRow, 
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// landscapeMap fills m (task, rule and seed set) from the landscape rows
+// of its final network, if there is one for each of its n fixed and slow
+// points.
+func landscapeMap(m FixedPointMap, n int, land []schemas.LandscapeRow, dims int) (FixedPointMap, bool) {
+	var rows []schemas.LandscapeRow
+	for _, r := range land {
+		if r.Task == m.Task && r.Rule == m.Rule && r.Seed == m.Seed && r.Network == "final" {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 || len(rows) != n || len(rows[0].PC) == 0 {
+		return m, false
+	}
+	type at struct {
+		input string
+		point int32
+	}
+	index := map[at]int{}
+	m.Basis = "landscape"
+	k := min(dims, len(rows[0].PC))
+	m.Explained = slices.Clone(rows[0].Explained[:min(k, len(rows[0].Explained))])
+	for i, r := range rows {
+		if len(r.PC) < k {
+			return m, false
+		}
+		index[at{r.Input, r.Point}] = i
+		m.Points = append(m.Points, ProjectedPoint{PC: slices.Clone(r.PC[:k]), Type: r.Type, Slow: r.Slow, Input: r.Input})
+	}
+	for i, r := range rows {
+		for _, c := range r.Connects {
+			j, ok := index[at{r.Input, c}]
+			if c < 0 || !ok || slices.Contains(m.Edges, [2]int{i, j}) {
+				continue
+			}
+			m.Edges = append(m.Edges, [2]int{i, j})
+		}
+	}
+	return m, true
 }
 
 func f64(x []float32) []float64 {

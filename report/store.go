@@ -76,6 +76,8 @@ func Load(ctx context.Context, st *store.Store, id string) (*Data, error) {
 		d.RDMs = append(d.RDMs, s.RDMs...)
 		d.RSAPairs = append(d.RSAPairs, s.RSAPairs...)
 		d.Sensitivity = append(d.Sensitivity, s.Sensitivity...)
+		d.Landscape = append(d.Landscape, s.Landscape...)
+		d.LandscapePairs = append(d.LandscapePairs, s.LandscapePairs...)
 	}
 	return d, nil
 }
@@ -96,6 +98,10 @@ func loadEntry(ctx context.Context, st *store.Store, e Entry, slot *Data) error 
 		slot.RSAPairs, err = read[schemas.RSAPairRow](ctx, st, e)
 	case schemas.Sensitivity:
 		slot.Sensitivity, err = read[schemas.SensitivityRow](ctx, st, e)
+	case schemas.Landscape:
+		slot.Landscape, err = read[schemas.LandscapeRow](ctx, st, e)
+	case schemas.LandscapePairs:
+		slot.LandscapePairs, err = read[schemas.LandscapePairRow](ctx, st, e)
 	case schemas.Networks:
 		rows, rerr := read[schemas.NetworkRow](ctx, st, e)
 		for _, r := range rows {

@@ -24,13 +24,15 @@ import (
 
 // TestReport is the report's acceptance test. It runs
 // testdata/campaign_report.yaml (metaopt, train, fixedpoints, rsa,
-// sensitivity, report) on the embedded stack; the workflow writes the
-// report as its last stage. It then checks the report in the store,
-// regenerates it from the datasets alone with `rulescape report FILE
-// --out DIR` (byte-identical to the workflow's), decodes every PNG, parses
-// every SVG, checks each shows non-trivial content, and that every dataset
-// the report cites is committed in the store. `share` presigns the
-// report's page when there is one, and says null when there is none.
+// landscape, sensitivity, report) on the embedded stack; the workflow
+// writes the report as its last stage. It then checks the report in the
+// store, regenerates it from the datasets alone with `rulescape report
+// FILE --out DIR` (byte-identical to the workflow's), decodes every PNG,
+// parses every SVG, checks each shows non-trivial content, that the
+// fixed points are on the landscape's axes and the landscape figure
+// states both stages' tests, and that every dataset the report cites is
+// committed in the store. `share` presigns the report's page when there
+// is one, and says null when there is none.
 func TestReport(t *testing.T) {
 	if _, err := s3test.Binary(); err != nil {
 		s3test.SkipOrFail(t, err)
@@ -57,7 +59,7 @@ func TestReport(t *testing.T) {
 	if res.Status != "completed" || res.Report == nil || *res.Report != "s3://"+stack.S3Bucket+"/"+indexKey {
 		t.Fatalf("run: %+v; want completed with the report at %s", res, indexKey)
 	}
-	for _, name := range []string{"metaopt", "train", "fixedpoints", "rsa", "sensitivity", "report"} {
+	for _, name := range []string{"metaopt", "train", "fixedpoints", "rsa", "landscape", "sensitivity", "report"} {
 		if st := res.Stages[name]; st.Status != "completed" {
 			t.Errorf("stage %s: %+v, want completed", name, st)
 		}
@@ -77,7 +79,7 @@ func TestReport(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rj); err != nil {
 		t.Fatalf("report -o json printed %q: %v", out, err)
 	}
-	wantFigs := []string{"fig-learning-curves", "fig-metaopt", "fig-fixed-points", "fig-rdms", "fig-similarity", "fig-sensitivity"}
+	wantFigs := []string{"fig-learning-curves", "fig-metaopt", "fig-fixed-points", "fig-rdms", "fig-similarity", "fig-landscape-gonogo", "fig-sensitivity"}
 	if rj.Campaign != id || !slices.Equal(rj.Figures, wantFigs) || rj.Index != filepath.Join(dir, "index.html") || rj.Files[len(rj.Files)-1] != rj.Index {
 		t.Fatalf("report -o json: %+v; want figures %v and index.html last", rj, wantFigs)
 	}
@@ -91,6 +93,15 @@ func TestReport(t *testing.T) {
 	page := string(html)
 	if !strings.Contains(page, `<figure id="fig-learning-curves">`) || strings.Contains(page, "<script") || strings.Contains(page, "https://") {
 		t.Errorf("index.html: no learning-curve figure, or a script or external resource")
+	}
+	// The fixed points are drawn on the landscape stage's axes, and the
+	// landscape figure states both stages' seed-stratified tests (2 rules ×
+	// 3 seeds have within-rule pairs across seeds).
+	for _, want := range []string{"on the PCs of its trajectories (landscape stage)", "seed-stratified permutation p = ",
+		"Geometry (rsa_pairs): Spearman correlation of RDMs: mean within-rule − mean between-rule similarity"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
 	}
 
 	// Every file the page references exists locally and in the store, and
