@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -69,6 +70,9 @@ func renderGrid(plots [][]*plot.Plot) (rendered, error) {
 		}
 	}
 	w, h := vg.Length(cols)*panelWidth, vg.Length(rows)*panelHeight
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter, PadY: vg.Millimeter,
+		PadTop: vg.Millimeter, PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: vg.Millimeter}
+	legendRoom(plots, tiles, w, h)
 	draw1 := func(c vg.CanvasSizer) {
 		dc := draw.New(c)
 		// An opaque background, so the figures read on any page colour.
@@ -80,8 +84,6 @@ func renderGrid(plots [][]*plot.Plot) (rendered, error) {
 		bg.Line(vg.Point{Y: h})
 		bg.Close()
 		dc.Fill(bg)
-		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter, PadY: vg.Millimeter,
-			PadTop: vg.Millimeter, PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: vg.Millimeter}
 		canvases := plot.Align(plots, tiles, dc)
 		for i := range plots {
 			for j, p := range plots[i] {
@@ -109,6 +111,37 @@ func renderGrid(plots [][]*plot.Plot) (rendered, error) {
 	return out, nil
 }
 
+// legendRoom raises the top of each plot's y range so that its legend (at
+// the top) sits above the data instead of over it: the top fraction of the
+// range the legend's height takes of the panel is left empty. Plots whose
+// legend is empty, and heat maps (whose range the grid fixes), are left
+// alone.
+func legendRoom(plots [][]*plot.Plot, tiles draw.Tiles, w, h vg.Length) {
+	dc := draw.New(vgimg.New(w, h))
+	canvases := plot.Align(plots, tiles, dc)
+	for i := range plots {
+		for j, p := range plots[i] {
+			if p == nil || !p.Legend.Top || !(p.Y.Max > p.Y.Min) {
+				continue
+			}
+			c := canvases[i][j]
+			lh := p.Legend.Rectangle(c).Size().Y
+			if lh <= 0 {
+				continue
+			}
+			// The data area is roughly the panel less its title and x axis.
+			f := float64(lh+2*vg.Millimeter) / float64(0.78*c.Size().Y)
+			f = min(f, 0.6)
+			if _, ok := p.Y.Scale.(plot.LogScale); ok && p.Y.Min > 0 {
+				lo, hi := math.Log(p.Y.Min), math.Log(p.Y.Max)
+				p.Y.Max = math.Exp(lo + (hi-lo)/(1-f))
+				continue
+			}
+			p.Y.Max = p.Y.Min + (p.Y.Max-p.Y.Min)/(1-f)
+		}
+	}
+}
+
 // newPlot returns a plot with a title and axis labels.
 func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
@@ -116,7 +149,30 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
 	p.Legend.Top = true
+	p.X.Tick.Marker = shortTicks{}
+	p.Y.Tick.Marker = shortTicks{}
 	return p
+}
+
+// shortTicks are gonum/plot's default ticks with their labels written in
+// the fewest digits that round-trip (2500, not 2500.00).
+type shortTicks struct{}
+
+// Ticks returns the default ticks of [min, max], relabelled.
+func (shortTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label == "" {
+			continue
+		}
+		v := ticks[i].Value
+		if a := math.Abs(v); a != 0 && (a < 1e-3 || a >= 1e6) {
+			ticks[i].Label = strconv.FormatFloat(v, 'g', 4, 64)
+		} else {
+			ticks[i].Label = strconv.FormatFloat(math.Round(v*1e9)/1e9, 'f', -1, 64)
+		}
+	}
+	return ticks
 }
 
 // xys builds plotter points from x and y, leaving out points where either
