@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"rulescape/internal/devstack"
+	"rulescape/internal/s3test"
+	"rulescape/store"
+)
+
+// studyScaledDown turns the shipped study into the CI-sized version: the
+// same tasks, rules, stages and settings' structure, with fewer seeds,
+// iterations, trials, initial states and permutations, and smaller
+// networks. Every replacement must match exactly once, so a change of the
+// shipped file's shape breaks this test instead of silently testing
+// something else.
+var studyScaledDown = []struct{ from, to string }{
+	{"  n: 50\n", "  n: 12\n"},
+	{"overrides: {n: 30, eta: 1, clip: 0.01, trials: 1500}", "overrides: {n: 10, eta: 1, clip: 0.01, trials: 60}"},
+	{"      iters: 80\n", "      iters: 2\n"},
+	{"      learners: 8\n", "      learners: 2\n"},
+	{"      trials: 1000             # horizon H", "      trials: 20             # horizon H"},
+	{"      held_out: 8\n", "      held_out: 2\n"},
+	{"      eval_every: 10\n", "      eval_every: 1\n"},
+	{"seeds: 1-10\n", "seeds: 1-2\n"},
+	{"  trials: 6000\n", "  trials: 80\n"},
+	{"fixedpoints: {inits: 64, max_iters: 2000, tol: 1.0e-6}", "fixedpoints: {inits: 4, max_iters: 100, tol: 1.0e-6}"},
+	{"rsa: {permutations: 1000, metric: correlation}", "rsa: {permutations: 20, metric: correlation}"},
+	{"landscape: {pcs: 3, permutations: 1000}", "landscape: {pcs: 3, permutations: 20, connect_steps: 500}"},
+	{"sensitivity: {perturbations: 20}", "sensitivity: {perturbations: 2}"},
+}
+
+// TestStudyScaledDown runs a scaled-down pipelines/rules-vs-solutions.yaml
+// end to end on the embedded stack — meta-optimization on both tasks,
+// training of the five rules on both, every analysis stage and the report
+// — and checks that every stage completes, every dataset kind is there for
+// both tasks, and the report has every figure, the landscape of both tasks
+// included.
+func TestStudyScaledDown(t *testing.T) {
+	if _, err := s3test.Binary(); err != nil {
+		s3test.SkipOrFail(t, err)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "rules-vs-solutions.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := string(data)
+	for _, r := range studyScaledDown {
+		if n := strings.Count(spec, r.from); n != 1 {
+			t.Fatalf("pipelines/rules-vs-solutions.yaml has %q %d times, want once: update studyScaledDown", r.from, n)
+		}
+		spec = strings.Replace(spec, r.from, r.to, 1)
+	}
+	file := filepath.Join(t.TempDir(), "rules-vs-solutions-ci.yaml")
+	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	home := t.TempDir()
+	t.Setenv(devstack.EnvHome, home)
+	t.Setenv(devstack.EnvTemporalAddr, "")
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	stack, err := devstack.Start(ctx, devstack.Options{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Stop()
+	s, err := store.New(ctx, store.Config{Endpoint: stack.S3Endpoint, AccessKey: stack.S3AccessKey, SecretKey: stack.S3SecretKey, Bucket: stack.S3Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	res := runJSONCmd(t, "run", "-o", "json", "--progress", "never", file)
+	if res.Status != "completed" {
+		t.Fatalf("the scaled-down study: %+v", res)
+	}
+	want := map[string]int{"metaopt": 2, "train": 2 * 5 * 2, "fixedpoints": 20, "rsa": 2, "landscape": 2, "sensitivity": 20, "report": 1}
+	for name, units := range want {
+		if st := res.Stages[name]; st.Status != "completed" || st.Units != units {
+			t.Errorf("stage %s: %+v, want completed with %d units", name, st, units)
+		}
+	}
+	kinds := map[string]map[string]bool{} // kind → tasks
+	for _, d := range res.Datasets {
+		if kinds[d.Kind] == nil {
+			kinds[d.Kind] = map[string]bool{}
+		}
+		for _, task := range []string{"dnms", "cdi"} {
+			if strings.Contains(d.URI, "/task="+task+"/") {
+				kinds[d.Kind][task] = true
+			}
+		}
+	}
+	for _, k := range []string{"learning_curves", "networks", "fixed_points", "rdms", "rsa_pairs", "landscape", "landscape_pairs", "sensitivity"} {
+		if !kinds[k]["dnms"] || !kinds[k]["cdi"] {
+			t.Errorf("dataset kind %s: tasks %v, want dnms and cdi", k, kinds[k])
+		}
+	}
+	if !kinds["metaopt_history"]["dnms"] || !kinds["metaopt_history"]["cdi"] {
+		t.Errorf("metaopt_history: tasks %v, want a job on each task", kinds["metaopt_history"])
+	}
+
+	page, err := s.Get(ctx, "campaigns/"+res.Campaign+"/report/index.html")
+	if err != nil {
+		t.Fatalf("the study's report: %v", err)
+	}
+	var figs []string
+	for _, id := range []string{"fig-learning-curves", "fig-metaopt", "fig-metaopt-2", "fig-fixed-points", "fig-rdms",
+		"fig-similarity", "fig-landscape-cdi", "fig-landscape-dnms", "fig-sensitivity"} {
+		if strings.Contains(string(page), `<figure id="`+id+`">`) {
+			figs = append(figs, id)
+		}
+	}
+	if len(figs) != 9 {
+		t.Errorf("the report has figures %v, want all 9", figs)
+	}
+	for _, r := range []string{"discovered-dnms", "discovered-cdi", "miconi", "node-perturbation", "random"} {
+		if !strings.Contains(string(page), r) {
+			t.Errorf("the report never names rule %s", r)
+		}
+	}
+}
