@@ -527,12 +527,14 @@ func sensitivityFigure(d *Data, pal rulePalette) ([]Figure, error) {
 		p := byTask[s.Task]
 		if p == nil {
 			p = newPlot("task "+s.Task, "index i", "σ_i / σ_1")
+			// The spectra fall from the top left: the bottom left is free.
+			p.Legend.Top, p.Legend.Left = false, true
 			byTask[s.Task] = p
 			panels = append(panels, p)
 		}
 		logY := func() { // only once the panel has positive values to scale
 			p.Y.Scale = plot.LogScale{}
-			p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+			p.Y.Tick.Marker = decadeTicks{}
 		}
 		col := pal.of(s.Rule)
 		for _, seed := range s.Seeds {

@@ -132,10 +132,8 @@ func legendRoom(plots [][]*plot.Plot, tiles draw.Tiles, w, h vg.Length) {
 			// The data area is roughly the panel less its title and x axis.
 			f := float64(lh+2*vg.Millimeter) / float64(0.78*c.Size().Y)
 			f = min(f, 0.6)
-			if _, ok := p.Y.Scale.(plot.LogScale); ok && p.Y.Min > 0 {
-				lo, hi := math.Log(p.Y.Min), math.Log(p.Y.Max)
-				p.Y.Max = math.Exp(lo + (hi-lo)/(1-f))
-				continue
+			if _, ok := p.Y.Scale.(plot.LogScale); ok {
+				continue // log panels place their legends themselves
 			}
 			p.Y.Max = p.Y.Min + (p.Y.Max-p.Y.Min)/(1-f)
 		}
@@ -152,6 +150,32 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.X.Tick.Marker = shortTicks{}
 	p.Y.Tick.Marker = shortTicks{}
 	return p
+}
+
+// decadeTicks are ticks at the powers of ten of a log axis, labelled
+// "1e-3" style at most about six times (every k-th decade).
+type decadeTicks struct{}
+
+// Ticks returns the ticks of [lo10, hi10] (lo10 > 0).
+func (decadeTicks) Ticks(lo10, hi10 float64) []plot.Tick {
+	if !(lo10 > 0) || !(hi10 > lo10) {
+		return nil
+	}
+	lo, hi := int(math.Floor(math.Log10(lo10))), int(math.Ceil(math.Log10(hi10)))
+	step := max(1, (hi-lo+5)/6)
+	var ticks []plot.Tick
+	for e := lo; e <= hi; e++ {
+		v := math.Pow(10, float64(e))
+		t := plot.Tick{Value: v}
+		if (e-hi)%step == 0 {
+			t.Label = "1e" + strconv.Itoa(e)
+			if e == 0 {
+				t.Label = "1"
+			}
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
 }
 
 // shortTicks are gonum/plot's default ticks with their labels written in
