@@ -1,0 +1,91 @@
+package main
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"rulescape/core/rsa"
+)
+
+// TestSubsetTest: the subset test equals rsa.StratifiedPermutationTest on
+// the similarity matrix of the chosen rules' networks assembled by hand,
+// whatever order the pairs come in, and sees a planted rule effect.
+func TestSubsetTest(t *testing.T) {
+	rules := []string{"a", "b", "c"}
+	const seeds = 10
+	// Similarity: 0.5 + 0.3 for the same rule + 0.1 for the same seed,
+	// except that rule c is like rule a (no effect between a and c).
+	group := map[string]int{"a": 0, "b": 1, "c": 0}
+	sim := func(x, y item) float64 {
+		v := 0.5
+		if group[x.rule] == group[y.rule] {
+			v += 0.3
+		}
+		if x.seed == y.seed {
+			v += 0.1
+		}
+		return v + 0.01*math.Sin(float64(7*x.seed+3*y.seed)) // no exact ties
+	}
+	var items []item
+	for _, r := range rules {
+		for s := int64(1); s <= seeds; s++ {
+			items = append(items, item{r, s})
+		}
+	}
+	var pairs []pair
+	for i := len(items) - 1; i >= 0; i-- { // reverse order on purpose
+		for j := 0; j < i; j++ {
+			pairs = append(pairs, pair{"t", "m", items[i], items[j], sim(items[i], items[j])})
+		}
+	}
+	for _, tc := range []struct {
+		subset []string
+		n      int
+		effect bool
+	}{
+		{nil, 30, true},
+		{[]string{"a", "b"}, 20, true},
+		{[]string{"a", "c"}, 20, false},
+	} {
+		got, err := test(pairs, tc.subset, 999)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The same test by hand: items sorted by rule then seed.
+		var chosen []item
+		for _, it := range items {
+			if tc.subset == nil || it.rule == tc.subset[0] || it.rule == tc.subset[len(tc.subset)-1] {
+				chosen = append(chosen, it)
+			}
+		}
+		s := mat.NewSymDense(len(chosen), nil)
+		labels, blocks := make([]int, len(chosen)), make([]int, len(chosen))
+		ids := map[string]int{}
+		for i, x := range chosen {
+			if _, ok := ids[x.rule]; !ok {
+				ids[x.rule] = len(ids)
+			}
+			labels[i], blocks[i] = ids[x.rule], int(x.seed)
+			for j, y := range chosen[:i] {
+				s.SetSym(i, j, sim(x, y))
+			}
+		}
+		want, err := rsa.StratifiedPermutationTest(s, labels, blocks, 999, rand.New(rand.NewPCG(0, permStream)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.n != tc.n || got.Observed != want.Observed || got.P != want.P || got.SameBlockBetween != want.SameBlockBetween {
+			t.Errorf("subset %v: n %d, observed %v, p %v, same-seed %v; want %d, %v, %v, %v",
+				tc.subset, got.n, got.Observed, got.P, got.SameBlockBetween, tc.n, want.Observed, want.P, want.SameBlockBetween)
+		}
+		if tc.effect != (got.P < 0.01) {
+			t.Errorf("subset %v: p = %v, observed %v; want a rule effect: %v", tc.subset, got.P, got.Observed, tc.effect)
+		}
+	}
+	if _, err := test(pairs, []string{"a"}, 99); err == nil {
+		t.Error("a subset of one rule's networks: want an error (no between-rule pairs)")
+	}
+}
