@@ -95,6 +95,7 @@ type follower struct {
 	campaign string
 	wid      string
 	iters    int // total metaopt iterations (0 when unknown)
+	perJob   int // iterations of each metaopt job when all have as many (else 0)
 	ui       string
 	// query asks the workflow for its progress (final: it has ended);
 	// iterations sums the running metaopt jobs' heartbeats (ok false when
@@ -111,8 +112,8 @@ type follower struct {
 
 // newFollower follows run rid ("" for the latest) of workflow wid: JSON
 // lines on out when asJSON, else bars.
-func newFollower(c client.Client, out io.Writer, asJSON bool, campaign, wid, rid string, iters int, ui string) *follower {
-	return &follower{out: out, json: asJSON, campaign: campaign, wid: wid, iters: iters, ui: ui,
+func newFollower(c client.Client, out io.Writer, asJSON bool, campaign, wid, rid string, iters, perJob int, ui string) *follower {
+	return &follower{out: out, json: asJSON, campaign: campaign, wid: wid, iters: iters, perJob: perJob, ui: ui,
 		iterations: func(ctx context.Context) (int, bool) { return metaoptIterations(ctx, c, wid, rid) },
 		now:        time.Now,
 		query: func(ctx context.Context, final bool) (workflows.Progress, error) {
@@ -167,6 +168,9 @@ func (f *follower) step(ctx context.Context, final bool) {
 	for _, st := range p.Stages {
 		if st.Name == string(pipelines.StageMetaopt) && st.Status == workflows.StatusRunning && !final {
 			if it, ok := f.iterations(ctx); ok {
+				// Heartbeats come from running jobs only; a finished job
+				// has done all its iterations.
+				it += st.Done * f.perJob
 				iter = &it
 			}
 		}

@@ -227,3 +227,23 @@ func TestFollowerBarsEndLine(t *testing.T) {
 		t.Errorf("bars = %q; want the running bar, then its line ended", got)
 	}
 }
+
+// TestFollowerFinishedJobs: the iterations count the finished metaopt jobs'
+// iterations too (heartbeats come from running jobs only).
+func TestFollowerFinishedJobs(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	start := now.Add(-time.Second)
+	var out bytes.Buffer
+	f := &follower{out: &out, json: true, campaign: "c", wid: "w", iters: 160, perJob: 80, now: func() time.Time { return now },
+		query: scripted([]workflows.Progress{{Status: "running", Stages: []workflows.StageProgress{
+			{Name: "metaopt", Status: "running", Done: 1, Total: 2, StartedAt: &start}}}}),
+		iterations: func(context.Context) (int, bool) { return 68, true }}
+	f.step(context.Background(), false)
+	var p progressJSON
+	if err := json.Unmarshal(out.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.MetaoptIterations == nil || *p.MetaoptIterations != 148 || p.MetaoptTotal != 160 {
+		t.Errorf("iterations %v of %d; want 80 of the finished job + 68 heartbeated = 148 of 160", p.MetaoptIterations, p.MetaoptTotal)
+	}
+}

@@ -177,7 +177,8 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Campai
 		if a.output == "json" {
 			out = a.stdout
 		}
-		f := newFollower(s.client, out, a.output == "json", id, run.GetID(), run.GetRunID(), metaoptIters(c), ui)
+		iters, perJob := metaoptIters(c)
+		f := newFollower(s.client, out, a.output == "json", id, run.GetID(), run.GetRunID(), iters, perJob, ui)
 		go func() {
 			defer close(drawn)
 			f.follow(ctx, done)
@@ -309,17 +310,23 @@ func readManifest(ctx context.Context, st *store.Store, key string) (*activities
 	return &m, nil
 }
 
-// metaoptIters returns the iterations of all metaopt jobs of c.
-func metaoptIters(c *pipelines.Campaign) int {
+// metaoptIters returns the iterations of all metaopt jobs of c, and the
+// iterations of each job when every job has as many (else 0).
+func metaoptIters(c *pipelines.Campaign) (total, perJob int) {
 	plan, err := c.Plan()
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	n := 0
-	for _, j := range plan.Metaopt {
-		n += j.Settings.Iters
+	for i, j := range plan.Metaopt {
+		total += j.Settings.Iters
+		switch {
+		case i == 0:
+			perJob = j.Settings.Iters
+		case perJob != j.Settings.Iters:
+			perJob = -1
+		}
 	}
-	return n
+	return total, max(perJob, 0)
 }
 
 // metaoptIterations sums the iterations the running metaopt activities

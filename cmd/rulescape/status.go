@@ -97,7 +97,7 @@ func (a *app) status(ctx context.Context, arg string, watch bool) error {
 			defer close(done)
 			_ = s.client.GetWorkflow(ctx, wid, rid).Get(ctx, nil)
 		}()
-		f := newFollower(s.client, a.stdout, a.output == "json", id, wid, rid, 0, ui)
+		f := newFollower(s.client, a.stdout, a.output == "json", id, wid, rid, 0, 0, ui)
 		f.follow(ctx, done)
 		if ctx.Err() != nil {
 			return ctx.Err()
