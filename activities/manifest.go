@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -166,25 +170,54 @@ func (a *Activities) entries(ctx context.Context, unit string, stage pipelines.S
 	return out, nil
 }
 
-// revision returns the VCS revision stamped into the binary.
+// revision returns the VCS revision stamped into the binary or, when the
+// binary has none (`go run`, or a build with -buildvcs=false), that of the
+// rulescape checkout the process runs in, if any — a "+dirty" suffix marks
+// uncommitted changes. "" when neither is known.
 func revision() string {
-	bi, ok := debug.ReadBuildInfo()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, dirty string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "+dirty"
+				}
+			}
+		}
+		if rev != "" {
+			return rev + dirty
+		}
+	}
+	return checkoutRevision()
+}
+
+// checkoutRevision asks git for the commit of the working directory's
+// checkout when it is this module's (its go.mod declares module
+// rulescape): what `go run ./cmd/rulescape` was built from.
+func checkoutRevision() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	git := func(args ...string) (string, bool) {
+		out, err := exec.CommandContext(ctx, "git", args...).Output()
+		return strings.TrimSpace(string(out)), err == nil
+	}
+	top, ok := git("rev-parse", "--show-toplevel")
 	if !ok {
 		return ""
 	}
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "+dirty"
-			}
-		}
-	}
-	if rev == "" {
+	mod, err := os.ReadFile(filepath.Join(top, "go.mod"))
+	if err != nil || !strings.HasPrefix(string(mod), "module rulescape\n") {
 		return ""
 	}
-	return rev + dirty
+	rev, ok := git("rev-parse", "HEAD")
+	if !ok || rev == "" {
+		return ""
+	}
+	if st, ok := git("status", "--porcelain", "--untracked-files=no"); ok && st != "" {
+		rev += "+dirty"
+	}
+	return rev
 }
