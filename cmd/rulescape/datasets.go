@@ -41,7 +41,7 @@ func newDatasetsCmd(a *app) *cobra.Command {
 		Short: "List or download a campaign's datasets",
 		Long:  datasetsLong,
 		Example: `  rulescape datasets ls pipelines/quickstart.yaml
-  rulescape datasets get 8007259da47c91de --out results/
+  rulescape datasets get 314f658e8f18a8d4 --out results/
   duckdb -c "SELECT rule, avg(error) FROM read_parquet('results/campaigns/*/train/learning_curves/*/*/*/*.parquet', hive_partitioning = true) GROUP BY rule"`,
 	}
 	cmd.AddCommand(&cobra.Command{
