@@ -16,10 +16,7 @@ import (
 	"time"
 
 	"rulescape/internal/browsercheck"
-	"rulescape/internal/devstack"
-	"rulescape/internal/s3test"
 	"rulescape/report/reporttest"
-	"rulescape/store"
 )
 
 // TestReport is the report's acceptance test. It runs
@@ -34,23 +31,7 @@ import (
 // committed in the store. `share` presigns the report's page when there
 // is one, and says null when there is none.
 func TestReport(t *testing.T) {
-	if _, err := s3test.Binary(); err != nil {
-		s3test.SkipOrFail(t, err)
-	}
-	home := t.TempDir()
-	t.Setenv(devstack.EnvHome, home)
-	t.Setenv(devstack.EnvTemporalAddr, "")
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	stack, err := devstack.Start(ctx, devstack.Options{Home: home})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stack.Stop()
-	s, err := store.New(ctx, store.Config{Endpoint: stack.S3Endpoint, AccessKey: stack.S3AccessKey, SecretKey: stack.S3SecretKey, Bucket: stack.S3Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, home, stack, s := embeddedStack(t, 3*time.Minute)
 	file := filepath.Join("testdata", "campaign_report.yaml")
 
 	res := runJSONCmd(t, "run", "-o", "json", "--progress", "never", file)

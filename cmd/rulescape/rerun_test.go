@@ -20,7 +20,6 @@ import (
 
 	"rulescape/activities"
 	"rulescape/internal/devstack"
-	"rulescape/internal/s3test"
 	"rulescape/pipelines"
 	"rulescape/store"
 	"rulescape/workflows"
@@ -33,23 +32,7 @@ import (
 // stage and its downstream, nothing upstream, as the run summary and the
 // commit markers show).
 func TestRerunDatasetsShare(t *testing.T) {
-	if _, err := s3test.Binary(); err != nil {
-		s3test.SkipOrFail(t, err)
-	}
-	home := t.TempDir()
-	t.Setenv(devstack.EnvHome, home)
-	t.Setenv(devstack.EnvTemporalAddr, "")
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	st, err := devstack.Start(ctx, devstack.Options{Home: home})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Stop()
-	s, err := store.New(ctx, store.Config{Endpoint: st.S3Endpoint, AccessKey: st.S3AccessKey, SecretKey: st.S3SecretKey, Bucket: st.S3Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, home, st, s := embeddedStack(t, 3*time.Minute)
 	file := filepath.Join("testdata", "campaign_tiny.yaml")
 
 	// Before any run: no manifest, one line, exit 1.

@@ -1,16 +1,11 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"rulescape/internal/devstack"
-	"rulescape/internal/s3test"
-	"rulescape/store"
 )
 
 // studyScaledDown turns the shipped study into the CI-sized version: the
@@ -42,9 +37,6 @@ var studyScaledDown = []struct{ from, to string }{
 // both tasks, and the report has every figure, the landscape of both tasks
 // included.
 func TestStudyScaledDown(t *testing.T) {
-	if _, err := s3test.Binary(); err != nil {
-		s3test.SkipOrFail(t, err)
-	}
 	data, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "rules-vs-solutions.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -61,20 +53,7 @@ func TestStudyScaledDown(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	home := t.TempDir()
-	t.Setenv(devstack.EnvHome, home)
-	t.Setenv(devstack.EnvTemporalAddr, "")
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	stack, err := devstack.Start(ctx, devstack.Options{Home: home})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stack.Stop()
-	s, err := store.New(ctx, store.Config{Endpoint: stack.S3Endpoint, AccessKey: stack.S3AccessKey, SecretKey: stack.S3SecretKey, Bucket: stack.S3Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, _, _, s := embeddedStack(t, 5*time.Minute)
 
 	res := runJSONCmd(t, "run", "-o", "json", "--progress", "never", file)
 	if res.Status != "completed" {
