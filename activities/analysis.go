@@ -159,8 +159,8 @@ type trained struct {
 
 // TrainedNetwork is a network of a networks dataset rebuilt with the setup
 // its train unit trained it in: what the analysis activities analyse.
-// LoadTrained builds one; FixedPointRows, SensitivityRow and RSARows
-// compute the rows the analysis stages commit.
+// LoadTrained builds one; FixedPointRows, SensitivityRow, RSARows and
+// LandscapeRows compute the rows the analysis stages commit.
 type TrainedNetwork struct{ t *trained }
 
 // LoadTrained rebuilds the network of one networks row of train unit u.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -46,7 +48,8 @@ const (
 // of networks of different rules trained from one seed is the row
 // "same_seed_between:topology" (p_value null). When both datasets are
 // committed under the unit's content keys (over the networks and
-// fixed_points digests) it returns them with CacheHit.
+// fixed_points digests) it returns them with CacheHit. LandscapeRows
+// computes the rows.
 func (a *Activities) Landscape(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
 	if err := a.check(); err != nil {
 		return AnalysisOutput{}, err
@@ -70,61 +73,32 @@ func (a *Activities) Landscape(ctx context.Context, in AnalysisInput) (AnalysisO
 	if err := decodeSettings(&in.Unit, &st); err != nil {
 		return AnalysisOutput{}, err
 	}
-	if st.PCs < 1 || st.ConnectSteps < 1 || st.Permutations < 0 {
-		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: pcs = %d, connect_steps = %d, permutations = %d: need at least 1 axis and 1 step, and permutations ≥ 0",
-			in.Unit.ID, st.PCs, st.ConnectSteps, st.Permutations))
+	if err := checkLandscape(st); err != nil {
+		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %w", in.Unit.ID, err))
 	}
-	settings := landscape.Settings{PCs: st.PCs, Steps: st.ConnectSteps}
 
 	_, stopHB := keepAlive(ctx, keepAliveEvery)
 	defer stopHB()
-	var rows []schemas.LandscapeRow
-	maps := make([]*landscape.Map, len(in.Networks))
-	rules, seeds := make([]string, len(in.Networks)), make([]int64, len(in.Networks))
+	nets := make([]*trained, len(in.Networks))
+	fixed := make([][]schemas.FixedPointRow, len(in.Networks))
 	for i := range in.Networks {
-		t, m, r, err := a.landscapeOf(ctx, &in, i, settings)
-		if err != nil {
+		if nets[i], err = a.loadNetwork(ctx, &in.Networks[i]); err != nil {
 			return AnalysisOutput{}, err
 		}
-		maps[i], rules[i], seeds[i] = m, t.unit.Rule, t.seed
-		rows = append(rows, r...)
-	}
-
-	n := len(maps)
-	pairs := []schemas.LandscapePairRow{}
-	sim := mat.NewSymDense(n, nil)
-	for i := range n {
-		for j := i + 1; j < n; j++ {
-			d, err := landscape.Compare(maps[i], maps[j])
-			if err != nil {
-				return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %s vs %s: %w", in.Unit.ID, in.Unit.Inputs[i], in.Unit.Inputs[j], err))
-			}
-			sim.SetSym(i, j, -d.Total)
-			for _, m := range []struct {
-				method string
-				v      float64
-			}{{MethodTopology, d.Total}, {MethodIndex, d.Index}, {MethodGraph, d.Graph}} {
-				pairs = append(pairs, schemas.LandscapePairRow{Campaign: in.CampaignID, Task: in.Unit.Task, Method: m.method,
-					ARule: rules[i], ASeed: seeds[i], ANetwork: "final", BRule: rules[j], BSeed: seeds[j], BNetwork: "final",
-					Value: m.v, PValue: math.NaN()})
-			}
+		if fixed[i], _, err = store.ReadRows[schemas.FixedPointRow](ctx, a.Store, in.FixedPoints[i].Ref); err != nil {
+			return AnalysisOutput{}, fmt.Errorf("activities: %s: reading the fixed points of %s: %w", in.Unit.ID, nets[i].unit.ID, err)
 		}
 	}
-	rt, err := ruleTest(sim, rules, seeds, st.Permutations, landscapeStream)
+	rows, pairs, maps, err := landscapeRows(ctx, in.CampaignID, in.Unit.Task, nets, fixed, st, a.Workers)
 	if err != nil {
-		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: permutation test: %w", in.Unit.ID, err))
+		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %w", in.Unit.ID, err))
 	}
-	summary := func(method string, value, p float64, perms int) schemas.LandscapePairRow {
-		return schemas.LandscapePairRow{Campaign: in.CampaignID, Task: in.Unit.Task, Method: method, ARule: "*", BRule: "*",
-			ANetwork: "final", BNetwork: "final", Value: value, PValue: p, Permutations: int32(perms)}
-	}
-	if rt.tested {
-		// observed = mean within − mean between similarity = between − within distance.
-		pairs = append(pairs, summary(withinPrefix+MethodTopology, rt.observed, rt.p, rt.permutations))
-	}
-	if rt.sameSeedPairs > 0 {
-		// Mean distance = −mean similarity; 0 − x avoids a negative zero.
-		pairs = append(pairs, summary(sameSeedPrefix+MethodTopology, 0-rt.sameSeed, math.NaN(), 0))
+	for i, m := range maps {
+		for _, im := range m.Inputs {
+			if im.Unfollowed > 0 {
+				a.log().Warn("landscape: saddles not followed", "unit", in.Unit.ID, "network", nets[i].unit.ID, "input", im.Name, "count", im.Unfollowed)
+			}
+		}
 	}
 
 	meta, err := a.analysisMeta(&in)
@@ -150,20 +124,126 @@ func (a *Activities) Landscape(ctx context.Context, in AnalysisInput) (AnalysisO
 	}}, nil
 }
 
-// landscapeOf maps the landscape of input network i and returns its rows.
-func (a *Activities) landscapeOf(ctx context.Context, in *AnalysisInput, i int, s landscape.Settings) (*trained, *landscape.Map, []schemas.LandscapeRow, error) {
-	t, err := a.loadNetwork(ctx, &in.Networks[i])
-	if err != nil {
+// checkLandscape checks the landscape stage's settings.
+func checkLandscape(st pipelines.LandscapeStage) error {
+	if st.PCs < 1 || st.ConnectSteps < 1 || st.Permutations < 0 {
+		return fmt.Errorf("pcs = %d, connect_steps = %d, permutations = %d: need at least 1 axis and 1 step, and permutations ≥ 0",
+			st.PCs, st.ConnectSteps, st.Permutations)
+	}
+	return nil
+}
+
+// LandscapeRows maps the landscape of nets, all of one task, from their
+// fixed points as the landscape stage does (see Activities.Landscape) and
+// returns its landscape rows (one per fixed or slow point, network by
+// network) and landscape_pairs rows, labelled with campaign.
+// fixedPoints[i] holds the fixed_points rows of nets[i] — the stage's
+// fixedpoints dataset, or FixedPointRows of the network — in their order.
+// workers bounds the networks mapped in parallel (0 = all cores); the rows
+// do not depend on it.
+func LandscapeRows(ctx context.Context, campaign, task string, nets []*TrainedNetwork, fixedPoints [][]schemas.FixedPointRow, st pipelines.LandscapeStage, workers int) ([]schemas.LandscapeRow, []schemas.LandscapePairRow, error) {
+	ts := make([]*trained, len(nets))
+	for i, n := range nets {
+		ts[i] = n.t
+	}
+	rows, pairs, _, err := landscapeRows(ctx, campaign, task, ts, fixedPoints, st, workers)
+	return rows, pairs, err
+}
+
+// landscapeRows is LandscapeRows; it also returns the networks' maps.
+func landscapeRows(ctx context.Context, campaign, task string, nets []*trained, fixedPoints [][]schemas.FixedPointRow, st pipelines.LandscapeStage, workers int) ([]schemas.LandscapeRow, []schemas.LandscapePairRow, []*landscape.Map, error) {
+	if err := checkLandscape(st); err != nil {
 		return nil, nil, nil, err
 	}
-	fps, _, err := store.ReadRows[schemas.FixedPointRow](ctx, a.Store, in.FixedPoints[i].Ref)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("activities: %s: reading the fixed points of %s: %w", in.Unit.ID, t.unit.ID, err)
+	if len(nets) == 0 || len(fixedPoints) != len(nets) {
+		return nil, nil, nil, fmt.Errorf("%d networks and %d sets of fixed points: pass the fixed points of every network", len(nets), len(fixedPoints))
 	}
+	for _, t := range nets {
+		if t.unit.Task != task {
+			return nil, nil, nil, fmt.Errorf("network %s is of task %s, not %s: the landscape stage compares the networks of one task", t.unit.ID, t.unit.Task, task)
+		}
+	}
+	settings := landscape.Settings{PCs: st.PCs, Steps: st.ConnectSteps}
+
+	// Each network is mapped on its own; the results go to its slot.
+	n := len(nets)
+	maps := make([]*landscape.Map, n)
+	perNet := make([][]schemas.LandscapeRow, n)
+	errs := make([]error, n)
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := range next {
+				maps[i], perNet[i], errs[i] = nets[i].landscapeOf(ctx, campaign, fixedPoints[i], settings)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var rows []schemas.LandscapeRow
+	for i := range n {
+		if errs[i] != nil {
+			return nil, nil, nil, errs[i]
+		}
+		rows = append(rows, perNet[i]...)
+	}
+
+	pairs := []schemas.LandscapePairRow{}
+	sim := mat.NewSymDense(n, nil)
+	rules, seeds := make([]string, n), make([]int64, n)
+	for i, t := range nets {
+		rules[i], seeds[i] = t.unit.Rule, t.seed
+	}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			d, err := landscape.Compare(maps[i], maps[j])
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("%s vs %s: %w", nets[i].unit.ID, nets[j].unit.ID, err)
+			}
+			sim.SetSym(i, j, -d.Total)
+			for _, m := range []struct {
+				method string
+				v      float64
+			}{{MethodTopology, d.Total}, {MethodIndex, d.Index}, {MethodGraph, d.Graph}} {
+				pairs = append(pairs, schemas.LandscapePairRow{Campaign: campaign, Task: task, Method: m.method,
+					ARule: rules[i], ASeed: seeds[i], ANetwork: nets[i].which, BRule: rules[j], BSeed: seeds[j], BNetwork: nets[j].which,
+					Value: m.v, PValue: math.NaN()})
+			}
+		}
+	}
+	rt, err := ruleTest(sim, rules, seeds, st.Permutations, landscapeStream)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("permutation test: %w", err)
+	}
+	summary := func(method string, value, p float64, perms int) schemas.LandscapePairRow {
+		return schemas.LandscapePairRow{Campaign: campaign, Task: task, Method: method, ARule: "*", BRule: "*",
+			ANetwork: nets[0].which, BNetwork: nets[0].which, Value: value, PValue: p, Permutations: int32(perms)}
+	}
+	if rt.tested {
+		// observed = mean within − mean between similarity = between − within distance.
+		pairs = append(pairs, summary(withinPrefix+MethodTopology, rt.observed, rt.p, rt.permutations))
+	}
+	if rt.sameSeedPairs > 0 {
+		// Mean distance = −mean similarity; 0 − x avoids a negative zero.
+		pairs = append(pairs, summary(sameSeedPrefix+MethodTopology, 0-rt.sameSeed, math.NaN(), 0))
+	}
+	return rows, pairs, maps, nil
+}
+
+// landscapeOf maps the landscape of the network from its fixed_points rows
+// fps and returns its rows.
+func (t *trained) landscapeOf(ctx context.Context, campaign string, fps []schemas.FixedPointRow, s landscape.Settings) (*landscape.Map, []schemas.LandscapeRow, error) {
 	// The trajectories the fixed-point search was seeded from.
 	b, err := t.evalBatch(fixedPointRepeats)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	traces, _ := t.simulate(b)
 	var states [][]float64
@@ -182,16 +262,16 @@ func (a *Activities) landscapeOf(ctx context.Context, in *AnalysisInput, i int, 
 	types := make([][]string, len(inputs))
 	for _, r := range fps {
 		k, ok := at[r.Input]
-		if !ok || r.Rule != t.unit.Rule || r.Seed != t.seed || r.Task != t.unit.Task {
-			return nil, nil, nil, permanent(fmt.Errorf("activities: %s: fixed_points row %s/%s/%d input %q does not belong to %s",
-				in.Unit.ID, r.Task, r.Rule, r.Seed, r.Input, t.unit.ID))
+		if !ok || r.Rule != t.unit.Rule || r.Seed != t.seed || r.Task != t.unit.Task || r.Network != t.which {
+			return nil, nil, fmt.Errorf("fixed_points row %s/%s/%d (%s weights) input %q does not belong to %s (%s weights)",
+				r.Task, r.Rule, r.Seed, r.Network, r.Input, t.unit.ID, t.which)
 		}
 		inputs[k].Points = append(inputs[k].Points, landscape.Point{X: r.X, Index: int(r.Index), Slow: r.Slow})
 		types[k] = append(types[k], r.Type)
 	}
 	m, err := landscape.Analyze(ctx, t.net, states, inputs, s)
 	if err != nil {
-		return nil, nil, nil, permanent(fmt.Errorf("activities: %s: network %s: %w", in.Unit.ID, t.unit.ID, err))
+		return nil, nil, fmt.Errorf("network %s: %w", t.unit.ID, err)
 	}
 	var rows []schemas.LandscapeRow
 	for k, im := range m.Inputs {
@@ -200,15 +280,12 @@ func (a *Activities) landscapeOf(ctx context.Context, in *AnalysisInput, i int, 
 			for _, c := range pm.Connects {
 				connects = append(connects, int32(c))
 			}
-			rows = append(rows, schemas.LandscapeRow{Campaign: in.CampaignID, Task: t.unit.Task, Rule: t.unit.Rule, Seed: t.seed,
-				Network: "final", Input: im.Name, Point: int32(p), Index: int32(pm.Index), Type: types[k][p], Slow: pm.Slow,
+			rows = append(rows, schemas.LandscapeRow{Campaign: campaign, Task: t.unit.Task, Rule: t.unit.Rule, Seed: t.seed,
+				Network: t.which, Input: im.Name, Point: int32(p), Index: int32(pm.Index), Type: types[k][p], Slow: pm.Slow,
 				PC: padNaN(pm.Coords, s.PCs), Explained: padNaN(m.PCA.Explained, s.PCs), Connects: connects})
 		}
-		if im.Unfollowed > 0 {
-			a.log().Warn("landscape: saddles not followed", "unit", in.Unit.ID, "network", t.unit.ID, "input", im.Name, "count", im.Unfollowed)
-		}
 	}
-	return t, m, rows, nil
+	return m, rows, nil
 }
 
 // padNaN returns v padded with NaN to n values: a network with fewer units

@@ -60,7 +60,7 @@ Services (CAMPAIGN/UNIT only): as for ` + "`rulescape run`" + `.`
 // campaign's, checked by TestAnalyzeDefaults), whose RunE calls
 // a.loadNetworks and the stage's exported computation in activities, and
 // prints a summary, -o json or --out rows; then append it here.
-var analyses = []func(*app) *cobra.Command{newAnalyzeFixedPoints, newAnalyzeSensitivity, newAnalyzeRSA}
+var analyses = []func(*app) *cobra.Command{newAnalyzeFixedPoints, newAnalyzeSensitivity, newAnalyzeRSA, newAnalyzeLandscape}
 
 func newAnalyzeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
@@ -70,7 +70,8 @@ func newAnalyzeCmd(a *app) *cobra.Command {
 		Example: `  rulescape datasets get 8ff3b29432e563de --out results/
   rulescape analyze fixedpoints --network results/campaigns/8ff3b29432e563de/train/networks/task=gonogo/rule=miconi/seed=1/part-….parquet
   rulescape analyze sensitivity --network 8ff3b29432e563de/train/gonogo/miconi/seed=1 -o json
-  rulescape analyze rsa --campaign pipelines/quickstart.yaml --task gonogo --out pairs.parquet`,
+  rulescape analyze rsa --campaign pipelines/quickstart.yaml --task gonogo --out pairs.parquet
+  rulescape analyze landscape --campaign pipelines/quickstart.yaml --task gonogo --pairs-out landscape_pairs.parquet`,
 	}
 	for _, ctor := range analyses {
 		sub := ctor(a)

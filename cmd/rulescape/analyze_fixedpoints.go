@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"rulescape/activities"
 	"rulescape/pipelines"
@@ -42,24 +43,38 @@ every point; --out writes the fixed_points rows.`,
   rulescape analyze fixedpoints --network networks.parquet --rule miconi --seed 2 --inits 256 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch {
-			case st.Inits < 1:
-				return fmt.Errorf("--inits = %d: want at least 1 initial state per input", st.Inits)
-			case st.MaxIters < 1:
-				return fmt.Errorf("--max-iters = %d: want at least 1 iteration", st.MaxIters)
-			case !(st.Tol > 0) || math.IsInf(st.Tol, 0):
-				return fmt.Errorf("--tol = %v: want a positive speed, e.g. 1e-6", st.Tol)
+			if err := checkFixedPointFlags(st); err != nil {
+				return err
 			}
 			return a.analyzeFixedPoints(cmd.Context(), sel, st)
 		},
 	}
 	f := cmd.Flags()
 	sel.addFlags(f, false)
+	addFixedPointFlags(f, &st)
+	f.SortFlags = false
+	return cmd
+}
+
+// addFixedPointFlags adds the fixedpoints stage's settings to f (also used
+// by analyze landscape, which searches the fixed points first).
+func addFixedPointFlags(f *pflag.FlagSet, st *pipelines.FixedPointsStage) {
 	f.IntVar(&st.Inits, "inits", defaultFPInits, "initial states per input")
 	f.IntVar(&st.MaxIters, "max-iters", defaultFPMaxIters, "optimizer iterations per search")
 	f.Float64Var(&st.Tol, "tol", defaultFPTol, "speed q below which a point is fixed")
-	f.SortFlags = false
-	return cmd
+}
+
+// checkFixedPointFlags checks the flags addFixedPointFlags adds.
+func checkFixedPointFlags(st pipelines.FixedPointsStage) error {
+	switch {
+	case st.Inits < 1:
+		return fmt.Errorf("--inits = %d: want at least 1 initial state per input", st.Inits)
+	case st.MaxIters < 1:
+		return fmt.Errorf("--max-iters = %d: want at least 1 iteration", st.MaxIters)
+	case !(st.Tol > 0) || math.IsInf(st.Tol, 0):
+		return fmt.Errorf("--tol = %v: want a positive speed, e.g. 1e-6", st.Tol)
+	}
+	return nil
 }
 
 // fixedPointJSON is one point of `analyze fixedpoints -o json`.

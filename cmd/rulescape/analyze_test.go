@@ -559,7 +559,7 @@ func TestAnalyzeDefaults(t *testing.T) {
 tasks: [{name: gonogo}]
 rules: [{name: miconi}]
 seeds: 1-2
-stages: {fixedpoints: {}, sensitivity: {}, rsa: {}}
+stages: {fixedpoints: {}, sensitivity: {}, rsa: {}, landscape: {}}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -571,6 +571,7 @@ stages: {fixedpoints: {}, sensitivity: {}, rsa: {}}
 	var fp pipelines.FixedPointsStage
 	var sens pipelines.SensitivityStage
 	var rs pipelines.RSAStage
+	var land pipelines.LandscapeStage
 	found := map[pipelines.StageName]bool{}
 	for _, u := range plan.Analysis {
 		var v any
@@ -581,6 +582,8 @@ stages: {fixedpoints: {}, sensitivity: {}, rsa: {}}
 			v = &sens
 		case pipelines.StageRSA:
 			v = &rs
+		case pipelines.StageLandscape:
+			v = &land
 		default:
 			continue
 		}
@@ -589,7 +592,7 @@ stages: {fixedpoints: {}, sensitivity: {}, rsa: {}}
 		}
 		found[u.Stage] = true
 	}
-	if len(found) != 3 {
+	if len(found) != 4 {
 		t.Fatalf("planned stages %v", found)
 	}
 	want := []struct {
@@ -599,6 +602,19 @@ stages: {fixedpoints: {}, sensitivity: {}, rsa: {}}
 		{"fixedpoints inits", defaultFPInits, fp.Inits}, {"fixedpoints max_iters", defaultFPMaxIters, fp.MaxIters}, {"fixedpoints tol", defaultFPTol, fp.Tol},
 		{"sensitivity perturbations", defaultSensPerturbations, sens.Perturbations}, {"sensitivity scale", defaultSensScale, sens.Scale},
 		{"rsa permutations", defaultRSAPermutations, rs.Permutations}, {"rsa metric", defaultRSAMetric, rs.Metric},
+		{"landscape pcs", defaultLandPCs, land.PCs}, {"landscape permutations", defaultLandPermutations, land.Permutations},
+		{"landscape connect_steps", defaultLandConnectSteps, land.ConnectSteps},
+	}
+	// The flags as registered: analyze landscape's fixed-point flags are
+	// analyze fixedpoints' (the campaign's fixedpoints defaults).
+	cmd := newAnalyzeLandscape(&app{})
+	for _, fl := range []struct {
+		name string
+		want any
+	}{{"inits", fp.Inits}, {"max-iters", fp.MaxIters}, {"tol", fp.Tol}, {"pcs", land.PCs}, {"permutations", land.Permutations}, {"connect-steps", land.ConnectSteps}} {
+		if g := cmd.Flags().Lookup(fl.name); g == nil || g.DefValue != fmt.Sprint(fl.want) {
+			t.Errorf("analyze landscape --%s: default %v, campaign default %v", fl.name, g, fl.want)
+		}
 	}
 	for _, w := range want {
 		if w.got != w.want {
@@ -665,6 +681,12 @@ func TestAnalyzeErrors(t *testing.T) {
 		{"bad perturbations", []string{"sensitivity", "--network", one, "--perturbations", "0"}, []string{"--perturbations = 0"}},
 		{"bad metric", []string{"rsa", "--network", all, "--manifest", f.manifest, "--metric", "cosine"}, []string{`--metric = "cosine": want correlation or euclidean`}},
 		{"bad out", []string{"sensitivity", "--network", one, "--out", "sens.csv"}, []string{"--out sens.csv: want a .parquet or .arrow file"}},
+		{"bad pcs", []string{"landscape", "--network", one, "--pcs", "0"}, []string{"--pcs = 0: want at least 1 principal axis", "default is 3"}},
+		{"bad connect steps", []string{"landscape", "--network", one, "--connect-steps", "0"}, []string{"--connect-steps = 0: want at least 1 Euler step", "default is 4000"}},
+		{"bad landscape permutations", []string{"landscape", "--network", one, "--permutations", "-5"}, []string{"--permutations = -5: want 0 (no test) or more"}},
+		{"bad landscape inits", []string{"landscape", "--network", one, "--inits", "0"}, []string{"--inits = 0: want at least 1 initial state"}},
+		{"bad pairs out", []string{"landscape", "--network", one, "--pairs-out", "pairs.csv"}, []string{"--pairs-out pairs.csv: want a .parquet or .arrow file"}},
+		{"landscape unknown flag", []string{"landscape", "--network", one, "--pc", "2"}, []string{"unknown flag: --pc", "rulescape analyze landscape --help"}},
 		{"bad flag value", []string{"fixedpoints", "--network", one, "--inits", "many"}, []string{"--inits", "rulescape analyze fixedpoints --help"}},
 		{"unknown flag", []string{"rsa", "--bogus"}, []string{"unknown flag: --bogus", "rulescape analyze rsa --help"}},
 		{"bad campaign arg", []string{"rsa", "--campaign", "nosuch"}, []string{`--campaign: CAMPAIGN "nosuch" is neither a pipeline file nor a campaign ID`}},
@@ -777,4 +799,291 @@ func TestAnalyzeStore(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and %q", c.args, code, out, errOut, c.want)
 		}
 	}
+}
+
+// bistableGain is the gain of the network bistableFile writes.
+const bistableGain = 10
+
+// bistableFile writes a networks file of the fixture network unit whose
+// recurrent weights are W = g·vvᵀ over the free units, v = (1, …, 1)/√n_f,
+// g = bistableGain (clamped units neither driving nor driven), and b = 0.
+// Under no input its free dynamics ẋ = −x + W tanh(x) have exactly three
+// fixed points: the origin, a saddle of index 1 (eigenvalue −1 + g along
+// v, −1 across), and the attractors x_i = ±β on every free unit,
+// β = g tanh(β). (A gain this strong sends the task's trajectories, where
+// the search starts, quickly into both attractors' basins: at g = 3 or 4
+// the search finds only the saddle.)
+func bistableFile(t *testing.T, f *fixture, unit, dir string) (string, *rnn.Network) {
+	t.Helper()
+	net, _, _, row := fixtureNetwork(t, f, unit)
+	n := net.N
+	free := 0
+	for i := range n {
+		if !net.IsClamped(i) {
+			free++
+		}
+	}
+	w := make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			if !net.IsClamped(i) && !net.IsClamped(j) {
+				w[i*n+j] = bistableGain / float64(free)
+			}
+		}
+	}
+	row.WFinal, row.B = w, make([]float64, n)
+	net.W, net.B = w, row.B
+	file := filepath.Join(dir, "bistable.parquet")
+	if err := writeRowsFile(file, "--out", schemas.Meta{Campaign: f.id, ParamsSHA256: strings.Repeat("0", 64), EngineVersion: engineVersion}, []schemas.NetworkRow{row}); err != nil {
+		t.Fatal(err)
+	}
+	return file, net
+}
+
+// TestAnalyzeLandscapeMatchesActivities runs `analyze landscape` on the
+// four fixture networks and checks its --out and --pairs-out rows against
+// activities.FixedPointRows and LandscapeRows called here on the networks
+// rebuilt from the files with the same settings (and another --workers),
+// its summary against the rows (counts by index, connections, explained
+// variance), its distance matrices against the pair rows, and that the
+// seed-stratified test is recorded (2 rules × 2 seeds).
+func TestAnalyzeLandscapeMatchesActivities(t *testing.T) {
+	f := loadFixture(t)
+	dir := t.TempDir()
+	out, pairsOut := filepath.Join(dir, "land.arrow"), filepath.Join(dir, "pairs.parquet")
+	args := []string{"landscape", "--inits", "16", "--max-iters", "300", "--tol", "1e-8", "--pcs", "2", "--permutations", "30", "--connect-steps", "500",
+		"--out", out, "--pairs-out", pairsOut}
+	// miconi seed=2 made bistable, so that some landscapes differ and
+	// have saddles to connect.
+	units := f.units()
+	files := map[string]string{}
+	for _, u := range units {
+		files[u] = f.files[u]
+	}
+	files["train/gonogo/miconi/seed=2"], _ = bistableFile(t, f, "train/gonogo/miconi/seed=2", dir)
+	for _, u := range units {
+		args = append(args, "--network", files[u])
+	}
+	args = append(args, "--manifest", f.manifest)
+	var got landscapeJSON
+	analyzeJSON(t, &got, args...)
+	rows := readRowsFile[schemas.LandscapeRow](t, out)
+	pairs := readRowsFile[schemas.LandscapePairRow](t, pairsOut)
+
+	fpSt := pipelines.FixedPointsStage{Enabled: true, Inits: 16, MaxIters: 300, Tol: 1e-8}
+	lSt := pipelines.LandscapeStage{Enabled: true, PCs: 2, Permutations: 30, ConnectSteps: 500}
+	var nets []*activities.TrainedNetwork
+	var fps [][]schemas.FixedPointRow
+	for _, unit := range units {
+		_, u, _, _ := fixtureNetwork(t, f, unit)
+		row := readRowsFile[schemas.NetworkRow](t, files[unit])[0]
+		var theta [][]float64
+		if u.Metaopt != "" {
+			theta = placeholderTheta(u)
+		}
+		n, err := activities.LoadTrained(u, theta, row, "final")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp, err := activities.FixedPointRows(t.Context(), f.id, n, fpSt, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nets, fps = append(nets, n), append(fps, fp)
+	}
+	wantRows, wantPairs, err := activities.LandscapeRows(t.Context(), f.id, "gonogo", nets, fps, lSt, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// %v prints every float in its shortest exact form, NaN included.
+	if g, w := fmt.Sprintf("%v", rows), fmt.Sprintf("%v", wantRows); g != w {
+		t.Errorf("--out rows:\n%s\nactivities.LandscapeRows:\n%s", g, w)
+	}
+	if g, w := fmt.Sprintf("%v", pairs), fmt.Sprintf("%v", wantPairs); g != w {
+		t.Errorf("--pairs-out rows:\n%s\nactivities.LandscapeRows:\n%s", g, w)
+	}
+
+	// The summary, network by network, against the rows.
+	if len(got.Networks) != 4 || len(got.Maps) != 4 {
+		t.Fatalf("%d networks, %d maps", len(got.Networks), len(got.Maps))
+	}
+	k, nConns := 0, 0
+	for i, m := range got.Maps {
+		if got.Networks[i].Unit != units[i] {
+			t.Errorf("network %d is %s, want %s", i, got.Networks[i].Unit, units[i])
+		}
+		counts := map[string]map[int32]int{}
+		slow := map[string]int{}
+		conns := map[string][]connectionJSON{}
+		for range fps[i] {
+			r := rows[k]
+			k++
+			if counts[r.Input] == nil {
+				counts[r.Input] = map[int32]int{}
+			}
+			if r.Slow {
+				slow[r.Input]++
+			} else {
+				counts[r.Input][r.Index]++
+			}
+			if !r.Slow && r.Index == 1 {
+				conns[r.Input] = append(conns[r.Input], connectionJSON{Saddle: r.Point, Attractors: [2]int32{r.Connects[0], r.Connects[1]}})
+			}
+			for a, e := range m.Explained {
+				if float64(e) != r.Explained[a] {
+					t.Errorf("network %d: explained %v, rows %v", i, m.Explained, r.Explained)
+				}
+			}
+		}
+		if len(m.Inputs) != 3 {
+			t.Fatalf("network %d: inputs %+v, want none, go, nogo", i, m.Inputs)
+		}
+		for _, in := range m.Inputs {
+			total := 0
+			for idx, c := range in.ByIndex {
+				if c != counts[in.Input][int32(idx)] {
+					t.Errorf("network %d, %s: %d fixed points of index %d, the rows have %d", i, in.Input, c, idx, counts[in.Input][int32(idx)])
+				}
+				total += c
+			}
+			want := 0
+			for _, c := range counts[in.Input] {
+				want += c
+			}
+			if total != want || in.Slow != slow[in.Input] {
+				t.Errorf("network %d, %s: %d fixed, %d slow; rows: %d, %d", i, in.Input, total, in.Slow, want, slow[in.Input])
+			}
+			nConns += len(in.Connections)
+			if fmt.Sprint(in.Connections) != fmt.Sprint(conns[in.Input]) {
+				t.Errorf("network %d, %s: connections %v, rows %v", i, in.Input, in.Connections, conns[in.Input])
+			}
+		}
+		// The fixed points counted from the search itself.
+		for _, p := range fps[i] {
+			if !p.Slow && (len(counts[p.Input]) == 0 || counts[p.Input][p.Index] == 0) {
+				t.Errorf("network %d: fixed point of %s of index %d missing from the rows", i, p.Input, p.Index)
+			}
+		}
+	}
+	if k != len(rows) || nConns == 0 {
+		t.Errorf("%d rows, %d fixed points, %d saddle connections (want some)", len(rows), k, nConns)
+	}
+
+	// The matrices against the pair rows; the summaries.
+	var methods []string
+	for m := range got.Distance {
+		methods = append(methods, m)
+	}
+	sort.Strings(methods)
+	if fmt.Sprint(methods) != "[graph index topology]" {
+		t.Fatalf("distance methods %v", methods)
+	}
+	summaries, differ := 0, 0
+	for _, p := range pairs {
+		if p.ARule == "*" {
+			summaries++
+			if p.Method == "within_vs_between:topology" && (p.Permutations != 30 || !(p.PValue > 0 && p.PValue <= 1)) {
+				t.Errorf("test row %+v", p)
+			}
+			continue
+		}
+		a, b := -1, -1
+		for i, n := range got.Networks {
+			if n.Rule == p.ARule && n.Seed == p.ASeed {
+				a = i
+			}
+			if n.Rule == p.BRule && n.Seed == p.BSeed {
+				b = i
+			}
+		}
+		if a < 0 || b < 0 {
+			t.Fatalf("pair row %+v names no network", p)
+		}
+		if d := got.Distance[p.Method]; float64(d[a][b]) != p.Value || float64(d[b][a]) != p.Value {
+			t.Errorf("%s[%d][%d] = %v, row %v", p.Method, a, b, d[a][b], p.Value)
+		}
+		if p.Method == activities.MethodTopology && p.Value > 0 {
+			differ++
+		}
+	}
+	if differ != 3 {
+		t.Errorf("%d pairs of networks with different topology, want the 3 with the bistable network", differ)
+	}
+	// 6 pairs × 3 methods + the test + the same-seed mean.
+	if len(pairs) != 6*3+2 || summaries != 2 || len(got.Pairs) != len(pairs) {
+		t.Errorf("%d pair rows (%d summaries), %d in the JSON; want 20 (2)", len(pairs), summaries, len(got.Pairs))
+	}
+}
+
+// TestAnalyzeLandscapeBistable maps a network whose landscape is known in
+// closed form (bistableFile): under no input, 2 attractors at x = ±β on
+// the free units (β = g tanh β) and 1 saddle at the origin whose two
+// branches reach one attractor each. The points are those `analyze
+// fixedpoints` reports with the same flags, in the same order; the text
+// summary says the same.
+func TestAnalyzeLandscapeBistable(t *testing.T) {
+	f := loadFixture(t)
+	file, net := bistableFile(t, f, "train/gonogo/miconi/seed=1", t.TempDir())
+	beta := 1.0
+	for range 200 { // β = g tanh(β), by fixed-point iteration
+		beta = bistableGain * math.Tanh(beta)
+	}
+	var got landscapeJSON
+	analyzeJSON(t, &got, "landscape", "--network", file, "--manifest", f.manifest)
+	var fp fixedPointsJSON
+	analyzeJSON(t, &fp, "fixedpoints", "--network", file, "--manifest", f.manifest)
+	if len(got.Maps) != 1 || len(got.Pairs) != 0 || len(got.Distance) != 0 {
+		t.Fatalf("%d maps, %d pairs, %d matrices; want 1, 0, 0", len(got.Maps), len(got.Pairs), len(got.Distance))
+	}
+	none := got.Maps[0].Inputs[0]
+	if none.Input != "none" || fmt.Sprint(none.ByIndex) != "[2 1]" || none.Slow != 0 || len(none.Connections) != 1 {
+		t.Fatalf("input %s: by index %v, %d slow, connections %v; want [2 1], 0, one saddle", none.Input, none.ByIndex, none.Slow, none.Connections)
+	}
+	var xs [][]float64 // the points of input none, in row order
+	for _, p := range fp.Points {
+		if p.Input == "none" {
+			xs = append(xs, p.X)
+		}
+	}
+	if len(xs) != len(none.Points) {
+		t.Fatalf("%d points of input none, analyze fixedpoints finds %d", len(none.Points), len(xs))
+	}
+	sign := map[int32]float64{} // attractor → the sign of its x
+	for k, p := range none.Points {
+		if p.Point != int32(k) {
+			t.Errorf("point %d is numbered %d", k, p.Point)
+		}
+		var want float64 // saddle: the origin
+		if p.Index == 0 {
+			want = math.Copysign(beta, xs[k][firstFree(net)])
+			sign[p.Point] = want
+		}
+		for i, x := range xs[k] {
+			if !net.IsClamped(i) && math.Abs(x-want) > 1e-6 {
+				t.Errorf("point %d of index %d: x_%d = %v, want %v", k, p.Index, i, x, want)
+			}
+		}
+	}
+	c := none.Connections[0]
+	if none.Points[c.Saddle].Index != 1 || c.Attractors[0] < 0 || c.Attractors[1] < 0 || sign[c.Attractors[0]]*sign[c.Attractors[1]] >= 0 {
+		t.Errorf("saddle #%d connects %v; want one attractor each side (signs %v)", c.Saddle, c.Attractors, sign)
+	}
+	code, text, errOut := runCLI(t, "analyze", "landscape", "--network", file, "--manifest", f.manifest)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	line := fmt.Sprintf("%-16s %-36s %5d  #%d → #%d, #%d\n", "none", "2 stable, 1 index 1", 0, c.Saddle, c.Attractors[0], c.Attractors[1])
+	if !strings.Contains(text, line) || !strings.Contains(text, "explained variance: PC1 ") {
+		t.Errorf("summary lacks %q:\n%s", line, text)
+	}
+}
+
+// firstFree is the first unclamped unit of net.
+func firstFree(net *rnn.Network) int {
+	for i := range net.N {
+		if !net.IsClamped(i) {
+			return i
+		}
+	}
+	return -1
 }
