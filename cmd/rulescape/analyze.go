@@ -39,7 +39,7 @@ exactly as the stage rebuilds them, with the stage's settings as flags
                    given with --manifest.
   CAMPAIGN/UNIT    a train unit of a campaign in the store, as
                    ` + "`rulescape datasets ls`" + ` lists it, e.g.
-                   8ff3b29432e563de/train/gonogo/miconi/seed=1. With
+                   314f658e8f18a8d4/train/gonogo/miconi/seed=1. With
                    --campaign (an ID or the pipeline file) give just the
                    unit (train/gonogo/miconi/seed=1), or no --network at all
                    for every network of the campaign.
@@ -67,9 +67,9 @@ func newAnalyzeCmd(a *app) *cobra.Command {
 		Use:   "analyze",
 		Short: "Run an analysis on stored networks for a quick look",
 		Long:  analyzeLong,
-		Example: `  rulescape datasets get 8ff3b29432e563de --out results/
-  rulescape analyze fixedpoints --network results/campaigns/8ff3b29432e563de/train/networks/task=gonogo/rule=miconi/seed=1/part-….parquet
-  rulescape analyze sensitivity --network 8ff3b29432e563de/train/gonogo/miconi/seed=1 -o json
+		Example: `  rulescape datasets get 314f658e8f18a8d4 --out results/
+  rulescape analyze fixedpoints --network results/campaigns/314f658e8f18a8d4/train/networks/task=gonogo/rule=miconi/seed=1/part-….parquet
+  rulescape analyze sensitivity --network 314f658e8f18a8d4/train/gonogo/miconi/seed=1 -o json
   rulescape analyze rsa --campaign pipelines/quickstart.yaml --task gonogo --out pairs.parquet
   rulescape analyze landscape --campaign pipelines/quickstart.yaml --task gonogo --pairs-out landscape_pairs.parquet`,
 	}
@@ -441,7 +441,7 @@ func (r *resolver) resolve(ctx context.Context, s *selection) ([]*candidate, err
 			}
 			m := unitRefPattern.FindStringSubmatch(ref)
 			if m == nil {
-				return nil, fmt.Errorf("--network %q: no such file, and not CAMPAIGN/UNIT (e.g. 8ff3b29432e563de/train/gonogo/miconi/seed=1) — give a networks file downloaded by `rulescape datasets get`, or a campaign ID and a train unit as `rulescape datasets ls` lists them", ref)
+				return nil, fmt.Errorf("--network %q: no such file, and not CAMPAIGN/UNIT (e.g. 314f658e8f18a8d4/train/gonogo/miconi/seed=1) — give a networks file downloaded by `rulescape datasets get`, or a campaign ID and a train unit as `rulescape datasets ls` lists them", ref)
 			}
 			if err := add(r.storeCandidates(ctx, m[1], m[2], ref)); err != nil {
 				return nil, err
