@@ -36,7 +36,7 @@ version): running the same file again — or after a crash — only computes
 what is missing. Starting a campaign that is already running attaches to it.
 
 The stages run in dependency order: metaopt, train, the analysis stages
-(fixedpoints, rsa, sensitivity; landscape is reported as skipped), the
+(fixedpoints, rsa, landscape after fixedpoints, sensitivity), the
 manifest, and the HTML report (campaigns/<id>/report/index.html).
 
 Progress: with --progress (default auto: when stderr is a terminal) a bar
@@ -265,16 +265,41 @@ func (a *app) printRun(c *pipelines.Campaign, res workflows.CampaignResult, out 
 	}
 	sort.Strings(names)
 	prefix := s3URI(s.store, "campaigns/"+out.Campaign+"/")
-	fmt.Fprintf(w, "\ndatasets under %s\n", prefix)
+	// Cache hits computed for another campaign stay under its prefix.
+	elsewhere, curvesElsewhere := 0, false
+	for _, d := range out.Datasets {
+		if !strings.HasPrefix(d.URI, prefix) {
+			elsewhere++
+			curvesElsewhere = curvesElsewhere || d.Kind == "learning_curves"
+		}
+	}
+	if elsewhere == 0 {
+		fmt.Fprintf(w, "\ndatasets under %s\n", prefix)
+	} else {
+		fmt.Fprintf(w, "\ndatasets under %s (%d of them cache hits kept under the prefix of the campaign that computed them; the manifest lists where)\n", prefix, elsewhere)
+	}
 	for _, k := range names {
 		fmt.Fprintf(w, "  %-28s %d files\n", k, kinds[k])
 	}
 	fmt.Fprintf(w, "manifest: %s\n", out.Manifest)
 	if out.Report != nil {
 		fmt.Fprintf(w, "report:   %s (or `rulescape report %s` for a local copy)\n", *out.Report, out.Campaign)
+		if s.stack != nil { // the embedded gateway keeps objects as files
+			key := strings.TrimPrefix(*out.Report, "s3://"+s.store.Bucket()+"/")
+			fmt.Fprintf(w, "          open %s\n", filepath.Join(s.stack.Home, "objects", s.store.Bucket(), filepath.FromSlash(key)))
+		}
 	}
 	fmt.Fprintln(w, "\nopen them with DuckDB:")
 	glob := "campaigns/" + out.Campaign + "/train/learning_curves/**/*.parquet"
+	if curvesElsewhere {
+		// A glob under this campaign's prefix would miss them: download
+		// the campaign as one tree first (datasets get puts every dataset
+		// under the campaign's own prefix).
+		fmt.Fprintf(w, "  rulescape datasets get %s --out results\n", out.Campaign)
+		fmt.Fprintf(w, "  duckdb -c \"SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule\"\n",
+			filepath.Join("results", filepath.FromSlash(glob)))
+		return
+	}
 	if s.stack != nil {
 		local := filepath.Join(s.stack.Home, "objects", s.store.Bucket(), filepath.FromSlash(glob))
 		fmt.Fprintf(w, "  duckdb -c \"SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule\"\n", local)
