@@ -351,3 +351,32 @@ func (a *Activities) analysisEntries(ctx context.Context, plan *pipelines.Plan, 
 	}
 	return out, nil
 }
+
+// writeTaskPair commits a per-task unit's two datasets (partition task=…),
+// first then second, and returns them as the unit's output: the second is
+// written last, and a cache hit needs both committed.
+func writeTaskPair[A schemas.Row[A], B schemas.Row[B]](ctx context.Context, a *Activities, in *AnalysisInput, keys []string, first []A, second []B) (AnalysisOutput, error) {
+	meta, err := a.analysisMeta(in)
+	if err != nil {
+		return AnalysisOutput{}, err
+	}
+	var ka A
+	var kb B
+	kinds := []schemas.Kind{ka.Kind(), kb.Kind()}
+	path := func(i int) store.DatasetPath {
+		return store.DatasetPath{Campaign: in.CampaignID, Stage: string(in.Unit.Stage), Dataset: string(kinds[i]),
+			Partitions: []store.Partition{{Name: "task", Value: in.Unit.Task}}, ContentKey: keys[i], Format: schemas.Parquet}
+	}
+	r1, err := store.WriteRows(ctx, a.Store, path(0), meta, first)
+	if err != nil {
+		return AnalysisOutput{}, err
+	}
+	r2, err := store.WriteRows(ctx, a.Store, path(1), meta, second)
+	if err != nil {
+		return AnalysisOutput{}, err
+	}
+	return AnalysisOutput{Unit: in.Unit.ID, Datasets: []Dataset{
+		{Unit: in.Unit.ID, Stage: string(in.Unit.Stage), Kind: string(kinds[0]), ContentKey: keys[0], Ref: r1},
+		{Unit: in.Unit.ID, Stage: string(in.Unit.Stage), Kind: string(kinds[1]), ContentKey: keys[1], Ref: r2},
+	}}, nil
+}

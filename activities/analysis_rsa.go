@@ -11,7 +11,6 @@ import (
 	"rulescape/core/rsa"
 	"rulescape/pipelines"
 	"rulescape/schemas"
-	"rulescape/store"
 )
 
 // rsaStream is the PCG stream of the permutation test's shuffles.
@@ -88,27 +87,7 @@ func (a *Activities) RSA(ctx context.Context, in AnalysisInput) (AnalysisOutput,
 		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %w", in.Unit.ID, err))
 	}
 
-	meta, err := a.analysisMeta(&in)
-	if err != nil {
-		return AnalysisOutput{}, err
-	}
-	path := func(kind schemas.Kind, key string) store.DatasetPath {
-		return store.DatasetPath{Campaign: in.CampaignID, Stage: string(in.Unit.Stage), Dataset: string(kind),
-			Partitions: []store.Partition{{Name: "task", Value: in.Unit.Task}}, ContentKey: key, Format: schemas.Parquet}
-	}
-	// rdms first, rsa_pairs last: both must be committed for a cache hit.
-	r1, err := store.WriteRows(ctx, a.Store, path(schemas.RDMs, keys[0]), meta, rdmRows)
-	if err != nil {
-		return AnalysisOutput{}, err
-	}
-	r2, err := store.WriteRows(ctx, a.Store, path(schemas.RSAPairs, keys[1]), meta, pairs)
-	if err != nil {
-		return AnalysisOutput{}, err
-	}
-	return AnalysisOutput{Unit: in.Unit.ID, Datasets: []Dataset{
-		{Unit: in.Unit.ID, Stage: string(in.Unit.Stage), Kind: string(schemas.RDMs), ContentKey: keys[0], Ref: r1},
-		{Unit: in.Unit.ID, Stage: string(in.Unit.Stage), Kind: string(schemas.RSAPairs), ContentKey: keys[1], Ref: r2},
-	}}, nil
+	return writeTaskPair(ctx, a, &in, keys, rdmRows, pairs)
 }
 
 // RSARows compares the representations of nets, all of one task, as the

@@ -101,27 +101,7 @@ func (a *Activities) Landscape(ctx context.Context, in AnalysisInput) (AnalysisO
 		}
 	}
 
-	meta, err := a.analysisMeta(&in)
-	if err != nil {
-		return AnalysisOutput{}, err
-	}
-	path := func(kind schemas.Kind, key string) store.DatasetPath {
-		return store.DatasetPath{Campaign: in.CampaignID, Stage: string(in.Unit.Stage), Dataset: string(kind),
-			Partitions: []store.Partition{{Name: "task", Value: in.Unit.Task}}, ContentKey: key, Format: schemas.Parquet}
-	}
-	// landscape first, landscape_pairs last: both must be committed for a cache hit.
-	r1, err := store.WriteRows(ctx, a.Store, path(schemas.Landscape, keys[0]), meta, rows)
-	if err != nil {
-		return AnalysisOutput{}, err
-	}
-	r2, err := store.WriteRows(ctx, a.Store, path(schemas.LandscapePairs, keys[1]), meta, pairs)
-	if err != nil {
-		return AnalysisOutput{}, err
-	}
-	return AnalysisOutput{Unit: in.Unit.ID, Datasets: []Dataset{
-		{Unit: in.Unit.ID, Stage: string(in.Unit.Stage), Kind: string(schemas.Landscape), ContentKey: keys[0], Ref: r1},
-		{Unit: in.Unit.ID, Stage: string(in.Unit.Stage), Kind: string(schemas.LandscapePairs), ContentKey: keys[1], Ref: r2},
-	}}, nil
+	return writeTaskPair(ctx, a, &in, keys, rows, pairs)
 }
 
 // checkLandscape checks the landscape stage's settings.
