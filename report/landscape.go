@@ -150,20 +150,9 @@ func TopologyMatrices(pairs []schemas.LandscapePairRow) []TopologyDistances {
 	}
 	var out []TopologyDistances
 	for _, t := range slices.Sorted(maps.Keys(byTask)) {
-		idx := map[NetworkID]int{}
-		var ids []NetworkID
-		for _, r := range byTask[t] {
-			for _, id := range []NetworkID{{r.ARule, r.ASeed}, {r.BRule, r.BSeed}} {
-				if _, ok := idx[id]; !ok {
-					idx[id] = 0
-					ids = append(ids, id)
-				}
-			}
-		}
-		slices.SortFunc(ids, func(a, b NetworkID) int { return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Seed, b.Seed)) })
-		for i, id := range ids {
-			idx[id] = i
-		}
+		ids, idx := networkIndex(byTask[t], func(r *schemas.LandscapePairRow) (NetworkID, NetworkID) {
+			return NetworkID{r.ARule, r.ASeed}, NetworkID{r.BRule, r.BSeed}
+		})
 		n := len(ids)
 		m := TopologyDistances{Task: t, Networks: ids, D: make([]float64, n*n), Within: within[t], SameSeed: same[t]}
 		for i := range m.D {

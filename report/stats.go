@@ -324,20 +324,9 @@ func Similarities(rows []schemas.RSAPairRow, method string) ([]Similarity, error
 	slices.Sort(tasks)
 	var out []Similarity
 	for _, t := range tasks {
-		idx := map[NetworkID]int{}
-		var ids []NetworkID
-		for _, r := range byTask[t] {
-			for _, id := range []NetworkID{{r.ARule, r.ASeed}, {r.BRule, r.BSeed}} {
-				if _, ok := idx[id]; !ok {
-					idx[id] = 0
-					ids = append(ids, id)
-				}
-			}
-		}
-		slices.SortFunc(ids, func(a, b NetworkID) int { return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Seed, b.Seed)) })
-		for i, id := range ids {
-			idx[id] = i
-		}
+		ids, idx := networkIndex(byTask[t], func(r *schemas.RSAPairRow) (NetworkID, NetworkID) {
+			return NetworkID{r.ARule, r.ASeed}, NetworkID{r.BRule, r.BSeed}
+		})
 		n := len(ids)
 		s := Similarity{Task: t, Method: method, Networks: ids, S: make([]float64, n*n), Within: within[t]}
 		for i := range s.S {
@@ -614,4 +603,25 @@ func f64(x []float32) []float64 {
 		out[i] = float64(v)
 	}
 	return out
+}
+
+// networkIndex returns the networks the pair rows name, sorted by rule then
+// seed, and each one's position in that order.
+func networkIndex[R any](rows []R, ends func(*R) (NetworkID, NetworkID)) ([]NetworkID, map[NetworkID]int) {
+	idx := map[NetworkID]int{}
+	var ids []NetworkID
+	for i := range rows {
+		a, b := ends(&rows[i])
+		for _, id := range []NetworkID{a, b} {
+			if _, ok := idx[id]; !ok {
+				idx[id] = 0
+				ids = append(ids, id)
+			}
+		}
+	}
+	slices.SortFunc(ids, func(a, b NetworkID) int { return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Seed, b.Seed)) })
+	for i, id := range ids {
+		idx[id] = i
+	}
+	return ids, idx
 }
