@@ -15,7 +15,7 @@ func TestShipped(t *testing.T) {
 		{"quickstart.yaml", 1, 1 * 3 * 3, 9 + 1 + 1 + 9 + 1, // fixedpoints, rsa, landscape (one per task), sensitivity, report
 			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageReport}},
 		{"miconi2017.yaml", 0, 8, 1, []StageName{StageTrain, StageReport}},
-		{"rules-vs-solutions.yaml", 2, 2 * 5 * 10, 100 + 2 + 2 + 100 + 1,
+		{"rules-vs-solutions.yaml", 2, 2 * 5 * 20, 200 + 2 + 2 + 200 + 1,
 			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageReport}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {

@@ -22,7 +22,7 @@ var studyScaledDown = []struct{ from, to string }{
 	{"      trials: 1000             # horizon H", "      trials: 20             # horizon H"},
 	{"      held_out: 8\n", "      held_out: 2\n"},
 	{"      eval_every: 10\n", "      eval_every: 1\n"},
-	{"seeds: 1-10\n", "seeds: 1-2\n"},
+	{"seeds: 1-20                    # 1-10: discovery, 11-20: replication (docs/STUDY.md)\n", "seeds: 1-2\n"},
 	{"  trials: 6000\n", "  trials: 80\n"},
 	{"fixedpoints: {inits: 64, max_iters: 2000, tol: 1.0e-6}", "fixedpoints: {inits: 4, max_iters: 100, tol: 1.0e-6}"},
 	{"rsa: {permutations: 1000, metric: correlation}", "rsa: {permutations: 20, metric: correlation}"},

@@ -6,7 +6,7 @@
 // the campaign trained (as the rsa and landscape stages record them) and
 // over a subset of rules (--rules), e.g. the rules that learned the task.
 //
-//	go run ./cmd/studystats --rules discovered-dnms,discovered-cdi,miconi DIR/campaigns/<id>
+//	go run ./cmd/studystats --rules discovered-dnms,discovered-cdi,miconi --seeds 11-20 DIR/campaigns/<id>
 //
 // It reads the datasets only (rsa_pairs, landscape_pairs, learning_curves,
 // networks) and prints Markdown tables.
@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
@@ -38,6 +39,7 @@ func main() {
 	rules := flag.String("rules", "", "comma-separated rules of the subset test (default: none)")
 	perms := flag.Int("permutations", 10000, "permutations of each test")
 	window := flag.Int("window", 100, "trials at the end of learning that the outcome is measured over")
+	seedsFlag := flag.String("seeds", "", "only the networks of these seeds, e.g. 11-20 (default: all)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: studystats [flags] DIR/campaigns/<id>\n")
 		flag.PrintDefaults()
@@ -51,13 +53,43 @@ func main() {
 	if *rules != "" {
 		subset = strings.Split(*rules, ",")
 	}
-	if err := run(os.Stdout, flag.Arg(0), subset, *perms, *window); err != nil {
+	seeds, err := parseSeeds(*seedsFlag)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "studystats: --seeds:", err)
+		os.Exit(2)
+	}
+	if err := run(os.Stdout, flag.Arg(0), subset, seeds, *perms, *window); err != nil {
 		fmt.Fprintln(os.Stderr, "studystats:", err)
 		os.Exit(1)
 	}
 }
 
-func run(w io.Writer, dir string, subset []string, perms, window int) error {
+// parseSeeds reads "a-b" or "a,b,c" (or a mix); "" means every seed (nil).
+func parseSeeds(s string) (map[int64]bool, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[int64]bool{}
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.ParseInt(strings.TrimSpace(lo), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q: want seeds like 11-20 or 1,3,5", s)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.ParseInt(strings.TrimSpace(hi), 10, 64); err != nil || b < a {
+				return nil, fmt.Errorf("%q: want seeds like 11-20 or 1,3,5", s)
+			}
+		}
+		for v := a; v <= b; v++ {
+			out[v] = true
+		}
+	}
+	return out, nil
+}
+
+func run(w io.Writer, dir string, subset []string, seeds map[int64]bool, perms, window int) error {
 	curves, err := readKind[schemas.LearningCurveRow](dir, "learning_curves")
 	if err != nil {
 		return err
@@ -74,16 +106,19 @@ func run(w io.Writer, dir string, subset []string, perms, window int) error {
 	if err != nil {
 		return err
 	}
+	keep := func(seed int64) bool { return seeds == nil || seeds[seed] }
+	curves = slices.DeleteFunc(curves, func(r schemas.LearningCurveRow) bool { return !keep(r.Seed) })
+	nets = slices.DeleteFunc(nets, func(r schemas.NetworkRow) bool { return !keep(r.Seed) })
 	learning(w, curves, nets, window)
 
 	var pairs []pair
 	for _, r := range rsaPairs {
-		if r.ARule != "*" && (r.Method == "spearman" || r.Method == "cka") {
+		if r.ARule != "*" && (r.Method == "spearman" || r.Method == "cka") && keep(r.ASeed) && keep(r.BSeed) {
 			pairs = append(pairs, pair{r.Task, r.Method, item{r.ARule, r.ASeed}, item{r.BRule, r.BSeed}, r.Value})
 		}
 	}
 	for _, r := range landPairs {
-		if r.ARule != "*" && r.Method == "topology" {
+		if r.ARule != "*" && r.Method == "topology" && keep(r.ASeed) && keep(r.BSeed) {
 			// A distance: the test's similarity is its negative.
 			pairs = append(pairs, pair{r.Task, r.Method, item{r.ARule, r.ASeed}, item{r.BRule, r.BSeed}, -r.Value})
 		}

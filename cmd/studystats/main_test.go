@@ -89,3 +89,19 @@ func TestSubsetTest(t *testing.T) {
 		t.Error("a subset of one rule's networks: want an error (no between-rule pairs)")
 	}
 }
+
+// TestParseSeeds: ranges and lists; "" is every seed.
+func TestParseSeeds(t *testing.T) {
+	got, err := parseSeeds("11-13,20")
+	if err != nil || len(got) != 4 || !got[11] || !got[12] || !got[13] || !got[20] || got[14] {
+		t.Errorf("parseSeeds(11-13,20) = %v, %v", got, err)
+	}
+	if got, err := parseSeeds(""); got != nil || err != nil {
+		t.Errorf(`parseSeeds("") = %v, %v; want nil (all seeds)`, got, err)
+	}
+	for _, bad := range []string{"x", "5-3", "1-", "1,,2"} {
+		if _, err := parseSeeds(bad); err == nil {
+			t.Errorf("parseSeeds(%q): no error", bad)
+		}
+	}
+}
