@@ -591,3 +591,37 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func nan() float64 { return math.NaN() }
+
+// rowsOut is one dataset an analysis may write: its file (the value of
+// flag; "" when not asked for) and a function that writes it.
+type rowsOut struct {
+	file, flag string
+	write      func(name, flag string, meta schemas.Meta) error
+}
+
+// outRows returns the rowsOut of rows.
+func outRows[R schemas.Row[R]](file, flag string, rows []R) rowsOut {
+	return rowsOut{file, flag, func(name, flag string, meta schemas.Meta) error { return writeRowsFile(name, flag, meta, rows) }}
+}
+
+// writeOutputs writes the datasets whose files were asked for, with one
+// metadata record of the stage, its settings and the networks.
+func writeOutputs(stage pipelines.StageName, settings any, nets []*analyzed, outs ...rowsOut) error {
+	var meta *schemas.Meta
+	for _, o := range outs {
+		if o.file == "" {
+			continue
+		}
+		if meta == nil {
+			m, err := analysisMeta(stage, settings, nets)
+			if err != nil {
+				return err
+			}
+			meta = &m
+		}
+		if err := o.write(o.file, o.flag, *meta); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -120,14 +120,8 @@ func (a *app) analyzeFixedPoints(ctx context.Context, sel *selection, st pipelin
 	if err != nil {
 		return fmt.Errorf("fixed points of %s: %w", n.unit, err)
 	}
-	if sel.out != "" {
-		meta, err := analysisMeta(pipelines.StageFixedPoints, st, nets)
-		if err != nil {
-			return err
-		}
-		if err := writeRowsFile(sel.out, "--out", meta, rows); err != nil {
-			return err
-		}
+	if err := writeOutputs(pipelines.StageFixedPoints, st, nets, outRows(sel.out, "--out", rows)); err != nil {
+		return err
 	}
 	out := fixedPointsJSON{Network: n.json(), Settings: st, Points: []fixedPointJSON{}, Out: sel.out}
 	// Every constant input of the task, in its order, even one with no point.

@@ -186,21 +186,8 @@ func (a *app) analyzeLandscape(ctx context.Context, sel *selection, st landscape
 	if err != nil {
 		return fmt.Errorf("landscape: %w", err)
 	}
-	if sel.out != "" || pairsOut != "" {
-		meta, err := analysisMeta(pipelines.StageLandscape, st, nets)
-		if err != nil {
-			return err
-		}
-		if sel.out != "" {
-			if err := writeRowsFile(sel.out, "--out", meta, rows); err != nil {
-				return err
-			}
-		}
-		if pairsOut != "" {
-			if err := writeRowsFile(pairsOut, "--pairs-out", meta, pairs); err != nil {
-				return err
-			}
-		}
+	if err := writeOutputs(pipelines.StageLandscape, st, nets, outRows(sel.out, "--out", rows), outRows(pairsOut, "--pairs-out", pairs)); err != nil {
+		return err
 	}
 
 	out := landscapeJSON{Settings: st, Distance: map[string][][]jsonFloat{}, Pairs: []landscapePairJSON{}, Out: sel.out, PairsOut: pairsOut}

@@ -113,21 +113,8 @@ func (a *app) analyzeRSA(ctx context.Context, sel *selection, st pipelines.RSASt
 	if err != nil {
 		return fmt.Errorf("rsa: %w", err)
 	}
-	if sel.out != "" || rdmsOut != "" {
-		meta, err := analysisMeta(pipelines.StageRSA, st, nets)
-		if err != nil {
-			return err
-		}
-		if sel.out != "" {
-			if err := writeRowsFile(sel.out, "--out", meta, pairs); err != nil {
-				return err
-			}
-		}
-		if rdmsOut != "" {
-			if err := writeRowsFile(rdmsOut, "--rdms-out", meta, rdms); err != nil {
-				return err
-			}
-		}
+	if err := writeOutputs(pipelines.StageRSA, st, nets, outRows(sel.out, "--out", pairs), outRows(rdmsOut, "--rdms-out", rdms)); err != nil {
+		return err
 	}
 	out := rsaJSON{Settings: st, Labels: rdms[0].Labels, Similarity: map[string][][]jsonFloat{}, Out: sel.out, RDMsOut: rdmsOut}
 	for _, n := range nets {

@@ -104,14 +104,8 @@ func (a *app) analyzeSensitivity(ctx context.Context, sel *selection, st pipelin
 	if err != nil {
 		return fmt.Errorf("sensitivity of %s: %w", n.unit, err)
 	}
-	if sel.out != "" {
-		meta, err := analysisMeta(pipelines.StageSensitivity, st, nets)
-		if err != nil {
-			return err
-		}
-		if err := writeRowsFile(sel.out, "--out", meta, []schemas.SensitivityRow{row}); err != nil {
-			return err
-		}
+	if err := writeOutputs(pipelines.StageSensitivity, st, nets, outRows(sel.out, "--out", []schemas.SensitivityRow{row})); err != nil {
+		return err
 	}
 	out := sensitivityOut(n, st, row)
 	out.Out = sel.out
