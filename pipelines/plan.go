@@ -211,11 +211,11 @@ func (c *Campaign) Plan() (*Plan, error) {
 		s := st.FixedPoints
 		perNetwork(StageFixedPoints, raw(s))
 	}
-	if st.RSA.Enabled {
-		s := st.RSA
+	// perTask adds a stage of one unit per task, over every network of it.
+	perTask := func(name StageName, settings json.RawMessage) {
 		var units []string
 		for _, t := range c.Tasks {
-			a := AnalysisUnit{ID: fmt.Sprintf("%s/%s", StageRSA, t.Name), Stage: StageRSA, Task: t.Name, Settings: raw(s)}
+			a := AnalysisUnit{ID: fmt.Sprintf("%s/%s", name, t.Name), Stage: name, Task: t.Name, Settings: settings}
 			for _, u := range p.Train {
 				if u.Task == t.Name {
 					a.Inputs = append(a.Inputs, u.ID)
@@ -226,26 +226,14 @@ func (c *Campaign) Plan() (*Plan, error) {
 				units = append(units, a.ID)
 			}
 		}
-		add(StageRSA, units)
-		analysis = append(analysis, StageRSA)
+		add(name, units)
+		analysis = append(analysis, name)
+	}
+	if st.RSA.Enabled {
+		perTask(StageRSA, raw(st.RSA))
 	}
 	if st.Landscape.Enabled {
-		s := st.Landscape
-		var units []string
-		for _, t := range c.Tasks {
-			a := AnalysisUnit{ID: fmt.Sprintf("%s/%s", StageLandscape, t.Name), Stage: StageLandscape, Task: t.Name, Settings: raw(s)}
-			for _, u := range p.Train {
-				if u.Task == t.Name {
-					a.Inputs = append(a.Inputs, u.ID)
-				}
-			}
-			if len(a.Inputs) > 0 {
-				p.Analysis = append(p.Analysis, a)
-				units = append(units, a.ID)
-			}
-		}
-		add(StageLandscape, units)
-		analysis = append(analysis, StageLandscape)
+		perTask(StageLandscape, raw(st.Landscape))
 	}
 	if st.Sensitivity.Enabled {
 		s := st.Sensitivity
