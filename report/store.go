@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"rulescape/internal/atomicfile"
 	"rulescape/schemas"
 	"rulescape/store"
 )
@@ -172,7 +172,7 @@ func WriteDir(dir string, files []File) (string, error) {
 	var index string
 	for _, f := range files {
 		name := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := writeFile(name, f.Data); err != nil {
+		if err := atomicfile.WriteBytes(name, f.Data); err != nil {
 			return "", fmt.Errorf("report: %w", err)
 		}
 		index = name
@@ -184,32 +184,6 @@ func WriteDir(dir string, files []File) (string, error) {
 func checkOrder(files []File) error {
 	if len(files) == 0 || files[len(files)-1].Name != Index {
 		return fmt.Errorf("report: the files must end with %s (the commit point); use Build's Files", Index)
-	}
-	return nil
-}
-
-func writeFile(name string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	return nil
 }

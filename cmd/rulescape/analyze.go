@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"rulescape/activities"
+	"rulescape/internal/atomicfile"
 	"rulescape/internal/devstack"
 	"rulescape/pipelines"
 	"rulescape/schemas"
@@ -563,7 +564,7 @@ func writeRowsFile[R schemas.Row[R]](name, flag string, meta schemas.Meta, rows 
 	if err != nil {
 		return err
 	}
-	return writeAtomic(name, func(w io.Writer) error {
+	return atomicfile.Write(name, func(w io.Writer) error {
 		if _, err := schemas.WriteAll(w, f, meta, rows); err != nil {
 			return fmt.Errorf("%s %s: %w", flag, name, err)
 		}

@@ -21,6 +21,7 @@ import (
 	"rulescape/core/rnn"
 	"rulescape/core/sensitivity"
 	"rulescape/core/train"
+	"rulescape/internal/atomicfile"
 	"rulescape/internal/devstack"
 	"rulescape/internal/s3test"
 	"rulescape/pipelines"
@@ -110,7 +111,7 @@ func TestAnalyzeFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeFileAtomic(local, raw); err != nil {
+	if err := atomicfile.WriteBytes(local, raw); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("campaign %s written to %s", id, analyzeDir)

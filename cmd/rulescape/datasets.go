@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"rulescape/activities"
+	"rulescape/internal/atomicfile"
 	"rulescape/pipelines"
 	"rulescape/store"
 )
@@ -282,7 +283,7 @@ func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 	if out.Manifest, err = localPath(dir, key); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(out.Manifest, data); err != nil {
+	if err := atomicfile.WriteBytes(out.Manifest, data); err != nil {
 		return err
 	}
 	if a.output == "json" {
@@ -327,7 +328,7 @@ func download(ctx context.Context, st *store.Store, ref store.DatasetRef, local 
 		return err
 	}
 	defer obj.Close()
-	return writeAtomic(local, func(w io.Writer) error {
+	return atomicfile.Write(local, func(w io.Writer) error {
 		h := sha256.New()
 		n, err := io.Copy(io.MultiWriter(w, h), obj)
 		if err != nil {
@@ -339,44 +340,4 @@ func download(ctx context.Context, st *store.Store, ref store.DatasetRef, local 
 		}
 		return nil
 	})
-}
-
-// writeFileAtomic writes data to name through a temporary file and a rename.
-func writeFileAtomic(name string, data []byte) error {
-	return writeAtomic(name, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
-
-// writeAtomic creates name's directory, lets write fill a temporary file
-// beside name and renames it to name if write succeeded; otherwise the
-// temporary file is removed and name is left as it was.
-func writeAtomic(name string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	return nil
 }

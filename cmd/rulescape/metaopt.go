@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,6 +13,7 @@ import (
 	"rulescape/core/meta"
 	"rulescape/core/metaopt"
 	"rulescape/core/plasticity"
+	"rulescape/internal/atomicfile"
 	"rulescape/internal/progress"
 	"rulescape/pipelines"
 )
@@ -317,20 +317,10 @@ func saveCheckpoint(path string, spec []byte, st metaopt.State) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteBytes(path, append(data, '\n')); err != nil {
 		return fmt.Errorf("--checkpoint: %w — check the directory is writable", err)
 	}
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("--checkpoint: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("--checkpoint: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // metaoptRecorder prints each iteration and checkpoints the state.

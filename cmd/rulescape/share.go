@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rulescape/internal/atomicfile"
 	"rulescape/store"
 )
 
@@ -128,7 +129,7 @@ func (a *app) share(ctx context.Context, arg string, expires time.Duration, out 
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(out, append(data, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(out, append(data, '\n')); err != nil {
 		return err
 	}
 	if a.output == "json" {
