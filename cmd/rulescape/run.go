@@ -355,7 +355,7 @@ func metaoptIters(c *pipelines.Campaign) (total, perJob int) {
 }
 
 // metaoptIterations sums the iterations the running metaopt activities
-// reported in their last heartbeats (finished jobs are not counted).
+// reported in their last heartbeats (finished jobs are not counted here; the follower adds them).
 func metaoptIterations(ctx context.Context, c client.Client, workflowID, runID string) (int, bool) {
 	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
