@@ -20,7 +20,7 @@
 //
 // # Geometry
 //
-// PCA centres the trajectory states and takes the top principal axes of
+// PCA (stats.FitPCA) centres the trajectory states and takes the top principal axes of
 // their covariance (by a singular value decomposition of the centred
 // states); Explained is the fraction of the total variance along each. Every
 // point, fixed or slow, is projected on them: c_k = (x − mean)·v_k. Each

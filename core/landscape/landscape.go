@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"rulescape/core/rnn"
+	"rulescape/core/stats"
 )
 
 // Settings tunes Analyze and Connect. The zero value works: every zero
@@ -79,7 +80,7 @@ type Input struct {
 
 // Map is the landscape of one network.
 type Map struct {
-	PCA    *PCA
+	PCA    *stats.PCA // of the trajectory states
 	Inputs []InputMap // in the order given to Analyze
 }
 
@@ -125,9 +126,17 @@ func Analyze(ctx context.Context, net *rnn.Network, states [][]float64, inputs [
 			return nil, fmt.Errorf("landscape: input %q has %d values, the network %d inputs", in.Name, len(in.U), net.M)
 		}
 	}
-	pca, err := FitPCA(states, net.N, s.PCs)
+	if len(states) < 2 {
+		return nil, fmt.Errorf("landscape: PCA of %d states: need at least 2 — pass the trajectory states", len(states))
+	}
+	for i, x := range states {
+		if len(x) != net.N {
+			return nil, fmt.Errorf("landscape: state %d has %d values, want %d", i, len(x), net.N)
+		}
+	}
+	pca, err := stats.FitPCA(states, s.PCs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("landscape: %w", err)
 	}
 	m := &Map{PCA: pca}
 	for _, in := range inputs {

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
-
 	"rulescape/core/fixedpoints"
 	"rulescape/core/landscape"
 	"rulescape/core/rnn"
@@ -140,88 +138,6 @@ func TestBistableSaddlesConnectAdjacentCorners(t *testing.T) {
 		if sig.SaddleDegrees != [3]int{0, 0, 12} || !slices.Equal(sig.AttractorDegrees, []int{3, 3, 3, 3, 3, 3, 3, 3}) {
 			t.Errorf("signature %+v: want every saddle of degree 2 and every corner of degree 3", sig)
 		}
-	}
-}
-
-// The PCA agrees with an eigen-decomposition of the covariance matrix
-// written out with loops.
-func TestPCAMatchesCovarianceEigen(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	const n, samples = 5, 200
-	mix := make([]float64, n*n)
-	for i := range mix {
-		mix[i] = rng.NormFloat64()
-	}
-	states := make([][]float64, samples)
-	for s := range states {
-		z := make([]float64, n)
-		for i := range z {
-			z[i] = rng.NormFloat64() * float64(n-i)
-		}
-		x := make([]float64, n)
-		for i := range n {
-			x[i] = 3
-			for j := range n {
-				x[i] += mix[i*n+j] * z[j]
-			}
-		}
-		states[s] = x
-	}
-	p, err := landscape.FitPCA(states, n, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mean := make([]float64, n)
-	for _, x := range states {
-		for i := range n {
-			mean[i] += x[i] / samples
-		}
-	}
-	cov := mat.NewSymDense(n, nil)
-	for i := range n {
-		for j := i; j < n; j++ {
-			s := 0.0
-			for _, x := range states {
-				s += (x[i] - mean[i]) * (x[j] - mean[j])
-			}
-			cov.SetSym(i, j, s/(samples-1))
-		}
-	}
-	var eig mat.EigenSym
-	if !eig.Factorize(cov, true) {
-		t.Fatal("eigen-decomposition failed")
-	}
-	vals := eig.Values(nil) // ascending
-	var vecs mat.Dense
-	eig.VectorsTo(&vecs)
-	total := 0.0
-	for _, v := range vals {
-		total += v
-	}
-	for a := range 3 {
-		k := n - 1 - a
-		if math.Abs(p.Variance[a]-vals[k]) > 1e-9*vals[k] {
-			t.Errorf("axis %d: variance %v, want %v", a, p.Variance[a], vals[k])
-		}
-		if math.Abs(p.Explained[a]-vals[k]/total) > 1e-12 {
-			t.Errorf("axis %d: explained %v, want %v", a, p.Explained[a], vals[k]/total)
-		}
-		dot := 0.0
-		for i := range n {
-			dot += p.Axes[a][i] * vecs.At(i, k)
-		}
-		if math.Abs(math.Abs(dot)-1) > 1e-9 {
-			t.Errorf("axis %d: |cos| with the eigenvector = %v, want 1", a, math.Abs(dot))
-		}
-	}
-	// Projection: coordinates of the mean are zero, of mean + axis 1 are e1.
-	x := slices.Clone(mean)
-	for i := range n {
-		x[i] += 2 * p.Axes[1][i]
-	}
-	c := p.Project(x)
-	if math.Abs(c[0]) > 1e-12 || math.Abs(c[1]-2) > 1e-12 || math.Abs(c[2]) > 1e-12 {
-		t.Errorf("projection of mean + 2·axis₁ = %v, want [0 2 0]", c)
 	}
 }
 
@@ -371,8 +287,8 @@ func TestSettingsRejected(t *testing.T) {
 			t.Errorf("settings %+v: no error", s)
 		}
 	}
-	if _, err := landscape.FitPCA([][]float64{{1, 2, 3}}, 3, 1); err == nil {
-		t.Error("PCA of one state: no error")
+	if _, err := landscape.Analyze(context.Background(), net, grid(3, []float64{0, 1})[:1], nil, landscape.Settings{}); err == nil {
+		t.Error("landscape of one state: no error")
 	}
 }
 
