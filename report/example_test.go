@@ -8,24 +8,6 @@ import (
 	"rulescape/schemas"
 )
 
-// The median and quartiles of four values, by linear interpolation.
-func ExampleQuantile() {
-	xs := []float64{4, 1, 3, 2}
-	fmt.Println(report.Quantile(xs, 0.25), report.Quantile(xs, 0.5), report.Quantile(xs, 0.75))
-	// Output: 1.75 2.5 3.25
-}
-
-// Points along the diagonal of the plane: one principal axis carries all
-// the variance.
-func ExampleNewPCA() {
-	p, err := report.NewPCA([][]float64{{0, 0}, {1, 1}, {2, 2}}, 2)
-	if err != nil {
-		panic(err)
-	}
-	fmt.Printf("variance %.2f, point (2, 2) at %.3f\n", p.Variances[0], p.Project([]float64{2, 2})[0])
-	// Output: variance 2.00, point (2, 2) at 1.414
-}
-
 // Build a report from data already loaded: one rule's learning curves.
 // The sections of stages the campaign did not run say so.
 func ExampleBuild() {

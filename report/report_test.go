@@ -16,35 +16,6 @@ import (
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol || (math.IsNaN(a) && math.IsNaN(b)) }
 
-func TestQuantile(t *testing.T) {
-	nan := math.NaN()
-	for _, c := range []struct {
-		name string
-		xs   []float64
-		p    float64
-		want float64
-	}{
-		{"median odd", []float64{3, 1, 2}, 0.5, 2},
-		{"median even", []float64{4, 1, 3, 2}, 0.5, 2.5},
-		// sorted 1 2 3 4: h = 3·0.25 = 0.75 → 1 + 0.75·(2−1)
-		{"q25 of four", []float64{4, 1, 3, 2}, 0.25, 1.75},
-		// h = 3·0.75 = 2.25 → 3 + 0.25·(4−3)
-		{"q75 of four", []float64{4, 1, 3, 2}, 0.75, 3.25},
-		// sorted 0 10 20 30 40: h = 4·0.1 = 0.4 → 4
-		{"p10 of five", []float64{40, 0, 20, 10, 30}, 0.1, 4},
-		{"max", []float64{5, 7}, 1, 7},
-		{"min", []float64{5, 7}, 0, 5},
-		{"one value", []float64{9}, 0.25, 9},
-		{"NaN left out", []float64{nan, 1, nan, 3}, 0.5, 2},
-		{"all NaN", []float64{nan}, 0.5, nan},
-		{"empty", nil, 0.5, nan},
-	} {
-		if got := Quantile(c.xs, c.p); !near(got, c.want, 1e-12) {
-			t.Errorf("%s: Quantile(%v, %v) = %v, want %v", c.name, c.xs, c.p, got, c.want)
-		}
-	}
-}
-
 // TestLearningCurves checks the bands against values worked out by hand
 // for three seeds, one of which is shorter and one diverged at a trial.
 func TestLearningCurves(t *testing.T) {
@@ -98,53 +69,19 @@ func TestLearningCurves(t *testing.T) {
 	}
 }
 
-// TestPCA: points spread along (1, 1, 0)/√2 with a smaller spread along
-// (0, 0, 1), around (1, 2, 3). The axes, variances and projections are
-// known in closed form.
-func TestPCA(t *testing.T) {
-	s := 1 / math.Sqrt2
-	along := []float64{-2, -1, 0, 1, 2} // coordinate on axis 1: variance 10/4 = 2.5
-	off := []float64{0.5, -0.5, 0, -0.5, 0.5}
-	var x [][]float64
-	for i := range along {
-		x = append(x, []float64{1 + along[i]*s, 2 + along[i]*s, 3 + off[i]})
-	}
-	p, err := NewPCA(x, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for j, m := range []float64{1, 2, 3} {
-		if !near(p.Mean[j], m, 1e-12) {
-			t.Errorf("mean %v, want [1 2 3]", p.Mean)
-		}
-	}
-	// Σ off² = 1, /(n−1) = 0.25.
-	if len(p.Variances) != 2 || !near(p.Variances[0], 2.5, 1e-12) || !near(p.Variances[1], 0.25, 1e-12) {
-		t.Errorf("variances %v, want [2.5 0.25]", p.Variances)
-	}
-	// The largest-magnitude entry of each axis is positive (a tie on axis
-	// 1 goes to the first entry).
-	wantAxes := [][]float64{{s, s, 0}, {0, 0, 1}}
-	for c, w := range wantAxes {
-		for j := range w {
-			if !near(p.Vectors.At(c, j), w[j], 1e-9) {
-				t.Errorf("axis %d = %v, want %v", c, []float64{p.Vectors.At(c, 0), p.Vectors.At(c, 1), p.Vectors.At(c, 2)}, w)
-				break
-			}
-		}
-	}
-	for i := range x {
-		got := p.Project(x[i])
-		if !near(got[0], along[i], 1e-9) || !near(got[1], off[i], 1e-9) {
-			t.Errorf("point %d projects to %v, want [%v %v]", i, got, along[i], off[i])
-		}
-	}
-	one, err := NewPCA(x[:1], 2)
-	if err != nil || len(one.Variances) != 1 || one.Project(x[0])[0] != 0 {
+// A single point (a network with one fixed point and no trajectories) gets
+// one zero-variance axis, every point at 0; more points get stats.FitPCA.
+func TestFitPCAOnePoint(t *testing.T) {
+	one, err := fitPCA([][]float64{{4, 5, 6}}, 2)
+	if err != nil || len(one.Axes) != 1 || one.Explained[0] != 0 || one.Project([]float64{4, 5, 6})[0] != 0 || one.Project([]float64{5, 0, 0})[0] != 1 {
 		t.Errorf("PCA of one point: %+v, %v", one, err)
 	}
-	if _, err := NewPCA([][]float64{{1, 2}, {1}}, 2); err == nil {
-		t.Error("points of different dimension: no error")
+	two, err := fitPCA([][]float64{{0, 0}, {3, 4}}, 2)
+	if err != nil || !near(two.Variance[0], 12.5, 1e-12) || !near(two.Explained[0], 1, 1e-12) {
+		t.Errorf("PCA of two points: %+v, %v", two, err)
+	}
+	if _, err := fitPCA(nil, 2); err == nil {
+		t.Error("PCA of no points: no error")
 	}
 }
 

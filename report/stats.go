@@ -7,38 +7,11 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat"
 
 	"rulescape/core/rsa"
+	"rulescape/core/stats"
 	"rulescape/schemas"
 )
-
-// Quantile returns the p-quantile (0 ≤ p ≤ 1) of the non-NaN values of xs
-// by linear interpolation between order statistics (Hyndman & Fan type 7,
-// the default of R and NumPy): with the n values sorted, h = (n−1)p and
-// Q = x_⌊h⌋ + (h − ⌊h⌋)(x_⌊h⌋+1 − x_⌊h⌋). It is NaN when no value is finite.
-func Quantile(xs []float64, p float64) float64 {
-	v := make([]float64, 0, len(xs))
-	for _, x := range xs {
-		if !math.IsNaN(x) {
-			v = append(v, x)
-		}
-	}
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	slices.Sort(v)
-	return quantileSorted(v, p)
-}
-
-func quantileSorted(v []float64, p float64) float64 {
-	h := float64(len(v)-1) * p
-	lo := int(math.Floor(h))
-	if lo >= len(v)-1 {
-		return v[len(v)-1]
-	}
-	return v[lo] + (h-float64(lo))*(v[lo+1]-v[lo])
-}
 
 // Band is a median with its interquartile band at each x.
 type Band struct {
@@ -109,9 +82,9 @@ func LearningCurves(rows []schemas.LearningCurveRow, nets []Network, window int)
 				}
 			}
 			c.Band.X = append(c.Band.X, float64(h))
-			c.Band.Median = append(c.Band.Median, Quantile(col, 0.5))
-			c.Band.Q25 = append(c.Band.Q25, Quantile(col, 0.25))
-			c.Band.Q75 = append(c.Band.Q75, Quantile(col, 0.75))
+			c.Band.Median = append(c.Band.Median, stats.Quantile(col, 0.5))
+			c.Band.Q25 = append(c.Band.Q25, stats.Quantile(col, 0.25))
+			c.Band.Q75 = append(c.Band.Q75, stats.Quantile(col, 0.75))
 		}
 		var ttc []float64
 		for _, n := range nets {
@@ -121,7 +94,7 @@ func LearningCurves(rows []schemas.LearningCurveRow, nets []Network, window int)
 		}
 		c.Reached = len(ttc)
 		if len(ttc) > 0 {
-			c.Criterion = Quantile(ttc, 0.5)
+			c.Criterion = stats.Quantile(ttc, 0.5)
 		}
 		out = append(out, c)
 	}
@@ -149,85 +122,6 @@ func trailingMean(e []float64, window int) []float64 {
 		} else {
 			out[i] = math.NaN()
 		}
-	}
-	return out
-}
-
-// PCA is a principal component analysis of a set of points in R^N.
-type PCA struct {
-	Mean []float64 // N means
-	// Vectors are the principal axes, one per row, by decreasing variance;
-	// each is signed so that its entry of largest magnitude is positive,
-	// which makes the axes (and every projection) unique.
-	Vectors   *mat.Dense
-	Variances []float64 // variance along each axis (n−1 normalization)
-}
-
-// NewPCA computes the principal axes of the rows of x (points × N), keeping
-// at most dims of them (fewer when there are fewer points or dimensions).
-// A single point gives one zero-variance axis along the first coordinate.
-func NewPCA(x [][]float64, dims int) (*PCA, error) {
-	if len(x) == 0 {
-		return nil, fmt.Errorf("report: PCA of no points")
-	}
-	n := len(x[0])
-	data := mat.NewDense(len(x), n, nil)
-	for i, row := range x {
-		if len(row) != n {
-			return nil, fmt.Errorf("report: PCA: point %d has %d coordinates, point 0 has %d", i, len(row), n)
-		}
-		data.SetRow(i, row)
-	}
-	p := &PCA{Mean: make([]float64, n)}
-	for j := range n {
-		p.Mean[j] = stat.Mean(mat.Col(nil, j, data), nil)
-	}
-	if len(x) < 2 {
-		p.Vectors = mat.NewDense(1, n, nil)
-		p.Vectors.Set(0, 0, 1)
-		p.Variances = []float64{0}
-		return p, nil
-	}
-	var pc stat.PC
-	if !pc.PrincipalComponents(data, nil) {
-		return nil, fmt.Errorf("report: PCA: the SVD of %d points in %d dimensions did not converge", len(x), n)
-	}
-	var vecs mat.Dense
-	pc.VectorsTo(&vecs) // N × min(points, N), columns by decreasing variance
-	vars := pc.VarsTo(nil)
-	k := min(dims, len(vars))
-	_, cols := vecs.Dims()
-	k = min(k, cols)
-	p.Vectors = mat.NewDense(k, n, nil)
-	p.Variances = vars[:k]
-	for c := range k {
-		v := mat.Col(nil, c, &vecs)
-		big := 0
-		for i := range v {
-			if math.Abs(v[i]) > math.Abs(v[big]) {
-				big = i
-			}
-		}
-		if v[big] < 0 {
-			for i := range v {
-				v[i] = -v[i]
-			}
-		}
-		p.Vectors.SetRow(c, v)
-	}
-	return p, nil
-}
-
-// Project returns the coordinates of x on the principal axes.
-func (p *PCA) Project(x []float64) []float64 {
-	k, n := p.Vectors.Dims()
-	out := make([]float64, k)
-	for c := range k {
-		var s float64
-		for j := range n {
-			s += (x[j] - p.Mean[j]) * p.Vectors.At(c, j)
-		}
-		out[c] = s
 	}
 	return out
 }
@@ -421,7 +315,7 @@ func Spectra(rows []schemas.SensitivityRow) []Spectrum {
 					col = append(col, s.s[j])
 				}
 			}
-			sp.Median = append(sp.Median, Quantile(col, 0.5))
+			sp.Median = append(sp.Median, stats.Quantile(col, 0.5))
 		}
 		out[i] = sp
 	}
@@ -511,27 +405,11 @@ func FixedPointMaps(fps []schemas.FixedPointRow, trajs []schemas.TrajectoryRow, 
 				basis = append(basis, p.X)
 			}
 		}
-		pca, err := NewPCA(basis, dims)
+		pca, err := fitPCA(basis, dims)
 		if err != nil {
 			return nil, fmt.Errorf("report: fixed points of %s/%s seed %d: %w", k.task, k.rule, seed, err)
 		}
-		// The share of all the variance, not only the kept axes'.
-		var total float64
-		for _, x := range basis {
-			for j, v := range x {
-				total += (v - pca.Mean[j]) * (v - pca.Mean[j])
-			}
-		}
-		if len(basis) > 1 {
-			total /= float64(len(basis) - 1)
-		}
-		for _, v := range pca.Variances {
-			if total > 0 {
-				m.Explained = append(m.Explained, v/total)
-			} else {
-				m.Explained = append(m.Explained, 0)
-			}
-		}
+		m.Explained = pca.Explained
 		for _, p := range pts {
 			m.Points = append(m.Points, ProjectedPoint{PC: pca.Project(p.X), Type: p.Type, Slow: p.Slow, Input: p.Input})
 		}
@@ -555,6 +433,17 @@ func FixedPointMaps(fps []schemas.FixedPointRow, trajs []schemas.TrajectoryRow, 
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// fitPCA is stats.FitPCA, except that a single point gets one
+// zero-variance axis along its first coordinate (every point at 0).
+func fitPCA(x [][]float64, dims int) (*stats.PCA, error) {
+	if len(x) != 1 || len(x[0]) == 0 {
+		return stats.FitPCA(x, dims)
+	}
+	axis := make([]float64, len(x[0]))
+	axis[0] = 1
+	return &stats.PCA{Mean: slices.Clone(x[0]), Axes: [][]float64{axis}, Variance: []float64{0}, Explained: []float64{0}}, nil
 }
 
 // landscapeMap fills m (task, rule and seed set) from the landscape rows
