@@ -26,9 +26,9 @@ import (
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat"
 
 	"rulescape/core/rsa"
+	"rulescape/core/stats"
 	"rulescape/schemas"
 )
 
@@ -238,7 +238,8 @@ func test(pairs []pair, rules []string, perms int) (*subsetResult, error) {
 
 // learning prints, per task and rule, the networks' outcome over the last
 // window trials: the median (and quartiles) of the mean error, the median
-// accuracy, and how many met the learning criterion.
+// accuracy, and how many met the learning criterion. Quantiles are
+// stats.Quantile's (type 7, as R, NumPy and pandas by default).
 func learning(w io.Writer, curves []schemas.LearningCurveRow, nets []schemas.NetworkRow, window int) {
 	type key struct {
 		task, rule string
@@ -282,7 +283,7 @@ func learning(w io.Writer, curves []schemas.LearningCurveRow, nets []schemas.Net
 		e, a := errs[k], accs[k]
 		slices.Sort(e)
 		slices.Sort(a)
-		q := func(x []float64, p float64) float64 { return stat.Quantile(p, stat.LinInterp, x, nil) }
+		q := stats.Quantile // type 7, as the report's learning curves
 		fmt.Fprintf(w, "| %s | %s | %d | %.2f [%.2f, %.2f] | %.0f%% [%.0f%%, %.0f%%] | %d of %d |\n", k.task, k.rule, len(e),
 			q(e, 0.5), q(e, 0.25), q(e, 0.75), 100*q(a, 0.5), 100*a[0], 100*a[len(a)-1], met[k], len(e))
 	}

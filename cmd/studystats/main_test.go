@@ -3,11 +3,13 @@ package main
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
 	"rulescape/core/rsa"
+	"rulescape/schemas"
 )
 
 // TestSubsetTest: the subset test equals rsa.StratifiedPermutationTest on
@@ -103,5 +105,24 @@ func TestParseSeeds(t *testing.T) {
 		if _, err := parseSeeds(bad); err == nil {
 			t.Errorf("parseSeeds(%q): no error", bad)
 		}
+	}
+}
+
+// The learning table's quartiles are type 7 (R, NumPy): four networks
+// with mean errors 1, 2, 3, 4 have median 2.5 and quartiles 1.75, 3.25
+// (gonum's LinInterp, type 4, would give 2, 1 and 3).
+func TestLearningQuartiles(t *testing.T) {
+	var curves []schemas.LearningCurveRow
+	var nets []schemas.NetworkRow
+	for s := range int64(4) {
+		for h := range int64(3) {
+			curves = append(curves, schemas.LearningCurveRow{Task: "t", Rule: "r", Seed: s, Trial: h, Error: float64(s + 1), Correct: h > 0})
+		}
+		nets = append(nets, schemas.NetworkRow{Task: "t", Rule: "r", Seed: s, TrialsToCriterion: -1 + 2*(s%2)})
+	}
+	var b strings.Builder
+	learning(&b, curves, nets, 2)
+	if want := "| t | r | 4 | 2.50 [1.75, 3.25] | 100% [100%, 100%] | 2 of 4 |"; !strings.Contains(b.String(), want) {
+		t.Errorf("learning table:\n%s\nwant the row %s", b.String(), want)
 	}
 }
