@@ -48,37 +48,17 @@ func CompareAll(rdms [][]float64, m Method, workers int) (*mat.SymDense, error) 
 	}
 	unit := make([][]float64, len(rdms))
 	for k, r := range rdms {
-		var v []float64
 		switch m {
 		case Spearman:
-			v = Ranks(r)
+			r = Ranks(r)
 		case Pearson, Cosine:
-			v = append([]float64(nil), r...)
 		default:
 			return nil, fmt.Errorf("rsa: unknown comparison method %v: use Spearman, KendallTauA, Pearson or Cosine", m)
 		}
-		if m != Cosine {
-			mean := 0.0
-			for _, x := range v {
-				mean += x
-			}
-			mean /= float64(n)
-			for i := range v {
-				v[i] -= mean
-			}
-		}
-		ss := 0.0
-		for _, x := range v {
-			ss += x * x
-		}
-		if ss == 0 || math.IsNaN(ss) || math.IsInf(ss, 0) {
+		unit[k] = make([]float64, n)
+		if ss := unitNorm(unit[k], r, m != Cosine); ss == 0 || math.IsNaN(ss) || math.IsInf(ss, 0) {
 			return nil, fmt.Errorf("rsa: RDM %d has no variance (or is zero, or not finite): %v similarity is undefined", k, m)
 		}
-		inv := 1 / math.Sqrt(ss)
-		for i := range v {
-			v[i] *= inv
-		}
-		unit[k] = v
 	}
 	return SimilarityMatrix(unit, func(a, b []float64) (float64, error) {
 		s := 0.0

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // Method selects how Compare relates two RDMs.
@@ -50,11 +52,11 @@ func Compare(a, b []float64, m Method) (float64, error) {
 	var r float64
 	switch m {
 	case Spearman:
-		r = pearson(Ranks(a), Ranks(b))
+		r = stat.Correlation(Ranks(a), Ranks(b), nil)
 	case KendallTauA:
 		return kendallTauA(a, b), nil
 	case Pearson:
-		r = pearson(a, b)
+		r = stat.Correlation(a, b, nil)
 	case Cosine:
 		var ab, aa, bb float64
 		for i := range a {
@@ -70,27 +72,6 @@ func Compare(a, b []float64, m Method) (float64, error) {
 		return 0, fmt.Errorf("rsa: %v similarity is undefined for these RDMs (one has no variance or is zero)", m)
 	}
 	return r, nil
-}
-
-// pearson returns the Pearson correlation of x and y (NaN if either is
-// constant).
-func pearson(x, y []float64) float64 {
-	n := float64(len(x))
-	var mx, my float64
-	for i := range x {
-		mx += x[i]
-		my += y[i]
-	}
-	mx /= n
-	my /= n
-	var sxy, sxx, syy float64
-	for i := range x {
-		dx, dy := x[i]-mx, y[i]-my
-		sxy += dx * dy
-		sxx += dx * dx
-		syy += dy * dy
-	}
-	return sxy / math.Sqrt(sxx*syy)
 }
 
 // Ranks returns the ranks 1…n of x, tied values sharing their average rank.
@@ -124,6 +105,9 @@ func Ranks(x []float64) []float64 {
 }
 
 // kendallTauA counts concordant minus discordant pairs directly, O(n²).
+// gonum's stat.Kendall is not the same statistic: it counts a pair tied in
+// either RDM as concordant or discordant by the sign bit of the zero
+// difference, where τ_a counts it as 0 — and RDMs do have ties.
 func kendallTauA(a, b []float64) float64 {
 	n := len(a)
 	s := 0

@@ -82,6 +82,14 @@ type MDS struct {
 // as many dimensions as positive eigenvalues reproduces D exactly, up to a
 // rotation or reflection. Negative eigenvalues (a non-Euclidean D, e.g.
 // 1 − similarity) are truncated and reported in the result.
+//
+// It computes what gonum's mds.TorgersonScaling does (the same B and the
+// same mat.EigenSym, so the same axes) but forms B in O(n²) from the row
+// means instead of the product J D⁽²⁾ J, which gonum evaluates through the
+// element-wise path for symmetric operands: this is about 4× faster (40
+// items: 0.64 ms against 2.3 ms; 120: 11 ms against 44 ms;
+// BenchmarkMDS, docs/PERFORMANCE.md) and keeps every eigenvalue for
+// NegativeFraction.
 func ClassicalMDS(d mat.Symmetric, dims int) (*MDS, error) {
 	n := d.SymmetricDim()
 	if dims < 1 || dims > n {

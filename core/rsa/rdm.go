@@ -75,24 +75,9 @@ func RDM(resp *Responses, m Metric) ([]float64, error) {
 		// z-score every row once; then 1 − r = 1 − ⟨z_i, z_j⟩/N.
 		z := make([]float64, len(resp.Data))
 		for s := range n {
-			row, zr := resp.Row(s), z[s*units:(s+1)*units]
-			mean := 0.0
-			for _, v := range row {
-				mean += v
-			}
-			mean /= float64(units)
-			ss := 0.0
-			for u, v := range row {
-				zr[u] = v - mean
-				ss += zr[u] * zr[u]
-			}
-			if ss == 0 || math.IsNaN(ss) {
+			if ss := unitNorm(z[s*units:(s+1)*units], resp.Row(s), true); ss == 0 || math.IsNaN(ss) {
 				return nil, fmt.Errorf("rsa: stimulus %d (condition %d, bin %d) is constant across units or not finite: correlation distance is undefined; use SqEuclideanPerUnit",
 					s, resp.Conditions[s/resp.Bins], s%resp.Bins)
-			}
-			inv := 1 / math.Sqrt(ss)
-			for u := range zr {
-				zr[u] *= inv
 			}
 		}
 		for i := range n {
@@ -123,6 +108,33 @@ func RDM(resp *Responses, m Metric) ([]float64, error) {
 		return nil, fmt.Errorf("rsa: unknown metric %v: use Correlation or SqEuclideanPerUnit (CrossnobisRDM for cross-validated distances)", m)
 	}
 	return out, nil
+}
+
+// unitNorm sets dst to src — minus its mean when centre — scaled to unit
+// Euclidean norm, and returns the sum of squares before the scaling (when
+// it is 0, NaN or infinite, dst is meaningless). Correlation distance and
+// the Pearson and Spearman comparisons of CompareAll are dot products of
+// such vectors. The sums are sequential loops, not gonum's floats.Sum,
+// whose rounding depends on the slices' 16-byte alignment: the datasets'
+// numbers must not.
+func unitNorm(dst, src []float64, centre bool) float64 {
+	mean := 0.0
+	if centre {
+		for _, v := range src {
+			mean += v
+		}
+		mean /= float64(len(src))
+	}
+	ss := 0.0
+	for i, v := range src {
+		dst[i] = v - mean
+		ss += dst[i] * dst[i]
+	}
+	inv := 1 / math.Sqrt(ss)
+	for i := range dst {
+		dst[i] *= inv
+	}
+	return ss
 }
 
 // CrossnobisRDM returns the condensed cross-validated Mahalanobis RDM
