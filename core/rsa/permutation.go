@@ -37,51 +37,19 @@ func PermutationTest(s mat.Symmetric, labels []int, permutations int, rng *rand.
 	if rng == nil {
 		return nil, fmt.Errorf("rsa: rng is nil: pass a seeded *rand.Rand")
 	}
-	vals := make([]float64, 0, Pairs(n))
-	total := 0.0
+	pairs := make([]labelPair, 0, Pairs(n))
 	for i := range n {
 		for j := i + 1; j < n; j++ {
-			v := s.At(i, j)
-			vals = append(vals, v)
-			total += v
+			pairs = append(pairs, labelPair{i, j, s.At(i, j)})
 		}
 	}
-	within := func(l []int) (sum float64, count int) {
-		k := 0
-		for i := range n {
-			for j := i + 1; j < n; j++ {
-				if l[i] == l[j] {
-					sum += vals[k]
-					count++
-				}
-				k++
-			}
-		}
-		return sum, count
-	}
-	ws, nw := within(labels)
-	nb := len(vals) - nw
-	if nw == 0 || nb == 0 {
-		return nil, fmt.Errorf("rsa: labels give %d within-group and %d between-group pairs: need at least one of each", nw, nb)
-	}
-	stat := func(ws float64) float64 { return ws/float64(nw) - (total-ws)/float64(nb) }
-	res := &Permutation{
-		Within:       ws / float64(nw),
-		Between:      (total - ws) / float64(nb),
-		Observed:     stat(ws),
-		Permutations: permutations,
-	}
-	perm := append([]int(nil), labels...)
-	count := 0
-	for range permutations {
+	within, between, observed, p, err := permute(pairs, labels, permutations, "", func(perm []int) {
 		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		w, _ := within(perm)
-		if stat(w) >= res.Observed {
-			count++
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	res.P = float64(count+1) / float64(permutations+1)
-	return res, nil
+	return &Permutation{Within: within, Between: between, Observed: observed, P: p, Permutations: permutations}, nil
 }
 
 // Stratified is the result of StratifiedPermutationTest.
@@ -146,20 +114,14 @@ func StratifiedPermutationTest(s mat.Symmetric, labels, blocks []int, permutatio
 	if len(members) == 0 {
 		return nil, fmt.Errorf("rsa: no block holds two different labels: the stratified null is degenerate — use PermutationTest")
 	}
-	type pair struct {
-		i, j int
-		v    float64
-	}
-	var cross []pair
-	total := 0.0
+	var cross []labelPair
 	res := &Stratified{Permutations: permutations, SameBlockBetween: math.NaN()}
 	sameSum := 0.0
 	for i := range n {
 		for j := i + 1; j < n; j++ {
 			v := s.At(i, j)
 			if blocks[i] != blocks[j] {
-				cross = append(cross, pair{i, j, v})
-				total += v
+				cross = append(cross, labelPair{i, j, v})
 			} else if labels[i] != labels[j] {
 				sameSum += v
 				res.SameBlockPairs++
@@ -169,39 +131,64 @@ func StratifiedPermutationTest(s mat.Symmetric, labels, blocks []int, permutatio
 	if res.SameBlockPairs > 0 {
 		res.SameBlockBetween = sameSum / float64(res.SameBlockPairs)
 	}
-	within := func(l []int) (sum float64, count int) {
-		for _, p := range cross {
-			if l[p.i] == l[p.j] {
-				sum += p.v
-				count++
-			}
-		}
-		return sum, count
-	}
-	ws, nw := within(labels)
-	nb := len(cross) - nw
-	if nw == 0 || nb == 0 {
-		return nil, fmt.Errorf("rsa: labels give %d within-label and %d between-label pairs across blocks: need at least one of each", nw, nb)
-	}
-	stat := func(ws float64) float64 { return ws/float64(nw) - (total-ws)/float64(nb) }
-	res.Within = ws / float64(nw)
-	res.Between = (total - ws) / float64(nb)
-	res.Observed = stat(ws)
-	// Shuffling within blocks keeps each block's label counts, hence nw.
-	perm := append([]int(nil), labels...)
-	count := 0
-	for range permutations {
+	// Shuffling within blocks keeps each block's label counts.
+	var err error
+	res.Within, res.Between, res.Observed, res.P, err = permute(cross, labels, permutations, " across blocks", func(perm []int) {
 		for _, items := range members {
 			rng.Shuffle(len(items), func(a, b int) {
 				ia, ib := items[a], items[b]
 				perm[ia], perm[ib] = perm[ib], perm[ia]
 			})
 		}
-		w, _ := within(perm)
-		if stat(w) >= res.Observed {
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// labelPair is a pair of items i < j and their similarity.
+type labelPair struct {
+	i, j int
+	v    float64
+}
+
+// permute is the test both permutation tests run on their pairs: the mean
+// similarity of the pairs whose labels are equal (within), of the others
+// (between), observed = within − between, and the one-sided p-value
+// (count(null ≥ observed) + 1)/(permutations + 1) over permutations
+// relabellings by shuffle, which permutes perm (a copy of labels) in place.
+// shuffle must keep the number of within pairs (any permutation of all the
+// items does, and so does one within blocks). where ends the error message
+// when the pairs lack a within or a between pair.
+func permute(pairs []labelPair, labels []int, permutations int, where string, shuffle func(perm []int)) (within, between, observed, p float64, err error) {
+	total := 0.0
+	for _, q := range pairs {
+		total += q.v
+	}
+	sumWithin := func(l []int) (sum float64, count int) {
+		for _, q := range pairs {
+			if l[q.i] == l[q.j] {
+				sum += q.v
+				count++
+			}
+		}
+		return sum, count
+	}
+	ws, nw := sumWithin(labels)
+	nb := len(pairs) - nw
+	if nw == 0 || nb == 0 {
+		return 0, 0, 0, 0, fmt.Errorf("rsa: labels give %d within-label and %d between-label pairs%s: need at least one of each", nw, nb, where)
+	}
+	stat := func(ws float64) float64 { return ws/float64(nw) - (total-ws)/float64(nb) }
+	observed = stat(ws)
+	perm := append([]int(nil), labels...)
+	count := 0
+	for range permutations {
+		shuffle(perm)
+		if w, _ := sumWithin(perm); stat(w) >= observed {
 			count++
 		}
 	}
-	res.P = float64(count+1) / float64(permutations+1)
-	return res, nil
+	return ws / float64(nw), (total - ws) / float64(nb), observed, float64(count+1) / float64(permutations+1), nil
 }
