@@ -14,6 +14,7 @@ import (
 
 	"rulescape/pipelines"
 	"rulescape/schemas"
+	"rulescape/stages"
 	"rulescape/store"
 )
 
@@ -30,6 +31,14 @@ type Activities struct {
 	// Workers bounds the learners a metaopt iteration runs in parallel
 	// (0 = all cores). Results do not depend on it.
 	Workers int
+
+	// Versions are the stages' engine versions (stages.Current() when
+	// nil): each enters the content keys of its stage's datasets and their
+	// metadata. Tests set one to stand for a change to a stage's code.
+	Versions stages.Versions
+
+	plansOnce sync.Once
+	plans     *planCache // stored plans read so far, by digest
 
 	// afterIteration, if set, is called after each metaopt checkpoint
 	// (tests use it to interrupt a job).
@@ -60,6 +69,9 @@ type TrainInput struct {
 	// Force recomputes the unit even when its datasets are committed, and
 	// overwrites them (a forced rerun).
 	Force bool `json:"force,omitempty"`
+
+	keys    []string // content keys from the plan's resolver (Unit)
+	version string   // the stage's engine version
 }
 
 // TrainOutput is what Train returns: refs only.
@@ -78,6 +90,9 @@ type MetaoptInput struct {
 	// history (a forced rerun). A retried attempt of a forced job still
 	// resumes from the checkpoint its previous attempt heartbeated.
 	Force bool `json:"force,omitempty"`
+
+	keys    []string // content keys from the plan's resolver (Unit)
+	version string   // the stage's engine version
 }
 
 // MetaoptResult is the outcome of a metaopt job: the discovered rule and

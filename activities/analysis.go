@@ -46,6 +46,9 @@ type AnalysisInput struct {
 	// Force recomputes the unit even when its datasets are committed, and
 	// overwrites them (a forced rerun).
 	Force bool `json:"force,omitempty"`
+
+	keys    []string // content keys from the plan's resolver (Unit)
+	version string   // the stage's engine version
 }
 
 // AnalysisOutput is what an analysis activity returns: refs only.
@@ -88,6 +91,9 @@ func methodVersion(stage pipelines.StageName) int {
 // The networks rows name their campaign, task, rule and seed, so the
 // digests pin those labels too.
 func (a *Activities) analysisKeys(in *AnalysisInput, kinds []schemas.Kind) ([]string, error) {
+	if in.keys != nil {
+		return in.keys, nil
+	}
 	if len(in.Networks) != len(in.Unit.Inputs) {
 		return nil, fmt.Errorf("%d networks given for %d inputs: pass the networks dataset of every input unit", len(in.Networks), len(in.Unit.Inputs))
 	}
@@ -287,7 +293,7 @@ func (a *Activities) analysisMeta(in *AnalysisInput) (schemas.Meta, error) {
 	if err != nil {
 		return schemas.Meta{}, permanent(err)
 	}
-	return schemas.Meta{Campaign: in.CampaignID, ParamsSHA256: sha, EngineVersion: a.EngineVersion}, nil
+	return schemas.Meta{Campaign: in.CampaignID, ParamsSHA256: sha, EngineVersion: in.version}, nil
 }
 
 // perNetwork checks that a per-network unit has exactly one input.

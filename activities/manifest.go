@@ -3,28 +3,26 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"rulescape/pipelines"
 	"rulescape/schemas"
+	"rulescape/stages"
 	"rulescape/store"
 )
 
-// ManifestInput is what the campaign's manifest records.
+// ManifestInput is what the campaign's manifest records: the stored plan
+// (which holds the campaign file) and each stage's outcome.
 type ManifestInput struct {
-	CampaignID string `json:"campaign_id"`
-	File       string `json:"file"` // the campaign file's name, as given to `rulescape run`
-	YAML       []byte `json:"yaml"` // its contents
-	// Stages is the per-stage outcome, e.g. "completed" or
-	// "skipped: not implemented yet (analysis issue)".
+	CampaignID string  `json:"campaign_id"`
+	Plan       PlanRef `json:"plan"`
+	// Stages is the per-stage outcome, e.g. "completed".
 	Stages map[string]string `json:"stages"`
 }
 
@@ -41,6 +39,12 @@ type Manifest struct {
 	Stages   map[string]string `json:"stages"`
 	Datasets []ManifestEntry   `json:"datasets"`
 	Spec     string            `json:"spec"` // the campaign file as run
+	// Plan is the stored plan the campaign ran (ID v2 campaigns; absent
+	// in those of ID v1, which stored no plan).
+	Plan *PlanRef `json:"plan,omitempty"`
+	// StageVersions are the engine versions of the stages that computed
+	// the datasets (ID v2 campaigns).
+	StageVersions map[string]string `json:"stage_versions,omitempty"`
 }
 
 // ManifestEntry is one dataset of the manifest.
@@ -58,90 +62,77 @@ type ManifestOutput struct {
 	Datasets int    `json:"datasets"` // datasets listed
 }
 
-// Manifest writes campaigns/<id>/manifest.json: every dataset of the
-// campaign's metaopt and train units, and of the units of every analysis
-// stage whose status in Stages is "completed", with its ref (key, schema, rows,
-// digest), the parameters of the unit that wrote it, the engine version,
-// the binary's revision and the campaign file. It finds the datasets by
-// their content keys, as the units do; a dataset that is not committed is
-// an error.
+// Manifest writes campaigns/<id>/manifest.json: every dataset of every
+// unit of the stored plan but the report (which is written after it, from
+// it), with its ref (key, schema, rows, digest), the parameters of the unit
+// that wrote it, the stages' engine versions, the binary's revision and
+// the campaign file. It finds the datasets by their content keys, as the
+// units do (stages.Resolver); a dataset that is not committed is an error.
+// A manifest that would list exactly what the stored one lists is not
+// rewritten, so a run that computed nothing changes nothing.
 func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOutput, error) {
 	if err := a.check(); err != nil {
 		return ManifestOutput{}, err
 	}
-	c, err := pipelines.Parse(in.File, in.YAML)
+	plan, err := a.LoadPlan(ctx, in.Plan)
 	if err != nil {
-		return ManifestOutput{}, permanent(err)
+		return ManifestOutput{}, err
 	}
-	plan, err := c.Plan()
+	versions := a.versions()
+	r := stages.NewResolver(plan, versions, a.Store.Lookup)
+	units, err := r.ResolveAll(ctx, 8)
 	if err != nil {
-		return ManifestOutput{}, permanent(err)
+		return ManifestOutput{}, err
 	}
-	m := Manifest{Campaign: in.CampaignID, Name: plan.Name, File: in.File, EngineVersion: a.EngineVersion, Revision: revision(),
-		Written: time.Now().UTC(), Stages: in.Stages, Spec: string(in.YAML), Datasets: []ManifestEntry{}}
-	// The refs are found by content key, as the units found them, so the
-	// workflow passes no refs (its payloads stay small at any size).
-	digests := map[string]string{}
-	for i := range plan.Metaopt {
-		j := &plan.Metaopt[i]
-		ck, err := a.metaoptKey(j)
+	ref := in.Plan
+	m := Manifest{Campaign: in.CampaignID, Name: plan.Name, File: plan.File, EngineVersion: a.EngineVersion, Revision: revision(),
+		Written: time.Now().UTC(), Stages: in.Stages, Spec: plan.Spec, Datasets: []ManifestEntry{}, Plan: &ref,
+		StageVersions: map[string]string{}}
+	for _, s := range plan.Stages {
+		m.StageVersions[string(s.Name)] = versions[s.Name]
+	}
+	for _, u := range units {
+		if u.Stage == pipelines.StageReport {
+			continue
+		}
+		if !u.Done() {
+			missing := u.Pending
+			if missing == "" {
+				missing = u.ID
+			}
+			return ManifestOutput{}, permanent(fmt.Errorf("activities: manifest: the datasets of %s are not committed (%s) — run the campaign again", u.ID, missing))
+		}
+		raw, err := stages.ParamsJSON(u)
+		if err != nil {
+			return ManifestOutput{}, permanent(fmt.Errorf("activities: manifest: %s: %w", u.ID, err))
+		}
+		sha, err := store.ParamsSHA256(raw)
 		if err != nil {
 			return ManifestOutput{}, permanent(err)
 		}
-		es, err := a.entries(ctx, j.ID, pipelines.StageMetaopt, j.Key(), []schemas.Kind{schemas.MetaoptHistory}, []string{ck})
-		if err != nil {
-			return ManifestOutput{}, err
-		}
-		digests[j.ID] = es[0].Ref.SHA256
-		m.Datasets = append(m.Datasets, es...)
-	}
-	found := make([][]ManifestEntry, len(plan.Train))
-	errs := make([]error, len(plan.Train))
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i := range plan.Train {
-		u := &plan.Train[i]
-		var inputs []string
-		if u.Metaopt != "" {
-			inputs = []string{digests[u.Metaopt]}
-		}
-		keys, err := a.trainKeys(u, inputs)
-		if err != nil {
-			return ManifestOutput{}, permanent(fmt.Errorf("activities: %s: %w", u.ID, err))
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			found[i], errs[i] = a.entries(ctx, u.ID, pipelines.StageTrain, u.Key(), trainKinds, keys)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return ManifestOutput{}, err
-	}
-	networks := map[string]Dataset{} // train unit ID → its networks dataset
-	for i, es := range found {
-		m.Datasets = append(m.Datasets, es...)
-		for _, e := range es {
-			if e.Kind == string(schemas.Networks) {
-				networks[plan.Train[i].ID] = e.Dataset
-			}
+		for _, d := range datasetsOf(u) {
+			m.Datasets = append(m.Datasets, ManifestEntry{Dataset: d, URI: "s3://" + a.Store.Bucket() + "/" + d.Ref.Key, ParamsSHA256: sha, Params: raw})
 		}
 	}
-	es, err := a.analysisEntries(ctx, plan, in.Stages, networks)
-	if err != nil {
-		return ManifestOutput{}, err
-	}
-	m.Datasets = append(m.Datasets, es...)
 	key, err := store.ManifestKey(in.CampaignID)
 	if err != nil {
 		return ManifestOutput{}, permanent(err)
 	}
+	out := ManifestOutput{Key: key, URI: "s3://" + a.Store.Bucket() + "/" + key, Datasets: len(m.Datasets)}
+	if old, err := a.Store.Get(ctx, key); err == nil {
+		var prev Manifest
+		if json.Unmarshal(old, &prev) == nil {
+			same := m
+			same.Written = prev.Written
+			if string(marshal(same)) == string(old) {
+				return out, nil
+			}
+		}
+	}
 	if err := a.Store.Put(ctx, key, marshal(m), "application/json"); err != nil {
 		return ManifestOutput{}, fmt.Errorf("activities: writing the manifest: %w", err)
 	}
-	return ManifestOutput{Key: key, URI: "s3://" + a.Store.Bucket() + "/" + key, Datasets: len(m.Datasets)}, nil
+	return out, nil
 }
 
 // entries looks up the committed datasets of one unit and returns their

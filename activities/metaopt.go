@@ -51,7 +51,12 @@ func (a *Activities) Metaopt(ctx context.Context, in MetaoptInput) (MetaoptResul
 	}
 	job := &in.Job
 	out := MetaoptResult{Job: job.ID}
-	ck, err := a.metaoptKey(job)
+	ck, err := "", error(nil)
+	if in.keys != nil {
+		ck = in.keys[0]
+	} else {
+		ck, err = a.metaoptKey(job)
+	}
 	if err != nil {
 		return out, permanent(fmt.Errorf("activities: %s: %w", job.ID, err))
 	}
@@ -189,7 +194,7 @@ func (a *Activities) Metaopt(ctx context.Context, in MetaoptInput) (MetaoptResul
 	if err := a.Store.Put(ctx, resKey, marshal(out), "application/json"); err != nil {
 		return out, err
 	}
-	ref, err := store.WriteRows(ctx, a.Store, p, schemas.Meta{Campaign: in.CampaignID, ParamsSHA256: paramsSHA, EngineVersion: a.EngineVersion}, rows)
+	ref, err := store.WriteRows(ctx, a.Store, p, schemas.Meta{Campaign: in.CampaignID, ParamsSHA256: paramsSHA, EngineVersion: in.version}, rows)
 	if err != nil {
 		return out, err
 	}

@@ -39,7 +39,10 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, err
 		inputs = []string{in.Metaopt.Dataset.Ref.SHA256}
 	}
 	kinds := trainKinds
-	keys, err := a.trainKeys(u, inputs)
+	keys, err := in.keys, error(nil)
+	if keys == nil {
+		keys, err = a.trainKeys(u, inputs)
+	}
 	if err != nil {
 		return out, permanent(fmt.Errorf("activities: %s: %w", u.ID, err))
 	}
@@ -84,7 +87,7 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, err
 	if err != nil {
 		return out, permanent(err)
 	}
-	meta := schemas.Meta{Campaign: in.CampaignID, ParamsSHA256: paramsSHA, EngineVersion: a.EngineVersion}
+	meta := schemas.Meta{Campaign: in.CampaignID, ParamsSHA256: paramsSHA, EngineVersion: in.version}
 	seed := int64(u.Seed)
 	if seed < 0 {
 		return out, permanent(fmt.Errorf("activities: %s: seed %d does not fit the int64 seed column", u.ID, u.Seed))

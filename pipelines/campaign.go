@@ -21,7 +21,8 @@ type Campaign struct {
 	Concurrency Concurrency
 
 	units *units // every unit, resolved and validated by Parse
-	id    string // campaign ID
+	id    string // campaign ID (v2, Plan.ID)
+	spec  string // the file's contents as given to Parse
 }
 
 // units are the resolved units of a campaign.

@@ -59,11 +59,12 @@ func Parse(name string, data []byte) (*Campaign, error) {
 			return nil, err
 		}
 	}
-	id, err := campaignID(p.c)
+	p.c.spec = string(data)
+	plan, err := p.c.Plan()
 	if err != nil {
 		return nil, d.errf(top, "", "remove NaN or infinite values (task_params included)", "the campaign does not encode as JSON: %v", err)
 	}
-	p.c.id = id
+	p.c.id = plan.CampaignID
 	return p.c, nil
 }
 

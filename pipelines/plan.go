@@ -24,10 +24,21 @@ const (
 	StageReport      StageName = "report"
 )
 
-// Plan is a campaign expanded into units, ready to run.
+// PlanFormat is the format of a Plan's JSON encoding and the version of
+// the campaign IDs it gives (ID v2; campaigns of ID v1 were identified by
+// a hash of the parsed spec, see docs/CAMPAIGNS.md).
+const PlanFormat = 2
+
+// Plan is a campaign expanded into units, every setting resolved, ready to
+// run: the CLI plans once and the campaign workflow runs the plan it is
+// given (stored as an object named by its SHA-256, Plan.Encode), reading
+// no campaign file and no default of its own.
 type Plan struct {
-	CampaignID  string         `json:"campaign_id"` // first 16 hex digits of sha256 of the normalised spec
+	Format      int            `json:"format"`      // PlanFormat
+	CampaignID  string         `json:"campaign_id"` // ID v2: first 16 hex digits of the sha256 of the plan's identity (Plan.ID)
 	Name        string         `json:"name"`        // campaign name
+	File        string         `json:"file"`        // the campaign file's name as given, for messages and the manifest
+	Spec        string         `json:"spec"`        // the campaign file as written (recorded in the manifest; not part of the ID)
 	Metaopt     []MetaoptJob   `json:"metaopt"`     // one per `from: metaopt` rule, in rule order
 	Train       []TrainUnit    `json:"train"`       // tasks × rules × seeds, in that nesting order
 	Analysis    []AnalysisUnit `json:"analysis"`
@@ -163,7 +174,7 @@ func (c *Campaign) Plan() (*Plan, error) {
 	if c == nil || c.units == nil {
 		return nil, errors.New("pipelines: Plan needs a campaign returned by Parse")
 	}
-	p := &Plan{Name: c.Name, MaxParallel: c.Concurrency.MaxParallel,
+	p := &Plan{Format: PlanFormat, Name: c.Name, File: c.File, Spec: c.spec, MaxParallel: c.Concurrency.MaxParallel,
 		Metaopt: append([]MetaoptJob(nil), c.units.metaopt...),
 		Train:   append([]TrainUnit(nil), c.units.train...)}
 
@@ -262,15 +273,58 @@ func (c *Campaign) Plan() (*Plan, error) {
 			p.Stages[i].After = []StageName{StageFixedPoints}
 		}
 	}
-	p.CampaignID = c.ID()
+	id, err := p.ID()
+	if err != nil {
+		return nil, err
+	}
+	p.CampaignID = id
 	return p, nil
 }
 
-// ID returns the campaign ID: the first 16 hex digits of the sha256 of
-// the canonical JSON of the normalised spec — the name, every unit's ID and
-// key, and the stage settings. Formatting, comments, key order, the
-// description, concurrency and where a value is written (defaults or every
-// task) do not change it. It is "" for a campaign not from Parse.
+// ID returns the plan's campaign ID (v2): the first 16 hex digits of the
+// sha256 of the canonical JSON of the format version, the campaign name and
+// every unit of the enabled stages — its ID, its resolved key (parameters
+// and settings, store.ContentKey's params) and the units it reads. The
+// file's formatting, comments, key order, description and concurrency, where
+// a value is written (defaults or every task), and the settings of stages
+// that are not enabled do not change it.
+func (p *Plan) ID() (string, error) {
+	type unit struct {
+		ID     string   `json:"id"`
+		Key    any      `json:"key"`
+		Inputs []string `json:"inputs,omitempty"`
+	}
+	doc := struct {
+		Format int    `json:"format"`
+		Name   string `json:"name"`
+		Units  []unit `json:"units"`
+	}{Format: PlanFormat, Name: p.Name}
+	for i := range p.Metaopt {
+		j := &p.Metaopt[i]
+		doc.Units = append(doc.Units, unit{ID: j.ID, Key: j.Key()})
+	}
+	for i := range p.Train {
+		u := &p.Train[i]
+		var in []string
+		if u.Metaopt != "" {
+			in = []string{u.Metaopt}
+		}
+		doc.Units = append(doc.Units, unit{ID: u.ID, Key: u.Key(), Inputs: in})
+	}
+	for i := range p.Analysis {
+		a := &p.Analysis[i]
+		doc.Units = append(doc.Units, unit{ID: a.ID, Key: a.Key(), Inputs: a.Inputs})
+	}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return "", fmt.Errorf("pipelines: campaign %s does not encode as JSON: %w", p.Name, err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])[:16], nil
+}
+
+// ID returns the campaign ID (v2) of the campaign's plan (Plan.ID). It is
+// "" for a campaign not from Parse.
 func (c *Campaign) ID() string {
 	if c == nil {
 		return ""
@@ -278,65 +332,75 @@ func (c *Campaign) ID() string {
 	return c.id
 }
 
-// campaignID computes the ID of c from its units.
-func campaignID(c *Campaign) (string, error) {
-	type unit struct {
-		ID  string `json:"id"`
-		Key any    `json:"key"`
-	}
-	spec := struct {
-		Name   string    `json:"name"`
-		Units  []unit    `json:"units"`
-		Stages keyStages `json:"stages"`
-	}{Name: c.Name, Stages: stagesKey(c.Stages)}
-	for i := range c.units.metaopt {
-		j := &c.units.metaopt[i]
-		spec.Units = append(spec.Units, unit{j.ID, j.Key()})
-	}
-	for i := range c.units.train {
-		u := &c.units.train[i]
-		spec.Units = append(spec.Units, unit{u.ID, u.Key()})
-	}
-	data, err := json.Marshal(spec)
+// Encode returns the plan's JSON encoding (what is stored, at
+// store.PlanKey of its SHA-256) and that digest.
+func (p *Plan) Encode() (data []byte, sha256Hex string, err error) {
+	data, err = json.Marshal(p)
 	if err != nil {
-		return "", err
+		return nil, "", fmt.Errorf("pipelines: encoding the plan of %s: %w", p.Name, err)
 	}
 	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])[:16], nil
+	return data, hex.EncodeToString(sum[:]), nil
 }
 
-// keyStages is Stages as it enters the campaign ID.
-type keyStages struct {
-	FixedPoints FixedPointsStage `json:"fixedpoints"`
-	RSA         RSAStage         `json:"rsa"`
-	Landscape   any              `json:"landscape"`
-	Sensitivity SensitivityStage `json:"sensitivity"`
-	Report      ReportStage      `json:"report"`
-}
-
-// landscapeOff is how a disabled landscape stage enters the campaign ID:
-// the settings it had before it became the dynamical landscape (a J(Θ)
-// grid: points, span, learners, trials), so that the IDs of campaigns
-// without a landscape stage — and the workflow histories recorded under
-// them — did not change when its settings did.
-type landscapeOff struct {
-	Enabled  bool    `json:"enabled"`
-	Points   int     `json:"points"`
-	Span     float64 `json:"span"`
-	Learners int     `json:"learners"`
-	Trials   int     `json:"trials"`
-}
-
-// stagesKey returns the stage settings as they enter the campaign ID.
-func stagesKey(s Stages) keyStages {
-	k := keyStages{FixedPoints: s.FixedPoints, RSA: s.RSA, Landscape: s.Landscape, Sensitivity: s.Sensitivity, Report: s.Report}
-	if !s.Landscape.Enabled {
-		k.Landscape = landscapeOff{Points: 11, Span: 1, Learners: 4, Trials: 300}
+// DecodePlan decodes a plan from Encode, checking that its bytes have the
+// SHA-256 the caller recorded (when sha256Hex is not "") and that its
+// campaign ID is the ID of its contents.
+func DecodePlan(data []byte, sha256Hex string) (*Plan, error) {
+	if sha256Hex != "" {
+		sum := sha256.Sum256(data)
+		if got := hex.EncodeToString(sum[:]); got != sha256Hex {
+			return nil, fmt.Errorf("pipelines: stored plan has SHA-256 %s, want %s: it was modified or truncated", got[:16], sha256Hex[:min(16, len(sha256Hex))])
+		}
 	}
-	// The same for the sensitivity stage, whose default scale changed
-	// from 0.01 to sensitivity.DefaultScale.
-	if !s.Sensitivity.Enabled {
-		k.Sensitivity = SensitivityStage{Perturbations: 100, Scale: 0.01}
+	var p Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("pipelines: stored plan: %w", err)
 	}
-	return k
+	if p.Format != PlanFormat {
+		return nil, fmt.Errorf("pipelines: stored plan has format %d; this version of rulescape reads format %d — run the campaign file again with this version", p.Format, PlanFormat)
+	}
+	id, err := p.ID()
+	if err != nil {
+		return nil, err
+	}
+	if id != p.CampaignID {
+		return nil, fmt.Errorf("pipelines: stored plan says campaign %s but its units give %s", p.CampaignID, id)
+	}
+	return &p, nil
+}
+
+// Outline is what the campaign workflow needs of a plan to orchestrate it:
+// the stages with their unit counts and dependencies. The units
+// themselves stay in the stored plan, which the activities read.
+type Outline struct {
+	Name        string         `json:"name"`
+	MaxParallel int            `json:"max_parallel"`
+	Stages      []OutlineStage `json:"stages"` // in dependency order
+}
+
+// OutlineStage is one stage of an Outline.
+type OutlineStage struct {
+	Name  StageName   `json:"name"`
+	After []StageName `json:"after"`
+	Units int         `json:"units"`
+}
+
+// Outline returns the plan's outline.
+func (p *Plan) Outline() Outline {
+	o := Outline{Name: p.Name, MaxParallel: p.MaxParallel}
+	for _, s := range p.Stages {
+		o.Stages = append(o.Stages, OutlineStage{Name: s.Name, After: append([]StageName(nil), s.After...), Units: len(s.Units)})
+	}
+	return o
+}
+
+// Stage returns the stage of the plan named name, or nil.
+func (p *Plan) Stage(name StageName) *Stage {
+	for i := range p.Stages {
+		if p.Stages[i].Name == name {
+			return &p.Stages[i]
+		}
+	}
+	return nil
 }

@@ -36,6 +36,7 @@ type marker struct {
 	ContentKey string    `json:"content_key"`
 	ETag       string    `json:"etag"`
 	Committed  time.Time `json:"committed"`
+	Doc        *KeyDoc   `json:"key_doc,omitempty"` // what the content key is the digest of (DatasetPath.KeyDoc)
 }
 
 // WriteFunc writes a dataset's bytes to w and returns its number of rows.
@@ -82,7 +83,7 @@ func (s *Store) Commit(ctx context.Context, p DatasetPath, schema string, write 
 	}
 	m := marker{
 		DatasetRef: DatasetRef{Key: key, SHA256: hex.EncodeToString(cw.h.Sum(nil)), Rows: rows, Schema: schema, Size: cw.n},
-		ContentKey: p.ContentKey, ETag: info.ETag, Committed: time.Now().UTC(),
+		ContentKey: p.ContentKey, ETag: info.ETag, Committed: time.Now().UTC(), Doc: p.KeyDoc,
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

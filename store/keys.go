@@ -31,6 +31,9 @@ type DatasetPath struct {
 	Partitions []Partition    // e.g. TaskRuleSeed(…); may be empty
 	ContentKey string         // the unit's content key (ContentKey), 64 hex digits
 	Format     schemas.Format // file format; sets the extension
+	// KeyDoc, if set, is the document ContentKey is the digest of; the
+	// commit marker records it (Store.KeyDocOf).
+	KeyDoc *KeyDoc
 }
 
 // Key returns
@@ -197,32 +200,11 @@ func UnescapePartition(v string) (string, error) {
 // not matter), and inputs are the SHA-256 digests of the input datasets in
 // the order the unit uses them.
 func ContentKey(params any, inputs []string, engineVersion string) (string, error) {
-	if engineVersion == "" {
-		return "", fmt.Errorf("store: content key: empty engine version: a cache that ignores the engine would serve stale results")
-	}
-	for i, d := range inputs {
-		if !isDigest(d) {
-			return "", fmt.Errorf("store: content key: input %d digest %q: want 64 lowercase hex digits (a DatasetRef.SHA256)", i, d)
-		}
-	}
-	canon, err := canonicalJSON(params)
+	d, err := NewKeyDoc(params, inputs, engineVersion)
 	if err != nil {
-		return "", fmt.Errorf("store: content key: params: %w", err)
+		return "", err
 	}
-	if inputs == nil {
-		inputs = []string{}
-	}
-	doc, err := json.Marshal(struct {
-		Engine string          `json:"engine"`
-		Inputs []string        `json:"inputs"`
-		Params json.RawMessage `json:"params"`
-		V      int             `json:"v"`
-	}{engineVersion, inputs, canon, 1})
-	if err != nil {
-		return "", fmt.Errorf("store: content key: %w", err)
-	}
-	sum := sha256.Sum256(doc)
-	return hex.EncodeToString(sum[:]), nil
+	return d.ContentKey(), nil
 }
 
 // canonicalJSON marshals v and re-encodes it with sorted object keys and

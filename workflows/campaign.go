@@ -11,13 +11,21 @@ import (
 
 	"rulescape/activities"
 	"rulescape/pipelines"
+	"rulescape/report"
 )
 
 // TaskQueue is the task queue campaign workflows and activities use.
 const TaskQueue = "rulescape"
 
-// CampaignWorkflowName is the registered name of CampaignWorkflow.
-const CampaignWorkflowName = "CampaignWorkflow"
+// CampaignWorkflowName is the registered name of CampaignWorkflow. It is
+// "Campaign" since campaign IDs v2 (plans); the workflow of ID v1
+// campaigns, which parsed the campaign file itself, was "CampaignWorkflow".
+const CampaignWorkflowName = "Campaign"
+
+// LegacyCampaignWorkflowName is the workflow type of ID v1 campaigns. This
+// version does not run them (docs/CAMPAIGNS.md: their datasets and reports
+// stay readable; running their file again plans a v2 campaign).
+const LegacyCampaignWorkflowName = "CampaignWorkflow"
 
 // ProgressQuery is the name of the query that returns a Progress.
 const ProgressQuery = "progress"
@@ -25,13 +33,7 @@ const ProgressQuery = "progress"
 // WorkflowID returns the workflow ID of a campaign: "campaign-<id>".
 func WorkflowID(campaignID string) string { return "campaign-" + campaignID }
 
-// SkippedNotImplemented is the status of a stage this version of the
-// workflow does not run: every analysis stage in campaigns started before
-// the analysis activities, landscape in those started before the landscape
-// activity, the report in those started before the report activity.
-const SkippedNotImplemented = "skipped: not implemented yet (analysis issue)"
-
-// Stage statuses besides SkippedNotImplemented.
+// Stage statuses.
 const (
 	StatusPending   = "pending"
 	StatusRunning   = "running"
@@ -44,22 +46,24 @@ const (
 // activities as its MaxConcurrentActivityExecutionSize.
 const defaultMaxParallel = 64
 
-// CampaignInput starts a campaign. The workflow parses YAML itself
-// (pipelines.Parse and Plan are pure and deterministic), so the history
-// holds the spec, not the expanded plan.
+// CampaignInput starts a campaign. The CLI parses and plans the campaign
+// file once and stores the plan (pipelines.Plan.Encode) at Plan.Key; the
+// workflow runs that plan, reads no campaign file and no default, and its
+// history records the plan's digest, so every activity of the run — on any
+// worker, of any later build — reads the same units.
 type CampaignInput struct {
-	CampaignID string `json:"campaign_id"` // must equal the ID of the parsed spec
-	File       string `json:"file"`        // file name, for messages and the manifest
-	YAML       []byte `json:"yaml"`        // the campaign file's contents
-	// HeartbeatTimeout is how long a train or metaopt activity may go
-	// without a heartbeat before it is retried (on another worker): how
-	// fast a crashed worker is noticed. 0 means DefaultHeartbeatTimeout.
+	CampaignID string             `json:"campaign_id"` // the plan's campaign ID (v2)
+	Plan       activities.PlanRef `json:"plan"`        // the stored plan
+	Outline    pipelines.Outline  `json:"outline"`     // its stages, unit counts and dependencies
+	// HeartbeatTimeout is how long a unit's activity may go without a
+	// heartbeat before it is retried (on another worker): how fast a
+	// crashed worker is noticed. 0 means DefaultHeartbeatTimeout.
 	HeartbeatTimeout time.Duration `json:"heartbeat_timeout,omitempty"`
 	// Force lists the stages whose units are recomputed even when their
-	// datasets are committed (`rulescape rerun`): their activities skip the
-	// cache lookup and overwrite the datasets (commits are atomic). The
-	// caller includes the downstream stages; the workflow forces exactly
-	// the stages listed.
+	// datasets are committed (`rulescape rerun`). The caller includes the
+	// downstream stages; the workflow forces exactly the stages listed and,
+	// once the manifest is written, removes the datasets of those stages
+	// under the campaign's prefix that the new manifest no longer lists.
 	Force []pipelines.StageName `json:"force,omitempty"`
 	// TrainChunk is the number of train units above which the train stage
 	// runs as child workflows of TrainChunk units each (TrainChunkWorkflow),
@@ -72,14 +76,14 @@ type CampaignInput struct {
 // history events per unit keeps a chunk far below Temporal's 50 000.
 const DefaultTrainChunk = 2000
 
-// DefaultHeartbeatTimeout is the heartbeat timeout of train and metaopt
+// DefaultHeartbeatTimeout is the heartbeat timeout of the units'
 // activities.
 const DefaultHeartbeatTimeout = 30 * time.Second
 
 // StageProgress is the state of one stage.
 type StageProgress struct {
 	Name       string     `json:"name"`
-	Status     string     `json:"status"` // pending, running, completed, failed or SkippedNotImplemented
+	Status     string     `json:"status"` // pending, running, completed or failed
 	Done       int        `json:"done"`   // units finished (computed or cache hits)
 	Total      int        `json:"total"`
 	CacheHits  int        `json:"cache_hits"`
@@ -117,38 +121,50 @@ type CampaignResult struct {
 	Manifest string `json:"manifest"` // object key of manifest.json
 	Datasets int    `json:"datasets"` // datasets the manifest lists
 	// Report is the object key of the report's index.html; "" when the
-	// campaign has no report stage (or the run predates it).
+	// campaign has no report stage.
 	Report string `json:"report,omitempty"`
 }
 
-// Activity options. Timeouts are generous start-to-close bounds; a
-// crashed worker is noticed through the heartbeat timeout instead.
+// retry is the retry policy of a unit's activity with at most attempts
+// attempts; bad units and configuration errors are not retried.
+func retry(attempts int32) *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+		MaximumInterval: time.Minute, MaximumAttempts: attempts, NonRetryableErrorTypes: []string{"BadUnit", "Config"}}
+}
+
+// unitOptions returns the activity options of a stage's units. Timeouts
+// are generous start-to-close bounds; a crashed worker is noticed through
+// the heartbeat timeout instead.
+func unitOptions(stage pipelines.StageName, heartbeat time.Duration) workflow.ActivityOptions {
+	if heartbeat <= 0 {
+		heartbeat = DefaultHeartbeatTimeout
+	}
+	switch stage {
+	case pipelines.StageMetaopt:
+		return workflow.ActivityOptions{StartToCloseTimeout: 48 * time.Hour, HeartbeatTimeout: heartbeat, RetryPolicy: retry(5)}
+	case pipelines.StageReport:
+		return workflow.ActivityOptions{StartToCloseTimeout: time.Hour, RetryPolicy: retry(3)}
+	}
+	return workflow.ActivityOptions{StartToCloseTimeout: 12 * time.Hour, HeartbeatTimeout: heartbeat, RetryPolicy: retry(3)}
+}
+
+// manifestOptions and pruneOptions are the options of the manifest and
+// prune activities.
 var (
-	metaoptOptions = workflow.ActivityOptions{
-		StartToCloseTimeout: 48 * time.Hour,
-		HeartbeatTimeout:    DefaultHeartbeatTimeout,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
-			MaximumInterval: time.Minute, MaximumAttempts: 5, NonRetryableErrorTypes: []string{"BadUnit", "Config"}},
-	}
-	trainOptions = workflow.ActivityOptions{
-		StartToCloseTimeout: 12 * time.Hour,
-		HeartbeatTimeout:    DefaultHeartbeatTimeout,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
-			MaximumInterval: time.Minute, MaximumAttempts: 3, NonRetryableErrorTypes: []string{"BadUnit", "Config"}},
-	}
 	manifestOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
 	}
+	pruneOptions = manifestOptions
 )
 
 // campaign is the workflow's state.
 type campaign struct {
 	in       CampaignInput
-	plan     *pipelines.Plan
 	progress Progress
-	force    map[pipelines.StageName]bool  // stages recomputed regardless of the cache
-	networks map[string]activities.Dataset // train unit ID → its networks dataset
+	force    map[pipelines.StageName]bool              // stages recomputed regardless of the cache
+	metaopt  map[string]activities.MetaoptResult       // metaopt job ID → its result
+	maxPar   int                                       // units in flight at once
 }
 
 func (c *campaign) stage(name pipelines.StageName) *StageProgress {
@@ -160,85 +176,58 @@ func (c *campaign) stage(name pipelines.StageName) *StageProgress {
 	return nil
 }
 
-// CampaignWorkflow runs a campaign: its metaopt jobs, then its train units
-// (fanned out, at most Plan.MaxParallel in flight, each unit whose rule is
-// discovered getting its job's Θ), then the analysis stages fixedpoints,
-// rsa, landscape and sensitivity (one after the other, each fanned out the
-// same way), then the manifest, and finally the report (workflows/report.go),
-// which reads the manifest.
+// CampaignWorkflow runs a campaign's stored plan: its stages in dependency
+// order (metaopt, train, fixedpoints, rsa, landscape, sensitivity), each
+// fanned out with at most Outline.MaxParallel units in flight — each unit
+// an activity that finds its settings in the plan and its inputs in the
+// store, a cache hit when its datasets are committed — then the manifest,
+// and finally the report unit, which reads the manifest.
 // A unit that fails after its retries fails the campaign once the units in
 // flight have finished; every finished unit stays committed, so running the
 // campaign again only computes what is missing.
 func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, error) {
-	c := &campaign{in: in}
-	c.progress = Progress{Campaign: in.CampaignID, Status: StatusRunning}
+	c := &campaign{in: in, metaopt: map[string]activities.MetaoptResult{}, force: map[pipelines.StageName]bool{}}
+	c.progress = Progress{Campaign: in.CampaignID, Name: in.Outline.Name, Status: StatusRunning}
+	for _, s := range in.Outline.Stages {
+		c.progress.Stages = append(c.progress.Stages, StageProgress{Name: string(s.Name), Status: StatusPending, Total: s.Units})
+	}
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) {
 		return c.progress.clone(), nil
 	}); err != nil {
 		return nil, err
 	}
-	spec, err := pipelines.Parse(in.File, in.YAML)
-	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadSpec", err)
+	if in.CampaignID == "" || in.Plan.Key == "" || in.Plan.SHA256 == "" {
+		return nil, c.fail(temporal.NewNonRetryableApplicationError(
+			"workflows: the campaign input names no stored plan: start campaigns with `rulescape run FILE`", "BadInput", nil))
 	}
-	if spec.ID() != in.CampaignID {
-		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
-			"workflows: campaign ID %s given, but %s has ID %s", in.CampaignID, in.File, spec.ID()), "BadSpec", nil)
+	for _, s := range in.Force {
+		c.force[s] = true
 	}
-	plan, err := spec.Plan()
-	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadSpec", err)
+	c.maxPar = in.Outline.MaxParallel
+	if c.maxPar <= 0 {
+		c.maxPar = defaultMaxParallel
 	}
-	c.plan = plan
-	c.progress.Name = plan.Name
-	for _, s := range plan.Stages {
-		c.progress.Stages = append(c.progress.Stages, StageProgress{Name: string(s.Name), Status: StatusPending, Total: len(s.Units)})
-	}
-
-	// Version 1: metaopt, train, analysis skipped, manifest. Later
-	// versions (analysis activities, child workflows per chunk of units)
-	// branch on this value so running campaigns replay unchanged.
-	workflow.GetVersion(ctx, "campaign-stages", workflow.DefaultVersion, 1)
-	// Version 1 of campaign-force: CampaignInput.Force is honoured. Runs
-	// recorded before it replay with DefaultVersion, which forces nothing
-	// (their inputs had no Force).
-	if len(in.Force) > 0 {
-		if v := workflow.GetVersion(ctx, "campaign-force", workflow.DefaultVersion, 1); v >= 1 {
-			c.force = map[pipelines.StageName]bool{}
-			for _, s := range in.Force {
-				c.force[s] = true
-			}
+	var hasReport bool
+	for _, s := range in.Outline.Stages {
+		if s.Name == pipelines.StageReport {
+			hasReport = true
+			continue
 		}
-	}
-
-	results, err := c.runMetaopt(ctx)
-	if err != nil {
-		return nil, c.fail(err)
-	}
-	if err := c.runTrain(ctx, results); err != nil {
-		return nil, c.fail(err)
-	}
-	// Version 1 of campaign-analysis: the analysis stages run. Runs
-	// recorded before it replay with DefaultVersion and skip them.
-	if v := workflow.GetVersion(ctx, "campaign-analysis", workflow.DefaultVersion, 1); v >= 1 {
-		if err := c.runAnalysis(ctx, results); err != nil {
+		var err error
+		if s.Name == pipelines.StageTrain && s.Units > c.chunk() {
+			err = c.runTrainChildren(ctx, s.Units)
+		} else {
+			err = c.runStage(ctx, s.Name, 0, s.Units)
+		}
+		if err != nil {
 			return nil, c.fail(err)
 		}
 	}
-	// Version 1 of campaign-report: the report stage runs after the
-	// manifest (it reads it). Runs recorded before it replay with
-	// DefaultVersion and record the report as skipped.
-	withReport := c.wantReport(ctx)
-	if withReport {
-		c.startReport(ctx)
+	if hasReport {
+		st := c.stage(pipelines.StageReport)
+		now := workflow.Now(ctx)
+		st.Status, st.StartedAt = StatusRunning, &now // the manifest records it running
 	}
-	for i := range c.progress.Stages {
-		s := &c.progress.Stages[i]
-		if s.Status == StatusPending {
-			s.Status = SkippedNotImplemented
-		}
-	}
-
 	stages := map[string]string{}
 	for _, s := range c.progress.Stages {
 		stages[s.Name] = s.Status
@@ -246,12 +235,21 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 	var man activities.ManifestOutput
 	mctx := workflow.WithActivityOptions(ctx, manifestOptions)
 	if err := workflow.ExecuteActivity(mctx, activities.ManifestName, activities.ManifestInput{
-		CampaignID: in.CampaignID, File: in.File, YAML: in.YAML, Stages: stages,
+		CampaignID: in.CampaignID, Plan: in.Plan, Stages: stages,
 	}).Get(ctx, &man); err != nil {
 		return nil, c.fail(unitError("manifest", err))
 	}
+	if len(in.Force) > 0 {
+		pctx := workflow.WithActivityOptions(ctx, pruneOptions)
+		if err := workflow.ExecuteActivity(pctx, activities.PruneName, activities.PruneInput{
+			CampaignID: in.CampaignID, Stages: in.Force,
+		}).Get(ctx, nil); err != nil {
+			return nil, c.fail(unitError("prune", err))
+		}
+	}
 	var reportKey string
-	if withReport {
+	if hasReport {
+		var err error
 		if reportKey, err = c.runReport(ctx); err != nil {
 			return nil, c.fail(err)
 		}
@@ -260,12 +258,11 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 	return &CampaignResult{Progress: c.progress.clone(), Manifest: man.Key, Datasets: man.Datasets, Report: reportKey}, nil
 }
 
-// options returns o with the input's heartbeat timeout.
-func (c *campaign) options(o workflow.ActivityOptions) workflow.ActivityOptions {
-	if c.in.HeartbeatTimeout > 0 {
-		o.HeartbeatTimeout = c.in.HeartbeatTimeout
+func (c *campaign) chunk() int {
+	if c.in.TrainChunk > 0 {
+		return c.in.TrainChunk
 	}
-	return o
+	return DefaultTrainChunk
 }
 
 func (c *campaign) fail(err error) error {
@@ -274,157 +271,144 @@ func (c *campaign) fail(err error) error {
 	return err
 }
 
-// runMetaopt runs every metaopt job and returns their results by job ID.
-func (c *campaign) runMetaopt(ctx workflow.Context) (map[string]activities.MetaoptResult, error) {
-	results := map[string]activities.MetaoptResult{}
-	jobs := c.plan.Metaopt
-	if len(jobs) == 0 {
-		return results, nil
+// unitInput is the input of the i-th unit of a stage.
+func (c *campaign) unitInput(stage pipelines.StageName, i int) activities.UnitInput {
+	in := activities.UnitInput{CampaignID: c.in.CampaignID, Plan: c.in.Plan, Stage: stage, Index: i, Force: c.force[stage]}
+	if stage != pipelines.StageMetaopt && len(c.metaopt) > 0 {
+		in.Metaopt = c.metaopt
 	}
-	actx := workflow.WithActivityOptions(ctx, c.options(metaoptOptions))
-	err := c.fanOut(ctx, pipelines.StageMetaopt, len(jobs), func(i int) workflow.Future {
-		return workflow.ExecuteActivity(actx, activities.MetaoptName, activities.MetaoptInput{CampaignID: c.in.CampaignID, Job: jobs[i],
-			Force: c.force[pipelines.StageMetaopt]})
+	return in
+}
+
+// runStage runs units [from, to) of a stage, at most maxPar in flight.
+func (c *campaign) runStage(ctx workflow.Context, stage pipelines.StageName, from, to int) error {
+	actx := workflow.WithActivityOptions(ctx, unitOptions(stage, c.in.HeartbeatTimeout))
+	return c.fanOut(ctx, stage, to-from, func(i int) workflow.Future {
+		return workflow.ExecuteActivity(actx, activities.StageActivity(stage), c.unitInput(stage, from+i))
 	}, func(i int, f workflow.Future) (bool, error) {
-		var r activities.MetaoptResult
+		var r activities.UnitOutput
 		if err := f.Get(ctx, &r); err != nil {
-			return false, unitError(jobs[i].ID, err)
+			return false, unitError(fmt.Sprintf("%s unit %d", stage, from+i+1), err)
 		}
-		results[jobs[i].ID] = r
+		if r.Metaopt != nil {
+			c.metaopt[r.Unit] = *r.Metaopt
+		}
 		return r.CacheHit, nil
 	})
-	return results, err
 }
 
-// runTrain runs every train unit, passing discovered Θ along: directly, or
-// for a sweep of more than TrainChunk units as child workflows of TrainChunk
-// units each, one after the other (each fans out up to MaxParallel units).
-func (c *campaign) runTrain(ctx workflow.Context, results map[string]activities.MetaoptResult) error {
-	chunk := c.in.TrainChunk
-	if chunk <= 0 {
-		chunk = DefaultTrainChunk
-	}
-	// Version 1 of campaign-children: large sweeps run as child workflows.
-	// Only campaigns with more than one chunk ask, so the histories of
-	// smaller ones are unchanged.
-	if len(c.plan.Train) > chunk && workflow.GetVersion(ctx, "campaign-children", workflow.DefaultVersion, 1) >= 1 {
-		return c.runTrainChildren(ctx, results, chunk)
-	}
-	return c.runTrainUnits(ctx, results)
-}
-
-// runTrainChildren runs the train units as child workflows of chunk units.
-func (c *campaign) runTrainChildren(ctx workflow.Context, results map[string]activities.MetaoptResult, chunk int) error {
-	units := c.plan.Train
+// runTrainChildren runs the train stage as child workflows of chunk units,
+// one after the other (each fans out up to MaxParallel units).
+func (c *campaign) runTrainChildren(ctx workflow.Context, n int) error {
 	st := c.stage(pipelines.StageTrain)
 	now := workflow.Now(ctx)
 	st.Status, st.StartedAt = StatusRunning, &now
 	parent := workflow.GetInfo(ctx).WorkflowExecution.ID
-	for k, from := 0, 0; from < len(units); k, from = k+1, from+chunk {
-		part := units[from:min(from+chunk, len(units))]
-		meta := map[string]activities.MetaoptResult{}
-		for _, u := range part {
-			if u.Metaopt != "" {
-				meta[u.Metaopt] = results[u.Metaopt]
-			}
-		}
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID: fmt.Sprintf("%s-train-%d", parent, k),
-		})
+	chunk := c.chunk()
+	for k, from := 0, 0; from < n; k, from = k+1, from+chunk {
+		to := min(from+chunk, n)
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("%s-train-%d", parent, k)})
 		var r TrainChunkResult
 		err := workflow.ExecuteChildWorkflow(cctx, TrainChunkWorkflowName, TrainChunkInput{
-			CampaignID: c.in.CampaignID, Units: part, Metaopt: meta, Force: c.force[pipelines.StageTrain],
-			MaxParallel: c.plan.MaxParallel, HeartbeatTimeout: c.in.HeartbeatTimeout,
+			CampaignID: c.in.CampaignID, Plan: c.in.Plan, From: from, To: to, Metaopt: c.metaopt,
+			Force: c.force[pipelines.StageTrain], MaxParallel: c.maxPar, HeartbeatTimeout: c.in.HeartbeatTimeout,
 		}).Get(ctx, &r)
 		st.Done += r.Done
 		st.CacheHits += r.CacheHits
-		for id, d := range r.Networks {
-			if c.networks == nil {
-				c.networks = map[string]activities.Dataset{}
-			}
-			c.networks[id] = d
-		}
 		if err != nil {
 			st.Status = StatusFailed
-			return unitError(fmt.Sprintf("train chunk %d (units %d–%d)", k, from+1, from+len(part)), err)
+			return unitError(fmt.Sprintf("train chunk %d (units %d–%d)", k, from+1, to), err)
 		}
 		t := workflow.Now(ctx)
 		eta := t.Sub(*st.StartedAt).Seconds() / float64(st.Done) * float64(st.Total-st.Done)
 		st.EtaSeconds = &eta
 	}
 	end := workflow.Now(ctx)
-	st.FinishedAt, st.Status = &end, StatusCompleted
+	zero := 0.0
+	st.FinishedAt, st.Status, st.EtaSeconds = &end, StatusCompleted, &zero
 	return nil
 }
 
 // TrainChunkWorkflowName is the registered name of TrainChunkWorkflow.
 const TrainChunkWorkflowName = "TrainChunk"
 
-// TrainChunkInput is one chunk of a campaign's train stage.
+// TrainChunkInput is one chunk of a campaign's train stage: units
+// [From, To) of the stored plan's train stage.
 type TrainChunkInput struct {
 	CampaignID       string                              `json:"campaign_id"`
-	Units            []pipelines.TrainUnit               `json:"units"`
-	Metaopt          map[string]activities.MetaoptResult `json:"metaopt,omitempty"` // results of the jobs these units use
+	Plan             activities.PlanRef                  `json:"plan"`
+	From             int                                 `json:"from"`
+	To               int                                 `json:"to"`
+	Metaopt          map[string]activities.MetaoptResult `json:"metaopt,omitempty"` // results of the campaign's metaopt jobs
 	Force            bool                                `json:"force,omitempty"`
 	MaxParallel      int                                 `json:"max_parallel,omitempty"`
 	HeartbeatTimeout time.Duration                       `json:"heartbeat_timeout,omitempty"`
 }
 
-// TrainChunkResult is what TrainChunkWorkflow returns: counts and the
-// networks dataset of every unit (refs only).
+// TrainChunkResult is what TrainChunkWorkflow returns: counts only.
 type TrainChunkResult struct {
-	Done      int                           `json:"done"`
-	CacheHits int                           `json:"cache_hits"`
-	Networks  map[string]activities.Dataset `json:"networks"`
+	Done      int `json:"done"`
+	CacheHits int `json:"cache_hits"`
 }
 
 // TrainChunkWorkflow runs one chunk of train units exactly as the campaign
-// workflow runs a small train stage (bounded fan-out, discovered Θ passed
-// along, the first failure stops new units).
+// workflow runs a small train stage (bounded fan-out, the first failure
+// stops new units).
 func TrainChunkWorkflow(ctx workflow.Context, in TrainChunkInput) (*TrainChunkResult, error) {
 	c := &campaign{
-		in:   CampaignInput{CampaignID: in.CampaignID, HeartbeatTimeout: in.HeartbeatTimeout},
-		plan: &pipelines.Plan{Train: in.Units, MaxParallel: in.MaxParallel},
-		progress: Progress{Campaign: in.CampaignID, Status: StatusRunning,
-			Stages: []StageProgress{{Name: string(pipelines.StageTrain), Status: StatusPending, Total: len(in.Units)}}},
-		force: map[pipelines.StageName]bool{pipelines.StageTrain: in.Force},
+		in:       CampaignInput{CampaignID: in.CampaignID, Plan: in.Plan, HeartbeatTimeout: in.HeartbeatTimeout},
+		metaopt:  in.Metaopt,
+		maxPar:   in.MaxParallel,
+		force:    map[pipelines.StageName]bool{pipelines.StageTrain: in.Force},
+		progress: Progress{Campaign: in.CampaignID, Status: StatusRunning},
 	}
-	err := c.runTrainUnits(ctx, in.Metaopt)
+	if c.maxPar <= 0 {
+		c.maxPar = defaultMaxParallel
+	}
+	c.progress.Stages = []StageProgress{{Name: string(pipelines.StageTrain), Status: StatusPending, Total: in.To - in.From}}
+	err := c.runStage(ctx, pipelines.StageTrain, in.From, in.To)
 	st := c.stage(pipelines.StageTrain)
-	return &TrainChunkResult{Done: st.Done, CacheHits: st.CacheHits, Networks: c.networks}, err
+	return &TrainChunkResult{Done: st.Done, CacheHits: st.CacheHits}, err
 }
 
-// runTrainUnits runs every train unit as an activity.
-func (c *campaign) runTrainUnits(ctx workflow.Context, results map[string]activities.MetaoptResult) error {
-	units := c.plan.Train
-	actx := workflow.WithActivityOptions(ctx, c.options(trainOptions))
-	return c.fanOut(ctx, pipelines.StageTrain, len(units), func(i int) workflow.Future {
-		in := activities.TrainInput{CampaignID: c.in.CampaignID, Unit: units[i], Force: c.force[pipelines.StageTrain]}
-		if id := units[i].Metaopt; id != "" {
-			r := results[id]
-			in.Metaopt = &r
+// runReport runs the report unit with the run's stage timings and returns
+// the key of the report's index.html.
+func (c *campaign) runReport(ctx workflow.Context) (string, error) {
+	st := c.stage(pipelines.StageReport)
+	now := workflow.Now(ctx)
+	timings := make([]report.Stage, len(c.progress.Stages))
+	for i, s := range c.progress.Stages {
+		timings[i] = report.Stage{Name: s.Name, Status: s.Status, Done: s.Done, Total: s.Total, CacheHits: s.CacheHits, Seconds: s.Seconds(now)}
+		if s.Name == string(pipelines.StageReport) {
+			timings[i].Status = "writing this report"
 		}
-		return workflow.ExecuteActivity(actx, activities.TrainName, in)
-	}, func(i int, f workflow.Future) (bool, error) {
-		var r activities.TrainOutput
-		if err := f.Get(ctx, &r); err != nil {
-			return false, unitError(units[i].ID, err)
-		}
-		for _, d := range r.Datasets {
-			if d.Kind == "networks" {
-				if c.networks == nil {
-					c.networks = map[string]activities.Dataset{}
-				}
-				c.networks[units[i].ID] = d
-			}
-		}
-		return r.CacheHit, nil
-	})
+	}
+	in := c.unitInput(pipelines.StageReport, 0)
+	in.Stages = timings
+	var out activities.UnitOutput
+	rctx := workflow.WithActivityOptions(ctx, unitOptions(pipelines.StageReport, c.in.HeartbeatTimeout))
+	err := workflow.ExecuteActivity(rctx, activities.ReportName, in).Get(ctx, &out)
+	end := workflow.Now(ctx)
+	st.FinishedAt = &end
+	if err != nil {
+		st.Status = StatusFailed
+		return "", unitError(string(pipelines.StageReport), err)
+	}
+	st.Status, st.Done = StatusCompleted, 1
+	if out.CacheHit {
+		st.CacheHits = 1
+	}
+	zero := 0.0
+	st.EtaSeconds = &zero
+	if len(out.Datasets) == 0 {
+		return "", nil
+	}
+	return out.Datasets[0].Ref.Key, nil
 }
 
-// fanOut starts n units with at most MaxParallel in flight and collects
-// them as they finish. After the first failure it starts no more units,
-// waits for those in flight and returns the failure(s).
+// fanOut starts n units with at most maxPar in flight and collects them
+// as they finish. After the first failure it starts no more units, waits
+// for those in flight and returns the failure(s).
 func (c *campaign) fanOut(ctx workflow.Context, name pipelines.StageName, n int,
 	start func(i int) workflow.Future, collect func(i int, f workflow.Future) (cacheHit bool, err error)) error {
 	st := c.stage(name)
@@ -433,16 +417,12 @@ func (c *campaign) fanOut(ctx workflow.Context, name pipelines.StageName, n int,
 	}
 	now := workflow.Now(ctx)
 	st.Status, st.StartedAt = StatusRunning, &now
-	limit := c.plan.MaxParallel
-	if limit <= 0 {
-		limit = defaultMaxParallel
-	}
 	sel := workflow.NewSelector(ctx)
 	var errs []string
 	var firstErr error
 	next, inflight := 0, 0
 	for next < n || inflight > 0 {
-		for firstErr == nil && next < n && inflight < limit {
+		for firstErr == nil && next < n && inflight < c.maxPar {
 			i := next
 			sel.AddFuture(start(i), func(f workflow.Future) {
 				inflight--
@@ -486,7 +466,7 @@ func (c *campaign) fanOut(ctx workflow.Context, name pipelines.StageName, n int,
 	return nil
 }
 
-// unitError is the failure of one unit: its ID and the message of the
+// unitError is the failure of one unit: a label and the message of the
 // error the activity returned (the innermost application error), without
 // the SDK's wrapping, which repeats the message at every level.
 func unitError(unit string, err error) error {

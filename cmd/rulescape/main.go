@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"rulescape/stages"
 )
 
 // commandCtors holds the constructors of the subcommands; each command's file
@@ -27,6 +29,10 @@ type app struct {
 	logLevel       string
 	logFormat      string
 	output         string // text or json
+	// versions are the stage versions this process computes and
+	// explains with (stages.Current() when nil); tests change one to
+	// stand for a change to a stage's code.
+	versions stages.Versions
 	log            *slog.Logger
 }
 

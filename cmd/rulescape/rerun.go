@@ -8,10 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"rulescape/activities"
 	"rulescape/pipelines"
-	"rulescape/store"
-	"rulescape/workflows"
 )
 
 func init() { register(newRerunCmd) }
@@ -118,64 +115,45 @@ func (a *app) rerun(ctx context.Context, arg string, stage pipelines.StageName, 
 		return err
 	}
 	var (
-		s   *services
-		old *activities.Manifest
+		s    *services
+		plan *pipelines.Plan
 	)
-	if ca.spec == nil || !dryRun {
+	if ca.spec != nil {
+		if plan, err = ca.spec.Plan(); err != nil {
+			return err
+		}
+	}
+	if plan == nil || !dryRun {
 		if s, err = a.connect(ctx); err != nil {
 			return err
 		}
 		defer s.close()
-		old, _, err = campaignManifest(ctx, s.store, ca.id)
-		if err != nil && ca.spec == nil {
-			return err // an ID needs the manifest for the campaign file
-		}
 	}
-	if ca.spec == nil {
-		c, err := pipelines.Parse(old.File, []byte(old.Spec))
-		if err != nil {
-			return fmt.Errorf("the campaign file recorded in the manifest of %s does not parse any more: %w", ca.id, err)
+	if plan == nil {
+		if plan, err = storedPlan(ctx, s, ca.id); err != nil {
+			return err
 		}
-		if c.ID() != ca.id {
-			return fmt.Errorf("the campaign file recorded in the manifest of %s has ID %s with this version of rulescape — rerun from the pipeline file instead", ca.id, c.ID())
-		}
-		ca.spec, ca.data, ca.file = c, []byte(old.Spec), old.File
-	}
-	plan, err := ca.spec.Plan()
-	if err != nil {
-		return err
 	}
 	force, cached, err := rerunStages(plan, stage)
 	if err != nil {
 		return err
 	}
 	if dryRun {
-		return a.printRerunPlan(ca.spec, stage, force, cached)
+		return a.printRerunPlan(plan, stage, force, cached)
 	}
 	names := make([]pipelines.StageName, len(force))
 	for i, st := range force {
 		names[i] = st.Name
 	}
-	if err := a.execCampaign(ctx, s, ca.spec, ca.file, ca.data, showProgress, names); err != nil {
-		return err
-	}
-	if old != nil {
-		return dropSuperseded(ctx, s.store, ca.id, old, names)
-	}
-	return nil
+	return a.execCampaign(ctx, s, plan, plan.File, showProgress, names)
 }
 
-// printRerunPlan prints what a rerun would recompute.
-func (a *app) printRerunPlan(c *pipelines.Campaign, stage pipelines.StageName, force, cached []pipelines.Stage) error {
-	out := rerunPlanJSON{Campaign: c.ID(), Stage: string(stage), DryRun: true, Recompute: []stageUnits{}, Cached: []stageUnits{}}
+func (a *app) printRerunPlan(c *pipelines.Plan, stage pipelines.StageName, force, cached []pipelines.Stage) error {
+	out := rerunPlanJSON{Campaign: c.CampaignID, Stage: string(stage), DryRun: true, Recompute: []stageUnits{}, Cached: []stageUnits{}}
 	conv := func(ss []pipelines.Stage) []stageUnits {
 		r := []stageUnits{}
 		for _, s := range ss {
-			u := stageUnits{Stage: string(s.Name), Units: len(s.Units)}
-			if !workflows.Implemented(s.Name) {
-				u.Note = "not implemented yet: skipped"
-			}
-			r = append(r, u)
+			r = append(r, stageUnits{Stage: string(s.Name), Units: len(s.Units)})
 		}
 		return r
 	}
@@ -201,39 +179,5 @@ func (a *app) printRerunPlan(c *pipelines.Campaign, stage pipelines.StageName, f
 	fmt.Fprintln(w, "and keep cached")
 	list(out.Cached)
 	fmt.Fprintln(w, "(dry run: nothing started)")
-	return nil
-}
-
-// dropSuperseded removes the datasets (commit marker, then object) the
-// old manifest listed in the recomputed stages under this campaign's
-// prefix and the new manifest no longer lists (their content keys changed
-// with their inputs), so that neither lookups nor a glob over the stage
-// see them.
-func dropSuperseded(ctx context.Context, st *store.Store, id string, old *activities.Manifest, stages []pipelines.StageName) error {
-	cur, _, err := campaignManifest(ctx, st, id)
-	if err != nil {
-		return err
-	}
-	keep := map[string]bool{}
-	for _, d := range cur.Datasets {
-		keep[d.ContentKey] = true
-	}
-	forced := map[string]bool{}
-	for _, s := range stages {
-		forced[string(s)] = true
-	}
-	prefix := "campaigns/" + id + "/"
-	for _, d := range old.Datasets {
-		if !forced[d.Stage] || keep[d.ContentKey] || !strings.HasPrefix(d.Ref.Key, prefix) {
-			continue
-		}
-		// Marker first: a reader never finds a marker without its object.
-		if err := st.Invalidate(ctx, d.ContentKey); err != nil {
-			return fmt.Errorf("rerun of %s completed, but removing the marker of the superseded %s: %w", workflows.WorkflowID(id), d.Ref.Key, err)
-		}
-		if err := st.Remove(ctx, d.Ref.Key); err != nil {
-			return fmt.Errorf("rerun of %s completed, but removing the superseded %s: %w", workflows.WorkflowID(id), d.Ref.Key, err)
-		}
-	}
 	return nil
 }

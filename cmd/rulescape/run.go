@@ -31,9 +31,13 @@ const runLong = `Run a campaign: parse the pipeline file, then run its stages as
 workflow (ID campaign-<campaign ID>) with a worker in this process, and print
 where the datasets are.
 
-Every unit is cached by a content key (its parameters, inputs and the engine
-version): running the same file again — or after a crash — only computes
-what is missing. Starting a campaign that is already running attaches to it.
+The file is parsed and planned once, here: the plan (every unit with its
+resolved settings) is stored as plans/<sha256>.json and the workflow runs
+that plan. Every unit is cached by a content key (its settings, the digests
+of the datasets it reads and its stage's engine version): running the same
+file again — or after a crash — only computes what is missing, and
+` + "`rulescape explain FILE`" + ` (or --dry-run) says what that is and why.
+Starting a campaign that is already running attaches to it.
 
 The stages run in dependency order: metaopt, train, the analysis stages
 (fixedpoints, rsa, landscape after fixedpoints, sensitivity), the
@@ -54,7 +58,10 @@ const runExample = `  rulescape run pipelines/quickstart.yaml
   rulescape run -o json --progress never pipelines/quickstart.yaml | jq .datasets`
 
 func newRunCmd(a *app) *cobra.Command {
-	var mode string
+	var (
+		mode   string
+		dryRun bool
+	)
 	cmd := &cobra.Command{
 		Use:     "run FILE",
 		Short:   "Run a campaign from a pipeline file",
@@ -62,10 +69,14 @@ func newRunCmd(a *app) *cobra.Command {
 		Example: runExample,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if dryRun {
+				return a.explain(cmd.Context(), args[0], false, nil)
+			}
 			return a.runCampaign(cmd.Context(), args[0], mode)
 		},
 	}
 	cmd.Flags().StringVar(&mode, "progress", "auto", progressFlagUsage)
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say which units would be computed and why, start nothing (as `rulescape explain FILE`)")
 	return cmd
 }
 
@@ -116,7 +127,7 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 	if err != nil {
 		return err
 	}
-	c, data, err := readCampaign(file)
+	c, _, err := readCampaign(file)
 	if err != nil {
 		return err
 	}
@@ -125,23 +136,48 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 		return err
 	}
 	defer s.close()
-	return a.execCampaign(ctx, s, c, file, data, showProgress, nil)
+	plan, err := c.Plan()
+	if err != nil {
+		return err
+	}
+	return a.execCampaign(ctx, s, plan, file, showProgress, nil)
+}
+
+// storePlan stores a campaign's plan where its workflow and activities
+// read it (store.PlanKey of its digest) and returns its ref.
+func storePlan(ctx context.Context, st *store.Store, plan *pipelines.Plan) (activities.PlanRef, error) {
+	data, sum, err := plan.Encode()
+	if err != nil {
+		return activities.PlanRef{}, err
+	}
+	key, err := store.PlanKey(sum)
+	if err != nil {
+		return activities.PlanRef{}, err
+	}
+	if err := st.Put(ctx, key, data, "application/json"); err != nil {
+		return activities.PlanRef{}, fmt.Errorf("storing the plan of campaign %s: %w", plan.CampaignID, err)
+	}
+	return activities.PlanRef{Key: key, SHA256: sum, Size: int64(len(data))}, nil
 }
 
 // execCampaign runs campaign c (file is its path, data its contents) with a
 // worker in this process, follows it and prints the summary. With force
 // set (a rerun) those stages are recomputed, and a campaign that is
 // already running is an error instead of being attached to.
-func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Campaign, file string, data []byte,
+func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, file string,
 	showProgress bool, force []pipelines.StageName) error {
-	id := c.ID()
+	id := c.CampaignID
+	ref, err := storePlan(ctx, s.store, c)
+	if err != nil {
+		return err
+	}
 	w := a.newWorker(s)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("starting the worker: %w", err)
 	}
 	defer w.Stop()
 
-	in := workflows.CampaignInput{CampaignID: id, File: filepath.Base(file), YAML: data, Force: force}
+	in := workflows.CampaignInput{CampaignID: id, Plan: ref, Outline: c.Outline(), Force: force}
 	opts := client.StartWorkflowOptions{
 		ID:        workflows.WorkflowID(id),
 		TaskQueue: workflows.TaskQueue,
@@ -240,7 +276,7 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Campai
 }
 
 // printRun writes the text summary of a campaign run.
-func (a *app) printRun(c *pipelines.Campaign, res workflows.CampaignResult, out runJSON, s *services) {
+func (a *app) printRun(c *pipelines.Plan, res workflows.CampaignResult, out runJSON, s *services) {
 	w := a.stdout
 	fmt.Fprintf(w, "campaign %s (%s): %s\n", c.Name, out.Campaign, out.Status)
 	for _, st := range res.Stages {
@@ -337,11 +373,7 @@ func readManifest(ctx context.Context, st *store.Store, key string) (*activities
 
 // metaoptIters returns the iterations of all metaopt jobs of c, and the
 // iterations of each job when every job has as many (else 0).
-func metaoptIters(c *pipelines.Campaign) (total, perJob int) {
-	plan, err := c.Plan()
-	if err != nil {
-		return 0, 0
-	}
+func metaoptIters(plan *pipelines.Plan) (total, perJob int) {
 	for i, j := range plan.Metaopt {
 		total += j.Settings.Iters
 		switch {

@@ -121,7 +121,7 @@ func (a *app) newWorker(s *services) worker.Worker {
 		MaxConcurrentActivityExecutionSize: runtime.NumCPU(),
 	})
 	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{Store: s.store, EngineVersion: engineVersion, Logger: a.log})
+	activities.Register(w, &activities.Activities{Store: s.store, EngineVersion: engineVersion, Logger: a.log, Versions: a.versions})
 	return w
 }
 

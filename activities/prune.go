@@ -1,0 +1,78 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"rulescape/pipelines"
+	"rulescape/store"
+)
+
+// PruneName is the activity name of Prune.
+const PruneName = "Prune"
+
+// PruneInput names the stages of a campaign that a rerun recomputed.
+type PruneInput struct {
+	CampaignID string                `json:"campaign_id"`
+	Stages     []pipelines.StageName `json:"stages"`
+}
+
+// Prune removes, after a rerun wrote the campaign's new manifest, every
+// committed dataset under the campaign's prefix in the rerun's stages that
+// the manifest does not list: those whose content keys changed with their
+// inputs (a train unit whose metaopt history was recomputed). Marker first,
+// then object, so no reader is pointed at a missing object; a glob over a
+// stage directory then matches the manifest exactly. It runs inside the
+// workflow, so an interrupted `rulescape rerun` leaves nothing behind.
+func (a *Activities) Prune(ctx context.Context, in PruneInput) (int, error) {
+	if err := a.check(); err != nil {
+		return 0, err
+	}
+	key, err := store.ManifestKey(in.CampaignID)
+	if err != nil {
+		return 0, permanent(err)
+	}
+	data, err := a.Store.Get(ctx, key)
+	if err != nil {
+		return 0, fmt.Errorf("activities: prune: reading the manifest of %s: %w", in.CampaignID, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return 0, permanent(fmt.Errorf("activities: prune: manifest of %s: %w", in.CampaignID, err))
+	}
+	keep := map[string]bool{}
+	for _, d := range m.Datasets {
+		keep[d.Ref.Key] = true
+	}
+	removed := 0
+	for _, s := range in.Stages {
+		if s == pipelines.StageReport {
+			continue
+		}
+		refs, err := a.Store.List(ctx, in.CampaignID, string(s))
+		if err != nil {
+			return removed, err
+		}
+		for _, ref := range refs {
+			if keep[ref.Key] {
+				continue
+			}
+			ck, ok := store.PartContentKey(ref.Key)
+			if !ok {
+				continue
+			}
+			if err := a.Store.Invalidate(ctx, ck); err != nil {
+				return removed, err
+			}
+			if err := a.Store.Remove(ctx, ref.Key); err != nil {
+				return removed, err
+			}
+			removed++
+		}
+	}
+	if removed > 0 {
+		a.log().Info("rerun: removed superseded datasets", "campaign", in.CampaignID, "datasets", removed)
+	}
+	return removed, nil
+}

@@ -1,0 +1,323 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"go.temporal.io/sdk/activity"
+
+	"rulescape/pipelines"
+	"rulescape/report"
+	"rulescape/stages"
+	"rulescape/store"
+)
+
+// PlanRef names a campaign's stored plan: its object key and the SHA-256
+// of its bytes (pipelines.Plan.Encode). The workflow's history records it,
+// so every activity of a run reads the same plan.
+type PlanRef struct {
+	Key    string `json:"key"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// UnitInput is one unit of a campaign: the index-th unit of a stage of the
+// stored plan. Everything else the activity needs — the unit's resolved
+// settings, the datasets it reads — it finds in the plan and the store.
+type UnitInput struct {
+	CampaignID string              `json:"campaign_id"`
+	Plan       PlanRef             `json:"plan"`
+	Stage      pipelines.StageName `json:"stage"`
+	Index      int                 `json:"index"`
+	// Metaopt holds the results of the campaign's metaopt jobs (Θ and η of
+	// discovered rules) for the units that train or analyse networks of
+	// such rules; empty for metaopt units.
+	Metaopt map[string]MetaoptResult `json:"metaopt,omitempty"`
+	// Force recomputes the unit even when its datasets are committed, and
+	// overwrites them (`rulescape rerun`).
+	Force bool `json:"force,omitempty"`
+	// Stages are the run's per-stage timings, for the report unit.
+	Stages []report.Stage `json:"stages,omitempty"`
+}
+
+// UnitOutput is what a unit's activity returns: refs only.
+type UnitOutput struct {
+	Unit     string    `json:"unit"`
+	Datasets []Dataset `json:"datasets"`
+	CacheHit bool      `json:"cache_hit"`
+	// Metaopt is the job's result, for metaopt units.
+	Metaopt *MetaoptResult `json:"metaopt,omitempty"`
+}
+
+// planCache keeps the plans a worker has read, by SHA-256 (a plan never
+// changes under its digest).
+type planCache struct {
+	mu    sync.Mutex
+	plans map[string]*pipelines.Plan
+	order []string
+}
+
+// maxCachedPlans bounds the plans a worker keeps in memory.
+const maxCachedPlans = 8
+
+// versions returns the stage versions of this worker.
+func (a *Activities) versions() stages.Versions {
+	if a.Versions != nil {
+		return a.Versions
+	}
+	return stages.Current()
+}
+
+// LoadPlan reads and checks a stored plan (memoized by digest).
+func (a *Activities) LoadPlan(ctx context.Context, ref PlanRef) (*pipelines.Plan, error) {
+	a.plansOnce.Do(func() { a.plans = &planCache{plans: map[string]*pipelines.Plan{}} })
+	c := a.plans
+	c.mu.Lock()
+	p, ok := c.plans[ref.SHA256]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	data, err := a.Store.Get(ctx, ref.Key)
+	if store.IsNotFound(err) {
+		return nil, permanent(fmt.Errorf("activities: the campaign's plan %s is not in the store: run the campaign file again", ref.Key))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("activities: reading the plan %s: %w", ref.Key, err)
+	}
+	p, err = pipelines.DecodePlan(data, ref.SHA256)
+	if err != nil {
+		return nil, permanent(fmt.Errorf("activities: plan %s: %w", ref.Key, err))
+	}
+	c.mu.Lock()
+	if _, ok := c.plans[ref.SHA256]; !ok {
+		c.plans[ref.SHA256] = p
+		c.order = append(c.order, ref.SHA256)
+		if len(c.order) > maxCachedPlans {
+			delete(c.plans, c.order[0])
+			c.order = c.order[1:]
+		}
+	}
+	c.mu.Unlock()
+	return p, nil
+}
+
+// resolver returns a resolver of the input's plan and the unit it names.
+func (a *Activities) resolveUnit(ctx context.Context, in *UnitInput) (*stages.Resolver, *stages.Unit, error) {
+	plan, err := a.LoadPlan(ctx, in.Plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	if plan.CampaignID != in.CampaignID {
+		return nil, nil, permanent(fmt.Errorf("activities: plan %s is of campaign %s, not %s", in.Plan.Key, plan.CampaignID, in.CampaignID))
+	}
+	r := stages.NewResolver(plan, a.versions(), a.Store.Lookup)
+	id, err := r.UnitAt(in.Stage, in.Index)
+	if err != nil {
+		return nil, nil, permanent(err)
+	}
+	u, err := r.Resolve(ctx, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("activities: %s: %w", id, err)
+	}
+	return r, u, nil
+}
+
+// datasetsOf returns the manifest datasets of a resolved unit whose
+// datasets are all committed.
+func datasetsOf(u *stages.Unit) []Dataset {
+	out := make([]Dataset, len(u.Datasets))
+	for i, d := range u.Datasets {
+		out[i] = Dataset{Unit: u.ID, Stage: string(u.Stage), Kind: d.Kind, ContentKey: d.ContentKey, Ref: *d.Ref}
+	}
+	return out
+}
+
+// Unit runs one unit of a campaign's stored plan: it resolves the unit's
+// content keys (its settings, its stage's engine version and the digests
+// of the datasets it reads), returns its committed datasets as a cache hit
+// when they all exist, and otherwise computes and commits them, then
+// records them as the unit's latest version under the campaign's name
+// (store.Lineage, what `rulescape explain` compares with). The workflow
+// calls it under the stage's activity name (Register).
+func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error) {
+	if err := a.check(); err != nil {
+		return UnitOutput{}, err
+	}
+	r, u, err := a.resolveUnit(ctx, &in)
+	if err != nil {
+		return UnitOutput{}, err
+	}
+	out := UnitOutput{Unit: u.ID}
+	if u.Pending != "" {
+		return out, fmt.Errorf("activities: %s: its input %s is not committed: run its stage first", u.ID, u.Pending)
+	}
+	if u.Done() && !in.Force {
+		out.Datasets, out.CacheHit = datasetsOf(u), true
+		if u.Stage == pipelines.StageMetaopt {
+			res, found, err := a.readResult(ctx, campaignOf(u.Datasets[0].Ref.Key), u.Datasets[0].ContentKey)
+			if err != nil {
+				return out, err
+			}
+			if found {
+				res.CacheHit = true
+				out.Metaopt = &res
+				return out, nil
+			}
+			a.log().Warn("metaopt: history committed but its result object is missing; recomputing", "job", u.ID)
+		} else {
+			return out, nil
+		}
+	}
+	keys := make([]string, len(u.Datasets))
+	for i, d := range u.Datasets {
+		keys[i] = d.ContentKey
+	}
+	version, err := r.Versions().Of(u.Stage)
+	if err != nil {
+		return out, permanent(err)
+	}
+	out.CacheHit = false
+	switch u.Stage {
+	case pipelines.StageMetaopt:
+		res, err := a.Metaopt(ctx, MetaoptInput{CampaignID: in.CampaignID, Job: *r.MetaoptJob(u.ID), Force: in.Force, keys: keys, version: version})
+		if err != nil {
+			return out, err
+		}
+		out.Metaopt, out.Datasets, out.CacheHit = &res, []Dataset{res.Dataset}, res.CacheHit
+	case pipelines.StageTrain:
+		tu := r.TrainUnit(u.ID)
+		tin := TrainInput{CampaignID: in.CampaignID, Unit: *tu, Force: in.Force, keys: keys, version: version}
+		if tu.Metaopt != "" {
+			res, ok := in.Metaopt[tu.Metaopt]
+			if !ok {
+				return out, permanent(fmt.Errorf("activities: %s: %w %s", u.ID, errNoTheta, tu.Metaopt))
+			}
+			tin.Metaopt = &res
+		}
+		res, err := a.Train(ctx, tin)
+		if err != nil {
+			return out, err
+		}
+		out.Datasets, out.CacheHit = res.Datasets, res.CacheHit
+	case pipelines.StageReport:
+		res, err := a.reportUnit(ctx, r, u, keys[0], version, in.Stages)
+		if err != nil {
+			return out, err
+		}
+		out.Datasets = res
+	default:
+		ain, err := a.analysisInput(ctx, r, u, &in)
+		if err != nil {
+			return out, err
+		}
+		ain.keys, ain.version = keys, version
+		var res AnalysisOutput
+		switch u.Stage {
+		case pipelines.StageFixedPoints:
+			res, err = a.FixedPoints(ctx, ain)
+		case pipelines.StageSensitivity:
+			res, err = a.Sensitivity(ctx, ain)
+		case pipelines.StageRSA:
+			res, err = a.RSA(ctx, ain)
+		case pipelines.StageLandscape:
+			res, err = a.Landscape(ctx, ain)
+		default:
+			return out, permanent(fmt.Errorf("activities: %s: stage %s has no activity", u.ID, u.Stage))
+		}
+		if err != nil {
+			return out, err
+		}
+		out.Datasets, out.CacheHit = res.Datasets, res.CacheHit
+	}
+	if !out.CacheHit {
+		a.recordLineage(ctx, r.Plan(), u)
+	}
+	return out, nil
+}
+
+// recordLineage records the unit's datasets as its latest version under
+// the campaign's name. A failure is logged, not returned: the lineage only
+// serves explanations.
+func (a *Activities) recordLineage(ctx context.Context, plan *pipelines.Plan, u *stages.Unit) {
+	for _, d := range u.Datasets {
+		l := store.Lineage{Name: plan.Name, Unit: u.ID, Kind: d.Kind, Campaign: plan.CampaignID, ContentKey: d.ContentKey, Doc: d.Doc}
+		if err := a.Store.PutLineage(ctx, l); err != nil {
+			a.log().Warn("recording the unit's lineage failed", "unit", u.ID, "err", err)
+		}
+	}
+}
+
+// analysisInput builds the input of an analysis activity from the plan:
+// the networks datasets of its train units (and the Θ of their metaopt
+// jobs) and, for landscape units, the fixed_points datasets of the same
+// networks, as the resolver found them.
+func (a *Activities) analysisInput(ctx context.Context, r *stages.Resolver, u *stages.Unit, in *UnitInput) (AnalysisInput, error) {
+	au := r.AnalysisUnit(u.ID)
+	out := AnalysisInput{CampaignID: in.CampaignID, Unit: *au, Force: in.Force}
+	refs, err := r.InputRefs(ctx, u)
+	if err != nil {
+		return out, err
+	}
+	for i, ip := range u.Inputs {
+		up, err := r.Resolve(ctx, ip.Unit)
+		if err != nil {
+			return out, err
+		}
+		d := Dataset{Unit: ip.Unit, Stage: string(up.Stage), Kind: ip.Kind, ContentKey: up.Dataset(ip.Kind).ContentKey, Ref: refs[i]}
+		if up.Stage == pipelines.StageFixedPoints {
+			out.FixedPoints = append(out.FixedPoints, d)
+			continue
+		}
+		tu := r.TrainUnit(ip.Unit)
+		n := AnalysisNetwork{Unit: *tu, Networks: d}
+		if tu.Metaopt != "" {
+			res, ok := in.Metaopt[tu.Metaopt]
+			if !ok {
+				return out, permanent(fmt.Errorf("activities: %s: %w %s", u.ID, errNoTheta, tu.Metaopt))
+			}
+			n.Theta = res.Theta
+		}
+		out.Networks = append(out.Networks, n)
+	}
+	return out, nil
+}
+
+// Registry is what Register needs: a worker.
+type Registry interface {
+	RegisterActivityWithOptions(a interface{}, options activity.RegisterOptions)
+}
+
+// StageActivity returns the activity name of a stage's units.
+func StageActivity(stage pipelines.StageName) string {
+	switch stage {
+	case pipelines.StageMetaopt:
+		return MetaoptName
+	case pipelines.StageTrain:
+		return TrainName
+	case pipelines.StageFixedPoints:
+		return FixedPointsName
+	case pipelines.StageSensitivity:
+		return SensitivityName
+	case pipelines.StageRSA:
+		return RSAName
+	case pipelines.StageLandscape:
+		return LandscapeName
+	case pipelines.StageReport:
+		return ReportName
+	}
+	return ""
+}
+
+// Register registers a's activities with a worker: Unit under the name of
+// every stage's activity (so the Temporal UI shows "Train", "RSA", …) and
+// Manifest and Prune.
+func Register(w Registry, a *Activities) {
+	for _, s := range []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageTrain, pipelines.StageFixedPoints,
+		pipelines.StageSensitivity, pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageReport} {
+		w.RegisterActivityWithOptions(a.Unit, activity.RegisterOptions{Name: StageActivity(s)})
+	}
+	w.RegisterActivityWithOptions(a.Manifest, activity.RegisterOptions{Name: ManifestName})
+	w.RegisterActivityWithOptions(a.Prune, activity.RegisterOptions{Name: PruneName})
+}

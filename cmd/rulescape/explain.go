@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"rulescape/pipelines"
+	"rulescape/stages"
+	"rulescape/store"
+)
+
+func init() { register(newExplainCmd) }
+
+const explainLong = `Say, for every unit of a campaign, whether a run would find it cached or
+compute it, and why: for a unit to compute whose earlier version is in the
+store (the latest one computed under the same campaign name), which inputs
+of its content key changed — a named setting (old → new), the digest of an
+input dataset, or its stage's engine version. Units that read a unit to
+compute are "pending": their keys are known only once it has run.
+
+CAMPAIGN is a pipeline file (what ` + "`rulescape run FILE`" + ` would do now) or a
+campaign ID (its stored plan, against the store as it is now). It starts
+nothing; ` + "`rulescape run --dry-run FILE`" + ` is the same.
+
+-o json prints one object: {campaign, name, summary: {cached, compute,
+pending}, units: [{unit, stage, status, reasons: [{kind, field, old,
+new}], previous}]}.`
+
+func newExplainCmd(a *app) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "explain FILE|CAMPAIGN",
+		Short: "Say which units a run would compute, and why",
+		Long:  explainLong,
+		Example: `  rulescape explain pipelines/quickstart.yaml
+  rulescape explain -o json pipelines/quickstart.yaml | jq '.units[] | select(.status != "cached")'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.explain(cmd.Context(), args[0], all, nil)
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "list every unit to compute (text output lists 10 per stage)")
+	return cmd
+}
+
+// explainJSON is what `explain -o json` prints.
+type explainJSON struct {
+	Campaign string                `json:"campaign"`
+	Name     string                `json:"name"`
+	Summary  map[string]int        `json:"summary"`
+	Units    []stages.Explanation  `json:"units"`
+	Force    []pipelines.StageName `json:"force,omitempty"`
+}
+
+// explain explains a campaign file or ID; force lists the stages a rerun
+// would force.
+func (a *app) explain(ctx context.Context, arg string, all bool, force []pipelines.StageName) error {
+	ca, err := parseCampaignArg(arg)
+	if err != nil {
+		return err
+	}
+	s, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	var plan *pipelines.Plan
+	if ca.spec != nil {
+		plan, err = ca.spec.Plan()
+	} else {
+		plan, err = storedPlan(ctx, s, ca.id)
+	}
+	if err != nil {
+		return err
+	}
+	return a.explainPlan(ctx, s.store, plan, all, force)
+}
+
+// explainPlan explains plan against the store and prints the explanation.
+func (a *app) explainPlan(ctx context.Context, st *store.Store, plan *pipelines.Plan, all bool, force []pipelines.StageName) error {
+	versions := a.versions
+	if versions == nil {
+		versions = stages.Current()
+	}
+	r := stages.NewResolver(plan, versions, st.Lookup)
+	prev := func(ctx context.Context, unit, kind string) (store.Lineage, bool, error) {
+		return st.GetLineage(ctx, plan.Name, unit, kind)
+	}
+	ex, err := stages.Explain(ctx, r, prev, force)
+	if err != nil {
+		return fmt.Errorf("explaining campaign %s: %w", plan.CampaignID, err)
+	}
+	out := explainJSON{Campaign: plan.CampaignID, Name: plan.Name, Units: ex, Force: force,
+		Summary: map[string]int{stages.StatusCached: 0, stages.StatusCompute: 0, stages.StatusPending: 0}}
+	for _, e := range ex {
+		out.Summary[e.Status]++
+	}
+	if a.output == "json" {
+		return json.NewEncoder(a.stdout).Encode(out)
+	}
+	printExplanation(a.stdout, plan, out, all)
+	return nil
+}
+
+// explainListed is how many units to compute per stage the text output
+// lists without --all.
+const explainListed = 10
+
+// printExplanation writes the text form of an explanation.
+func printExplanation(w io.Writer, plan *pipelines.Plan, out explainJSON, all bool) {
+	fmt.Fprintf(w, "campaign %s (%s): %d units cached, %d to compute, %d pending behind those\n",
+		plan.Name, plan.CampaignID, out.Summary[stages.StatusCached], out.Summary[stages.StatusCompute], out.Summary[stages.StatusPending])
+	for _, s := range plan.Stages {
+		var cached, compute, pending int
+		var listed []stages.Explanation
+		for _, e := range out.Units {
+			if e.Stage != s.Name {
+				continue
+			}
+			switch e.Status {
+			case stages.StatusCached:
+				cached++
+			case stages.StatusCompute:
+				compute++
+			default:
+				pending++
+			}
+			if e.Status != stages.StatusCached {
+				listed = append(listed, e)
+			}
+		}
+		fmt.Fprintf(w, "  %-12s %4d units: %4d cached  %4d to compute  %4d pending\n", s.Name, len(s.Units), cached, compute, pending)
+		for i, e := range listed {
+			if i == explainListed && !all {
+				fmt.Fprintf(w, "      … and %d more (--all, or -o json, lists them)\n", len(listed)-i)
+				break
+			}
+			why := make([]string, len(e.Reasons))
+			for j, r := range e.Reasons {
+				why[j] = r.String()
+			}
+			text := strings.Join(why, "; ")
+			if text == "" {
+				text = "not in the store"
+			}
+			if e.Previous != "" && e.Previous != plan.CampaignID {
+				text += " (compared with campaign " + e.Previous + ")"
+			}
+			fmt.Fprintf(w, "      %s %s: %s\n", e.Status, e.Unit, text)
+		}
+	}
+}
