@@ -162,9 +162,9 @@ var (
 type campaign struct {
 	in       CampaignInput
 	progress Progress
-	force    map[pipelines.StageName]bool              // stages recomputed regardless of the cache
-	metaopt  map[string]activities.MetaoptResult       // metaopt job ID → its result
-	maxPar   int                                       // units in flight at once
+	force    map[pipelines.StageName]bool        // stages recomputed regardless of the cache
+	metaopt  map[string]activities.MetaoptResult // metaopt job ID → its result
+	maxPar   int                                 // units in flight at once
 }
 
 func (c *campaign) stage(name pipelines.StageName) *StageProgress {

@@ -33,7 +33,7 @@ type app struct {
 	// explains with (stages.Current() when nil); tests change one to
 	// stand for a change to a stage's code.
 	versions stages.Versions
-	log            *slog.Logger
+	log      *slog.Logger
 }
 
 func newRoot(a *app) *cobra.Command {
