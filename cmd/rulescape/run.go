@@ -143,23 +143,6 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 	return a.execCampaign(ctx, s, plan, file, showProgress, nil)
 }
 
-// storePlan stores a campaign's plan where its workflow and activities
-// read it (store.PlanKey of its digest) and returns its ref.
-func storePlan(ctx context.Context, st *store.Store, plan *pipelines.Plan) (activities.PlanRef, error) {
-	data, sum, err := plan.Encode()
-	if err != nil {
-		return activities.PlanRef{}, err
-	}
-	key, err := store.PlanKey(sum)
-	if err != nil {
-		return activities.PlanRef{}, err
-	}
-	if err := st.Put(ctx, key, data, "application/json"); err != nil {
-		return activities.PlanRef{}, fmt.Errorf("storing the plan of campaign %s: %w", plan.CampaignID, err)
-	}
-	return activities.PlanRef{Key: key, SHA256: sum, Size: int64(len(data))}, nil
-}
-
 // execCampaign runs campaign c (file is its path, data its contents) with a
 // worker in this process, follows it and prints the summary. With force
 // set (a rerun) those stages are recomputed, and a campaign that is
@@ -167,7 +150,7 @@ func storePlan(ctx context.Context, st *store.Store, plan *pipelines.Plan) (acti
 func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, file string,
 	showProgress bool, force []pipelines.StageName) error {
 	id := c.CampaignID
-	ref, err := storePlan(ctx, s.store, c)
+	in, err := workflows.NewInput(ctx, s.store, c, force)
 	if err != nil {
 		return err
 	}
@@ -177,7 +160,6 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 	}
 	defer w.Stop()
 
-	in := workflows.CampaignInput{CampaignID: id, Plan: ref, Outline: c.Outline(), Force: force}
 	opts := client.StartWorkflowOptions{
 		ID:        workflows.WorkflowID(id),
 		TaskQueue: workflows.TaskQueue,
