@@ -31,7 +31,7 @@ func checkLen(field string, got, want int) error {
 	return nil
 }
 
-// LearningCurveRow is one learning trial h of one network (SPEC §3).
+// LearningCurveRow is one learning trial h of one network (docs/MODEL.md §3).
 type LearningCurveRow struct {
 	Campaign  string
 	Task      string
@@ -181,7 +181,7 @@ func (TrajectoryRow) columns() []column[TrajectoryRow] {
 	}
 }
 
-// MetaoptRow is one iteration of meta-optimization of Θ (SPEC §4–5).
+// MetaoptRow is one iteration of meta-optimization of Θ (docs/MODEL.md §4–5).
 type MetaoptRow struct {
 	Campaign    string
 	Task        string
@@ -233,7 +233,7 @@ func (MetaoptRow) columns() []column[MetaoptRow] {
 }
 
 // FixedPointRow is one fixed or slow point of a network under a constant
-// input ū (SPEC §6): F(x) = −x + Wφ(x) + W_in ū + b.
+// input ū (docs/MODEL.md §6): F(x) = −x + Wφ(x) + W_in ū + b.
 type FixedPointRow struct {
 	Campaign string
 	Task     string
@@ -393,7 +393,7 @@ func (RSAPairRow) columns() []column[RSAPairRow] {
 }
 
 // SensitivityRow is the behavioural sensitivity G_S(W) = ∂S/∂W of one
-// network on a fixed evaluation batch (SPEC §6).
+// network on a fixed evaluation batch (docs/MODEL.md §6).
 type SensitivityRow struct {
 	Campaign       string
 	Task           string
@@ -445,7 +445,7 @@ func (SensitivityRow) columns() []column[SensitivityRow] {
 }
 
 // LandscapeRow is one fixed or slow point of a network under a constant
-// input, placed in the network's dynamical landscape (SPEC §6; package
+// input, placed in the network's dynamical landscape (docs/MODEL.md §6; package
 // core/landscape): its index, its coordinates on the top principal axes of
 // the network's trajectories, and, for an index-1 fixed point, the
 // attractors the two branches of its unstable manifold reach.

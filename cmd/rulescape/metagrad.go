@@ -50,10 +50,10 @@ func newMetagradCmd(a *app) *cobra.Command {
 	f := &metagradFlags{}
 	cmd := &cobra.Command{
 		Use:   "metagrad (--case FILE [--check fd | --directions Ω --seed S] | --write-case FILE --task NAME --trials H)",
-		Short: "Meta-objective J and its gradient for a case file (SPEC §4, §5, §7)",
+		Short: "Meta-objective J and its gradient for a case file (docs/MODEL.md §4, §5, §7)",
 		Long: `metagrad computes J(Θ) = Σ_h γ^h R^h of one learner and its gradient with respect
 to every rule coefficient θ_kl, by forward-mode tangent propagation through the whole
-learning process (SPEC §5).
+learning process (docs/MODEL.md §5).
 
   rulescape metagrad --case case.json
       prints {"J", "rewards", "grad"} as JSON; grad is (K+1)×(L+1), grad[k][l] = ∂J/∂θ_kl.
@@ -85,7 +85,7 @@ learning process (SPEC §5).
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.casePath, "case", "", "case file (SPEC §7) to evaluate")
+	fl.StringVar(&f.casePath, "case", "", "case file (docs/MODEL.md §7) to evaluate")
 	fl.StringVar(&f.check, "check", "", "reference check: fd (central finite differences)")
 	fl.Float64Var(&f.fdStep, "fd-step", 1e-6, "finite-difference step in θ (and in log η)")
 	fl.IntVar(&f.omega, "directions", 0, "estimate the gradient from this many random directions (0 = exact)")

@@ -41,7 +41,7 @@ var benchSizes = []struct{ n, T, H int }{
 
 // BenchmarkMetaGradient compares, per size, the fast tangent propagation
 // (exact gradient over P = 16 directions, and a projection on Ω = 4) with
-// the direct per-step, element-wise transcription of SPEC §5 (direct_test.go)
+// the direct per-step, element-wise transcription of docs/MODEL.md §5 (direct_test.go)
 // on the same problem. The primal alone is BenchmarkMetaGradient/.../objective.
 func BenchmarkMetaGradient(b *testing.B) {
 	ctx := context.Background()

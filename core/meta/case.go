@@ -14,7 +14,7 @@ import (
 	"rulescape/core/tasks"
 )
 
-// Case is the case file of SPEC §7: one learner with every random number
+// Case is the case file of docs/MODEL.md §7: one learner with every random number
 // fixed, written out so that any implementation can recompute J and ∇J.
 // Matrices are row-major nested arrays; field names are those of the
 // specification.
@@ -121,12 +121,12 @@ func requireFields(prefix string, obj map[string]json.RawMessage, required []str
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return fmt.Errorf("case: %s%s: unknown field (names are case-sensitive; see SPEC §7)", prefix, unknown[0])
+		return fmt.Errorf("case: %s%s: unknown field (names are case-sensitive; see docs/MODEL.md §7)", prefix, unknown[0])
 	}
 	for _, name := range required {
 		v, ok := obj[name]
 		if !ok {
-			return fmt.Errorf("case: %s%s: missing (required by SPEC §7)", prefix, name)
+			return fmt.Errorf("case: %s%s: missing (required by docs/MODEL.md §7)", prefix, name)
 		}
 		if string(bytes.TrimSpace(v)) == "null" {
 			return fmt.Errorf("case: %s%s: is null, want a value", prefix, name)
@@ -358,7 +358,7 @@ func checkMatrix(name string, a [][]float64, rows, cols int, rowName, colName st
 }
 
 // Write validates the case and writes it as JSON (one object, fields in the
-// order of SPEC §7, float64 values that read back bit for bit).
+// order of docs/MODEL.md §7, float64 values that read back bit for bit).
 func (c *Case) Write(w io.Writer) error {
 	if err := c.Validate(); err != nil {
 		return err

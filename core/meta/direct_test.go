@@ -14,7 +14,7 @@ type directResult struct {
 	JDot    []float64 // one per direction
 }
 
-// direct is a literal, element-wise transcription of SPEC §1–3 (primal) and
+// direct is a literal, element-wise transcription of docs/MODEL.md §1–3 (primal) and
 // §5 (tangents), written independently of the package code: its own Euler
 // loop (not rnn.Run), its own fluctuation, eligibility, loss and update, and,
 // for every direction and every step, the N×N eligibility tangent updated

@@ -1,5 +1,5 @@
 // Package meta computes the meta-objective of a plasticity rule and its
-// gradient with respect to the rule coefficients (SPEC §4–5, §7).
+// gradient with respect to the rule coefficients (docs/MODEL.md §4–5, §7).
 //
 // A Problem fixes one learner: the initial network W⁰, the learner settings
 // and H learning trials with all their random numbers (initial states x⁰,
@@ -11,7 +11,7 @@
 // Gradient differentiates the whole learning process in forward mode: for
 // every direction v of Θ-space it carries the tangents of the state ẋ, of the
 // filtered state, of the eligibility ė and of the weights Ẇ through every
-// step of every trial (SPEC §5), all directions at once. Because W is constant
+// step of every trial (docs/MODEL.md §5), all directions at once. Because W is constant
 // within a trial, the per-step work is one N×N by N×D matrix product for the
 // state tangents, and the eligibility tangents of a whole trial are two
 // stacked matrix products per block of time steps, instead of T element-wise
@@ -24,7 +24,7 @@
 // Optionally log η is a meta-parameter too; its derivative is appended as
 // the last coordinate of the gradient.
 //
-// A Case (SPEC §7) is the same problem written out in full as JSON, so that
+// A Case (docs/MODEL.md §7) is the same problem written out in full as JSON, so that
 // another implementation can recompute J and ∇J; ReadCase validates one,
 // FromCase turns it into a Problem and NewCase writes a Problem out.
 //

@@ -36,7 +36,7 @@ func relDiff(a, b float64) float64 {
 	return math.Abs(a-b) / math.Max(math.Abs(a), math.Abs(b))
 }
 
-// TestGolden reproduces the three golden cases of SPEC §7, computed by an
+// TestGolden reproduces the three golden cases of docs/MODEL.md §7, computed by an
 // independent reverse-mode implementation, to a relative error of 1e-9 in
 // J, every reward and every gradient entry.
 func TestGolden(t *testing.T) {

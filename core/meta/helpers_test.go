@@ -10,7 +10,7 @@ import (
 )
 
 // caseOpts describes a small random case; each field switches on one option
-// of SPEC §1–3.
+// of docs/MODEL.md §1–3.
 type caseOpts struct {
 	n, m, o, T, H, K, L, conds int
 	clamps                     int

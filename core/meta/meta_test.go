@@ -10,7 +10,7 @@ import (
 	"rulescape/core/plasticity"
 )
 
-// optionCases switches on each option of SPEC §1–3 in turn.
+// optionCases switches on each option of docs/MODEL.md §1–3 in turn.
 func optionCases(t *testing.T) []struct {
 	name   string
 	c      *Case
@@ -106,7 +106,7 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 }
 
 // TestGradientMatchesDirect compares the fast tangents with the element-wise
-// transcription of SPEC §5 (direct_test.go) on every option case.
+// transcription of docs/MODEL.md §5 (direct_test.go) on every option case.
 func TestGradientMatchesDirect(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range optionCases(t) {
@@ -251,7 +251,7 @@ func TestProjection(t *testing.T) {
 			want := g2 + (float64(P)+tc.extra)*g2/omega
 			se := math.Sqrt((m4 - m2*m2) / draws)
 			if math.Abs(m2-want) > 4*se {
-				t.Errorf("E‖ĝ‖² = %.6g ± %.2g, formula %.6g (SPEC's approximation (P/Ω)‖g‖² = %.6g)", m2, se, want, float64(P)/omega*g2)
+				t.Errorf("E‖ĝ‖² = %.6g ± %.2g, formula %.6g (docs/MODEL.md §5's rough form (P/Ω)‖g‖² = %.6g)", m2, se, want, float64(P)/omega*g2)
 			}
 			t.Logf("E‖ĝ‖² = %.6g ± %.2g, formula %.6g", m2, se, want)
 		})

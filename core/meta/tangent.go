@@ -38,7 +38,7 @@ type evaluation struct {
 
 // evaluate runs the learner of p with rule (and learning rate eta) over the H
 // trials and, when dirs is non-empty, propagates the tangents of every
-// direction alongside (SPEC §5).
+// direction alongside (docs/MODEL.md §5).
 func evaluate(ctx context.Context, p *Problem, rule plasticity.Rule, eta float64, dirs *directions) (*evaluation, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ const (
 // DefaultMaxWeight is the |W_ij| above which a run is declared divergent.
 const DefaultMaxWeight = 1e3
 
-// Config holds the parameters of SPEC §2–3. The zero value is not useful;
+// Config holds the parameters of docs/MODEL.md §2–3. The zero value is not useful;
 // start from Defaults or Miconi2017.
 type Config struct {
 	Eta          float64 // learning rate η
@@ -156,7 +156,7 @@ type Outcome struct {
 	MaxDW     float64 // max |ΔW_ij| applied
 }
 
-// Learner trains one network with one rule, trial by trial (SPEC §3).
+// Learner trains one network with one rule, trial by trial (docs/MODEL.md §3).
 type Learner struct {
 	Net      *rnn.Network
 	Dyn      rnn.Dynamics

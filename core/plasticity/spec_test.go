@@ -9,7 +9,7 @@ import (
 	"rulescape/core/tasks"
 )
 
-// specLearner is a direct, written-out transcription of SPEC §1–3 with
+// specLearner is a direct, written-out transcription of docs/MODEL.md §1–3 with
 // per-step element-wise updates and math.Pow, sharing no code with the
 // package beyond the data types. It is the reference the fast code is held to.
 type specLearner struct {
@@ -139,7 +139,7 @@ func rows(flat []float64, r, c int) [][]float64 {
 	return m
 }
 
-// TestLearnerMatchesSpec compares the fast learner with the written-out SPEC
+// TestLearnerMatchesSpec compares the fast learner with the written-out docs/MODEL.md
 // §1–3 over several trials on a small network with every option switched on.
 func TestLearnerMatchesSpec(t *testing.T) {
 	for _, loss := range []Loss{LossAbs, LossMSE} {
@@ -239,6 +239,6 @@ func TestLearnerMatchesSpec(t *testing.T) {
 func closeTo(t *testing.T, what string, h int, got, want float64) {
 	t.Helper()
 	if d := math.Abs(got - want); d > 1e-12*math.Max(1, math.Abs(want)) {
-		t.Fatalf("trial %d: %s = %.17g, written-out SPEC gives %.17g (diff %.3g)", h, what, got, want, d)
+		t.Fatalf("trial %d: %s = %.17g, written-out model gives %.17g (diff %.3g)", h, what, got, want, d)
 	}
 }

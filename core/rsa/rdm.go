@@ -12,7 +12,7 @@ type Metric int
 
 const (
 	// Correlation is 1 − Pearson r between two response patterns across units
-	// (the default of SPEC §6). It ranges over [0, 2].
+	// (the default of docs/MODEL.md §6). It ranges over [0, 2].
 	Correlation Metric = iota
 	// SqEuclideanPerUnit is ‖a − b‖²/N for N units.
 	SqEuclideanPerUnit

@@ -11,7 +11,7 @@
 // A Batch is a list of trials (inputs u, targets y*, mask m) with their
 // initial states x⁰ and exploration perturbations ξ, all fixed: evaluating it
 // twice gives the same numbers, and nothing is learned while evaluating. For
-// one trial h the network runs the dynamics of package rnn (SPEC §1),
+// one trial h the network runs the dynamics of package rnn (docs/MODEL.md §1),
 //
 //	r^t     = φ(x^t),   φ = tanh
 //	x^{t+1} = x^t + α(−x^t + W r^t + W_in u^t + b + ξ^t);  x_i^{t+1} = c_i for clamped i
