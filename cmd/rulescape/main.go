@@ -82,7 +82,13 @@ func (a *app) setup() error {
 
 // run executes the CLI with args and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr}
+	return runApp(ctx, &app{stdout: stdout, stderr: stderr}, args)
+}
+
+// runApp runs the command line with a prepared app (tests set its stage
+// versions) and returns the exit code.
+func runApp(ctx context.Context, a *app, args []string) int {
+	stderr := a.stderr
 	root := newRoot(a)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
