@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -230,3 +231,13 @@ func marshal(v any) []byte {
 }
 
 var errNoTheta = errors.New("a unit trained with a discovered rule needs the metaopt result")
+
+// stageError is an error of a stage's computation of unit id: permanent
+// when the stage says no retry can fix it (stages.Invalid).
+func stageError(id string, err error) error {
+	err = fmt.Errorf("activities: %s: %w", id, err)
+	if stages.Invalid(err) {
+		return permanent(err)
+	}
+	return err
+}

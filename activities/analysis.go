@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"rulescape/core/rnn"
-	"rulescape/core/sensitivity"
-	"rulescape/core/tasks"
-	"rulescape/core/train"
 	"rulescape/pipelines"
 	"rulescape/schemas"
+	"rulescape/stages"
 	"rulescape/store"
 )
 
@@ -57,18 +54,6 @@ type AnalysisOutput struct {
 	Datasets []Dataset `json:"datasets"`
 	CacheHit bool      `json:"cache_hit"`
 }
-
-// Evaluation batches: trials per condition, and the PCG seed offset that
-// keeps the evaluation trials of a network apart from its training trials
-// (train uses the network's seed with the train.Stream* ids; the batch
-// streams of package sensitivity differ from those, so the seed itself is
-// used).
-const (
-	fixedPointRepeats  = 4 // trials per condition whose states seed the fixed-point search
-	sensitivityRepeats = 4 // trials per condition of the sensitivity batch
-	rsaRepeats         = 4 // trials per condition averaged for RSA
-	rsaBins            = 10
-)
 
 // methodVersion is the version of an analysis stage's method. It enters
 // the stage's content keys, so that when a stage's results change for the
@@ -152,62 +137,9 @@ func (a *Activities) cached(ctx context.Context, in *AnalysisInput, kinds []sche
 	return out, true, nil
 }
 
-// trained is a network read back from its networks dataset with the setup
-// it was trained in.
-type trained struct {
-	unit  *pipelines.TrainUnit
-	seed  int64
-	net   *rnn.Network // the analysed weights: final (or W⁰ when which is "initial")
-	w0    []float64    // initial recurrent weights W⁰
-	setup *train.Setup
-	which string // the network column of its rows: "final" or "initial"
-}
-
-// TrainedNetwork is a network of a networks dataset rebuilt with the setup
-// its train unit trained it in: what the analysis activities analyse.
-// LoadTrained builds one; FixedPointRows, SensitivityRow, RSARows and
-// LandscapeRows compute the rows the analysis stages commit.
-type TrainedNetwork struct{ t *trained }
-
-// LoadTrained rebuilds the network of one networks row of train unit u.
-// which is "final" (W_final, as the campaign's analysis stages use) or
-// "initial" (W⁰, whose ΔW is zero). theta is the Θ of the unit's metaopt
-// job when u.Metaopt is set; the analyses run no plasticity, so only its
-// shape matters to them.
-func LoadTrained(u *pipelines.TrainUnit, theta [][]float64, row schemas.NetworkRow, which string) (*TrainedNetwork, error) {
-	setup, err := u.Setup(theta)
-	if err != nil {
-		return nil, err
-	}
-	t, err := newTrained(u, setup, row, which)
-	if err != nil {
-		return nil, err
-	}
-	return &TrainedNetwork{t: t}, nil
-}
-
-// Network returns the analysed network (do not modify it).
-func (n *TrainedNetwork) Network() *rnn.Network { return n.t.net }
-
-// Setup returns the setup the network was trained in.
-func (n *TrainedNetwork) Setup() *train.Setup { return n.t.setup }
-
-// Unit returns the network's train unit.
-func (n *TrainedNetwork) Unit() *pipelines.TrainUnit { return n.t.unit }
-
-// Seed returns the network's seed, as its rows record it.
-func (n *TrainedNetwork) Seed() int64 { return n.t.seed }
-
-// Which returns "final" or "initial".
-func (n *TrainedNetwork) Which() string { return n.t.which }
-
 // loadNetwork reads the final network of one input.
-func (a *Activities) loadNetwork(ctx context.Context, n *AnalysisNetwork) (*trained, error) {
+func (a *Activities) loadNetwork(ctx context.Context, n *AnalysisNetwork) (*stages.Network, error) {
 	u := &n.Unit
-	setup, err := u.Setup(n.Theta)
-	if err != nil {
-		return nil, permanent(err)
-	}
 	rows, _, err := store.ReadRows[schemas.NetworkRow](ctx, a.Store, n.Networks.Ref)
 	if err != nil {
 		return nil, fmt.Errorf("activities: reading the network of %s: %w", u.ID, err)
@@ -215,65 +147,11 @@ func (a *Activities) loadNetwork(ctx context.Context, n *AnalysisNetwork) (*trai
 	if len(rows) != 1 {
 		return nil, permanent(fmt.Errorf("activities: networks dataset of %s has %d rows, want 1", u.ID, len(rows)))
 	}
-	t, err := newTrained(u, setup, rows[0], "final")
+	t, err := stages.LoadNetwork(u, n.Theta, rows[0], stages.Final)
 	if err != nil {
-		return nil, permanent(err)
+		return nil, permanent(fmt.Errorf("activities: %w", err))
 	}
 	return t, nil
-}
-
-// newTrained rebuilds the network of a networks row: its final weights,
-// or W⁰ when which is "initial".
-func newTrained(u *pipelines.TrainUnit, setup *train.Setup, r schemas.NetworkRow, which string) (*trained, error) {
-	w := r.WFinal
-	switch which {
-	case "final":
-	case "initial":
-		w = r.W0
-	default:
-		return nil, fmt.Errorf("activities: network of %s: which = %q: want final or initial", u.ID, which)
-	}
-	clamp := make([]int, len(r.ClampIndex))
-	for i, c := range r.ClampIndex {
-		clamp[i] = int(c)
-	}
-	net := &rnn.Network{N: int(r.N), M: int(r.M), O: int(r.O), W: w, Win: r.WIn, Wout: r.WOut, B: r.B,
-		ClampIndex: clamp, ClampValue: r.ClampValue}
-	if len(net.ClampIndex) == 0 {
-		net.ClampIndex, net.ClampValue = nil, nil
-	}
-	if err := net.Validate(); err != nil {
-		return nil, fmt.Errorf("activities: network of %s: %w", u.ID, err)
-	}
-	if len(r.W0) != len(r.WFinal) {
-		return nil, fmt.Errorf("activities: network of %s: w0 has %d values, w_final %d", u.ID, len(r.W0), len(r.WFinal))
-	}
-	return &trained{unit: u, seed: r.Seed, net: net, w0: r.W0, setup: setup, which: which}, nil
-}
-
-// evalBatch draws the network's frozen evaluation batch: repeats trials of
-// every condition from x⁰ ~ U[−X0Range, X0Range], without perturbations
-// and without plasticity, seeded by the network's seed.
-func (t *trained) evalBatch(repeats int) (*sensitivity.Batch, error) {
-	b, err := sensitivity.NewBatch(t.setup.Task, t.net, t.setup.Dyn, sensitivity.BatchSettings{
-		Repeats: repeats, Seed: t.unit.Seed, X0Range: t.setup.X0Range})
-	if err != nil {
-		return nil, permanent(fmt.Errorf("activities: %s: evaluation batch: %w", t.unit.ID, err))
-	}
-	return b, nil
-}
-
-// simulate runs every trial of the batch on the network and returns their
-// traces and conditions.
-func (t *trained) simulate(b *sensitivity.Batch) ([]*rnn.Trace, []int) {
-	traces := make([]*rnn.Trace, len(b.Items))
-	conds := make([]int, len(b.Items))
-	for i, it := range b.Items {
-		tr := &rnn.Trace{}
-		t.net.Run(b.Dyn, it.X0, it.Trial.U, nil, it.Trial.T, tr)
-		traces[i], conds[i] = tr, it.Trial.Condition
-	}
-	return traces, conds
 }
 
 // decodeSettings decodes the unit's stage settings into v.
@@ -283,9 +161,6 @@ func decodeSettings(u *pipelines.AnalysisUnit, v any) error {
 	}
 	return nil
 }
-
-// conditionNames returns the task's condition names.
-func conditionNames(task tasks.Task) []string { return task.Spec().Conditions }
 
 // analysisMeta is the metadata of an analysis unit's datasets.
 func (a *Activities) analysisMeta(in *AnalysisInput) (schemas.Meta, error) {
@@ -308,9 +183,9 @@ func perNetwork(in *AnalysisInput, stage pipelines.StageName) error {
 }
 
 // networkPath is the path of a per-network analysis dataset.
-func networkPath(in *AnalysisInput, t *trained, kind schemas.Kind, key string) store.DatasetPath {
+func networkPath(in *AnalysisInput, t *stages.Network, kind schemas.Kind, key string) store.DatasetPath {
 	return store.DatasetPath{Campaign: in.CampaignID, Stage: string(in.Unit.Stage), Dataset: string(kind),
-		Partitions: store.TaskRuleSeed(t.unit.Task, t.unit.Rule, t.seed), ContentKey: key, Format: schemas.Parquet}
+		Partitions: store.TaskRuleSeed(t.Unit.Task, t.Unit.Rule, t.Seed), ContentKey: key, Format: schemas.Parquet}
 }
 
 // analysisKinds are the datasets each implemented analysis stage writes.

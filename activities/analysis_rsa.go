@@ -3,30 +3,10 @@ package activities
 import (
 	"context"
 	"fmt"
-	"math"
-	"math/rand/v2"
 
-	"gonum.org/v1/gonum/mat"
-
-	"rulescape/core/rsa"
 	"rulescape/pipelines"
 	"rulescape/schemas"
-)
-
-// rsaStream is the PCG stream of the permutation test's shuffles.
-const rsaStream = 0x727361 // "rsa"
-
-// RSA method names of rsa_pairs rows beyond the RDM comparisons.
-const (
-	MethodCKA        = "cka"
-	MethodProcrustes = "procrustes"
-	// withinPrefix starts the method of a summary row of the permutation
-	// test, e.g. "within_vs_between:spearman".
-	withinPrefix = "within_vs_between:"
-	// sameSeedPrefix starts the method of the summary row of the mean
-	// similarity of networks of different rules trained from one seed,
-	// e.g. "same_seed_between:spearman".
-	sameSeedPrefix = "same_seed_between:"
+	"rulescape/stages"
 )
 
 // RSA compares the representations of every network of one task (all its
@@ -44,7 +24,7 @@ const (
 //
 // When the task has networks of at least two rules and some rule has two,
 // the permutation test of within-rule against between-rule similarity (the
-// stage's permutations; see ruleTest) is recorded for spearman and cka as
+// stage's permutations) is recorded for spearman and cka as
 // one summary row each: method "within_vs_between:<measure>", a_rule =
 // b_rule = "*", seeds 0 and networks "final", value = mean within − mean
 // between over pairs of different seeds, p_value and permutations set.
@@ -52,8 +32,8 @@ const (
 // stratified by seed, and the mean similarity of same-seed networks of
 // different rules gets its own row "same_seed_between:<measure>" (value
 // that mean, p_value null) whenever there are such pairs. Pair rows have
-// p_value null. When both datasets are committed under the unit's content
-// keys it returns them with CacheHit.
+// p_value null (the rows are stages.RSA's). When both datasets are
+// committed under the unit's content keys it returns them with CacheHit.
 func (a *Activities) RSA(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
 	if err := a.check(); err != nil {
 		return AnalysisOutput{}, err
@@ -76,250 +56,18 @@ func (a *Activities) RSA(ctx context.Context, in AnalysisInput) (AnalysisOutput,
 	if len(in.Networks) < 2 {
 		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %d networks: RSA compares at least 2 — train more seeds or rules", in.Unit.ID, len(in.Networks)))
 	}
-	nets := make([]*trained, len(in.Networks))
+	nets := make([]*stages.Network, len(in.Networks))
 	for i := range in.Networks {
 		if nets[i], err = a.loadNetwork(ctx, &in.Networks[i]); err != nil {
 			return AnalysisOutput{}, err
 		}
 	}
-	rdmRows, pairs, err := rsaRows(ctx, in.CampaignID, in.Unit.Task, nets, st, a.Workers)
-	if err != nil {
-		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %w", in.Unit.ID, err))
-	}
-
-	return writeTaskPair(ctx, a, &in, keys, rdmRows, pairs)
-}
-
-// RSARows compares the representations of nets, all of one task, as the
-// rsa stage does (see Activities.RSA) and returns its rdms rows (one per
-// network) and rsa_pairs rows, labelled with campaign. workers bounds the
-// parallel comparisons (0 = all cores); the rows do not depend on it.
-func RSARows(ctx context.Context, campaign, task string, nets []*TrainedNetwork, st pipelines.RSAStage, workers int) ([]schemas.RDMRow, []schemas.RSAPairRow, error) {
-	ts := make([]*trained, len(nets))
-	for i, n := range nets {
-		ts[i] = n.t
-	}
-	return rsaRows(ctx, campaign, task, ts, st, workers)
-}
-
-// rsaRows is RSARows.
-func rsaRows(ctx context.Context, campaign, task string, nets []*trained, st pipelines.RSAStage, workers int) ([]schemas.RDMRow, []schemas.RSAPairRow, error) {
-	var metric rsa.Metric
-	switch st.Metric {
-	case "correlation", "":
-		metric, st.Metric = rsa.Correlation, "correlation"
-	case "euclidean":
-		metric = rsa.SqEuclideanPerUnit
-	default:
-		return nil, nil, fmt.Errorf("metric %q: want correlation or euclidean", st.Metric)
-	}
-	if len(nets) < 2 {
-		return nil, nil, fmt.Errorf("%d networks: RSA compares at least 2", len(nets))
-	}
 	_, stopHB := keepAlive(ctx, keepAliveEvery)
-	defer stopHB()
-	resps := make([]*rsa.Responses, len(nets))
-	var labels []string
-	for i, t := range nets {
-		if t.unit.Task != task {
-			return nil, nil, fmt.Errorf("network %s is of task %s, not %s: RSA compares the networks of one task", t.unit.ID, t.unit.Task, task)
-		}
-		b, err := t.evalBatch(rsaRepeats)
-		if err != nil {
-			return nil, nil, err
-		}
-		traces, conds := t.simulate(b)
-		T := traces[0].T
-		states := make([][]float64, len(traces))
-		for k, tr := range traces {
-			if tr.T != T {
-				return nil, nil, fmt.Errorf("trials of %d and %d steps: RSA needs trials of equal length", T, tr.T)
-			}
-			states[k] = tr.R[tr.N:]
-		}
-		bin := max(T/rsaBins, 1)
-		r, err := rsa.ConditionAverage(states, conds, t.net.N, bin)
-		if err != nil {
-			return nil, nil, fmt.Errorf("network %s: %w", t.unit.ID, err)
-		}
-		if i == 0 {
-			names := conditionNames(t.setup.Task)
-			for _, c := range r.Conditions {
-				for k := range r.Bins {
-					labels = append(labels, fmt.Sprintf("%s@%d", names[c], k))
-				}
-			}
-		} else if r.Stimuli() != resps[0].Stimuli() {
-			return nil, nil, fmt.Errorf("network %s has %d stimuli, %s has %d: the networks of a task must share its trials",
-				t.unit.ID, r.Stimuli(), nets[0].unit.ID, resps[0].Stimuli())
-		}
-		resps[i] = r
-	}
-
-	k := resps[0].Stimuli()
-	rdms := make([][]float64, len(resps))
-	rdmRows := make([]schemas.RDMRow, len(resps))
-	xs := make([]mat.Matrix, len(resps))
-	for i, r := range resps {
-		d, err := rsa.RDM(r, metric)
-		if err != nil {
-			return nil, nil, fmt.Errorf("network %s: %w", nets[i].unit.ID, err)
-		}
-		sq, err := rsa.Square(d, k)
-		if err != nil {
-			return nil, nil, err
-		}
-		full := make([]float64, k*k)
-		for p := range k {
-			for q := range k {
-				full[p*k+q] = sq.At(p, q)
-			}
-		}
-		rdms[i], xs[i] = d, r.Matrix()
-		t := nets[i]
-		rdmRows[i] = schemas.RDMRow{Campaign: campaign, Task: t.unit.Task, Rule: t.unit.Rule, Seed: t.seed, Network: t.which,
-			Space: "r", Epoch: "all", Metric: st.Metric, K: int32(k), Labels: labels, D: full}
-	}
-	measures := []struct {
-		method string
-		sim    func() (*mat.SymDense, error)
-		test   bool
-	}{
-		{"spearman", func() (*mat.SymDense, error) { return rsa.CompareAll(rdms, rsa.Spearman, workers) }, true},
-		{MethodCKA, func() (*mat.SymDense, error) { return rsa.LinearCKAAll(xs, workers) }, true},
-		{MethodProcrustes, func() (*mat.SymDense, error) { return rsa.ProcrustesAll(xs, false, workers) }, false},
-	}
-	rules, seeds := make([]string, len(nets)), make([]int64, len(nets))
-	for i, t := range nets {
-		rules[i], seeds[i] = t.unit.Rule, t.seed
-	}
-	var pairs []schemas.RSAPairRow
-	for _, m := range measures {
-		s, err := m.sim()
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", m.method, err)
-		}
-		for i := range nets {
-			for j := i + 1; j < len(nets); j++ {
-				pairs = append(pairs, schemas.RSAPairRow{Campaign: campaign, Task: task, Space: "r", Epoch: "all", Method: m.method,
-					ARule: nets[i].unit.Rule, ASeed: nets[i].seed, ANetwork: nets[i].which,
-					BRule: nets[j].unit.Rule, BSeed: nets[j].seed, BNetwork: nets[j].which,
-					Value: s.At(i, j), PValue: math.NaN()})
-			}
-		}
-		if !m.test {
-			continue
-		}
-		rt, err := ruleTest(s, rules, seeds, st.Permutations, rsaStream)
-		if err != nil {
-			return nil, nil, fmt.Errorf("permutation test of %s: %w", m.method, err)
-		}
-		summary := func(method string, value, p float64, perms int) schemas.RSAPairRow {
-			return schemas.RSAPairRow{Campaign: campaign, Task: task, Space: "r", Epoch: "all",
-				Method: method, ARule: "*", BRule: "*", ANetwork: nets[0].which, BNetwork: nets[0].which,
-				Value: value, PValue: p, Permutations: int32(perms)}
-		}
-		if rt.tested {
-			pairs = append(pairs, summary(withinPrefix+m.method, rt.observed, rt.p, rt.permutations))
-		}
-		if rt.sameSeedPairs > 0 {
-			pairs = append(pairs, summary(sameSeedPrefix+m.method, rt.sameSeed, math.NaN(), 0))
-		}
-	}
-	return rdmRows, pairs, nil
-}
-
-// ruleTestResult is the outcome of ruleTest.
-type ruleTestResult struct {
-	tested       bool    // the permutation test ran
-	stratified   bool    // … stratified by seed
-	observed     float64 // mean within-rule − mean between-rule similarity (pairs of different seeds when stratified)
-	p            float64
-	permutations int
-	// sameSeed is the mean similarity of networks of different rules and
-	// one seed (sameSeedPairs pairs).
-	sameSeed      float64
-	sameSeedPairs int
-}
-
-// ruleTest tests whether networks of one rule are more similar (s) than
-// networks of different rules, with permutations shuffles from the PCG
-// stream (0, stream). When some seed has networks of two rules — they share
-// W⁰ and their trial draws — it is rsa.StratifiedPermutationTest with the
-// seeds as blocks (pairs of different seeds only; labels shuffled within
-// seeds); otherwise no two networks share a seed and it is
-// rsa.PermutationTest. It does not test (tested = false) without
-// permutations, with fewer than two rules, or when the networks give no
-// within-rule or no between-rule pair to compare.
-func ruleTest(s mat.Symmetric, rules []string, seeds []int64, permutations int, stream uint64) (ruleTestResult, error) {
-	res := ruleTestResult{sameSeed: math.NaN()}
-	labels, blocks := make([]int, len(rules)), make([]int, len(rules))
-	ruleIDs, seedIDs := map[string]int{}, map[int64]int{}
-	for i := range rules {
-		if _, ok := ruleIDs[rules[i]]; !ok {
-			ruleIDs[rules[i]] = len(ruleIDs)
-		}
-		if _, ok := seedIDs[seeds[i]]; !ok {
-			seedIDs[seeds[i]] = len(seedIDs)
-		}
-		labels[i], blocks[i] = ruleIDs[rules[i]], seedIDs[seeds[i]]
-	}
-	sum := 0.0
-	for i := range rules {
-		for j := i + 1; j < len(rules); j++ {
-			if blocks[i] == blocks[j] && labels[i] != labels[j] {
-				sum += s.At(i, j)
-				res.sameSeedPairs++
-			}
-		}
-	}
-	if res.sameSeedPairs > 0 {
-		res.sameSeed = sum / float64(res.sameSeedPairs)
-	}
-	if permutations < 1 || len(ruleIDs) < 2 {
-		return res, nil
-	}
-	rng := rand.New(rand.NewPCG(0, stream))
-	if res.sameSeedPairs > 0 {
-		// Testable when the pairs of different seeds include a
-		// within-rule and a between-rule pair.
-		if !crossSeedWithin(labels, blocks) {
-			return res, nil
-		}
-		r, err := rsa.StratifiedPermutationTest(s, labels, blocks, permutations, rng)
-		if err != nil {
-			return res, err
-		}
-		res.tested, res.stratified = true, true
-		res.observed, res.p, res.permutations = r.Observed, r.P, r.Permutations
-		return res, nil
-	}
-	if len(ruleIDs) == len(rules) {
-		return res, nil // one network per rule: no within-rule pair
-	}
-	r, err := rsa.PermutationTest(s, labels, permutations, rng)
+	rows, err := stages.RSA(ctx, in.CampaignID, in.Unit.Task, nets, st, a.Workers)
+	stopHB()
 	if err != nil {
-		return res, err
+		return AnalysisOutput{}, stageError(in.Unit.ID, err)
 	}
-	res.tested = true
-	res.observed, res.p, res.permutations = r.Observed, r.P, r.Permutations
-	return res, nil
-}
 
-// crossSeedWithin reports whether two items of one label lie in different
-// blocks and two items of different labels lie in different blocks.
-func crossSeedWithin(labels, blocks []int) bool {
-	within, between := false, false
-	for i := range labels {
-		for j := i + 1; j < len(labels); j++ {
-			if blocks[i] != blocks[j] {
-				if labels[i] == labels[j] {
-					within = true
-				} else {
-					between = true
-				}
-			}
-		}
-	}
-	return within && between
+	return writeTaskPair(ctx, a, &in, keys, rows.RDMs, rows.Pairs)
 }

@@ -14,6 +14,7 @@ import (
 	"rulescape/core/sensitivity"
 	"rulescape/pipelines"
 	"rulescape/schemas"
+	"rulescape/stages"
 	"rulescape/store"
 )
 
@@ -130,9 +131,9 @@ func TestAnalysisStages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		net := tr.net
+		net := tr.Net
 		inputs := map[string]bool{}
-		for _, c := range tr.setup.Task.FixedPointInputs() {
+		for _, c := range tr.Setup.Task.FixedPointInputs() {
 			inputs[c.Name] = true
 		}
 		counts := map[string]int{}
@@ -196,14 +197,14 @@ func TestAnalysisStages(t *testing.T) {
 				t.Fatal(err)
 			}
 			// S written out: minus the mean masked trial error over the batch.
-			b, err := tr.evalBatch(sensitivityRepeats)
+			b, err := tr.EvalBatch(stages.SensitivityRepeats)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var sum float64
 			for _, it := range b.Items {
 				var trace rnn.Trace
-				tr.net.Run(b.Dyn, it.X0, it.Trial.U, nil, it.Trial.T, &trace)
+				tr.Net.Run(b.Dyn, it.X0, it.Trial.U, nil, it.Trial.T, &trace)
 				var e, w float64
 				for s := range it.Trial.T { // O = 1 for gonogo; mse loss
 					if m := it.Trial.Mask[s]; m != 0 {
@@ -214,17 +215,17 @@ func TestAnalysisStages(t *testing.T) {
 				}
 				sum += e / w
 			}
-			if want := -sum / float64(len(b.Items)); math.Abs(r.Score-want) > 1e-12*(1+math.Abs(want)) || tr.setup.Learner.Loss != plasticity.LossMSE {
-				t.Errorf("%s: score %g, written out −mean mse %g (loss %s)", id, r.Score, want, tr.setup.Learner.Loss)
+			if want := -sum / float64(len(b.Items)); math.Abs(r.Score-want) > 1e-12*(1+math.Abs(want)) || tr.Setup.Learner.Loss != plasticity.LossMSE {
+				t.Errorf("%s: score %g, written out −mean mse %g (loss %s)", id, r.Score, want, tr.Setup.Learner.Loss)
 			}
 			var ss float64
 			for _, s := range r.SingularValues {
 				ss += s * s
 			}
-			if len(r.SingularValues) != tr.net.N || math.Abs(math.Sqrt(ss)-r.GradNorm) > 1e-9*(1+r.GradNorm) {
+			if len(r.SingularValues) != tr.Net.N || math.Abs(math.Sqrt(ss)-r.GradNorm) > 1e-9*(1+r.GradNorm) {
 				t.Errorf("%s: %d singular values with √Σσ² = %g, grad norm %g", id, len(r.SingularValues), math.Sqrt(ss), r.GradNorm)
 			}
-			if want := sensitivity.DefaultScale * frobenius(tr.net.W); math.Abs(r.Epsilon-want) > 1e-12*want { // the stage default
+			if want := sensitivity.DefaultScale * frobenius(tr.Net.W); math.Abs(r.Epsilon-want) > 1e-12*want { // the stage default
 				t.Errorf("%s: epsilon %g, want scale·‖W‖ = %g", id, r.Epsilon, want)
 			}
 			// The default probe is linear: ΔS_top is its first-order value εσ₁.
@@ -256,8 +257,8 @@ func TestAnalysisStages(t *testing.T) {
 			t.Fatalf("%d rdms rows, want one per network (4)", len(rdms))
 		}
 		k := int(rdms[0].K)
-		if k != 2*rsaBins || rdms[0].Labels[0] != "go@0" || rdms[0].Labels[k-1] != "nogo@9" {
-			t.Fatalf("k = %d, labels %v: want 2 conditions × %d bins", k, rdms[0].Labels, rsaBins)
+		if k != 2*stages.RSABins || rdms[0].Labels[0] != "go@0" || rdms[0].Labels[k-1] != "nogo@9" {
+			t.Fatalf("k = %d, labels %v: want 2 conditions × %d bins", k, rdms[0].Labels, stages.RSABins)
 		}
 		upper := make([][]float64, len(rdms))
 		for n, r := range rdms {
@@ -281,10 +282,10 @@ func TestAnalysisStages(t *testing.T) {
 		seen := 0
 		for _, p := range pairs {
 			byMethod[p.Method]++
-			if strings.HasPrefix(p.Method, sameSeedPrefix) {
+			if strings.HasPrefix(p.Method, stages.SameSeedPrefix) {
 				continue
 			}
-			if strings.HasPrefix(p.Method, withinPrefix) {
+			if strings.HasPrefix(p.Method, stages.WithinPrefix) {
 				if p.Permutations != 50 || !(p.PValue >= 1.0/51 && p.PValue <= 1) {
 					t.Errorf("%s: p = %g over %d permutations", p.Method, p.PValue, p.Permutations)
 				}
@@ -333,9 +334,9 @@ func TestAnalysisStages(t *testing.T) {
 		for _, p := range pairs {
 			var want float64
 			switch p.Method {
-			case withinPrefix + "spearman":
+			case stages.WithinPrefix + "spearman":
 				want = sums[0]/float64(ns[0]) - sums[1]/float64(ns[1])
-			case sameSeedPrefix + "spearman":
+			case stages.SameSeedPrefix + "spearman":
 				want = sums[2] / float64(ns[2])
 				if p.Permutations != 0 || !math.IsNaN(p.PValue) {
 					t.Errorf("%s: p = %g over %d permutations, want null", p.Method, p.PValue, p.Permutations)
@@ -347,8 +348,8 @@ func TestAnalysisStages(t *testing.T) {
 				t.Errorf("%s = %g, written out %g (pairs within/between/same seed %v)", p.Method, p.Value, want, ns)
 			}
 		}
-		want := map[string]int{"spearman": 6, MethodCKA: 6, MethodProcrustes: 6, withinPrefix + "spearman": 1, withinPrefix + MethodCKA: 1,
-			sameSeedPrefix + "spearman": 1, sameSeedPrefix + MethodCKA: 1}
+		want := map[string]int{"spearman": 6, stages.MethodCKA: 6, stages.MethodProcrustes: 6, stages.WithinPrefix + "spearman": 1, stages.WithinPrefix + stages.MethodCKA: 1,
+			stages.SameSeedPrefix + "spearman": 1, stages.SameSeedPrefix + stages.MethodCKA: 1}
 		for m, n := range want {
 			if byMethod[m] != n {
 				t.Errorf("%d rows of method %s, want %d (all: %v)", byMethod[m], m, n, byMethod)

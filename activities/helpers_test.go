@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"math"
 	"testing"
 
 	"rulescape/core/train"
@@ -13,4 +14,13 @@ func runDirect(t *testing.T, s *train.Setup, seed uint64) *train.Result {
 		t.Fatal(err)
 	}
 	return res
+}
+
+// frobenius is the Frobenius norm of a, written out.
+func frobenius(a []float64) float64 {
+	var s float64
+	for _, v := range a {
+		s += v * v
+	}
+	return math.Sqrt(s)
 }

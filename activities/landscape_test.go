@@ -5,9 +5,8 @@ import (
 	"math"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
-
 	"rulescape/schemas"
+	"rulescape/stages"
 	"rulescape/store"
 )
 
@@ -68,12 +67,12 @@ func TestLandscapeStage(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The trajectory mean, written out.
-		b, err := tr.evalBatch(fixedPointRepeats)
+		b, err := tr.EvalBatch(stages.FixedPointRepeats)
 		if err != nil {
 			t.Fatal(err)
 		}
-		traces, _ := tr.simulate(b)
-		mean := make([]float64, tr.net.N)
+		traces, _ := tr.Simulate(b)
+		mean := make([]float64, tr.Net.N)
 		samples := 0
 		for _, trace := range traces {
 			for s := 1; s <= trace.T; s++ {
@@ -182,7 +181,7 @@ func TestLandscapeStage(t *testing.T) {
 			byPair[id] = map[string]float64{}
 		}
 		byPair[id][p.Method] = p.Value
-		if p.Method == MethodIndex {
+		if p.Method == stages.MethodIndex {
 			want := 0.0
 			for _, u := range inputs {
 				want += l1(counts[key{p.ARule, p.ASeed, u}], counts[key{p.BRule, p.BSeed, u}])
@@ -191,7 +190,7 @@ func TestLandscapeStage(t *testing.T) {
 				t.Errorf("%s: index distance %g, written out from the rows %g", id, p.Value, want)
 			}
 		}
-		if p.Method == MethodTopology {
+		if p.Method == stages.MethodTopology {
 			k := 0
 			switch {
 			case p.ASeed == p.BSeed:
@@ -204,11 +203,11 @@ func TestLandscapeStage(t *testing.T) {
 		}
 	}
 	for id, m := range byPair {
-		if math.Abs(m[MethodTopology]-m[MethodIndex]-m[MethodGraph]) > 1e-12 || m[MethodGraph] < 0 {
-			t.Errorf("%s: topology %g ≠ index %g + graph %g", id, m[MethodTopology], m[MethodIndex], m[MethodGraph])
+		if math.Abs(m[stages.MethodTopology]-m[stages.MethodIndex]-m[stages.MethodGraph]) > 1e-12 || m[stages.MethodGraph] < 0 {
+			t.Errorf("%s: topology %g ≠ index %g + graph %g", id, m[stages.MethodTopology], m[stages.MethodIndex], m[stages.MethodGraph])
 		}
 	}
-	want := map[string]int{MethodTopology: 6, MethodIndex: 6, MethodGraph: 6, withinPrefix + MethodTopology: 1, sameSeedPrefix + MethodTopology: 1}
+	want := map[string]int{stages.MethodTopology: 6, stages.MethodIndex: 6, stages.MethodGraph: 6, stages.WithinPrefix + stages.MethodTopology: 1, stages.SameSeedPrefix + stages.MethodTopology: 1}
 	if len(methods) != len(want) {
 		t.Errorf("methods %v, want %v", methods, want)
 	}
@@ -219,50 +218,16 @@ func TestLandscapeStage(t *testing.T) {
 	}
 	for _, p := range pairs {
 		switch p.Method {
-		case withinPrefix + MethodTopology:
+		case stages.WithinPrefix + stages.MethodTopology:
 			// Between − within distance over pairs of different seeds.
 			if w := sums[1]/float64(ns[1]) - sums[0]/float64(ns[0]); math.Abs(p.Value-w) > 1e-12 || p.Permutations != 50 || !(p.PValue >= 1.0/51 && p.PValue <= 1) {
 				t.Errorf("%s: value %g (written out %g), p %g over %d", p.Method, p.Value, w, p.PValue, p.Permutations)
 			}
-		case sameSeedPrefix + MethodTopology:
+		case stages.SameSeedPrefix + stages.MethodTopology:
 			if w := sums[2] / float64(ns[2]); math.Abs(p.Value-w) > 1e-12 || !math.IsNaN(p.PValue) {
 				t.Errorf("%s: value %g (written out %g), p %g", p.Method, p.Value, w, p.PValue)
 			}
 		}
 	}
 	t.Logf("counts by index: %v", counts)
-}
-
-// ruleTest stratifies by seed when some seed has two rules and falls back
-// to the plain test when no two networks share a seed.
-func TestRuleTest(t *testing.T) {
-	s := mat.NewSymDense(4, []float64{
-		0, 5, 9, 2,
-		5, 0, 0, 7,
-		9, 0, 0, 3,
-		2, 7, 3, 0,
-	})
-	for _, c := range []struct {
-		name               string
-		rules              []string
-		seeds              []int64
-		perms              int
-		tested, strat      bool
-		observed, sameMean float64
-	}{
-		{"shared seeds", []string{"a", "a", "b", "b"}, []int64{1, 2, 1, 2}, 200, true, true, 3, 8},
-		{"disjoint seeds", []string{"a", "a", "b", "b"}, []int64{1, 2, 3, 4}, 200, true, false, 4 - 4.5, math.NaN()}, // all six pairs: within (5+3)/2, between (9+2+0+7)/4
-		{"no permutations", []string{"a", "a", "b", "b"}, []int64{1, 2, 1, 2}, 0, false, false, 0, 8},
-		{"one rule", []string{"a", "a", "a", "a"}, []int64{1, 2, 3, 4}, 200, false, false, 0, math.NaN()},
-		{"one network per rule", []string{"a", "b", "c", "d"}, []int64{1, 2, 3, 4}, 200, false, false, 0, math.NaN()},
-	} {
-		r, err := ruleTest(s, c.rules, c.seeds, c.perms, 9)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		if r.tested != c.tested || r.stratified != c.strat || (c.tested && r.observed != c.observed) ||
-			!(r.sameSeed == c.sameMean || math.IsNaN(r.sameSeed) && math.IsNaN(c.sameMean)) {
-			t.Errorf("%s: %+v, want tested %v stratified %v observed %v same-seed mean %v", c.name, r, c.tested, c.strat, c.observed, c.sameMean)
-		}
-	}
 }

@@ -3,16 +3,14 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math"
 
 	"go.temporal.io/sdk/activity"
 
-	"rulescape/core/meta"
 	"rulescape/core/metaopt"
 	"rulescape/pipelines"
 	"rulescape/schemas"
+	"rulescape/stages"
 	"rulescape/store"
 )
 
@@ -76,10 +74,6 @@ func (a *Activities) Metaopt(ctx context.Context, in MetaoptInput) (MetaoptResul
 		a.log().Warn("metaopt: history committed but its result object is missing; recomputing", "job", job.ID, "key", ref.Key)
 	}
 
-	obj, settings, err := job.Problem(a.Workers)
-	if err != nil {
-		return out, permanent(err)
-	}
 	cpKey, err := store.CheckpointKey(in.CampaignID, "metaopt/"+ck+"/state.json")
 	if err != nil {
 		return out, permanent(err)
@@ -94,84 +88,37 @@ func (a *Activities) Metaopt(ctx context.Context, in MetaoptInput) (MetaoptResul
 			from = hb.Checkpoint
 		}
 	}
-	var cp metaoptCheckpoint
-	resumed := false
+	var resume *stages.MetaoptProgress
 	if from != "" {
-		if cp, resumed, err = a.loadCheckpoint(ctx, from, ck); err != nil {
+		cp, found, err := a.loadCheckpoint(ctx, from, ck)
+		if err != nil {
 			return out, err
 		}
-	}
-	var opt *metaopt.Optimizer
-	if resumed {
-		obj.Scale = cp.Scale
-		st := cp.State
-		st.Settings.Workers = a.Workers
-		if opt, err = metaopt.Restore(obj, st); err != nil {
-			return out, permanent(fmt.Errorf("activities: %s: checkpoint %s: %w", job.ID, from, err))
+		if found {
+			resume = &stages.MetaoptProgress{Scale: cp.Scale, State: cp.State, Records: cp.Records}
+			a.log().Info("metaopt resumed", "job", job.ID, "checkpoint", from, "iter", cp.State.Iter)
 		}
-		a.log().Info("metaopt resumed", "job", job.ID, "checkpoint", from, "iter", st.Iter)
-	} else {
-		if job.Settings.Scale != "none" {
-			if err := pipelines.AutoScale(ctx, obj, settings); err != nil {
-				return out, permanent(fmt.Errorf("activities: %s: auto scale: %w (set scale: none)", job.ID, err))
-			}
-		}
-		if opt, err = metaopt.New(obj, obj.Params(obj.Setup.Rule), settings); err != nil {
-			return out, permanent(fmt.Errorf("activities: %s: %w", job.ID, err))
-		}
-		cp = metaoptCheckpoint{Version: checkpointVersion, ContentKey: ck, Scale: obj.Scale}
 	}
 
 	setHB, stopHB := keepAlive(ctx, keepAliveEvery)
 	defer stopHB()
-	save := func() error {
-		cp.State = opt.State()
+	save := func(p stages.MetaoptProgress, rec *metaopt.Record) error {
+		cp := metaoptCheckpoint{Version: checkpointVersion, ContentKey: ck, Scale: p.Scale, State: p.State, Records: p.Records}
 		if err := a.Store.Put(ctx, cpKey, marshal(cp), "application/json"); err != nil {
 			return err
 		}
 		setHB(MetaoptHeartbeat{Checkpoint: cpKey, Iter: cp.State.Iter})
-		return nil
-	}
-	for opt.State().Iter < settings.Iters {
-		rec, err := opt.Step(ctx)
-		if errors.Is(err, metaopt.ErrTooManyDiverged) {
-			return out, permanent(fmt.Errorf("activities: %s: %w — lower lr or eta, or set clip_norm", job.ID, err))
-		}
-		if err != nil {
-			return out, fmt.Errorf("activities: %s: %w", job.ID, err)
-		}
-		cp.Records = append(cp.Records, rec)
-		if err := save(); err != nil {
-			return out, err
-		}
-		if a.afterIteration != nil {
+		if rec != nil && a.afterIteration != nil {
 			a.afterIteration(rec.Iter)
 		}
+		return nil
 	}
-	var held *float64
-	if settings.HeldOut > 0 {
-		h, err := opt.EvaluateHeldOut(ctx)
-		if err != nil {
-			return out, fmt.Errorf("activities: %s: held-out evaluation: %w", job.ID, err)
-		}
-		held = &h.J
-		if err := save(); err != nil {
-			return out, err
-		}
-	}
-
-	rule, eta, err := obj.Rule(opt.Params())
+	res, err := stages.Metaopt(ctx, in.CampaignID, job, a.Workers, resume, save)
 	if err != nil {
-		return out, permanent(err)
+		return out, stageError(job.ID, err)
 	}
-	out.Theta, out.Iters, out.HeldOutJ = rule.Matrix(), opt.State().Iter, held
-	if obj.LogEta {
-		out.Eta = eta
-	}
-	rows, err := historyRows(in.CampaignID, job, obj, opt.State().Settings, cp.Records)
-	if err != nil {
-		return out, permanent(err)
-	}
+	out.Theta, out.Eta, out.Iters, out.HeldOutJ = res.Theta, res.Eta, res.Iters, res.HeldOutJ
+	rows := res.History
 	paramsSHA, err := store.ParamsSHA256(job.Key())
 	if err != nil {
 		return out, permanent(err)
@@ -247,44 +194,4 @@ func (a *Activities) loadCheckpoint(ctx context.Context, key, ck string) (metaop
 		return metaoptCheckpoint{}, false, nil
 	}
 	return cp, true, nil
-}
-
-// historyRows converts the iteration records to metaopt_history rows, Θ and
-// the gradient in rule coordinates (unscaled).
-func historyRows(campaign string, job *pipelines.MetaoptJob, obj *meta.Learners, s metaopt.Settings, recs []metaopt.Record) ([]schemas.MetaoptRow, error) {
-	est := obj.Estimator
-	dirs := int32(est.Directions)
-	if est.Kind == metaopt.EstimatorExact {
-		dirs = int32(obj.Setup.Rule.P())
-	}
-	seed := int64(job.Settings.Seed)
-	if seed < 0 {
-		return nil, fmt.Errorf("activities: %s: seed %d does not fit the int64 seed column", job.ID, job.Settings.Seed)
-	}
-	rows := make([]schemas.MetaoptRow, len(recs))
-	for i, r := range recs {
-		rule, eta, err := obj.Rule(r.Params)
-		if err != nil {
-			return nil, err
-		}
-		p := rule.P()
-		grad := make([]float64, p)
-		for k := 0; k < p && k < len(r.Grad); k++ {
-			grad[k] = r.Grad[k]
-			if obj.Scale != nil {
-				grad[k] /= obj.Scale[k] // ∂J/∂θ = (∂J/∂θ̃)/scale for θ = scale·θ̃
-			}
-		}
-		logEta, held := math.NaN(), math.NaN()
-		if obj.LogEta {
-			logEta = math.Log(eta)
-		}
-		if r.HeldOut != nil {
-			held = r.HeldOut.J
-		}
-		rows[i] = schemas.MetaoptRow{Campaign: campaign, Task: job.Task, Estimator: est.String(), Directions: dirs,
-			Seed: seed, Iter: int64(r.Iter), Theta: rule.Theta, LogEta: logEta, J: r.J, Grad: grad,
-			GradNorm: r.GradNorm, HeldoutJ: held, LR: s.LR, WallSeconds: r.WallSeconds}
-	}
-	return rows, nil
 }

@@ -2,14 +2,11 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
 
-	"rulescape/core/plasticity"
-	"rulescape/core/train"
 	"rulescape/pipelines"
 	"rulescape/schemas"
+	"rulescape/stages"
 	"rulescape/store"
 )
 
@@ -18,11 +15,9 @@ import (
 // campaigns/<id>/train/<kind>/task=…/rule=…/seed=…/. When both are already
 // committed under the unit's content keys it returns them with CacheHit.
 //
-// A network that diverges is a result, not an error: its curve holds the
-// trials it finished and one more row, for the trial where it diverged,
-// with error and reward NaN and condition −1; its networks row holds the
-// weights at that point (trials = the trials it finished,
-// trials_to_criterion = −1 unless it had met the criterion before).
+// The rows are stages.Train's: a network that diverges is a result, not
+// an error (its curve ends with a row of error NaN for the trial where it
+// diverged).
 func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	if err := a.check(); err != nil {
 		return TrainOutput{}, err
@@ -58,50 +53,33 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, err
 		return out, nil
 	}
 
-	setup, err := u.Setup(theta)
-	if err != nil {
-		return out, permanent(err)
+	var eta float64
+	if in.Metaopt != nil {
+		eta = in.Metaopt.Eta
 	}
-	if in.Metaopt != nil && in.Metaopt.Eta > 0 {
-		setup.Learner.Eta = in.Metaopt.Eta
-	}
-	a.log().Info("train", "unit", u.ID, "trials", setup.Trials)
+	a.log().Info("train", "unit", u.ID)
 	setHB, stopHB := keepAlive(ctx, keepAliveEvery)
-	res, err := train.Run(ctx, setup, u.Seed, func(_ uint64, done int) {
+	rows, err := stages.Train(ctx, in.CampaignID, u, theta, eta, func(done int) {
 		if done%heartbeatEvery == 0 {
 			setHB(done)
 		}
 	})
 	stopHB()
-	diverged := errors.Is(err, plasticity.ErrDiverged) && res != nil && res.Final != nil
-	if err != nil && !diverged {
-		return out, fmt.Errorf("activities: %s: %w", u.ID, err)
+	if err != nil {
+		return out, stageError(u.ID, err)
 	}
-	if diverged {
+	if rows.Diverged != nil {
 		// Divergence is a result, not a failure: the network is recorded
 		// up to its last finished trial, plus a row with error NaN.
-		a.log().Warn("train: network diverged", "unit", u.ID, "err", err)
+		a.log().Warn("train: network diverged", "unit", u.ID, "err", rows.Diverged)
 	}
-
 	paramsSHA, err := store.ParamsSHA256(u.Key())
 	if err != nil {
 		return out, permanent(err)
 	}
 	meta := schemas.Meta{Campaign: in.CampaignID, ParamsSHA256: paramsSHA, EngineVersion: in.version}
 	seed := int64(u.Seed)
-	if seed < 0 {
-		return out, permanent(fmt.Errorf("activities: %s: seed %d does not fit the int64 seed column", u.ID, u.Seed))
-	}
-	curves := make([]schemas.LearningCurveRow, res.Trials)
-	for h := range curves {
-		curves[h] = schemas.LearningCurveRow{Campaign: in.CampaignID, Task: u.Task, Rule: u.Rule, Seed: seed,
-			Trial: int64(h), Condition: int32(res.Conditions[h]), Error: res.Errors[h], Reward: -res.Errors[h], Correct: res.Correct[h]}
-	}
-	if diverged {
-		curves = append(curves, schemas.LearningCurveRow{Campaign: in.CampaignID, Task: u.Task, Rule: u.Rule, Seed: seed,
-			Trial: int64(res.Trials), Condition: -1, Error: math.NaN(), Reward: math.NaN()})
-	}
-	nets := []schemas.NetworkRow{networkRow(in.CampaignID, u, seed, res)}
+	curves, nets := rows.Curve, []schemas.NetworkRow{rows.Network}
 
 	path := func(k schemas.Kind, ck string) store.DatasetPath {
 		return store.DatasetPath{Campaign: in.CampaignID, Stage: string(pipelines.StageTrain), Dataset: string(k),
@@ -141,25 +119,4 @@ func (a *Activities) trainKeys(u *pipelines.TrainUnit, inputs []string) ([]strin
 		keys[i] = ck
 	}
 	return keys, nil
-}
-
-// networkRow records the initial and final weights of a trained network.
-func networkRow(campaign string, u *pipelines.TrainUnit, seed int64, res *train.Result) schemas.NetworkRow {
-	ini, fin := res.Initial, res.Final
-	clamp := make([]int32, len(fin.ClampIndex))
-	for i, c := range fin.ClampIndex {
-		clamp[i] = int32(c)
-	}
-	return schemas.NetworkRow{Campaign: campaign, Task: u.Task, Rule: u.Rule, Seed: seed,
-		N: int32(fin.N), M: int32(fin.M), O: int32(fin.O),
-		W0: clone(ini.W), WFinal: clone(fin.W), WIn: clone(fin.Win), WOut: clone(fin.Wout), B: clone(fin.B),
-		ClampIndex: clamp, ClampValue: clone(fin.ClampValue),
-		Trials: int64(res.Trials), TrialsToCriterion: int64(res.TrialsToCriterion)}
-}
-
-func clone(v []float64) []float64 {
-	if v == nil {
-		return []float64{}
-	}
-	return append([]float64(nil), v...)
 }

@@ -4,6 +4,24 @@
 // campaign activities (which load inputs, call these functions and commit
 // the rows) and by `rulescape analyze`.
 //
+// # Stages
+//
+//   - Train trains a train unit: its learning_curves and networks rows
+//     (a diverged network is a result: TrainRows.Diverged).
+//   - Metaopt runs a metaopt job from its start or from a MetaoptProgress,
+//     calling a checkpoint function after every iteration: its Θ and
+//     metaopt_history rows.
+//   - LoadNetwork rebuilds a trained network (Network) from its networks
+//     row; FixedPoints, Sensitivity, RSA and Landscape compute the rows of
+//     the analysis stages from such networks (and, for Landscape, their
+//     fixed_points rows).
+//
+// The rows are labelled with the campaign ID passed in and are the
+// datasets' rows exactly: for the same unit, settings and inputs a stage
+// gives bit-identical rows on one machine. Errors that computing the unit
+// again cannot fix (its settings, inputs that do not fit it) satisfy
+// Invalid.
+//
 // # Engine versions
 //
 // Every stage has an engine version (Versions) that enters the content
@@ -12,6 +30,7 @@
 // version: its units, and through their dataset digests everything
 // downstream of them, are then recomputed, while the other stages' cached
 // datasets stay valid. The test in digest_test.go computes a digest of
-// every stage's numbers on small fixed cases and fails when a digest
-// changes while the stage's version did not.
+// every stage's numbers on small fixed cases (the report's: of its figure
+// data) and fails when a digest changes while the stage's version did
+// not; `go test ./stages -run TestStageDigests -update` records new ones.
 package stages

@@ -21,6 +21,7 @@ import (
 	"rulescape/internal/devstack"
 	"rulescape/pipelines"
 	"rulescape/schemas"
+	"rulescape/stages"
 	"rulescape/store"
 )
 
@@ -59,7 +60,7 @@ Services (CAMPAIGN/UNIT only): as for ` + "`rulescape run`" + `.`
 // analysis. To add one, write newAnalyzeX(a): a cobra command whose flags
 // are selection.addFlags plus the stage's settings (defaults = the
 // campaign's, checked by TestAnalyzeDefaults), whose RunE calls
-// a.loadNetworks and the stage's exported computation in activities, and
+// a.loadNetworks and the stage's computation in package stages, and
 // prints a summary, -o json or --out rows; then append it here.
 var analyses = []func(*app) *cobra.Command{newAnalyzeFixedPoints, newAnalyzeSensitivity, newAnalyzeRSA, newAnalyzeLandscape}
 
@@ -167,7 +168,7 @@ type analyzed struct {
 	campaign string
 	unit     string
 	source   string
-	net      *activities.TrainedNetwork
+	net      *stages.Network
 }
 
 // networkJSON names an analysed network in JSON output.
@@ -183,15 +184,15 @@ type networkJSON struct {
 }
 
 func (n *analyzed) json() networkJSON {
-	u := n.net.Unit()
-	return networkJSON{Campaign: n.campaign, Unit: n.unit, Task: u.Task, Rule: u.Rule, Seed: n.net.Seed(), Network: n.net.Which(),
-		N: n.net.Network().N, Source: n.source}
+	u := n.net.Unit
+	return networkJSON{Campaign: n.campaign, Unit: n.unit, Task: u.Task, Rule: u.Rule, Seed: n.net.Seed, Network: n.net.Which,
+		N: n.net.Net.N, Source: n.source}
 }
 
 // title is a one-line name of the network for summaries.
 func (n *analyzed) title() string {
-	u := n.net.Unit()
-	return fmt.Sprintf("%s/%s seed=%d (%s weights, N=%d, campaign %s)", u.Task, u.Rule, n.net.Seed(), n.net.Which(), n.net.Network().N, n.campaign)
+	u := n.net.Unit
+	return fmt.Sprintf("%s/%s seed=%d (%s weights, N=%d, campaign %s)", u.Task, u.Rule, n.net.Seed, n.net.Which, n.net.Net.N, n.campaign)
 }
 
 // unitRefPattern is CAMPAIGN/UNIT: a campaign ID and a train unit ID.
@@ -516,7 +517,7 @@ func (a *app) loadNetworks(ctx context.Context, s *selection, one bool) ([]*anal
 		if c.unit.Metaopt != "" {
 			theta = placeholderTheta(c.unit)
 		}
-		n, err := activities.LoadTrained(c.unit, theta, row, s.which)
+		n, err := stages.LoadNetwork(c.unit, theta, row, s.which)
 		if err != nil {
 			r.close()
 			return nil, nil, fmt.Errorf("rebuilding the network of %s (%s): %w", c.unit.ID, c.source, err)
@@ -550,7 +551,7 @@ func analysisMeta(stage pipelines.StageName, settings any, nets []*analyzed) (sc
 		Settings any                 `json:"settings"`
 		Networks []string            `json:"networks"`
 		Which    string              `json:"which"`
-	}{stage, settings, units, nets[0].net.Which()})
+	}{stage, settings, units, nets[0].net.Which})
 	if err != nil {
 		return schemas.Meta{}, err
 	}

@@ -11,9 +11,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"rulescape/activities"
 	"rulescape/pipelines"
 	"rulescape/schemas"
+	"rulescape/stages"
 )
 
 // Campaign defaults of the fixedpoints stage (pipelines' defaultStages;
@@ -116,7 +116,7 @@ func (a *app) analyzeFixedPoints(ctx context.Context, sel *selection, st pipelin
 	}
 	defer r.close()
 	n := nets[0]
-	rows, err := activities.FixedPointRows(ctx, n.campaign, n.net, st, sel.workers)
+	rows, err := stages.FixedPoints(ctx, n.campaign, n.net, st, sel.workers)
 	if err != nil {
 		return fmt.Errorf("fixed points of %s: %w", n.unit, err)
 	}
@@ -126,7 +126,7 @@ func (a *app) analyzeFixedPoints(ctx context.Context, sel *selection, st pipelin
 	out := fixedPointsJSON{Network: n.json(), Settings: st, Points: []fixedPointJSON{}, Out: sel.out}
 	// Every constant input of the task, in its order, even one with no point.
 	byInput := map[string]int{}
-	for _, in := range n.net.Setup().Task.FixedPointInputs() {
+	for _, in := range n.net.Setup.Task.FixedPointInputs() {
 		byInput[in.Name] = len(out.Inputs)
 		out.Inputs = append(out.Inputs, inputSummary{Input: in.Name, ByType: map[string]int{}})
 	}

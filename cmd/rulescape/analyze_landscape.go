@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"rulescape/activities"
 	"rulescape/pipelines"
 	"rulescape/schemas"
+	"rulescape/stages"
 )
 
 // Campaign defaults of the landscape stage (pipelines' defaultStages;
@@ -25,7 +25,7 @@ const (
 
 // pairMethods are the methods of a pair of networks in landscape_pairs,
 // in the order of its rows.
-var pairMethods = []string{activities.MethodTopology, activities.MethodIndex, activities.MethodGraph}
+var pairMethods = []string{stages.MethodTopology, stages.MethodIndex, stages.MethodGraph}
 
 // landscapeSettings are the settings of `analyze landscape`: the
 // fixed-point search it runs first and the landscape stage's.
@@ -166,26 +166,27 @@ func (a *app) analyzeLandscape(ctx context.Context, sel *selection, st landscape
 		return err
 	}
 	defer r.close()
-	task := nets[0].net.Unit().Task
+	task := nets[0].net.Unit.Task
 	tasks := map[string]bool{}
 	for _, n := range nets {
-		tasks[n.net.Unit().Task] = true
+		tasks[n.net.Unit.Task] = true
 	}
 	if len(tasks) > 1 {
 		return fmt.Errorf("the networks are of tasks %s: the landscape compares the networks of one task — select it with --task", strings.Join(sortedKeys(tasks), ", "))
 	}
-	tn := make([]*activities.TrainedNetwork, len(nets))
+	tn := make([]*stages.Network, len(nets))
 	fps := make([][]schemas.FixedPointRow, len(nets))
 	for i, n := range nets {
 		tn[i] = n.net
-		if fps[i], err = activities.FixedPointRows(ctx, n.campaign, n.net, st.FixedPoints, sel.workers); err != nil {
+		if fps[i], err = stages.FixedPoints(ctx, n.campaign, n.net, st.FixedPoints, sel.workers); err != nil {
 			return fmt.Errorf("fixed points of %s: %w", n.unit, err)
 		}
 	}
-	rows, pairs, err := activities.LandscapeRows(ctx, nets[0].campaign, task, tn, fps, st.Landscape, sel.workers)
+	res, err := stages.Landscape(ctx, nets[0].campaign, task, tn, fps, st.Landscape, sel.workers)
 	if err != nil {
 		return fmt.Errorf("landscape: %w", err)
 	}
+	rows, pairs := res.Points, res.Pairs
 	if err := writeOutputs(pipelines.StageLandscape, st, nets, outRows(sel.out, "--out", rows), outRows(pairsOut, "--pairs-out", pairs)); err != nil {
 		return err
 	}
@@ -255,14 +256,14 @@ func landscapeSummary(n *analyzed, rows []schemas.LandscapeRow) (landscapeNetJSO
 	m := landscapeNetJSON{Explained: []jsonFloat{}, network: n}
 	at := map[string]int{}
 	// Every constant input of the task, in its order, even one with no point.
-	for _, in := range n.net.Setup().Task.FixedPointInputs() {
+	for _, in := range n.net.Setup.Task.FixedPointInputs() {
 		at[in.Name] = len(m.Inputs)
 		m.Inputs = append(m.Inputs, landscapeInputJSON{Input: in.Name, ByIndex: []int{}, Connections: []connectionJSON{}, Points: []landscapePointJSON{}})
 	}
-	u := n.net.Unit()
+	u := n.net.Unit
 	for _, r := range rows {
 		k, ok := at[r.Input]
-		if !ok || r.Rule != u.Rule || r.Seed != n.net.Seed() {
+		if !ok || r.Rule != u.Rule || r.Seed != n.net.Seed {
 			return m, fmt.Errorf("landscape: row %s/%d input %q is not of network %s: an internal error", r.Rule, r.Seed, r.Input, n.unit)
 		}
 		if len(m.Explained) == 0 {
@@ -312,18 +313,18 @@ func (a *app) printLandscape(out landscapeJSON, st landscapeSettings, nRows, nPa
 	}
 	if n > 1 {
 		fmt.Fprintf(w, "\ntopology distance (index + graph, mean over inputs):\n")
-		printMatrix(w, out.Distance[activities.MethodTopology])
+		printMatrix(w, out.Distance[stages.MethodTopology])
 		fmt.Fprintln(w)
 		var tested bool
 		for _, p := range out.Pairs {
 			switch {
-			case strings.HasPrefix(p.Method, "within_vs_between:"):
+			case strings.HasPrefix(p.Method, stages.WithinPrefix):
 				tested = true
 				fmt.Fprintf(w, "%s: mean between-rule − within-rule distance = %.4f, p = %.4g (%d permutations)\n",
-					strings.TrimPrefix(p.Method, "within_vs_between:"), float64(p.Value), float64(p.PValue), p.Permutations)
-			case strings.HasPrefix(p.Method, "same_seed_between:"):
+					strings.TrimPrefix(p.Method, stages.WithinPrefix), float64(p.Value), float64(p.PValue), p.Permutations)
+			case strings.HasPrefix(p.Method, stages.SameSeedPrefix):
 				fmt.Fprintf(w, "%s: mean distance of different rules' networks of one seed (shared W⁰) = %.4f\n",
-					strings.TrimPrefix(p.Method, "same_seed_between:"), float64(p.Value))
+					strings.TrimPrefix(p.Method, stages.SameSeedPrefix), float64(p.Value))
 			}
 		}
 		switch {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"rulescape/activities"
 	"rulescape/pipelines"
+	"rulescape/stages"
 )
 
 // Campaign defaults of the rsa stage (pipelines' defaultStages;
@@ -97,22 +97,23 @@ func (a *app) analyzeRSA(ctx context.Context, sel *selection, st pipelines.RSASt
 	if len(nets) < 2 {
 		return fmt.Errorf("1 network selected (%s): RSA compares at least 2 — give more --network values or widen --rule and --seed", nets[0].unit)
 	}
-	task := nets[0].net.Unit().Task
+	task := nets[0].net.Unit.Task
 	tasks := map[string]bool{}
 	for _, n := range nets {
-		tasks[n.net.Unit().Task] = true
+		tasks[n.net.Unit.Task] = true
 	}
 	if len(tasks) > 1 {
 		return fmt.Errorf("the networks are of tasks %s: RSA compares the networks of one task — select it with --task", strings.Join(sortedKeys(tasks), ", "))
 	}
-	tn := make([]*activities.TrainedNetwork, len(nets))
+	tn := make([]*stages.Network, len(nets))
 	for i, n := range nets {
 		tn[i] = n.net
 	}
-	rdms, pairs, err := activities.RSARows(ctx, nets[0].campaign, task, tn, st, sel.workers)
+	res, err := stages.RSA(ctx, nets[0].campaign, task, tn, st, sel.workers)
 	if err != nil {
 		return fmt.Errorf("rsa: %w", err)
 	}
+	rdms, pairs := res.RDMs, res.Pairs
 	if err := writeOutputs(pipelines.StageRSA, st, nets, outRows(sel.out, "--out", pairs), outRows(rdmsOut, "--rdms-out", rdms)); err != nil {
 		return err
 	}
@@ -126,10 +127,10 @@ func (a *app) analyzeRSA(ctx context.Context, sel *selection, st pipelines.RSASt
 	k := 0
 	for k < len(pairs) {
 		m := pairs[k].Method
-		if strings.HasPrefix(m, "within_vs_between:") || strings.HasPrefix(m, "same_seed_between:") {
+		if strings.HasPrefix(m, stages.WithinPrefix) || strings.HasPrefix(m, stages.SameSeedPrefix) {
 			p := rsaPairJSON{Method: m, A: -1, B: -1, Value: jsonFloat(pairs[k].Value), PValue: jsonFloat(pairs[k].PValue), Permutations: pairs[k].Permutations}
 			out.Pairs = append(out.Pairs, p)
-			if strings.HasPrefix(m, "within_vs_between:") {
+			if strings.HasPrefix(m, stages.WithinPrefix) {
 				tests = append(tests, p)
 			} else {
 				sameSeed = append(sameSeed, p)
@@ -159,12 +160,12 @@ func (a *app) analyzeRSA(ctx context.Context, sel *selection, st pipelines.RSASt
 	w := a.stdout
 	fmt.Fprintf(w, "representational similarity of %d networks of task %s (%s RDMs over %d stimuli)\n", len(nets), task, st.Metric, len(out.Labels))
 	for i, n := range nets {
-		u := n.net.Unit()
-		fmt.Fprintf(w, "  [%d] %s/%s seed=%d (%s, campaign %s)\n", i, u.Task, u.Rule, n.net.Seed(), n.net.Which(), n.campaign)
+		u := n.net.Unit
+		fmt.Fprintf(w, "  [%d] %s/%s seed=%d (%s, campaign %s)\n", i, u.Task, u.Rule, n.net.Seed, n.net.Which, n.campaign)
 	}
 	for _, m := range methods {
 		what := "similarity"
-		if m == activities.MethodProcrustes {
+		if m == stages.MethodProcrustes {
 			what = "distance"
 		}
 		fmt.Fprintf(w, "\n%s %s:\n%6s", m, what, "")
@@ -189,11 +190,11 @@ func (a *app) analyzeRSA(ctx context.Context, sel *selection, st pipelines.RSASt
 	case len(tests) > 0:
 		for _, t := range tests {
 			fmt.Fprintf(w, "%s: mean within-rule − between-rule similarity = %.4f, p = %.4g (%d permutations)\n",
-				strings.TrimPrefix(t.Method, "within_vs_between:"), float64(t.Value), float64(t.PValue), t.Permutations)
+				strings.TrimPrefix(t.Method, stages.WithinPrefix), float64(t.Value), float64(t.PValue), t.Permutations)
 		}
 		for _, t := range sameSeed {
 			fmt.Fprintf(w, "%s: mean similarity of different rules' networks of one seed (shared W⁰) = %.4f\n",
-				strings.TrimPrefix(t.Method, "same_seed_between:"), float64(t.Value))
+				strings.TrimPrefix(t.Method, stages.SameSeedPrefix), float64(t.Value))
 		}
 	case st.Permutations == 0:
 		fmt.Fprintln(w, "no permutation test (--permutations 0)")

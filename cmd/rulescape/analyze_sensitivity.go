@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"rulescape/activities"
 	"rulescape/core/sensitivity"
 	"rulescape/pipelines"
 	"rulescape/schemas"
+	"rulescape/stages"
 )
 
 // Campaign defaults of the sensitivity stage (pipelines' defaultStages;
@@ -100,7 +100,7 @@ func (a *app) analyzeSensitivity(ctx context.Context, sel *selection, st pipelin
 	}
 	defer r.close()
 	n := nets[0]
-	row, err := activities.SensitivityRow(ctx, n.campaign, n.net, st)
+	row, err := stages.Sensitivity(ctx, n.campaign, n.net, st)
 	if err != nil {
 		return fmt.Errorf("sensitivity of %s: %w", n.unit, err)
 	}

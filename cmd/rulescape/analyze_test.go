@@ -26,6 +26,7 @@ import (
 	"rulescape/internal/s3test"
 	"rulescape/pipelines"
 	"rulescape/schemas"
+	"rulescape/stages"
 	"rulescape/store"
 )
 
@@ -843,7 +844,7 @@ func bistableFile(t *testing.T, f *fixture, unit, dir string) (string, *rnn.Netw
 
 // TestAnalyzeLandscapeMatchesActivities runs `analyze landscape` on the
 // four fixture networks and checks its --out and --pairs-out rows against
-// activities.FixedPointRows and LandscapeRows called here on the networks
+// stages.FixedPoints and stages.Landscape called here on the networks
 // rebuilt from the files with the same settings (and another --workers),
 // its summary against the rows (counts by index, connections, explained
 // variance), its distance matrices against the pair rows, and that the
@@ -873,7 +874,7 @@ func TestAnalyzeLandscapeMatchesActivities(t *testing.T) {
 
 	fpSt := pipelines.FixedPointsStage{Enabled: true, Inits: 16, MaxIters: 300, Tol: 1e-8}
 	lSt := pipelines.LandscapeStage{Enabled: true, PCs: 2, Permutations: 30, ConnectSteps: 500}
-	var nets []*activities.TrainedNetwork
+	var nets []*stages.Network
 	var fps [][]schemas.FixedPointRow
 	for _, unit := range units {
 		_, u, _, _ := fixtureNetwork(t, f, unit)
@@ -882,26 +883,27 @@ func TestAnalyzeLandscapeMatchesActivities(t *testing.T) {
 		if u.Metaopt != "" {
 			theta = placeholderTheta(u)
 		}
-		n, err := activities.LoadTrained(u, theta, row, "final")
+		n, err := stages.LoadNetwork(u, theta, row, "final")
 		if err != nil {
 			t.Fatal(err)
 		}
-		fp, err := activities.FixedPointRows(t.Context(), f.id, n, fpSt, 1)
+		fp, err := stages.FixedPoints(t.Context(), f.id, n, fpSt, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		nets, fps = append(nets, n), append(fps, fp)
 	}
-	wantRows, wantPairs, err := activities.LandscapeRows(t.Context(), f.id, "gonogo", nets, fps, lSt, 1)
+	want, err := stages.Landscape(t.Context(), f.id, "gonogo", nets, fps, lSt, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantRows, wantPairs := want.Points, want.Pairs
 	// %v prints every float in its shortest exact form, NaN included.
 	if g, w := fmt.Sprintf("%v", rows), fmt.Sprintf("%v", wantRows); g != w {
-		t.Errorf("--out rows:\n%s\nactivities.LandscapeRows:\n%s", g, w)
+		t.Errorf("--out rows:\n%s\nstages.Landscape:\n%s", g, w)
 	}
 	if g, w := fmt.Sprintf("%v", pairs), fmt.Sprintf("%v", wantPairs); g != w {
-		t.Errorf("--pairs-out rows:\n%s\nactivities.LandscapeRows:\n%s", g, w)
+		t.Errorf("--pairs-out rows:\n%s\nstages.Landscape:\n%s", g, w)
 	}
 
 	// The summary, network by network, against the rows.
@@ -1003,7 +1005,7 @@ func TestAnalyzeLandscapeMatchesActivities(t *testing.T) {
 		if d := got.Distance[p.Method]; float64(d[a][b]) != p.Value || float64(d[b][a]) != p.Value {
 			t.Errorf("%s[%d][%d] = %v, row %v", p.Method, a, b, d[a][b], p.Value)
 		}
-		if p.Method == activities.MethodTopology && p.Value > 0 {
+		if p.Method == stages.MethodTopology && p.Value > 0 {
 			differ++
 		}
 	}
