@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"context"
-	"fmt"
 
 	"rulescape/activities"
 	"rulescape/pipelines"
@@ -14,17 +13,10 @@ import (
 // returns the workflow's input: the plan's ref and outline. force lists
 // the stages to recompute (rerun), nil for a plain run.
 func NewInput(ctx context.Context, st *store.Store, plan *pipelines.Plan, force []pipelines.StageName) (CampaignInput, error) {
-	data, sum, err := plan.Encode()
+	ref, err := activities.StorePlan(ctx, st, plan)
 	if err != nil {
 		return CampaignInput{}, err
 	}
-	key, err := store.PlanKey(sum)
-	if err != nil {
-		return CampaignInput{}, err
-	}
-	if err := st.Put(ctx, key, data, "application/json"); err != nil {
-		return CampaignInput{}, fmt.Errorf("storing the plan of campaign %s: %w", plan.CampaignID, err)
-	}
-	return CampaignInput{CampaignID: plan.CampaignID, Plan: activities.PlanRef{Key: key, SHA256: sum, Size: int64(len(data))},
+	return CampaignInput{CampaignID: plan.CampaignID, Plan: ref,
 		Outline: plan.Outline(), Force: force}, nil
 }
