@@ -129,14 +129,6 @@ func newMetaoptCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// checkpointFile is what --checkpoint holds: the setup it belongs to and the
-// optimizer state.
-type checkpointFile struct {
-	Version int             `json:"version"`
-	Spec    json.RawMessage `json:"spec"`
-	State   metaopt.State   `json:"state"`
-}
-
 func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 	ctx := cmd.Context()
 	r, err := mf.train.resolve(cmd.Flags())
@@ -197,41 +189,33 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 		Scale     []float64   `json:"scale"`
 	}{r.trainParams, mf.init, mf.initScale, est.String(), mf.dist, mf.fdStep, mf.gamma, mf.logEta, obj.Scale})
 
-	opt, resumed, err := openOptimizer(obj, obj.Params(rule), settings, mf.checkpoint, spec)
+	cp, err := openCheckpoint(obj, obj.Params(rule), settings, mf.checkpoint, spec)
 	if err != nil {
 		return err
 	}
-	text := a.output != "json"
+	opt := cp.opt
 	st := opt.State()
-	if text {
-		fmt.Fprintf(a.stdout, "metaopt %s (T=%d, N=%d, H=%d trials) with %s, %d learners/iteration, init %s, %d parameters\n",
+	out := a.printer()
+	out.Text(func(w io.Writer) {
+		fmt.Fprintf(w, "metaopt %s (T=%d, N=%d, H=%d trials) with %s, %d learners/iteration, init %s, %d parameters\n",
 			setup.Task.Name(), setup.Task.Spec().Steps, setup.Init.N, setup.Trials, est, mf.learners, mf.init, obj.Dim())
-		if resumed {
-			fmt.Fprintf(a.stdout, "resumed from %s at iteration %d of %d\n", mf.checkpoint, st.Iter, st.Settings.Iters)
+		if st.Iter > 0 {
+			fmt.Fprintf(w, "resumed from %s at iteration %d of %d\n", mf.checkpoint, st.Iter, st.Settings.Iters)
 		}
-		fmt.Fprintf(a.stdout, "\n%6s  %12s  %10s  %10s  %12s  %8s\n", "iter", "J", "±se", "|∇J|", "held-out J", "wall")
-	}
+		fmt.Fprintf(w, "\n%6s  %12s  %10s  %10s  %12s  %8s\n", "iter", "J", "±se", "|∇J|", "held-out J", "wall")
+	})
 	showBar, err := wantProgress(mf.progressMode, a.stderr)
 	if err != nil {
 		return err
 	}
-	var bar *progress.Bar
 	if showBar {
-		bar = progress.New(a.stderr, st.Settings.Iters, progress.Config{Label: "metaopt " + est.String(), Unit: "iterations"})
-		bar.Add(st.Iter)
+		out.Bar = progress.New(a.stderr, st.Settings.Iters, progress.Config{Label: "metaopt " + est.String(), Unit: "iterations"})
+		out.Bar.Add(st.Iter)
 	}
-	emit := func(f func()) {
-		if bar != nil {
-			bar.Pause(f)
-		} else {
-			f()
-		}
-	}
-	rec := &metaoptRecorder{a: a, obj: obj, opt: opt, text: text, emit: emit, bar: bar,
-		checkpoint: mf.checkpoint, spec: spec}
+	rec := &metaoptRecorder{out: out, obj: obj, cp: cp}
 	res, runErr := opt.Run(ctx, rec)
-	if bar != nil {
-		bar.Finish()
+	if out.Bar != nil {
+		out.Bar.Finish()
 	}
 	if rec.err != nil {
 		return rec.err
@@ -248,10 +232,10 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 		}
 		return fmt.Errorf("%v — %s", runErr, fix)
 	}
-	if err := saveCheckpoint(mf.checkpoint, spec, opt.State()); err != nil {
+	if err := cp.save(nil); err != nil {
 		return err
 	}
-	return a.writeMetaoptFinal(obj, res)
+	return writeMetaoptFinal(out, obj, res)
 }
 
 // initialRule returns the starting rule of orders K, L.
@@ -266,58 +250,65 @@ func initialRule(name string, scale float64, seed uint64, k, l int) (plasticity.
 	return rule, nil
 }
 
-// openOptimizer restores the optimizer from path when it exists (after
-// checking it belongs to the same setup), or starts a new one.
-func openOptimizer(obj metaopt.Objective, init []float64, s metaopt.Settings, path string, spec []byte) (*metaopt.Optimizer, bool, error) {
-	if path != "" {
-		data, err := os.ReadFile(path)
-		switch {
-		case err == nil:
-			var cp checkpointFile
-			if err := json.Unmarshal(data, &cp); err != nil {
-				return nil, false, fmt.Errorf("--checkpoint %s: %v — the file is not a rulescape checkpoint; remove it or choose another", path, err)
-			}
-			if !jsonEqual(cp.Spec, spec) {
-				return nil, false, fmt.Errorf("--checkpoint %s was written for a different setup — use the same flags as that run, or another checkpoint file", path)
-			}
-			cp.State.Settings.Iters = max(cp.State.Settings.Iters, s.Iters)
-			cp.State.Settings.Workers = s.Workers
-			opt, err := metaopt.Restore(obj, cp.State)
-			if err != nil {
-				return nil, false, fmt.Errorf("--checkpoint %s: %w", path, err)
-			}
-			return opt, true, nil
-		case !errors.Is(err, os.ErrNotExist):
-			return nil, false, fmt.Errorf("--checkpoint %s: %w", path, err)
-		}
-	}
-	opt, err := metaopt.New(obj, init, s)
+// metaoptCheckpoint is the optimizer of a run and its --checkpoint file.
+type metaoptCheckpoint struct {
+	metaopt.Checkpoint
+	opt  *metaopt.Optimizer
+	path string // "" = no file
+	keep bool   // the file keeps the records (not when resumed from one without)
+}
+
+// openCheckpoint restores the optimizer from path when it exists (after
+// checking it belongs to the same setup: the same spec), or starts a new one.
+func openCheckpoint(obj *meta.Learners, init []float64, s metaopt.Settings, path string, spec []byte) (*metaoptCheckpoint, error) {
+	key, err := metaopt.SpecKey(spec)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return opt, false, nil
+	cp := &metaoptCheckpoint{Checkpoint: metaopt.Checkpoint{ContentKey: key, Spec: spec, Scale: obj.Scale}, path: path, keep: true}
+	data, err := os.ReadFile(path)
+	switch {
+	case path == "" || errors.Is(err, os.ErrNotExist):
+		cp.opt, err = metaopt.New(obj, init, s)
+		return cp, err
+	case err != nil:
+		return nil, fmt.Errorf("--checkpoint %s: %w", path, err)
+	}
+	old, err := metaopt.UnmarshalCheckpoint(data, key)
+	switch {
+	case errors.Is(err, metaopt.ErrOtherProblem):
+		return nil, fmt.Errorf("--checkpoint %s was written for a different setup — use the same flags as that run, or another checkpoint file", path)
+	case err != nil:
+		return nil, fmt.Errorf("--checkpoint %s: %v — the file is not a rulescape checkpoint this version reads; remove it or choose another", path, err)
+	}
+	cp.Records, cp.keep = old.Records, len(old.Records) == old.State.Iter
+	st := old.State
+	st.Settings.Iters = max(st.Settings.Iters, s.Iters)
+	st.Settings.Workers = s.Workers
+	if cp.opt, err = metaopt.Restore(obj, st); err != nil {
+		return nil, fmt.Errorf("--checkpoint %s: %w", path, err)
+	}
+	return cp, nil
 }
 
-func jsonEqual(a, b []byte) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return string(xa) == string(ya)
-}
-
-// saveCheckpoint writes the state atomically (temporary file, then rename).
-func saveCheckpoint(path string, spec []byte, st metaopt.State) error {
-	if path == "" {
+// save records an iteration (if rec is not nil) and writes the file
+// atomically (temporary file, then rename).
+func (cp *metaoptCheckpoint) save(rec *metaopt.Record) error {
+	if cp.path == "" {
 		return nil
 	}
-	data, err := json.MarshalIndent(checkpointFile{Version: 1, Spec: spec, State: st}, "", " ")
+	if rec != nil && cp.keep {
+		cp.Records = append(cp.Records, *rec)
+	}
+	if !cp.keep {
+		cp.Records = nil
+	}
+	cp.State = cp.opt.State()
+	data, err := cp.Marshal()
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteBytes(path, append(data, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(cp.path, append(data, '\n')); err != nil {
 		return fmt.Errorf("--checkpoint: %w — check the directory is writable", err)
 	}
 	return nil
@@ -325,45 +316,35 @@ func saveCheckpoint(path string, spec []byte, st metaopt.State) error {
 
 // metaoptRecorder prints each iteration and checkpoints the state.
 type metaoptRecorder struct {
-	a          *app
-	obj        *meta.Learners
-	opt        *metaopt.Optimizer
-	text       bool
-	emit       func(func())
-	bar        *progress.Bar
-	checkpoint string
-	spec       []byte
-	err        error
+	out *printer
+	obj *meta.Learners
+	cp  *metaoptCheckpoint
+	err error
 }
 
 func (m *metaoptRecorder) Init(metaopt.State) error { return nil }
 
 func (m *metaoptRecorder) Record(r metaopt.Record) error {
-	if err := saveCheckpoint(m.checkpoint, m.spec, m.opt.State()); err != nil {
+	if err := m.cp.save(&r); err != nil {
 		m.err = err
 		return err
 	}
-	m.emit(func() {
-		var err error
-		if m.text {
-			held := ""
-			if r.HeldOut != nil {
-				held = fmt.Sprintf("%12.4f", r.HeldOut.J)
-			}
-			_, err = fmt.Fprintf(m.a.stdout, "%6d  %12.4f  %10.4f  %10.4g  %12s  %7.1fs", r.Iter, r.J, r.JSE, r.GradNorm, held, r.WallSeconds)
-			if len(r.Diverged) > 0 {
-				_, err = fmt.Fprintf(m.a.stdout, "  (%d diverged)", len(r.Diverged))
-			}
-			fmt.Fprintln(m.a.stdout)
-		} else {
-			err = writeJSONLine(m.a.stdout, m.iterationJSON(r))
+	err := m.out.Print(m.iterationJSON(r), func(w io.Writer) {
+		held := ""
+		if r.HeldOut != nil {
+			held = fmt.Sprintf("%12.4f", r.HeldOut.J)
 		}
-		if err != nil && m.err == nil {
-			m.err = fmt.Errorf("writing the report: %w", err)
+		fmt.Fprintf(w, "%6d  %12.4f  %10.4f  %10.4g  %12s  %7.1fs", r.Iter, r.J, r.JSE, r.GradNorm, held, r.WallSeconds)
+		if len(r.Diverged) > 0 {
+			fmt.Fprintf(w, "  (%d diverged)", len(r.Diverged))
 		}
+		fmt.Fprintln(w)
 	})
-	if m.bar != nil {
-		m.bar.Add(1)
+	if err != nil {
+		m.err = fmt.Errorf("writing the report: %w", err)
+	}
+	if m.out.Bar != nil {
+		m.out.Bar.Add(1)
 	}
 	return m.err
 }
@@ -409,7 +390,7 @@ type finalJSON struct {
 	Budget    metaopt.Budget `json:"budget"`
 }
 
-func (a *app) writeMetaoptFinal(obj *meta.Learners, res metaopt.Result) error {
+func writeMetaoptFinal(p *printer, obj *meta.Learners, res metaopt.Result) error {
 	rule, eta, _ := obj.Rule(res.Params)
 	out := finalJSON{Final: true, Iters: res.Iter, Theta: rule.Matrix(), Eta: eta, Budget: res.Budget}
 	if res.HeldOut != nil {
@@ -419,23 +400,20 @@ func (a *app) writeMetaoptFinal(obj *meta.Learners, res metaopt.Result) error {
 		br, _, _ := obj.Rule(res.Best.Params)
 		out.BestIter, out.BestJ, out.BestTheta = &res.Best.Iter, &res.Best.J, br.Matrix()
 	}
-	if a.output == "json" {
-		return writeJSONLine(a.stdout, out)
-	}
-	w := a.stdout
-	fmt.Fprintf(w, "\nafter %d iterations", res.Iter)
-	if res.HeldOut != nil {
-		fmt.Fprintf(w, ": held-out J = %.4f ± %.4f", res.HeldOut.J, res.HeldOut.JSE)
-	}
-	fmt.Fprintf(w, " (budget: %d learner-runs, %.0f cost units)\n", res.Budget.Runs+res.Budget.HeldOutRuns, res.Budget.Cost+res.Budget.HeldOutCost)
-	writeTheta(w, "Θ", rule)
-	if obj.LogEta {
-		fmt.Fprintf(w, "η = %.4g\n", eta)
-	}
-	if res.Best != nil {
-		fmt.Fprintf(w, "best held-out J = %.4f at iteration %d\n", res.Best.J, res.Best.Iter)
-	}
-	return nil
+	return p.Print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "\nafter %d iterations", res.Iter)
+		if res.HeldOut != nil {
+			fmt.Fprintf(w, ": held-out J = %.4f ± %.4f", res.HeldOut.J, res.HeldOut.JSE)
+		}
+		fmt.Fprintf(w, " (budget: %d learner-runs, %.0f cost units)\n", res.Budget.Runs+res.Budget.HeldOutRuns, res.Budget.Cost+res.Budget.HeldOutCost)
+		writeTheta(w, "Θ", rule)
+		if obj.LogEta {
+			fmt.Fprintf(w, "η = %.4g\n", eta)
+		}
+		if res.Best != nil {
+			fmt.Fprintf(w, "best held-out J = %.4f at iteration %d\n", res.Best.J, res.Best.Iter)
+		}
+	})
 }
 
 // writeTheta prints Θ as a table, rows k (pre power), columns l (post power).
@@ -452,13 +430,4 @@ func writeTheta(w io.Writer, name string, r plasticity.Rule) {
 		}
 		fmt.Fprintln(w)
 	}
-}
-
-func writeJSONLine(w io.Writer, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(data, '\n'))
-	return err
 }
