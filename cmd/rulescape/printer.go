@@ -42,7 +42,7 @@ type printer struct {
 
 // printer returns a printer on the command's stdout in the chosen format.
 func (a *app) printer() *printer {
-	return &printer{w: a.stdout, json: a.output == "json" || a.output == "jsonl"}
+	return &printer{w: a.stdout, json: a.output != "text"}
 }
 
 // JSON reports whether the output is JSON (-o json or -o jsonl).
