@@ -47,32 +47,14 @@ const metaoptExample = `  rulescape metaopt --task dnms --init zero --iters 100 
   rulescape metaopt --task gonogo --n 40 --trials 100 --estimator projection:4 --held-out 8 --eval-every 5
   rulescape metaopt --estimator es --checkpoint run.json -o json`
 
-// metaoptFlags holds the flags of 'rulescape metaopt' beyond the setup.
+// metaoptFlags holds the flags of 'rulescape metaopt': the setup, the
+// settings of a campaign's metaopt job (pipelines.MetaoptSpec; its Task and
+// Trials are the setup's) and the run's own.
 type metaoptFlags struct {
 	train        trainFlags
-	init         string
-	initScale    float64
-	iters        int
-	learners     int
-	estimator    string
-	dist         string
-	fdStep       float64
-	gamma        float64
-	logEta       bool
-	seed         uint64
-	fixedSeeds   bool
-	heldOut      int
-	evalEvery    int
-	lr           float64
-	clipNorm     float64
-	learnerClip  float64
-	esSigma      float64
-	esPairs      int
-	cmaSigma     float64
-	cmaPop       int
+	spec         pipelines.MetaoptSpec
 	checkpoint   string
 	progressMode string
-	scale        string
 }
 
 func newMetaoptCmd(a *app) *cobra.Command {
@@ -81,7 +63,7 @@ func newMetaoptCmd(a *app) *cobra.Command {
 		panic(err)
 	}
 	mf := &metaoptFlags{train: trainFlags{params: def}}
-	fv := &mf.train.params
+	fv, ms, md := &mf.train.params, &mf.spec, pipelines.DefaultMetaopt()
 	cmd := &cobra.Command{
 		Use:     "metaopt",
 		Short:   "Discover a plasticity rule by meta-optimization of J(Θ)",
@@ -100,30 +82,30 @@ func newMetaoptCmd(a *app) *cobra.Command {
 	f.StringVar(&mf.train.configPath, "config", "", "YAML `file` of setup parameters (as for rulescape train); flags override it")
 	f.StringVar(&mf.progressMode, "progress", "auto", "progress bar on stderr: auto, always or never")
 	addSetupFlags(f, fv, def)
-	f.IntVar(&fv.Trials, "trials", 300, "learning horizon H: trials per learner")
+	f.IntVar(&fv.Trials, "trials", md.Trials, "learning horizon H: trials per learner")
 	f.IntVar(&fv.Workers, "workers", 0, "learners run in parallel (0 = all cores); results do not depend on it")
 
-	f.StringVar(&mf.init, "init", "zero", "initial rule: zero, random, or a named rule ("+strings.Join(plasticity.RuleNames(), ", ")+")")
-	f.Float64Var(&mf.initScale, "init-scale", 0.1, "random init: θ_kl ~ N(0, s²)")
-	f.IntVar(&mf.iters, "iters", 100, "meta-iterations")
-	f.IntVar(&mf.learners, "learners", 8, "learners S averaged per iteration")
-	f.StringVar(&mf.estimator, "estimator", "exact", "exact, projection:Ω, fd, es or cmaes")
-	f.StringVar(&mf.dist, "dist", "rademacher", "projection directions: rademacher or gaussian")
-	f.Float64Var(&mf.fdStep, "fd-step", 1e-5, "finite-difference step")
-	f.Float64Var(&mf.gamma, "gamma", 1, "discount γ of later trials in J, (0, 1]")
-	f.BoolVar(&mf.logEta, "log-eta", false, "meta-learn log η too")
-	f.Uint64Var(&mf.seed, "seed", 1, "run seed: every learner seed and the optimizer's randomness derive from it")
-	f.BoolVar(&mf.fixedSeeds, "fixed-seeds", false, "use the same S learner seeds every iteration (deterministic J)")
-	f.IntVar(&mf.heldOut, "held-out", 8, "held-out learner seeds evaluated without gradient (0 = none)")
-	f.IntVar(&mf.evalEvery, "eval-every", 10, "held-out evaluation period, iterations (0 = only at the end)")
-	f.Float64Var(&mf.lr, "lr", 0.02, "Adam step size, Θ units per iteration")
-	f.Float64Var(&mf.clipNorm, "clip-norm", 0, "clip the averaged gradient to this norm (0 = none)")
-	f.Float64Var(&mf.learnerClip, "learner-clip", 0, "clip each learner's gradient to this norm before averaging (0 = none); tames the rare exploding gradients of chaotic learners")
-	f.Float64Var(&mf.esSigma, "es-sigma", 0.05, "es: perturbation scale σ")
-	f.IntVar(&mf.esPairs, "es-pairs", 0, "es: antithetic pairs per iteration (0 = --learners)")
-	f.Float64Var(&mf.cmaSigma, "cma-sigma", 0.1, "cmaes: initial step size σ₀")
-	f.IntVar(&mf.cmaPop, "cma-population", 0, "cmaes: candidates per generation (0 = 4 + ⌊3 ln P⌋)")
-	f.StringVar(&mf.scale, "scale", "auto", "coordinates of the search: auto (z_kl = 1: term kl alone changes the weights by 1% of their initial rms per trial, see docs/METAOPT.md) or none (raw θ)")
+	f.StringVar(&ms.Init, "init", md.Init, "initial rule: zero, random, or a named rule ("+strings.Join(plasticity.RuleNames(), ", ")+")")
+	f.Float64Var(&ms.InitScale, "init-scale", md.InitScale, "random init: θ_kl ~ N(0, s²)")
+	f.IntVar(&ms.Iters, "iters", md.Iters, "meta-iterations")
+	f.IntVar(&ms.Learners, "learners", md.Learners, "learners S averaged per iteration")
+	f.StringVar(&ms.Estimator, "estimator", md.Estimator, "exact, projection:Ω, fd, es or cmaes")
+	f.StringVar(&ms.Dist, "dist", md.Dist, "projection directions: rademacher or gaussian")
+	f.Float64Var(&ms.FDStep, "fd-step", md.FDStep, "finite-difference step")
+	f.Float64Var(&ms.Gamma, "gamma", md.Gamma, "discount γ of later trials in J, (0, 1]")
+	f.BoolVar(&ms.LogEta, "log-eta", md.LogEta, "meta-learn log η too")
+	f.Uint64Var(&ms.Seed, "seed", md.Seed, "run seed: every learner seed and the optimizer's randomness derive from it")
+	f.BoolVar(&ms.FixedSeeds, "fixed-seeds", md.FixedSeeds, "use the same S learner seeds every iteration (deterministic J)")
+	f.IntVar(&ms.HeldOut, "held-out", md.HeldOut, "held-out learner seeds evaluated without gradient (0 = none)")
+	f.IntVar(&ms.EvalEvery, "eval-every", md.EvalEvery, "held-out evaluation period, iterations (0 = only at the end)")
+	f.Float64Var(&ms.LR, "lr", md.LR, "Adam step size, Θ units per iteration")
+	f.Float64Var(&ms.ClipNorm, "clip-norm", md.ClipNorm, "clip the averaged gradient to this norm (0 = none)")
+	f.Float64Var(&ms.LearnerClip, "learner-clip", md.LearnerClip, "clip each learner's gradient to this norm before averaging (0 = none); tames the rare exploding gradients of chaotic learners")
+	f.Float64Var(&ms.ESSigma, "es-sigma", md.ESSigma, "es: perturbation scale σ")
+	f.IntVar(&ms.ESPairs, "es-pairs", md.ESPairs, "es: antithetic pairs per iteration (0 = --learners)")
+	f.Float64Var(&ms.CMASigma, "cma-sigma", md.CMASigma, "cmaes: initial step size σ₀")
+	f.IntVar(&ms.CMAPopulation, "cma-population", md.CMAPopulation, "cmaes: candidates per generation (0 = 4 + ⌊3 ln P⌋)")
+	f.StringVar(&ms.Scale, "scale", md.Scale, "coordinates of the search: auto (z_kl = 1: term kl alone changes the weights by 1% of their initial rms per trial, see docs/METAOPT.md) or none (raw θ)")
 	f.StringVar(&mf.checkpoint, "checkpoint", "", "state `file`: written after every iteration; resumed from when it exists")
 	f.SortFlags = false
 	return cmd
@@ -139,40 +121,37 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 	if err != nil {
 		return err
 	}
-	est, err := metaopt.ParseEstimator(mf.estimator)
+	ms := mf.spec
+	est, err := metaopt.ParseEstimator(ms.Estimator)
 	if err != nil {
 		return fmt.Errorf("--estimator: %v — use exact, projection:Ω (e.g. projection:4), fd, es or cmaes", strings.TrimPrefix(err.Error(), "metaopt: "))
 	}
 	switch {
-	case mf.iters < 1:
-		return fmt.Errorf("--iters %d: must be ≥ 1 — set the number of meta-iterations", mf.iters)
-	case mf.learners < 1:
-		return fmt.Errorf("--learners %d: must be ≥ 1 — set how many learners each iteration averages", mf.learners)
-	case !(mf.gamma > 0 && mf.gamma <= 1):
-		return fmt.Errorf("--gamma %v: must be in (0, 1] — 1 weighs every trial equally", mf.gamma)
-	case mf.dist != string(meta.Rademacher) && mf.dist != string(meta.Gaussian):
-		return fmt.Errorf("--dist %q is not known — use rademacher or gaussian", mf.dist)
-	case mf.scale != "auto" && mf.scale != "none":
-		return fmt.Errorf("--scale %q is not known — use auto or none", mf.scale)
-	case mf.heldOut < 0 || mf.evalEvery < 0:
-		return fmt.Errorf("--held-out %d, --eval-every %d: must be ≥ 0", mf.heldOut, mf.evalEvery)
+	case ms.Iters < 1:
+		return fmt.Errorf("--iters %d: must be ≥ 1 — set the number of meta-iterations", ms.Iters)
+	case ms.Learners < 1:
+		return fmt.Errorf("--learners %d: must be ≥ 1 — set how many learners each iteration averages", ms.Learners)
+	case !(ms.Gamma > 0 && ms.Gamma <= 1):
+		return fmt.Errorf("--gamma %v: must be in (0, 1] — 1 weighs every trial equally", ms.Gamma)
+	case ms.Dist != string(meta.Rademacher) && ms.Dist != string(meta.Gaussian):
+		return fmt.Errorf("--dist %q is not known — use rademacher or gaussian", ms.Dist)
+	case ms.Scale != "auto" && ms.Scale != "none":
+		return fmt.Errorf("--scale %q is not known — use auto or none", ms.Scale)
+	case ms.HeldOut < 0 || ms.EvalEvery < 0:
+		return fmt.Errorf("--held-out %d, --eval-every %d: must be ≥ 0", ms.HeldOut, ms.EvalEvery)
 	}
 	setup := b.Setup
-	rule, err := initialRule(mf.init, mf.initScale, mf.seed, setup.Rule.K, setup.Rule.L)
+	rule, err := initialRule(ms.Init, ms.InitScale, ms.Seed, setup.Rule.K, setup.Rule.L)
 	if err != nil {
 		return err
 	}
 	setup.Rule = rule
-	obj, settings, err := pipelines.MetaoptProblem(setup, pipelines.MetaoptSpec{
-		Iters: mf.iters, Learners: mf.learners, Estimator: est.String(), Dist: mf.dist, FDStep: mf.fdStep,
-		Gamma: mf.gamma, LogEta: mf.logEta, Seed: mf.seed, FixedSeeds: mf.fixedSeeds, HeldOut: mf.heldOut,
-		EvalEvery: mf.evalEvery, LR: mf.lr, ClipNorm: mf.clipNorm, LearnerClip: mf.learnerClip,
-		ESSigma: mf.esSigma, ESPairs: mf.esPairs, CMASigma: mf.cmaSigma, CMAPopulation: mf.cmaPop,
-	}, r.Workers)
+	ms.Estimator = est.String()
+	obj, settings, err := pipelines.MetaoptProblem(setup, ms, r.Workers)
 	if err != nil {
 		return err
 	}
-	if mf.scale == "auto" {
+	if ms.Scale == "auto" {
 		if err := pipelines.AutoScale(ctx, obj, settings); err != nil {
 			return fmt.Errorf("%w — use --scale none", err)
 		}
@@ -187,7 +166,7 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 		Gamma     float64     `json:"gamma"`
 		LogEta    bool        `json:"log_eta"`
 		Scale     []float64   `json:"scale"`
-	}{r.trainParams, mf.init, mf.initScale, est.String(), mf.dist, mf.fdStep, mf.gamma, mf.logEta, obj.Scale})
+	}{r.trainParams, ms.Init, ms.InitScale, est.String(), ms.Dist, ms.FDStep, ms.Gamma, ms.LogEta, obj.Scale})
 
 	cp, err := openCheckpoint(obj, obj.Params(rule), settings, mf.checkpoint, spec)
 	if err != nil {
@@ -198,7 +177,7 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 	out := a.printer()
 	out.Text(func(w io.Writer) {
 		fmt.Fprintf(w, "metaopt %s (T=%d, N=%d, H=%d trials) with %s, %d learners/iteration, init %s, %d parameters\n",
-			setup.Task.Name(), setup.Task.Spec().Steps, setup.Init.N, setup.Trials, est, mf.learners, mf.init, obj.Dim())
+			setup.Task.Name(), setup.Task.Spec().Steps, setup.Init.N, setup.Trials, est, ms.Learners, ms.Init, obj.Dim())
 		if st.Iter > 0 {
 			fmt.Fprintf(w, "resumed from %s at iteration %d of %d\n", mf.checkpoint, st.Iter, st.Settings.Iters)
 		}
