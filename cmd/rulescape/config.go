@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"reflect"
-	"regexp"
-	"strconv"
+	"slices"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"rulescape/core/train"
 	"rulescape/pipelines"
@@ -66,6 +61,7 @@ func keyName(flag string) string { return strings.ReplaceAll(flag, "-", "_") }
 type resolved struct {
 	trainParams
 	ConfigFile string
+	config     *pipelines.SetupFile
 	source     map[string]string // key → "flag", "config" or "preset"
 }
 
@@ -75,7 +71,7 @@ func (r *resolved) ref(key string) string {
 	case "flag":
 		return "--" + flagName(key)
 	case "config":
-		return fmt.Sprintf("%s (in %s)", key, r.ConfigFile)
+		return r.config.Ref(key)
 	default:
 		return fmt.Sprintf("%s (preset %s)", key, r.Preset)
 	}
@@ -104,38 +100,50 @@ func (r *resolved) bad(key, what, fix string) error {
 	return fmt.Errorf("%s = %s %s — %s", r.ref(key), r.value(key), what, fix)
 }
 
-// resolveParams layers the preset, the config file (if any) and the flags
-// that were set. flagVals holds the parsed flag values and changed names
-// the flags the user set (by config key).
+// resolveParams layers the preset, the config file (if any, read by
+// pipelines.ParseSetup, the campaign parser's decoder) and the flags that
+// were set. flagVals holds the parsed flag values and changed names the
+// flags the user set (by config key).
 func resolveParams(configPath string, flagVals *trainParams, changed map[string]bool) (*resolved, error) {
-	var cfg *configFile
+	var (
+		cfg *pipelines.SetupFile
+		run struct {
+			Seeds   string `yaml:"seeds"`
+			Workers int    `yaml:"workers"`
+		}
+	)
 	if configPath != "" {
-		var err error
-		if cfg, err = readConfig(configPath); err != nil {
+		data, err := os.ReadFile(configPath)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w — check the path given to --config", err)
+		}
+		if cfg, err = pipelines.ParseSetup(configPath, data, &run); err != nil {
 			return nil, err
 		}
 	}
 	preset := presetDefault
-	presetChanged := changed["preset"]
 	switch {
-	case presetChanged:
+	case changed["preset"]:
 		preset = flagVals.Preset
-	case cfg != nil && cfg.preset != "":
-		preset = cfg.preset
+	case cfg != nil && cfg.Preset != "":
+		preset = cfg.Preset
 	}
 	base, err := presetParams(preset)
 	if err != nil {
-		if presetChanged {
-			return nil, fmt.Errorf("--preset: %w", err)
-		}
-		return nil, fmt.Errorf("preset (in %s): %w", configPath, err)
+		return nil, fmt.Errorf("--preset: %w", err)
 	}
-	r := &resolved{trainParams: base, ConfigFile: configPath, source: map[string]string{}}
+	r := &resolved{trainParams: base, ConfigFile: configPath, config: cfg, source: map[string]string{}}
 	if cfg != nil {
-		if err := cfg.decodeOnto(&r.trainParams); err != nil {
+		if err := cfg.Apply(&r.Params); err != nil {
 			return nil, err
 		}
-		if err := r.layer(cfg.keys, "config"); err != nil {
+		if slices.Contains(cfg.Keys, "seeds") {
+			r.Seeds = run.Seeds
+		}
+		if slices.Contains(cfg.Keys, "workers") {
+			r.Workers = run.Workers
+		}
+		if err := r.layer(cfg.Keys, "config"); err != nil {
 			return nil, err
 		}
 	}
@@ -170,11 +178,8 @@ func (r *resolved) layer(keys []string, source string) error {
 		r.source[k] = source
 	}
 	switch {
-	case set["rule"] && set["theta"]:
-		if source == "flag" {
-			return errors.New("--rule and --theta both given — use --rule for a named rule or --theta for an explicit matrix, not both")
-		}
-		return fmt.Errorf("rule and theta both set in %s — keep one: rule for a named rule, theta for an explicit matrix", r.ConfigFile)
+	case set["rule"] && set["theta"]: // a config file with both is a ParseSetup error
+		return errors.New("--rule and --theta both given — use --rule for a named rule or --theta for an explicit matrix, not both")
 	case set["rule"]:
 		r.Theta = nil
 	case set["theta"]:
@@ -205,92 +210,4 @@ func (r *resolved) build() (*builtSetup, error) {
 		return nil, fmt.Errorf("%s = %q: %w", r.ref("seeds"), r.Seeds, err)
 	}
 	return &builtSetup{Setup: b.Setup, Seeds: seeds, RuleName: b.RuleName}, nil
-}
-
-// configFile is a parsed config file: its raw bytes, its keys in order and
-// the preset it names.
-type configFile struct {
-	path   string
-	data   []byte
-	keys   []string
-	preset string
-}
-
-// readConfig reads and checks the shape of a config file.
-func readConfig(path string) (*configFile, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config file: %w — check the path given to --config", err)
-	}
-	cfg := &configFile{path: path, data: data}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, cfg.yamlError(err)
-	}
-	if doc.Kind == 0 || len(doc.Content) == 0 { // empty file
-		return cfg, nil
-	}
-	top := doc.Content[0]
-	if top.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("config file %s: line %d: expected key: value pairs at the top level — write one parameter per line, e.g. \"n: 200\"", path, top.Line)
-	}
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		k, v := top.Content[i], top.Content[i+1]
-		key := k.Value
-		if _, ok := paramFields[key]; !ok {
-			return nil, cfg.unknownKey(key, k.Line)
-		}
-		cfg.keys = append(cfg.keys, key)
-		if key == "preset" {
-			cfg.preset = v.Value
-		}
-	}
-	return cfg, nil
-}
-
-// decodeOnto overwrites the fields of p named in the file.
-func (c *configFile) decodeOnto(p *trainParams) error {
-	dec := yaml.NewDecoder(bytes.NewReader(c.data))
-	dec.KnownFields(true)
-	if err := dec.Decode(p); err != nil && !errors.Is(err, io.EOF) {
-		return c.yamlError(err)
-	}
-	return nil
-}
-
-var (
-	yamlLineRE    = regexp.MustCompile(`^yaml: (line \d+: )?`)
-	yamlUnknownRE = regexp.MustCompile(`^line (\d+): field (\S+) not found in type`)
-)
-
-// yamlError rewrites a YAML error as one line naming the file and line.
-func (c *configFile) yamlError(err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg := te.Errors[0]
-		if m := yamlUnknownRE.FindStringSubmatch(msg); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			return c.unknownKey(m[2], line)
-		}
-		fix := "give a value of the type shown in `rulescape train --help`"
-		if strings.Contains(msg, "already defined") {
-			fix = "keep only one of them"
-		}
-		return fmt.Errorf("config file %s: %s — %s", c.path, msg, fix)
-	}
-	if !strings.HasPrefix(err.Error(), "yaml: ") {
-		// From a value's own UnmarshalYAML: the message says line and fix.
-		return fmt.Errorf("config file %s: %w", c.path, err)
-	}
-	msg := yamlLineRE.ReplaceAllString(err.Error(), "$1")
-	return fmt.Errorf("config file %s: %s — fix the YAML syntax there (key: value, one per line)", c.path, msg)
-}
-
-// unknownKey reports a key that names no parameter, suggesting the nearest.
-func (c *configFile) unknownKey(key string, line int) error {
-	hint := "keys are the train flags without -- and with _ for -, e.g. perturb_prob"
-	if near := pipelines.Nearest(key, paramKeys()); near != "" {
-		hint = fmt.Sprintf("did you mean %q? (%s)", near, hint)
-	}
-	return fmt.Errorf("config file %s: line %d: unknown key %q — %s", c.path, line, key, hint)
 }

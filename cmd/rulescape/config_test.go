@@ -72,7 +72,10 @@ func TestPrecedence(t *testing.T) {
 	if want := (pipelines.JSONObject{"Steps": 500, "Response": float64(50)}); !reflect.DeepEqual(r.TaskParams, want) {
 		t.Errorf("task params %v, want the config's merged with the flag's %v", r.TaskParams, want)
 	}
-	for key, want := range map[string]string{"g": "g (preset default)", "n": "n (in ", "eta": "--eta"} {
+	for key, want := range map[string]string{"g": "g (preset default)", "n": "", "eta": "--eta"} {
+		if key == "n" {
+			want = r.ConfigFile + ":1: n"
+		}
 		if got := r.ref(key); !strings.HasPrefix(got, want) {
 			t.Errorf("ref(%s) = %q, want prefix %q", key, got, want)
 		}
@@ -102,7 +105,7 @@ func TestRuleThetaLayers(t *testing.T) {
 		{"config theta replaces preset rule, K from its shape", "theta: [[0, 0], [0, -1]]\n", nil, "custom", 1, ""},
 		{"flag rule replaces config theta", "theta: [[0, 0], [0, -1]]\n", []string{"--rule", "node-perturbation"}, "node-perturbation", 3, ""},
 		{"flag theta replaces config rule", "rule: miconi\nk: 1\nl: 1\n", []string{"--theta", "[[0,0],[0,-1]]"}, "custom", 1, ""},
-		{"config K conflicts with flag theta", "k: 2\n", []string{"--theta", "[[0,0],[0,-1]]"}, "", 0, "k (in "},
+		{"config K conflicts with flag theta", "k: 2\n", []string{"--theta", "[[0,0],[0,-1]]"}, "", 0, "c.yaml:1: k = 2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

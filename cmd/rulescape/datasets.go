@@ -210,8 +210,8 @@ func (a *app) datasetsLs(ctx context.Context, arg string) error {
 		parts[i] = strings.Join(texts, " ")
 		out.Datasets = append(out.Datasets, e)
 	}
-	if a.output == "json" {
-		return json.NewEncoder(a.stdout).Encode(out)
+	if p := a.printer(); p.JSON() {
+		return p.Print(out, nil)
 	}
 	w := a.stdout
 	fmt.Fprintf(w, "campaign %s (%s): %d datasets, manifest %s\n", m.Name, id, len(out.Datasets), out.Manifest)
@@ -286,8 +286,8 @@ func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 	if err := atomicfile.WriteBytes(out.Manifest, data); err != nil {
 		return err
 	}
-	if a.output == "json" {
-		return json.NewEncoder(a.stdout).Encode(out)
+	if p := a.printer(); p.JSON() {
+		return p.Print(out, nil)
 	}
 	w := a.stdout
 	fmt.Fprintf(w, "campaign %s (%s): %d datasets (%s) downloaded to %s, SHA-256 verified\n", m.Name, id, len(out.Files), formatBytes(out.Bytes), dir)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -82,7 +81,7 @@ func runDev(ctx context.Context, a *app, f devFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := printStack(a.stdout, a.output, st, time.Since(t0)); err != nil {
+	if err := printStack(a.printer(), st, time.Since(t0)); err != nil {
 		_ = st.Stop()
 		return err
 	}
@@ -95,7 +94,7 @@ func runDev(ctx context.Context, a *app, f devFlags) error {
 		if err := st.Stop(); err != nil {
 			return err
 		}
-		if a.output == "text" {
+		if !a.printer().JSON() {
 			fmt.Fprintln(a.stderr, "rulescape dev: stopped")
 		}
 		return nil
@@ -107,52 +106,35 @@ func runDev(ctx context.Context, a *app, f devFlags) error {
 }
 
 // printStack writes the stack's addresses as text or one JSON line.
-func printStack(w io.Writer, output string, st *devstack.Stack, took time.Duration) error {
+func printStack(p *printer, st *devstack.Stack, took time.Duration) error {
 	env := st.Env()
-	if output == "json" {
-		rec := devRecord{
-			TemporalAddress: st.TemporalAddress,
-			Namespace:       st.Namespace,
-			UI:              st.UIAddress,
-			S3Endpoint:      st.S3Endpoint,
-			S3Bucket:        st.S3Bucket,
-			Home:            st.Home,
-			Attached:        st.Attached,
-			OwnerPID:        st.OwnerPID,
-			Env:             map[string]string{},
-		}
-		for _, kv := range env {
-			k, v, _ := strings.Cut(kv, "=")
-			rec.Env[k] = v
-		}
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	}
-	var b strings.Builder
-	if st.Attached {
-		fmt.Fprintf(&b, "Attached to the stack of process %d (state in %s); it keeps running after this command.\n", st.OwnerPID, st.Home)
-	} else {
-		fmt.Fprintf(&b, "Embedded stack up in %s (state in %s).\n", took.Round(time.Millisecond), st.Home)
-	}
-	fmt.Fprintf(&b, "  Temporal  %s  namespace %s\n", st.TemporalAddress, st.Namespace)
-	if st.UIAddress != "" {
-		fmt.Fprintf(&b, "  Web UI    %s\n", st.UIAddress)
-	}
-	fmt.Fprintf(&b, "  S3        http://%s  bucket %s\n", st.S3Endpoint, st.S3Bucket)
-	fmt.Fprintf(&b, "\nFor workers and clients in other shells:\n")
+	rec := devRecord{TemporalAddress: st.TemporalAddress, Namespace: st.Namespace, UI: st.UIAddress,
+		S3Endpoint: st.S3Endpoint, S3Bucket: st.S3Bucket, Home: st.Home, Attached: st.Attached,
+		OwnerPID: st.OwnerPID, Env: map[string]string{}}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
-		fmt.Fprintf(&b, "  export %s=%s\n", k, shellQuote(v))
+		rec.Env[k] = v
 	}
-	if !st.Attached {
-		fmt.Fprintf(&b, "\nCtrl-C stops the stack.\n")
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return p.Print(rec, func(w io.Writer) {
+		if st.Attached {
+			fmt.Fprintf(w, "Attached to the stack of process %d (state in %s); it keeps running after this command.\n", st.OwnerPID, st.Home)
+		} else {
+			fmt.Fprintf(w, "Embedded stack up in %s (state in %s).\n", took.Round(time.Millisecond), st.Home)
+		}
+		fmt.Fprintf(w, "  Temporal  %s  namespace %s\n", st.TemporalAddress, st.Namespace)
+		if st.UIAddress != "" {
+			fmt.Fprintf(w, "  Web UI    %s\n", st.UIAddress)
+		}
+		fmt.Fprintf(w, "  S3        http://%s  bucket %s\n", st.S3Endpoint, st.S3Bucket)
+		fmt.Fprintf(w, "\nFor workers and clients in other shells:\n")
+		for _, kv := range env {
+			k, v, _ := strings.Cut(kv, "=")
+			fmt.Fprintf(w, "  export %s=%s\n", k, shellQuote(v))
+		}
+		if !st.Attached {
+			fmt.Fprintf(w, "\nCtrl-C stops the stack.\n")
+		}
+	})
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but

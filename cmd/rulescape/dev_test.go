@@ -256,7 +256,7 @@ func TestPrintStack(t *testing.T) {
 			s := *st
 			s.Attached = tc.attached
 			var b strings.Builder
-			if err := printStack(&b, "text", &s, 1500*time.Millisecond); err != nil {
+			if err := printStack(&printer{w: &b}, &s, 1500*time.Millisecond); err != nil {
 				t.Fatal(err)
 			}
 			for _, w := range tc.want {
@@ -273,7 +273,7 @@ func TestPrintStack(t *testing.T) {
 	}
 
 	var b strings.Builder
-	if err := printStack(&b, "json", st, 0); err != nil {
+	if err := printStack(&printer{w: &b, json: true}, st, 0); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any

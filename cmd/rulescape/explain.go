@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -100,11 +99,7 @@ func (a *app) explainPlan(ctx context.Context, st *store.Store, plan *pipelines.
 	for _, e := range ex {
 		out.Summary[e.Status]++
 	}
-	if a.output == "json" {
-		return json.NewEncoder(a.stdout).Encode(out)
-	}
-	printExplanation(a.stdout, plan, out, all)
-	return nil
+	return a.printer().Print(out, func(w io.Writer) { printExplanation(w, plan, out, all) })
 }
 
 // explainListed is how many units to compute per stage the text output

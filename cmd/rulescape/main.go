@@ -9,11 +9,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
 
+	"rulescape/internal/devstack"
 	"rulescape/stages"
 )
 
@@ -28,12 +32,14 @@ type app struct {
 	stdout, stderr io.Writer
 	logLevel       string
 	logFormat      string
-	output         string // text or json
+	output         string // text, json or jsonl: see printer
+	address        string // --address: the Temporal server, over TEMPORAL_ADDRESS
+	namespace      string // --namespace: the Temporal namespace, over TEMPORAL_NAMESPACE
+	log            *slog.Logger
 	// versions are the stage versions this process computes and
 	// explains with (stages.Current() when nil); tests change one to
 	// stand for a change to a stage's code.
 	versions stages.Versions
-	log      *slog.Logger
 }
 
 func newRoot(a *app) *cobra.Command {
@@ -51,7 +57,9 @@ func newRoot(a *app) *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
-	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
+	pf.StringVarP(&a.output, "output", "o", "text", "output format: text, json or jsonl (json and jsonl: one JSON object per line)")
+	pf.StringVar(&a.address, "address", "", "Temporal server host:port (overrides "+devstack.EnvTemporalAddr+"; unset: the embedded stack)")
+	pf.StringVar(&a.namespace, "namespace", "", "Temporal namespace (overrides "+devstack.EnvTemporalNS+"; default \"default\")")
 	for _, ctor := range commandCtors {
 		root.AddCommand(ctor(a))
 	}
@@ -72,12 +80,35 @@ func (a *app) setup() error {
 	default:
 		return fmt.Errorf("--log-format %q is not known — use text or json", a.logFormat)
 	}
-	switch a.output {
-	case "text", "json":
-	default:
-		return fmt.Errorf("--output %q is not known — use text or json", a.output)
+	if !slices.Contains(outputFormats, a.output) {
+		return fmt.Errorf("--output %q is not known — use text, json or jsonl", a.output)
+	}
+	if a.output == "jsonl" { // the same output: code that tests a.output == "json" needs no change
+		a.output = "json"
 	}
 	return nil
+}
+
+// temporalOptions returns the Temporal client options: Temporal's own
+// conventions (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+// TEMPORAL_TLS_*, and profiles of the Temporal config file:
+// TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), with --address and --namespace
+// overriding them. external is false when neither --address nor the
+// environment names a server: the embedded stack is used then.
+func (a *app) temporalOptions() (opts client.Options, external bool, err error) {
+	external = a.address != "" || os.Getenv(devstack.EnvTemporalAddr) != "" || os.Getenv("TEMPORAL_PROFILE") != ""
+	if external {
+		if opts, err = envconfig.LoadDefaultClientOptions(); err != nil {
+			return opts, true, fmt.Errorf("Temporal client configuration: %v — check TEMPORAL_* variables and the Temporal config file", err)
+		}
+	}
+	if a.address != "" {
+		opts.HostPort = a.address
+	}
+	if a.namespace != "" {
+		opts.Namespace = a.namespace
+	}
+	return opts, external, nil
 }
 
 // run executes the CLI with args and returns the process exit code.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -190,11 +191,12 @@ func (f *metagradFlags) compute(cmd *cobra.Command, a *app) error {
 		out.RelError = &rel
 		a.log.Info("metagrad finite-difference check", "rel_error", rel, "step", f.fdStep)
 	}
-	enc := json.NewEncoder(a.stdout)
-	if a.output != "json" {
+	// For people, the same JSON indented.
+	return a.printer().Print(out, func(w io.Writer) {
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-	}
-	return enc.Encode(out)
+		enc.Encode(out)
+	})
 }
 
 // splitGrad shapes a gradient as (K+1)×(L+1) plus the optional log η entry.
@@ -266,7 +268,7 @@ func (f *metagradFlags) write(cmd *cobra.Command, a *app) error {
 	}
 	summary := map[string]any{"wrote": f.writeCase, "task": f.task, "seed": f.seed,
 		"N": p.Net.N, "T": task.Spec().Steps, "H": f.trials, "K": rule.K, "L": rule.L}
-	return json.NewEncoder(a.stdout).Encode(summary)
+	return a.printer().Print(summary, func(w io.Writer) { json.NewEncoder(w).Encode(summary) })
 }
 
 // setSteps sets a task's trial length. DNMS epochs are rescaled in

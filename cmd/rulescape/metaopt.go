@@ -47,32 +47,14 @@ const metaoptExample = `  rulescape metaopt --task dnms --init zero --iters 100 
   rulescape metaopt --task gonogo --n 40 --trials 100 --estimator projection:4 --held-out 8 --eval-every 5
   rulescape metaopt --estimator es --checkpoint run.json -o json`
 
-// metaoptFlags holds the flags of 'rulescape metaopt' beyond the setup.
+// metaoptFlags holds the flags of 'rulescape metaopt': the setup, the
+// settings of a campaign's metaopt job (pipelines.MetaoptSpec; its Task and
+// Trials are the setup's) and the run's own.
 type metaoptFlags struct {
 	train        trainFlags
-	init         string
-	initScale    float64
-	iters        int
-	learners     int
-	estimator    string
-	dist         string
-	fdStep       float64
-	gamma        float64
-	logEta       bool
-	seed         uint64
-	fixedSeeds   bool
-	heldOut      int
-	evalEvery    int
-	lr           float64
-	clipNorm     float64
-	learnerClip  float64
-	esSigma      float64
-	esPairs      int
-	cmaSigma     float64
-	cmaPop       int
+	spec         pipelines.MetaoptSpec
 	checkpoint   string
 	progressMode string
-	scale        string
 }
 
 func newMetaoptCmd(a *app) *cobra.Command {
@@ -81,7 +63,7 @@ func newMetaoptCmd(a *app) *cobra.Command {
 		panic(err)
 	}
 	mf := &metaoptFlags{train: trainFlags{params: def}}
-	fv := &mf.train.params
+	fv, ms, md := &mf.train.params, &mf.spec, pipelines.DefaultMetaopt()
 	cmd := &cobra.Command{
 		Use:     "metaopt",
 		Short:   "Discover a plasticity rule by meta-optimization of J(Θ)",
@@ -100,41 +82,33 @@ func newMetaoptCmd(a *app) *cobra.Command {
 	f.StringVar(&mf.train.configPath, "config", "", "YAML `file` of setup parameters (as for rulescape train); flags override it")
 	f.StringVar(&mf.progressMode, "progress", "auto", "progress bar on stderr: auto, always or never")
 	addSetupFlags(f, fv, def)
-	f.IntVar(&fv.Trials, "trials", 300, "learning horizon H: trials per learner")
+	f.IntVar(&fv.Trials, "trials", md.Trials, "learning horizon H: trials per learner")
 	f.IntVar(&fv.Workers, "workers", 0, "learners run in parallel (0 = all cores); results do not depend on it")
 
-	f.StringVar(&mf.init, "init", "zero", "initial rule: zero, random, or a named rule ("+strings.Join(plasticity.RuleNames(), ", ")+")")
-	f.Float64Var(&mf.initScale, "init-scale", 0.1, "random init: θ_kl ~ N(0, s²)")
-	f.IntVar(&mf.iters, "iters", 100, "meta-iterations")
-	f.IntVar(&mf.learners, "learners", 8, "learners S averaged per iteration")
-	f.StringVar(&mf.estimator, "estimator", "exact", "exact, projection:Ω, fd, es or cmaes")
-	f.StringVar(&mf.dist, "dist", "rademacher", "projection directions: rademacher or gaussian")
-	f.Float64Var(&mf.fdStep, "fd-step", 1e-5, "finite-difference step")
-	f.Float64Var(&mf.gamma, "gamma", 1, "discount γ of later trials in J, (0, 1]")
-	f.BoolVar(&mf.logEta, "log-eta", false, "meta-learn log η too")
-	f.Uint64Var(&mf.seed, "seed", 1, "run seed: every learner seed and the optimizer's randomness derive from it")
-	f.BoolVar(&mf.fixedSeeds, "fixed-seeds", false, "use the same S learner seeds every iteration (deterministic J)")
-	f.IntVar(&mf.heldOut, "held-out", 8, "held-out learner seeds evaluated without gradient (0 = none)")
-	f.IntVar(&mf.evalEvery, "eval-every", 10, "held-out evaluation period, iterations (0 = only at the end)")
-	f.Float64Var(&mf.lr, "lr", 0.02, "Adam step size, Θ units per iteration")
-	f.Float64Var(&mf.clipNorm, "clip-norm", 0, "clip the averaged gradient to this norm (0 = none)")
-	f.Float64Var(&mf.learnerClip, "learner-clip", 0, "clip each learner's gradient to this norm before averaging (0 = none); tames the rare exploding gradients of chaotic learners")
-	f.Float64Var(&mf.esSigma, "es-sigma", 0.05, "es: perturbation scale σ")
-	f.IntVar(&mf.esPairs, "es-pairs", 0, "es: antithetic pairs per iteration (0 = --learners)")
-	f.Float64Var(&mf.cmaSigma, "cma-sigma", 0.1, "cmaes: initial step size σ₀")
-	f.IntVar(&mf.cmaPop, "cma-population", 0, "cmaes: candidates per generation (0 = 4 + ⌊3 ln P⌋)")
-	f.StringVar(&mf.scale, "scale", "auto", "coordinates of the search: auto (z_kl = 1: term kl alone changes the weights by 1% of their initial rms per trial, see docs/METAOPT.md) or none (raw θ)")
+	f.StringVar(&ms.Init, "init", md.Init, "initial rule: zero, random, or a named rule ("+strings.Join(plasticity.RuleNames(), ", ")+")")
+	f.Float64Var(&ms.InitScale, "init-scale", md.InitScale, "random init: θ_kl ~ N(0, s²)")
+	f.IntVar(&ms.Iters, "iters", md.Iters, "meta-iterations")
+	f.IntVar(&ms.Learners, "learners", md.Learners, "learners S averaged per iteration")
+	f.StringVar(&ms.Estimator, "estimator", md.Estimator, "exact, projection:Ω, fd, es or cmaes")
+	f.StringVar(&ms.Dist, "dist", md.Dist, "projection directions: rademacher or gaussian")
+	f.Float64Var(&ms.FDStep, "fd-step", md.FDStep, "finite-difference step")
+	f.Float64Var(&ms.Gamma, "gamma", md.Gamma, "discount γ of later trials in J, (0, 1]")
+	f.BoolVar(&ms.LogEta, "log-eta", md.LogEta, "meta-learn log η too")
+	f.Uint64Var(&ms.Seed, "seed", md.Seed, "run seed: every learner seed and the optimizer's randomness derive from it")
+	f.BoolVar(&ms.FixedSeeds, "fixed-seeds", md.FixedSeeds, "use the same S learner seeds every iteration (deterministic J)")
+	f.IntVar(&ms.HeldOut, "held-out", md.HeldOut, "held-out learner seeds evaluated without gradient (0 = none)")
+	f.IntVar(&ms.EvalEvery, "eval-every", md.EvalEvery, "held-out evaluation period, iterations (0 = only at the end)")
+	f.Float64Var(&ms.LR, "lr", md.LR, "Adam step size, Θ units per iteration")
+	f.Float64Var(&ms.ClipNorm, "clip-norm", md.ClipNorm, "clip the averaged gradient to this norm (0 = none)")
+	f.Float64Var(&ms.LearnerClip, "learner-clip", md.LearnerClip, "clip each learner's gradient to this norm before averaging (0 = none); tames the rare exploding gradients of chaotic learners")
+	f.Float64Var(&ms.ESSigma, "es-sigma", md.ESSigma, "es: perturbation scale σ")
+	f.IntVar(&ms.ESPairs, "es-pairs", md.ESPairs, "es: antithetic pairs per iteration (0 = --learners)")
+	f.Float64Var(&ms.CMASigma, "cma-sigma", md.CMASigma, "cmaes: initial step size σ₀")
+	f.IntVar(&ms.CMAPopulation, "cma-population", md.CMAPopulation, "cmaes: candidates per generation (0 = 4 + ⌊3 ln P⌋)")
+	f.StringVar(&ms.Scale, "scale", md.Scale, "coordinates of the search: auto (z_kl = 1: term kl alone changes the weights by 1% of their initial rms per trial, see docs/METAOPT.md) or none (raw θ)")
 	f.StringVar(&mf.checkpoint, "checkpoint", "", "state `file`: written after every iteration; resumed from when it exists")
 	f.SortFlags = false
 	return cmd
-}
-
-// checkpointFile is what --checkpoint holds: the setup it belongs to and the
-// optimizer state.
-type checkpointFile struct {
-	Version int             `json:"version"`
-	Spec    json.RawMessage `json:"spec"`
-	State   metaopt.State   `json:"state"`
 }
 
 func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
@@ -147,40 +121,37 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 	if err != nil {
 		return err
 	}
-	est, err := metaopt.ParseEstimator(mf.estimator)
+	ms := mf.spec
+	est, err := metaopt.ParseEstimator(ms.Estimator)
 	if err != nil {
 		return fmt.Errorf("--estimator: %v — use exact, projection:Ω (e.g. projection:4), fd, es or cmaes", strings.TrimPrefix(err.Error(), "metaopt: "))
 	}
 	switch {
-	case mf.iters < 1:
-		return fmt.Errorf("--iters %d: must be ≥ 1 — set the number of meta-iterations", mf.iters)
-	case mf.learners < 1:
-		return fmt.Errorf("--learners %d: must be ≥ 1 — set how many learners each iteration averages", mf.learners)
-	case !(mf.gamma > 0 && mf.gamma <= 1):
-		return fmt.Errorf("--gamma %v: must be in (0, 1] — 1 weighs every trial equally", mf.gamma)
-	case mf.dist != string(meta.Rademacher) && mf.dist != string(meta.Gaussian):
-		return fmt.Errorf("--dist %q is not known — use rademacher or gaussian", mf.dist)
-	case mf.scale != "auto" && mf.scale != "none":
-		return fmt.Errorf("--scale %q is not known — use auto or none", mf.scale)
-	case mf.heldOut < 0 || mf.evalEvery < 0:
-		return fmt.Errorf("--held-out %d, --eval-every %d: must be ≥ 0", mf.heldOut, mf.evalEvery)
+	case ms.Iters < 1:
+		return fmt.Errorf("--iters %d: must be ≥ 1 — set the number of meta-iterations", ms.Iters)
+	case ms.Learners < 1:
+		return fmt.Errorf("--learners %d: must be ≥ 1 — set how many learners each iteration averages", ms.Learners)
+	case !(ms.Gamma > 0 && ms.Gamma <= 1):
+		return fmt.Errorf("--gamma %v: must be in (0, 1] — 1 weighs every trial equally", ms.Gamma)
+	case ms.Dist != string(meta.Rademacher) && ms.Dist != string(meta.Gaussian):
+		return fmt.Errorf("--dist %q is not known — use rademacher or gaussian", ms.Dist)
+	case ms.Scale != "auto" && ms.Scale != "none":
+		return fmt.Errorf("--scale %q is not known — use auto or none", ms.Scale)
+	case ms.HeldOut < 0 || ms.EvalEvery < 0:
+		return fmt.Errorf("--held-out %d, --eval-every %d: must be ≥ 0", ms.HeldOut, ms.EvalEvery)
 	}
 	setup := b.Setup
-	rule, err := initialRule(mf.init, mf.initScale, mf.seed, setup.Rule.K, setup.Rule.L)
+	rule, err := initialRule(ms.Init, ms.InitScale, ms.Seed, setup.Rule.K, setup.Rule.L)
 	if err != nil {
 		return err
 	}
 	setup.Rule = rule
-	obj, settings, err := pipelines.MetaoptProblem(setup, pipelines.MetaoptSpec{
-		Iters: mf.iters, Learners: mf.learners, Estimator: est.String(), Dist: mf.dist, FDStep: mf.fdStep,
-		Gamma: mf.gamma, LogEta: mf.logEta, Seed: mf.seed, FixedSeeds: mf.fixedSeeds, HeldOut: mf.heldOut,
-		EvalEvery: mf.evalEvery, LR: mf.lr, ClipNorm: mf.clipNorm, LearnerClip: mf.learnerClip,
-		ESSigma: mf.esSigma, ESPairs: mf.esPairs, CMASigma: mf.cmaSigma, CMAPopulation: mf.cmaPop,
-	}, r.Workers)
+	ms.Estimator = est.String()
+	obj, settings, err := pipelines.MetaoptProblem(setup, ms, r.Workers)
 	if err != nil {
 		return err
 	}
-	if mf.scale == "auto" {
+	if ms.Scale == "auto" {
 		if err := pipelines.AutoScale(ctx, obj, settings); err != nil {
 			return fmt.Errorf("%w — use --scale none", err)
 		}
@@ -195,43 +166,35 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 		Gamma     float64     `json:"gamma"`
 		LogEta    bool        `json:"log_eta"`
 		Scale     []float64   `json:"scale"`
-	}{r.trainParams, mf.init, mf.initScale, est.String(), mf.dist, mf.fdStep, mf.gamma, mf.logEta, obj.Scale})
+	}{r.trainParams, ms.Init, ms.InitScale, est.String(), ms.Dist, ms.FDStep, ms.Gamma, ms.LogEta, obj.Scale})
 
-	opt, resumed, err := openOptimizer(obj, obj.Params(rule), settings, mf.checkpoint, spec)
+	cp, err := openCheckpoint(obj, obj.Params(rule), settings, mf.checkpoint, spec)
 	if err != nil {
 		return err
 	}
-	text := a.output != "json"
+	opt := cp.opt
 	st := opt.State()
-	if text {
-		fmt.Fprintf(a.stdout, "metaopt %s (T=%d, N=%d, H=%d trials) with %s, %d learners/iteration, init %s, %d parameters\n",
-			setup.Task.Name(), setup.Task.Spec().Steps, setup.Init.N, setup.Trials, est, mf.learners, mf.init, obj.Dim())
-		if resumed {
-			fmt.Fprintf(a.stdout, "resumed from %s at iteration %d of %d\n", mf.checkpoint, st.Iter, st.Settings.Iters)
+	out := a.printer()
+	out.Text(func(w io.Writer) {
+		fmt.Fprintf(w, "metaopt %s (T=%d, N=%d, H=%d trials) with %s, %d learners/iteration, init %s, %d parameters\n",
+			setup.Task.Name(), setup.Task.Spec().Steps, setup.Init.N, setup.Trials, est, ms.Learners, ms.Init, obj.Dim())
+		if st.Iter > 0 {
+			fmt.Fprintf(w, "resumed from %s at iteration %d of %d\n", mf.checkpoint, st.Iter, st.Settings.Iters)
 		}
-		fmt.Fprintf(a.stdout, "\n%6s  %12s  %10s  %10s  %12s  %8s\n", "iter", "J", "±se", "|∇J|", "held-out J", "wall")
-	}
+		fmt.Fprintf(w, "\n%6s  %12s  %10s  %10s  %12s  %8s\n", "iter", "J", "±se", "|∇J|", "held-out J", "wall")
+	})
 	showBar, err := wantProgress(mf.progressMode, a.stderr)
 	if err != nil {
 		return err
 	}
-	var bar *progress.Bar
 	if showBar {
-		bar = progress.New(a.stderr, st.Settings.Iters, progress.Config{Label: "metaopt " + est.String(), Unit: "iterations"})
-		bar.Add(st.Iter)
+		out.Bar = progress.New(a.stderr, st.Settings.Iters, progress.Config{Label: "metaopt " + est.String(), Unit: "iterations"})
+		out.Bar.Add(st.Iter)
 	}
-	emit := func(f func()) {
-		if bar != nil {
-			bar.Pause(f)
-		} else {
-			f()
-		}
-	}
-	rec := &metaoptRecorder{a: a, obj: obj, opt: opt, text: text, emit: emit, bar: bar,
-		checkpoint: mf.checkpoint, spec: spec}
+	rec := &metaoptRecorder{out: out, obj: obj, cp: cp}
 	res, runErr := opt.Run(ctx, rec)
-	if bar != nil {
-		bar.Finish()
+	if out.Bar != nil {
+		out.Bar.Finish()
 	}
 	if rec.err != nil {
 		return rec.err
@@ -248,10 +211,10 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 		}
 		return fmt.Errorf("%v — %s", runErr, fix)
 	}
-	if err := saveCheckpoint(mf.checkpoint, spec, opt.State()); err != nil {
+	if err := cp.save(nil); err != nil {
 		return err
 	}
-	return a.writeMetaoptFinal(obj, res)
+	return writeMetaoptFinal(out, obj, res)
 }
 
 // initialRule returns the starting rule of orders K, L.
@@ -266,58 +229,65 @@ func initialRule(name string, scale float64, seed uint64, k, l int) (plasticity.
 	return rule, nil
 }
 
-// openOptimizer restores the optimizer from path when it exists (after
-// checking it belongs to the same setup), or starts a new one.
-func openOptimizer(obj metaopt.Objective, init []float64, s metaopt.Settings, path string, spec []byte) (*metaopt.Optimizer, bool, error) {
-	if path != "" {
-		data, err := os.ReadFile(path)
-		switch {
-		case err == nil:
-			var cp checkpointFile
-			if err := json.Unmarshal(data, &cp); err != nil {
-				return nil, false, fmt.Errorf("--checkpoint %s: %v — the file is not a rulescape checkpoint; remove it or choose another", path, err)
-			}
-			if !jsonEqual(cp.Spec, spec) {
-				return nil, false, fmt.Errorf("--checkpoint %s was written for a different setup — use the same flags as that run, or another checkpoint file", path)
-			}
-			cp.State.Settings.Iters = max(cp.State.Settings.Iters, s.Iters)
-			cp.State.Settings.Workers = s.Workers
-			opt, err := metaopt.Restore(obj, cp.State)
-			if err != nil {
-				return nil, false, fmt.Errorf("--checkpoint %s: %w", path, err)
-			}
-			return opt, true, nil
-		case !errors.Is(err, os.ErrNotExist):
-			return nil, false, fmt.Errorf("--checkpoint %s: %w", path, err)
-		}
-	}
-	opt, err := metaopt.New(obj, init, s)
+// metaoptCheckpoint is the optimizer of a run and its --checkpoint file.
+type metaoptCheckpoint struct {
+	metaopt.Checkpoint
+	opt  *metaopt.Optimizer
+	path string // "" = no file
+	keep bool   // the file keeps the records (not when resumed from one without)
+}
+
+// openCheckpoint restores the optimizer from path when it exists (after
+// checking it belongs to the same setup: the same spec), or starts a new one.
+func openCheckpoint(obj *meta.Learners, init []float64, s metaopt.Settings, path string, spec []byte) (*metaoptCheckpoint, error) {
+	key, err := metaopt.SpecKey(spec)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return opt, false, nil
+	cp := &metaoptCheckpoint{Checkpoint: metaopt.Checkpoint{ContentKey: key, Spec: spec, Scale: obj.Scale}, path: path, keep: true}
+	data, err := os.ReadFile(path)
+	switch {
+	case path == "" || errors.Is(err, os.ErrNotExist):
+		cp.opt, err = metaopt.New(obj, init, s)
+		return cp, err
+	case err != nil:
+		return nil, fmt.Errorf("--checkpoint %s: %w", path, err)
+	}
+	old, err := metaopt.UnmarshalCheckpoint(data, key)
+	switch {
+	case errors.Is(err, metaopt.ErrOtherProblem):
+		return nil, fmt.Errorf("--checkpoint %s was written for a different setup — use the same flags as that run, or another checkpoint file", path)
+	case err != nil:
+		return nil, fmt.Errorf("--checkpoint %s: %v — the file is not a rulescape checkpoint this version reads; remove it or choose another", path, err)
+	}
+	cp.Records, cp.keep = old.Records, len(old.Records) == old.State.Iter
+	st := old.State
+	st.Settings.Iters = max(st.Settings.Iters, s.Iters)
+	st.Settings.Workers = s.Workers
+	if cp.opt, err = metaopt.Restore(obj, st); err != nil {
+		return nil, fmt.Errorf("--checkpoint %s: %w", path, err)
+	}
+	return cp, nil
 }
 
-func jsonEqual(a, b []byte) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return string(xa) == string(ya)
-}
-
-// saveCheckpoint writes the state atomically (temporary file, then rename).
-func saveCheckpoint(path string, spec []byte, st metaopt.State) error {
-	if path == "" {
+// save records an iteration (if rec is not nil) and writes the file
+// atomically (temporary file, then rename).
+func (cp *metaoptCheckpoint) save(rec *metaopt.Record) error {
+	if cp.path == "" {
 		return nil
 	}
-	data, err := json.MarshalIndent(checkpointFile{Version: 1, Spec: spec, State: st}, "", " ")
+	if rec != nil && cp.keep {
+		cp.Records = append(cp.Records, *rec)
+	}
+	if !cp.keep {
+		cp.Records = nil
+	}
+	cp.State = cp.opt.State()
+	data, err := cp.Marshal()
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteBytes(path, append(data, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(cp.path, append(data, '\n')); err != nil {
 		return fmt.Errorf("--checkpoint: %w — check the directory is writable", err)
 	}
 	return nil
@@ -325,45 +295,35 @@ func saveCheckpoint(path string, spec []byte, st metaopt.State) error {
 
 // metaoptRecorder prints each iteration and checkpoints the state.
 type metaoptRecorder struct {
-	a          *app
-	obj        *meta.Learners
-	opt        *metaopt.Optimizer
-	text       bool
-	emit       func(func())
-	bar        *progress.Bar
-	checkpoint string
-	spec       []byte
-	err        error
+	out *printer
+	obj *meta.Learners
+	cp  *metaoptCheckpoint
+	err error
 }
 
 func (m *metaoptRecorder) Init(metaopt.State) error { return nil }
 
 func (m *metaoptRecorder) Record(r metaopt.Record) error {
-	if err := saveCheckpoint(m.checkpoint, m.spec, m.opt.State()); err != nil {
+	if err := m.cp.save(&r); err != nil {
 		m.err = err
 		return err
 	}
-	m.emit(func() {
-		var err error
-		if m.text {
-			held := ""
-			if r.HeldOut != nil {
-				held = fmt.Sprintf("%12.4f", r.HeldOut.J)
-			}
-			_, err = fmt.Fprintf(m.a.stdout, "%6d  %12.4f  %10.4f  %10.4g  %12s  %7.1fs", r.Iter, r.J, r.JSE, r.GradNorm, held, r.WallSeconds)
-			if len(r.Diverged) > 0 {
-				_, err = fmt.Fprintf(m.a.stdout, "  (%d diverged)", len(r.Diverged))
-			}
-			fmt.Fprintln(m.a.stdout)
-		} else {
-			err = writeJSONLine(m.a.stdout, m.iterationJSON(r))
+	err := m.out.Print(m.iterationJSON(r), func(w io.Writer) {
+		held := ""
+		if r.HeldOut != nil {
+			held = fmt.Sprintf("%12.4f", r.HeldOut.J)
 		}
-		if err != nil && m.err == nil {
-			m.err = fmt.Errorf("writing the report: %w", err)
+		fmt.Fprintf(w, "%6d  %12.4f  %10.4f  %10.4g  %12s  %7.1fs", r.Iter, r.J, r.JSE, r.GradNorm, held, r.WallSeconds)
+		if len(r.Diverged) > 0 {
+			fmt.Fprintf(w, "  (%d diverged)", len(r.Diverged))
 		}
+		fmt.Fprintln(w)
 	})
-	if m.bar != nil {
-		m.bar.Add(1)
+	if err != nil {
+		m.err = fmt.Errorf("writing the report: %w", err)
+	}
+	if m.out.Bar != nil {
+		m.out.Bar.Add(1)
 	}
 	return m.err
 }
@@ -409,7 +369,7 @@ type finalJSON struct {
 	Budget    metaopt.Budget `json:"budget"`
 }
 
-func (a *app) writeMetaoptFinal(obj *meta.Learners, res metaopt.Result) error {
+func writeMetaoptFinal(p *printer, obj *meta.Learners, res metaopt.Result) error {
 	rule, eta, _ := obj.Rule(res.Params)
 	out := finalJSON{Final: true, Iters: res.Iter, Theta: rule.Matrix(), Eta: eta, Budget: res.Budget}
 	if res.HeldOut != nil {
@@ -419,23 +379,20 @@ func (a *app) writeMetaoptFinal(obj *meta.Learners, res metaopt.Result) error {
 		br, _, _ := obj.Rule(res.Best.Params)
 		out.BestIter, out.BestJ, out.BestTheta = &res.Best.Iter, &res.Best.J, br.Matrix()
 	}
-	if a.output == "json" {
-		return writeJSONLine(a.stdout, out)
-	}
-	w := a.stdout
-	fmt.Fprintf(w, "\nafter %d iterations", res.Iter)
-	if res.HeldOut != nil {
-		fmt.Fprintf(w, ": held-out J = %.4f ± %.4f", res.HeldOut.J, res.HeldOut.JSE)
-	}
-	fmt.Fprintf(w, " (budget: %d learner-runs, %.0f cost units)\n", res.Budget.Runs+res.Budget.HeldOutRuns, res.Budget.Cost+res.Budget.HeldOutCost)
-	writeTheta(w, "Θ", rule)
-	if obj.LogEta {
-		fmt.Fprintf(w, "η = %.4g\n", eta)
-	}
-	if res.Best != nil {
-		fmt.Fprintf(w, "best held-out J = %.4f at iteration %d\n", res.Best.J, res.Best.Iter)
-	}
-	return nil
+	return p.Print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "\nafter %d iterations", res.Iter)
+		if res.HeldOut != nil {
+			fmt.Fprintf(w, ": held-out J = %.4f ± %.4f", res.HeldOut.J, res.HeldOut.JSE)
+		}
+		fmt.Fprintf(w, " (budget: %d learner-runs, %.0f cost units)\n", res.Budget.Runs+res.Budget.HeldOutRuns, res.Budget.Cost+res.Budget.HeldOutCost)
+		writeTheta(w, "Θ", rule)
+		if obj.LogEta {
+			fmt.Fprintf(w, "η = %.4g\n", eta)
+		}
+		if res.Best != nil {
+			fmt.Fprintf(w, "best held-out J = %.4f at iteration %d\n", res.Best.J, res.Best.Iter)
+		}
+	})
 }
 
 // writeTheta prints Θ as a table, rows k (pre power), columns l (post power).
@@ -452,13 +409,4 @@ func writeTheta(w io.Writer, name string, r plasticity.Rule) {
 		}
 		fmt.Fprintln(w)
 	}
-}
-
-func writeJSONLine(w io.Writer, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(data, '\n'))
-	return err
 }

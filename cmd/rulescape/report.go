@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 
@@ -94,8 +93,8 @@ func (a *app) report(ctx context.Context, arg, dir string) error {
 	for _, f := range rep.Files {
 		out.Files = append(out.Files, filepath.Join(dir, filepath.FromSlash(f.Name)))
 	}
-	if a.output == "json" {
-		return json.NewEncoder(a.stdout).Encode(out)
+	if p := a.printer(); p.JSON() {
+		return p.Print(out, nil)
 	}
 	w := a.stdout
 	fmt.Fprintf(w, "campaign %s (%s): report with %d figures, citing %d datasets\n", d.Manifest.Name, oc.id, len(out.Figures), out.Cited)

@@ -132,9 +132,8 @@ func (a *app) share(ctx context.Context, arg string, expires time.Duration, out 
 	if err := atomicfile.WriteBytes(out, append(data, '\n')); err != nil {
 		return err
 	}
-	if a.output == "json" {
-		_, err := a.stdout.Write(append(data, '\n'))
-		return err
+	if p := a.printer(); p.JSON() {
+		return p.Print(json.RawMessage(data), nil)
 	}
 	a.printShare(sm, out)
 	return nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -124,8 +123,8 @@ func (a *app) status(ctx context.Context, arg string, watch bool) error {
 		return err
 	}
 	out.UIURL = ui
-	if a.output == "json" {
-		return json.NewEncoder(a.stdout).Encode(out)
+	if p := a.printer(); p.JSON() {
+		return p.Print(out, nil)
 	}
 	w := a.stdout
 	fmt.Fprintf(w, "campaign %s (%s): %s\n", id, wid, out.Status)

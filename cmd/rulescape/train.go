@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"runtime"
 	"slices"
@@ -144,18 +142,6 @@ type seedRecord struct {
 	Error             string      `json:"error,omitempty"`
 }
 
-// jsonFloat encodes NaN and ±Inf as null, which JSON cannot represent.
-type jsonFloat float64
-
-// MarshalJSON implements json.Marshaler.
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return json.Marshal(v)
-}
-
 // train runs every seed and writes the report as seeds finish, in seed order.
 func (a *app) train(ctx context.Context, r *resolved, b *builtSetup, showBar bool) error {
 	s := b.Setup
@@ -167,32 +153,21 @@ func (a *app) train(ctx context.Context, r *resolved, b *builtSetup, showBar boo
 	a.log.Info("train", "task", s.Task.Name(), "rule", b.RuleName, "seeds", len(b.Seeds),
 		"trials", s.Trials, "workers", workers, "preset", r.Preset, "config", r.ConfigFile)
 
-	text := a.output != "json"
-	if text {
-		writeHeader(a.stdout, r, b, workers)
-	}
-	var bar *progress.Bar
+	out := a.printer()
+	out.Text(func(w io.Writer) { writeHeader(w, r, b, workers) })
 	onTrial := train.Progress(nil)
 	if showBar {
-		bar = progress.New(a.stderr, s.Trials*len(b.Seeds), progress.Config{
+		out.Bar = progress.New(a.stderr, s.Trials*len(b.Seeds), progress.Config{
 			Label: s.Task.Name() + "/" + b.RuleName, Unit: "trials"})
-		onTrial = func(uint64, int) { bar.Add(1) }
-	}
-	emit := func(f func()) {
-		if bar != nil {
-			bar.Pause(f)
-		} else {
-			f()
-		}
+		onTrial = func(uint64, int) { out.Bar.Add(1) }
 	}
 
 	var (
 		failed, stopped []uint64
 		reached         []int
 		firstErr        error
-		writeErr        error
 	)
-	runSeeds(ctx, s, b.Seeds, workers, onTrial, func(seed uint64, res *train.Result, err error) {
+	err := train.RunSeeds(ctx, s, b.Seeds, workers, onTrial, func(seed uint64, res *train.Result, err error) {
 		switch {
 		case err == nil:
 		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
@@ -206,27 +181,18 @@ func (a *app) train(ctx context.Context, r *resolved, b *builtSetup, showBar boo
 		if err == nil && res.TrialsToCriterion >= 0 {
 			reached = append(reached, res.TrialsToCriterion)
 		}
-		emit(func() {
-			var werr error
-			if text {
-				werr = writeSeedRow(a.stdout, seed, res, err)
-			} else {
-				werr = writeSeedJSON(a.stdout, s.Task.Name(), b.RuleName, seed, res, err)
-			}
-			if werr != nil && writeErr == nil {
-				writeErr = werr
-			}
-		})
+		out.Print(seedJSON(s.Task.Name(), b.RuleName, seed, res, err), func(w io.Writer) { writeSeedRow(w, seed, res, err) })
 	})
-	if bar != nil {
-		bar.Finish()
+	if out.Bar != nil {
+		out.Bar.Finish()
 	}
-	if text {
-		writeSummary(a.stdout, len(b.Seeds), reached, s.Criterion)
+	if len(failed)+len(stopped) == 0 && err != nil { // the setup itself
+		return err
 	}
+	out.Text(func(w io.Writer) { writeSummary(w, len(b.Seeds), reached, s.Criterion) })
 	switch {
-	case writeErr != nil:
-		return fmt.Errorf("writing the report: %w — check that stdout is writable", writeErr)
+	case out.Err() != nil:
+		return fmt.Errorf("writing the report: %w — check that stdout is writable", out.Err())
 	case len(stopped) > 0:
 		return fmt.Errorf("interrupted: %d of %d seeds did not finish (%s) — run them again with --seeds %s",
 			len(stopped), len(b.Seeds), seedList(stopped), seedList(stopped))
@@ -239,52 +205,6 @@ func (a *app) train(ctx context.Context, r *resolved, b *builtSetup, showBar boo
 			len(failed), len(b.Seeds), seedList(failed), firstErr, fix)
 	}
 	return nil
-}
-
-// runSeeds trains one learner per seed on up to workers goroutines and
-// calls report for every seed in seed order, as soon as it and all seeds
-// before it are done. train.RunSeeds joins the errors of all seeds into one;
-// the report needs each seed's own error and wants rows while later seeds
-// still run, so this drives train.Run itself. Results are the same: each
-// seed's run depends on its seed alone.
-func runSeeds(ctx context.Context, s *train.Setup, seeds []uint64, workers int, onTrial train.Progress,
-	report func(seed uint64, res *train.Result, err error)) {
-	type outcome struct {
-		i   int
-		res *train.Result
-		err error
-	}
-	jobs := make(chan int)
-	done := make(chan outcome)
-	for range max(workers, 1) {
-		go func() {
-			for i := range jobs {
-				res, err := train.Run(ctx, s, seeds[i], onTrial)
-				done <- outcome{i, res, err}
-			}
-		}()
-	}
-	go func() {
-		for i := range seeds {
-			jobs <- i
-		}
-		close(jobs)
-	}()
-	pending := map[int]outcome{}
-	next := 0
-	for range seeds {
-		o := <-done
-		pending[o.i] = o
-		for {
-			p, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			report(seeds[next], p.res, p.err)
-			next++
-		}
-	}
 }
 
 // writeHeader prints the setup the seeds are trained with.
@@ -353,7 +273,7 @@ func thetaSummary(r plasticity.Rule) string {
 }
 
 // writeSeedRow prints one seed's row, and its error on the next line.
-func writeSeedRow(w io.Writer, seed uint64, res *train.Result, err error) error {
+func writeSeedRow(w io.Writer, seed uint64, res *train.Result, err error) {
 	trials, toCrit, ferr, facc, wall := "-", "not reached", "-", "-", "-"
 	if res != nil {
 		trials = strconv.Itoa(res.Trials)
@@ -369,15 +289,14 @@ func writeSeedRow(w io.Writer, seed uint64, res *train.Result, err error) error 
 	if err != nil {
 		toCrit = "failed"
 	}
-	_, werr := fmt.Fprintf(w, "%6d  %7s  %13s  %11s  %14s  %8s\n", seed, trials, toCrit, ferr, facc, wall)
-	if err != nil && werr == nil {
-		_, werr = fmt.Fprintf(w, "        seed %d: %v\n", seed, err)
+	fmt.Fprintf(w, "%6d  %7s  %13s  %11s  %14s  %8s\n", seed, trials, toCrit, ferr, facc, wall)
+	if err != nil {
+		fmt.Fprintf(w, "        seed %d: %v\n", seed, err)
 	}
-	return werr
 }
 
-// writeSeedJSON prints one seed's JSON object on one line.
-func writeSeedJSON(w io.Writer, task, rule string, seed uint64, res *train.Result, err error) error {
+// seedJSON is one seed's object of `train -o json`.
+func seedJSON(task, rule string, seed uint64, res *train.Result, err error) seedRecord {
 	rec := seedRecord{Task: task, Rule: rule, Seed: seed, Errors: []jsonFloat{}}
 	if res != nil {
 		rec.Trials = res.Trials
@@ -396,12 +315,7 @@ func writeSeedJSON(w io.Writer, task, rule string, seed uint64, res *train.Resul
 	if err != nil {
 		rec.Error = err.Error()
 	}
-	line, merr := json.Marshal(rec)
-	if merr != nil {
-		return merr
-	}
-	_, werr := w.Write(append(line, '\n'))
-	return werr
+	return rec
 }
 
 // writeSummary prints how many seeds reached the criterion and the median

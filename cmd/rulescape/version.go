@@ -1,8 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -59,29 +59,24 @@ func newVersionCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			v := buildVersion(debug.ReadBuildInfo())
-			if a.output == "json" {
-				b, err := json.Marshal(v)
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintln(a.stdout, string(b))
-				return err
-			}
-			fmt.Fprintf(a.stdout, "rulescape engine %s\n", v.EngineVersion)
-			fmt.Fprintf(a.stdout, "go         %s\n", v.GoVersion)
-			if v.Module != "" {
-				fmt.Fprintf(a.stdout, "module     %s %s\n", v.Module, v.ModuleVersion)
-			}
-			if v.Revision == "" {
-				fmt.Fprintln(a.stdout, "commit     unknown (built without VCS stamping, e.g. -buildvcs=false or outside a git checkout)")
-				return nil
-			}
-			dirty := ""
-			if v.Modified {
-				dirty = " (with uncommitted changes)"
-			}
-			_, err := fmt.Fprintf(a.stdout, "commit     %s %s%s\n", v.Revision, v.Time, dirty)
-			return err
+			return a.printer().Print(v, v.text)
 		},
+	}
+}
+
+// text writes the version for people.
+func (v versionInfo) text(w io.Writer) {
+	fmt.Fprintf(w, "rulescape engine %s\n", v.EngineVersion)
+	fmt.Fprintf(w, "go         %s\n", v.GoVersion)
+	if v.Module != "" {
+		fmt.Fprintf(w, "module     %s %s\n", v.Module, v.ModuleVersion)
+	}
+	switch {
+	case v.Revision == "":
+		fmt.Fprintln(w, "commit     unknown (built without VCS stamping, e.g. -buildvcs=false or outside a git checkout)")
+	case v.Modified:
+		fmt.Fprintf(w, "commit     %s %s (with uncommitted changes)\n", v.Revision, v.Time)
+	default:
+		fmt.Fprintf(w, "commit     %s %s\n", v.Revision, v.Time)
 	}
 }

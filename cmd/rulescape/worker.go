@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
@@ -57,29 +55,23 @@ const connectTimeout = 15 * time.Second
 // starts (or attaches to) the embedded stack when TEMPORAL_ADDRESS is unset.
 func (a *app) connect(ctx context.Context) (*services, error) {
 	s := &services{}
-	addr, ns := os.Getenv(devstack.EnvTemporalAddr), os.Getenv(devstack.EnvTemporalNS)
-	external := addr != "" || os.Getenv("TEMPORAL_PROFILE") != ""
-	opts := client.Options{}
+	opts, external, err := a.temporalOptions()
+	if err != nil {
+		return nil, err
+	}
+	addr, ns := opts.HostPort, opts.Namespace
 	var cfg store.Config
 	if !external {
 		st, err := devstack.Start(ctx, devstack.Options{Logger: a.log, AutoInstall: true, InstallLog: a.stderr})
 		if err != nil {
-			return nil, fmt.Errorf("starting the embedded stack (set TEMPORAL_ADDRESS to use external services): %w", err)
+			return nil, fmt.Errorf("starting the embedded stack (set TEMPORAL_ADDRESS or --address to use external services): %w", err)
 		}
 		s.stack = st
 		addr, ns = st.TemporalAddress, st.Namespace
 		cfg = store.Config{Endpoint: st.S3Endpoint, AccessKey: st.S3AccessKey, SecretKey: st.S3SecretKey, Bucket: st.S3Bucket}
 	} else {
-		// Temporal's conventions: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-		// TEMPORAL_API_KEY, TEMPORAL_TLS_*, and profiles of the Temporal
-		// config file (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE).
-		var err error
-		if opts, err = envconfig.LoadDefaultClientOptions(); err != nil {
-			return nil, fmt.Errorf("Temporal client configuration: %v — check TEMPORAL_* variables and the Temporal config file", err)
-		}
-		addr, ns = opts.HostPort, opts.Namespace
 		if addr == "" {
-			return nil, fmt.Errorf("TEMPORAL_PROFILE is set but gives no address — set TEMPORAL_ADDRESS or the profile's address")
+			return nil, fmt.Errorf("TEMPORAL_PROFILE is set but gives no address — set TEMPORAL_ADDRESS, --address or the profile's address")
 		}
 		if cfg, err = store.ConfigFromEnv(); err != nil {
 			return nil, err

@@ -123,7 +123,7 @@ func TestLearning(t *testing.T) {
 		t.Run(c.task, func(t *testing.T) {
 			task := mustConfigure(t, c.task, c.params)
 			for _, rule := range []string{"miconi", "zero"} {
-				res, err := train.RunSeeds(context.Background(), learnSetup(task, rule, c), seeds, 0, nil)
+				res, err := train.RunAll(context.Background(), learnSetup(task, rule, c), seeds, 0, nil)
 				if err != nil {
 					t.Fatalf("%s: %v", rule, err)
 				}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 	"time"
 
 	"rulescape/core/plasticity"
@@ -201,34 +200,71 @@ func (res *Result) finish(l *plasticity.Learner, s *Setup, start time.Time) {
 	res.FinalAccuracy = c / float64(w)
 }
 
-// RunSeeds trains one learner per seed with up to workers in parallel
-// (0 = GOMAXPROCS). Results are in the order of seeds. A seed that fails
-// does not stop the others; the returned error joins every failure, and the
-// failed seeds' partial results are kept.
-func RunSeeds(ctx context.Context, s *Setup, seeds []uint64, workers int, progress Progress) ([]*Result, error) {
+// RunSeeds trains one learner per seed on up to workers goroutines
+// (0 = GOMAXPROCS) and calls report (if not nil) for every seed in the order
+// of seeds, as soon as that seed and every seed before it are done, with
+// the seed's result and error; report runs on the caller's goroutine, one
+// call at a time. Results are not kept after report returns, so a long seed
+// list needs memory only for the seeds that finished out of order. A seed
+// that fails (its partial result is reported) does not stop the others.
+// Every seed's result depends on the setup and the seed alone: it is the
+// result of Run(ctx, s, seed, progress), whatever workers is.
+//
+// RunSeeds returns the errors of the failed seeds, joined, or nil; an
+// invalid setup is returned before any seed runs (report is not called).
+func RunSeeds(ctx context.Context, s *Setup, seeds []uint64, workers int, progress Progress,
+	report func(seed uint64, res *Result, err error)) error {
 	if err := s.Validate(); err != nil {
-		return nil, err
+		return err
 	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	results := make([]*Result, len(seeds))
-	errs := make([]error, len(seeds))
+	type outcome struct {
+		res *Result
+		err error
+	}
+	done := make([]chan outcome, len(seeds))
+	for i := range done {
+		done[i] = make(chan outcome, 1)
+	}
 	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, len(seeds)); w++ {
-		wg.Add(1)
+	for range min(workers, len(seeds)) {
 		go func() {
-			defer wg.Done()
 			for i := range next {
-				results[i], errs[i] = Run(ctx, s, seeds[i], progress)
+				res, err := Run(ctx, s, seeds[i], progress)
+				done[i] <- outcome{res, err}
 			}
 		}()
 	}
-	for i := range seeds {
-		next <- i
+	go func() {
+		for i := range seeds {
+			next <- i
+		}
+		close(next)
+	}()
+	var errs []error
+	for i, c := range done {
+		o := <-c
+		done[i] = nil
+		if o.err != nil {
+			errs = append(errs, o.err)
+		}
+		if report != nil {
+			report(seeds[i], o.res, o.err)
+		}
 	}
-	close(next)
-	wg.Wait()
-	return results, errors.Join(errs...)
+	return errors.Join(errs...)
+}
+
+// RunAll is RunSeeds keeping every result, in the order of seeds.
+func RunAll(ctx context.Context, s *Setup, seeds []uint64, workers int, progress Progress) ([]*Result, error) {
+	results := make([]*Result, 0, len(seeds))
+	err := RunSeeds(ctx, s, seeds, workers, progress, func(_ uint64, res *Result, _ error) {
+		results = append(results, res)
+	})
+	if len(results) == 0 && len(seeds) > 0 {
+		return nil, err
+	}
+	return results, err
 }

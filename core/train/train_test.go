@@ -26,11 +26,11 @@ func smallDNMS(t *testing.T, trials int) *Setup {
 func TestSameSeedIsBitIdentical(t *testing.T) {
 	s := smallDNMS(t, 60)
 	seeds := []uint64{3, 4, 5}
-	a, err := RunSeeds(context.Background(), s, seeds, 1, nil)
+	a, err := RunAll(context.Background(), s, seeds, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := RunSeeds(context.Background(), s, seeds, 3, nil)
+	b, err := RunAll(context.Background(), s, seeds, 3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +41,63 @@ func TestSameSeedIsBitIdentical(t *testing.T) {
 	}
 	if slices.Equal(a[0].Errors, a[1].Errors) {
 		t.Fatal("different seeds gave identical learning curves")
+	}
+}
+
+// TestRunSeedsReportsRunInSeedOrder checks that RunSeeds reports every
+// seed once, in the order given, with exactly the result of Run for that
+// seed, whatever the number of workers.
+func TestRunSeedsReportsRunInSeedOrder(t *testing.T) {
+	s := smallDNMS(t, 30)
+	seeds := []uint64{9, 2, 7, 4, 1}
+	want := map[uint64]*Result{}
+	for _, seed := range seeds {
+		r, err := Run(context.Background(), s, seed, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[seed] = r
+	}
+	for _, workers := range []int{1, 2, 5, 0} {
+		var got []uint64
+		err := RunSeeds(context.Background(), s, seeds, workers, nil, func(seed uint64, res *Result, err error) {
+			got = append(got, seed)
+			if err != nil {
+				t.Errorf("workers %d seed %d: %v", workers, seed, err)
+				return
+			}
+			w := want[seed]
+			if res.Seed != seed || !slices.Equal(res.Errors, w.Errors) || !slices.Equal(res.Final.W, w.Final.W) ||
+				res.TrialsToCriterion != w.TrialsToCriterion {
+				t.Errorf("workers %d seed %d: result differs from Run's", workers, seed)
+			}
+		})
+		if err != nil || !slices.Equal(got, seeds) {
+			t.Errorf("workers %d: reported %v (err %v), want %v", workers, got, err, seeds)
+		}
+	}
+}
+
+// TestRunSeedsKeepsGoingAfterAFailure checks that a diverging seed is
+// reported with its error and partial result, that the others still train,
+// and that the returned error names it.
+func TestRunSeedsKeepsGoingAfterAFailure(t *testing.T) {
+	s := smallDNMS(t, 40)
+	s.Learner.Clip, s.Learner.Eta, s.Learner.WarmupTrials, s.Learner.MaxWeight = 0, 1e6, 0, 50
+	n := 0
+	err := RunSeeds(context.Background(), s, []uint64{1, 2}, 2, nil, func(seed uint64, res *Result, err error) {
+		n++
+		if !errors.Is(err, plasticity.ErrDiverged) || res == nil {
+			t.Errorf("seed %d: err %v, result %v; want a divergence and a partial result", seed, err, res)
+		}
+	})
+	if n != 2 || !errors.Is(err, plasticity.ErrDiverged) {
+		t.Errorf("%d reports, error %v", n, err)
+	}
+	bad := *s
+	bad.Trials = 0
+	if err := RunSeeds(context.Background(), &bad, []uint64{1}, 1, nil, func(uint64, *Result, error) { t.Error("reported a seed of an invalid setup") }); err == nil {
+		t.Error("invalid setup accepted")
 	}
 }
 
@@ -91,7 +148,7 @@ func TestMiconi2017Reproduction(t *testing.T) {
 	s := Miconi2017(tasks.NewDNMS(), 3000)
 	s.StopAtCriterion = true
 	seeds := []uint64{1, 2, 3, 4, 5, 6, 7, 8}
-	res, err := RunSeeds(context.Background(), s, seeds, 0, nil)
+	res, err := RunAll(context.Background(), s, seeds, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +171,7 @@ func TestMiconi2017Reproduction(t *testing.T) {
 func TestZeroRuleDoesNotLearn(t *testing.T) {
 	s := Miconi2017(tasks.NewDNMS(), 250)
 	s.Rule, _ = plasticity.Named("zero", 3, 3)
-	res, err := RunSeeds(context.Background(), s, []uint64{1, 2}, 0, nil)
+	res, err := RunAll(context.Background(), s, []uint64{1, 2}, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
