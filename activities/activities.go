@@ -14,7 +14,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"rulescape/pipelines"
-	"rulescape/schemas"
 	"rulescape/stages"
 	"rulescape/store"
 )
@@ -128,14 +127,6 @@ func (a *Activities) check() error {
 	return nil
 }
 
-// contentKey is the content key of one dataset of a unit: the unit's key
-// and the dataset's kind, the input digests and the engine version.
-func (a *Activities) contentKey(unitKey any, kind schemas.Kind, inputs []string) (string, error) {
-	return store.ContentKey(struct {
-		Dataset schemas.Kind `json:"dataset"`
-		Unit    any          `json:"unit"`
-	}{kind, unitKey}, inputs, a.EngineVersion)
-}
 
 // lookupAll returns the refs of every content key, or ok = false if one is
 // missing.

@@ -183,7 +183,7 @@ func TestTrainNeedsTheta(t *testing.T) {
 	st := newStore(t)
 	plan := tinyPlan(t)
 	a := &Activities{Store: st, EngineVersion: "test"}
-	_, err := a.Train(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: plan.Train[2]})
+	_, err := a.computeTrain(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: plan.Train[2]})
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || !app.NonRetryable() || !strings.Contains(app.Message(), errNoTheta.Error()) || !strings.Contains(app.Message(), plan.Train[2].ID) {
 		t.Fatalf("err = %v, want a non-retryable error naming the unit: %v", err, errNoTheta)
@@ -207,12 +207,12 @@ func TestMetaoptResume(t *testing.T) {
 			cancel()
 		}
 	}
-	if _, err := a.Metaopt(cctx, MetaoptInput{CampaignID: "interrupted", Job: job}); !errors.Is(err, context.Canceled) {
+	if _, err := a.computeMetaopt(cctx, MetaoptInput{CampaignID: "interrupted", Job: job}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: err = %v, want context.Canceled", err)
 	}
 	var ran []int
 	a.afterIteration = func(iter int) { ran = append(ran, iter) }
-	resumed, err := a.Metaopt(ctx, MetaoptInput{CampaignID: "interrupted", Job: job})
+	resumed, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: "interrupted", Job: job})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestMetaoptResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	ran = nil
-	fresh, err := a.Metaopt(ctx, MetaoptInput{CampaignID: "fresh", Job: job})
+	fresh, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: "fresh", Job: job})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestMetaoptResume(t *testing.T) {
 	}
 
 	ran = nil
-	hit, err := a.Metaopt(ctx, MetaoptInput{CampaignID: "third", Job: job})
+	hit, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: "third", Job: job})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestMetaoptResume(t *testing.T) {
 	// Forced: every iteration again, although the history is committed and
 	// the campaign's checkpoint holds all four iterations.
 	ran = nil
-	forced, err := a.Metaopt(ctx, MetaoptInput{CampaignID: "fresh", Job: job, Force: true})
+	forced, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: "fresh", Job: job, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestMetaoptResume(t *testing.T) {
 	}
 
 	// A unit trained with the discovered rule runs with it.
-	tr, err := a.Train(ctx, TrainInput{CampaignID: "fresh", Unit: plan.Train[2], Metaopt: &fresh})
+	tr, err := a.computeTrain(ctx, TrainInput{CampaignID: "fresh", Unit: plan.Train[2], Metaopt: &fresh})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func TestTrainDiverged(t *testing.T) {
 		t.Fatalf("the test setup does not diverge (err %v): make it stronger", derr)
 	}
 	a := &Activities{Store: st, EngineVersion: "test"}
-	out, err := a.Train(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: unit})
+	out, err := a.computeTrain(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: unit})
 	if err != nil {
 		t.Fatalf("a diverged network failed the unit: %v", err)
 	}
@@ -339,7 +339,7 @@ func TestManifest(t *testing.T) {
 		t.Fatalf("manifest before the units ran: err = %v, want the missing metaopt history named", err)
 	}
 
-	res, err := a.Metaopt(ctx, MetaoptInput{CampaignID: plan.CampaignID, Job: plan.Metaopt[0]})
+	res, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: plan.CampaignID, Job: plan.Metaopt[0]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +350,7 @@ func TestManifest(t *testing.T) {
 		if u.Metaopt != "" {
 			in.Metaopt = &res
 		}
-		out, err := a.Train(ctx, in)
+		out, err := a.computeTrain(ctx, in)
 		if err != nil {
 			t.Fatal(err)
 		}

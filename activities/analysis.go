@@ -55,67 +55,13 @@ type AnalysisOutput struct {
 	CacheHit bool      `json:"cache_hit"`
 }
 
-// methodVersion is the version of an analysis stage's method. It enters
-// the stage's content keys, so that when a stage's results change for the
-// same settings and inputs (a new statistic, a fixed bug) its cached
-// datasets are recomputed, while train and metaopt results, which did not
-// change, stay cached (the engine version would invalidate everything).
-// Raise a stage's number with such a change.
-func methodVersion(stage pipelines.StageName) int {
-	switch stage {
-	case pipelines.StageRSA:
-		return 2 // 2: the seed-stratified permutation test and same-seed summaries
-	default:
-		return 1
-	}
-}
-
-// analysisKeys returns the content keys of the unit's datasets of the given
-// kinds: the unit's key (stage and settings) with the digests of its input
-// networks datasets, then those of its fixed_points datasets (landscape).
-// The networks rows name their campaign, task, rule and seed, so the
-// digests pin those labels too.
+// analysisKeys returns the content keys of the unit's datasets of the
+// given kinds, as Unit resolved them from the plan.
 func (a *Activities) analysisKeys(in *AnalysisInput, kinds []schemas.Kind) ([]string, error) {
-	if in.keys != nil {
-		return in.keys, nil
+	if len(in.keys) != len(kinds) {
+		return nil, fmt.Errorf("%d content keys given, want %d (run units through Unit)", len(in.keys), len(kinds))
 	}
-	if len(in.Networks) != len(in.Unit.Inputs) {
-		return nil, fmt.Errorf("%d networks given for %d inputs: pass the networks dataset of every input unit", len(in.Networks), len(in.Unit.Inputs))
-	}
-	inputs := make([]string, len(in.Networks))
-	for i, n := range in.Networks {
-		if n.Unit.ID != in.Unit.Inputs[i] {
-			return nil, fmt.Errorf("network %d is of unit %s, want input %s", i, n.Unit.ID, in.Unit.Inputs[i])
-		}
-		if n.Networks.Ref.SHA256 == "" {
-			return nil, fmt.Errorf("input %s has no networks dataset digest: run its train unit first", n.Unit.ID)
-		}
-		inputs[i] = n.Networks.Ref.SHA256
-	}
-	if len(in.FixedPoints) > 0 {
-		if len(in.FixedPoints) != len(in.Networks) {
-			return nil, fmt.Errorf("%d fixed_points datasets given for %d networks: pass the one of every input's fixedpoints unit", len(in.FixedPoints), len(in.Networks))
-		}
-		for i, d := range in.FixedPoints {
-			if d.Ref.SHA256 == "" {
-				return nil, fmt.Errorf("input %s has no fixed_points dataset digest: run its fixedpoints unit first", in.Unit.Inputs[i])
-			}
-			inputs = append(inputs, d.Ref.SHA256)
-		}
-	}
-	unitKey := struct {
-		Unit   any `json:"unit"`
-		Method int `json:"method"`
-	}{in.Unit.Key(), methodVersion(in.Unit.Stage)}
-	keys := make([]string, len(kinds))
-	for i, k := range kinds {
-		ck, err := a.contentKey(unitKey, k, inputs)
-		if err != nil {
-			return nil, err
-		}
-		keys[i] = ck
-	}
-	return keys, nil
+	return in.keys, nil
 }
 
 // cached returns the output of a unit whose datasets are all committed, or
@@ -188,50 +134,7 @@ func networkPath(in *AnalysisInput, t *stages.Network, kind schemas.Kind, key st
 		Partitions: store.TaskRuleSeed(t.Unit.Task, t.Unit.Rule, t.Seed), ContentKey: key, Format: schemas.Parquet}
 }
 
-// analysisKinds are the datasets each implemented analysis stage writes.
-var analysisKinds = map[pipelines.StageName][]schemas.Kind{
-	pipelines.StageFixedPoints: {schemas.FixedPoints},
-	pipelines.StageSensitivity: {schemas.Sensitivity},
-	pipelines.StageRSA:         {schemas.RDMs, schemas.RSAPairs},
-	pipelines.StageLandscape:   {schemas.Landscape, schemas.LandscapePairs},
-}
 
-// analysisEntries returns the manifest entries of the analysis units of
-// the stages whose status is "completed"; networks maps each train unit ID
-// to its networks dataset.
-func (a *Activities) analysisEntries(ctx context.Context, plan *pipelines.Plan, stages map[string]string, networks map[string]Dataset) ([]ManifestEntry, error) {
-	var out []ManifestEntry
-	fixed := map[string]Dataset{} // train unit ID → its fixed_points dataset
-	for i := range plan.Analysis {
-		u := &plan.Analysis[i]
-		kinds, ok := analysisKinds[u.Stage]
-		if !ok || stages[string(u.Stage)] != "completed" {
-			continue
-		}
-		in := AnalysisInput{Unit: *u}
-		for _, id := range u.Inputs {
-			in.Networks = append(in.Networks, AnalysisNetwork{Unit: pipelines.TrainUnit{ID: id}, Networks: networks[id]})
-			if u.Stage == pipelines.StageLandscape {
-				// fixedpoints precedes landscape in plan order, and
-				// landscape completed only after it.
-				in.FixedPoints = append(in.FixedPoints, fixed[id])
-			}
-		}
-		keys, err := a.analysisKeys(&in, kinds)
-		if err != nil {
-			return nil, permanent(fmt.Errorf("activities: manifest: %s: %w", u.ID, err))
-		}
-		es, err := a.entries(ctx, u.ID, u.Stage, u.Key(), kinds, keys)
-		if err != nil {
-			return nil, err
-		}
-		if u.Stage == pipelines.StageFixedPoints && len(u.Inputs) == 1 {
-			fixed[u.Inputs[0]] = es[0].Dataset
-		}
-		out = append(out, es...)
-	}
-	return out, nil
-}
 
 // writeTaskPair commits a per-task unit's two datasets (partition task=…),
 // first then second, and returns them as the unit's output: the second is

@@ -10,7 +10,7 @@ import (
 	"rulescape/store"
 )
 
-// FixedPoints searches the fixed and slow points of one trained network
+// computeFixedPoints searches the fixed and slow points of one trained network
 // (its final weights) under each of its task's constant inputs and commits
 // a fixed_points dataset, one row per point, under
 // campaigns/<id>/fixedpoints/fixed_points/task=…/rule=…/seed=…/.
@@ -21,7 +21,7 @@ import (
 // Settings.Inits, MaxIter and TolQ (TolSlow stays max(1e-4, tol)); the
 // rows are stages.FixedPoints'. When the dataset is committed under the
 // unit's content key it returns it with CacheHit.
-func (a *Activities) FixedPoints(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
+func (a *Activities) computeFixedPoints(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
 	if err := a.check(); err != nil {
 		return AnalysisOutput{}, err
 	}
@@ -63,7 +63,7 @@ func (a *Activities) FixedPoints(ctx context.Context, in AnalysisInput) (Analysi
 		Kind: string(schemas.FixedPoints), ContentKey: keys[0], Ref: ref}}}, nil
 }
 
-// Sensitivity measures the behavioural sensitivity G_S(W) = ∂S/∂W of one
+// computeSensitivity measures the behavioural sensitivity G_S(W) = ∂S/∂W of one
 // trained network (final weights) on a frozen evaluation batch of 4 trials
 // per condition (no plasticity, no perturbations, seeded by the network's
 // seed; S is the training loss) and commits a sensitivity dataset, one row,
@@ -76,7 +76,7 @@ func (a *Activities) FixedPoints(ctx context.Context, in AnalysisInput) (Analysi
 // `perturbations` random directions (their mean ΔS, their RMS trajectory
 // shift); the row is stages.Sensitivity's. When the dataset is committed
 // under the unit's content key it returns it with CacheHit.
-func (a *Activities) Sensitivity(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
+func (a *Activities) computeSensitivity(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
 	if err := a.check(); err != nil {
 		return AnalysisOutput{}, err
 	}

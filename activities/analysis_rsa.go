@@ -9,7 +9,7 @@ import (
 	"rulescape/stages"
 )
 
-// RSA compares the representations of every network of one task (all its
+// computeRSA compares the representations of every network of one task (all its
 // rules and seeds, final weights) and commits two datasets under
 // campaigns/<id>/rsa/<kind>/task=…/: rdms, one row per network, and
 // rsa_pairs, one row per pair of networks and measure.
@@ -34,7 +34,7 @@ import (
 // that mean, p_value null) whenever there are such pairs. Pair rows have
 // p_value null (the rows are stages.RSA's). When both datasets are
 // committed under the unit's content keys it returns them with CacheHit.
-func (a *Activities) RSA(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
+func (a *Activities) computeRSA(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
 	if err := a.check(); err != nil {
 		return AnalysisOutput{}, err
 	}

@@ -43,7 +43,7 @@ func trainAll(t *testing.T, a *Activities, plan *pipelines.Plan) map[string]Anal
 	t.Helper()
 	out := map[string]AnalysisNetwork{}
 	for _, u := range plan.Train {
-		r, err := a.Train(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: u})
+		r, err := a.computeTrain(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: u})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestAnalysisStages(t *testing.T) {
 
 	t.Run("fixedpoints", func(t *testing.T) {
 		in := analysisInput(t, plan, nets, "fixedpoints/gonogo/miconi/seed=1")
-		out := runTwice(t, a.FixedPoints, in, schemas.FixedPoints)
+		out := runTwice(t, a.computeFixedPoints, in, schemas.FixedPoints)
 		rows, info, err := store.ReadRows[schemas.FixedPointRow](ctx, st, out.Datasets[0].Ref)
 		if err != nil {
 			t.Fatal(err)
@@ -183,7 +183,7 @@ func TestAnalysisStages(t *testing.T) {
 	t.Run("sensitivity", func(t *testing.T) {
 		for _, id := range []string{"sensitivity/gonogo/miconi/seed=1", "sensitivity/gonogo/zero/seed=2"} {
 			in := analysisInput(t, plan, nets, id)
-			out := runTwice(t, a.Sensitivity, in, schemas.Sensitivity)
+			out := runTwice(t, a.computeSensitivity, in, schemas.Sensitivity)
 			rows, _, err := store.ReadRows[schemas.SensitivityRow](ctx, st, out.Datasets[0].Ref)
 			if err != nil {
 				t.Fatal(err)
@@ -248,7 +248,7 @@ func TestAnalysisStages(t *testing.T) {
 
 	t.Run("rsa", func(t *testing.T) {
 		in := analysisInput(t, plan, nets, "rsa/gonogo")
-		out := runTwice(t, a.RSA, in, schemas.RDMs, schemas.RSAPairs)
+		out := runTwice(t, a.computeRSA, in, schemas.RDMs, schemas.RSAPairs)
 		rdms, _, err := store.ReadRows[schemas.RDMRow](ctx, st, out.Datasets[0].Ref)
 		if err != nil {
 			t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"rulescape/store"
 )
 
-// Landscape maps the dynamical landscape of every network of one task (all
+// computeLandscape maps the dynamical landscape of every network of one task (all
 // its rules and seeds, final weights) from the fixed_points datasets of
 // their fixedpoints units (AnalysisInput.FixedPoints) and commits two
 // datasets under campaigns/<id>/landscape/<kind>/task=…/: landscape, one row
@@ -34,7 +34,7 @@ import (
 // committed under the unit's content keys (over the networks and
 // fixed_points digests) it returns them with CacheHit. stages.Landscape
 // computes the rows.
-func (a *Activities) Landscape(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
+func (a *Activities) computeLandscape(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
 	if err := a.check(); err != nil {
 		return AnalysisOutput{}, err
 	}

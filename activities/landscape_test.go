@@ -28,13 +28,13 @@ func TestLandscapeStage(t *testing.T) {
 	if len(in.Networks) != 4 {
 		t.Fatalf("landscape unit has %d networks, want 4", len(in.Networks))
 	}
-	if _, err := a.Landscape(ctx, in); err == nil {
+	if _, err := a.computeLandscape(ctx, in); err == nil {
 		t.Fatal("landscape without fixed_points datasets: no error")
 	}
 	var fixed [][]schemas.FixedPointRow
 	for _, id := range in.Unit.Inputs {
 		fin := analysisInput(t, plan, nets, "fixedpoints/"+id[len("train/"):])
-		out, err := a.FixedPoints(ctx, fin)
+		out, err := a.computeFixedPoints(ctx, fin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +45,7 @@ func TestLandscapeStage(t *testing.T) {
 		}
 		fixed = append(fixed, rows)
 	}
-	out := runTwice(t, a.Landscape, in, schemas.Landscape, schemas.LandscapePairs)
+	out := runTwice(t, a.computeLandscape, in, schemas.Landscape, schemas.LandscapePairs)
 	rows, info, err := store.ReadRows[schemas.LandscapeRow](ctx, st, out.Datasets[0].Ref)
 	if err != nil {
 		t.Fatal(err)

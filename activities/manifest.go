@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"rulescape/pipelines"
-	"rulescape/schemas"
 	"rulescape/stages"
 	"rulescape/store"
 )
@@ -135,31 +134,6 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 	return out, nil
 }
 
-// entries looks up the committed datasets of one unit and returns their
-// manifest entries.
-func (a *Activities) entries(ctx context.Context, unit string, stage pipelines.StageName, params any, kinds []schemas.Kind, keys []string) ([]ManifestEntry, error) {
-	sha, err := store.ParamsSHA256(params)
-	if err != nil {
-		return nil, permanent(err)
-	}
-	raw, err := json.Marshal(params)
-	if err != nil {
-		return nil, permanent(err)
-	}
-	out := make([]ManifestEntry, len(keys))
-	for i, ck := range keys {
-		ref, ok, err := a.Store.Lookup(ctx, ck)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, permanent(fmt.Errorf("activities: manifest: the %s dataset of %s (content key %s) is not committed — run the campaign again", kinds[i], unit, ck))
-		}
-		out[i] = ManifestEntry{Dataset: Dataset{Unit: unit, Stage: string(stage), Kind: string(kinds[i]), ContentKey: ck, Ref: ref},
-			URI: "s3://" + a.Store.Bucket() + "/" + ref.Key, ParamsSHA256: sha, Params: raw}
-	}
-	return out, nil
-}
 
 // revision returns the VCS revision stamped into the binary or, when the
 // binary has none (`go run`, or a build with -buildvcs=false), that of the

@@ -36,28 +36,23 @@ type MetaoptHeartbeat struct {
 	Iter       int    `json:"iter"`
 }
 
-// Metaopt runs one meta-optimization job and commits its metaopt_history
+// computeMetaopt runs one meta-optimization job and commits its metaopt_history
 // dataset (one row per iteration) under
 // campaigns/<id>/metaopt/metaopt_history/task=…/rule=…/. It resumes from the
 // checkpoint named in the heartbeat details of a previous attempt, or from
 // the unit's checkpoint object if one exists; when the history is already
 // committed under the job's content key it returns the stored result with
 // CacheHit.
-func (a *Activities) Metaopt(ctx context.Context, in MetaoptInput) (MetaoptResult, error) {
+func (a *Activities) computeMetaopt(ctx context.Context, in MetaoptInput) (MetaoptResult, error) {
 	if err := a.check(); err != nil {
 		return MetaoptResult{}, err
 	}
 	job := &in.Job
 	out := MetaoptResult{Job: job.ID}
-	ck, err := "", error(nil)
-	if in.keys != nil {
-		ck = in.keys[0]
-	} else {
-		ck, err = a.metaoptKey(job)
+	if len(in.keys) != 1 {
+		return out, permanent(fmt.Errorf("activities: %s: %d content keys given, want 1 (run units through Unit)", job.ID, len(in.keys)))
 	}
-	if err != nil {
-		return out, permanent(fmt.Errorf("activities: %s: %w", job.ID, err))
-	}
+	ck := in.keys[0]
 	if in.Force {
 		a.log().Info("metaopt: forced recomputation", "job", job.ID)
 	} else if ref, ok, err := a.Store.Lookup(ctx, ck); err != nil {
@@ -149,10 +144,6 @@ func (a *Activities) Metaopt(ctx context.Context, in MetaoptInput) (MetaoptResul
 	return out, a.Store.Put(ctx, resKey, marshal(out), "application/json")
 }
 
-// metaoptKey returns the content key of a metaopt job's history.
-func (a *Activities) metaoptKey(job *pipelines.MetaoptJob) (string, error) {
-	return a.contentKey(job.Key(), schemas.MetaoptHistory, nil)
-}
 
 // readResult reads the result object of a committed metaopt job.
 func (a *Activities) readResult(ctx context.Context, campaign, ck string) (MetaoptResult, bool, error) {

@@ -26,7 +26,7 @@ func TestReport(t *testing.T) {
 	if _, err := a.Report(ctx, ReportInput{CampaignID: plan.CampaignID}); err == nil || !strings.Contains(err.Error(), "has no manifest") {
 		t.Fatalf("report before the manifest: err = %v, want no manifest", err)
 	}
-	res, err := a.Metaopt(ctx, MetaoptInput{CampaignID: plan.CampaignID, Job: plan.Metaopt[0]})
+	res, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: plan.CampaignID, Job: plan.Metaopt[0]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestReport(t *testing.T) {
 		if u.Metaopt != "" {
 			in.Metaopt = &res
 		}
-		if _, err := a.Train(ctx, in); err != nil {
+		if _, err := a.computeTrain(ctx, in); err != nil {
 			t.Fatal(err)
 		}
 	}

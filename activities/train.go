@@ -10,7 +10,7 @@ import (
 	"rulescape/store"
 )
 
-// Train trains the network of one train unit and commits its
+// computeTrain trains the network of one train unit and commits its
 // learning_curves (one row per trial) and networks (one row) datasets under
 // campaigns/<id>/train/<kind>/task=…/rule=…/seed=…/. When both are already
 // committed under the unit's content keys it returns them with CacheHit.
@@ -18,28 +18,23 @@ import (
 // The rows are stages.Train's: a network that diverges is a result, not
 // an error (its curve ends with a row of error NaN for the trial where it
 // diverged).
-func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
+func (a *Activities) computeTrain(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	if err := a.check(); err != nil {
 		return TrainOutput{}, err
 	}
 	u := &in.Unit
 	out := TrainOutput{Unit: u.ID}
 	var theta [][]float64
-	var inputs []string
 	if u.Metaopt != "" {
 		if in.Metaopt == nil {
 			return out, permanent(fmt.Errorf("activities: %s: %w %s", u.ID, errNoTheta, u.Metaopt))
 		}
 		theta = in.Metaopt.Theta
-		inputs = []string{in.Metaopt.Dataset.Ref.SHA256}
 	}
 	kinds := trainKinds
-	keys, err := in.keys, error(nil)
-	if keys == nil {
-		keys, err = a.trainKeys(u, inputs)
-	}
-	if err != nil {
-		return out, permanent(fmt.Errorf("activities: %s: %w", u.ID, err))
+	keys := in.keys
+	if len(keys) != len(kinds) {
+		return out, permanent(fmt.Errorf("activities: %s: %d content keys given, want %d (run units through Unit)", u.ID, len(keys), len(kinds)))
 	}
 	if in.Force {
 		a.log().Info("train: forced recomputation", "unit", u.ID)
@@ -106,17 +101,3 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainOutput, err
 // trainKeys.
 var trainKinds = []schemas.Kind{schemas.LearningCurves, schemas.Networks}
 
-// trainKeys returns the content keys of a train unit's datasets; inputs
-// holds the digest of its metaopt job's history when its rule is
-// discovered.
-func (a *Activities) trainKeys(u *pipelines.TrainUnit, inputs []string) ([]string, error) {
-	keys := make([]string, len(trainKinds))
-	for i, k := range trainKinds {
-		ck, err := a.contentKey(u.Key(), k, inputs)
-		if err != nil {
-			return nil, err
-		}
-		keys[i] = ck
-	}
-	return keys, nil
-}

@@ -181,7 +181,7 @@ func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error)
 	out.CacheHit = false
 	switch u.Stage {
 	case pipelines.StageMetaopt:
-		res, err := a.Metaopt(ctx, MetaoptInput{CampaignID: in.CampaignID, Job: *r.MetaoptJob(u.ID), Force: in.Force, keys: keys, version: version})
+		res, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: in.CampaignID, Job: *r.MetaoptJob(u.ID), Force: in.Force, keys: keys, version: version})
 		if err != nil {
 			return out, err
 		}
@@ -196,7 +196,7 @@ func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error)
 			}
 			tin.Metaopt = &res
 		}
-		res, err := a.Train(ctx, tin)
+		res, err := a.computeTrain(ctx, tin)
 		if err != nil {
 			return out, err
 		}
@@ -216,13 +216,13 @@ func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error)
 		var res AnalysisOutput
 		switch u.Stage {
 		case pipelines.StageFixedPoints:
-			res, err = a.FixedPoints(ctx, ain)
+			res, err = a.computeFixedPoints(ctx, ain)
 		case pipelines.StageSensitivity:
-			res, err = a.Sensitivity(ctx, ain)
+			res, err = a.computeSensitivity(ctx, ain)
 		case pipelines.StageRSA:
-			res, err = a.RSA(ctx, ain)
+			res, err = a.computeRSA(ctx, ain)
 		case pipelines.StageLandscape:
-			res, err = a.Landscape(ctx, ain)
+			res, err = a.computeLandscape(ctx, ain)
 		default:
 			return out, permanent(fmt.Errorf("activities: %s: stage %s has no activity", u.ID, u.Stage))
 		}
