@@ -68,21 +68,7 @@ func TestAnalyzeFixture(t *testing.T) {
 	}
 	id := c.ID()
 	acts := &activities.Activities{Store: st, EngineVersion: engineVersion, Workers: 1}
-	results := map[string]*activities.MetaoptResult{}
-	for _, j := range plan.Metaopt {
-		r, err := acts.Metaopt(ctx, activities.MetaoptInput{CampaignID: id, Job: j})
-		if err != nil {
-			t.Fatal(err)
-		}
-		results[j.ID] = &r
-	}
-	for _, u := range plan.Train {
-		if _, err := acts.Train(ctx, activities.TrainInput{CampaignID: id, Unit: u, Metaopt: results[u.Metaopt]}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := acts.Manifest(ctx, activities.ManifestInput{CampaignID: id, File: "analyze_campaign.yaml", YAML: data,
-		Stages: map[string]string{"metaopt": "completed", "train": "completed"}}); err != nil {
+	if _, err := acts.RunLocal(ctx, plan); err != nil {
 		t.Fatal(err)
 	}
 	m, key, err := campaignManifest(ctx, st, id)

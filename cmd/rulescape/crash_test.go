@@ -81,14 +81,27 @@ func TestWorkerCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	camp, data, err := readCampaign(filepath.Join("testdata", "campaign_crash.yaml"))
+	camp, _, err := readCampaign(filepath.Join("testdata", "campaign_crash.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	plan, err := camp.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.New(ctx, store.Config{Endpoint: st.S3Endpoint, AccessKey: st.S3AccessKey, SecretKey: st.S3SecretKey, Bucket: st.S3Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := workflows.NewInput(ctx, s, plan, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.HeartbeatTimeout = 2 * time.Second
 
 	first, firstOut := startWorker(t, st)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.WorkflowID(camp.ID()), TaskQueue: workflows.TaskQueue},
-		workflows.CampaignWorkflowName, workflows.CampaignInput{CampaignID: camp.ID(), File: "campaign_crash.yaml", YAML: data, HeartbeatTimeout: 2 * time.Second})
+		workflows.CampaignWorkflowName, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,10 +157,6 @@ func TestWorkerCrash(t *testing.T) {
 		t.Errorf("no activity ran a second attempt: the kill did not interrupt anything")
 	}
 
-	s, err := store.New(ctx, store.Config{Endpoint: st.S3Endpoint, AccessKey: st.S3AccessKey, SecretKey: st.S3SecretKey, Bucket: st.S3Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
 	refs, err := s.List(ctx, camp.ID(), "metaopt")
 	if err != nil {
 		t.Fatal(err)

@@ -104,7 +104,7 @@ func computedUnits(log string) map[string]int {
 }
 
 // startCampaign starts the campaign of file as CampaignWorkflow.
-func startCampaign(t *testing.T, ctx context.Context, c client.Client, file string, yaml []byte, hb time.Duration) (*pipelines.Campaign, *pipelines.Plan, client.WorkflowRun) {
+func startCampaign(t *testing.T, ctx context.Context, c client.Client, s3 store.Config, file string, yaml []byte, hb time.Duration) (*pipelines.Campaign, *pipelines.Plan, client.WorkflowRun) {
 	t.Helper()
 	if yaml == nil {
 		var err error
@@ -120,8 +120,17 @@ func startCampaign(t *testing.T, ctx context.Context, c client.Client, file stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	st, err := store.New(ctx, s3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := workflows.NewInput(ctx, st, plan, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.HeartbeatTimeout = hb
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.WorkflowID(camp.ID()), TaskQueue: workflows.TaskQueue},
-		workflows.CampaignWorkflowName, workflows.CampaignInput{CampaignID: camp.ID(), File: filepath.Base(file), YAML: yaml, HeartbeatTimeout: hb})
+		workflows.CampaignWorkflowName, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +454,7 @@ func TestWorkerCrashMidTrain(t *testing.T) {
 	mc := minioClient(t, svc.s3)
 
 	first, firstLog := startWorkerWith(t, svc.env)
-	camp, plan, run := startCampaign(t, ctx, c, resilienceFile, nil, 5*time.Second)
+	camp, plan, run := startCampaign(t, ctx, c, svc.s3, resilienceFile, nil, 5*time.Second)
 	total := len(plan.Train)
 	done := waitTrainDone(t, ctx, c, run, 2, total-3, firstLog.String)
 	// Kill only once a Train activity is running on the worker (not just
@@ -555,7 +564,7 @@ func TestServerRestartMidCampaign(t *testing.T) {
 	defer c.Close()
 
 	worker, workerLog := startWorkerWith(t, svc.env)
-	camp, plan, run := startCampaign(t, ctx, c, resilienceFile, nil, 5*time.Second)
+	camp, plan, run := startCampaign(t, ctx, c, svc.s3, resilienceFile, nil, 5*time.Second)
 	total := len(plan.Train)
 	done := waitTrainDone(t, ctx, c, run, 2, total-3, workerLog.String)
 	if err := dev.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -663,7 +672,7 @@ func TestTwoWorkersShareCampaign(t *testing.T) {
 		}
 	}
 
-	camp, plan, run := startCampaign(t, ctx, c, file, yaml, 0)
+	camp, plan, run := startCampaign(t, ctx, c, svc.s3, file, yaml, 0)
 	total := len(plan.Train)
 	var res workflows.CampaignResult
 	if err := run.Get(ctx, &res); err != nil {
