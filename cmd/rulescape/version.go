@@ -5,33 +5,42 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"rulescape/stages"
 )
 
-// engineVersion is the version of the numerical engine (core/). It changes
-// whenever results for the same parameters and seed may change, so that
-// cached results computed by another engine version are not reused.
-const engineVersion = "0.1.0"
+// engineVersion is the release of the engine as a whole, recorded in
+// manifests. Caching does not use it: each stage's own engine version
+// (stages.Current) enters its content keys, so that a change to one
+// stage's numbers invalidates that stage and what reads it, not the rest.
+const engineVersion = "0.2.0"
 
 func init() { register(newVersionCmd) }
 
 // versionInfo is what `rulescape version` reports.
 type versionInfo struct {
-	EngineVersion string `json:"engine_version"`
-	GoVersion     string `json:"go_version"`
-	Module        string `json:"module,omitempty"`
-	ModuleVersion string `json:"module_version,omitempty"`
-	VCS           string `json:"vcs,omitempty"`
-	Revision      string `json:"vcs_revision,omitempty"`
-	Time          string `json:"vcs_time,omitempty"`
-	Modified      bool   `json:"vcs_modified,omitempty"`
+	EngineVersion string            `json:"engine_version"`
+	StageVersions map[string]string `json:"stage_versions"` // the engine version of each stage, as it enters content keys
+	GoVersion     string            `json:"go_version"`
+	Module        string            `json:"module,omitempty"`
+	ModuleVersion string            `json:"module_version,omitempty"`
+	VCS           string            `json:"vcs,omitempty"`
+	Revision      string            `json:"vcs_revision,omitempty"`
+	Time          string            `json:"vcs_time,omitempty"`
+	Modified      bool              `json:"vcs_modified,omitempty"`
 }
 
 // buildVersion collects the engine version and what the Go toolchain
 // stamped into the binary.
 func buildVersion(bi *debug.BuildInfo, ok bool) versionInfo {
-	v := versionInfo{EngineVersion: engineVersion, GoVersion: runtime.Version()}
+	v := versionInfo{EngineVersion: engineVersion, GoVersion: runtime.Version(), StageVersions: map[string]string{}}
+	for s, ver := range stages.Current() {
+		v.StageVersions[string(s)] = ver
+	}
 	if !ok || bi == nil {
 		return v
 	}
@@ -67,6 +76,12 @@ func newVersionCmd(a *app) *cobra.Command {
 // text writes the version for people.
 func (v versionInfo) text(w io.Writer) {
 	fmt.Fprintf(w, "rulescape engine %s\n", v.EngineVersion)
+	names := make([]string, 0, len(v.StageVersions))
+	for _, ver := range v.StageVersions {
+		names = append(names, ver)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(w, "stages     %s\n", strings.Join(names, " "))
 	fmt.Fprintf(w, "go         %s\n", v.GoVersion)
 	if v.Module != "" {
 		fmt.Fprintf(w, "module     %s %s\n", v.Module, v.ModuleVersion)
