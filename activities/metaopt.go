@@ -14,21 +14,6 @@ import (
 	"rulescape/store"
 )
 
-// checkpointVersion is the format of the checkpoint objects Metaopt writes.
-const checkpointVersion = 1
-
-// metaoptCheckpoint is what Metaopt saves after every iteration: enough to
-// continue bit-exactly (the optimizer state and the search scale, which
-// auto-scaling computed before the first iteration) and the records of the
-// iterations so far (for the history dataset).
-type metaoptCheckpoint struct {
-	Version    int              `json:"version"`
-	ContentKey string           `json:"content_key"`
-	Scale      []float64        `json:"scale"`
-	State      metaopt.State    `json:"state"`
-	Records    []metaopt.Record `json:"records"`
-}
-
 // MetaoptHeartbeat is the heartbeat detail of Metaopt: the key of the last
 // checkpoint and the iterations it holds.
 type MetaoptHeartbeat struct {
@@ -98,8 +83,13 @@ func (a *Activities) computeMetaopt(ctx context.Context, in MetaoptInput) (Metao
 	setHB, stopHB := keepAlive(ctx, keepAliveEvery)
 	defer stopHB()
 	save := func(p stages.MetaoptProgress, rec *metaopt.Record) error {
-		cp := metaoptCheckpoint{Version: checkpointVersion, ContentKey: ck, Scale: p.Scale, State: p.State, Records: p.Records}
-		if err := a.Store.Put(ctx, cpKey, marshal(cp), "application/json"); err != nil {
+		// The checkpoint format of `rulescape metaopt --checkpoint` too.
+		cp := &metaopt.Checkpoint{ContentKey: ck, Scale: p.Scale, State: p.State, Records: p.Records}
+		data, err := cp.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := a.Store.Put(ctx, cpKey, data, "application/json"); err != nil {
 			return err
 		}
 		setHB(MetaoptHeartbeat{Checkpoint: cpKey, Iter: cp.State.Iter})
@@ -171,18 +161,18 @@ func (a *Activities) readResult(ctx context.Context, campaign, ck string) (Metao
 // loadCheckpoint reads a checkpoint object; found is false when there is
 // none (or it belongs to another content key, or is unreadable: then the
 // job starts over, which is always correct).
-func (a *Activities) loadCheckpoint(ctx context.Context, key, ck string) (metaoptCheckpoint, bool, error) {
+func (a *Activities) loadCheckpoint(ctx context.Context, key, ck string) (*metaopt.Checkpoint, bool, error) {
 	data, err := a.Store.Get(ctx, key)
 	if store.IsNotFound(err) {
-		return metaoptCheckpoint{}, false, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return metaoptCheckpoint{}, false, err
+		return nil, false, err
 	}
-	var cp metaoptCheckpoint
-	if err := json.Unmarshal(data, &cp); err != nil || cp.Version != checkpointVersion || cp.ContentKey != ck {
+	cp, err := metaopt.UnmarshalCheckpoint(data, ck)
+	if err != nil {
 		a.log().Warn("metaopt: ignoring unusable checkpoint", "key", key, "err", err)
-		return metaoptCheckpoint{}, false, nil
+		return nil, false, nil
 	}
 	return cp, true, nil
 }
