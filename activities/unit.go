@@ -2,10 +2,13 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"rulescape/pipelines"
 	"rulescape/report"
@@ -141,6 +144,9 @@ func datasetsOf(u *stages.Unit) []Dataset {
 // records them as the unit's latest version under the campaign's name
 // (store.Lineage, what `rulescape explain` compares with). The workflow
 // calls it under the stage's activity name (Register).
+//
+// A failure is an application error whose details hold the unit's ID, so
+// the workflow names the unit (retryability as the cause decided).
 func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error) {
 	if err := a.check(); err != nil {
 		return UnitOutput{}, err
@@ -149,6 +155,29 @@ func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error)
 	if err != nil {
 		return UnitOutput{}, err
 	}
+	out, err := a.runUnit(ctx, &in, r, u)
+	if err != nil {
+		return out, unitFailure(u.ID, err)
+	}
+	return out, nil
+}
+
+// unitFailure is err as an application error of unit id: its message
+// without a leading "activities: <id>: ", its type and retryability kept,
+// the unit's ID in its details.
+func unitFailure(id string, err error) error {
+	msg, typ, nonRetryable := err.Error(), "UnitError", false
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		msg, typ, nonRetryable = app.Message(), app.Type(), app.NonRetryable()
+	}
+	msg = strings.TrimPrefix(msg, "activities: ")
+	msg = strings.TrimPrefix(msg, id+": ")
+	return temporal.NewApplicationErrorWithOptions(msg, typ, temporal.ApplicationErrorOptions{NonRetryable: nonRetryable, Details: []interface{}{id}})
+}
+
+// runUnit is Unit once the unit is resolved.
+func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resolver, u *stages.Unit) (UnitOutput, error) {
 	out := UnitOutput{Unit: u.ID}
 	if u.Pending != "" {
 		return out, fmt.Errorf("activities: %s: its input %s is not committed: run its stage first", u.ID, u.Pending)
@@ -208,7 +237,7 @@ func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error)
 		}
 		out.Datasets = res
 	default:
-		ain, err := a.analysisInput(ctx, r, u, &in)
+		ain, err := a.analysisInput(ctx, r, u, in)
 		if err != nil {
 			return out, err
 		}

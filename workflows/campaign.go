@@ -474,6 +474,10 @@ func unitError(unit string, err error) error {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		msg = app.Message()
+		var id string
+		if app.HasDetails() && app.Details(&id) == nil && id != "" {
+			unit = id // the unit's ID, which the activity reported
+		}
 	}
 	return temporal.NewNonRetryableApplicationError(unit+" failed: "+msg, "UnitFailed", nil)
 }
