@@ -10,46 +10,26 @@ import (
 )
 
 // MetaoptProblem assembles the meta-objective and the optimizer settings of
-// a meta-optimization of setup's rule, as `rulescape metaopt` does: setup
+// a meta-optimization of setup's rule (meta.Spec), as `rulescape metaopt` does: setup
 // holds the task, network, learner, horizon (Trials) and initial rule; s
 // the optimizer's settings (s.Task is not used); workers bounds the learners
 // run in parallel (0 = all cores; results do not depend on it). With
 // s.Scale "auto", call AutoScale on the objective before optimizing.
 // Start the optimizer at obj.Params(setup.Rule).
 func MetaoptProblem(setup *train.Setup, s MetaoptSpec, workers int) (*meta.Learners, metaopt.Settings, error) {
-	est, err := metaopt.ParseEstimator(s.Estimator)
-	if err != nil {
-		return nil, metaopt.Settings{}, err
-	}
-	obj := &meta.Learners{Setup: setup, H: setup.Trials, Gamma: s.Gamma, Estimator: est,
-		LogEta: s.LogEta, FDStep: s.FDStep, Dist: meta.Distribution(s.Dist)}
-	if err := obj.Validate(); err != nil {
-		return nil, metaopt.Settings{}, err
-	}
-	settings := metaopt.Settings{
-		Method: est.Method(), Iters: s.Iters, Learners: s.Learners, Workers: workers,
-		Seed: s.Seed, FixedSeeds: s.FixedSeeds, HeldOut: s.HeldOut, EvalEvery: s.EvalEvery,
-		LR: s.LR, ClipNorm: s.ClipNorm, LearnerClipNorm: s.LearnerClip,
-		ES:  metaopt.ESSettings{Pairs: s.ESPairs, Sigma: s.ESSigma},
-		CMA: metaopt.CMASettings{Population: s.CMAPopulation, Sigma: s.CMASigma},
-	}
-	return obj, settings, nil
+	return meta.Spec{Setup: setup, Estimator: s.Estimator, Dist: meta.Distribution(s.Dist), Gamma: s.Gamma,
+		LogEta: s.LogEta, FDStep: s.FDStep, Optimizer: metaopt.Settings{
+			Iters: s.Iters, Learners: s.Learners, Workers: workers,
+			Seed: s.Seed, FixedSeeds: s.FixedSeeds, HeldOut: s.HeldOut, EvalEvery: s.EvalEvery,
+			LR: s.LR, ClipNorm: s.ClipNorm, LearnerClipNorm: s.LearnerClip,
+			ES:  metaopt.ESSettings{Pairs: s.ESPairs, Sigma: s.ESSigma},
+			CMA: metaopt.CMASettings{Population: s.CMAPopulation, Sigma: s.CMASigma},
+		}}.Objective()
 }
 
-// AutoScale sets obj.Scale from 4 learners of the settings' first
-// iteration seeds, 5 trials each (the `--scale auto` of `rulescape
-// metaopt`).
+// AutoScale sets obj.Scale as meta.Learners.AutoScaleFor does.
 func AutoScale(ctx context.Context, obj *meta.Learners, s metaopt.Settings) error {
-	seeds := make([]uint64, 4)
-	for i := range seeds {
-		seeds[i] = s.LearnerSeed(0, i)
-	}
-	scale, err := obj.AutoScale(ctx, seeds, 5)
-	if err != nil {
-		return err
-	}
-	obj.Scale = scale
-	return nil
+	return obj.AutoScaleFor(ctx, s)
 }
 
 // Problem returns the job's meta-objective, its optimizer settings and the

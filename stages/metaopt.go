@@ -64,7 +64,7 @@ func Metaopt(ctx context.Context, campaign string, j *pipelines.MetaoptJob, work
 		p = MetaoptProgress{Scale: resume.Scale, Records: resume.Records}
 	} else {
 		if j.Settings.Scale != "none" {
-			if err := pipelines.AutoScale(ctx, obj, settings); err != nil {
+			if err := obj.AutoScaleFor(ctx, settings); err != nil {
 				return MetaoptResult{}, invalid(fmt.Errorf("auto scale: %w (set scale: none)", err))
 			}
 		}
