@@ -48,7 +48,7 @@ func Sensitivity(ctx context.Context, campaign string, n *Network, st pipelines.
 		dw[k] = n.Net.W[k] - n.W0[k]
 	}
 	row := schemas.SensitivityRow{Campaign: campaign, Task: n.Unit.Task, Rule: n.Unit.Rule, Seed: n.Seed, Network: n.Which,
-		Score: s, GradNorm: frobenius(g), SingularValues: svd.Values, AlignmentDW: math.NaN(), TopFraction: math.NaN()}
+		Score: s, GradNorm: sensitivity.Norm(g), SingularValues: svd.Values, AlignmentDW: math.NaN(), TopFraction: math.NaN()}
 	// An untrained network (ΔW = 0) or a zero gradient has no alignment.
 	if a, err := sensitivity.Alignment(g, dw); err == nil {
 		row.AlignmentDW = a
@@ -56,7 +56,7 @@ func Sensitivity(ctx context.Context, campaign string, n *Network, st pipelines.
 	if f, err := svd.TopFraction(dw, 1); err == nil && row.GradNorm > 0 {
 		row.TopFraction = f
 	}
-	row.Epsilon = st.Scale * frobenius(n.Net.W)
+	row.Epsilon = st.Scale * sensitivity.Norm(n.Net.W)
 	row.ShiftTop, row.ShiftRandom, row.DeltaSTop, row.DeltaSRandom = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 	if row.GradNorm == 0 || row.Epsilon == 0 {
 		return row, nil // no top direction, or nothing to scale the probes by
@@ -77,12 +77,4 @@ func Sensitivity(ctx context.Context, campaign string, n *Network, st pipelines.
 	row.DeltaSRandom = sumDS / float64(st.Perturbations)
 	row.ShiftRandom = math.Sqrt(sumDist / float64(st.Perturbations))
 	return row, nil
-}
-
-func frobenius(a []float64) float64 {
-	var s float64
-	for _, v := range a {
-		s += v * v
-	}
-	return math.Sqrt(s)
 }

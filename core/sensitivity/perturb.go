@@ -71,7 +71,7 @@ func PerturbationEffect(ctx context.Context, net *rnn.Network, b *Batch, loss pl
 	if rng == nil {
 		return nil, fmt.Errorf("sensitivity: no random source for the random direction: pass a *rand.Rand")
 	}
-	dn := norm(direction)
+	dn := Norm(direction)
 	if dn == 0 || math.IsNaN(dn) || math.IsInf(dn, 0) {
 		return nil, fmt.Errorf("sensitivity: perturbation direction has Frobenius norm %v: must be finite and non-zero", dn)
 	}
@@ -94,7 +94,7 @@ func PerturbationEffect(ctx context.Context, net *rnn.Network, b *Batch, loss pl
 		out *Change
 	}{{direction, &eff.Along}, {random, &eff.Random}} {
 		p := net.Clone()
-		scale := eps / norm(c.d)
+		scale := eps / Norm(c.d)
 		for k, v := range c.d {
 			p.W[k] += scale * v
 		}
@@ -108,7 +108,10 @@ func PerturbationEffect(ctx context.Context, net *rnn.Network, b *Batch, loss pl
 	return eff, nil
 }
 
-func norm(a []float64) float64 {
+// Norm returns the Euclidean (Frobenius, for a matrix in row-major order)
+// norm of a, summed in order: the norm behind the probe size ε and the
+// gradient norm of the sensitivity stage.
+func Norm(a []float64) float64 {
 	var s float64
 	for _, v := range a {
 		s += v * v

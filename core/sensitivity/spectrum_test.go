@@ -37,7 +37,7 @@ func TestSpectrumRankOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := 2.5 * norm(a) * norm(b)
+	want := 2.5 * Norm(a) * Norm(b)
 	if math.Abs(s.Values[0]-want) > 1e-12*want {
 		t.Errorf("σ₁ = %v, want 2.5‖a‖‖b‖ = %v", s.Values[0], want)
 	}
@@ -50,11 +50,11 @@ func TestSpectrumRankOne(t *testing.T) {
 	u, v := s.Left(0), s.Right(0)
 	sa := math.Copysign(1, u[0]*a[0])
 	for i := range n {
-		if d := math.Abs(u[i] - sa*a[i]/norm(a)); d > 1e-12 {
-			t.Errorf("u₁[%d] = %v, want %v", i, u[i], sa*a[i]/norm(a))
+		if d := math.Abs(u[i] - sa*a[i]/Norm(a)); d > 1e-12 {
+			t.Errorf("u₁[%d] = %v, want %v", i, u[i], sa*a[i]/Norm(a))
 		}
-		if d := math.Abs(v[i] + sa*b[i]/norm(b)); d > 1e-12 {
-			t.Errorf("v₁[%d] = %v, want %v", i, v[i], -sa*b[i]/norm(b))
+		if d := math.Abs(v[i] + sa*b[i]/Norm(b)); d > 1e-12 {
+			t.Errorf("v₁[%d] = %v, want %v", i, v[i], -sa*b[i]/Norm(b))
 		}
 	}
 	big := 0
@@ -68,7 +68,7 @@ func TestSpectrumRankOne(t *testing.T) {
 	}
 	// Direction(0) = u₁v₁ᵀ reproduces M/σ₁ and has unit norm.
 	d := s.Direction(0)
-	if e := relErr(d, outer(a, b, -1/(norm(a)*norm(b)))); e > 1e-12 {
+	if e := relErr(d, outer(a, b, -1/(Norm(a)*Norm(b)))); e > 1e-12 {
 		t.Errorf("Direction(0) differs from M/σ₁ by %.3g", e)
 	}
 }
