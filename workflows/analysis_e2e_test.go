@@ -107,7 +107,7 @@ func fetchHistory(t *testing.T, ctx context.Context, c client.Client, workflowID
 // command sequence must be deterministic.
 func replay(t *testing.T, hist *historypb.History) {
 	t.Helper()
-	if err := newReplayer().ReplayWorkflowHistory(nil, hist); err != nil {
+	if err := replayHistory(hist); err != nil {
 		t.Fatalf("replaying a real run's history: %v", err)
 	}
 }
