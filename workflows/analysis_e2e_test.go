@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"rulescape/internal/duckdbcheck"
 	"testing"
 	"time"
 
@@ -14,15 +13,104 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"rulescape/activities"
 	"rulescape/internal/devstack"
+	"rulescape/internal/duckdbcheck"
 	"rulescape/internal/s3test"
 	"rulescape/pipelines"
 	"rulescape/schemas"
 	"rulescape/store"
 )
+
+// startStack starts the embedded stack (Temporal and versitygw) in a
+// temporary home with a worker of the campaign workflows and activities,
+// all stopped when the test ends, and returns a client and the store.
+func startStack(t *testing.T, ctx context.Context) (client.Client, *store.Store) {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv(devstack.EnvHome, home)
+	t.Setenv(devstack.EnvTemporalAddr, "")
+	stack, err := devstack.Start(ctx, devstack.Options{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stack.Stop() })
+	st, err := store.New(ctx, store.Config{Endpoint: stack.S3Endpoint, AccessKey: stack.S3AccessKey, SecretKey: stack.S3SecretKey, Bucket: stack.S3Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.DialContext(ctx, client.Options{HostPort: stack.TemporalAddress, Namespace: stack.Namespace,
+		Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	w := worker.New(c, TaskQueue, worker.Options{StickyScheduleToStartTimeout: time.Second, MaxConcurrentActivityExecutionSize: 2})
+	Register(w)
+	activities.Register(w, &activities.Activities{Store: st, EngineVersion: "e2e", Workers: 1})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return c, st
+}
+
+// planFile parses and plans a campaign file, as `rulescape run` does.
+func planFile(t *testing.T, path string) *pipelines.Plan {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	camp, err := pipelines.Parse(filepath.Base(path), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := camp.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// runCampaign runs a campaign workflow to its end under the workflow ID id.
+func runCampaign(t *testing.T, ctx context.Context, c client.Client, id string, in CampaignInput) *CampaignResult {
+	t.Helper()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: TaskQueue}, CampaignWorkflowName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res CampaignResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("campaign %s: %v", id, err)
+	}
+	return &res
+}
+
+// fetchHistory returns the full history of a workflow from the server.
+func fetchHistory(t *testing.T, ctx context.Context, c client.Client, workflowID string) *historypb.History {
+	t.Helper()
+	hist := &historypb.History{}
+	it := c.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist.Events = append(hist.Events, e)
+	}
+	return hist
+}
+
+// replay replays a history on this build's workflows (Register): the
+// command sequence must be deterministic.
+func replay(t *testing.T, hist *historypb.History) {
+	t.Helper()
+	if err := replayHistory(hist); err != nil {
+		t.Fatalf("replaying a real run's history: %v", err)
+	}
+}
 
 // TestAnalysisEndToEnd runs testdata/analysis_e2e.yaml (two rules × 5
 // seeds of DNMS) on the embedded stack with a real worker: train, then
@@ -34,56 +122,19 @@ func TestAnalysisEndToEnd(t *testing.T) {
 	if _, err := s3test.Binary(); err != nil {
 		s3test.SkipOrFail(t, err)
 	}
-	home := t.TempDir()
-	t.Setenv(devstack.EnvHome, home)
-	t.Setenv(devstack.EnvTemporalAddr, "")
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	stack, err := devstack.Start(ctx, devstack.Options{Home: home})
+	c, st := startStack(t, ctx)
+	plan := planFile(t, "testdata/analysis_e2e.yaml")
+	in, err := NewInput(ctx, st, plan, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stack.Stop()
-	st, err := store.New(ctx, store.Config{Endpoint: stack.S3Endpoint, AccessKey: stack.S3AccessKey, SecretKey: stack.S3SecretKey, Bucket: stack.S3Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.DialContext(ctx, client.Options{HostPort: stack.TemporalAddress, Namespace: stack.Namespace,
-		Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	w := worker.New(c, TaskQueue, worker.Options{StickyScheduleToStartTimeout: time.Second, MaxConcurrentActivityExecutionSize: 2})
-	Register(w)
-	w.RegisterActivity(&activities.Activities{Store: st, EngineVersion: "e2e", Workers: 1})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
-
-	data, err := os.ReadFile("testdata/analysis_e2e.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	camp, err := pipelines.Parse("analysis_e2e.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := CampaignInput{CampaignID: camp.ID(), File: "analysis_e2e.yaml", YAML: data}
-	runOnce := func(id string) *CampaignResult {
+	runOnce := func(id string, in CampaignInput) *CampaignResult {
 		t.Helper()
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: TaskQueue}, CampaignWorkflowName, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var res CampaignResult
-		if err := run.Get(ctx, &res); err != nil {
-			t.Fatal(err)
-		}
-		return &res
+		return runCampaign(t, ctx, c, id, in)
 	}
-	first := runOnce(WorkflowID(in.CampaignID))
+	first := runOnce(WorkflowID(in.CampaignID), in)
 	wantStatus := map[string]string{"train": StatusCompleted, "fixedpoints": StatusCompleted, "rsa": StatusCompleted,
 		"landscape": StatusCompleted, "sensitivity": StatusCompleted}
 	for _, s := range first.Stages {
@@ -174,22 +225,9 @@ func TestAnalysisEndToEnd(t *testing.T) {
 
 	// The new command sequence replays deterministically from a real
 	// server's history.
-	hist := &historypb.History{}
-	it := c.GetWorkflowHistory(ctx, WorkflowID(in.CampaignID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		hist.Events = append(hist.Events, e)
-	}
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(CampaignWorkflow, workflow.RegisterOptions{Name: CampaignWorkflowName})
-	if err := r.ReplayWorkflowHistory(nil, hist); err != nil {
-		t.Fatalf("replaying the analysis run: %v", err)
-	}
+	replay(t, fetchHistory(t, ctx, c, WorkflowID(in.CampaignID)))
 
-	second := runOnce(WorkflowID(in.CampaignID) + "-again")
+	second := runOnce(WorkflowID(in.CampaignID)+"-again", in)
 	for _, s := range second.Stages {
 		if s.Status != wantStatus[s.Name] || s.CacheHits != s.Total {
 			t.Errorf("second run: stage %+v, want every unit a cache hit", s)
@@ -199,9 +237,14 @@ func TestAnalysisEndToEnd(t *testing.T) {
 	// `rulescape rerun --stage landscape`: the landscape stage recomputes
 	// (its fixed points come from the cached fixedpoints units) and
 	// overwrites its datasets with the same bytes; the rest are hits.
-	in.Force = []pipelines.StageName{pipelines.StageLandscape}
-	third := runOnce(WorkflowID(in.CampaignID) + "-landscape")
-	in.Force = nil
+	forced, err := NewInput(ctx, st, plan, []pipelines.StageName{pipelines.StageLandscape})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if forced.Plan != in.Plan {
+		t.Errorf("the same plan stored again has ref %+v, was %+v", forced.Plan, in.Plan)
+	}
+	third := runOnce(WorkflowID(in.CampaignID)+"-landscape", forced)
 	for _, s := range third.Stages {
 		hits := s.Total
 		if s.Name == "landscape" {

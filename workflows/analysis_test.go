@@ -1,13 +1,10 @@
 package workflows
 
 import (
-	"os"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
-
-	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"rulescape/pipelines"
 )
@@ -16,29 +13,18 @@ import (
 // zero × seeds 1–2, with fixedpoints, rsa, landscape and sensitivity.
 func analysisCampaign(t *testing.T) (CampaignInput, *pipelines.Plan) {
 	t.Helper()
-	data, err := os.ReadFile("../activities/testdata/analysis.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := pipelines.Parse("analysis.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := c.Plan()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return CampaignInput{CampaignID: c.ID(), File: "analysis.yaml", YAML: data}, p
+	return planned(t, "analysis.yaml")
 }
 
 // TestAnalysisDispatch: after train, the analysis stages run in plan order
-// (fixedpoints, rsa, landscape, sensitivity), each unit getting the refs of
-// exactly the networks datasets of its input train units — and the
-// landscape unit those of the fixed_points datasets its fixedpoints units
-// returned; progress counts units and cache hits.
+// (fixedpoints, rsa, landscape, sensitivity), each unit once under its
+// stage's activity with the campaign's plan — the activity finds its
+// inputs there and in the store — and no metaopt results (the campaign has
+// no metaopt job); progress counts units and cache hits; without a report
+// stage the result names no report.
 func TestAnalysisDispatch(t *testing.T) {
 	in, plan := analysisCampaign(t)
-	f := &fakes{}
+	f := newFakes(in, plan)
 	_, res, err := run(t, f, in)
 	if err != nil {
 		t.Fatal(err)
@@ -48,168 +34,124 @@ func TestAnalysisDispatch(t *testing.T) {
 	if !slices.Equal(f.calls, want) {
 		t.Fatalf("calls %v, want %v", f.calls, want)
 	}
-	var units []string
-	for _, a := range f.analysis {
-		units = append(units, a.Unit.ID)
-		if a.CampaignID != in.CampaignID || a.Force {
-			t.Errorf("%s: campaign %q, force %v", a.Unit.ID, a.CampaignID, a.Force)
-		}
-		if len(a.Networks) != len(a.Unit.Inputs) {
-			t.Fatalf("%s: %d networks for inputs %v", a.Unit.ID, len(a.Networks), a.Unit.Inputs)
-		}
-		if (a.Unit.Stage == pipelines.StageLandscape) != (len(a.FixedPoints) > 0) {
-			t.Errorf("%s: %d fixed_points datasets", a.Unit.ID, len(a.FixedPoints))
-		}
-		for i, d := range a.FixedPoints {
-			fp := "fixedpoints/" + strings.TrimPrefix(a.Unit.Inputs[i], "train/")
-			if d.Ref.SHA256 != digestOf(fp) || d.Kind != "fixed_points" {
-				t.Errorf("%s: fixed points %d are %+v, want those %s returned", a.Unit.ID, i, d, fp)
-			}
-		}
-		for i, n := range a.Networks {
-			if n.Unit.ID != a.Unit.Inputs[i] || n.Networks.Ref.SHA256 != digestOf(n.Unit.ID) || n.Theta != nil {
-				t.Errorf("%s: network %d is %s with digest %s, want input %s with the digest its train returned",
-					a.Unit.ID, i, n.Unit.ID, n.Networks.Ref.SHA256, a.Unit.Inputs[i])
-			}
+	checkIndexes(t, f)
+	for _, u := range f.units {
+		if u.Force || u.Metaopt != nil || u.Stages != nil {
+			t.Errorf("%s: force %v, metaopt %v, stages %v", f.unitID(u.Stage, u.Index), u.Force, u.Metaopt, u.Stages)
 		}
 	}
-	var wantUnits []string
-	for _, s := range plan.Stages {
-		if s.Name != pipelines.StageTrain {
-			wantUnits = append(wantUnits, s.Units...)
-		}
+	// The stages' order in the outline is the plan's.
+	var names []string
+	for _, s := range in.Outline.Stages {
+		names = append(names, string(s.Name))
 	}
-	// Units of one stage run concurrently (max_parallel 2): compare as
-	// sets; the calls above fix the stage order.
-	slices.Sort(units)
-	slices.Sort(wantUnits)
-	if !slices.Equal(units, wantUnits) {
-		t.Errorf("analysis units %v, want %v", units, wantUnits)
+	if !slices.Equal(names, []string{"train", "fixedpoints", "rsa", "landscape", "sensitivity"}) {
+		t.Fatalf("outline stages %v", names)
 	}
-	if rsa := f.analysis[4]; rsa.Unit.Stage != pipelines.StageRSA || len(rsa.Networks) != 4 {
-		t.Errorf("call 5 is %s with %d networks, want rsa with all 4 of the task", rsa.Unit.ID, len(rsa.Networks))
-	}
-	type st struct {
-		name, status      string
-		done, total, hits int
-	}
-	var got []st
-	for _, s := range res.Stages {
-		got = append(got, st{s.Name, s.Status, s.Done, s.Total, s.CacheHits})
-	}
-	wantStages := []st{
+	wantStages := []stageCounts{
 		{"train", StatusCompleted, 4, 4, 2},
 		{"fixedpoints", StatusCompleted, 4, 4, 2},
 		{"rsa", StatusCompleted, 1, 1, 0},
 		{"landscape", StatusCompleted, 1, 1, 0},
 		{"sensitivity", StatusCompleted, 4, 4, 2},
 	}
-	if !slices.Equal(got, wantStages) {
+	if got := counts(res.Stages); !slices.Equal(got, wantStages) {
 		t.Fatalf("stages %+v, want %+v", got, wantStages)
 	}
+	if res.Report != "" || len(f.prune) != 0 {
+		t.Errorf("report %q, prune %+v: want neither", res.Report, f.prune)
+	}
+	if len(f.manifest) != 1 || len(f.manifest[0].Stages) != 5 || f.manifest[0].Stages["sensitivity"] != StatusCompleted {
+		t.Errorf("manifest inputs %+v", f.manifest)
+	}
 }
 
-// TestAnalysisTheta: the fixedpoints unit of a network trained with a
-// discovered rule gets its job's Θ; the others get none.
+// TestAnalysisTheta: the analysis units of a campaign with a discovered
+// rule get the results of its metaopt job (the activity passes Θ on to the
+// networks of that rule).
 func TestAnalysisTheta(t *testing.T) {
-	in, _ := tiny(t)
-	f := &fakes{}
+	in, plan := tiny(t)
+	f := newFakes(in, plan)
 	if _, _, err := run(t, f, in); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.analysis) != 4 {
-		t.Fatalf("%d analysis calls, want 4", len(f.analysis))
+	if n := len(f.byStage(pipelines.StageFixedPoints)); n != 4 {
+		t.Fatalf("%d fixedpoints calls, want 4", n)
 	}
-	for _, a := range f.analysis {
-		n := a.Networks[0]
-		if disc := n.Unit.Rule == "discovered"; disc != (n.Theta != nil) || (disc && !slices.EqualFunc(n.Theta, discovered, slices.Equal)) {
-			t.Errorf("%s: Θ %v", a.Unit.ID, n.Theta)
-		}
-	}
+	checkTheta(t, f)
 }
 
-// TestAnalysisForce: forcing rsa forces exactly the rsa unit; forcing
-// landscape (`rerun --stage landscape`) forces exactly the landscape unit,
-// which still gets the fixed points of the cached fixedpoints units.
+// TestAnalysisForce: `rerun --stage rsa` forces exactly the rsa unit;
+// forcing landscape and sensitivity forces exactly their units. Each time
+// Prune runs once, after the manifest, with the forced stages; the units
+// not forced are cache hits as usual.
 func TestAnalysisForce(t *testing.T) {
-	in, _ := analysisCampaign(t)
-	in.Force = []pipelines.StageName{pipelines.StageRSA}
-	f := &fakes{}
-	if _, _, err := run(t, f, in); err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range f.analysis {
-		if a.Force != (a.Unit.Stage == pipelines.StageRSA) {
-			t.Errorf("%s: force %v", a.Unit.ID, a.Force)
+	for _, force := range [][]pipelines.StageName{
+		{pipelines.StageRSA},
+		{pipelines.StageLandscape, pipelines.StageSensitivity},
+	} {
+		in, plan := analysisCampaign(t)
+		in.Force = force
+		f := newFakes(in, plan)
+		_, res, err := run(t, f, in)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, tr := range f.train {
-		if tr.Force {
-			t.Errorf("%s forced, want only rsa", tr.Unit.ID)
-		}
-	}
-
-	in.Force = []pipelines.StageName{pipelines.StageLandscape}
-	f = &fakes{}
-	if _, _, err := run(t, f, in); err != nil {
-		t.Fatal(err)
-	}
-	forced := 0
-	for _, a := range f.analysis {
-		if a.Force != (a.Unit.Stage == pipelines.StageLandscape) {
-			t.Errorf("%s: force %v", a.Unit.ID, a.Force)
-		}
-		if a.Force {
-			forced++
-			if len(a.FixedPoints) != 4 {
-				t.Errorf("forced landscape got %d fixed_points datasets, want 4", len(a.FixedPoints))
+		forced := 0
+		for _, u := range f.units {
+			if u.Force != slices.Contains(force, u.Stage) {
+				t.Errorf("force %v: %s forced %v", force, f.unitID(u.Stage, u.Index), u.Force)
+			}
+			if u.Force {
+				forced++
 			}
 		}
-	}
-	if forced != 1 {
-		t.Errorf("%d forced units, want the landscape unit", forced)
-	}
-}
-
-// TestLandscapeNeedsVersion: a history recorded before the landscape
-// activity (GetVersion "campaign-landscape" at DefaultVersion) leaves the
-// stage skipped; the current version runs it.
-func TestLandscapeNeedsVersion(t *testing.T) {
-	in, _ := analysisCampaign(t)
-	f := &fakes{}
-	var ts testsuite.WorkflowTestSuite
-	env := ts.NewTestWorkflowEnvironment()
-	f.register(env)
-	env.OnGetVersion("campaign-landscape", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	env.ExecuteWorkflow(CampaignWorkflow, in)
-	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
-		t.Fatalf("workflow: completed %v, error %v", env.IsWorkflowCompleted(), env.GetWorkflowError())
-	}
-	var res CampaignResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
-	if slices.Contains(f.calls, "Landscape") {
-		t.Errorf("calls %v: landscape ran at DefaultVersion", f.calls)
-	}
-	for _, s := range res.Stages {
-		if s.Name == "landscape" && s.Status != SkippedNotImplemented {
-			t.Errorf("landscape stage %+v, want skipped", s)
+		want := 0
+		for _, s := range force {
+			want += len(plan.Stage(s).Units)
+		}
+		if forced != want {
+			t.Errorf("force %v: %d forced units, want %d", force, forced, want)
+		}
+		if n := len(f.calls); n < 2 || f.calls[n-2] != "Manifest" || f.calls[n-1] != "Prune" {
+			t.Errorf("force %v: calls %v, want the manifest then prune last", force, f.calls)
+		}
+		if len(f.prune) != 1 || f.prune[0].CampaignID != in.CampaignID || !slices.Equal(f.prune[0].Stages, force) {
+			t.Errorf("force %v: prune inputs %+v", force, f.prune)
+		}
+		for _, s := range res.Stages {
+			if slices.Contains(force, pipelines.StageName(s.Name)) && s.CacheHits != 0 {
+				t.Errorf("force %v: forced stage %+v has cache hits", force, s)
+			}
+		}
+		if res.Stages[0].CacheHits != 2 {
+			t.Errorf("force %v: train %+v, want its cache hits", force, res.Stages[0])
 		}
 	}
 }
 
 // TestAnalysisFailure: a failing analysis unit fails the campaign with an
-// error naming it, after the stage's other units finished, and no later
-// stage or manifest runs.
+// error naming it, and no later stage or manifest runs.
 func TestAnalysisFailure(t *testing.T) {
-	in, _ := analysisCampaign(t)
-	f := &fakes{failUnit: "fixedpoints/gonogo/zero/seed=1"}
-	_, _, err := run(t, f, in)
-	if err == nil || !strings.Contains(err.Error(), f.failUnit+" failed") || !strings.Contains(err.Error(), "no fixed points") {
+	in, plan := analysisCampaign(t)
+	f := newFakes(in, plan)
+	f.failBad = "fixedpoints/gonogo/zero/seed=1"
+	i := slices.Index(plan.Stage(pipelines.StageFixedPoints).Units, f.failBad)
+	if i < 0 {
+		t.Fatalf("no unit %s in the plan", f.failBad)
+	}
+	env, _, err := run(t, f, in)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("fixedpoints unit %d failed: no fixed points", i+1)) {
 		t.Fatalf("err = %v, want the failing unit named with its cause", err)
 	}
 	if slices.Contains(f.calls, "RSA") || slices.Contains(f.calls, "Manifest") {
 		t.Errorf("calls %v: nothing should run after the failed stage", f.calls)
+	}
+	if n := len(f.byStage(pipelines.StageFixedPoints)); n < i+1 {
+		t.Errorf("%d fixedpoints units ran", n)
+	}
+	p := query(t, env)
+	if p.Status != StatusFailed || p.Stages[1].Status != StatusFailed || p.Stages[2].Status != StatusPending {
+		t.Errorf("progress %+v", p)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -24,15 +25,16 @@ import (
 	"rulescape/store"
 )
 
-// tiny returns the test campaign: 1 metaopt job, 4 train units
-// (miconi and discovered × 2 seeds), max_parallel 2, fixedpoints and report.
-func tiny(t *testing.T) (CampaignInput, *pipelines.Plan) {
+// planned parses and plans a campaign file of ../activities/testdata and
+// returns the workflow's input for it as NewInput would, without a store:
+// the plan's ref names the digest of its encoding.
+func planned(t *testing.T, name string) (CampaignInput, *pipelines.Plan) {
 	t.Helper()
-	data, err := os.ReadFile("../activities/testdata/tiny.yaml")
+	data, err := os.ReadFile("../activities/testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := pipelines.Parse("tiny.yaml", data)
+	c, err := pipelines.Parse(name, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,93 +42,136 @@ func tiny(t *testing.T) (CampaignInput, *pipelines.Plan) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return CampaignInput{CampaignID: c.ID(), File: "tiny.yaml", YAML: data}, p
+	enc, sum, err := p.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return CampaignInput{CampaignID: p.CampaignID, Plan: activities.PlanRef{Key: "plans/" + sum + ".json", SHA256: sum, Size: int64(len(enc))},
+		Outline: p.Outline()}, p
+}
+
+// tiny returns the test campaign: 1 metaopt job, 4 train units
+// (miconi and discovered × 2 seeds), max_parallel 2, fixedpoints and report.
+func tiny(t *testing.T) (CampaignInput, *pipelines.Plan) {
+	t.Helper()
+	return planned(t, "tiny.yaml")
 }
 
 var discovered = [][]float64{{0.5, -1}, {2, 0.25}}
 
-// fakes records the calls the workflow makes and answers them without
-// running anything.
+// fakes answers the workflow's activities without running anything and
+// records what it was asked: every unit's input, in call order.
 type fakes struct {
-	mu        sync.Mutex
-	calls     []string // activity names in call order
-	train     []activities.TrainInput
-	analysis  []activities.AnalysisInput // analysis activity inputs in call order
-	failUnit  string                     // analysis unit ID whose activity always fails
-	inflight  int
-	maxIn     int
-	release   chan struct{} // closed when a blocking Train may return
-	limit     int           // Train blocks until this many are in flight (0: no blocking)
-	fail      string        // unit ID whose Train always fails
-	attempts  int           // Train calls for fail
-	hbTimeout time.Duration // heartbeat timeout Train saw
-	manifest  []activities.ManifestInput
-	report    []activities.ReportInput
-	failRpt   bool // Report always fails
+	plan *pipelines.Plan
+	in   CampaignInput // the campaign's input, which every unit must carry
+
+	mu       sync.Mutex
+	calls    []string               // activity names in call order
+	units    []activities.UnitInput // unit inputs in call order
+	hb       map[pipelines.StageName]time.Duration
+	inflight int
+	maxIn    int
+	release  chan struct{} // closed when blocked units may return
+	limit    int           // units block until this many are in flight (0: no blocking)
+	fail     string        // unit ID whose activity always fails (retryable)
+	attempts int           // calls of fail
+	failBad  string        // unit ID whose activity fails with a non-retryable BadUnit error
+	failRpt  bool          // the report always fails
+	manifest []activities.ManifestInput
+	prune    []activities.PruneInput
+}
+
+func newFakes(in CampaignInput, plan *pipelines.Plan) *fakes {
+	return &fakes{plan: plan, in: in, hb: map[pipelines.StageName]time.Duration{}}
+}
+
+// unitID is the ID of the index-th unit of a stage of the plan.
+func (f *fakes) unitID(stage pipelines.StageName, i int) string {
+	s := f.plan.Stage(stage)
+	if s == nil || i < 0 || i >= len(s.Units) {
+		return fmt.Sprintf("%s[%d] (no such unit)", stage, i)
+	}
+	return s.Units[i]
+}
+
+// byStage returns the unit inputs of a stage, in call order.
+func (f *fakes) byStage(stage pipelines.StageName) []activities.UnitInput {
+	var out []activities.UnitInput
+	for _, u := range f.units {
+		if u.Stage == stage {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// unit is the fake of the activity name, which runs one unit of any stage.
+func (f *fakes) unit(name string) func(context.Context, activities.UnitInput) (activities.UnitOutput, error) {
+	return func(ctx context.Context, in activities.UnitInput) (activities.UnitOutput, error) {
+		id := f.unitID(in.Stage, in.Index)
+		f.mu.Lock()
+		f.calls = append(f.calls, name)
+		f.units = append(f.units, in)
+		f.hb[in.Stage] = activity.GetInfo(ctx).HeartbeatTimeout
+		f.inflight++
+		f.maxIn = max(f.maxIn, f.inflight)
+		ch := f.release
+		if f.limit > 0 && f.inflight == f.limit {
+			close(ch)
+			f.release = make(chan struct{})
+		}
+		failing := id == f.fail
+		if failing {
+			f.attempts++
+		}
+		bad, failRpt := id == f.failBad, f.failRpt
+		f.mu.Unlock()
+		if f.limit > 0 {
+			select { // wait until the limit is reached (or the last units run alone)
+			case <-ch:
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		f.mu.Lock()
+		f.inflight--
+		f.mu.Unlock()
+		switch {
+		case name != activities.StageActivity(in.Stage):
+			return activities.UnitOutput{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("stage %s called as activity %s", in.Stage, name), "Test", nil)
+		case in.CampaignID != f.in.CampaignID || in.Plan != f.in.Plan:
+			return activities.UnitOutput{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("%s: campaign %s, plan %+v; want %s, %+v", id, in.CampaignID, in.Plan, f.in.CampaignID, f.in.Plan), "Test", nil)
+		case failing:
+			return activities.UnitOutput{}, errors.New("the learner diverged at trial 7")
+		case bad:
+			return activities.UnitOutput{}, temporal.NewNonRetryableApplicationError("no fixed points", "BadUnit", nil)
+		}
+		switch in.Stage {
+		case pipelines.StageMetaopt:
+			job := f.plan.Metaopt[in.Index]
+			res := activities.MetaoptResult{Job: job.ID, Theta: discovered, Iters: job.Settings.Iters,
+				Dataset: activities.Dataset{Unit: job.ID, Kind: "metaopt_history", Ref: store.DatasetRef{Key: "m", SHA256: digestOf(job.ID), Rows: 4}}}
+			return activities.UnitOutput{Unit: job.ID, Datasets: []activities.Dataset{res.Dataset}, Metaopt: &res}, nil
+		case pipelines.StageReport:
+			if failRpt {
+				return activities.UnitOutput{}, temporal.NewNonRetryableApplicationError("a figure failed", "Config", nil)
+			}
+			return activities.UnitOutput{Unit: id, Datasets: []activities.Dataset{{Unit: id, Kind: "report",
+				Ref: store.DatasetRef{Key: "campaigns/" + in.CampaignID + "/report/index.html", SHA256: digestOf(id)}}}}, nil
+		}
+		return activities.UnitOutput{Unit: id, CacheHit: !in.Force && strings.HasSuffix(id, "seed=1"),
+			Datasets: []activities.Dataset{{Unit: id, Kind: string(in.Stage), Ref: store.DatasetRef{Key: id, Rows: 1, SHA256: digestOf(id)}}}}, nil
+	}
 }
 
 func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
-	env.RegisterWorkflow(CampaignWorkflow)
-	env.RegisterWorkflowWithOptions(TrainChunkWorkflow, workflow.RegisterOptions{Name: TrainChunkWorkflowName})
-	env.RegisterActivity(&activities.Activities{})
-	env.OnActivity(activities.MetaoptName, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.MetaoptInput) (activities.MetaoptResult, error) {
-			f.mu.Lock()
-			f.calls = append(f.calls, activities.MetaoptName)
-			f.mu.Unlock()
-			return activities.MetaoptResult{Job: in.Job.ID, Theta: discovered, Iters: in.Job.Settings.Iters,
-				Dataset: activities.Dataset{Unit: in.Job.ID, Kind: "metaopt_history", Ref: store.DatasetRef{Key: "m", SHA256: strings.Repeat("a", 64), Rows: 4}}}, nil
-		})
-	env.OnActivity(activities.TrainName, mock.Anything, mock.Anything).Return(
-		func(ctx context.Context, in activities.TrainInput) (activities.TrainOutput, error) {
-			f.mu.Lock()
-			f.hbTimeout = activity.GetInfo(ctx).HeartbeatTimeout
-			f.calls = append(f.calls, activities.TrainName)
-			f.train = append(f.train, in)
-			f.inflight++
-			f.maxIn = max(f.maxIn, f.inflight)
-			ch := f.release
-			if f.limit > 0 && f.inflight == f.limit {
-				close(ch)
-				f.release = make(chan struct{})
-			}
-			failing := in.Unit.ID == f.fail
-			if failing {
-				f.attempts++
-			}
-			f.mu.Unlock()
-			if f.limit > 0 {
-				select { // wait until the limit is reached (or the last units run alone)
-				case <-ch:
-				case <-time.After(200 * time.Millisecond):
-				}
-			}
-			f.mu.Lock()
-			f.inflight--
-			f.mu.Unlock()
-			if failing {
-				return activities.TrainOutput{}, errors.New("the learner diverged at trial 7")
-			}
-			return activities.TrainOutput{Unit: in.Unit.ID, CacheHit: in.Unit.Seed == 1,
-				Datasets: []activities.Dataset{{Unit: in.Unit.ID, Kind: "networks", Ref: store.DatasetRef{Key: in.Unit.ID, Rows: 1, SHA256: digestOf(in.Unit.ID)}}}}, nil
-		})
-	for _, name := range []string{activities.FixedPointsName, activities.RSAName, activities.LandscapeName, activities.SensitivityName} {
-		env.OnActivity(name, mock.Anything, mock.Anything).Return(
-			func(_ context.Context, in activities.AnalysisInput) (activities.AnalysisOutput, error) {
-				f.mu.Lock()
-				f.calls = append(f.calls, name)
-				f.analysis = append(f.analysis, in)
-				failing := in.Unit.ID == f.failUnit
-				f.mu.Unlock()
-				if failing {
-					return activities.AnalysisOutput{}, temporal.NewNonRetryableApplicationError("no fixed points", "BadUnit", nil)
-				}
-				out := activities.AnalysisOutput{Unit: in.Unit.ID, CacheHit: in.Force == false && strings.HasSuffix(in.Unit.ID, "seed=2")}
-				if name == activities.FixedPointsName {
-					out.Datasets = []activities.Dataset{{Unit: in.Unit.ID, Kind: "fixed_points", Ref: store.DatasetRef{Key: in.Unit.ID, Rows: 3, SHA256: digestOf(in.Unit.ID)}}}
-				}
-				return out, nil
-			})
+	Register(env)
+	activities.Register(env, &activities.Activities{})
+	for _, s := range []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageTrain, pipelines.StageFixedPoints,
+		pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageSensitivity, pipelines.StageReport} {
+		name := activities.StageActivity(s)
+		env.OnActivity(name, mock.Anything, mock.Anything).Return(f.unit(name))
 	}
 	env.OnActivity(activities.ManifestName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ManifestInput) (activities.ManifestOutput, error) {
@@ -136,17 +181,13 @@ func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
 			f.mu.Unlock()
 			return activities.ManifestOutput{Key: "campaigns/" + in.CampaignID + "/manifest.json", Datasets: 9}, nil
 		})
-	env.OnActivity(activities.ReportName, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.ReportInput) (activities.ReportOutput, error) {
+	env.OnActivity(activities.PruneName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.PruneInput) (int, error) {
 			f.mu.Lock()
-			f.calls = append(f.calls, activities.ReportName)
-			f.report = append(f.report, in)
-			failing := f.failRpt
+			f.calls = append(f.calls, activities.PruneName)
+			f.prune = append(f.prune, in)
 			f.mu.Unlock()
-			if failing {
-				return activities.ReportOutput{}, temporal.NewNonRetryableApplicationError("a figure failed", "Config", nil)
-			}
-			return activities.ReportOutput{Key: "campaigns/" + in.CampaignID + "/report/index.html", Figures: 2, Files: 5}, nil
+			return 0, nil
 		})
 }
 
@@ -155,7 +196,7 @@ func run(t *testing.T, f *fakes, in CampaignInput) (*testsuite.TestWorkflowEnvir
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
 	f.register(env)
-	env.ExecuteWorkflow(CampaignWorkflow, in)
+	env.ExecuteWorkflow(CampaignWorkflowName, in)
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}
@@ -169,71 +210,9 @@ func run(t *testing.T, f *fakes, in CampaignInput) (*testsuite.TestWorkflowEnvir
 	return env, &res, nil
 }
 
-// TestCampaign checks the stage order, that discovered Θ reaches exactly
-// the units of the discovered rule, cache hits, the fixedpoints stage
-// after train, the report after the manifest and the result.
-func TestCampaign(t *testing.T) {
-	in, plan := tiny(t)
-	in.HeartbeatTimeout = 7 * time.Second
-	f := &fakes{}
-	env, res, err := run(t, f, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.hbTimeout != in.HeartbeatTimeout {
-		t.Errorf("train activities ran with heartbeat timeout %v, want the input's %v", f.hbTimeout, in.HeartbeatTimeout)
-	}
-	want := []string{"Metaopt", "Train", "Train", "Train", "Train", "FixedPoints", "FixedPoints", "FixedPoints", "FixedPoints", "Manifest", "Report"}
-	if !slices.Equal(f.calls, want) {
-		t.Fatalf("calls %v, want %v", f.calls, want)
-	}
-	if len(f.train) != len(plan.Train) {
-		t.Fatalf("%d train calls, want %d", len(f.train), len(plan.Train))
-	}
-	for _, tr := range f.train {
-		switch {
-		case tr.Unit.Rule == "discovered" && (tr.Metaopt == nil || !slices.EqualFunc(tr.Metaopt.Theta, discovered, slices.Equal)):
-			t.Errorf("%s got metaopt result %+v, want Θ %v", tr.Unit.ID, tr.Metaopt, discovered)
-		case tr.Unit.Rule != "discovered" && tr.Metaopt != nil:
-			t.Errorf("%s got a metaopt result, want none", tr.Unit.ID)
-		}
-		if tr.CampaignID != in.CampaignID {
-			t.Errorf("%s: campaign %q, want %q", tr.Unit.ID, tr.CampaignID, in.CampaignID)
-		}
-	}
-	type st struct {
-		name, status      string
-		done, total, hits int
-	}
-	var got []st
-	for _, s := range res.Stages {
-		got = append(got, st{s.Name, s.Status, s.Done, s.Total, s.CacheHits})
-	}
-	wantStages := []st{
-		{"metaopt", StatusCompleted, 1, 1, 0},
-		{"train", StatusCompleted, 4, 4, 2},
-		{"fixedpoints", StatusCompleted, 4, 4, 2},
-		{"report", StatusCompleted, 1, 1, 0},
-	}
-	if !slices.Equal(got, wantStages) {
-		t.Fatalf("stages %+v, want %+v", got, wantStages)
-	}
-	if res.Status != StatusCompleted || res.Datasets != 9 || res.Manifest != "campaigns/"+in.CampaignID+"/manifest.json" ||
-		res.Report != "campaigns/"+in.CampaignID+"/report/index.html" {
-		t.Fatalf("result status %s, %d datasets, manifest %q, report %q", res.Status, res.Datasets, res.Manifest, res.Report)
-	}
-	// The manifest is written while the report stage runs; the report gets
-	// every stage's counts and times.
-	if len(f.manifest) != 1 || f.manifest[0].Stages["report"] != StatusRunning || f.manifest[0].Stages["fixedpoints"] != StatusCompleted {
-		t.Errorf("manifest inputs %+v: want one, with report running", f.manifest)
-	}
-	if len(f.report) != 1 || f.report[0].CampaignID != in.CampaignID || len(f.report[0].Stages) != 4 {
-		t.Fatalf("report inputs %+v: want one with 4 stages", f.report)
-	}
-	if rs := f.report[0].Stages; rs[1].Name != "train" || rs[1].Done != 4 || rs[1].CacheHits != 2 || rs[1].Status != StatusCompleted ||
-		rs[3].Name != "report" || rs[3].Status != "writing this report" {
-		t.Errorf("report input stages %+v", rs)
-	}
+// query returns the workflow's progress.
+func query(t *testing.T, env *testsuite.TestWorkflowEnvironment) Progress {
+	t.Helper()
 	v, err := env.QueryWorkflow(ProgressQuery)
 	if err != nil {
 		t.Fatal(err)
@@ -242,55 +221,185 @@ func TestCampaign(t *testing.T) {
 	if err := v.Get(&p); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// checkIndexes checks that every unit of every stage of the plan ran
+// exactly once (units of one stage run concurrently, in any order).
+func checkIndexes(t *testing.T, f *fakes) {
+	t.Helper()
+	for _, s := range f.plan.Stages {
+		var got []int
+		for _, u := range f.byStage(s.Name) {
+			got = append(got, u.Index)
+		}
+		slices.Sort(got)
+		want := make([]int, len(s.Units))
+		for i := range want {
+			want[i] = i
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("stage %s ran units %v, want %v", s.Name, got, want)
+		}
+	}
+}
+
+// checkTheta checks that no metaopt unit and every other unit got the
+// results of the campaign's metaopt jobs (Θ of the discovered rule).
+func checkTheta(t *testing.T, f *fakes) {
+	t.Helper()
+	for _, u := range f.units {
+		id := f.unitID(u.Stage, u.Index)
+		if u.Stage == pipelines.StageMetaopt {
+			if u.Metaopt != nil {
+				t.Errorf("%s got metaopt results %v, want none", id, u.Metaopt)
+			}
+			continue
+		}
+		res, ok := u.Metaopt["metaopt/discovered"]
+		if len(u.Metaopt) != 1 || !ok || res.Job != "metaopt/discovered" || !slices.EqualFunc(res.Theta, discovered, slices.Equal) {
+			t.Errorf("%s got metaopt results %+v, want metaopt/discovered with Θ %v", id, u.Metaopt, discovered)
+		}
+	}
+}
+
+type stageCounts struct {
+	name, status      string
+	done, total, hits int
+}
+
+func counts(stages []StageProgress) []stageCounts {
+	var out []stageCounts
+	for _, s := range stages {
+		out = append(out, stageCounts{s.Name, s.Status, s.Done, s.Total, s.CacheHits})
+	}
+	return out
+}
+
+// TestCampaign checks the stage order, that every unit runs once with the
+// campaign's plan and the metaopt results, the heartbeat timeout, cache
+// hits, the fixedpoints stage after train, the report after the manifest
+// (with the run's timings), no prune without Force, and the result.
+func TestCampaign(t *testing.T) {
+	in, plan := tiny(t)
+	in.HeartbeatTimeout = 7 * time.Second
+	f := newFakes(in, plan)
+	env, res, err := run(t, f, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageTrain, pipelines.StageFixedPoints} {
+		if f.hb[s] != in.HeartbeatTimeout {
+			t.Errorf("%s units ran with heartbeat timeout %v, want the input's %v", s, f.hb[s], in.HeartbeatTimeout)
+		}
+	}
+	want := []string{"Metaopt", "Train", "Train", "Train", "Train", "FixedPoints", "FixedPoints", "FixedPoints", "FixedPoints", "Manifest", "Report"}
+	if !slices.Equal(f.calls, want) {
+		t.Fatalf("calls %v, want %v", f.calls, want)
+	}
+	checkIndexes(t, f)
+	checkTheta(t, f)
+	for _, u := range f.units {
+		if u.Force || (u.Stage != pipelines.StageReport && u.Stages != nil) {
+			t.Errorf("%s: force %v, stages %v", f.unitID(u.Stage, u.Index), u.Force, u.Stages)
+		}
+	}
+	wantStages := []stageCounts{
+		{"metaopt", StatusCompleted, 1, 1, 0},
+		{"train", StatusCompleted, 4, 4, 2},
+		{"fixedpoints", StatusCompleted, 4, 4, 2},
+		{"report", StatusCompleted, 1, 1, 0},
+	}
+	if got := counts(res.Stages); !slices.Equal(got, wantStages) {
+		t.Fatalf("stages %+v, want %+v", got, wantStages)
+	}
+	if res.Status != StatusCompleted || res.Campaign != in.CampaignID || res.Name != "tiny" || res.Datasets != 9 ||
+		res.Manifest != "campaigns/"+in.CampaignID+"/manifest.json" || res.Report != "campaigns/"+in.CampaignID+"/report/index.html" {
+		t.Fatalf("result %s %s %s, %d datasets, manifest %q, report %q", res.Status, res.Campaign, res.Name, res.Datasets, res.Manifest, res.Report)
+	}
+	// The manifest is written while the report stage runs, with the plan.
+	if len(f.manifest) != 1 || f.manifest[0].CampaignID != in.CampaignID || f.manifest[0].Plan != in.Plan ||
+		f.manifest[0].Stages["report"] != StatusRunning || f.manifest[0].Stages["fixedpoints"] != StatusCompleted {
+		t.Errorf("manifest inputs %+v: want one, with the plan and report running", f.manifest)
+	}
+	if len(f.prune) != 0 {
+		t.Errorf("prune ran without Force: %+v", f.prune)
+	}
+	// The report unit gets every stage's counts and times.
+	rep := f.byStage(pipelines.StageReport)
+	if len(rep) != 1 || rep[0].Index != 0 || len(rep[0].Stages) != 4 {
+		t.Fatalf("report inputs %+v: want one with 4 stages", rep)
+	}
+	if rs := rep[0].Stages; rs[1].Name != "train" || rs[1].Done != 4 || rs[1].CacheHits != 2 || rs[1].Status != StatusCompleted ||
+		rs[3].Name != "report" || rs[3].Status != "writing this report" {
+		t.Errorf("report input stages %+v", rs)
+	}
+	p := query(t, env)
 	if p.Status != StatusCompleted || len(p.Stages) != 4 || p.Stages[1].Done != 4 || *p.Stages[1].EtaSeconds != 0 {
 		t.Fatalf("progress after the end: %+v", p)
 	}
 }
 
 // TestTrainChildWorkflows: a train stage larger than TrainChunk runs as
-// child workflows of TrainChunk units, with the same calls, Θ, counts and
-// networks refs as the direct fan-out.
+// child workflows over consecutive index ranges of TrainChunk units, with
+// the campaign's plan, metaopt results, concurrency and heartbeat timeout;
+// every unit runs once and the counts are those of the direct fan-out.
 func TestTrainChildWorkflows(t *testing.T) {
 	in, plan := tiny(t)
-	in.TrainChunk = 3 // 4 units: chunks of 3 and 1
-	f := &fakes{}
+	in.TrainChunk = 3 // 4 units: chunks [0, 3) and [3, 4)
+	in.HeartbeatTimeout = 9 * time.Second
+	f := newFakes(in, plan)
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
 	f.register(env)
-	var children []string
-	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, _ converter.EncodedValues) {
-		children = append(children, info.WorkflowType.Name+" "+info.WorkflowExecution.ID)
+	type child struct {
+		typ, id string
+		in      TrainChunkInput
+	}
+	var children []child
+	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, args converter.EncodedValues) {
+		var ci TrainChunkInput
+		if err := args.Get(&ci); err != nil {
+			t.Error(err)
+		}
+		children = append(children, child{info.WorkflowType.Name, info.WorkflowExecution.ID, ci})
 	})
-	env.ExecuteWorkflow(CampaignWorkflow, in)
+	env.ExecuteWorkflow(CampaignWorkflowName, in)
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
 		t.Fatalf("workflow: %v", env.GetWorkflowError())
 	}
-	if len(children) != 2 || !strings.HasPrefix(children[0], TrainChunkWorkflowName+" ") || !strings.HasSuffix(children[1], "-train-1") {
-		t.Fatalf("child workflows %v, want 2 %s children", children, TrainChunkWorkflowName)
+	if len(children) != 2 {
+		t.Fatalf("child workflows %+v, want 2", children)
 	}
-	if len(f.train) != len(plan.Train) {
-		t.Fatalf("%d train calls, want %d", len(f.train), len(plan.Train))
-	}
-	for _, tr := range f.train {
-		if tr.Unit.Rule == "discovered" && (tr.Metaopt == nil || !slices.EqualFunc(tr.Metaopt.Theta, discovered, slices.Equal)) {
-			t.Errorf("%s got metaopt result %+v, want Θ %v", tr.Unit.ID, tr.Metaopt, discovered)
+	for k, c := range children {
+		from, to := 3*k, min(3*k+3, 4)
+		if c.typ != TrainChunkWorkflowName || !strings.HasSuffix(c.id, fmt.Sprintf("-train-%d", k)) ||
+			c.in.From != from || c.in.To != to || c.in.CampaignID != in.CampaignID || c.in.Plan != in.Plan ||
+			c.in.MaxParallel != 2 || c.in.HeartbeatTimeout != in.HeartbeatTimeout || c.in.Force ||
+			!slices.EqualFunc(c.in.Metaopt["metaopt/discovered"].Theta, discovered, slices.Equal) {
+			t.Errorf("child %d: %s %s %+v, want %s over [%d, %d)", k, c.typ, c.id, c.in, TrainChunkWorkflowName, from, to)
 		}
+	}
+	want := []string{"Metaopt", "Train", "Train", "Train", "Train", "FixedPoints", "FixedPoints", "FixedPoints", "FixedPoints", "Manifest", "Report"}
+	if !slices.Equal(f.calls, want) {
+		t.Fatalf("calls %v, want %v", f.calls, want)
+	}
+	checkIndexes(t, f)
+	checkTheta(t, f)
+	// The children's units get the heartbeat timeout through
+	// TrainChunkInput (checked above). The SDK's test environment caps an
+	// activity's heartbeat timeout of a child without a run timeout at 0,
+	// unlike the server (TestRecordHistories checks it on a real one).
+	if f.hb[pipelines.StageFixedPoints] != in.HeartbeatTimeout {
+		t.Errorf("fixedpoints units ran with heartbeat timeout %v, want %v", f.hb[pipelines.StageFixedPoints], in.HeartbeatTimeout)
 	}
 	var res CampaignResult
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
-	if st := res.Stages[1]; st.Name != "train" || st.Status != StatusCompleted || st.Done != 4 || st.CacheHits != 2 {
+	if st := res.Stages[1]; st.Name != "train" || st.Status != StatusCompleted || st.Done != 4 || st.CacheHits != 2 ||
+		st.EtaSeconds == nil || *st.EtaSeconds != 0 || st.StartedAt == nil || st.FinishedAt == nil {
 		t.Fatalf("train stage %+v, want completed, 4 done, 2 cache hits", st)
-	}
-	// Every fixedpoints unit received its network's ref from the children.
-	if len(f.analysis) != 4 {
-		t.Fatalf("%d analysis calls, want 4", len(f.analysis))
-	}
-	for _, a := range f.analysis {
-		if len(a.Networks) != 1 || a.Networks[0].Networks.Ref.Key == "" {
-			t.Fatalf("analysis unit %s got networks %+v", a.Unit.ID, a.Networks)
-		}
 	}
 }
 
@@ -298,15 +407,16 @@ func TestTrainChildWorkflows(t *testing.T) {
 // never more.
 func TestBoundedConcurrency(t *testing.T) {
 	in, plan := tiny(t)
-	if plan.MaxParallel != 2 {
+	if plan.MaxParallel != 2 || in.Outline.MaxParallel != 2 {
 		t.Fatalf("tiny.yaml max_parallel = %d, the test needs 2", plan.MaxParallel)
 	}
-	f := &fakes{limit: 2, release: make(chan struct{})}
+	f := newFakes(in, plan)
+	f.limit, f.release = 2, make(chan struct{})
 	if _, _, err := run(t, f, in); err != nil {
 		t.Fatal(err)
 	}
 	if f.maxIn != 2 {
-		t.Fatalf("at most %d train units ran at once, want exactly 2", f.maxIn)
+		t.Fatalf("at most %d units ran at once, want exactly 2", f.maxIn)
 	}
 }
 
@@ -316,15 +426,15 @@ func TestProgressQuery(t *testing.T) {
 	in, _ := tiny(t)
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
-	env.RegisterWorkflow(CampaignWorkflow)
-	env.RegisterWorkflowWithOptions(TrainChunkWorkflow, workflow.RegisterOptions{Name: TrainChunkWorkflowName})
-	env.RegisterActivity(&activities.Activities{})
-	env.OnActivity(activities.MetaoptName, mock.Anything, mock.Anything).Return(activities.MetaoptResult{Theta: discovered, CacheHit: true}, nil)
-	env.OnActivity(activities.TrainName, mock.Anything, mock.Anything).Return(activities.TrainOutput{Datasets: []activities.Dataset{
+	Register(env)
+	activities.Register(env, &activities.Activities{})
+	env.OnActivity(activities.MetaoptName, mock.Anything, mock.Anything).Return(activities.UnitOutput{Unit: "metaopt/discovered",
+		CacheHit: true, Metaopt: &activities.MetaoptResult{Job: "metaopt/discovered", Theta: discovered, CacheHit: true}}, nil)
+	env.OnActivity(activities.TrainName, mock.Anything, mock.Anything).Return(activities.UnitOutput{Datasets: []activities.Dataset{
 		{Kind: "networks", Ref: store.DatasetRef{SHA256: digestOf("n")}}}}, nil).After(10 * time.Minute)
-	env.OnActivity(activities.FixedPointsName, mock.Anything, mock.Anything).Return(activities.AnalysisOutput{}, nil)
+	env.OnActivity(activities.FixedPointsName, mock.Anything, mock.Anything).Return(activities.UnitOutput{}, nil)
 	env.OnActivity(activities.ManifestName, mock.Anything, mock.Anything).Return(activities.ManifestOutput{}, nil)
-	env.OnActivity(activities.ReportName, mock.Anything, mock.Anything).Return(activities.ReportOutput{}, nil)
+	env.OnActivity(activities.ReportName, mock.Anything, mock.Anything).Return(activities.UnitOutput{}, nil)
 	var mid Progress
 	env.RegisterDelayedCallback(func() {
 		v, err := env.QueryWorkflow(ProgressQuery)
@@ -336,11 +446,11 @@ func TestProgressQuery(t *testing.T) {
 			t.Error(err)
 		}
 	}, 15*time.Minute)
-	env.ExecuteWorkflow(CampaignWorkflow, in)
+	env.ExecuteWorkflow(CampaignWorkflowName, in)
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	if mid.Status != StatusRunning || len(mid.Stages) != 4 {
+	if mid.Status != StatusRunning || mid.Campaign != in.CampaignID || len(mid.Stages) != 4 {
 		t.Fatalf("progress at 15 min: %+v", mid)
 	}
 	m, tr := mid.Stages[0], mid.Stages[1]
@@ -351,8 +461,16 @@ func TestProgressQuery(t *testing.T) {
 	if tr.Status != StatusRunning || tr.Done != 2 || tr.Total != 4 || tr.StartedAt == nil || tr.EtaSeconds == nil || *tr.EtaSeconds != 600 {
 		t.Errorf("train at 15 min: %+v (eta %v), want running, 2 of 4 done, eta 600 s", tr, tr.EtaSeconds)
 	}
-	if mid.Stages[2].Status != StatusPending {
-		t.Errorf("fixedpoints at 15 min: %s, want pending", mid.Stages[2].Status)
+	if mid.Stages[2].Status != StatusPending || mid.Stages[2].Total != 4 || mid.Stages[3].Status != StatusPending {
+		t.Errorf("fixedpoints and report at 15 min: %+v, want pending", mid.Stages[2:])
+	}
+	// A report unit that returns no datasets leaves the result's report empty.
+	var res CampaignResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusCompleted || res.Report != "" {
+		t.Errorf("result %s, report %q", res.Status, res.Report)
 	}
 }
 
@@ -361,46 +479,63 @@ func TestProgressQuery(t *testing.T) {
 // is not written.
 func TestFailingUnit(t *testing.T) {
 	in, plan := tiny(t)
-	bad := plan.Train[0].ID
-	f := &fakes{fail: bad}
+	f := newFakes(in, plan)
+	f.fail = plan.Train[0].ID
 	env, _, err := run(t, f, in)
 	if err == nil {
 		t.Fatal("the campaign succeeded with a failing unit")
 	}
-	if !strings.Contains(err.Error(), bad+" failed") || !strings.Contains(err.Error(), "diverged at trial 7") {
+	if !strings.Contains(err.Error(), "train unit 1 failed: the learner diverged at trial 7") {
 		t.Errorf("error %q does not name the unit and the cause", err)
 	}
 	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) {
-		t.Errorf("error %v does not unwrap to the activity's application error", err)
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() {
+		t.Errorf("error %v does not unwrap to a non-retryable application error", err)
 	}
-	if f.attempts != int(trainOptions.RetryPolicy.MaximumAttempts) {
-		t.Errorf("the failing unit ran %d times, want %d", f.attempts, trainOptions.RetryPolicy.MaximumAttempts)
+	if want := int(unitOptions(pipelines.StageTrain, 0).RetryPolicy.MaximumAttempts); f.attempts != want || want < 2 {
+		t.Errorf("the failing unit ran %d times, want %d", f.attempts, want)
 	}
-	if slices.Contains(f.calls, activities.ManifestName) {
-		t.Error("the manifest was written for a failed campaign")
+	if slices.Contains(f.calls, activities.ManifestName) || slices.Contains(f.calls, activities.FixedPointsName) {
+		t.Errorf("calls %v after a failed train stage", f.calls)
 	}
-	v, err := env.QueryWorkflow(ProgressQuery)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p Progress
-	if err := v.Get(&p); err != nil {
-		t.Fatal(err)
-	}
+	p := query(t, env)
 	tr := p.Stages[1]
-	if p.Status != StatusFailed || tr.Status != StatusFailed || tr.Done < 1 || tr.Done > 3 || p.Error == "" {
+	if p.Status != StatusFailed || tr.Status != StatusFailed || tr.Done < 1 || tr.Done > 3 ||
+		!strings.Contains(p.Error, "train unit 1 failed: the learner diverged at trial 7") ||
+		p.Stages[2].Status != StatusPending {
 		t.Fatalf("progress after the failure: %+v, train %+v", p, tr)
 	}
 }
 
-// TestBadInput: a campaign ID that is not the file's fails at once.
+// TestBadInput: an input that names no stored plan (a client of the old
+// workflow, or a hand-made start) fails at once with a non-retryable
+// error, before any activity.
 func TestBadInput(t *testing.T) {
-	in, _ := tiny(t)
-	in.CampaignID = "0000000000000000"
-	_, _, err := run(t, &fakes{}, in)
-	if err == nil || !strings.Contains(err.Error(), "has ID") {
-		t.Fatalf("err = %v, want a campaign ID mismatch", err)
+	for _, c := range []struct {
+		name string
+		edit func(*CampaignInput)
+	}{
+		{"no plan", func(in *CampaignInput) { in.Plan = activities.PlanRef{} }},
+		{"no plan digest", func(in *CampaignInput) { in.Plan.SHA256 = "" }},
+		{"no campaign", func(in *CampaignInput) { in.CampaignID = "" }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in, plan := tiny(t)
+			c.edit(&in)
+			f := newFakes(in, plan)
+			env, _, err := run(t, f, in)
+			var appErr *temporal.ApplicationError
+			if err == nil || !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != "BadInput" ||
+				!strings.Contains(err.Error(), "names no stored plan") {
+				t.Fatalf("err = %v, want a non-retryable BadInput error", err)
+			}
+			if len(f.calls) != 0 {
+				t.Errorf("calls %v for a bad input", f.calls)
+			}
+			if p := query(t, env); p.Status != StatusFailed || p.Error == "" {
+				t.Errorf("progress %+v, want failed", p)
+			}
+		})
 	}
 }
 
@@ -415,12 +550,18 @@ func digestOf(s string) string {
 func TestTrainChildFailure(t *testing.T) {
 	in, plan := tiny(t)
 	in.TrainChunk = 3
-	f := &fakes{fail: plan.Train[3].ID}
-	_, _, err := run(t, f, in)
-	if err == nil || !strings.Contains(err.Error(), "train chunk 1") || !strings.Contains(err.Error(), plan.Train[3].ID) {
-		t.Fatalf("error %v, want one naming train chunk 1 and %s", err, plan.Train[3].ID)
+	f := newFakes(in, plan)
+	f.fail = plan.Train[3].ID
+	env, _, err := run(t, f, in)
+	if err == nil || !strings.Contains(err.Error(), "train chunk 1 (units 4–4) failed") ||
+		!strings.Contains(err.Error(), "train unit 4 failed: the learner diverged at trial 7") {
+		t.Fatalf("error %v, want one naming train chunk 1 and unit 4", err)
 	}
 	if slices.Contains(f.calls, activities.ManifestName) {
 		t.Fatal("manifest written after a failed train chunk")
+	}
+	p := query(t, env)
+	if tr := p.Stages[1]; p.Status != StatusFailed || tr.Status != StatusFailed || tr.Done != 3 {
+		t.Fatalf("progress %+v, train %+v: want failed with the first chunk's 3 units done", p, tr)
 	}
 }
