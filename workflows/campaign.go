@@ -265,9 +265,16 @@ func (c *campaign) chunk() int {
 	return DefaultTrainChunk
 }
 
+// fail records the campaign's failure; stages still running (the report,
+// started before a manifest that failed) are marked failed too.
 func (c *campaign) fail(err error) error {
 	c.progress.Status = StatusFailed
 	c.progress.Error = err.Error()
+	for i := range c.progress.Stages {
+		if c.progress.Stages[i].Status == StatusRunning {
+			c.progress.Stages[i].Status = StatusFailed
+		}
+	}
 	return err
 }
 
