@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/schemas"
 	"rulescape/store"
@@ -44,13 +45,9 @@ const (
 )
 
 // Dataset is one committed dataset of a unit, as the manifest lists it.
-type Dataset struct {
-	Unit       string           `json:"unit"`        // unit ID, e.g. "train/gonogo/miconi/seed=1"
-	Stage      string           `json:"stage"`       // "metaopt" or "train"
-	Kind       string           `json:"kind"`        // schema kind, e.g. "learning_curves"
-	ContentKey string           `json:"content_key"` // the dataset's content key
-	Ref        store.DatasetRef `json:"ref"`
-}
+// It is declared in package manifest; the alias keeps activities.Dataset
+// compiling in workflows and cmd while they move over to manifest.Dataset.
+type Dataset = manifest.Dataset
 
 // TrainInput is one train unit of a campaign.
 type TrainInput struct {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/schemas"
 	"rulescape/store"
@@ -28,28 +29,13 @@ type ManifestInput struct {
 	Stages map[string]string `json:"stages"`
 }
 
-// Manifest is campaigns/<id>/manifest.json.
-type Manifest struct {
-	Campaign      string `json:"campaign"`
-	Name          string `json:"name"`
-	File          string `json:"file"`
-	EngineVersion string `json:"engine_version"`
-	// Revision is the VCS revision the writing binary was built from
-	// ("+dirty" when modified; empty when unknown, e.g. under go test).
-	Revision string            `json:"vcs_revision,omitempty"`
-	Written  time.Time         `json:"written"`
-	Stages   map[string]string `json:"stages"`
-	Datasets []ManifestEntry   `json:"datasets"`
-	Spec     string            `json:"spec"` // the campaign file as run
-}
-
-// ManifestEntry is one dataset of the manifest.
-type ManifestEntry struct {
-	Dataset
-	URI          string          `json:"uri"`           // s3://bucket/key
-	ParamsSHA256 string          `json:"params_sha256"` // of the unit's parameters (its Key)
-	Params       json.RawMessage `json:"params"`        // the unit's canonical parameters
-}
+// Manifest and ManifestEntry are the manifest's types, now in package
+// manifest; the aliases keep code that names them here compiling while it
+// moves over.
+type (
+	Manifest      = manifest.Manifest
+	ManifestEntry = manifest.Entry
+)
 
 // ManifestOutput says where the manifest is.
 type ManifestOutput struct {
