@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"rulescape/manifest"
 	"rulescape/pipelines"
 )
 
@@ -184,7 +185,7 @@ func buildSection(s section, d *Data, pal rulePalette) (figs []Figure, err error
 }
 
 // ruleOf returns the rule partition of a dataset's key, or "".
-func ruleOf(e Entry) string {
+func ruleOf(e manifest.Entry) string {
 	for _, seg := range strings.Split(path.Dir(e.Ref.Key), "/") {
 		if v, ok := strings.CutPrefix(seg, "rule="); ok {
 			return v
@@ -195,12 +196,12 @@ func ruleOf(e Entry) string {
 
 // pageData is what the template renders.
 type pageData struct {
-	M          Manifest
+	M          manifest.Manifest
 	SpecSHA256 string
 	Stages     []Stage
 	Timings    bool // Stages carry the run's timings
 	Sections   []Section
-	Datasets   []Entry
+	Datasets   []manifest.Entry
 	CSS        template.CSS
 }
 
