@@ -112,7 +112,7 @@ func Read(ctx context.Context, st *store.Store, campaign string) (*Manifest, err
 func ReadFile(path string) (*Manifest, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
+		return nil, err // names the path
 	}
 	return decode(data, "manifest "+path, "")
 }

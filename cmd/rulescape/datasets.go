@@ -15,8 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"rulescape/activities"
 	"rulescape/internal/atomicfile"
+	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/store"
 )
@@ -99,25 +99,15 @@ func parseCampaignArg(arg string) (*campaignArg, error) {
 	return &campaignArg{id: arg}, nil
 }
 
-// campaignManifest reads the manifest of a campaign, with one clear error
-// when there is none.
-func campaignManifest(ctx context.Context, st *store.Store, id string) (*activities.Manifest, string, error) {
-	key, err := store.ManifestKey(id)
+// campaignManifest reads the manifest of a campaign (manifest.Read: one
+// clear error when there is none) and returns its key too.
+func campaignManifest(ctx context.Context, st *store.Store, id string) (*manifest.Manifest, string, error) {
+	m, err := manifest.Read(ctx, st, id)
 	if err != nil {
 		return nil, "", err
 	}
-	data, err := st.Get(ctx, key)
-	if store.IsNotFound(err) {
-		return nil, "", fmt.Errorf("campaign %s has no manifest (s3://%s/%s): unknown campaign, or no run of it has completed yet — run it with `rulescape run FILE`", id, st.Bucket(), key)
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("reading the manifest of campaign %s: %w", id, err)
-	}
-	var m activities.Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, "", fmt.Errorf("manifest s3://%s/%s is not valid JSON: %w", st.Bucket(), key, err)
-	}
-	return &m, key, nil
+	key, err := store.ManifestKey(id)
+	return m, key, err
 }
 
 // datasetEntry is one dataset of `datasets ls -o json`.
@@ -163,7 +153,7 @@ func partitionsOf(key string) ([][2]string, error) {
 type openedCampaign struct {
 	id          string
 	svc         *services
-	manifest    *activities.Manifest
+	manifest    *manifest.Manifest
 	manifestKey string
 }
 
@@ -276,7 +266,7 @@ func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 		out.Files = append(out.Files, local)
 		out.Bytes += ref.Size
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
+	data, err := manifest.Encode(*m)
 	if err != nil {
 		return err
 	}
