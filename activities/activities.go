@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -134,12 +133,11 @@ func (a *Activities) lookupAll(ctx context.Context, keys []string) ([]store.Data
 
 // campaignOf returns the campaign ID of a dataset key campaigns/<id>/….
 func campaignOf(key string) string {
-	rest, ok := strings.CutPrefix(key, "campaigns/")
-	if !ok {
+	p, err := store.ParseKey(key)
+	if err != nil {
 		return ""
 	}
-	id, _, _ := strings.Cut(rest, "/")
-	return id
+	return p.Campaign
 }
 
 // permanent marks errors that no retry can fix (bad parameters).

@@ -9,12 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"path"
 	"slices"
 	"strings"
 
 	"rulescape/manifest"
 	"rulescape/pipelines"
+	"rulescape/store"
 )
 
 // Index is the name of the report's page, its commit point.
@@ -184,11 +184,16 @@ func buildSection(s section, d *Data, pal rulePalette) (figs []Figure, err error
 	return s.build(d, pal)
 }
 
-// ruleOf returns the rule partition of a dataset's key, or "".
+// ruleOf returns the rule partition of a dataset's key, unescaped (as the
+// rows' Rule is), or "".
 func ruleOf(e manifest.Entry) string {
-	for _, seg := range strings.Split(path.Dir(e.Ref.Key), "/") {
-		if v, ok := strings.CutPrefix(seg, "rule="); ok {
-			return v
+	p, err := store.ParseDatasetKey(e.Ref.Key)
+	if err != nil {
+		return ""
+	}
+	for _, part := range p.Partitions {
+		if part.Name == "rule" {
+			return part.Value
 		}
 	}
 	return ""

@@ -130,20 +130,16 @@ type datasetsJSON struct {
 	Datasets []datasetEntry `json:"datasets"`
 }
 
-// partitionsOf returns the Hive partitions name=value of an object key,
+// partitionsOf returns the Hive partitions name=value of a dataset key,
 // values unescaped, in key order.
 func partitionsOf(key string) ([][2]string, error) {
+	p, err := store.ParseDatasetKey(key)
+	if err != nil {
+		return nil, err
+	}
 	var out [][2]string
-	for _, seg := range strings.Split(path.Dir(key), "/") {
-		name, value, ok := strings.Cut(seg, "=")
-		if !ok {
-			continue
-		}
-		v, err := store.UnescapePartition(value)
-		if err != nil {
-			return nil, fmt.Errorf("object key %s: partition %s: %w", key, seg, err)
-		}
-		out = append(out, [2]string{name, v})
+	for _, part := range p.Partitions {
+		out = append(out, [2]string{part.Name, part.Value})
 	}
 	return out, nil
 }
@@ -287,15 +283,16 @@ func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 	return nil
 }
 
-// ownPrefix returns key with its "campaigns/<id>/" prefix replaced by
-// campaign's; other keys are returned unchanged.
+// ownPrefix returns the dataset key with its campaign replaced by
+// campaign; a key that is not a dataset's is returned unchanged.
 func ownPrefix(key, campaign string) string {
-	rest, ok := strings.CutPrefix(key, "campaigns/")
-	if !ok {
+	p, err := store.ParseDatasetKey(key)
+	if err != nil {
 		return key
 	}
-	if _, after, ok := strings.Cut(rest, "/"); ok {
-		return "campaigns/" + campaign + "/" + after
+	p.Campaign = campaign
+	if own, err := p.Key(); err == nil {
+		return own
 	}
 	return key
 }
