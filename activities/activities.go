@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/stages"
 	"rulescape/store"
@@ -53,13 +53,9 @@ const (
 )
 
 // Dataset is one committed dataset of a unit, as the manifest lists it.
-type Dataset struct {
-	Unit       string           `json:"unit"`        // unit ID, e.g. "train/gonogo/miconi/seed=1"
-	Stage      string           `json:"stage"`       // "metaopt" or "train"
-	Kind       string           `json:"kind"`        // schema kind, e.g. "learning_curves"
-	ContentKey string           `json:"content_key"` // the dataset's content key
-	Ref        store.DatasetRef `json:"ref"`
-}
+// It is declared in package manifest; the alias keeps activities.Dataset
+// compiling in workflows and cmd while they move over to manifest.Dataset.
+type Dataset = manifest.Dataset
 
 // TrainInput is one train unit of a campaign.
 type TrainInput struct {
@@ -144,12 +140,11 @@ func (a *Activities) lookupAll(ctx context.Context, keys []string) ([]store.Data
 
 // campaignOf returns the campaign ID of a dataset key campaigns/<id>/….
 func campaignOf(key string) string {
-	rest, ok := strings.CutPrefix(key, "campaigns/")
-	if !ok {
+	p, err := store.ParseKey(key)
+	if err != nil {
 		return ""
 	}
-	id, _, _ := strings.Cut(rest, "/")
-	return id
+	return p.Campaign
 }
 
 // permanent marks errors that no retry can fix (bad parameters).

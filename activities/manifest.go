@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/stages"
 	"rulescape/store"
@@ -25,34 +25,13 @@ type ManifestInput struct {
 	Stages map[string]string `json:"stages"`
 }
 
-// Manifest is campaigns/<id>/manifest.json.
-type Manifest struct {
-	Campaign      string `json:"campaign"`
-	Name          string `json:"name"`
-	File          string `json:"file"`
-	EngineVersion string `json:"engine_version"`
-	// Revision is the VCS revision the writing binary was built from
-	// ("+dirty" when modified; empty when unknown, e.g. under go test).
-	Revision string            `json:"vcs_revision,omitempty"`
-	Written  time.Time         `json:"written"`
-	Stages   map[string]string `json:"stages"`
-	Datasets []ManifestEntry   `json:"datasets"`
-	Spec     string            `json:"spec"` // the campaign file as run
-	// Plan is the stored plan the campaign ran (ID v2 campaigns; absent
-	// in those of ID v1, which stored no plan).
-	Plan *PlanRef `json:"plan,omitempty"`
-	// StageVersions are the engine versions of the stages that computed
-	// the datasets (ID v2 campaigns).
-	StageVersions map[string]string `json:"stage_versions,omitempty"`
-}
-
-// ManifestEntry is one dataset of the manifest.
-type ManifestEntry struct {
-	Dataset
-	URI          string          `json:"uri"`           // s3://bucket/key
-	ParamsSHA256 string          `json:"params_sha256"` // of the unit's parameters (its Key)
-	Params       json.RawMessage `json:"params"`        // the unit's canonical parameters
-}
+// Manifest and ManifestEntry are the manifest's types, now in package
+// manifest; the aliases keep code that names them here compiling while it
+// moves over.
+type (
+	Manifest      = manifest.Manifest
+	ManifestEntry = manifest.Entry
+)
 
 // ManifestOutput says where the manifest is.
 type ManifestOutput struct {
@@ -118,18 +97,17 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 		return ManifestOutput{}, permanent(err)
 	}
 	out := ManifestOutput{Key: key, URI: "s3://" + a.Store.Bucket() + "/" + key, Datasets: len(m.Datasets)}
-	if old, err := a.Store.Get(ctx, key); err == nil {
-		var prev Manifest
-		if json.Unmarshal(old, &prev) == nil {
-			same := m
-			same.Written = prev.Written
-			if string(marshal(same)) == string(old) {
-				return out, nil
-			}
+	if prev, err := manifest.Read(ctx, a.Store, in.CampaignID); err == nil {
+		same := m
+		same.Written, same.Version = prev.Written, manifest.CurrentVersion
+		x, errA := manifest.Encode(same)
+		y, errB := manifest.Encode(*prev)
+		if errA == nil && errB == nil && string(x) == string(y) {
+			return out, nil // nothing changed: keep the manifest (and its time) as it is
 		}
 	}
-	if err := a.Store.Put(ctx, key, marshal(m), "application/json"); err != nil {
-		return ManifestOutput{}, fmt.Errorf("activities: writing the manifest: %w", err)
+	if _, err := manifest.Write(ctx, a.Store, m); err != nil {
+		return ManifestOutput{}, fmt.Errorf("activities: %w", err)
 	}
 	return out, nil
 }

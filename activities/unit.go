@@ -16,14 +16,8 @@ import (
 	"rulescape/store"
 )
 
-// PlanRef names a campaign's stored plan: its object key and the SHA-256
-// of its bytes (pipelines.Plan.Encode). The workflow's history records it,
-// so every activity of a run reads the same plan.
-type PlanRef struct {
-	Key    string `json:"key"`
-	SHA256 string `json:"sha256"`
-	Size   int64  `json:"size"`
-}
+// PlanRef names a campaign's stored plan (store.PlanRef).
+type PlanRef = store.PlanRef
 
 // UnitInput is one unit of a campaign: the index-th unit of a stage of the
 // stored plan. Everything else the activity needs — the unit's resolved

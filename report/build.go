@@ -9,11 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"path"
 	"slices"
 	"strings"
 
+	"rulescape/manifest"
 	"rulescape/pipelines"
+	"rulescape/store"
 )
 
 // Index is the name of the report's page, its commit point.
@@ -183,11 +184,16 @@ func buildSection(s section, d *Data, pal rulePalette) (figs []Figure, err error
 	return s.build(d, pal)
 }
 
-// ruleOf returns the rule partition of a dataset's key, or "".
-func ruleOf(e Entry) string {
-	for _, seg := range strings.Split(path.Dir(e.Ref.Key), "/") {
-		if v, ok := strings.CutPrefix(seg, "rule="); ok {
-			return v
+// ruleOf returns the rule partition of a dataset's key, unescaped (as the
+// rows' Rule is), or "".
+func ruleOf(e manifest.Entry) string {
+	p, err := store.ParseDatasetKey(e.Ref.Key)
+	if err != nil {
+		return ""
+	}
+	for _, part := range p.Partitions {
+		if part.Name == "rule" {
+			return part.Value
 		}
 	}
 	return ""
@@ -195,12 +201,12 @@ func ruleOf(e Entry) string {
 
 // pageData is what the template renders.
 type pageData struct {
-	M          Manifest
+	M          manifest.Manifest
 	SpecSHA256 string
 	Stages     []Stage
 	Timings    bool // Stages carry the run's timings
 	Sections   []Section
-	Datasets   []Entry
+	Datasets   []manifest.Entry
 	CSS        template.CSS
 }
 

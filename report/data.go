@@ -1,38 +1,9 @@
 package report
 
 import (
-	"encoding/json"
-	"time"
-
+	"rulescape/manifest"
 	"rulescape/schemas"
-	"rulescape/store"
 )
-
-// Manifest is the part of campaigns/<id>/manifest.json (written by the
-// campaign's manifest stage, activities.Manifest) that the report reads.
-type Manifest struct {
-	Campaign      string            `json:"campaign"`
-	Name          string            `json:"name"`
-	File          string            `json:"file"`
-	EngineVersion string            `json:"engine_version"`
-	Revision      string            `json:"vcs_revision,omitempty"`
-	Written       time.Time         `json:"written"`
-	Stages        map[string]string `json:"stages"`
-	Datasets      []Entry           `json:"datasets"`
-	Spec          string            `json:"spec"`
-}
-
-// Entry is one dataset of the manifest.
-type Entry struct {
-	Unit         string           `json:"unit"`
-	Stage        string           `json:"stage"`
-	Kind         string           `json:"kind"`
-	ContentKey   string           `json:"content_key"`
-	Ref          store.DatasetRef `json:"ref"`
-	URI          string           `json:"uri"`
-	ParamsSHA256 string           `json:"params_sha256"`
-	Params       json.RawMessage  `json:"params"`
-}
 
 // Stage is one stage's progress as the campaign workflow recorded it: the
 // report's table of timings and cache hits. Seconds is the stage's wall
@@ -65,11 +36,11 @@ type MetaoptRun struct {
 	Rows []schemas.MetaoptRow
 }
 
-// Data is everything a report is built from: the manifest, the rows of
-// every dataset it lists, and optionally the stage timings of the run that
-// wrote it.
+// Data is everything a report is built from: the campaign's manifest, the
+// rows of every dataset it lists, and optionally the stage timings of the
+// run that wrote it.
 type Data struct {
-	Manifest       Manifest
+	Manifest       manifest.Manifest
 	LearningCurves []schemas.LearningCurveRow
 	Networks       []Network
 	Metaopt        []MetaoptRun

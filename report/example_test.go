@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"rulescape/manifest"
 	"rulescape/report"
 	"rulescape/schemas"
 )
@@ -11,7 +12,7 @@ import (
 // Build a report from data already loaded: one rule's learning curves.
 // The sections of stages the campaign did not run say so.
 func ExampleBuild() {
-	d := &report.Data{Manifest: report.Manifest{Campaign: "0123456789abcdef", Name: "demo",
+	d := &report.Data{Manifest: manifest.Manifest{Campaign: "0123456789abcdef", Name: "demo",
 		Stages: map[string]string{"train": "completed", "report": "running"}}}
 	for h := range int64(100) {
 		e := 1 / float64(h+1)

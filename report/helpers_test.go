@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"rulescape/manifest"
 	"rulescape/report/reporttest"
 	"rulescape/schemas"
 	"rulescape/store"
@@ -19,14 +20,14 @@ func synthetic() *Data {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const task, trials, n, k = "gonogo", 200, 8, 6
 	rules := []string{"discovered", "miconi"}
-	d := &Data{Manifest: Manifest{Campaign: "0123456789abcdef", Name: "synthetic", File: "synthetic.yaml", EngineVersion: "test",
+	d := &Data{Manifest: manifest.Manifest{Campaign: "0123456789abcdef", Name: "synthetic", File: "synthetic.yaml", EngineVersion: "test",
 		Written: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC), Spec: "name: synthetic\n",
 		Stages: map[string]string{"metaopt": "completed", "train": "completed", "fixedpoints": "completed", "rsa": "completed",
 			"sensitivity": "completed", "landscape": "completed", "report": "running"}}}
 	add := func(stage, kind, unit string, parts string) {
 		key := fmt.Sprintf("campaigns/%s/%s/%s/%spart-%064d.parquet", d.Manifest.Campaign, stage, kind, parts, len(d.Manifest.Datasets))
-		d.Manifest.Datasets = append(d.Manifest.Datasets, Entry{Unit: unit, Stage: stage, Kind: kind,
-			Ref: store.DatasetRef{Key: key, SHA256: fmt.Sprintf("%064x", len(d.Manifest.Datasets)), Rows: 1}})
+		d.Manifest.Datasets = append(d.Manifest.Datasets, manifest.Entry{Dataset: manifest.Dataset{Unit: unit, Stage: stage, Kind: kind,
+			Ref: store.DatasetRef{Key: key, SHA256: fmt.Sprintf("%064x", len(d.Manifest.Datasets)), Rows: 1}}})
 	}
 	var theta []float64
 	for range 16 {

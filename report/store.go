@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"rulescape/internal/atomicfile"
+	"rulescape/manifest"
 	"rulescape/schemas"
 	"rulescape/store"
 )
@@ -18,24 +19,17 @@ import (
 // the stage timings of the last report written (StagesFile), if any. A
 // dataset of a kind the report does not draw is only cited.
 func Load(ctx context.Context, st *store.Store, id string) (*Data, error) {
-	key, err := store.ManifestKey(id)
+	m, err := manifest.Read(ctx, st, id)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("report: %w", err)
 	}
-	raw, err := st.Get(ctx, key)
-	if store.IsNotFound(err) {
-		return nil, fmt.Errorf("report: campaign %s has no manifest (s3://%s/%s): it has not completed a run yet — run it with `rulescape run FILE`", id, st.Bucket(), key)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("report: reading the manifest of campaign %s: %w", id, err)
-	}
-	d := &Data{}
-	if err := json.Unmarshal(raw, &d.Manifest); err != nil {
-		return nil, fmt.Errorf("report: manifest s3://%s/%s is not valid JSON: %w", st.Bucket(), key, err)
-	}
-	if d.Manifest.Campaign != id {
-		return nil, fmt.Errorf("report: manifest s3://%s/%s is of campaign %q, want %s", st.Bucket(), key, d.Manifest.Campaign, id)
-	}
+	return LoadManifest(ctx, st, m)
+}
+
+// LoadManifest is Load for a manifest already read (manifest.Read).
+func LoadManifest(ctx context.Context, st *store.Store, m *manifest.Manifest) (*Data, error) {
+	d := &Data{Manifest: *m}
+	id := m.Campaign
 	if skey, err := store.ReportKey(id, StagesFile); err == nil {
 		data, err := st.Get(ctx, skey)
 		switch {
@@ -83,7 +77,7 @@ func Load(ctx context.Context, st *store.Store, id string) (*Data, error) {
 }
 
 // loadEntry reads the dataset of e into the matching field of slot.
-func loadEntry(ctx context.Context, st *store.Store, e Entry, slot *Data) error {
+func loadEntry(ctx context.Context, st *store.Store, e manifest.Entry, slot *Data) error {
 	var err error
 	switch schemas.Kind(e.Kind) {
 	case schemas.LearningCurves:
@@ -130,7 +124,7 @@ func loadEntry(ctx context.Context, st *store.Store, e Entry, slot *Data) error 
 
 // read reads the rows of the dataset of e, checking its bytes against the
 // manifest's digest first.
-func read[R schemas.Row[R]](ctx context.Context, st *store.Store, e Entry) ([]R, error) {
+func read[R schemas.Row[R]](ctx context.Context, st *store.Store, e manifest.Entry) ([]R, error) {
 	if err := st.Verify(ctx, e.Ref); err != nil {
 		return nil, fmt.Errorf("report: the %s dataset of %s: %w — has the campaign been rerun since its manifest was written? Run it again", e.Kind, e.Unit, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -236,18 +235,10 @@ func (s *Store) List(ctx context.Context, campaign, stage string) ([]DatasetRef,
 	return out, nil
 }
 
-// partContentKey extracts the content key from a key ending in
-// part-<64 hex>.<ext>.
+// partContentKey returns the content key of a dataset key (ParseDatasetKey).
 func partContentKey(key string) (string, bool) {
-	base := path.Base(key)
-	if !strings.HasPrefix(base, "part-") {
-		return "", false
-	}
-	ck := strings.TrimPrefix(base, "part-")
-	if i := strings.IndexByte(ck, '.'); i >= 0 {
-		ck = ck[:i]
-	}
-	return ck, isDigest(ck)
+	p, err := ParseDatasetKey(key)
+	return p.ContentKey, err == nil
 }
 
 // Verify reads the dataset's object in full and checks its size and SHA-256

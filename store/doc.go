@@ -14,7 +14,9 @@
 //
 // Partition values are escaped the way Hive escapes them (%XX for '/', '=',
 // '%', … ); campaign, stage, dataset and partition names are restricted to
-// letters, digits, '.', '_' and '-'.
+// letters, digits, '.', '_' and '-'. DatasetPath.Key, ManifestKey,
+// CheckpointKey and ReportKey build the keys; ParseKey (ParseDatasetKey)
+// reads them back, so no caller has to take a key apart by hand.
 //
 // # Content keys and the commit protocol
 //

@@ -95,6 +95,15 @@ func (s *Store) Mark(ctx context.Context, contentKey, key, sha256Hex, schema str
 // in part-<content key>.<ext>; ok is false for other keys.
 func PartContentKey(key string) (contentKey string, ok bool) { return partContentKey(key) }
 
+// PlanRef names a campaign's stored plan: its object key (PlanKey) and
+// the SHA-256 of its bytes. A workflow's history records it, so every
+// activity of a run reads the same plan.
+type PlanRef struct {
+	Key    string `json:"key"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
 // PlanKey returns "plans/<sha256>.json", where a campaign's plan with that
 // digest is stored (content-addressed: the same plan is the same object).
 func PlanKey(sha256Hex string) (string, error) {

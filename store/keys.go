@@ -233,3 +233,132 @@ func ParamsSHA256(params any) (string, error) {
 	sum := sha256.Sum256(canon)
 	return hex.EncodeToString(sum[:]), nil
 }
+
+// KeyKind is the kind of object a campaign key names.
+type KeyKind int
+
+// The kinds of keys ParseKey recognises.
+const (
+	DatasetKind    KeyKind = iota + 1 // DatasetPath.Key
+	ManifestKind                      // ManifestKey
+	CheckpointKind                    // CheckpointKey
+	ReportKind                        // ReportKey
+)
+
+// String returns "dataset", "manifest", "checkpoint" or "report".
+func (k KeyKind) String() string {
+	switch k {
+	case DatasetKind:
+		return "dataset"
+	case ManifestKind:
+		return "manifest"
+	case CheckpointKind:
+		return "checkpoint"
+	case ReportKind:
+		return "report"
+	}
+	return fmt.Sprintf("KeyKind(%d)", int(k))
+}
+
+// ParsedKey is what ParseKey read from a key.
+type ParsedKey struct {
+	Kind     KeyKind
+	Campaign string
+	Dataset  DatasetPath // Kind DatasetKind: the path whose Key is the key
+	Name     string      // Kind CheckpointKind or ReportKind: the checkpoint name or report file
+}
+
+// ParseKey is the inverse of the key builders: it reads a dataset key
+// (DatasetPath.Key), a manifest key, a checkpoint key or a report key. It
+// accepts only keys in the form the builders write, so that building the
+// key of what it returns gives key back; anything else is an error that
+// names the key.
+func ParseKey(key string) (ParsedKey, error) {
+	bad := func(why string) (ParsedKey, error) {
+		return ParsedKey{}, fmt.Errorf("store: object key %q: %s", key, why)
+	}
+	segs := strings.Split(key, "/")
+	if len(segs) < 3 || segs[0] != "campaigns" {
+		return bad("not under campaigns/<campaign>/")
+	}
+	campaign := segs[1]
+	if err := checkSegment("campaign", campaign); err != nil {
+		return bad(err.Error())
+	}
+	p := ParsedKey{Campaign: campaign}
+	switch {
+	case len(segs) == 3 && segs[2] == "manifest.json":
+		p.Kind = ManifestKind
+		return p, nil
+	case segs[2] == "checkpoints" || segs[2] == "report":
+		p.Kind, p.Name = CheckpointKind, strings.Join(segs[3:], "/")
+		if segs[2] == "report" {
+			p.Kind = ReportKind
+		}
+		if len(segs) == 3 {
+			return bad("no " + p.Kind.String() + " name")
+		}
+		for _, s := range segs[3:] {
+			if err := checkSegment(segs[2]+" name", s); err != nil {
+				return bad(err.Error())
+			}
+		}
+		return p, nil
+	}
+	if len(segs) < 5 {
+		return bad("want campaigns/<campaign>/<stage>/<dataset>/…/part-<content key>.<ext>, manifest.json, checkpoints/… or report/…")
+	}
+	d := DatasetPath{Campaign: campaign, Stage: segs[2], Dataset: segs[3]}
+	if err := checkSegment("stage", d.Stage); err != nil {
+		return bad(err.Error())
+	}
+	if err := checkSegment("dataset", d.Dataset); err != nil {
+		return bad(err.Error())
+	}
+	for _, seg := range segs[4 : len(segs)-1] {
+		name, value, ok := strings.Cut(seg, "=")
+		if !ok {
+			return bad(fmt.Sprintf("segment %q: want a partition <name>=<value>", seg))
+		}
+		if err := checkSegment("partition name", name); err != nil {
+			return bad(err.Error())
+		}
+		v, err := UnescapePartition(value)
+		if err != nil {
+			return bad(err.Error())
+		}
+		if v == "" || EscapePartition(v) != value {
+			return bad(fmt.Sprintf("partition %s: value %q is empty or not escaped as EscapePartition escapes it", name, value))
+		}
+		d.Partitions = append(d.Partitions, Partition{name, v})
+	}
+	file := segs[len(segs)-1]
+	base, ok := strings.CutPrefix(file, "part-")
+	if !ok || len(base) < 64 || !isDigest(base[:64]) {
+		return bad(fmt.Sprintf("file %q: want part-<content key, 64 lowercase hex digits>.<ext>", file))
+	}
+	d.ContentKey = base[:64]
+	switch base[64:] {
+	case schemas.Parquet.Ext():
+		d.Format = schemas.Parquet
+	case schemas.ArrowIPC.Ext():
+		d.Format = schemas.ArrowIPC
+	default:
+		return bad(fmt.Sprintf("file %q: extension %q: want %s or %s", file, base[64:], schemas.Parquet.Ext(), schemas.ArrowIPC.Ext()))
+	}
+	p.Kind, p.Dataset = DatasetKind, d
+	return p, nil
+}
+
+// ParseDatasetKey returns the DatasetPath of a dataset key: partition
+// values unescaped, in key order. Any other key is an error.
+func ParseDatasetKey(key string) (DatasetPath, error) {
+	p, err := ParseKey(key)
+	if err != nil {
+		return DatasetPath{}, err
+	}
+	if p.Kind != DatasetKind {
+		return DatasetPath{}, fmt.Errorf("store: object key %q is the campaign's %s, not a dataset", key, p.Kind)
+	}
+	return p.Dataset, nil
+}

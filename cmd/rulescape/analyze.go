@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"rulescape/activities"
 	"rulescape/internal/atomicfile"
 	"rulescape/internal/devstack"
+	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/schemas"
 	"rulescape/stages"
@@ -202,7 +201,7 @@ var unitRefPattern = regexp.MustCompile(`^([0-9a-f]{16})/(train/.+)$`)
 type resolver struct {
 	a         *app
 	svc       *services
-	manifests map[string]*activities.Manifest
+	manifests map[string]*manifest.Manifest
 }
 
 func (r *resolver) close() {
@@ -212,7 +211,7 @@ func (r *resolver) close() {
 }
 
 // campaignManifest returns the manifest of a campaign in the store.
-func (r *resolver) campaignManifest(ctx context.Context, id string) (*activities.Manifest, error) {
+func (r *resolver) campaignManifest(ctx context.Context, id string) (*manifest.Manifest, error) {
 	if m, ok := r.manifests[id]; ok {
 		return m, nil
 	}
@@ -261,7 +260,7 @@ func (a *app) connectStore(ctx context.Context) (*services, error) {
 }
 
 // planUnits returns the train units of a manifest's campaign by ID.
-func planUnits(m *activities.Manifest, where string) (map[string]*pipelines.TrainUnit, error) {
+func planUnits(m *manifest.Manifest, where string) (map[string]*pipelines.TrainUnit, error) {
 	c, err := pipelines.Parse(m.File, []byte(m.Spec))
 	if err != nil {
 		return nil, fmt.Errorf("the campaign file recorded in %s: %w", where, err)
@@ -353,18 +352,14 @@ func (r *resolver) fileCandidates(file, manifestFlag string) ([]*candidate, erro
 			return nil, err
 		}
 	}
-	data, err := os.ReadFile(mpath)
+	m, err := manifest.ReadFile(mpath)
 	if err != nil {
 		return nil, fmt.Errorf("--manifest: %w", err)
-	}
-	var m activities.Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("manifest %s is not valid JSON: %w", mpath, err)
 	}
 	if m.Campaign != campaign {
 		return nil, fmt.Errorf("--network %s is of campaign %s but manifest %s is of campaign %s — pass the manifest of its campaign with --manifest", file, campaign, mpath, m.Campaign)
 	}
-	units, err := planUnits(&m, mpath)
+	units, err := planUnits(m, mpath)
 	if err != nil {
 		return nil, err
 	}
@@ -494,7 +489,7 @@ func (a *app) loadNetworks(ctx context.Context, s *selection, one bool) ([]*anal
 	if err := s.check(); err != nil {
 		return nil, nil, err
 	}
-	r := &resolver{a: a, manifests: map[string]*activities.Manifest{}}
+	r := &resolver{a: a, manifests: map[string]*manifest.Manifest{}}
 	cs, err := r.resolve(ctx, s)
 	if err != nil {
 		r.close()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"rulescape/activities"
 	"rulescape/internal/atomicfile"
+	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/store"
 )
@@ -99,25 +98,15 @@ func parseCampaignArg(arg string) (*campaignArg, error) {
 	return &campaignArg{id: arg}, nil
 }
 
-// campaignManifest reads the manifest of a campaign, with one clear error
-// when there is none.
-func campaignManifest(ctx context.Context, st *store.Store, id string) (*activities.Manifest, string, error) {
-	key, err := store.ManifestKey(id)
+// campaignManifest reads the manifest of a campaign (manifest.Read: one
+// clear error when there is none) and returns its key too.
+func campaignManifest(ctx context.Context, st *store.Store, id string) (*manifest.Manifest, string, error) {
+	m, err := manifest.Read(ctx, st, id)
 	if err != nil {
 		return nil, "", err
 	}
-	data, err := st.Get(ctx, key)
-	if store.IsNotFound(err) {
-		return nil, "", fmt.Errorf("campaign %s has no manifest (s3://%s/%s): unknown campaign, or no run of it has completed yet — run it with `rulescape run FILE`", id, st.Bucket(), key)
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("reading the manifest of campaign %s: %w", id, err)
-	}
-	var m activities.Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, "", fmt.Errorf("manifest s3://%s/%s is not valid JSON: %w", st.Bucket(), key, err)
-	}
-	return &m, key, nil
+	key, err := store.ManifestKey(id)
+	return m, key, err
 }
 
 // datasetEntry is one dataset of `datasets ls -o json`.
@@ -140,20 +129,16 @@ type datasetsJSON struct {
 	Datasets []datasetEntry `json:"datasets"`
 }
 
-// partitionsOf returns the Hive partitions name=value of an object key,
+// partitionsOf returns the Hive partitions name=value of a dataset key,
 // values unescaped, in key order.
 func partitionsOf(key string) ([][2]string, error) {
+	p, err := store.ParseDatasetKey(key)
+	if err != nil {
+		return nil, err
+	}
 	var out [][2]string
-	for _, seg := range strings.Split(path.Dir(key), "/") {
-		name, value, ok := strings.Cut(seg, "=")
-		if !ok {
-			continue
-		}
-		v, err := store.UnescapePartition(value)
-		if err != nil {
-			return nil, fmt.Errorf("object key %s: partition %s: %w", key, seg, err)
-		}
-		out = append(out, [2]string{name, v})
+	for _, part := range p.Partitions {
+		out = append(out, [2]string{part.Name, part.Value})
 	}
 	return out, nil
 }
@@ -163,7 +148,7 @@ func partitionsOf(key string) ([][2]string, error) {
 type openedCampaign struct {
 	id          string
 	svc         *services
-	manifest    *activities.Manifest
+	manifest    *manifest.Manifest
 	manifestKey string
 }
 
@@ -276,7 +261,7 @@ func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 		out.Files = append(out.Files, local)
 		out.Bytes += ref.Size
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
+	data, err := manifest.Encode(*m)
 	if err != nil {
 		return err
 	}
@@ -297,15 +282,16 @@ func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 	return nil
 }
 
-// ownPrefix returns key with its "campaigns/<id>/" prefix replaced by
-// campaign's; other keys are returned unchanged.
+// ownPrefix returns the dataset key with its campaign replaced by
+// campaign; a key that is not a dataset's is returned unchanged.
 func ownPrefix(key, campaign string) string {
-	rest, ok := strings.CutPrefix(key, "campaigns/")
-	if !ok {
+	p, err := store.ParseDatasetKey(key)
+	if err != nil {
 		return key
 	}
-	if _, after, ok := strings.Cut(rest, "/"); ok {
-		return "campaigns/" + campaign + "/" + after
+	p.Campaign = campaign
+	if own, err := p.Key(); err == nil {
+		return own
 	}
 	return key
 }

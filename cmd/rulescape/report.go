@@ -68,7 +68,7 @@ func (a *app) report(ctx context.Context, arg, dir string) error {
 	}
 	defer oc.svc.close()
 	st := oc.svc.store
-	d, err := report.Load(ctx, st, oc.id)
+	d, err := report.LoadManifest(ctx, st, oc.manifest)
 	if err != nil {
 		return err
 	}

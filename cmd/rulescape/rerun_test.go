@@ -403,7 +403,7 @@ func TestCampaignCommandErrors(t *testing.T) {
 
 // TestPartitionsOf: Hive segments of a key, unescaped, in key order.
 func TestPartitionsOf(t *testing.T) {
-	got, err := partitionsOf("campaigns/c/train/learning_curves/task=dnms/rule=a%2Fb%3Dc/seed=3/part-x.parquet")
+	got, err := partitionsOf("campaigns/c/train/learning_curves/task=dnms/rule=a%2Fb%3Dc/seed=3/part-" + strings.Repeat("0", 64) + ".parquet")
 	want := [][2]string{{"task", "dnms"}, {"rule", "a/b=c"}, {"seed", "3"}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("partitionsOf = %v, %v; want %v", got, err, want)

@@ -20,6 +20,7 @@ import (
 
 	"rulescape/activities"
 	"rulescape/internal/progress"
+	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/store"
 	"rulescape/workflows"
@@ -227,7 +228,7 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 			}
 		}
 	} else {
-		m, err := readManifest(ctx, s.store, res.Manifest)
+		m, err := manifest.Read(ctx, s.store, id)
 		if err != nil {
 			return err
 		}
@@ -338,19 +339,6 @@ func failureMessage(err error) string {
 		return app.Message()
 	}
 	return err.Error()
-}
-
-// readManifest reads a campaign's manifest.json.
-func readManifest(ctx context.Context, st *store.Store, key string) (*activities.Manifest, error) {
-	data, err := st.Get(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("reading the manifest: %w", err)
-	}
-	var m activities.Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", key, err)
-	}
-	return &m, nil
 }
 
 // metaoptIters returns the iterations of all metaopt jobs of c, and the
