@@ -123,7 +123,6 @@ func (a *Activities) check() error {
 	return nil
 }
 
-
 // lookupAll returns the refs of every content key, or ok = false if one is
 // missing.
 func (a *Activities) lookupAll(ctx context.Context, keys []string) ([]store.DatasetRef, bool, error) {

@@ -134,8 +134,6 @@ func networkPath(in *AnalysisInput, t *stages.Network, kind schemas.Kind, key st
 		Partitions: store.TaskRuleSeed(t.Unit.Task, t.Unit.Rule, t.Seed), ContentKey: key, Format: schemas.Parquet}
 }
 
-
-
 // writeTaskPair commits a per-task unit's two datasets (partition task=…),
 // first then second, and returns them as the unit's output: the second is
 // written last, and a cache hit needs both committed.

@@ -112,7 +112,6 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 	return out, nil
 }
 
-
 // revision returns the VCS revision stamped into the binary or, when the
 // binary has none (`go run`, or a build with -buildvcs=false), that of the
 // rulescape checkout the process runs in, if any — a "+dirty" suffix marks

@@ -134,7 +134,6 @@ func (a *Activities) computeMetaopt(ctx context.Context, in MetaoptInput) (Metao
 	return out, a.Store.Put(ctx, resKey, marshal(out), "application/json")
 }
 
-
 // readResult reads the result object of a committed metaopt job.
 func (a *Activities) readResult(ctx context.Context, campaign, ck string) (MetaoptResult, bool, error) {
 	key, err := store.CheckpointKey(campaign, "metaopt/"+ck+"/result.json")

@@ -100,4 +100,3 @@ func (a *Activities) computeTrain(ctx context.Context, in TrainInput) (TrainOutp
 // trainKinds are the datasets a train unit writes, in the order of
 // trainKeys.
 var trainKinds = []schemas.Kind{schemas.LearningCurves, schemas.Networks}
-

@@ -31,6 +31,7 @@ import (
 	"rulescape/activities"
 	"rulescape/internal/devstack"
 	"rulescape/internal/s3test"
+	manifestpkg "rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/schemas"
 	"rulescape/store"
@@ -314,7 +315,7 @@ func checkDatasets(t *testing.T, ctx context.Context, svc rsServices, campaign s
 		t.Errorf("objects under the campaign besides the train datasets: %q, want only %q", objs.other, want)
 	}
 	// The manifest lists each unit's datasets once, at the objects found.
-	m, err := readManifest(ctx, s, manifest)
+	m, err := manifestpkg.Read(ctx, s, campaign)
 	if err != nil {
 		t.Fatal(err)
 	}
