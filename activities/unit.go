@@ -176,7 +176,21 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 	if u.Pending != "" {
 		return out, fmt.Errorf("activities: %s: its input %s is not committed: run its stage first", u.ID, u.Pending)
 	}
-	if u.Done() && !in.Force {
+	force := in.Force
+	if u.Done() && !force {
+		// A cache hit is verified: every byte of its datasets against the
+		// SHA-256 its commit marker recorded, so an object corrupted in
+		// place (same size, same ETag) is recomputed, not reused.
+		bad, err := a.verifyDatasets(ctx, u)
+		if err != nil {
+			return out, err
+		}
+		if bad != nil {
+			a.log().Warn("cached dataset is corrupt; recomputing the unit", "unit", u.ID, "key", bad.Key, "err", bad)
+			force = true
+		}
+	}
+	if u.Done() && !force {
 		out.Datasets, out.CacheHit = datasetsOf(u), true
 		if u.Stage == pipelines.StageMetaopt {
 			res, found, err := a.readResult(ctx, campaignOf(u.Datasets[0].Ref.Key), u.Datasets[0].ContentKey)
@@ -204,14 +218,14 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 	out.CacheHit = false
 	switch u.Stage {
 	case pipelines.StageMetaopt:
-		res, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: in.CampaignID, Job: *r.MetaoptJob(u.ID), Force: in.Force, keys: keys, version: version})
+		res, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: in.CampaignID, Job: *r.MetaoptJob(u.ID), Force: force, keys: keys, version: version})
 		if err != nil {
 			return out, err
 		}
 		out.Metaopt, out.Datasets, out.CacheHit = &res, []Dataset{res.Dataset}, res.CacheHit
 	case pipelines.StageTrain:
 		tu := r.TrainUnit(u.ID)
-		tin := TrainInput{CampaignID: in.CampaignID, Unit: *tu, Force: in.Force, keys: keys, version: version}
+		tin := TrainInput{CampaignID: in.CampaignID, Unit: *tu, Force: force, keys: keys, version: version}
 		if tu.Metaopt != "" {
 			res, ok := in.Metaopt[tu.Metaopt]
 			if !ok {
@@ -235,7 +249,7 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 		if err != nil {
 			return out, err
 		}
-		ain.keys, ain.version = keys, version
+		ain.keys, ain.version, ain.Force = keys, version, force
 		var res AnalysisOutput
 		switch u.Stage {
 		case pipelines.StageFixedPoints:
@@ -258,6 +272,26 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 		a.recordLineage(ctx, r.Plan(), u)
 	}
 	return out, nil
+}
+
+// verifyDatasets reads every committed dataset of u and checks its size
+// and SHA-256 against its commit marker; it returns the first mismatch,
+// or an error when an object cannot be read.
+func (a *Activities) verifyDatasets(ctx context.Context, u *stages.Unit) (*store.CorruptError, error) {
+	for _, d := range u.Datasets {
+		if d.Ref == nil {
+			continue
+		}
+		err := a.Store.Verify(ctx, *d.Ref)
+		var bad *store.CorruptError
+		switch {
+		case errors.As(err, &bad):
+			return bad, nil
+		case err != nil:
+			return nil, err
+		}
+	}
+	return nil, nil
 }
 
 // recordLineage records the unit's datasets as its latest version under

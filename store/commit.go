@@ -255,10 +255,19 @@ func (s *Store) Verify(ctx context.Context, ref DatasetRef) error {
 		return fmt.Errorf("store: verifying %s: %w", ref.Key, err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); n != ref.Size || got != ref.SHA256 {
-		return fmt.Errorf("store: %s has %d bytes with SHA-256 %s, the ref says %d bytes with %s", ref.Key, n, got, ref.Size, ref.SHA256)
+		return &CorruptError{Key: ref.Key, msg: fmt.Sprintf("store: %s has %d bytes with SHA-256 %s, the ref says %d bytes with %s", ref.Key, n, got, ref.Size, ref.SHA256)}
 	}
 	return nil
 }
+
+// CorruptError is Verify's error for an object whose bytes differ from
+// what its ref recorded (as opposed to a failure to read it).
+type CorruptError struct {
+	Key string // object key
+	msg string
+}
+
+func (e *CorruptError) Error() string { return e.msg }
 
 // WriteRows writes rows as one dataset at p in p.Format and commits it.
 func WriteRows[R schemas.Row[R]](ctx context.Context, s *Store, p DatasetPath, meta schemas.Meta, rows []R) (DatasetRef, error) {
