@@ -58,7 +58,7 @@ Services (CAMPAIGN/UNIT only): as for ` + "`rulescape run`" + `.`
 // are selection.addFlags plus the stage's settings (defaults =
 // pipelines.DefaultStages, checked by the settings' Validate), whose RunE
 // calls a.loadNetworks, the stage's computation and its summary in package
-// stages, writes --out with writeOutputs and prints with the printer; then
+// stages, writes --out with writeRowsFile and prints with the printer; then
 // append it here.
 var analyses = []func(*app) *cobra.Command{newAnalyzeFixedPoints, newAnalyzeSensitivity, newAnalyzeRSA, newAnalyzeLandscape}
 
@@ -261,9 +261,12 @@ func (a *app) connectStore(ctx context.Context) (*services, error) {
 	return s, nil
 }
 
-// writeRowsFile writes rows to name in the format of its extension,
-// through a temporary file and a rename.
+// writeRowsFile writes rows to name (the value of flag; nothing for "")
+// in the format of its extension, through a temporary file and a rename.
 func writeRowsFile[R schemas.Row[R]](name, flag string, meta schemas.Meta, rows []R) error {
+	if name == "" {
+		return nil
+	}
 	f, err := outFormat(name, flag)
 	if err != nil {
 		return err
@@ -274,36 +277,6 @@ func writeRowsFile[R schemas.Row[R]](name, flag string, meta schemas.Meta, rows 
 		}
 		return nil
 	})
-}
-
-// rowsOut is one dataset an analysis may write: its file (the value of
-// flag; "" when not asked for) and a function that writes it.
-type rowsOut struct {
-	file, flag string
-	write      func(meta schemas.Meta) error
-}
-
-// outRows returns the rowsOut of rows.
-func outRows[R schemas.Row[R]](file, flag string, rows []R) rowsOut {
-	return rowsOut{file, flag, func(meta schemas.Meta) error { return writeRowsFile(file, flag, meta, rows) }}
-}
-
-// writeOutputs writes the datasets whose files were asked for, with one
-// metadata record of the stage, its settings and the networks.
-func writeOutputs(stage pipelines.StageName, settings any, nets []*stages.StoredNetwork, outs ...rowsOut) error {
-	for _, o := range outs {
-		if o.file == "" {
-			continue
-		}
-		meta, err := stages.AnalysisMeta(stage, settings, nets, engineVersion)
-		if err == nil {
-			err = o.write(meta)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // written is the line that says where rows were written ("" when not).

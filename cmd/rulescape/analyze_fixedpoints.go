@@ -68,7 +68,11 @@ func (a *app) analyzeFixedPoints(ctx context.Context, sel *selection, st pipelin
 	if err != nil {
 		return fmt.Errorf("fixed points of %s: %w", n.Unit.ID, err)
 	}
-	if err := writeOutputs(pipelines.StageFixedPoints, st, nets, outRows(sel.out, "--out", rows)); err != nil {
+	meta, err := stages.AnalysisMeta(pipelines.StageFixedPoints, st, nets, engineVersion)
+	if err == nil {
+		err = writeRowsFile(sel.out, "--out", meta, rows)
+	}
+	if err != nil {
 		return err
 	}
 	out := fixedPointsJSON{Network: n.Info(), Settings: st, FixedPointsSummary: stages.SummarizeFixedPoints(n.Network, rows), Out: sel.out}

@@ -105,7 +105,14 @@ func (a *app) analyzeLandscape(ctx context.Context, sel *selection, st landscape
 	if err != nil {
 		return fmt.Errorf("landscape: %w", err)
 	}
-	if err := writeOutputs(pipelines.StageLandscape, st, nets, outRows(sel.out, "--out", res.Points), outRows(pairsOut, "--pairs-out", res.Pairs)); err != nil {
+	meta, err := stages.AnalysisMeta(pipelines.StageLandscape, st, nets, engineVersion)
+	if err == nil {
+		err = writeRowsFile(sel.out, "--out", meta, res.Points)
+	}
+	if err == nil {
+		err = writeRowsFile(pairsOut, "--pairs-out", meta, res.Pairs)
+	}
+	if err != nil {
 		return err
 	}
 	sum, err := stages.SummarizeLandscape(stages.Networks(nets), fps, res)

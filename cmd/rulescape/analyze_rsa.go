@@ -72,7 +72,14 @@ func (a *app) analyzeRSA(ctx context.Context, sel *selection, st pipelines.RSASt
 	if err != nil {
 		return fmt.Errorf("rsa: %w", err)
 	}
-	if err := writeOutputs(pipelines.StageRSA, st, nets, outRows(sel.out, "--out", res.Pairs), outRows(rdmsOut, "--rdms-out", res.RDMs)); err != nil {
+	meta, err := stages.AnalysisMeta(pipelines.StageRSA, st, nets, engineVersion)
+	if err == nil {
+		err = writeRowsFile(sel.out, "--out", meta, res.Pairs)
+	}
+	if err == nil {
+		err = writeRowsFile(rdmsOut, "--rdms-out", meta, res.RDMs)
+	}
+	if err != nil {
 		return err
 	}
 	sum, err := stages.SummarizeRSA(len(nets), res)

@@ -66,7 +66,11 @@ func (a *app) analyzeSensitivity(ctx context.Context, sel *selection, st pipelin
 	if err != nil {
 		return fmt.Errorf("sensitivity of %s: %w", n.Unit.ID, err)
 	}
-	if err := writeOutputs(pipelines.StageSensitivity, st, nets, outRows(sel.out, "--out", []schemas.SensitivityRow{row})); err != nil {
+	meta, err := stages.AnalysisMeta(pipelines.StageSensitivity, st, nets, engineVersion)
+	if err == nil {
+		err = writeRowsFile(sel.out, "--out", meta, []schemas.SensitivityRow{row})
+	}
+	if err != nil {
 		return err
 	}
 	out := sensitivityJSON{Network: n.Info(), Settings: st, SensitivitySummary: stages.SummarizeSensitivity(row), Out: sel.out}
