@@ -15,6 +15,11 @@
 //     row; FixedPoints, Sensitivity, RSA and Landscape compute the rows of
 //     the analysis stages from such networks (and, for Landscape, their
 //     fixed_points rows).
+//   - LoadNetworks finds stored networks (a downloaded networks file with
+//     its campaign's manifest, or CAMPAIGN/UNIT refs in the store) and
+//     rebuilds them; SummarizeFixedPoints, SummarizeSensitivity,
+//     SummarizeRSA and SummarizeLandscape turn a stage's rows into the
+//     JSON-tagged summaries `rulescape analyze` prints.
 //
 // The rows are labelled with the campaign ID passed in and are the
 // datasets' rows exactly: for the same unit, settings and inputs a stage

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 
@@ -173,13 +174,7 @@ func fixtureNetwork(t *testing.T, f *fixture, unit string) (*rnn.Network, *pipel
 	if u == nil {
 		t.Fatalf("no unit %s in the plan", unit)
 	}
-	var theta [][]float64
-	if u.Metaopt != "" {
-		for range u.Params.K + 1 {
-			theta = append(theta, make([]float64, u.Params.L+1))
-		}
-	}
-	setup, err := u.Setup(theta)
+	setup, err := u.Setup(zeroTheta(u))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +195,18 @@ func fixtureNetwork(t *testing.T, f *fixture, unit string) (*rnn.Network, *pipel
 		net.ClampValue = nil
 	}
 	return net, u, setup, r
+}
+
+// zeroTheta is a zero Θ of a discovered rule's shape (nil for a named
+// rule): the analyses run no plasticity.
+func zeroTheta(u *pipelines.TrainUnit) [][]float64 {
+	var theta [][]float64
+	if u.Metaopt != "" {
+		for range u.Params.K + 1 {
+			theta = append(theta, make([]float64, u.Params.L+1))
+		}
+	}
+	return theta
 }
 
 // analyzeJSON runs an analyze command with -o json and decodes its output.
@@ -583,30 +590,23 @@ stages: {fixedpoints: {}, sensitivity: {}, rsa: {}, landscape: {}}
 	if len(found) != 4 {
 		t.Fatalf("planned stages %v", found)
 	}
-	want := []struct {
-		name      string
-		got, want any
+	// The flags as registered, of every analysis: analyze landscape's
+	// fixed-point flags are analyze fixedpoints' (the campaign's
+	// fixedpoints defaults).
+	for _, c := range []struct {
+		cmd   *cobra.Command
+		flags map[string]any
 	}{
-		{"fixedpoints inits", defaultFPInits, fp.Inits}, {"fixedpoints max_iters", defaultFPMaxIters, fp.MaxIters}, {"fixedpoints tol", defaultFPTol, fp.Tol},
-		{"sensitivity perturbations", defaultSensPerturbations, sens.Perturbations}, {"sensitivity scale", defaultSensScale, sens.Scale},
-		{"rsa permutations", defaultRSAPermutations, rs.Permutations}, {"rsa metric", defaultRSAMetric, rs.Metric},
-		{"landscape pcs", defaultLandPCs, land.PCs}, {"landscape permutations", defaultLandPermutations, land.Permutations},
-		{"landscape connect_steps", defaultLandConnectSteps, land.ConnectSteps},
-	}
-	// The flags as registered: analyze landscape's fixed-point flags are
-	// analyze fixedpoints' (the campaign's fixedpoints defaults).
-	cmd := newAnalyzeLandscape(&app{})
-	for _, fl := range []struct {
-		name string
-		want any
-	}{{"inits", fp.Inits}, {"max-iters", fp.MaxIters}, {"tol", fp.Tol}, {"pcs", land.PCs}, {"permutations", land.Permutations}, {"connect-steps", land.ConnectSteps}} {
-		if g := cmd.Flags().Lookup(fl.name); g == nil || g.DefValue != fmt.Sprint(fl.want) {
-			t.Errorf("analyze landscape --%s: default %v, campaign default %v", fl.name, g, fl.want)
-		}
-	}
-	for _, w := range want {
-		if w.got != w.want {
-			t.Errorf("%s: flag default %v, campaign default %v", w.name, w.got, w.want)
+		{newAnalyzeFixedPoints(&app{}), map[string]any{"inits": fp.Inits, "max-iters": fp.MaxIters, "tol": fp.Tol}},
+		{newAnalyzeSensitivity(&app{}), map[string]any{"perturbations": sens.Perturbations, "scale": sens.Scale}},
+		{newAnalyzeRSA(&app{}), map[string]any{"permutations": rs.Permutations, "metric": rs.Metric}},
+		{newAnalyzeLandscape(&app{}), map[string]any{"inits": fp.Inits, "max-iters": fp.MaxIters, "tol": fp.Tol,
+			"pcs": land.PCs, "permutations": land.Permutations, "connect-steps": land.ConnectSteps}},
+	} {
+		for name, want := range c.flags {
+			if g := c.cmd.Flags().Lookup(name); g == nil || g.DefValue != fmt.Sprint(want) {
+				t.Errorf("analyze %s --%s: default %v, campaign default %v", c.cmd.Name(), name, g, want)
+			}
 		}
 	}
 }
@@ -864,12 +864,18 @@ func TestAnalyzeLandscapeMatchesActivities(t *testing.T) {
 	var fps [][]schemas.FixedPointRow
 	for _, unit := range units {
 		_, u, _, _ := fixtureNetwork(t, f, unit)
-		row := readRowsFile[schemas.NetworkRow](t, files[unit])[0]
-		var theta [][]float64
-		if u.Metaopt != "" {
-			theta = placeholderTheta(u)
+		// The fixture's rows carry the engine version that trained them,
+		// not this one's: read them without readRowsFile's check.
+		data, err := os.ReadFile(files[unit])
+		if err != nil {
+			t.Fatal(err)
 		}
-		n, err := stages.LoadNetwork(u, theta, row, "final")
+		nrows, _, err := schemas.ReadAll[schemas.NetworkRow](bytes.NewReader(data), int64(len(data)))
+		if err != nil || len(nrows) != 1 {
+			t.Fatalf("%s: %d rows (%v)", files[unit], len(nrows), err)
+		}
+		row := nrows[0]
+		n, err := stages.LoadNetwork(u, zeroTheta(u), row, "final")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -903,7 +909,7 @@ func TestAnalyzeLandscapeMatchesActivities(t *testing.T) {
 		}
 		counts := map[string]map[int32]int{}
 		slow := map[string]int{}
-		conns := map[string][]connectionJSON{}
+		conns := map[string][]stages.Connection{}
 		for range fps[i] {
 			r := rows[k]
 			k++
@@ -916,7 +922,7 @@ func TestAnalyzeLandscapeMatchesActivities(t *testing.T) {
 				counts[r.Input][r.Index]++
 			}
 			if !r.Slow && r.Index == 1 {
-				conns[r.Input] = append(conns[r.Input], connectionJSON{Saddle: r.Point, Attractors: [2]int32{r.Connects[0], r.Connects[1]}})
+				conns[r.Input] = append(conns[r.Input], stages.Connection{Saddle: r.Point, Attractors: [2]int32{r.Connects[0], r.Connects[1]}})
 			}
 			for a, e := range m.Explained {
 				if float64(e) != r.Explained[a] {

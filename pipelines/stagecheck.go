@@ -1,0 +1,81 @@
+package pipelines
+
+import (
+	"fmt"
+	"math"
+
+	"rulescape/core/sensitivity"
+)
+
+// DefaultStages returns the stage settings a campaign plans for a stage
+// section left empty (e.g. `stages: {rsa: {}}`); the analysis stages are
+// off, as in a campaign without their sections.
+func DefaultStages() Stages { return defaultStages() }
+
+// SettingError is an out-of-range setting of an analysis stage.
+type SettingError struct {
+	Key   string // the setting's key, e.g. "max_iters"
+	Value any
+	Want  string // what the setting takes, e.g. "at least 1 iteration"
+}
+
+// Error returns "key = value: want …".
+func (e *SettingError) Error() string {
+	if s, ok := e.Value.(string); ok {
+		return fmt.Sprintf("%s = %q: want %s", e.Key, s, e.Want)
+	}
+	return fmt.Sprintf("%s = %v: want %s", e.Key, e.Value, e.Want)
+}
+
+// Validate checks the settings a campaign file's parser checks (the same
+// bounds), as a *SettingError.
+func (s FixedPointsStage) Validate() error {
+	switch {
+	case s.Inits < 1:
+		return &SettingError{"inits", s.Inits, "at least 1 initial state per input"}
+	case s.MaxIters < 1:
+		return &SettingError{"max_iters", s.MaxIters, "at least 1 iteration"}
+	case !(s.Tol > 0) || math.IsInf(s.Tol, 0):
+		return &SettingError{"tol", s.Tol, "a positive speed, e.g. 1e-6"}
+	}
+	return nil
+}
+
+// Validate checks the settings a campaign file's parser checks, as a
+// *SettingError.
+func (s SensitivityStage) Validate() error {
+	switch {
+	case s.Perturbations < 1:
+		return &SettingError{"perturbations", s.Perturbations, "at least 1 random direction"}
+	case !(s.Scale > 0) || math.IsInf(s.Scale, 0):
+		return &SettingError{"scale", s.Scale, fmt.Sprintf("a positive relative size, e.g. %g (the default keeps the probes linear)", sensitivity.DefaultScale)}
+	}
+	return nil
+}
+
+// Validate checks the settings a campaign file's parser checks, as a
+// *SettingError.
+func (s RSAStage) Validate() error {
+	switch {
+	case s.Metric != "correlation" && s.Metric != "euclidean":
+		return &SettingError{"metric", s.Metric, "correlation or euclidean"}
+	case s.Permutations < 0:
+		return &SettingError{"permutations", s.Permutations, "0 (no test) or more"}
+	}
+	return nil
+}
+
+// Validate checks the settings a campaign file's parser checks, as a
+// *SettingError.
+func (s LandscapeStage) Validate() error {
+	d := defaultStages().Landscape
+	switch {
+	case s.PCs < 1:
+		return &SettingError{"pcs", s.PCs, fmt.Sprintf("at least 1 principal axis (the campaign default is %d)", d.PCs)}
+	case s.ConnectSteps < 1:
+		return &SettingError{"connect_steps", s.ConnectSteps, fmt.Sprintf("at least 1 Euler step per saddle branch (the campaign default is %d)", d.ConnectSteps)}
+	case s.Permutations < 0:
+		return &SettingError{"permutations", s.Permutations, "0 (no test) or more"}
+	}
+	return nil
+}
