@@ -21,7 +21,7 @@ func (n *names) RegisterActivityWithOptions(_ any, o activity.RegisterOptions) {
 // them by these names (activities.TrainName, …, activities.StageActivity).
 func Example() {
 	acts := &activities.Activities{EngineVersion: "0.1.0"} // and Store: from store.New
-	var w names                                              // a worker.Worker in a real process; see cmd/rulescape/worker.go
+	var w names                                            // a worker.Worker in a real process; see cmd/rulescape/worker.go
 	activities.Register(&w, acts)
 	fmt.Println(w)
 	// Output: [Metaopt Train FixedPoints Sensitivity RSA Landscape Report Manifest Prune]
