@@ -81,7 +81,8 @@ func TestStageVersionChange(t *testing.T) {
 // TestLineage: a computed unit records each of its datasets as the unit's
 // latest version under the campaign's name — its content key and the key
 // document it is the digest of (the stage's version, the digests of its
-// inputs) — which a cache hit leaves as it is.
+// inputs) — which a cache hit leaves as it is; the commit marker records
+// the same key document (store.KeyDocOf).
 func TestLineage(t *testing.T) {
 	st := newStore(t)
 	plan := parsePlan(t, "versions.yaml", nil)
@@ -109,6 +110,9 @@ func TestLineage(t *testing.T) {
 			if l.Doc.ContentKey() != d.ContentKey || l.Doc.Engine != stages.Current()[stage] || !slices.Equal(l.Doc.Inputs, inputs) {
 				t.Errorf("lineage of %s %s: key document %+v; want the digest of content key %s, engine %s, inputs %v",
 					id, d.Kind, l.Doc, d.ContentKey, stages.Current()[stage], inputs)
+			}
+			if doc, ok, err := st.KeyDocOf(ctx, d.ContentKey); err != nil || !ok || doc.ContentKey() != d.ContentKey {
+				t.Errorf("%s %s: the commit marker's key document %+v (%v, %v) is not that of its content key", id, d.Kind, doc, ok, err)
 			}
 			ls = append(ls, l)
 		}

@@ -171,8 +171,9 @@ func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error)
 		}
 	}
 	keys := make([]string, len(u.Datasets))
+	docs := make([]store.KeyDoc, len(u.Datasets))
 	for i, d := range u.Datasets {
-		keys[i] = d.ContentKey
+		keys[i], docs[i] = d.ContentKey, d.Doc
 	}
 	version, err := r.Versions().Of(u.Stage)
 	if err != nil {
@@ -181,14 +182,14 @@ func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error)
 	out.CacheHit = false
 	switch u.Stage {
 	case pipelines.StageMetaopt:
-		res, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: in.CampaignID, Job: *r.MetaoptJob(u.ID), Force: in.Force, keys: keys, version: version})
+		res, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: in.CampaignID, Job: *r.MetaoptJob(u.ID), Force: in.Force, keys: keys, docs: docs, version: version})
 		if err != nil {
 			return out, err
 		}
 		out.Metaopt, out.Datasets, out.CacheHit = &res, []Dataset{res.Dataset}, res.CacheHit
 	case pipelines.StageTrain:
 		tu := r.TrainUnit(u.ID)
-		tin := TrainInput{CampaignID: in.CampaignID, Unit: *tu, Force: in.Force, keys: keys, version: version}
+		tin := TrainInput{CampaignID: in.CampaignID, Unit: *tu, Force: in.Force, keys: keys, docs: docs, version: version}
 		if tu.Metaopt != "" {
 			res, ok := in.Metaopt[tu.Metaopt]
 			if !ok {
@@ -212,7 +213,7 @@ func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error)
 		if err != nil {
 			return out, err
 		}
-		ain.keys, ain.version = keys, version
+		ain.keys, ain.docs, ain.version = keys, docs, version
 		var res AnalysisOutput
 		switch u.Stage {
 		case pipelines.StageFixedPoints:
