@@ -66,8 +66,9 @@ type TrainInput struct {
 	// overwrites them (a forced rerun).
 	Force bool `json:"force,omitempty"`
 
-	keys    []string // content keys from the plan's resolver (Unit)
-	version string   // the stage's engine version
+	keys    []string       // content keys from the plan's resolver (Unit)
+	docs    []store.KeyDoc // their key documents, recorded in the commit markers
+	version string         // the stage's engine version
 }
 
 // TrainOutput is what Train returns: refs only.
@@ -87,8 +88,9 @@ type MetaoptInput struct {
 	// resumes from the checkpoint its previous attempt heartbeated.
 	Force bool `json:"force,omitempty"`
 
-	keys    []string // content keys from the plan's resolver (Unit)
-	version string   // the stage's engine version
+	keys    []string       // content keys from the plan's resolver (Unit)
+	docs    []store.KeyDoc // their key documents, recorded in the commit markers
+	version string         // the stage's engine version
 }
 
 // MetaoptResult is the outcome of a metaopt job: the discovered rule and
@@ -144,6 +146,14 @@ func campaignOf(key string) string {
 		return ""
 	}
 	return p.Campaign
+}
+
+// docAt returns the key document of the i-th content key, nil if unknown.
+func docAt(docs []store.KeyDoc, i int) *store.KeyDoc {
+	if i < len(docs) {
+		return &docs[i]
+	}
+	return nil
 }
 
 // permanent marks errors that no retry can fix (bad parameters).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"rulescape/internal/s3test"
 	"rulescape/pipelines"
 	"rulescape/schemas"
+	"rulescape/stages"
 	"rulescape/store"
 )
 
@@ -61,44 +63,42 @@ func newStore(t *testing.T) *store.Store {
 
 func tinyPlan(t *testing.T) *pipelines.Plan {
 	t.Helper()
-	data, err := os.ReadFile("testdata/tiny.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := pipelines.Parse("tiny.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := c.Plan()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return parsePlan(t, "tiny.yaml", nil)
 }
 
-// TestTrain trains one unit through the Temporal activity environment,
-// reads both datasets back and checks them against a direct train.Run, then
-// runs it again: a cache hit with the same refs.
+// TestTrain trains one unit of a stored plan through Unit in the Temporal
+// activity environment (registered as Register registers it on a worker),
+// reads both datasets back and checks them against a direct train.Run,
+// then runs it again: a cache hit with the same refs; a forced run
+// recomputes and re-commits the same bytes.
 func TestTrain(t *testing.T) {
 	st := newStore(t)
 	plan := tinyPlan(t)
 	a := &Activities{Store: st, EngineVersion: "test"}
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
-	env.RegisterActivity(a)
+	Register(env, a)
 	unit := plan.Train[0]
-	in := TrainInput{CampaignID: plan.CampaignID, Unit: unit}
+	in := unitInput(t, plan, storePlan(t, st, plan), unit.ID)
+	if in.Stage != pipelines.StageTrain {
+		t.Fatalf("unit %s is in stage %s", unit.ID, in.Stage)
+	}
+	run := func(in UnitInput) UnitOutput {
+		t.Helper()
+		val, err := env.ExecuteActivity(TrainName, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out UnitOutput
+		if err := val.Get(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
 
-	val, err := env.ExecuteActivity(TrainName, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out TrainOutput
-	if err := val.Get(&out); err != nil {
-		t.Fatal(err)
-	}
-	if out.CacheHit || len(out.Datasets) != 2 {
-		t.Fatalf("first run: cache hit %v, %d datasets; want a miss with 2", out.CacheHit, len(out.Datasets))
+	out := run(in)
+	if out.Unit != unit.ID || out.CacheHit || len(out.Datasets) != 2 || out.Metaopt != nil {
+		t.Fatalf("first run: %+v; want a miss of %s with 2 datasets", out, unit.ID)
 	}
 	setup, err := unit.Setup(nil)
 	if err != nil {
@@ -111,8 +111,9 @@ func TestTrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Campaign != plan.CampaignID || info.EngineVersion != "test" || info.ParamsSHA256 == "" {
-		t.Errorf("learning_curves metadata %+v: want campaign %s, engine test and a params digest", info.Meta, plan.CampaignID)
+	wantVersion := stages.Current()[pipelines.StageTrain]
+	if info.Campaign != plan.CampaignID || info.EngineVersion != wantVersion || info.ParamsSHA256 == "" {
+		t.Errorf("learning_curves metadata %+v: want campaign %s, engine %s (the train stage's version) and a params digest", info.Meta, plan.CampaignID, wantVersion)
 	}
 	if len(curves) != setup.Trials {
 		t.Fatalf("learning_curves has %d rows, want %d", len(curves), setup.Trials)
@@ -135,15 +136,7 @@ func TestTrain(t *testing.T) {
 		t.Errorf("networks key %s, want %s", out.Datasets[1].Ref.Key, wantKey)
 	}
 
-	val, err = env.ExecuteActivity(TrainName, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var again TrainOutput
-	if err := val.Get(&again); err != nil {
-		t.Fatal(err)
-	}
-	if !again.CacheHit || !slices.Equal(again.Datasets, out.Datasets) {
+	if again := run(in); !again.CacheHit || !slices.Equal(again.Datasets, out.Datasets) {
 		t.Fatalf("second run: cache hit %v, datasets %+v; want a hit with %+v", again.CacheHit, again.Datasets, out.Datasets)
 	}
 
@@ -161,15 +154,7 @@ func TestTrain(t *testing.T) {
 	}
 	before := marker()
 	in.Force = true
-	val, err = env.ExecuteActivity(TrainName, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var forced TrainOutput
-	if err := val.Get(&forced); err != nil {
-		t.Fatal(err)
-	}
-	if forced.CacheHit || !slices.Equal(forced.Datasets, out.Datasets) {
+	if forced := run(in); forced.CacheHit || !slices.Equal(forced.Datasets, out.Datasets) {
 		t.Fatalf("forced run: cache hit %v, datasets %+v; want a recomputation giving %+v", forced.CacheHit, forced.Datasets, out.Datasets)
 	}
 	if after := marker(); after == before {
@@ -177,28 +162,45 @@ func TestTrain(t *testing.T) {
 	}
 }
 
-// TestTrainNeedsTheta: a unit with a discovered rule and no metaopt result
-// fails without retries, naming the unit.
+// TestTrainNeedsTheta: a train unit of a discovered rule cannot run
+// before its metaopt job is committed (its content keys depend on the
+// history), and once it is, a unit input without the job's result fails
+// without retries, naming the unit.
 func TestTrainNeedsTheta(t *testing.T) {
 	st := newStore(t)
 	plan := tinyPlan(t)
-	a := &Activities{Store: st, EngineVersion: "test"}
-	_, err := a.computeTrain(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: plan.Train[2]})
+	ctx := t.Context()
+	a := &Activities{Store: st, EngineVersion: "test", Workers: 1}
+	ref := storePlan(t, st, plan)
+	unit := plan.Train[2]
+	if unit.Metaopt == "" {
+		t.Fatalf("unit %s trains no discovered rule", unit.ID)
+	}
+	in := unitInput(t, plan, ref, unit.ID)
+	if _, err := a.Unit(ctx, in); err == nil || !strings.Contains(err.Error(), unit.ID) || !strings.Contains(err.Error(), unit.Metaopt+" is not committed") {
+		t.Fatalf("before its metaopt job: err = %v, want one naming %s and its uncommitted input %s", err, unit.ID, unit.Metaopt)
+	}
+	mustUnit(t, ctx, a, unitInput(t, plan, ref, unit.Metaopt))
+	_, err := a.Unit(ctx, in)
 	var app *temporal.ApplicationError
-	if !errors.As(err, &app) || !app.NonRetryable() || !strings.Contains(app.Message(), errNoTheta.Error()) || !strings.Contains(app.Message(), plan.Train[2].ID) {
+	if !errors.As(err, &app) || !app.NonRetryable() || !strings.Contains(app.Message(), errNoTheta.Error()) || !strings.Contains(app.Message(), unit.ID) {
 		t.Fatalf("err = %v, want a non-retryable error naming the unit: %v", err, errNoTheta)
 	}
 }
 
 // TestMetaoptResume interrupts a job after its second iteration, runs it
 // again (it must resume from the checkpoint, not start over), and checks
-// the result is bit-identical to an uninterrupted run in another campaign;
-// a third run is a cache hit.
+// the result is bit-identical to an uninterrupted run in another store;
+// the job is then a cache hit, also for another campaign with the same
+// units (content keys do not contain the campaign), and a forced run
+// computes every iteration again.
 func TestMetaoptResume(t *testing.T) {
 	st := newStore(t)
 	plan := tinyPlan(t)
 	job := plan.Metaopt[0]
 	ctx := t.Context()
+	ref := storePlan(t, st, plan)
+	in := unitInput(t, plan, ref, job.ID)
 
 	cctx, cancel := context.WithCancel(ctx)
 	a := &Activities{Store: st, EngineVersion: "test", Workers: 1}
@@ -207,38 +209,46 @@ func TestMetaoptResume(t *testing.T) {
 			cancel()
 		}
 	}
-	if _, err := a.computeMetaopt(cctx, MetaoptInput{CampaignID: "interrupted", Job: job}); !errors.Is(err, context.Canceled) {
+	if _, err := a.Unit(cctx, in); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: err = %v, want context.Canceled", err)
 	}
 	var ran []int
 	a.afterIteration = func(iter int) { ran = append(ran, iter) }
-	resumed, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: "interrupted", Job: job})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := mustUnit(t, ctx, a, in)
 	if !slices.Equal(ran, []int{2, 3}) {
 		t.Fatalf("resumed run computed iterations %v, want [2 3] (0 and 1 come from the checkpoint)", ran)
 	}
+	if out.CacheHit || out.Metaopt == nil || len(out.Datasets) != 1 || out.Datasets[0] != out.Metaopt.Dataset {
+		t.Fatalf("resumed run: %+v; want a miss with the job's result and its history", out)
+	}
+	resumed := *out.Metaopt
 
-	if err := st.Invalidate(ctx, resumed.Dataset.ContentKey); err != nil {
-		t.Fatal(err)
+	// Uninterrupted, in a store that has neither the history nor a
+	// checkpoint.
+	fst := newStore(t)
+	b := &Activities{Store: fst, EngineVersion: "test", Workers: 1}
+	var franc []int
+	b.afterIteration = func(iter int) { franc = append(franc, iter) }
+	fout := mustUnit(t, ctx, b, unitInput(t, plan, storePlan(t, fst, plan), job.ID))
+	if !slices.Equal(franc, []int{0, 1, 2, 3}) || fout.CacheHit {
+		t.Fatalf("fresh run computed iterations %v (cache hit %v), want [0 1 2 3]", franc, fout.CacheHit)
 	}
-	ran = nil
-	fresh, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: "fresh", Job: job})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(ran, []int{0, 1, 2, 3}) {
-		t.Fatalf("fresh run computed iterations %v, want [0 1 2 3]", ran)
-	}
+	fresh := *fout.Metaopt
 	if fmt.Sprint(resumed.Theta) != fmt.Sprint(fresh.Theta) || *resumed.HeldOutJ != *fresh.HeldOutJ {
 		t.Fatalf("resumed Θ %v (held-out J %v) differs from the uninterrupted %v (%v)", resumed.Theta, *resumed.HeldOutJ, fresh.Theta, *fresh.HeldOutJ)
 	}
-	r1, _, err := store.ReadRows[schemas.MetaoptRow](ctx, st, resumed.Dataset.Ref)
+	// The same content key (the bytes differ: rows record wall times).
+	if resumed.Dataset.ContentKey != fresh.Dataset.ContentKey || resumed.Dataset.Ref.Key != fresh.Dataset.Ref.Key {
+		t.Errorf("resumed history %+v, uninterrupted %+v: want the same content key", resumed.Dataset, fresh.Dataset)
+	}
+	r1, info, err := store.ReadRows[schemas.MetaoptRow](ctx, st, resumed.Dataset.Ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, _, err := store.ReadRows[schemas.MetaoptRow](ctx, st, fresh.Dataset.Ref)
+	if v := stages.Current()[pipelines.StageMetaopt]; info.EngineVersion != v {
+		t.Errorf("history engine version %q, want the metaopt stage's %q", info.EngineVersion, v)
+	}
+	r2, _, err := store.ReadRows[schemas.MetaoptRow](ctx, fst, fresh.Dataset.Ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,32 +261,36 @@ func TestMetaoptResume(t *testing.T) {
 		}
 	}
 
-	ran = nil
-	hit, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: "third", Job: job})
-	if err != nil {
-		t.Fatal(err)
+	// Again, and in another campaign with the same units: cache hits on
+	// the committed history, whose result is read from the campaign that
+	// computed it.
+	other := parsePlan(t, "tiny.yaml", func(s string) string { return strings.Replace(s, "name: tiny", "name: tiny-copy", 1) })
+	if other.CampaignID == plan.CampaignID {
+		t.Fatal("renaming the campaign kept its ID")
 	}
-	if !hit.CacheHit || len(ran) != 0 || hit.Dataset.Ref != fresh.Dataset.Ref || fmt.Sprint(hit.Theta) != fmt.Sprint(fresh.Theta) {
-		t.Fatalf("third run: cache hit %v, ran %v, ref %+v; want a hit on %+v", hit.CacheHit, ran, hit.Dataset.Ref, fresh.Dataset.Ref)
+	for _, p := range []*pipelines.Plan{plan, other} {
+		ran = nil
+		hit := mustUnit(t, ctx, a, unitInput(t, p, storePlan(t, st, p), job.ID))
+		if !hit.CacheHit || len(ran) != 0 || hit.Metaopt == nil || !hit.Metaopt.CacheHit || hit.Metaopt.Dataset.Ref != resumed.Dataset.Ref ||
+			fmt.Sprint(hit.Metaopt.Theta) != fmt.Sprint(resumed.Theta) || !slices.Equal(hit.Datasets, out.Datasets) {
+			t.Fatalf("campaign %s: %+v, ran %v; want a hit on %+v", p.CampaignID, hit, ran, resumed.Dataset.Ref)
+		}
 	}
 
 	// Forced: every iteration again, although the history is committed and
 	// the campaign's checkpoint holds all four iterations.
 	ran = nil
-	forced, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: "fresh", Job: job, Force: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if forced.CacheHit || !slices.Equal(ran, []int{0, 1, 2, 3}) || fmt.Sprint(forced.Theta) != fmt.Sprint(fresh.Theta) {
-		t.Fatalf("forced run: cache hit %v, computed iterations %v, Θ %v; want a miss computing [0 1 2 3] to Θ %v", forced.CacheHit, ran, forced.Theta, fresh.Theta)
+	fin := in
+	fin.Force = true
+	forced := mustUnit(t, ctx, a, fin)
+	if forced.CacheHit || !slices.Equal(ran, []int{0, 1, 2, 3}) || fmt.Sprint(forced.Metaopt.Theta) != fmt.Sprint(fresh.Theta) {
+		t.Fatalf("forced run: cache hit %v, computed iterations %v, Θ %v; want a miss computing [0 1 2 3] to Θ %v", forced.CacheHit, ran, forced.Metaopt.Theta, fresh.Theta)
 	}
 
 	// A unit trained with the discovered rule runs with it.
-	tr, err := a.computeTrain(ctx, TrainInput{CampaignID: "fresh", Unit: plan.Train[2], Metaopt: &fresh})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tr.CacheHit || len(tr.Datasets) != 2 {
+	tin := unitInput(t, plan, ref, plan.Train[2].ID)
+	tin.Metaopt = map[string]MetaoptResult{job.ID: *forced.Metaopt}
+	if tr := mustUnit(t, ctx, a, tin); tr.CacheHit || len(tr.Datasets) != 2 {
 		t.Fatalf("train with Θ: %+v", tr)
 	}
 }
@@ -287,8 +301,13 @@ func TestMetaoptResume(t *testing.T) {
 func TestTrainDiverged(t *testing.T) {
 	st := newStore(t)
 	plan := tinyPlan(t)
-	unit := plan.Train[0]
+	unit := &plan.Train[0]
 	unit.Params.Eta, unit.Params.Clip, unit.Params.MaxWeight = 1e3, 0, 5
+	id, err := plan.ID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan.CampaignID = id
 	setup, err := unit.Setup(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -298,7 +317,7 @@ func TestTrainDiverged(t *testing.T) {
 		t.Fatalf("the test setup does not diverge (err %v): make it stronger", derr)
 	}
 	a := &Activities{Store: st, EngineVersion: "test"}
-	out, err := a.computeTrain(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: unit})
+	out, err := a.Unit(t.Context(), unitInput(t, plan, storePlan(t, st, plan), unit.ID))
 	if err != nil {
 		t.Fatalf("a diverged network failed the unit: %v", err)
 	}
@@ -322,9 +341,11 @@ func TestTrainDiverged(t *testing.T) {
 	}
 }
 
-// TestManifest: before the units ran the manifest fails naming a missing
-// dataset; after they ran it lists every dataset with its URI, the
-// parameters of its unit and their digest, in plan order.
+// TestManifest: before the units ran the manifest fails naming the first
+// unit whose datasets are missing; after they ran it lists every dataset
+// but the report's, in plan order, with its URI, the parameters of its
+// unit and their digest, and records the stored plan and the stages'
+// versions; written again with nothing changed, it is not rewritten.
 func TestManifest(t *testing.T) {
 	st := newStore(t)
 	plan := tinyPlan(t)
@@ -333,28 +354,31 @@ func TestManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	a := &Activities{Store: st, EngineVersion: "manifest-test"}
-	in := ManifestInput{CampaignID: plan.CampaignID, File: "tiny.yaml", YAML: data, Stages: map[string]string{"train": "completed"}}
+	a := &Activities{Store: st, EngineVersion: "manifest-test", Workers: 1}
+	ref := storePlan(t, st, plan)
+	statuses := map[string]string{}
+	for _, s := range plan.Stages {
+		statuses[string(s.Name)] = "completed"
+	}
+	in := ManifestInput{CampaignID: plan.CampaignID, Plan: ref, Stages: statuses}
 	if _, err := a.Manifest(ctx, in); err == nil || !strings.Contains(err.Error(), "metaopt/discovered") || !strings.Contains(err.Error(), "not committed") {
 		t.Fatalf("manifest before the units ran: err = %v, want the missing metaopt history named", err)
 	}
-
-	res, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: plan.CampaignID, Job: plan.Metaopt[0]})
-	if err != nil {
-		t.Fatal(err)
+	mo := mustUnit(t, ctx, a, unitInput(t, plan, ref, plan.Metaopt[0].ID))
+	if _, err := a.Manifest(ctx, in); err == nil || !strings.Contains(err.Error(), plan.Train[0].ID) || !strings.Contains(err.Error(), "not committed") {
+		t.Fatalf("manifest before the train units ran: err = %v, want %s named", err, plan.Train[0].ID)
 	}
+
+	outs, _ := runStages(t, a, plan, ref)
 	var want []Dataset
-	want = append(want, res.Dataset)
-	for _, u := range plan.Train {
-		in := TrainInput{CampaignID: plan.CampaignID, Unit: u}
-		if u.Metaopt != "" {
-			in.Metaopt = &res
+	want = append(want, mo.Datasets...)
+	for _, s := range plan.Stages {
+		if s.Name == pipelines.StageMetaopt {
+			continue
 		}
-		out, err := a.computeTrain(ctx, in)
-		if err != nil {
-			t.Fatal(err)
+		for _, id := range s.Units {
+			want = append(want, outs[id].Datasets...)
 		}
-		want = append(want, out.Datasets...)
 	}
 
 	out, err := a.Manifest(ctx, in)
@@ -372,12 +396,26 @@ func TestManifest(t *testing.T) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.Name != "tiny" || m.EngineVersion != "manifest-test" || m.Spec != string(data) || m.Stages["train"] != "completed" || len(m.Datasets) != len(want) {
-		t.Fatalf("manifest: name %q, engine %q, %d datasets, stages %v", m.Name, m.EngineVersion, len(m.Datasets), m.Stages)
+	if m.Campaign != plan.CampaignID || m.Name != "tiny" || m.File != "tiny.yaml" || m.EngineVersion != "manifest-test" || m.Spec != string(data) ||
+		m.Stages["train"] != "completed" || len(m.Datasets) != len(want) {
+		t.Fatalf("manifest: campaign %s, name %q, file %q, engine %q, %d datasets, stages %v", m.Campaign, m.Name, m.File, m.EngineVersion, len(m.Datasets), m.Stages)
+	}
+	if m.Plan == nil || *m.Plan != ref {
+		t.Errorf("manifest plan %+v, want %+v", m.Plan, ref)
+	}
+	wantVersions := map[string]string{}
+	for _, s := range plan.Stages {
+		wantVersions[string(s.Name)] = stages.Current()[s.Name]
+	}
+	if !maps.Equal(m.StageVersions, wantVersions) {
+		t.Errorf("stage versions %v, want %v", m.StageVersions, wantVersions)
 	}
 	for i, e := range m.Datasets {
 		if e.Dataset != want[i] || e.URI != "s3://"+st.Bucket()+"/"+want[i].Ref.Key {
 			t.Errorf("entry %d: %+v, want %+v", i, e.Dataset, want[i])
+		}
+		if e.Stage == string(pipelines.StageReport) {
+			t.Errorf("entry %d is the report's: the manifest is written before it", i)
 		}
 	}
 	unit := plan.Train[1]
@@ -394,5 +432,13 @@ func TestManifest(t *testing.T) {
 	}
 	if e.Unit != unit.ID || e.ParamsSHA256 != wantSHA || params.Seed != unit.Seed {
 		t.Errorf("entry of %s: unit %s, params digest %s, seed %d; want %s and seed %d", unit.ID, e.Unit, e.ParamsSHA256, params.Seed, wantSHA, unit.Seed)
+	}
+
+	// Nothing changed: the stored manifest stays as it is.
+	if _, err := a.Manifest(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := st.Get(ctx, out.Key); err != nil || string(again) != string(raw) {
+		t.Errorf("a manifest listing the same datasets was rewritten (%v)", err)
 	}
 }

@@ -44,8 +44,9 @@ type AnalysisInput struct {
 	// overwrites them (a forced rerun).
 	Force bool `json:"force,omitempty"`
 
-	keys    []string // content keys from the plan's resolver (Unit)
-	version string   // the stage's engine version
+	keys    []string       // content keys from the plan's resolver (Unit)
+	docs    []store.KeyDoc // their key documents, recorded in the commit markers
+	version string         // the stage's engine version
 }
 
 // AnalysisOutput is what an analysis activity returns: refs only.
@@ -131,7 +132,7 @@ func perNetwork(in *AnalysisInput, stage pipelines.StageName) error {
 // networkPath is the path of a per-network analysis dataset.
 func networkPath(in *AnalysisInput, t *stages.Network, kind schemas.Kind, key string) store.DatasetPath {
 	return store.DatasetPath{Campaign: in.CampaignID, Stage: string(in.Unit.Stage), Dataset: string(kind),
-		Partitions: store.TaskRuleSeed(t.Unit.Task, t.Unit.Rule, t.Seed), ContentKey: key, Format: schemas.Parquet}
+		Partitions: store.TaskRuleSeed(t.Unit.Task, t.Unit.Rule, t.Seed), ContentKey: key, Format: schemas.Parquet, KeyDoc: docAt(in.docs, 0)}
 }
 
 // writeTaskPair commits a per-task unit's two datasets (partition task=…),
@@ -147,7 +148,7 @@ func writeTaskPair[A schemas.Row[A], B schemas.Row[B]](ctx context.Context, a *A
 	kinds := []schemas.Kind{ka.Kind(), kb.Kind()}
 	path := func(i int) store.DatasetPath {
 		return store.DatasetPath{Campaign: in.CampaignID, Stage: string(in.Unit.Stage), Dataset: string(kinds[i]),
-			Partitions: []store.Partition{{Name: "task", Value: in.Unit.Task}}, ContentKey: keys[i], Format: schemas.Parquet}
+			Partitions: []store.Partition{{Name: "task", Value: in.Unit.Task}}, ContentKey: keys[i], Format: schemas.Parquet, KeyDoc: docAt(in.docs, i)}
 	}
 	r1, err := store.WriteRows(ctx, a.Store, path(0), meta, first)
 	if err != nil {

@@ -1,9 +1,7 @@
 package activities
 
 import (
-	"context"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -22,101 +20,92 @@ import (
 // 1–2, with fixedpoints, rsa, landscape and sensitivity.
 func analysisPlan(t *testing.T) *pipelines.Plan {
 	t.Helper()
-	data, err := os.ReadFile("testdata/analysis.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := pipelines.Parse("analysis.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := c.Plan()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return parsePlan(t, "analysis.yaml", nil)
 }
 
-// trainAll trains every unit of the plan and returns their networks
-// inputs by unit ID.
-func trainAll(t *testing.T, a *Activities, plan *pipelines.Plan) map[string]AnalysisNetwork {
+// trainAll stores the plan, trains every unit of it through Unit and
+// returns the plan's ref and the trained networks by unit ID.
+func trainAll(t *testing.T, a *Activities, plan *pipelines.Plan) (PlanRef, map[string]AnalysisNetwork) {
 	t.Helper()
+	ref := storePlan(t, a.Store, plan)
 	out := map[string]AnalysisNetwork{}
 	for _, u := range plan.Train {
-		r, err := a.computeTrain(t.Context(), TrainInput{CampaignID: plan.CampaignID, Unit: u})
-		if err != nil {
-			t.Fatal(err)
+		r := mustUnit(t, t.Context(), a, unitInput(t, plan, ref, u.ID))
+		if len(r.Datasets) != 2 || r.Datasets[1].Kind != string(schemas.Networks) {
+			t.Fatalf("%s: datasets %+v", u.ID, r.Datasets)
 		}
 		out[u.ID] = AnalysisNetwork{Unit: u, Networks: r.Datasets[1]}
 	}
-	return out
+	return ref, out
 }
 
-// analysisInput is the input of analysis unit id.
-func analysisInput(t *testing.T, plan *pipelines.Plan, nets map[string]AnalysisNetwork, id string) AnalysisInput {
+// networksOf returns the trained networks analysis unit id reads, in the
+// order of its inputs.
+func networksOf(t *testing.T, plan *pipelines.Plan, nets map[string]AnalysisNetwork, id string) []AnalysisNetwork {
 	t.Helper()
 	for _, u := range plan.Analysis {
 		if u.ID == id {
-			in := AnalysisInput{CampaignID: plan.CampaignID, Unit: u}
+			var out []AnalysisNetwork
 			for _, i := range u.Inputs {
-				in.Networks = append(in.Networks, nets[i])
+				n, ok := nets[i]
+				if !ok {
+					t.Fatalf("%s reads %s, which was not trained", id, i)
+				}
+				out = append(out, n)
 			}
-			return in
+			return out
 		}
 	}
 	t.Fatalf("no analysis unit %s in the plan", id)
-	return AnalysisInput{}
+	return nil
 }
 
-// runTwice runs an analysis activity, checks it is not a cache hit, runs it
-// again and checks that is a hit with the same datasets.
-func runTwice(t *testing.T, f func(context.Context, AnalysisInput) (AnalysisOutput, error), in AnalysisInput, kinds ...schemas.Kind) AnalysisOutput {
+// runTwice runs analysis unit id of a stored plan through Unit, checks it
+// is not a cache hit and writes datasets of the given kinds (with the
+// stage's engine version in their metadata), runs it again and checks
+// that is a hit with the same datasets, then forces it and checks it
+// recomputes the same bytes.
+func runTwice(t *testing.T, a *Activities, plan *pipelines.Plan, ref PlanRef, id string, kinds ...schemas.Kind) UnitOutput {
 	t.Helper()
-	out, err := f(t.Context(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.CacheHit || len(out.Datasets) != len(kinds) {
-		t.Fatalf("%s: first run: cache hit %v, %d datasets; want a miss with %d", in.Unit.ID, out.CacheHit, len(out.Datasets), len(kinds))
+	ctx := t.Context()
+	in := unitInput(t, plan, ref, id)
+	out := mustUnit(t, ctx, a, in)
+	if out.Unit != id || out.CacheHit || len(out.Datasets) != len(kinds) {
+		t.Fatalf("%s: first run: unit %s, cache hit %v, %d datasets; want a miss with %d", id, out.Unit, out.CacheHit, len(out.Datasets), len(kinds))
 	}
 	for i, k := range kinds {
 		d := out.Datasets[i]
-		if d.Kind != string(k) || d.Stage != string(in.Unit.Stage) || !strings.Contains(d.Ref.Key, "/"+string(in.Unit.Stage)+"/"+string(k)+"/task=") {
-			t.Errorf("%s: dataset %d is %+v, want kind %s of stage %s", in.Unit.ID, i, d, k, in.Unit.Stage)
+		if d.Kind != string(k) || d.Stage != string(in.Stage) || !strings.Contains(d.Ref.Key, "/"+string(in.Stage)+"/"+string(k)+"/task=") {
+			t.Errorf("%s: dataset %d is %+v, want kind %s of stage %s", id, i, d, k, in.Stage)
 		}
 	}
-	again, err := f(t.Context(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := mustUnit(t, ctx, a, in)
 	if !again.CacheHit || !slices.Equal(again.Datasets, out.Datasets) {
-		t.Fatalf("%s: second run: cache hit %v, datasets %+v; want a hit with %+v", in.Unit.ID, again.CacheHit, again.Datasets, out.Datasets)
+		t.Fatalf("%s: second run: cache hit %v, datasets %+v; want a hit with %+v", id, again.CacheHit, again.Datasets, out.Datasets)
 	}
 	in.Force = true
-	forced, err := f(t.Context(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	forced := mustUnit(t, ctx, a, in)
 	if forced.CacheHit || !slices.Equal(forced.Datasets, out.Datasets) {
-		t.Fatalf("%s: forced run: cache hit %v, datasets %+v; want a recomputation giving %+v", in.Unit.ID, forced.CacheHit, forced.Datasets, out.Datasets)
+		t.Fatalf("%s: forced run: cache hit %v, datasets %+v; want a recomputation giving %+v", id, forced.CacheHit, forced.Datasets, out.Datasets)
 	}
 	return out
 }
 
 // TestAnalysisStages trains the four networks of testdata/analysis.yaml and
-// runs each analysis stage on them: every stage commits its datasets with
-// rows checked against independent computations, a second call is a cache
-// hit, and a forced call recomputes the same bytes.
+// runs each analysis stage on them through Unit, which finds the networks
+// through the plan's resolver: every stage commits its datasets with rows
+// checked against independent computations, a second call is a cache hit,
+// and a forced call recomputes the same bytes.
 func TestAnalysisStages(t *testing.T) {
 	st := newStore(t)
 	plan := analysisPlan(t)
 	a := &Activities{Store: st, EngineVersion: "test", Workers: 1}
-	nets := trainAll(t, a, plan)
+	ref, nets := trainAll(t, a, plan)
 	ctx := t.Context()
 
 	t.Run("fixedpoints", func(t *testing.T) {
-		in := analysisInput(t, plan, nets, "fixedpoints/gonogo/miconi/seed=1")
-		out := runTwice(t, a.computeFixedPoints, in, schemas.FixedPoints)
+		id := "fixedpoints/gonogo/miconi/seed=1"
+		out := runTwice(t, a, plan, ref, id, schemas.FixedPoints)
 		rows, info, err := store.ReadRows[schemas.FixedPointRow](ctx, st, out.Datasets[0].Ref)
 		if err != nil {
 			t.Fatal(err)
@@ -124,10 +113,13 @@ func TestAnalysisStages(t *testing.T) {
 		if info.Version != 2 {
 			t.Errorf("fixed_points schema version %d, want 2", info.Version)
 		}
+		if v := stages.Current()[pipelines.StageFixedPoints]; info.EngineVersion != v {
+			t.Errorf("fixed_points engine version %q, want the stage's %q", info.EngineVersion, v)
+		}
 		if len(rows) == 0 {
 			t.Fatal("no fixed or slow points found")
 		}
-		tr, err := a.loadNetwork(ctx, &in.Networks[0])
+		tr, err := a.loadNetwork(ctx, &networksOf(t, plan, nets, id)[0])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,8 +174,7 @@ func TestAnalysisStages(t *testing.T) {
 
 	t.Run("sensitivity", func(t *testing.T) {
 		for _, id := range []string{"sensitivity/gonogo/miconi/seed=1", "sensitivity/gonogo/zero/seed=2"} {
-			in := analysisInput(t, plan, nets, id)
-			out := runTwice(t, a.computeSensitivity, in, schemas.Sensitivity)
+			out := runTwice(t, a, plan, ref, id, schemas.Sensitivity)
 			rows, _, err := store.ReadRows[schemas.SensitivityRow](ctx, st, out.Datasets[0].Ref)
 			if err != nil {
 				t.Fatal(err)
@@ -192,7 +183,7 @@ func TestAnalysisStages(t *testing.T) {
 				t.Fatalf("%s: %d rows, want 1", id, len(rows))
 			}
 			r := rows[0]
-			tr, err := a.loadNetwork(ctx, &in.Networks[0])
+			tr, err := a.loadNetwork(ctx, &networksOf(t, plan, nets, id)[0])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,8 +238,7 @@ func TestAnalysisStages(t *testing.T) {
 	})
 
 	t.Run("rsa", func(t *testing.T) {
-		in := analysisInput(t, plan, nets, "rsa/gonogo")
-		out := runTwice(t, a.computeRSA, in, schemas.RDMs, schemas.RSAPairs)
+		out := runTwice(t, a, plan, ref, "rsa/gonogo", schemas.RDMs, schemas.RSAPairs)
 		rdms, _, err := store.ReadRows[schemas.RDMRow](ctx, st, out.Datasets[0].Ref)
 		if err != nil {
 			t.Fatal(err)

@@ -1,25 +1,28 @@
 package activities_test
 
 import (
-	"log/slog"
+	"fmt"
 
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/activity"
 
 	"rulescape/activities"
-	"rulescape/store"
 )
 
-// Activities are registered on a worker as one value whose fields are their
-// dependencies; workflows call them by name (activities.TrainName, …).
+// names records the activity names a worker would register.
+type names []string
+
+func (n *names) RegisterActivityWithOptions(_ any, o activity.RegisterOptions) {
+	*n = append(*n, o.Name)
+}
+
+// Activities are one value whose fields are their dependencies. Register
+// puts its Unit method on a worker (a worker.Worker from worker.New) under
+// every stage's activity name, plus Manifest and Prune; workflows call
+// them by these names (activities.TrainName, …, activities.StageActivity).
 func Example() {
-	var (
-		c  client.Client // from client.Dial
-		st *store.Store  // from store.New
-	)
-	if c == nil || st == nil {
-		return // connect first; see cmd/rulescape/worker.go
-	}
-	w := worker.New(c, "rulescape", worker.Options{})
-	w.RegisterActivity(&activities.Activities{Store: st, EngineVersion: "0.1.0", Logger: slog.Default()})
+	acts := &activities.Activities{EngineVersion: "0.1.0"} // and Store: from store.New
+	var w names                                            // a worker.Worker in a real process; see cmd/rulescape/worker.go
+	activities.Register(&w, acts)
+	fmt.Println(w)
+	// Output: [Metaopt Train FixedPoints Sensitivity RSA Landscape Report Manifest Prune]
 }

@@ -3,6 +3,7 @@ package activities
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"rulescape/schemas"
@@ -10,8 +11,10 @@ import (
 	"rulescape/store"
 )
 
-// TestLandscapeStage runs the fixedpoints units of testdata/analysis.yaml,
-// then its landscape unit on their fixed_points datasets: the rows follow
+// TestLandscapeStage runs the landscape unit of testdata/analysis.yaml
+// through Unit: before the fixedpoints units ran it fails naming the
+// first, after they did it reads their fixed_points datasets (which the
+// plan's resolver finds): the rows follow
 // the fixed points one to one, the projections are orthogonal projections
 // of the points about the trajectories' mean, the connections name
 // attractors of the same input, the pair distances match counts written out
@@ -21,31 +24,28 @@ func TestLandscapeStage(t *testing.T) {
 	st := newStore(t)
 	plan := analysisPlan(t)
 	a := &Activities{Store: st, EngineVersion: "test", Workers: 1}
-	nets := trainAll(t, a, plan)
+	ref, nets := trainAll(t, a, plan)
 	ctx := t.Context()
 
-	in := analysisInput(t, plan, nets, "landscape/gonogo")
-	if len(in.Networks) != 4 {
-		t.Fatalf("landscape unit has %d networks, want 4", len(in.Networks))
+	const id = "landscape/gonogo"
+	networks := networksOf(t, plan, nets, id)
+	if len(networks) != 4 {
+		t.Fatalf("landscape unit has %d networks, want 4", len(networks))
 	}
-	if _, err := a.computeLandscape(ctx, in); err == nil {
-		t.Fatal("landscape without fixed_points datasets: no error")
+	first := "fixedpoints/" + strings.TrimPrefix(networks[0].Unit.ID, "train/")
+	if _, err := a.Unit(ctx, unitInput(t, plan, ref, id)); err == nil || !strings.Contains(err.Error(), first) || !strings.Contains(err.Error(), "not committed") {
+		t.Fatalf("landscape before its fixed points: err = %v, want %s named as not committed", err, first)
 	}
 	var fixed [][]schemas.FixedPointRow
-	for _, id := range in.Unit.Inputs {
-		fin := analysisInput(t, plan, nets, "fixedpoints/"+id[len("train/"):])
-		out, err := a.computeFixedPoints(ctx, fin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in.FixedPoints = append(in.FixedPoints, out.Datasets[0])
+	for _, n := range networks {
+		out := mustUnit(t, ctx, a, unitInput(t, plan, ref, "fixedpoints/"+strings.TrimPrefix(n.Unit.ID, "train/")))
 		rows, _, err := store.ReadRows[schemas.FixedPointRow](ctx, st, out.Datasets[0].Ref)
 		if err != nil {
 			t.Fatal(err)
 		}
 		fixed = append(fixed, rows)
 	}
-	out := runTwice(t, a.computeLandscape, in, schemas.Landscape, schemas.LandscapePairs)
+	out := runTwice(t, a, plan, ref, id, schemas.Landscape, schemas.LandscapePairs)
 	rows, info, err := store.ReadRows[schemas.LandscapeRow](ctx, st, out.Datasets[0].Ref)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func TestLandscapeStage(t *testing.T) {
 	counts := map[key][]int{}
 	k := 0
 	for n, fps := range fixed {
-		tr, err := a.loadNetwork(ctx, &in.Networks[n])
+		tr, err := a.loadNetwork(ctx, &networks[n])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -110,7 +110,7 @@ func (a *Activities) computeMetaopt(ctx context.Context, in MetaoptInput) (Metao
 	}
 	p := store.DatasetPath{Campaign: in.CampaignID, Stage: string(pipelines.StageMetaopt), Dataset: string(schemas.MetaoptHistory),
 		Partitions: []store.Partition{{Name: "task", Value: job.Task}, {Name: "rule", Value: job.Rule}},
-		ContentKey: ck, Format: schemas.Parquet}
+		ContentKey: ck, Format: schemas.Parquet, KeyDoc: docAt(in.docs, 0)}
 	dataKey, err := p.Key()
 	if err != nil {
 		return out, permanent(err)

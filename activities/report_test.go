@@ -2,57 +2,51 @@ package activities
 
 import (
 	"encoding/json"
-	"os"
+	"slices"
 	"strings"
 	"testing"
 
+	"rulescape/pipelines"
 	"rulescape/report"
+	"rulescape/stages"
 )
 
-// TestReport writes the report of the tiny campaign's metaopt and train
-// datasets after its manifest: index.html is in the store with its
-// figures and the given stage timings; a second Report without timings
-// keeps them (stages.json); a campaign without a manifest is an error
-// that says so.
+// TestReport runs the tiny campaign's report unit: without a manifest it
+// fails saying so; after the manifest it writes index.html with its
+// figures and the given stage timings and commits the page under the
+// report's content key; a second run is a cache hit returning the same
+// key; a forced run without timings keeps them (stages.json) and writes
+// the same page.
 func TestReport(t *testing.T) {
 	st := newStore(t)
 	plan := tinyPlan(t)
-	data, err := os.ReadFile("testdata/tiny.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := t.Context()
-	a := &Activities{Store: st, EngineVersion: "report-test"}
-	if _, err := a.Report(ctx, ReportInput{CampaignID: plan.CampaignID}); err == nil || !strings.Contains(err.Error(), "has no manifest") {
+	a := &Activities{Store: st, EngineVersion: "report-test", Workers: 1}
+	ref := storePlan(t, st, plan)
+	_, results := runStages(t, a, plan, ref)
+	in := UnitInput{CampaignID: plan.CampaignID, Plan: ref, Stage: pipelines.StageReport, Metaopt: results}
+	if _, err := a.Unit(ctx, in); err == nil || !strings.Contains(err.Error(), "has no manifest") {
 		t.Fatalf("report before the manifest: err = %v, want no manifest", err)
 	}
-	res, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: plan.CampaignID, Job: plan.Metaopt[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range plan.Train {
-		in := TrainInput{CampaignID: plan.CampaignID, Unit: u}
-		if u.Metaopt != "" {
-			in.Metaopt = &res
-		}
-		if _, err := a.computeTrain(ctx, in); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := a.Manifest(ctx, ManifestInput{CampaignID: plan.CampaignID, File: "tiny.yaml", YAML: data,
+	if _, err := a.Manifest(ctx, ManifestInput{CampaignID: plan.CampaignID, Plan: ref,
 		Stages: map[string]string{"metaopt": "completed", "train": "completed", "fixedpoints": "skipped", "report": "running"}}); err != nil {
 		t.Fatal(err)
 	}
-	stages := []report.Stage{{Name: "metaopt", Status: "completed", Done: 1, Total: 1, Seconds: 2.25}}
-	out, err := a.Report(ctx, ReportInput{CampaignID: plan.CampaignID, Stages: stages})
-	if err != nil {
-		t.Fatal(err)
-	}
+	timings := []report.Stage{{Name: "metaopt", Status: "completed", Done: 1, Total: 1, Seconds: 2.25}}
+	in.Stages = timings
+	out := mustUnit(t, ctx, a, in)
 	prefix := "campaigns/" + plan.CampaignID + "/report/"
-	if out.Key != prefix+"index.html" || out.Figures != 2 || out.Files != 2*2+2 {
-		t.Fatalf("report %+v: want index.html, 2 figures (learning curves, metaopt), 6 files", out)
+	if out.Unit != "report" || out.CacheHit || len(out.Datasets) != 1 {
+		t.Fatalf("report unit: %+v; want a miss with one dataset", out)
 	}
-	page, err := st.Get(ctx, out.Key)
+	d := out.Datasets[0]
+	if d.Kind != stages.ReportKind || d.Stage != string(pipelines.StageReport) || d.Ref.Key != prefix+"index.html" {
+		t.Fatalf("report dataset %+v: want kind %s at %sindex.html", d, stages.ReportKind, prefix)
+	}
+	if got, ok, err := st.Lookup(ctx, d.ContentKey); err != nil || !ok || got != d.Ref {
+		t.Fatalf("lookup of the report's content key: %+v, %v, %v; want %+v", got, ok, err, d.Ref)
+	}
+	page, err := st.Get(ctx, d.Ref.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,14 +62,19 @@ func TestReport(t *testing.T) {
 	}
 	raw, err := st.Get(ctx, prefix+report.StagesFile)
 	var kept []report.Stage
-	if err != nil || json.Unmarshal(raw, &kept) != nil || len(kept) != 1 || kept[0] != stages[0] {
-		t.Fatalf("stages.json %s (%v), want %+v", raw, err, stages)
+	if err != nil || json.Unmarshal(raw, &kept) != nil || len(kept) != 1 || kept[0] != timings[0] {
+		t.Fatalf("stages.json %s (%v), want %+v", raw, err, timings)
 	}
-	if _, err := a.Report(ctx, ReportInput{CampaignID: plan.CampaignID}); err != nil {
-		t.Fatal(err)
+
+	in.Stages = nil
+	if again := mustUnit(t, ctx, a, in); !again.CacheHit || !slices.Equal(again.Datasets, out.Datasets) {
+		t.Fatalf("second run: %+v; want a cache hit with %+v", again, out.Datasets)
 	}
-	again, err := st.Get(ctx, out.Key)
-	if err != nil || string(again) != string(page) {
+	in.Force = true
+	if forced := mustUnit(t, ctx, a, in); forced.CacheHit || !slices.Equal(forced.Datasets, out.Datasets) {
+		t.Fatalf("forced run: %+v; want a recomputation giving %+v", forced, out.Datasets)
+	}
+	if again, err := st.Get(ctx, d.Ref.Key); err != nil || string(again) != string(page) {
 		t.Errorf("regenerated without timings: the page changed (%v)", err)
 	}
 }

@@ -76,17 +76,17 @@ func (a *Activities) computeTrain(ctx context.Context, in TrainInput) (TrainOutp
 	seed := int64(u.Seed)
 	curves, nets := rows.Curve, []schemas.NetworkRow{rows.Network}
 
-	path := func(k schemas.Kind, ck string) store.DatasetPath {
-		return store.DatasetPath{Campaign: in.CampaignID, Stage: string(pipelines.StageTrain), Dataset: string(k),
-			Partitions: store.TaskRuleSeed(u.Task, u.Rule, seed), ContentKey: ck, Format: schemas.Parquet}
+	path := func(i int) store.DatasetPath {
+		return store.DatasetPath{Campaign: in.CampaignID, Stage: string(pipelines.StageTrain), Dataset: string(kinds[i]),
+			Partitions: store.TaskRuleSeed(u.Task, u.Rule, seed), ContentKey: keys[i], Format: schemas.Parquet, KeyDoc: docAt(in.docs, i)}
 	}
 	// learning_curves first, networks last: the networks marker is what
 	// makes the unit count as done.
-	lc, err := store.WriteRows(ctx, a.Store, path(schemas.LearningCurves, keys[0]), meta, curves)
+	lc, err := store.WriteRows(ctx, a.Store, path(0), meta, curves)
 	if err != nil {
 		return out, err
 	}
-	nw, err := store.WriteRows(ctx, a.Store, path(schemas.Networks, keys[1]), meta, nets)
+	nw, err := store.WriteRows(ctx, a.Store, path(1), meta, nets)
 	if err != nil {
 		return out, err
 	}

@@ -208,8 +208,9 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 		}
 	}
 	keys := make([]string, len(u.Datasets))
+	docs := make([]store.KeyDoc, len(u.Datasets))
 	for i, d := range u.Datasets {
-		keys[i] = d.ContentKey
+		keys[i], docs[i] = d.ContentKey, d.Doc
 	}
 	version, err := r.Versions().Of(u.Stage)
 	if err != nil {
@@ -218,14 +219,14 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 	out.CacheHit = false
 	switch u.Stage {
 	case pipelines.StageMetaopt:
-		res, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: in.CampaignID, Job: *r.MetaoptJob(u.ID), Force: force, keys: keys, version: version})
+		res, err := a.computeMetaopt(ctx, MetaoptInput{CampaignID: in.CampaignID, Job: *r.MetaoptJob(u.ID), Force: force, keys: keys, docs: docs, version: version})
 		if err != nil {
 			return out, err
 		}
 		out.Metaopt, out.Datasets, out.CacheHit = &res, []Dataset{res.Dataset}, res.CacheHit
 	case pipelines.StageTrain:
 		tu := r.TrainUnit(u.ID)
-		tin := TrainInput{CampaignID: in.CampaignID, Unit: *tu, Force: force, keys: keys, version: version}
+		tin := TrainInput{CampaignID: in.CampaignID, Unit: *tu, Force: force, keys: keys, docs: docs, version: version}
 		if tu.Metaopt != "" {
 			res, ok := in.Metaopt[tu.Metaopt]
 			if !ok {
@@ -249,7 +250,7 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 		if err != nil {
 			return out, err
 		}
-		ain.keys, ain.version, ain.Force = keys, version, force
+		ain.keys, ain.docs, ain.version, ain.Force = keys, docs, version, force
 		var res AnalysisOutput
 		switch u.Stage {
 		case pipelines.StageFixedPoints:
