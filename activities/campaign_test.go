@@ -2,6 +2,8 @@ package activities
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -264,6 +266,52 @@ func TestPrune(t *testing.T) {
 	for _, e := range m.Datasets {
 		if err := st.Verify(ctx, e.Ref); err != nil {
 			t.Errorf("manifest entry %s: %v", e.Ref.Key, err)
+		}
+	}
+}
+
+// TestCorruptCacheHit flips bytes of a committed learning_curves object in
+// place, in the gateway's backing file (same size, so the store's size and
+// ETag still match its marker): the next run of that unit must not reuse
+// it but recompute it, and the recomputed dataset verifies again.
+func TestCorruptCacheHit(t *testing.T) {
+	st := newStore(t)
+	plan := parsePlan(t, "versions.yaml", nil)
+	ctx := t.Context()
+	a := &Activities{Store: st, EngineVersion: "test", Workers: 1}
+	if _, err := a.RunLocal(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	outs := runPlan(t, a, plan)
+	victim := plan.Train[0].ID
+	ref := outs[victim].Datasets[0].Ref
+	file := filepath.Join(gateway.Dir, st.Bucket(), filepath.FromSlash(ref.Key))
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(data)) != ref.Size {
+		t.Fatalf("backing file %s has %d bytes, the ref %d", file, len(data), ref.Size)
+	}
+	for i := len(data) / 2; i < len(data)/2+16; i++ {
+		data[i] ^= 0xff
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := st.Lookup(ctx, outs[victim].Datasets[0].ContentKey); err != nil || !ok {
+		t.Fatalf("the corrupted object still passes Lookup's size and ETag check: ok %v, err %v (the test corrupts nothing)", ok, err)
+	}
+	again := runPlan(t, a, plan)
+	if again[victim].CacheHit {
+		t.Fatalf("%s: a corrupted dataset was reused as a cache hit", victim)
+	}
+	if err := st.Verify(ctx, again[victim].Datasets[0].Ref); err != nil {
+		t.Errorf("recomputed dataset does not verify: %v", err)
+	}
+	for id, out := range again {
+		if id != victim && !strings.HasPrefix(id, "rsa/") && id != "report" && !out.CacheHit {
+			t.Errorf("%s was recomputed; only %s (and what reads it) should be", id, victim)
 		}
 	}
 }
