@@ -150,22 +150,10 @@ func TopologyMatrices(pairs []schemas.LandscapePairRow) []TopologyDistances {
 	}
 	var out []TopologyDistances
 	for _, t := range slices.Sorted(maps.Keys(byTask)) {
-		ids, idx := networkIndex(byTask[t], func(r *schemas.LandscapePairRow) (NetworkID, NetworkID) {
+		ids, d := pairMatrix(byTask[t], func(r *schemas.LandscapePairRow) (NetworkID, NetworkID) {
 			return NetworkID{r.ARule, r.ASeed}, NetworkID{r.BRule, r.BSeed}
-		})
-		n := len(ids)
-		m := TopologyDistances{Task: t, Networks: ids, D: make([]float64, n*n), Within: within[t], SameSeed: same[t]}
-		for i := range m.D {
-			m.D[i] = math.NaN()
-		}
-		for i := range n {
-			m.D[i*n+i] = 0
-		}
-		for _, r := range byTask[t] {
-			i, j := idx[NetworkID{r.ARule, r.ASeed}], idx[NetworkID{r.BRule, r.BSeed}]
-			m.D[i*n+j], m.D[j*n+i] = r.Value, r.Value
-		}
-		out = append(out, m)
+		}, func(r *schemas.LandscapePairRow) float64 { return r.Value }, 0)
+		out = append(out, TopologyDistances{Task: t, Networks: ids, D: d, Within: within[t], SameSeed: same[t]})
 	}
 	return out
 }

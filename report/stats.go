@@ -218,21 +218,11 @@ func Similarities(rows []schemas.RSAPairRow, method string) ([]Similarity, error
 	slices.Sort(tasks)
 	var out []Similarity
 	for _, t := range tasks {
-		ids, idx := networkIndex(byTask[t], func(r *schemas.RSAPairRow) (NetworkID, NetworkID) {
+		ids, sim := pairMatrix(byTask[t], func(r *schemas.RSAPairRow) (NetworkID, NetworkID) {
 			return NetworkID{r.ARule, r.ASeed}, NetworkID{r.BRule, r.BSeed}
-		})
+		}, func(r *schemas.RSAPairRow) float64 { return r.Value }, 1)
 		n := len(ids)
-		s := Similarity{Task: t, Method: method, Networks: ids, S: make([]float64, n*n), Within: within[t]}
-		for i := range s.S {
-			s.S[i] = math.NaN()
-		}
-		for i := range n {
-			s.S[i*n+i] = 1
-		}
-		for _, r := range byTask[t] {
-			i, j := idx[NetworkID{r.ARule, r.ASeed}], idx[NetworkID{r.BRule, r.BSeed}]
-			s.S[i*n+j], s.S[j*n+i] = r.Value, r.Value
-		}
+		s := Similarity{Task: t, Method: method, Networks: ids, S: sim, Within: within[t]}
 		if n >= 3 {
 			d := mat.NewSymDense(n, nil)
 			ok := true
@@ -496,6 +486,27 @@ func f64(x []float32) []float64 {
 
 // networkIndex returns the networks the pair rows name, sorted by rule then
 // seed, and each one's position in that order.
+// pairMatrix indexes the networks of pair rows (networkIndex) and returns
+// them with the n×n symmetric matrix of the rows' values: diag on the
+// diagonal, NaN where no pair was measured.
+func pairMatrix[R any](rows []R, ends func(*R) (NetworkID, NetworkID), value func(*R) float64, diag float64) ([]NetworkID, []float64) {
+	ids, idx := networkIndex(rows, ends)
+	n := len(ids)
+	m := make([]float64, n*n)
+	for i := range m {
+		m[i] = math.NaN()
+	}
+	for i := range n {
+		m[i*n+i] = diag
+	}
+	for k := range rows {
+		a, b := ends(&rows[k])
+		i, j := idx[a], idx[b]
+		m[i*n+j], m[j*n+i] = value(&rows[k]), value(&rows[k])
+	}
+	return ids, m
+}
+
 func networkIndex[R any](rows []R, ends func(*R) (NetworkID, NetworkID)) ([]NetworkID, map[NetworkID]int) {
 	idx := map[NetworkID]int{}
 	var ids []NetworkID

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"rulescape/core/internal/kern"
+	"rulescape/core/stats"
 
 	"rulescape/core/plasticity"
 )
@@ -186,13 +187,7 @@ func lossSlope(loss plasticity.Loss, d float64) float64 {
 	if loss == plasticity.LossMSE {
 		return 2 * d
 	}
-	switch {
-	case d > 0:
-		return 1
-	case d < 0:
-		return -1
-	}
-	return 0
+	return stats.Sign(d)
 }
 
 // trial propagates the tangents through trial h, whose primal the learner l
@@ -418,7 +413,7 @@ func (tg *tangents) trial(h int, ep *Episode, l *plasticity.Learner, out plastic
 			adot := rdot - *bd
 			var gdot float64
 			if tg.cfg.Gain == plasticity.GainBaseline {
-				gdot = sign(baseline) * *bd
+				gdot = stats.Sign(baseline) * *bd
 			}
 			var etaDot float64
 			if tg.dirs.Eta != nil {
@@ -498,14 +493,4 @@ func (tg *tangents) polynomials(r, delta []float64) {
 			}
 		}
 	}
-}
-
-func sign(v float64) float64 {
-	switch {
-	case v > 0:
-		return 1
-	case v < 0:
-		return -1
-	}
-	return 0
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"rulescape/core/stats"
 )
 
 // CompareAll returns the matrix of Compare(rdms[i], rdms[j], m) over all
@@ -32,7 +34,7 @@ func CompareAll(rdms [][]float64, m Method, workers int) (*mat.SymDense, error) 
 			s := make([]int8, 0, n*(n-1)/2)
 			for i := range n {
 				for j := i + 1; j < n; j++ {
-					s = append(s, int8(sign(r[j]-r[i])))
+					s = append(s, int8(stats.Sign(r[j]-r[i])))
 				}
 			}
 			signs[k] = s

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/stat"
+
+	"rulescape/core/stats"
 )
 
 // Method selects how Compare relates two RDMs.
@@ -114,18 +116,8 @@ func kendallTauA(a, b []float64) float64 {
 	for i := range n {
 		ai, bi := a[i], b[i]
 		for j := i + 1; j < n; j++ {
-			s += sign(a[j]-ai) * sign(b[j]-bi)
+			s += int(stats.Sign(a[j]-ai) * stats.Sign(b[j]-bi))
 		}
 	}
 	return float64(s) / float64(n*(n-1)/2)
-}
-
-func sign(x float64) int {
-	switch {
-	case x > 0:
-		return 1
-	case x < 0:
-		return -1
-	}
-	return 0
 }

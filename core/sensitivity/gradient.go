@@ -10,6 +10,7 @@ import (
 	"rulescape/core/internal/kern"
 	"rulescape/core/plasticity"
 	"rulescape/core/rnn"
+	"rulescape/core/stats"
 )
 
 // Score returns the behavioural score S(W) = −(1/|B|) Σ_h E^h of net on the
@@ -132,7 +133,7 @@ func (ws *adjoint) trial(net *rnn.Network, wt []float64, clamped []bool, dyn rnn
 				if loss == plasticity.LossMSE {
 					dl = 2 * d
 				} else {
-					dl = sign(d)
+					dl = stats.Sign(d)
 				}
 				gy[k] = m * dl / wsum
 				nz = nz || gy[k] != 0
@@ -216,16 +217,6 @@ func evaluate(ctx context.Context, net *rnn.Network, b *Batch, loss plasticity.L
 		cm.finish()
 	}
 	return -sum / float64(len(b.Items)), cm, nil
-}
-
-func sign(d float64) float64 {
-	switch {
-	case d > 0:
-		return 1
-	case d < 0:
-		return -1
-	}
-	return 0
 }
 
 func transpose(a []float64, rows, cols int) []float64 {
