@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"rulescape/internal/duckdbcheck"
+	"rulescape/manifest"
 	"slices"
 	"strings"
 	"testing"
@@ -54,7 +55,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("datasets ls: exit %d: %s", code, errOut)
 	}
-	var ls datasetsJSON
+	var ls manifest.Listing
 	if err := json.Unmarshal([]byte(out), &ls); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("datasets get: exit %d: %s", code, errOut)
 	}
-	var got getJSON
+	var got manifest.Downloaded
 	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Files) != 13 {
 		t.Fatalf("datasets get printed %s (%v)", out, err)
 	}
@@ -398,14 +399,5 @@ func TestCampaignCommandErrors(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and one line containing %q", code, out, errOut, c.want)
 			}
 		})
-	}
-}
-
-// TestPartitionsOf: Hive segments of a key, unescaped, in key order.
-func TestPartitionsOf(t *testing.T) {
-	got, err := partitionsOf("campaigns/c/train/learning_curves/task=dnms/rule=a%2Fb%3Dc/seed=3/part-" + strings.Repeat("0", 64) + ".parquet")
-	want := [][2]string{{"task", "dnms"}, {"rule", "a/b=c"}, {"seed", "3"}}
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("partitionsOf = %v, %v; want %v", got, err, want)
 	}
 }
