@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -62,7 +62,6 @@ func newRerunCmd(a *app) *cobra.Command {
 type stageUnits struct {
 	Stage string `json:"stage"`
 	Units int    `json:"units"`
-	Note  string `json:"note,omitempty"` // e.g. "not implemented yet"
 }
 
 // rerunPlanJSON is the object `rerun --dry-run -o json` prints.
@@ -149,35 +148,27 @@ func (a *app) rerun(ctx context.Context, arg string, stage pipelines.StageName, 
 }
 
 func (a *app) printRerunPlan(c *pipelines.Plan, stage pipelines.StageName, force, cached []pipelines.Stage) error {
-	out := rerunPlanJSON{Campaign: c.CampaignID, Stage: string(stage), DryRun: true, Recompute: []stageUnits{}, Cached: []stageUnits{}}
-	conv := func(ss []pipelines.Stage) []stageUnits {
+	units := func(ss []pipelines.Stage) []stageUnits {
 		r := []stageUnits{}
 		for _, s := range ss {
 			r = append(r, stageUnits{Stage: string(s.Name), Units: len(s.Units)})
 		}
 		return r
 	}
-	out.Recompute, out.Cached = conv(force), conv(cached)
-	if a.output == "json" {
-		return json.NewEncoder(a.stdout).Encode(out)
-	}
-	w := a.stdout
-	fmt.Fprintf(w, "campaign %s (%s): rerun --stage %s would recompute\n", c.Name, out.Campaign, stage)
-	list := func(us []stageUnits) {
-		if len(us) == 0 {
-			fmt.Fprintln(w, "  (none)")
-		}
-		for _, u := range us {
-			line := fmt.Sprintf("  %-12s %4d units", u.Stage, u.Units)
-			if u.Note != "" {
-				line += "  (" + u.Note + ")"
+	out := rerunPlanJSON{Campaign: c.CampaignID, Stage: string(stage), DryRun: true, Recompute: units(force), Cached: units(cached)}
+	return a.printer().Print(out, func(w io.Writer) {
+		list := func(us []stageUnits) {
+			if len(us) == 0 {
+				fmt.Fprintln(w, "  (none)")
 			}
-			fmt.Fprintln(w, line)
+			for _, u := range us {
+				fmt.Fprintf(w, "  %-12s %4d units\n", u.Stage, u.Units)
+			}
 		}
-	}
-	list(out.Recompute)
-	fmt.Fprintln(w, "and keep cached")
-	list(out.Cached)
-	fmt.Fprintln(w, "(dry run: nothing started)")
-	return nil
+		fmt.Fprintf(w, "campaign %s (%s): rerun --stage %s would recompute\n", c.Name, out.Campaign, stage)
+		list(out.Recompute)
+		fmt.Fprintln(w, "and keep cached")
+		list(out.Cached)
+		fmt.Fprintln(w, "(dry run: nothing started)")
+	})
 }

@@ -151,8 +151,8 @@ func TestRerunDatasetsShare(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := rerunPlanJSON{Campaign: id, Stage: "train", DryRun: true,
-		Recompute: []stageUnits{{"train", 4, ""}, {"fixedpoints", 4, ""}, {"report", 1, ""}},
-		Cached:    []stageUnits{{"metaopt", 1, ""}}}
+		Recompute: []stageUnits{{"train", 4}, {"fixedpoints", 4}, {"report", 1}},
+		Cached:    []stageUnits{{"metaopt", 1}}}
 	if !reflect.DeepEqual(dry, want) {
 		t.Errorf("rerun --dry-run: %+v, want %+v", dry, want)
 	}
