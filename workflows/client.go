@@ -1,9 +1,12 @@
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -13,6 +16,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"rulescape/activities"
+	"rulescape/manifest"
+	"rulescape/pipelines"
+	"rulescape/store"
 )
 
 // This file holds what a client (the CLI) does with a campaign's workflow:
@@ -208,4 +214,63 @@ func StartedInput(ctx context.Context, c client.Client, id string) (CampaignInpu
 		return CampaignInput{}, fmt.Errorf("decoding the input of campaign %s: %w", id, err)
 	}
 	return in, nil
+}
+
+// StoredPlan returns the plan campaign id ran: the one its manifest names
+// or, for a campaign without a manifest yet, the one its workflow's input
+// names. A campaign of ID v1 (no stored plan) is an error matching
+// ErrLegacy that says to run its file again.
+func StoredPlan(ctx context.Context, c client.Client, st *store.Store, id string) (*pipelines.Plan, error) {
+	var ref activities.PlanRef
+	m, err := manifest.Read(ctx, st, id)
+	switch {
+	case err == nil && m.Plan == nil:
+		file := cmp.Or(m.File, "FILE")
+		return nil, fmt.Errorf("%w: campaign %s was run by a version of rulescape before stored plans (campaign ID v1): "+
+			"its datasets and report stay readable; to rerun or explain it, run its campaign file again (`rulescape run %s`), which plans it as a new campaign",
+			ErrLegacy, id, file)
+	case err == nil:
+		ref = *m.Plan
+	default:
+		in, ierr := StartedInput(ctx, c, id)
+		if errors.Is(ierr, ErrNoWorkflow) {
+			return nil, err // the manifest's error: no such campaign
+		} else if ierr != nil {
+			return nil, ierr
+		}
+		ref = in.Plan
+	}
+	data, err := st.Get(ctx, ref.Key)
+	if err != nil {
+		return nil, fmt.Errorf("reading the plan of campaign %s (%s): %w", id, ref.Key, err)
+	}
+	return pipelines.DecodePlan(data, ref.SHA256)
+}
+
+// RerunStages splits the plan's stages into those a rerun of stage
+// recomputes (stage and every stage that depends on it, transitively: what
+// CampaignInput.Force lists) and those that stay cached, both in plan
+// order.
+func RerunStages(plan *pipelines.Plan, stage pipelines.StageName) (force, cached []pipelines.Stage, err error) {
+	var names []string
+	for _, s := range plan.Stages {
+		names = append(names, string(s.Name))
+	}
+	if !slices.Contains(names, string(stage)) {
+		return nil, nil, fmt.Errorf("--stage %s: campaign %s has no such stage — its stages are %s", stage, plan.Name, strings.Join(names, ", "))
+	}
+	forced := map[pipelines.StageName]bool{stage: true}
+	// Plan.Stages is in dependency order, so one pass sees every stage
+	// after the stages it depends on.
+	for _, s := range plan.Stages {
+		for _, dep := range s.After {
+			forced[s.Name] = forced[s.Name] || forced[dep]
+		}
+		if forced[s.Name] {
+			force = append(force, s)
+		} else {
+			cached = append(cached, s)
+		}
+	}
+	return force, cached, nil
 }

@@ -13,6 +13,7 @@ import (
 	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/store"
+	"rulescape/workflows"
 )
 
 func init() { register(newDatasetsCmd) }
@@ -91,6 +92,15 @@ func parseCampaignArg(arg string) (*campaignArg, error) {
 		return nil, fmt.Errorf("CAMPAIGN %q is neither a pipeline file nor a campaign ID (16 hex digits, as `rulescape run` prints it)", arg)
 	}
 	return &campaignArg{id: arg}, nil
+}
+
+// plan returns the campaign's plan: the file's, or else the stored plan
+// the campaign ran (s must be connected then).
+func (ca *campaignArg) plan(ctx context.Context, s *services) (*pipelines.Plan, error) {
+	if ca.spec != nil {
+		return ca.spec.Plan()
+	}
+	return workflows.StoredPlan(ctx, s.client, s.store, ca.id)
 }
 
 // campaignManifest reads the manifest of a campaign (manifest.Read: one

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"rulescape/pipelines"
+	"rulescape/workflows"
 )
 
 func init() { register(newRerunCmd) }
@@ -73,37 +73,6 @@ type rerunPlanJSON struct {
 	Cached    []stageUnits `json:"cached"`
 }
 
-// rerunStages splits the plan's stages into those a rerun of stage
-// recomputes (stage and every stage that depends on it, transitively) and
-// those that stay cached, both in plan order.
-func rerunStages(plan *pipelines.Plan, stage pipelines.StageName) (force, cached []pipelines.Stage, err error) {
-	var names []string
-	found := false
-	for _, s := range plan.Stages {
-		names = append(names, string(s.Name))
-		found = found || s.Name == stage
-	}
-	if !found {
-		return nil, nil, fmt.Errorf("--stage %s: campaign %s has no such stage — its stages are %s", stage, plan.Name, strings.Join(names, ", "))
-	}
-	forced := map[pipelines.StageName]bool{stage: true}
-	// Plan.Stages is in dependency order, so one pass sees every stage
-	// after the stages it depends on.
-	for _, s := range plan.Stages {
-		for _, dep := range s.After {
-			if forced[dep] {
-				forced[s.Name] = true
-			}
-		}
-		if forced[s.Name] {
-			force = append(force, s)
-		} else {
-			cached = append(cached, s)
-		}
-	}
-	return force, cached, nil
-}
-
 func (a *app) rerun(ctx context.Context, arg string, stage pipelines.StageName, dryRun bool, mode string) error {
 	showProgress, err := a.campaignProgress(mode)
 	if err != nil {
@@ -113,27 +82,18 @@ func (a *app) rerun(ctx context.Context, arg string, stage pipelines.StageName, 
 	if err != nil {
 		return err
 	}
-	var (
-		s    *services
-		plan *pipelines.Plan
-	)
-	if ca.spec != nil {
-		if plan, err = ca.spec.Plan(); err != nil {
-			return err
-		}
-	}
-	if plan == nil || !dryRun {
+	var s *services
+	if ca.spec == nil || !dryRun { // a dry run of a file needs no service
 		if s, err = a.connect(ctx); err != nil {
 			return err
 		}
 		defer s.close()
 	}
-	if plan == nil {
-		if plan, err = storedPlan(ctx, s, ca.id); err != nil {
-			return err
-		}
+	plan, err := ca.plan(ctx, s)
+	if err != nil {
+		return err
 	}
-	force, cached, err := rerunStages(plan, stage)
+	force, cached, err := workflows.RerunStages(plan, stage)
 	if err != nil {
 		return err
 	}

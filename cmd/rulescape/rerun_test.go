@@ -266,12 +266,12 @@ func TestRerunStages(t *testing.T) {
 		{"rsa", "rsa,report", "metaopt,train,fixedpoints"},
 		{"report", "report", "metaopt,train,fixedpoints,rsa"},
 	} {
-		force, cached, err := rerunStages(plan, pipelines.StageName(c.stage))
+		force, cached, err := workflows.RerunStages(plan, pipelines.StageName(c.stage))
 		if err != nil || names(force) != c.force || names(cached) != c.cached {
 			t.Errorf("--stage %s: force %s, cached %s (%v); want %s and %s", c.stage, names(force), names(cached), err, c.force, c.cached)
 		}
 	}
-	if _, _, err := rerunStages(plan, "landscape"); err == nil || !strings.Contains(err.Error(), "metaopt, train, fixedpoints, rsa, report") {
+	if _, _, err := workflows.RerunStages(plan, "landscape"); err == nil || !strings.Contains(err.Error(), "metaopt, train, fixedpoints, rsa, report") {
 		t.Errorf("unknown stage: %v", err)
 	}
 }
@@ -304,7 +304,7 @@ func TestRerunStagesLandscape(t *testing.T) {
 		{"landscape", "landscape,report"},
 		{"rsa", "rsa,report"},
 	} {
-		force, _, err := rerunStages(plan, pipelines.StageName(c.stage))
+		force, _, err := workflows.RerunStages(plan, pipelines.StageName(c.stage))
 		if err != nil || names(force) != c.force {
 			t.Errorf("--stage %s: force %s (%v), want %s", c.stage, names(force), err, c.force)
 		}

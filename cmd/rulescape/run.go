@@ -65,7 +65,7 @@ func newRunCmd(a *app) *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dryRun {
-				return a.explain(cmd.Context(), args[0], false, nil)
+				return a.explain(cmd.Context(), args[0], false)
 			}
 			return a.runCampaign(cmd.Context(), args[0], mode)
 		},
