@@ -49,10 +49,10 @@ func newExplainCmd(a *app) *cobra.Command {
 
 // explainJSON is what `explain -o json` prints.
 type explainJSON struct {
-	Campaign string                `json:"campaign"`
-	Name     string                `json:"name"`
-	Summary  map[string]int        `json:"summary"`
-	Units    []stages.Explanation  `json:"units"`
+	Campaign string               `json:"campaign"`
+	Name     string               `json:"name"`
+	Summary  map[string]int       `json:"summary"`
+	Units    []stages.Explanation `json:"units"`
 }
 
 // explain explains a campaign file or ID against the store.
