@@ -12,6 +12,11 @@
 // manifest, a file that is not JSON, a manifest of another campaign, or a
 // manifest written by a newer rulescape.
 //
+// What a manifest lists can be listed with partitions (List,
+// Entry.Partitions), downloaded with SHA-256 checks into a Hive-layout
+// directory (Download) and shared as presigned URLs (Share, the share
+// manifest of `rulescape share`).
+//
 // # Format and compatibility
 //
 // The JSON field names are a public format (DuckDB and pandas users read

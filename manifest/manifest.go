@@ -101,7 +101,7 @@ func Read(ctx context.Context, st *store.Store, campaign string) (*Manifest, err
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	uri := "s3://" + st.Bucket() + "/" + key
+	uri := URI(st, key)
 	data, err := st.Get(ctx, key)
 	if store.IsNotFound(err) {
 		return nil, notFoundError{fmt.Sprintf("campaign %s has no manifest (%s): no campaign has this ID, or no run of it has finished yet — `rulescape status %s` shows a running one; run it with `rulescape run FILE`",

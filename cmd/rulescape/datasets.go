@@ -2,22 +2,18 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"rulescape/internal/atomicfile"
 	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/store"
+	"rulescape/workflows"
 )
 
 func init() { register(newDatasetsCmd) }
@@ -98,6 +94,15 @@ func parseCampaignArg(arg string) (*campaignArg, error) {
 	return &campaignArg{id: arg}, nil
 }
 
+// plan returns the campaign's plan: the file's, or else the stored plan
+// the campaign ran (s must be connected then).
+func (ca *campaignArg) plan(ctx context.Context, s *services) (*pipelines.Plan, error) {
+	if ca.spec != nil {
+		return ca.spec.Plan()
+	}
+	return workflows.StoredPlan(ctx, s.client, s.store, ca.id)
+}
+
 // campaignManifest reads the manifest of a campaign (manifest.Read: one
 // clear error when there is none) and returns its key too.
 func campaignManifest(ctx context.Context, st *store.Store, id string) (*manifest.Manifest, string, error) {
@@ -107,40 +112,6 @@ func campaignManifest(ctx context.Context, st *store.Store, id string) (*manifes
 	}
 	key, err := store.ManifestKey(id)
 	return m, key, err
-}
-
-// datasetEntry is one dataset of `datasets ls -o json`.
-type datasetEntry struct {
-	Stage      string            `json:"stage"`
-	Kind       string            `json:"kind"`
-	Unit       string            `json:"unit"`
-	Partitions map[string]string `json:"partitions"`
-	Rows       int64             `json:"rows"`
-	Size       int64             `json:"size"`
-	SHA256     string            `json:"sha256"`
-	Key        string            `json:"key"`
-	URI        string            `json:"uri"`
-}
-
-// datasetsJSON is the object `datasets ls -o json` prints.
-type datasetsJSON struct {
-	Campaign string         `json:"campaign"`
-	Manifest string         `json:"manifest"`
-	Datasets []datasetEntry `json:"datasets"`
-}
-
-// partitionsOf returns the Hive partitions name=value of a dataset key,
-// values unescaped, in key order.
-func partitionsOf(key string) ([][2]string, error) {
-	p, err := store.ParseDatasetKey(key)
-	if err != nil {
-		return nil, err
-	}
-	var out [][2]string
-	for _, part := range p.Partitions {
-		out = append(out, [2]string{part.Name, part.Value})
-	}
-	return out, nil
 }
 
 // openedCampaign is a campaign argument resolved, the services connected and
@@ -177,34 +148,17 @@ func (a *app) datasetsLs(ctx context.Context, arg string) error {
 		return err
 	}
 	defer oc.svc.close()
-	id, s, m, key := oc.id, oc.svc, oc.manifest, oc.manifestKey
-	out := datasetsJSON{Campaign: id, Manifest: s3URI(s.store, key), Datasets: []datasetEntry{}}
-	parts := make([]string, len(m.Datasets))
-	for i, d := range m.Datasets {
-		ps, err := partitionsOf(d.Ref.Key)
-		if err != nil {
-			return err
+	ls, err := manifest.List(oc.svc.store, oc.manifest)
+	if err != nil {
+		return err
+	}
+	return a.printer().Print(ls, func(w io.Writer) {
+		fmt.Fprintf(w, "campaign %s (%s): %d datasets, manifest %s\n", oc.manifest.Name, ls.Campaign, len(ls.Datasets), ls.Manifest)
+		fmt.Fprintf(w, "%-8s %-16s %-40s %7s %10s  %s\n", "STAGE", "KIND", "PARTITIONS", "ROWS", "SIZE", "KEY")
+		for _, d := range ls.Datasets {
+			fmt.Fprintf(w, "%-8s %-16s %-40s %7d %10s  %s\n", d.Stage, d.Kind, d.Hive, d.Rows, formatBytes(d.Size), d.Key)
 		}
-		e := datasetEntry{Stage: d.Stage, Kind: d.Kind, Unit: d.Unit, Partitions: map[string]string{}, Rows: d.Ref.Rows,
-			Size: d.Ref.Size, SHA256: d.Ref.SHA256, Key: d.Ref.Key, URI: d.URI}
-		var texts []string
-		for _, p := range ps {
-			e.Partitions[p[0]] = p[1]
-			texts = append(texts, p[0]+"="+p[1])
-		}
-		parts[i] = strings.Join(texts, " ")
-		out.Datasets = append(out.Datasets, e)
-	}
-	if p := a.printer(); p.JSON() {
-		return p.Print(out, nil)
-	}
-	w := a.stdout
-	fmt.Fprintf(w, "campaign %s (%s): %d datasets, manifest %s\n", m.Name, id, len(out.Datasets), out.Manifest)
-	fmt.Fprintf(w, "%-8s %-16s %-40s %7s %10s  %s\n", "STAGE", "KIND", "PARTITIONS", "ROWS", "SIZE", "KEY")
-	for i, d := range out.Datasets {
-		fmt.Fprintf(w, "%-8s %-16s %-40s %7d %10s  %s\n", d.Stage, d.Kind, parts[i], d.Rows, formatBytes(d.Size), d.Key)
-	}
-	return nil
+	})
 }
 
 // formatBytes renders a size as B, KiB, MiB or GiB.
@@ -220,110 +174,20 @@ func formatBytes(n int64) string {
 	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }
 
-// getJSON is the object `datasets get -o json` prints.
-type getJSON struct {
-	Campaign string   `json:"campaign"`
-	Dir      string   `json:"dir"`      // the download directory
-	Manifest string   `json:"manifest"` // local path of manifest.json
-	Files    []string `json:"files"`    // local paths of the datasets, in manifest order
-	Bytes    int64    `json:"bytes"`
-}
-
 func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 	oc, err := a.openCampaign(ctx, arg)
 	if err != nil {
 		return err
 	}
 	defer oc.svc.close()
-	id, s, m, key := oc.id, oc.svc, oc.manifest, oc.manifestKey
-	out := getJSON{Campaign: id, Dir: dir, Files: []string{}}
-	for _, d := range m.Datasets {
-		// The commit marker is the authority on the bytes: a dataset
-		// recomputed since the manifest was written has a new digest.
-		ref, ok, err := s.store.Lookup(ctx, d.ContentKey)
-		if err != nil {
-			return err
-		}
-		if !ok || ref.Key != d.Ref.Key {
-			return fmt.Errorf("the %s dataset of %s (%s) is no longer committed — is a rerun of campaign %s in progress? Try again when it has finished", d.Kind, d.Unit, d.Ref.Key, id)
-		}
-		// A cache hit from another campaign lives under that campaign's
-		// prefix; the download puts every dataset under this campaign's
-		// (same stage/kind/partition layout, file named by content key), so
-		// the directory is the whole campaign in one Hive tree.
-		local, err := localPath(dir, ownPrefix(ref.Key, id))
-		if err != nil {
-			return err
-		}
-		if err := download(ctx, s.store, ref, local); err != nil {
-			return err
-		}
-		out.Files = append(out.Files, local)
-		out.Bytes += ref.Size
-	}
-	data, err := manifest.Encode(*m)
+	got, err := manifest.Download(ctx, oc.svc.store, oc.manifest, dir)
 	if err != nil {
 		return err
 	}
-	if out.Manifest, err = localPath(dir, key); err != nil {
-		return err
-	}
-	if err := atomicfile.WriteBytes(out.Manifest, data); err != nil {
-		return err
-	}
-	if p := a.printer(); p.JSON() {
-		return p.Print(out, nil)
-	}
-	w := a.stdout
-	fmt.Fprintf(w, "campaign %s (%s): %d datasets (%s) downloaded to %s, SHA-256 verified\n", m.Name, id, len(out.Files), formatBytes(out.Bytes), dir)
-	fmt.Fprintf(w, "manifest: %s\n", out.Manifest)
-	glob := filepath.Join(dir, "campaigns", id, "train", "learning_curves", "*", "*", "*", "*.parquet")
-	fmt.Fprintf(w, "\nopen them with DuckDB:\n  duckdb -c \"SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule\"\n", glob)
-	return nil
-}
-
-// ownPrefix returns the dataset key with its campaign replaced by
-// campaign; a key that is not a dataset's is returned unchanged.
-func ownPrefix(key, campaign string) string {
-	p, err := store.ParseDatasetKey(key)
-	if err != nil {
-		return key
-	}
-	p.Campaign = campaign
-	if own, err := p.Key(); err == nil {
-		return own
-	}
-	return key
-}
-
-// localPath maps an object key to a path under dir, refusing keys that
-// would leave it.
-func localPath(dir, key string) (string, error) {
-	clean := path.Clean(key)
-	if clean != key || strings.HasPrefix(clean, "../") || path.IsAbs(clean) {
-		return "", fmt.Errorf("object key %q does not map to a file under %s", key, dir)
-	}
-	return filepath.Join(dir, filepath.FromSlash(clean)), nil
-}
-
-// download copies a committed dataset to local: into a temporary file in
-// the same directory, checking size and SHA-256 against ref, then renamed.
-func download(ctx context.Context, st *store.Store, ref store.DatasetRef, local string) error {
-	obj, err := st.Open(ctx, ref.Key)
-	if err != nil {
-		return err
-	}
-	defer obj.Close()
-	return atomicfile.Write(local, func(w io.Writer) error {
-		h := sha256.New()
-		n, err := io.Copy(io.MultiWriter(w, h), obj)
-		if err != nil {
-			return fmt.Errorf("downloading %s: %w", ref.Key, err)
-		}
-		if got := hex.EncodeToString(h.Sum(nil)); n != ref.Size || got != ref.SHA256 {
-			return fmt.Errorf("downloading %s: got %d bytes with SHA-256 %s, its commit marker says %d bytes with %s — it is being rewritten; try again",
-				ref.Key, n, got, ref.Size, ref.SHA256)
-		}
-		return nil
+	return a.printer().Print(got, func(w io.Writer) {
+		fmt.Fprintf(w, "campaign %s (%s): %d datasets (%s) downloaded to %s, SHA-256 verified\n", oc.manifest.Name, got.Campaign, len(got.Files), formatBytes(got.Bytes), dir)
+		fmt.Fprintf(w, "manifest: %s\n", got.Manifest)
+		glob := filepath.Join(dir, "campaigns", got.Campaign, "train", "learning_curves", "*", "*", "*", "*.parquet")
+		fmt.Fprintf(w, "\nopen them with DuckDB:\n  duckdb -c \"SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule\"\n", glob)
 	})
 }

@@ -94,9 +94,7 @@ func runDev(ctx context.Context, a *app, f devFlags) error {
 		if err := st.Stop(); err != nil {
 			return err
 		}
-		if !a.printer().JSON() {
-			fmt.Fprintln(a.stderr, "rulescape dev: stopped")
-		}
+		a.note("rulescape dev: stopped\n")
 		return nil
 	case <-st.Done():
 		failure := st.Err()

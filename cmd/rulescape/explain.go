@@ -40,7 +40,7 @@ func newExplainCmd(a *app) *cobra.Command {
   rulescape explain -o json pipelines/quickstart.yaml | jq '.units[] | select(.status != "cached")'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.explain(cmd.Context(), args[0], all, nil)
+			return a.explain(cmd.Context(), args[0], all)
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "list every unit to compute (text output lists 10 per stage)")
@@ -49,16 +49,14 @@ func newExplainCmd(a *app) *cobra.Command {
 
 // explainJSON is what `explain -o json` prints.
 type explainJSON struct {
-	Campaign string                `json:"campaign"`
-	Name     string                `json:"name"`
-	Summary  map[string]int        `json:"summary"`
-	Units    []stages.Explanation  `json:"units"`
-	Force    []pipelines.StageName `json:"force,omitempty"`
+	Campaign string               `json:"campaign"`
+	Name     string               `json:"name"`
+	Summary  map[string]int       `json:"summary"`
+	Units    []stages.Explanation `json:"units"`
 }
 
-// explain explains a campaign file or ID; force lists the stages a rerun
-// would force.
-func (a *app) explain(ctx context.Context, arg string, all bool, force []pipelines.StageName) error {
+// explain explains a campaign file or ID against the store.
+func (a *app) explain(ctx context.Context, arg string, all bool) error {
 	ca, err := parseCampaignArg(arg)
 	if err != nil {
 		return err
@@ -68,21 +66,11 @@ func (a *app) explain(ctx context.Context, arg string, all bool, force []pipelin
 		return err
 	}
 	defer s.close()
-	var plan *pipelines.Plan
-	if ca.spec != nil {
-		plan, err = ca.spec.Plan()
-	} else {
-		plan, err = storedPlan(ctx, s, ca.id)
-	}
+	plan, err := ca.plan(ctx, s)
 	if err != nil {
 		return err
 	}
-	return a.explainPlan(ctx, s.store, plan, all, force)
-}
-
-// explainPlan explains plan against the store and prints the explanation.
-func (a *app) explainPlan(ctx context.Context, st *store.Store, plan *pipelines.Plan, all bool, force []pipelines.StageName) error {
-	versions := a.versions
+	st, versions := s.store, a.versions
 	if versions == nil {
 		versions = stages.Current()
 	}
@@ -90,11 +78,11 @@ func (a *app) explainPlan(ctx context.Context, st *store.Store, plan *pipelines.
 	prev := func(ctx context.Context, unit, kind string) (store.Lineage, bool, error) {
 		return st.GetLineage(ctx, plan.Name, unit, kind)
 	}
-	ex, err := stages.Explain(ctx, r, prev, force)
+	ex, err := stages.Explain(ctx, r, prev, nil)
 	if err != nil {
 		return fmt.Errorf("explaining campaign %s: %w", plan.CampaignID, err)
 	}
-	out := explainJSON{Campaign: plan.CampaignID, Name: plan.Name, Units: ex, Force: force,
+	out := explainJSON{Campaign: plan.CampaignID, Name: plan.Name, Units: ex,
 		Summary: map[string]int{stages.StatusCached: 0, stages.StatusCompute: 0, stages.StatusPending: 0}}
 	for _, e := range ex {
 		out.Summary[e.Status]++

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"rulescape/internal/devstack"
+	"rulescape/internal/follow"
 	"rulescape/internal/s3test"
 	"rulescape/store"
 	"rulescape/workflows"
@@ -67,14 +68,14 @@ func TestProgressAndUI(t *testing.T) {
 	t.Logf("run -o json: %d progress lines", len(progress))
 	lastDone := -1
 	for i, l := range progress {
-		var p progressJSON
+		var p follow.Line
 		if err := json.Unmarshal([]byte(l), &p); err != nil {
 			t.Fatalf("progress line %d %q: %v", i, l, err)
 		}
 		if p.Type != "progress" || p.Campaign != res.Campaign || p.Workflow != workflows.WorkflowID(res.Campaign) || p.UIURL != wantUI || p.Time.IsZero() {
 			t.Errorf("progress line %d: %s", i, l)
 		}
-		var train *stageProgressJSON
+		var train *follow.Stage
 		for j := range p.Stages {
 			if p.Stages[j].Name == "train" {
 				train = &p.Stages[j]
@@ -178,7 +179,7 @@ func TestProgressAndUI(t *testing.T) {
 		t.Errorf("status --watch printed %d progress lines, want at least 2 (while running and at the end):\n%s", len(lines)-1, out)
 	}
 	for _, l := range lines[:len(lines)-1] {
-		var p progressJSON
+		var p follow.Line
 		if err := json.Unmarshal([]byte(l), &p); err != nil || p.Type != "progress" || len(p.Stages) == 0 {
 			t.Errorf("status --watch line %q (%v)", l, err)
 		}

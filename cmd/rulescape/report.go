@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"rulescape/manifest"
 	"rulescape/report"
 	"rulescape/store"
 )
@@ -84,7 +86,7 @@ func (a *app) report(ctx context.Context, arg, dir string) error {
 	if err != nil {
 		return err
 	}
-	out := reportJSON{Campaign: oc.id, Index: index, URI: s3URI(st, key), Figures: []string{}, Cited: len(rep.Cited)}
+	out := reportJSON{Campaign: oc.id, Index: index, URI: manifest.URI(st, key), Figures: []string{}, Cited: len(rep.Cited)}
 	for _, s := range rep.Sections {
 		for _, f := range s.Figures {
 			out.Figures = append(out.Figures, f.ID)
@@ -93,18 +95,15 @@ func (a *app) report(ctx context.Context, arg, dir string) error {
 	for _, f := range rep.Files {
 		out.Files = append(out.Files, filepath.Join(dir, filepath.FromSlash(f.Name)))
 	}
-	if p := a.printer(); p.JSON() {
-		return p.Print(out, nil)
-	}
-	w := a.stdout
-	fmt.Fprintf(w, "campaign %s (%s): report with %d figures, citing %d datasets\n", d.Manifest.Name, oc.id, len(out.Figures), out.Cited)
-	fmt.Fprintf(w, "  %s\n  %s\n", index, out.URI)
-	for _, s := range rep.Sections {
-		if s.Note != "" {
-			fmt.Fprintf(w, "  %s: %s\n", s.Title, s.Note)
+	return a.printer().Print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "campaign %s (%s): report with %d figures, citing %d datasets\n", d.Manifest.Name, oc.id, len(out.Figures), out.Cited)
+		fmt.Fprintf(w, "  %s\n  %s\n", index, out.URI)
+		for _, s := range rep.Sections {
+			if s.Note != "" {
+				fmt.Fprintf(w, "  %s: %s\n", s.Title, s.Note)
+			}
 		}
-	}
-	return nil
+	})
 }
 
 // reportKey returns the key of a campaign's report page.

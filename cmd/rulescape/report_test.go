@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"rulescape/internal/browsercheck"
+	"rulescape/manifest"
 	"rulescape/report/reporttest"
 )
 
@@ -146,12 +147,12 @@ func TestReport(t *testing.T) {
 	// share: the report's presigned URL serves the page; without a report
 	// the share manifest says null.
 	shareFile := filepath.Join(t.TempDir(), "share.json")
-	shared := func() shareManifest {
+	shared := func() manifest.Shared {
 		t.Helper()
 		if code, _, errOut := runCLI(t, "share", "-o", "json", id, "--out", shareFile); code != 0 {
 			t.Fatalf("share: exit %d: %s", code, errOut)
 		}
-		var sm shareManifest
+		var sm manifest.Shared
 		data, err := os.ReadFile(shareFile)
 		if err != nil || json.Unmarshal(data, &sm) != nil {
 			t.Fatalf("share manifest %s (%v)", data, err)

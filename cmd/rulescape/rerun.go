@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
+	"io"
 
 	"github.com/spf13/cobra"
 
 	"rulescape/pipelines"
+	"rulescape/workflows"
 )
 
 func init() { register(newRerunCmd) }
@@ -62,7 +62,6 @@ func newRerunCmd(a *app) *cobra.Command {
 type stageUnits struct {
 	Stage string `json:"stage"`
 	Units int    `json:"units"`
-	Note  string `json:"note,omitempty"` // e.g. "not implemented yet"
 }
 
 // rerunPlanJSON is the object `rerun --dry-run -o json` prints.
@@ -74,37 +73,6 @@ type rerunPlanJSON struct {
 	Cached    []stageUnits `json:"cached"`
 }
 
-// rerunStages splits the plan's stages into those a rerun of stage
-// recomputes (stage and every stage that depends on it, transitively) and
-// those that stay cached, both in plan order.
-func rerunStages(plan *pipelines.Plan, stage pipelines.StageName) (force, cached []pipelines.Stage, err error) {
-	var names []string
-	found := false
-	for _, s := range plan.Stages {
-		names = append(names, string(s.Name))
-		found = found || s.Name == stage
-	}
-	if !found {
-		return nil, nil, fmt.Errorf("--stage %s: campaign %s has no such stage — its stages are %s", stage, plan.Name, strings.Join(names, ", "))
-	}
-	forced := map[pipelines.StageName]bool{stage: true}
-	// Plan.Stages is in dependency order, so one pass sees every stage
-	// after the stages it depends on.
-	for _, s := range plan.Stages {
-		for _, dep := range s.After {
-			if forced[dep] {
-				forced[s.Name] = true
-			}
-		}
-		if forced[s.Name] {
-			force = append(force, s)
-		} else {
-			cached = append(cached, s)
-		}
-	}
-	return force, cached, nil
-}
-
 func (a *app) rerun(ctx context.Context, arg string, stage pipelines.StageName, dryRun bool, mode string) error {
 	showProgress, err := a.campaignProgress(mode)
 	if err != nil {
@@ -114,27 +82,18 @@ func (a *app) rerun(ctx context.Context, arg string, stage pipelines.StageName, 
 	if err != nil {
 		return err
 	}
-	var (
-		s    *services
-		plan *pipelines.Plan
-	)
-	if ca.spec != nil {
-		if plan, err = ca.spec.Plan(); err != nil {
-			return err
-		}
-	}
-	if plan == nil || !dryRun {
+	var s *services
+	if ca.spec == nil || !dryRun { // a dry run of a file needs no service
 		if s, err = a.connect(ctx); err != nil {
 			return err
 		}
 		defer s.close()
 	}
-	if plan == nil {
-		if plan, err = storedPlan(ctx, s, ca.id); err != nil {
-			return err
-		}
+	plan, err := ca.plan(ctx, s)
+	if err != nil {
+		return err
 	}
-	force, cached, err := rerunStages(plan, stage)
+	force, cached, err := workflows.RerunStages(plan, stage)
 	if err != nil {
 		return err
 	}
@@ -149,35 +108,27 @@ func (a *app) rerun(ctx context.Context, arg string, stage pipelines.StageName, 
 }
 
 func (a *app) printRerunPlan(c *pipelines.Plan, stage pipelines.StageName, force, cached []pipelines.Stage) error {
-	out := rerunPlanJSON{Campaign: c.CampaignID, Stage: string(stage), DryRun: true, Recompute: []stageUnits{}, Cached: []stageUnits{}}
-	conv := func(ss []pipelines.Stage) []stageUnits {
+	units := func(ss []pipelines.Stage) []stageUnits {
 		r := []stageUnits{}
 		for _, s := range ss {
 			r = append(r, stageUnits{Stage: string(s.Name), Units: len(s.Units)})
 		}
 		return r
 	}
-	out.Recompute, out.Cached = conv(force), conv(cached)
-	if a.output == "json" {
-		return json.NewEncoder(a.stdout).Encode(out)
-	}
-	w := a.stdout
-	fmt.Fprintf(w, "campaign %s (%s): rerun --stage %s would recompute\n", c.Name, out.Campaign, stage)
-	list := func(us []stageUnits) {
-		if len(us) == 0 {
-			fmt.Fprintln(w, "  (none)")
-		}
-		for _, u := range us {
-			line := fmt.Sprintf("  %-12s %4d units", u.Stage, u.Units)
-			if u.Note != "" {
-				line += "  (" + u.Note + ")"
+	out := rerunPlanJSON{Campaign: c.CampaignID, Stage: string(stage), DryRun: true, Recompute: units(force), Cached: units(cached)}
+	return a.printer().Print(out, func(w io.Writer) {
+		list := func(us []stageUnits) {
+			if len(us) == 0 {
+				fmt.Fprintln(w, "  (none)")
 			}
-			fmt.Fprintln(w, line)
+			for _, u := range us {
+				fmt.Fprintf(w, "  %-12s %4d units\n", u.Stage, u.Units)
+			}
 		}
-	}
-	list(out.Recompute)
-	fmt.Fprintln(w, "and keep cached")
-	list(out.Cached)
-	fmt.Fprintln(w, "(dry run: nothing started)")
-	return nil
+		fmt.Fprintf(w, "campaign %s (%s): rerun --stage %s would recompute\n", c.Name, out.Campaign, stage)
+		list(out.Recompute)
+		fmt.Fprintln(w, "and keep cached")
+		list(out.Cached)
+		fmt.Fprintln(w, "(dry run: nothing started)")
+	})
 }

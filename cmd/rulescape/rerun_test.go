@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"rulescape/internal/duckdbcheck"
+	"rulescape/manifest"
 	"slices"
 	"strings"
 	"testing"
@@ -54,7 +55,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("datasets ls: exit %d: %s", code, errOut)
 	}
-	var ls datasetsJSON
+	var ls manifest.Listing
 	if err := json.Unmarshal([]byte(out), &ls); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("datasets get: exit %d: %s", code, errOut)
 	}
-	var got getJSON
+	var got manifest.Downloaded
 	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Files) != 13 {
 		t.Fatalf("datasets get printed %s (%v)", out, err)
 	}
@@ -150,8 +151,8 @@ func TestRerunDatasetsShare(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := rerunPlanJSON{Campaign: id, Stage: "train", DryRun: true,
-		Recompute: []stageUnits{{"train", 4, ""}, {"fixedpoints", 4, ""}, {"report", 1, ""}},
-		Cached:    []stageUnits{{"metaopt", 1, ""}}}
+		Recompute: []stageUnits{{"train", 4}, {"fixedpoints", 4}, {"report", 1}},
+		Cached:    []stageUnits{{"metaopt", 1}}}
 	if !reflect.DeepEqual(dry, want) {
 		t.Errorf("rerun --dry-run: %+v, want %+v", dry, want)
 	}
@@ -265,12 +266,12 @@ func TestRerunStages(t *testing.T) {
 		{"rsa", "rsa,report", "metaopt,train,fixedpoints"},
 		{"report", "report", "metaopt,train,fixedpoints,rsa"},
 	} {
-		force, cached, err := rerunStages(plan, pipelines.StageName(c.stage))
+		force, cached, err := workflows.RerunStages(plan, pipelines.StageName(c.stage))
 		if err != nil || names(force) != c.force || names(cached) != c.cached {
 			t.Errorf("--stage %s: force %s, cached %s (%v); want %s and %s", c.stage, names(force), names(cached), err, c.force, c.cached)
 		}
 	}
-	if _, _, err := rerunStages(plan, "landscape"); err == nil || !strings.Contains(err.Error(), "metaopt, train, fixedpoints, rsa, report") {
+	if _, _, err := workflows.RerunStages(plan, "landscape"); err == nil || !strings.Contains(err.Error(), "metaopt, train, fixedpoints, rsa, report") {
 		t.Errorf("unknown stage: %v", err)
 	}
 }
@@ -303,7 +304,7 @@ func TestRerunStagesLandscape(t *testing.T) {
 		{"landscape", "landscape,report"},
 		{"rsa", "rsa,report"},
 	} {
-		force, _, err := rerunStages(plan, pipelines.StageName(c.stage))
+		force, _, err := workflows.RerunStages(plan, pipelines.StageName(c.stage))
 		if err != nil || names(force) != c.force {
 			t.Errorf("--stage %s: force %s (%v), want %s", c.stage, names(force), err, c.force)
 		}
@@ -398,14 +399,5 @@ func TestCampaignCommandErrors(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and one line containing %q", code, out, errOut, c.want)
 			}
 		})
-	}
-}
-
-// TestPartitionsOf: Hive segments of a key, unescaped, in key order.
-func TestPartitionsOf(t *testing.T) {
-	got, err := partitionsOf("campaigns/c/train/learning_curves/task=dnms/rule=a%2Fb%3Dc/seed=3/part-" + strings.Repeat("0", 64) + ".parquet")
-	want := [][2]string{{"task", "dnms"}, {"rule", "a/b=c"}, {"seed", "3"}}
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("partitionsOf = %v, %v; want %v", got, err, want)
 	}
 }

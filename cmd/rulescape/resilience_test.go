@@ -145,7 +145,7 @@ func waitTrainDone(t *testing.T, ctx context.Context, c client.Client, run clien
 	t.Helper()
 	last := -1
 	for {
-		if p, err := queryProgress(ctx, c, run.GetID(), run.GetRunID()); err == nil {
+		if p, err := workflows.QueryProgress(ctx, c, run.GetID(), run.GetRunID()); err == nil {
 			for _, st := range p.Stages {
 				if st.Name != string(pipelines.StageTrain) {
 					continue

@@ -2,23 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/temporal"
 
-	"rulescape/activities"
 	"rulescape/internal/progress"
 	"rulescape/manifest"
 	"rulescape/pipelines"
@@ -71,7 +65,7 @@ func newRunCmd(a *app) *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dryRun {
-				return a.explain(cmd.Context(), args[0], false, nil)
+				return a.explain(cmd.Context(), args[0], false)
 			}
 			return a.runCampaign(cmd.Context(), args[0], mode)
 		},
@@ -144,10 +138,10 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 	return a.execCampaign(ctx, s, plan, file, showProgress, nil)
 }
 
-// execCampaign runs campaign c (file is its path, data its contents) with a
-// worker in this process, follows it and prints the summary. With force
-// set (a rerun) those stages are recomputed, and a campaign that is
-// already running is an error instead of being attached to.
+// execCampaign runs plan c (file is its path) with a worker in this
+// process, follows it and prints the summary. With force set (a rerun)
+// those stages are recomputed, and a campaign that is already running is
+// an error instead of being attached to.
 func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, file string,
 	showProgress bool, force []pipelines.StageName) error {
 	id := c.CampaignID
@@ -160,47 +154,22 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 		return fmt.Errorf("starting the worker: %w", err)
 	}
 	defer w.Stop()
-
-	opts := client.StartWorkflowOptions{
-		ID:        workflows.WorkflowID(id),
-		TaskQueue: workflows.TaskQueue,
-		// A running campaign is attached to; a finished one runs again
-		// (cheaply: every finished unit is a cache hit).
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}
-	if force != nil {
-		opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
-		opts.WorkflowExecutionErrorWhenAlreadyStarted = true // else the SDK returns the running one
-	}
-	run, err := s.client.ExecuteWorkflow(ctx, opts, workflows.CampaignWorkflowName, in)
-	var running *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &running) {
-		return fmt.Errorf("campaign %s is running (workflow %s): wait for it to finish (`rulescape status %s`), then rerun", id, workflows.WorkflowID(id), id)
-	}
+	run, err := workflows.Start(ctx, s.client, in, force != nil)
 	if err != nil {
-		return fmt.Errorf("starting campaign %s: %w", id, err)
+		return err
 	}
 	ui := a.workflowURL(s, run.GetID())
-	if a.output == "text" {
-		fmt.Fprintf(a.stderr, "campaign %s (%s): workflow %s, run %s\n", c.Name, id, run.GetID(), run.GetRunID())
-		if ui != "" {
-			fmt.Fprintf(a.stderr, "Temporal Web UI: %s\n", ui)
-		}
+	a.note("campaign %s (%s): workflow %s, run %s\n", c.Name, id, run.GetID(), run.GetRunID())
+	if ui != "" {
+		a.note("Temporal Web UI: %s\n", ui)
 	}
-
 	done, drawn := make(chan struct{}), make(chan struct{})
 	if showProgress {
-		// Bars go to stderr (stdout has the summary); JSON lines to stdout.
-		out := a.stderr
-		if a.output == "json" {
-			out = a.stdout
-		}
-		iters, perJob := metaoptIters(c)
-		f := newFollower(s.client, out, a.output == "json", id, run.GetID(), run.GetRunID(), iters, perJob, ui)
+		f := a.follower(s, id, run.GetID(), run.GetRunID(), ui, a.stderr)
+		f.Iters, f.PerJob = metaoptIters(c)
 		go func() {
 			defer close(drawn)
-			f.follow(ctx, done)
+			f.Follow(ctx, done)
 		}()
 	} else {
 		close(drawn)
@@ -214,18 +183,18 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 		// worker runs); running the file again attaches to it.
 		return fmt.Errorf("interrupted; campaign %s continues as workflow %s whenever a worker runs — `rulescape run %s` again attaches to it", id, run.GetID(), file)
 	}
-
 	out := runJSON{Type: "result", Campaign: id, Status: workflows.StatusCompleted, Stages: map[string]stageJSON{}, Datasets: []datasetJSON{}, UIURL: ui}
 	if runErr != nil {
-		out.Status, out.Error = workflows.StatusFailed, failureMessage(runErr)
+		out.Status, out.Error = workflows.StatusFailed, workflows.FailureMessage(runErr)
 		// The progress of the failed run, and what it committed.
-		if p, err := queryProgress(ctx, s.client, run.GetID(), run.GetRunID()); err == nil {
+		if p, err := workflows.QueryProgress(ctx, s.client, run.GetID(), run.GetRunID()); err == nil {
 			res.Progress = p
 		}
-		if refs, err := s.store.List(ctx, id, ""); err == nil {
-			for _, r := range refs {
-				out.Datasets = append(out.Datasets, datasetJSON{Stage: stageOf(r.Key), Kind: kindOf(r.Schema), URI: s3URI(s.store, r.Key), Rows: r.Rows})
-			}
+		refs, _ := s.store.List(ctx, id, "")
+		for _, r := range refs {
+			p, _ := store.ParseDatasetKey(r.Key)
+			kind, _, _ := strings.Cut(r.Schema, "@")
+			out.Datasets = append(out.Datasets, datasetJSON{Stage: p.Stage, Kind: kind, URI: manifest.URI(s.store, r.Key), Rows: r.Rows})
 		}
 	} else {
 		m, err := manifest.Read(ctx, s.store, id)
@@ -235,22 +204,17 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 		for _, d := range m.Datasets {
 			out.Datasets = append(out.Datasets, datasetJSON{Stage: d.Stage, Kind: d.Kind, URI: d.URI, Rows: d.Ref.Rows})
 		}
-		out.Manifest = s3URI(s.store, res.Manifest)
+		out.Manifest = manifest.URI(s.store, res.Manifest)
 		if res.Report != "" {
-			u := s3URI(s.store, res.Report)
+			u := manifest.URI(s.store, res.Report)
 			out.Report = &u
 		}
 	}
 	for _, st := range res.Stages {
 		out.Stages[st.Name] = stageJSON{Status: st.Status, Units: st.Total, CacheHits: st.CacheHits, Seconds: st.Seconds(time.Now())}
 	}
-	if a.output == "json" {
-		enc := json.NewEncoder(a.stdout)
-		if err := enc.Encode(out); err != nil {
-			return err
-		}
-	} else {
-		a.printRun(c, res, out, s)
+	if err := a.printer().Print(out, func(w io.Writer) { printRun(w, c, res, out, s) }); err != nil {
+		return err
 	}
 	if runErr != nil {
 		return fmt.Errorf("campaign %s failed: %s", id, out.Error)
@@ -259,15 +223,13 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 }
 
 // printRun writes the text summary of a campaign run.
-func (a *app) printRun(c *pipelines.Plan, res workflows.CampaignResult, out runJSON, s *services) {
-	w := a.stdout
+func printRun(w io.Writer, c *pipelines.Plan, res workflows.CampaignResult, out runJSON, s *services) {
 	fmt.Fprintf(w, "campaign %s (%s): %s\n", c.Name, out.Campaign, out.Status)
 	for _, st := range res.Stages {
 		j := out.Stages[st.Name]
-		switch st.Status {
-		case workflows.StatusCompleted:
+		if st.Status == workflows.StatusCompleted {
 			fmt.Fprintf(w, "  %-12s %4d units  %4d cache hits  %8s\n", st.Name, j.Units, j.CacheHits, progress.FormatDuration(time.Duration(j.Seconds*float64(time.Second))))
-		default:
+		} else {
 			fmt.Fprintf(w, "  %-12s %4d units  %s\n", st.Name, j.Units, st.Status)
 		}
 	}
@@ -275,18 +237,11 @@ func (a *app) printRun(c *pipelines.Plan, res workflows.CampaignResult, out runJ
 		return
 	}
 	kinds := map[string]int{}
-	for _, d := range out.Datasets {
-		kinds[d.Stage+"/"+d.Kind]++
-	}
-	names := make([]string, 0, len(kinds))
-	for k := range kinds {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	prefix := s3URI(s.store, "campaigns/"+out.Campaign+"/")
+	prefix := manifest.URI(s.store, "campaigns/"+out.Campaign+"/")
 	// Cache hits computed for another campaign stay under its prefix.
 	elsewhere, curvesElsewhere := 0, false
 	for _, d := range out.Datasets {
+		kinds[d.Stage+"/"+d.Kind]++
 		if !strings.HasPrefix(d.URI, prefix) {
 			elsewhere++
 			curvesElsewhere = curvesElsewhere || d.Kind == "learning_curves"
@@ -297,48 +252,40 @@ func (a *app) printRun(c *pipelines.Plan, res workflows.CampaignResult, out runJ
 	} else {
 		fmt.Fprintf(w, "\ndatasets under %s (%d of them cache hits kept under the prefix of the campaign that computed them; the manifest lists where)\n", prefix, elsewhere)
 	}
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
 		fmt.Fprintf(w, "  %-28s %d files\n", k, kinds[k])
 	}
 	fmt.Fprintf(w, "manifest: %s\n", out.Manifest)
+	// The embedded gateway keeps objects as files under objects/<bucket>.
+	var objects string
+	if s.stack != nil {
+		objects = filepath.Join(s.stack.Home, "objects", s.store.Bucket())
+	}
 	if out.Report != nil {
 		fmt.Fprintf(w, "report:   %s (or `rulescape report %s` for a local copy)\n", *out.Report, out.Campaign)
-		if s.stack != nil { // the embedded gateway keeps objects as files
-			key := strings.TrimPrefix(*out.Report, "s3://"+s.store.Bucket()+"/")
-			fmt.Fprintf(w, "          open %s\n", filepath.Join(s.stack.Home, "objects", s.store.Bucket(), filepath.FromSlash(key)))
+		if objects != "" {
+			fmt.Fprintf(w, "          open %s\n", filepath.Join(objects, filepath.FromSlash(res.Report)))
 		}
 	}
 	fmt.Fprintln(w, "\nopen them with DuckDB:")
 	glob := "campaigns/" + out.Campaign + "/train/learning_curves/**/*.parquet"
-	if curvesElsewhere {
+	const query = "  duckdb -c \"SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule\"\n"
+	switch {
+	case curvesElsewhere:
 		// A glob under this campaign's prefix would miss them: download
 		// the campaign as one tree first (datasets get puts every dataset
 		// under the campaign's own prefix).
 		fmt.Fprintf(w, "  rulescape datasets get %s --out results\n", out.Campaign)
-		fmt.Fprintf(w, "  duckdb -c \"SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule\"\n",
-			filepath.Join("results", filepath.FromSlash(glob)))
-		return
-	}
-	if s.stack != nil {
-		local := filepath.Join(s.stack.Home, "objects", s.store.Bucket(), filepath.FromSlash(glob))
-		fmt.Fprintf(w, "  duckdb -c \"SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule\"\n", local)
-		return
-	}
-	fmt.Fprintf(w, `  INSTALL httpfs; LOAD httpfs;
+		fmt.Fprintf(w, query, filepath.Join("results", filepath.FromSlash(glob)))
+	case objects != "":
+		fmt.Fprintf(w, query, filepath.Join(objects, filepath.FromSlash(glob)))
+	default:
+		fmt.Fprintf(w, `  INSTALL httpfs; LOAD httpfs;
   CREATE SECRET (TYPE s3, KEY_ID '$RULESCAPE_S3_ACCESS_KEY', SECRET '$RULESCAPE_S3_SECRET_KEY',
                  ENDPOINT '%s', URL_STYLE 'path', USE_SSL false);
   SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule;
-`, s.store.Endpoint(), s3URI(s.store, glob))
-}
-
-// failureMessage returns the message of the workflow's own error (e.g.
-// "train/dnms/miconi/seed=3 failed: …"), without the SDK's wrapping.
-func failureMessage(err error) string {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Message()
+`, s.store.Endpoint(), manifest.URI(s.store, glob))
 	}
-	return err.Error()
 }
 
 // metaoptIters returns the iterations of all metaopt jobs of c, and the
@@ -354,61 +301,4 @@ func metaoptIters(plan *pipelines.Plan) (total, perJob int) {
 		}
 	}
 	return total, max(perJob, 0)
-}
-
-// metaoptIterations sums the iterations the running metaopt activities
-// reported in their last heartbeats (finished jobs are not counted here; the follower adds them).
-func metaoptIterations(ctx context.Context, c client.Client, workflowID, runID string) (int, bool) {
-	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	desc, err := c.DescribeWorkflowExecution(qctx, workflowID, runID)
-	if err != nil {
-		return 0, false
-	}
-	n, ok := 0, false
-	for _, pa := range desc.GetPendingActivities() {
-		if pa.GetActivityType().GetName() != activities.MetaoptName || pa.GetHeartbeatDetails() == nil {
-			continue
-		}
-		var hb activities.MetaoptHeartbeat
-		if converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &hb) == nil {
-			n, ok = n+hb.Iter, true
-		}
-	}
-	return n, ok
-}
-
-// queryProgress asks a campaign workflow for its progress.
-func queryProgress(ctx context.Context, c client.Client, workflowID, runID string) (workflows.Progress, error) {
-	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	v, err := c.QueryWorkflow(qctx, workflowID, runID, workflows.ProgressQuery)
-	if err != nil {
-		return workflows.Progress{}, err
-	}
-	var p workflows.Progress
-	err = v.Get(&p)
-	return p, err
-}
-
-func s3URI(s *store.Store, key string) string {
-	if key == "" {
-		return ""
-	}
-	return "s3://" + s.Bucket() + "/" + key
-}
-
-// stageOf returns the stage of a dataset key campaigns/<id>/<stage>/….
-func stageOf(key string) string {
-	parts := strings.SplitN(key, "/", 4)
-	if len(parts) < 3 {
-		return ""
-	}
-	return parts[2]
-}
-
-// kindOf returns the kind of a schema ID "kind@version".
-func kindOf(schema string) string {
-	k, _, _ := strings.Cut(schema, "@")
-	return k
 }

@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"rulescape/internal/atomicfile"
-	"rulescape/store"
+	"rulescape/manifest"
 )
 
 func init() { register(newShareCmd) }
@@ -59,71 +58,22 @@ func newShareCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// sharedDataset is one dataset of a share manifest.
-type sharedDataset struct {
-	Stage      string            `json:"stage"`
-	Kind       string            `json:"kind"`
-	Unit       string            `json:"unit"`
-	Partitions map[string]string `json:"partitions"`
-	Rows       int64             `json:"rows"`
-	Size       int64             `json:"size"`
-	SHA256     string            `json:"sha256"`
-	URL        string            `json:"url"`
-}
-
-// shareManifest is the JSON `share` writes.
-type shareManifest struct {
-	Campaign    string          `json:"campaign"`
-	Name        string          `json:"name"`
-	ExpiresAt   time.Time       `json:"expires_at"`
-	ManifestURL string          `json:"manifest_url"`
-	ReportURL   *string         `json:"report_url"`
-	Datasets    []sharedDataset `json:"datasets"`
-}
-
 func (a *app) share(ctx context.Context, arg string, expires time.Duration, out string) error {
 	oc, err := a.openCampaign(ctx, arg)
 	if err != nil {
 		return err
 	}
 	defer oc.svc.close()
-	id, s, m, mkey := oc.id, oc.svc, oc.manifest, oc.manifestKey
-	sm := shareManifest{Campaign: id, Name: m.Name, ExpiresAt: time.Now().UTC().Add(expires).Truncate(time.Second), Datasets: []sharedDataset{}}
-	if sm.ManifestURL, err = s.store.Presign(ctx, mkey, expires); err != nil {
-		return err
-	}
-	rkey, err := reportKey(id)
+	rkey, err := reportKey(oc.id)
 	if err != nil {
 		return err
 	}
-	if obj, err := s.store.Open(ctx, rkey); err == nil {
-		obj.Close()
-		u, err := s.store.Presign(ctx, rkey, expires)
-		if err != nil {
-			return err
-		}
-		sm.ReportURL = &u
-	} else if !store.IsNotFound(err) {
+	sm, err := manifest.Share(ctx, oc.svc.store, oc.manifest, expires, rkey)
+	if err != nil {
 		return err
 	}
-	for _, d := range m.Datasets {
-		ps, err := partitionsOf(d.Ref.Key)
-		if err != nil {
-			return err
-		}
-		u, err := s.store.Presign(ctx, d.Ref.Key, expires)
-		if err != nil {
-			return err
-		}
-		e := sharedDataset{Stage: d.Stage, Kind: d.Kind, Unit: d.Unit, Partitions: map[string]string{}, Rows: d.Ref.Rows,
-			Size: d.Ref.Size, SHA256: d.Ref.SHA256, URL: u}
-		for _, p := range ps {
-			e.Partitions[p[0]] = p[1]
-		}
-		sm.Datasets = append(sm.Datasets, e)
-	}
 	if out == "" {
-		out = "share-" + id + ".json"
+		out = "share-" + oc.id + ".json"
 	}
 	data, err := json.MarshalIndent(sm, "", "  ")
 	if err != nil {
@@ -132,61 +82,5 @@ func (a *app) share(ctx context.Context, arg string, expires time.Duration, out 
 	if err := atomicfile.WriteBytes(out, append(data, '\n')); err != nil {
 		return err
 	}
-	if p := a.printer(); p.JSON() {
-		return p.Print(json.RawMessage(data), nil)
-	}
-	a.printShare(sm, out)
-	return nil
-}
-
-// printShare prints where the share manifest is and the snippets.
-func (a *app) printShare(sm shareManifest, file string) {
-	w := a.stdout
-	fmt.Fprintf(w, "campaign %s (%s): %d datasets shared until %s\n", sm.Name, sm.Campaign, len(sm.Datasets), sm.ExpiresAt.Format(time.RFC3339))
-	fmt.Fprintf(w, "share manifest: %s (send it along; the URLs need no credentials)\n", file)
-	fmt.Fprintf(w, "manifest: %s\n", sm.ManifestURL)
-	if sm.ReportURL != nil {
-		fmt.Fprintf(w, "report:   %s\n", *sm.ReportURL)
-	} else {
-		fmt.Fprintln(w, "report:   none yet")
-	}
-	byKind := map[string][]string{}
-	for _, d := range sm.Datasets {
-		byKind[d.Kind] = append(byKind[d.Kind], d.URL)
-	}
-	kinds := make([]string, 0, len(byKind))
-	for k, urls := range byKind {
-		kinds = append(kinds, fmt.Sprintf("%s (%d files)", k, len(urls)))
-	}
-	sort.Strings(kinds)
-	fmt.Fprintf(w, "datasets: %s\n", strings.Join(kinds, ", "))
-	kind := "learning_curves"
-	if len(byKind[kind]) == 0 {
-		for k := range byKind {
-			kind = k
-			break
-		}
-	}
-	if len(byKind[kind]) == 0 {
-		return
-	}
-	quoted := make([]string, len(byKind[kind]))
-	for i, u := range byKind[kind] {
-		quoted[i] = "'" + strings.ReplaceAll(u, "'", "''") + "'"
-	}
-	fmt.Fprintf(w, "\nDuckDB (%s; the other kinds' URLs are in %s):\n", kind, file)
-	fmt.Fprintf(w, "  INSTALL httpfs; LOAD httpfs;\n  SELECT * FROM read_parquet([%s]);\n", strings.Join(quoted, ", "))
-	fmt.Fprintf(w, `
-pandas:
-  import json, pandas as pd
-  share = json.load(open(%[1]q))
-  urls = [d["url"] for d in share["datasets"] if d["kind"] == %[2]q]
-  df = pd.concat([pd.read_parquet(u) for u in urls], ignore_index=True)
-
-polars:
-  import json, polars as pl
-  share = json.load(open(%[1]q))
-  urls = [d["url"] for d in share["datasets"] if d["kind"] == %[2]q]
-  df = pl.concat([pl.read_parquet(u) for u in urls])
-`, file, kind)
+	return a.printer().Print(json.RawMessage(data), func(w io.Writer) { sm.WriteText(w, out) })
 }

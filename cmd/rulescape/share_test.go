@@ -19,6 +19,7 @@ import (
 
 	"rulescape/internal/duckdbcheck"
 	"rulescape/internal/s3test"
+	"rulescape/manifest"
 	"rulescape/store"
 )
 
@@ -67,7 +68,7 @@ func curlGet(t *testing.T, curl, url string) ([]byte, int) {
 // polars snippets name exactly the shared learning curves and read them,
 // and a URL shared for 2 s works at once and is refused (403) after it
 // expired.
-func checkShare(t *testing.T, ctx context.Context, s *store.Store, id, file string, ls []datasetEntry) {
+func checkShare(t *testing.T, ctx context.Context, s *store.Store, id, file string, ls []manifest.Listed) {
 	curl := requireCurl(t)
 	dir := t.TempDir()
 	shareFile := filepath.Join(dir, "share.json")
@@ -75,7 +76,7 @@ func checkShare(t *testing.T, ctx context.Context, s *store.Store, id, file stri
 	if code != 0 {
 		t.Fatalf("share: exit %d: %s", code, errOut)
 	}
-	var sm shareManifest
+	var sm manifest.Shared
 	data, err := os.ReadFile(shareFile)
 	if err != nil || json.Unmarshal(data, &sm) != nil || out != string(data) {
 		t.Fatalf("share manifest %s (%v), stdout %q", data, err, out)
@@ -126,7 +127,7 @@ func checkShare(t *testing.T, ctx context.Context, s *store.Store, id, file stri
 	if code != 0 {
 		t.Fatalf("share (text): exit %d: %s", code, errOut)
 	}
-	var tm shareManifest
+	var tm manifest.Shared
 	if data, err := os.ReadFile(textFile); err != nil || json.Unmarshal(data, &tm) != nil {
 		t.Fatalf("share (text) wrote %s (%v)", data, err)
 	}
@@ -175,7 +176,7 @@ func checkShare(t *testing.T, ctx context.Context, s *store.Store, id, file stri
 	// A URL shared for 2 s: fetched at once, refused after it expired.
 	shortFile := filepath.Join(dir, "short.json")
 	code, _, errOut = runCLI(t, "share", id, "--expires", "2s", "--out", shortFile)
-	var short shareManifest
+	var short manifest.Shared
 	if data, err := os.ReadFile(shortFile); code != 0 || err != nil || json.Unmarshal(data, &short) != nil || len(short.Datasets) == 0 {
 		t.Fatalf("share --expires 2s: exit %d %s, wrote %s (%v)", code, errOut, data, err)
 	}

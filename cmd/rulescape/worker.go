@@ -136,10 +136,8 @@ func newWorkerCmd(a *app) *cobra.Command {
 			}
 			defer w.Stop()
 			a.log.Info("worker running", "task_queue", workflows.TaskQueue, "namespace", s.namespace, "s3", s.store.Endpoint())
-			if a.output == "text" {
-				fmt.Fprintf(a.stderr, "rulescape worker: polling task queue %q of namespace %s; S3 %s bucket %s (Ctrl-C to stop)\n",
-					workflows.TaskQueue, s.namespace, s.store.Endpoint(), s.store.Bucket())
-			}
+			a.note("rulescape worker: polling task queue %q of namespace %s; S3 %s bucket %s (Ctrl-C to stop)\n",
+				workflows.TaskQueue, s.namespace, s.store.Endpoint(), s.store.Bucket())
 			var stackDone <-chan struct{}
 			if s.stack != nil {
 				stackDone = s.stack.Done()
