@@ -10,8 +10,8 @@ import (
 // A campaign's workflow ID is derived from its campaign ID, so starting the
 // same campaign twice finds the same workflow.
 func ExampleWorkflowID() {
-	fmt.Println(workflows.WorkflowID("314f658e8f18a8d4"))
-	// Output: campaign-314f658e8f18a8d4
+	fmt.Println(workflows.WorkflowID("e9389274f147ced9"))
+	// Output: campaign-e9389274f147ced9
 }
 
 // Seconds is a stage's wall time: to its end once finished, to now while

@@ -37,7 +37,7 @@ exactly as the stage rebuilds them, with the stage's settings as flags
                    given with --manifest.
   CAMPAIGN/UNIT    a train unit of a campaign in the store, as
                    ` + "`rulescape datasets ls`" + ` lists it, e.g.
-                   314f658e8f18a8d4/train/gonogo/miconi/seed=1. With
+                   e9389274f147ced9/train/gonogo/miconi/seed=1. With
                    --campaign (an ID or the pipeline file) give just the
                    unit (train/gonogo/miconi/seed=1), or no --network at all
                    for every network of the campaign.
@@ -66,9 +66,9 @@ func newAnalyzeCmd(a *app) *cobra.Command {
 		Use:   "analyze",
 		Short: "Run an analysis on stored networks for a quick look",
 		Long:  analyzeLong,
-		Example: `  rulescape datasets get 314f658e8f18a8d4 --out results/
-  rulescape analyze fixedpoints --network results/campaigns/314f658e8f18a8d4/train/networks/task=gonogo/rule=miconi/seed=1/part-….parquet
-  rulescape analyze sensitivity --network 314f658e8f18a8d4/train/gonogo/miconi/seed=1 -o json
+		Example: `  rulescape datasets get e9389274f147ced9 --out results/
+  rulescape analyze fixedpoints --network results/campaigns/e9389274f147ced9/train/networks/task=gonogo/rule=miconi/seed=1/part-….parquet
+  rulescape analyze sensitivity --network e9389274f147ced9/train/gonogo/miconi/seed=1 -o json
   rulescape analyze rsa --campaign pipelines/quickstart.yaml --task gonogo --out pairs.parquet
   rulescape analyze landscape --campaign pipelines/quickstart.yaml --task gonogo --pairs-out landscape_pairs.parquet`,
 	}

@@ -28,7 +28,7 @@ dimensions (stable, saddle of index k, unstable).
 
 The summary counts the points of each input by type and index; -o json lists
 every point; --out writes the fixed_points rows.`,
-		Example: `  rulescape analyze fixedpoints --network 314f658e8f18a8d4/train/gonogo/miconi/seed=1
+		Example: `  rulescape analyze fixedpoints --network e9389274f147ced9/train/gonogo/miconi/seed=1
   rulescape analyze fixedpoints --network networks.parquet --rule miconi --seed 2 --inits 256 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.analyzeFixedPoints(cmd.Context(), sel, st) },

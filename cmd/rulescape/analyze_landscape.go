@@ -57,7 +57,7 @@ points apart), the saddle → attractor connections (point numbers as in the
 landscape rows) and the explained variance of the axes; then the topology
 distances and the test. --out writes the landscape rows, --pairs-out the
 landscape_pairs rows.`,
-		Example: `  rulescape analyze landscape --network 314f658e8f18a8d4/train/gonogo/miconi/seed=1
+		Example: `  rulescape analyze landscape --network e9389274f147ced9/train/gonogo/miconi/seed=1
   rulescape analyze landscape --campaign pipelines/quickstart.yaml --task gonogo --permutations 200
   rulescape analyze landscape --network networks.parquet --pcs 2 --out landscape.parquet --pairs-out pairs.parquet -o json`,
 		Args: cobra.NoArgs,

@@ -32,7 +32,7 @@ for spearman and cka.
 The summary prints the network×network table of each measure and the tests;
 --out writes the rsa_pairs rows, --rdms-out the rdms rows.`,
 		Example: `  rulescape analyze rsa --campaign pipelines/quickstart.yaml --task gonogo
-  rulescape analyze rsa --network 314f658e8f18a8d4/train/gonogo/miconi/seed=1 --network 314f658e8f18a8d4/train/gonogo/miconi/seed=2
+  rulescape analyze rsa --network e9389274f147ced9/train/gonogo/miconi/seed=1 --network e9389274f147ced9/train/gonogo/miconi/seed=2
   rulescape analyze rsa --network networks.parquet --metric euclidean --out pairs.parquet --rdms-out rdms.parquet`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.analyzeRSA(cmd.Context(), sel, st, rdmsOut) },

@@ -30,7 +30,7 @@ Frobenius norm ε = --scale·‖W‖_F along the top singular direction and alon
 --perturbations random directions: the change ΔS and the RMS shift of the
 condition-averaged trajectories. To first order ΔS along the top direction
 is ±ε·σ₁; the summary prints that prediction beside the measured value.`,
-		Example: `  rulescape analyze sensitivity --network 314f658e8f18a8d4/train/gonogo/miconi/seed=1
+		Example: `  rulescape analyze sensitivity --network e9389274f147ced9/train/gonogo/miconi/seed=1
   rulescape analyze sensitivity --network networks.parquet --seed 2 --scale 0.001 --out sens.parquet`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.analyzeSensitivity(cmd.Context(), sel, st) },

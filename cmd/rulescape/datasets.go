@@ -37,7 +37,7 @@ func newDatasetsCmd(a *app) *cobra.Command {
 		Short: "List or download a campaign's datasets",
 		Long:  datasetsLong,
 		Example: `  rulescape datasets ls pipelines/quickstart.yaml
-  rulescape datasets get 314f658e8f18a8d4 --out results/
+  rulescape datasets get e9389274f147ced9 --out results/
   duckdb -c "SELECT rule, avg(error) FROM read_parquet('results/campaigns/*/train/learning_curves/*/*/*/*.parquet', hive_partitioning = true) GROUP BY rule"`,
 	}
 	cmd.AddCommand(&cobra.Command{

@@ -40,7 +40,7 @@ func newReportCmd(a *app) *cobra.Command {
 		Short: "Regenerate a campaign's HTML report and figures from its datasets",
 		Long:  reportLong,
 		Example: `  rulescape report pipelines/quickstart.yaml
-  rulescape report 314f658e8f18a8d4 --out /tmp/quickstart-report`,
+  rulescape report e9389274f147ced9 --out /tmp/quickstart-report`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {

@@ -43,7 +43,7 @@ func newRerunCmd(a *app) *cobra.Command {
 		Short: "Recompute a stage of a campaign and everything downstream",
 		Long:  rerunLong,
 		Example: `  rulescape rerun pipelines/quickstart.yaml --stage train --dry-run
-  rulescape rerun 314f658e8f18a8d4 --stage metaopt -o json`,
+  rulescape rerun e9389274f147ced9 --stage metaopt -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if stage == "" {

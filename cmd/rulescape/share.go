@@ -44,7 +44,7 @@ func newShareCmd(a *app) *cobra.Command {
 		Short: "Presign URLs of a campaign's datasets and print snippets that open them",
 		Long:  shareLong,
 		Example: `  rulescape share pipelines/quickstart.yaml
-  rulescape share 314f658e8f18a8d4 --expires 24h --out share.json`,
+  rulescape share e9389274f147ced9 --expires 24h --out share.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if expires < time.Second || expires > maxShareExpiry {

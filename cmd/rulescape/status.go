@@ -31,7 +31,7 @@ running one is queried (a worker must be running: ` + "`rulescape run`" + ` or
 With --watch a running campaign is followed until it finishes: the bars
 are redrawn in place, or with -o json one line {"type": "progress", …} is
 printed per change (at least every 10 s), then the final status object.`,
-		Example: "  rulescape status 3f1c0a9b2d4e5f60\n  rulescape status -o json pipelines/quickstart.yaml\n  rulescape status --watch -o json 3f1c0a9b2d4e5f60 | jq -c '.stages[] | [.name, .done, .total, .eta_seconds]'",
+		Example: "  rulescape status e9389274f147ced9\n  rulescape status -o json pipelines/quickstart.yaml\n  rulescape status --watch -o json e9389274f147ced9 | jq -c '.stages[] | [.name, .done, .total, .eta_seconds]'",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.status(cmd.Context(), args[0], watch)

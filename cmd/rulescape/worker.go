@@ -21,8 +21,10 @@ import (
 func init() { register(newWorkerCmd) }
 
 const workerLong = `Run a campaign worker until interrupted (SIGINT or SIGTERM): it executes
-campaign workflows and their activities (metaopt, train, manifest) from the
+campaign workflows and the units of every stage (metaopt, train, the
+analyses, the report), the manifest and rerun pruning from the
 "` + workflows.TaskQueue + `" task queue. Start as many as you have machines.
+(--address / --namespace override TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE.)
 
 Services: with TEMPORAL_ADDRESS set it connects to that Temporal server
 (TEMPORAL_NAMESPACE, default "default") and to the S3 endpoint of
