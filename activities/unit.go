@@ -157,16 +157,19 @@ func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error)
 }
 
 // unitFailure is err as an application error of unit id: its message
-// without a leading "activities: <id>: ", its type and retryability kept,
-// the unit's ID in its details.
+// starting with the unit's ID (once), its type and retryability kept, the
+// unit's ID in its details. A cancellation is returned as it is.
 func unitFailure(id string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
 	msg, typ, nonRetryable := err.Error(), "UnitError", false
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		msg, typ, nonRetryable = app.Message(), app.Type(), app.NonRetryable()
 	}
 	msg = strings.TrimPrefix(msg, "activities: ")
-	msg = strings.TrimPrefix(msg, id+": ")
+	msg = id + ": " + strings.TrimPrefix(msg, id+": ")
 	return temporal.NewApplicationErrorWithOptions(msg, typ, temporal.ApplicationErrorOptions{NonRetryable: nonRetryable, Details: []interface{}{id}})
 }
 

@@ -484,6 +484,7 @@ func unitError(unit string, err error) error {
 		var id string
 		if app.HasDetails() && app.Details(&id) == nil && id != "" {
 			unit = id // the unit's ID, which the activity reported
+			msg = strings.TrimPrefix(msg, id+": ")
 		}
 	}
 	return temporal.NewNonRetryableApplicationError(unit+" failed: "+msg, "UnitFailed", nil)

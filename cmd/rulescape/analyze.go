@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -13,7 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"rulescape/internal/atomicfile"
-	"rulescape/internal/devstack"
+	rsvc "rulescape/internal/services"
 	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/schemas"
@@ -184,7 +183,7 @@ type campaigns struct {
 
 func (c *campaigns) close() {
 	if c.svc != nil {
-		c.svc.close()
+		c.svc.Close()
 	}
 }
 
@@ -196,7 +195,7 @@ func (c *campaigns) Manifest(ctx context.Context, id string) (*stages.CampaignRe
 		}
 		c.svc = s
 	}
-	m, _, err := campaignManifest(ctx, c.svc.store, id)
+	m, _, err := campaignManifest(ctx, c.svc.Store, id)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +211,7 @@ func (c *campaigns) ManifestFile(path string) (*stages.CampaignRecord, error) {
 }
 
 func (c *campaigns) ReadNetworks(ctx context.Context, ref store.DatasetRef) ([]schemas.NetworkRow, error) {
-	rows, _, err := store.ReadRows[schemas.NetworkRow](ctx, c.svc.store, ref)
+	rows, _, err := store.ReadRows[schemas.NetworkRow](ctx, c.svc.Store, ref)
 	return rows, err
 }
 
@@ -232,28 +231,7 @@ func campaignRecord(m *manifest.Manifest) *stages.CampaignRecord {
 // (TEMPORAL_ADDRESS or TEMPORAL_PROFILE set) — without dialling Temporal:
 // an analysis only reads datasets.
 func (a *app) connectStore(ctx context.Context) (*services, error) {
-	s := &services{}
-	var cfg store.Config
-	if os.Getenv(devstack.EnvTemporalAddr) == "" && os.Getenv("TEMPORAL_PROFILE") == "" {
-		st, err := devstack.Start(ctx, devstack.Options{Logger: a.log, AutoInstall: true, InstallLog: a.stderr})
-		if err != nil {
-			return nil, fmt.Errorf("starting the embedded stack (set TEMPORAL_ADDRESS and the RULESCAPE_S3_* variables to use external services): %w", err)
-		}
-		s.stack = st
-		cfg = store.Config{Endpoint: st.S3Endpoint, AccessKey: st.S3AccessKey, SecretKey: st.S3SecretKey, Bucket: st.S3Bucket}
-	} else {
-		var err error
-		if cfg, err = store.ConfigFromEnv(); err != nil {
-			return nil, err
-		}
-	}
-	st, err := store.New(ctx, cfg)
-	if err != nil {
-		s.close()
-		return nil, err
-	}
-	s.store = st
-	return s, nil
+	return rsvc.ConnectStore(ctx, a.serviceOptions())
 }
 
 // writeRowsFile writes rows to name (the value of flag; nothing for "")

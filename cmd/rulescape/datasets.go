@@ -100,7 +100,7 @@ func (ca *campaignArg) plan(ctx context.Context, s *services) (*pipelines.Plan, 
 	if ca.spec != nil {
 		return ca.spec.Plan()
 	}
-	return workflows.StoredPlan(ctx, s.client, s.store, ca.id)
+	return workflows.StoredPlan(ctx, s.Client, s.Store, ca.id)
 }
 
 // campaignManifest reads the manifest of a campaign (manifest.Read: one
@@ -134,9 +134,9 @@ func (a *app) openCampaign(ctx context.Context, arg string) (*openedCampaign, er
 	if err != nil {
 		return nil, err
 	}
-	m, key, err := campaignManifest(ctx, s.store, ca.id)
+	m, key, err := campaignManifest(ctx, s.Store, ca.id)
 	if err != nil {
-		s.close()
+		s.Close()
 		return nil, err
 	}
 	return &openedCampaign{id: ca.id, svc: s, manifest: m, manifestKey: key}, nil
@@ -147,8 +147,8 @@ func (a *app) datasetsLs(ctx context.Context, arg string) error {
 	if err != nil {
 		return err
 	}
-	defer oc.svc.close()
-	ls, err := manifest.List(oc.svc.store, oc.manifest)
+	defer oc.svc.Close()
+	ls, err := manifest.List(oc.svc.Store, oc.manifest)
 	if err != nil {
 		return err
 	}
@@ -179,8 +179,8 @@ func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 	if err != nil {
 		return err
 	}
-	defer oc.svc.close()
-	got, err := manifest.Download(ctx, oc.svc.store, oc.manifest, dir)
+	defer oc.svc.Close()
+	got, err := manifest.Download(ctx, oc.svc.Store, oc.manifest, dir)
 	if err != nil {
 		return err
 	}

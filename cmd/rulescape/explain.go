@@ -65,12 +65,12 @@ func (a *app) explain(ctx context.Context, arg string, all bool) error {
 	if err != nil {
 		return err
 	}
-	defer s.close()
+	defer s.Close()
 	plan, err := ca.plan(ctx, s)
 	if err != nil {
 		return err
 	}
-	st, versions := s.store, a.versions
+	st, versions := s.Store, a.versions
 	if versions == nil {
 		versions = stages.Current()
 	}

@@ -38,19 +38,19 @@ func (a *app) workflowURL(s *services, workflowID string) string {
 			base = ""
 		}
 	}
-	if base == "" && s.stack != nil {
-		base = strings.TrimRight(s.stack.UIAddress, "/")
+	if base == "" && s.Stack != nil {
+		base = strings.TrimRight(s.Stack.UIAddress, "/")
 	}
 	if base == "" {
 		return ""
 	}
-	return base + "/namespaces/" + url.PathEscape(s.namespace) + "/workflows/" + url.PathEscape(workflowID)
+	return base + "/namespaces/" + url.PathEscape(s.Namespace) + "/workflows/" + url.PathEscape(workflowID)
 }
 
 // follower follows run rid of workflow wid: with -o json progress lines
 // on stdout, else bars on text (stderr for run, stdout for status --watch).
 func (a *app) follower(s *services, campaign, wid, rid, ui string, text io.Writer) *follow.Follower {
-	f := follow.New(s.client, wid, rid)
+	f := follow.New(s.Client, wid, rid)
 	f.Campaign, f.UI, f.JSON, f.Out = campaign, ui, a.printer().JSON(), text
 	if f.JSON {
 		f.Out = a.stdout

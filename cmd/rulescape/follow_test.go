@@ -36,7 +36,7 @@ func TestWorkflowURL(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(envTemporalUI, tc.env)
-			got := a.workflowURL(&services{stack: tc.stack, namespace: tc.ns}, workflows.WorkflowID("0123456789abcdef"))
+			got := a.workflowURL(&services{Stack: tc.stack, Namespace: tc.ns}, workflows.WorkflowID("0123456789abcdef"))
 			if got != tc.want {
 				t.Errorf("workflowURL = %q, want %q", got, tc.want)
 			}

@@ -15,9 +15,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
 
 	"rulescape/internal/devstack"
+	rsvc "rulescape/internal/services"
 	"rulescape/stages"
 )
 
@@ -89,26 +89,10 @@ func (a *app) setup() error {
 	return nil
 }
 
-// temporalOptions returns the Temporal client options: Temporal's own
-// conventions (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
-// TEMPORAL_TLS_*, and profiles of the Temporal config file:
-// TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), with --address and --namespace
-// overriding them. external is false when neither --address nor the
-// environment names a server: the embedded stack is used then.
-func (a *app) temporalOptions() (opts client.Options, external bool, err error) {
-	external = a.address != "" || os.Getenv(devstack.EnvTemporalAddr) != "" || os.Getenv("TEMPORAL_PROFILE") != ""
-	if external {
-		if opts, err = envconfig.LoadDefaultClientOptions(); err != nil {
-			return opts, true, fmt.Errorf("Temporal client configuration: %v — check TEMPORAL_* variables and the Temporal config file", err)
-		}
-	}
-	if a.address != "" {
-		opts.HostPort = a.address
-	}
-	if a.namespace != "" {
-		opts.Namespace = a.namespace
-	}
-	return opts, external, nil
+// temporalOptions returns the Temporal client options of the environment
+// and the flags (rsvc.ClientOptions).
+func (a *app) temporalOptions() (client.Options, bool, error) {
+	return rsvc.ClientOptions(a.serviceOptions())
 }
 
 // run executes the CLI with args and returns the process exit code.

@@ -68,8 +68,8 @@ func (a *app) report(ctx context.Context, arg, dir string) error {
 	if err != nil {
 		return err
 	}
-	defer oc.svc.close()
-	st := oc.svc.store
+	defer oc.svc.Close()
+	st := oc.svc.Store
 	d, err := report.LoadManifest(ctx, st, oc.manifest)
 	if err != nil {
 		return err

@@ -87,7 +87,7 @@ func (a *app) rerun(ctx context.Context, arg string, stage pipelines.StageName, 
 		if s, err = a.connect(ctx); err != nil {
 			return err
 		}
-		defer s.close()
+		defer s.Close()
 	}
 	plan, err := ca.plan(ctx, s)
 	if err != nil {

@@ -130,7 +130,7 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 	if err != nil {
 		return err
 	}
-	defer s.close()
+	defer s.Close()
 	plan, err := c.Plan()
 	if err != nil {
 		return err
@@ -145,7 +145,7 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, file string,
 	showProgress bool, force []pipelines.StageName) error {
 	id := c.CampaignID
-	in, err := workflows.NewInput(ctx, s.store, c, force)
+	in, err := workflows.NewInput(ctx, s.Store, c, force)
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 		return fmt.Errorf("starting the worker: %w", err)
 	}
 	defer w.Stop()
-	run, err := workflows.Start(ctx, s.client, in, force != nil)
+	run, err := workflows.Start(ctx, s.Client, in, force != nil)
 	if err != nil {
 		return err
 	}
@@ -187,26 +187,26 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 	if runErr != nil {
 		out.Status, out.Error = workflows.StatusFailed, workflows.FailureMessage(runErr)
 		// The progress of the failed run, and what it committed.
-		if p, err := workflows.QueryProgress(ctx, s.client, run.GetID(), run.GetRunID()); err == nil {
+		if p, err := workflows.QueryProgress(ctx, s.Client, run.GetID(), run.GetRunID()); err == nil {
 			res.Progress = p
 		}
-		refs, _ := s.store.List(ctx, id, "")
+		refs, _ := s.Store.List(ctx, id, "")
 		for _, r := range refs {
 			p, _ := store.ParseDatasetKey(r.Key)
 			kind, _, _ := strings.Cut(r.Schema, "@")
-			out.Datasets = append(out.Datasets, datasetJSON{Stage: p.Stage, Kind: kind, URI: manifest.URI(s.store, r.Key), Rows: r.Rows})
+			out.Datasets = append(out.Datasets, datasetJSON{Stage: p.Stage, Kind: kind, URI: manifest.URI(s.Store, r.Key), Rows: r.Rows})
 		}
 	} else {
-		m, err := manifest.Read(ctx, s.store, id)
+		m, err := manifest.Read(ctx, s.Store, id)
 		if err != nil {
 			return err
 		}
 		for _, d := range m.Datasets {
 			out.Datasets = append(out.Datasets, datasetJSON{Stage: d.Stage, Kind: d.Kind, URI: d.URI, Rows: d.Ref.Rows})
 		}
-		out.Manifest = manifest.URI(s.store, res.Manifest)
+		out.Manifest = manifest.URI(s.Store, res.Manifest)
 		if res.Report != "" {
-			u := manifest.URI(s.store, res.Report)
+			u := manifest.URI(s.Store, res.Report)
 			out.Report = &u
 		}
 	}
@@ -237,7 +237,7 @@ func printRun(w io.Writer, c *pipelines.Plan, res workflows.CampaignResult, out 
 		return
 	}
 	kinds := map[string]int{}
-	prefix := manifest.URI(s.store, "campaigns/"+out.Campaign+"/")
+	prefix := manifest.URI(s.Store, "campaigns/"+out.Campaign+"/")
 	// Cache hits computed for another campaign stay under its prefix.
 	elsewhere, curvesElsewhere := 0, false
 	for _, d := range out.Datasets {
@@ -258,8 +258,8 @@ func printRun(w io.Writer, c *pipelines.Plan, res workflows.CampaignResult, out 
 	fmt.Fprintf(w, "manifest: %s\n", out.Manifest)
 	// The embedded gateway keeps objects as files under objects/<bucket>.
 	var objects string
-	if s.stack != nil {
-		objects = filepath.Join(s.stack.Home, "objects", s.store.Bucket())
+	if s.Stack != nil {
+		objects = filepath.Join(s.Stack.Home, "objects", s.Store.Bucket())
 	}
 	if out.Report != nil {
 		fmt.Fprintf(w, "report:   %s (or `rulescape report %s` for a local copy)\n", *out.Report, out.Campaign)
@@ -284,7 +284,7 @@ func printRun(w io.Writer, c *pipelines.Plan, res workflows.CampaignResult, out 
   CREATE SECRET (TYPE s3, KEY_ID '$RULESCAPE_S3_ACCESS_KEY', SECRET '$RULESCAPE_S3_SECRET_KEY',
                  ENDPOINT '%s', URL_STYLE 'path', USE_SSL false);
   SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule;
-`, s.store.Endpoint(), manifest.URI(s.store, glob))
+`, s.Store.Endpoint(), manifest.URI(s.Store, glob))
 	}
 }
 

@@ -63,12 +63,12 @@ func (a *app) share(ctx context.Context, arg string, expires time.Duration, out 
 	if err != nil {
 		return err
 	}
-	defer oc.svc.close()
+	defer oc.svc.Close()
 	rkey, err := reportKey(oc.id)
 	if err != nil {
 		return err
 	}
-	sm, err := manifest.Share(ctx, oc.svc.store, oc.manifest, expires, rkey)
+	sm, err := manifest.Share(ctx, oc.svc.Store, oc.manifest, expires, rkey)
 	if err != nil {
 		return err
 	}

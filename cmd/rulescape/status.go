@@ -61,15 +61,15 @@ func (a *app) status(ctx context.Context, arg string, watch bool) error {
 	if err != nil {
 		return err
 	}
-	defer s.close()
-	e, err := workflows.Describe(ctx, s.client, ca.id, "", s.namespace)
+	defer s.Close()
+	e, err := workflows.Describe(ctx, s.Client, ca.id, "", s.Namespace)
 	if err != nil {
 		return err
 	}
 	ui, p := a.workflowURL(s, e.WorkflowID), a.printer()
 	watched := watch && e.Running
 	if watched {
-		if _, err := e.Status(ctx, s.client); err != nil { // no worker answers
+		if _, err := e.Status(ctx, s.Client); err != nil { // no worker answers
 			return err
 		}
 		p.Textf("campaign %s (%s): running\n", e.Campaign, e.WorkflowID)
@@ -80,17 +80,17 @@ func (a *app) status(ctx context.Context, arg string, watch bool) error {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			_ = s.client.GetWorkflow(ctx, e.WorkflowID, e.RunID).Get(ctx, nil)
+			_ = s.Client.GetWorkflow(ctx, e.WorkflowID, e.RunID).Get(ctx, nil)
 		}()
 		a.follower(s, e.Campaign, e.WorkflowID, e.RunID, ui, a.stdout).Follow(ctx, done)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if e, err = workflows.Describe(ctx, s.client, ca.id, e.RunID, s.namespace); err != nil {
+		if e, err = workflows.Describe(ctx, s.Client, ca.id, e.RunID, s.Namespace); err != nil {
 			return err
 		}
 	}
-	prog, err := e.Status(ctx, s.client)
+	prog, err := e.Status(ctx, s.Client)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (a *app) status(ctx context.Context, arg string, watch bool) error {
 			for _, st := range out.Stages {
 				line := follow.StageLine(st, time.Now())
 				if st.Name == string(pipelines.StageMetaopt) && st.Status == workflows.StatusRunning {
-					if it, ok := workflows.MetaoptIterations(ctx, s.client, e.WorkflowID, ""); ok {
+					if it, ok := workflows.MetaoptIterations(ctx, s.Client, e.WorkflowID, ""); ok {
 						line += fmt.Sprintf("  iterations %d", it)
 					}
 				}
