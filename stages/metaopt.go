@@ -255,7 +255,8 @@ func historyRows(campaign string, j *pipelines.MetaoptJob, obj *meta.Learners, s
 // MetaoptFile is the checkpoint file of a metaopt run outside a campaign
 // (`rulescape metaopt --checkpoint`): a core/metaopt.Checkpoint, the format
 // campaign checkpoints use, of the problem Key, written atomically after
-// every iteration by Save (a checkpoint function for Run).
+// every iteration by Save (a checkpoint function for Run; without a Path
+// it writes nothing).
 type MetaoptFile struct {
 	Path string
 	Key  string          // the problem's content key
@@ -283,6 +284,9 @@ func (f *MetaoptFile) Load() (*MetaoptProgress, error) {
 // kept when they cover every iteration (not after resuming from a file
 // without them).
 func (f *MetaoptFile) Save(p MetaoptProgress, _ *metaopt.Record) error {
+	if f.Path == "" {
+		return nil
+	}
 	cp := metaopt.Checkpoint{ContentKey: f.Key, Spec: f.Spec, Scale: p.Scale, State: p.State, Records: p.Records}
 	if len(cp.Records) != cp.State.Iter {
 		cp.Records = nil
@@ -292,4 +296,52 @@ func (f *MetaoptFile) Save(p MetaoptProgress, _ *metaopt.Record) error {
 		return err
 	}
 	return atomicfile.WriteBytes(f.Path, append(data, '\n'))
+}
+
+// MetaoptFileError is an error of a checkpoint file OpenMetaoptFile could
+// not resume from.
+type MetaoptFileError struct {
+	Path string
+	Err  error
+}
+
+func (e *MetaoptFileError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *MetaoptFileError) Unwrap() error { return e.Err }
+
+// OpenMetaoptFile starts job j (StartMetaopt) with the checkpoint file at
+// path ("" for none): when the file holds a progress of the same problem
+// the run resumes from it. The problem's key is metaopt.SpecKey of the
+// JSON of spec(scale), a description of the problem given the search
+// scale of a fresh start. A file it cannot resume from is a
+// *MetaoptFileError, wrapping metaopt.ErrOtherProblem for another
+// problem's.
+func OpenMetaoptFile(ctx context.Context, j *pipelines.MetaoptJob, workers int, path string, spec func(scale []float64) any) (*MetaoptRun, *MetaoptFile, error) {
+	run, err := StartMetaopt(ctx, j, workers, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := &MetaoptFile{Path: path}
+	if f.Spec, err = json.Marshal(spec(run.Obj.Scale)); err != nil {
+		return nil, nil, err
+	}
+	if f.Key, err = metaopt.SpecKey(f.Spec); err != nil {
+		return nil, nil, err
+	}
+	if path == "" {
+		return run, f, nil
+	}
+	p, err := f.Load()
+	if err != nil || p == nil {
+		return run, f, wrapFileError(path, err)
+	}
+	p.Scale = run.Obj.Scale // the key covers it; files of earlier versions have none
+	run, err = StartMetaopt(ctx, j, workers, p)
+	return run, f, wrapFileError(path, err)
+}
+
+func wrapFileError(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &MetaoptFileError{Path: path, Err: err}
 }

@@ -55,7 +55,8 @@ type metagradFlags struct {
 func newMetagradCmd(a *app) *cobra.Command {
 	// A written case has no warm-up by default (Miconi's 100 trials would
 	// leave a short case with no learning) and needs --trials.
-	f := &metagradFlags{setupFlags: setupFlags{preset: func(p *pipelines.Params) { p.Warmup, p.Trials = 0, 0 }}}
+	f := &metagradFlags{setupFlags: setupFlags{preset: func(p *pipelines.Params) { p.Warmup, p.Trials = 0, 0 },
+		trialsUsage: "learning trials H of the written case"}}
 	cmd := &cobra.Command{
 		Use:   "metagrad (--case FILE [--check fd | --directions Ω --seed S] | --write-case FILE --task NAME --trials H)",
 		Short: "Meta-objective J and its gradient for a case file (docs/MODEL.md §4, §5, §7)",
@@ -83,7 +84,6 @@ func newMetagradCmd(a *app) *cobra.Command {
 	fl.BoolVar(&f.logEta, "log-eta", false, "also differentiate with respect to log η")
 	fl.StringVar(&f.writeCase, "write-case", "", "write a case drawn from --task to this file")
 	f.addFlags(fl, false)
-	fl.IntVar(&f.params.Trials, "trials", 0, "learning trials H of the written case")
 	fl.IntVar(&f.steps, "steps", 0, "trial length T; for dnms the epochs are rescaled (0 = the task's)")
 	fl.Float64Var(&f.gamma, "gamma", 1, "discount γ of J")
 	// --K and --L were the first spelling; kept, hidden, for scripts.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -57,7 +56,8 @@ type metaoptFlags struct {
 
 func newMetaoptCmd(a *app) *cobra.Command {
 	md := pipelines.DefaultMetaopt()
-	mf := &metaoptFlags{setupFlags: setupFlags{preset: func(p *pipelines.Params) { p.Trials = md.Trials }}, run: runParams{Seeds: "1"}}
+	mf := &metaoptFlags{setupFlags: setupFlags{preset: func(p *pipelines.Params) { p.Trials = md.Trials },
+		trialsUsage: "learning horizon H: trials per learner"}, run: runParams{Seeds: "1"}}
 	ms := &mf.spec
 	cmd := &cobra.Command{
 		Use:     "metaopt",
@@ -74,7 +74,6 @@ func newMetaoptCmd(a *app) *cobra.Command {
 	})
 	f := cmd.Flags()
 	mf.addFlags(f, true)
-	f.IntVar(&mf.params.Trials, "trials", md.Trials, "learning horizon H: trials per learner")
 	f.IntVar(&mf.run.Workers, "workers", 0, "learners run in parallel (0 = all cores); results do not depend on it")
 
 	f.StringVar(&ms.Init, "init", md.Init, "initial rule: zero, random, or a named rule ("+strings.Join(plasticity.RuleNames(), ", ")+")")
@@ -148,30 +147,18 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 	if err := ms.InitialRule(&job.Params); err != nil {
 		return fmt.Errorf("--init: %w", err)
 	}
-	run, err := stages.StartMetaopt(ctx, job, mf.run.Workers, nil)
-	if err != nil {
+	run, file, err := stages.OpenMetaoptFile(ctx, job, mf.run.Workers, mf.checkpoint, func(scale []float64) any {
+		spec.Scale = scale
+		return spec
+	})
+	var fe *stages.MetaoptFileError
+	switch {
+	case errors.Is(err, metaopt.ErrOtherProblem):
+		return fmt.Errorf("--checkpoint %s was written for a different setup — use the same flags as that run, or another checkpoint file", mf.checkpoint)
+	case errors.As(err, &fe):
+		return fmt.Errorf("--checkpoint %s: %v — the file is not a rulescape checkpoint this version reads; remove it or choose another", mf.checkpoint, fe.Err)
+	case err != nil:
 		return err
-	}
-	spec.Scale = run.Obj.Scale
-	specJSON, _ := json.Marshal(spec)
-	key, err := metaopt.SpecKey(specJSON)
-	if err != nil {
-		return err
-	}
-	file := &stages.MetaoptFile{Path: mf.checkpoint, Key: key, Spec: specJSON}
-	if mf.checkpoint != "" {
-		p, err := file.Load()
-		switch {
-		case errors.Is(err, metaopt.ErrOtherProblem):
-			return fmt.Errorf("--checkpoint %s was written for a different setup — use the same flags as that run, or another checkpoint file", mf.checkpoint)
-		case err != nil:
-			return fmt.Errorf("--checkpoint %s: %v — the file is not a rulescape checkpoint this version reads; remove it or choose another", mf.checkpoint, err)
-		case p != nil:
-			p.Scale = run.Obj.Scale // files of earlier versions have none
-			if run, err = stages.StartMetaopt(ctx, job, mf.run.Workers, p); err != nil {
-				return fmt.Errorf("--checkpoint %s: %w", mf.checkpoint, err)
-			}
-		}
 	}
 	st := run.Opt.State()
 	setup, est := run.Obj.Setup, run.Obj.Estimator
@@ -194,11 +181,9 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 	}
 	var saveErr error // the callback's own errors are reported as they are
 	_, runErr := run.Run(ctx, "", func(p stages.MetaoptProgress, rec *metaopt.Record) error {
-		if mf.checkpoint != "" {
-			if err := file.Save(p, rec); err != nil {
-				saveErr = fmt.Errorf("--checkpoint: %w — check the directory is writable", err)
-				return saveErr
-			}
+		if err := file.Save(p, rec); err != nil {
+			saveErr = fmt.Errorf("--checkpoint: %w — check the directory is writable", err)
+			return saveErr
 		}
 		if rec == nil {
 			return nil

@@ -83,7 +83,6 @@ func newTrainCommand(a *app) (*cobra.Command, *trainFlags) {
 	})
 	f := cmd.Flags()
 	tf.addFlags(f, true)
-	f.IntVar(&tf.params.Trials, "trials", tf.params.Trials, "learning trials per seed")
 	f.StringVar(&tf.run.Seeds, "seeds", tf.run.Seeds, `seeds, e.g. "1-8", "1,3,5" or "1-4,10"`)
 	f.IntVar(&tf.run.Workers, "workers", 0, "seeds trained in parallel (0 = all cores)")
 	f.SortFlags = false
@@ -170,65 +169,14 @@ func (a *app) train(ctx context.Context, r *pipelines.ResolvedSetup, b *pipeline
 func writeHeader(w io.Writer, r *pipelines.ResolvedSetup, b *pipelines.Built, seeds, workers int) {
 	s := b.Setup
 	spec := s.Task.Spec()
-	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	orNone := func(v float64, unit string) string {
-		if v == 0 {
-			return "none"
-		}
-		return num(v) + unit
-	}
 	source := "preset " + r.Preset
 	if r.File != "" {
 		source += ", config " + r.File
 	}
-	density := "dense"
-	if d := s.Init.Density; d > 0 && d < 1 {
-		density = "density " + num(d)
-	}
-	clamps := "none"
-	if len(s.Init.Clamps) > 0 {
-		clamps = r.Clamps.String()
-	}
-	var pert string
-	switch s.Perturb.Scheme {
-	case "decoupled":
-		pert = fmt.Sprintf("decoupled p=%s A=%s from step %d", num(s.Perturb.Prob), num(s.Perturb.Amp), s.Perturb.Start)
-	case "gaussian":
-		pert = fmt.Sprintf("gaussian σ=%s from step %d", num(s.Perturb.Sigma), s.Perturb.Start)
-	default:
-		pert = "none (a reward-gated rule cannot learn without exploration)"
-	}
-	l := s.Learner
 	fmt.Fprintf(w, "train %s (T=%d steps, %d conditions) with rule %s, %d seed(s) × %d trials, %d worker(s)\n",
 		s.Task.Name(), spec.Steps, len(spec.Conditions), b.RuleName, seeds, s.Trials, workers)
-	fmt.Fprintf(w, "  from       %s\n", source)
-	fmt.Fprintf(w, "  rule       K=%d L=%d %s\n", s.Rule.K, s.Rule.L, thetaSummary(s.Rule))
-	fmt.Fprintf(w, "  network    N=%d G=%s %s W_in~U[±%s] readout=%s clamps=%s x0~U[±%s]\n",
-		s.Init.N, num(s.Init.G), density, num(s.Init.InScale), s.Init.Readout, clamps, num(s.X0Range))
-	fmt.Fprintf(w, "  dynamics   dt=%s ms τ=%s ms\n", num(s.Dyn.Dt), num(s.Dyn.Tau))
-	fmt.Fprintf(w, "  perturb    %s\n", pert)
-	fmt.Fprintf(w, "  learner    η=%s gain=%s clip=%s warm-up=%d α_R=%s loss=%s α_x=%s τ_e=%s gate t≥%d max|W|=%s\n",
-		num(l.Eta), l.Gain, orNone(l.Clip, ""), l.WarmupTrials, num(l.AlphaR), l.Loss, num(l.AlphaX),
-		orNone(l.TauE, " ms"), l.GateStart, num(l.MaxWeight))
-	fmt.Fprintf(w, "  criterion  error < %s in ≥ %s%% of the last %d trials\n\n",
-		num(s.Criterion.Threshold), num(100*s.Criterion.Fraction), s.Criterion.Window)
+	fmt.Fprintf(w, "  from       %s\n  %s\n\n", source, strings.Join(s.Describe(), "\n  "))
 	fmt.Fprintf(w, "%6s  %7s  %13s  %11s  %14s  %8s\n", "seed", "trials", "to criterion", "final error", "final accuracy", "wall")
-}
-
-// thetaSummary lists the non-zero θ_kl of a rule.
-func thetaSummary(r plasticity.Rule) string {
-	var parts []string
-	for k := 0; k <= r.K; k++ {
-		for l := 0; l <= r.L; l++ {
-			if v := r.At(k, l); v != 0 {
-				parts = append(parts, fmt.Sprintf("θ%d%d=%s", k, l, strconv.FormatFloat(v, 'g', -1, 64)))
-			}
-		}
-	}
-	if len(parts) == 0 {
-		return "all θ = 0"
-	}
-	return strings.Join(parts, " ")
 }
 
 // writeSeedRow prints one seed's row, and its error on the next line.
