@@ -27,10 +27,6 @@ func MetaoptProblem(setup *train.Setup, s MetaoptSpec, workers int) (*meta.Learn
 		}}.Objective()
 }
 
-// AutoScale sets obj.Scale as meta.Learners.AutoScaleFor does.
-func AutoScale(ctx context.Context, obj *meta.Learners, s metaopt.Settings) error {
-	return obj.AutoScaleFor(ctx, s)
-}
 
 // Problem returns the job's meta-objective, its optimizer settings and the
 // initial parameters (see MetaoptProblem). It does not auto-scale: with

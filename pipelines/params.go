@@ -141,6 +141,54 @@ func ParamKeys() []string {
 	return keys
 }
 
+// ParamUsage is the one-line help of a parameter's flag.
+func ParamUsage(key string) string {
+	switch key {
+	case "k":
+		return fmt.Sprintf("highest power K of the pre-synaptic rate, 0…%d (taken from --theta if not set)", plasticity.MaxOrder)
+	case "l":
+		return fmt.Sprintf("highest power L of the post-synaptic fluctuation, 0…%d (taken from --theta if not set)", plasticity.MaxOrder)
+	case "rule":
+		return "named rule: " + strings.Join(plasticity.RuleNames(), ", ")
+	}
+	return paramUsage[key]
+}
+
+var paramUsage = map[string]string{
+	"preset":              "values to start from: miconi2017, or default (the same: Miconi's values are the literature defaults)",
+	"task":                "task `name`",
+	"task_params":         `task parameters as a JSON object of the task's fields, e.g. '{"Steps":500}'`,
+	"n":                   "recurrent units N",
+	"g":                   "gain G of the initial recurrent weights, W⁰ ~ G·N(0,1)/√N",
+	"density":             "fraction of non-zero initial recurrent weights (0 or 1 = dense)",
+	"in_scale":            "input weights W_in ~ U[−s, s]",
+	"readout":             "output weights: units (output o reads unit o) or random (N(0,1)/√N)",
+	"clamps":              "values of the clamped bias units, comma-separated, or none",
+	"dt":                  "time step dt, ms",
+	"tau":                 "membrane time constant τ, ms (≥ dt)",
+	"perturb":             "exploration perturbation: decoupled, gaussian or none",
+	"perturb_prob":        "decoupled: probability per unit per step",
+	"perturb_amp":         "decoupled: amplitude A of A·U[−1,1]",
+	"perturb_sigma":       "gaussian: standard deviation σ",
+	"perturb_start":       "first step that can be perturbed",
+	"x0_range":            "initial states x⁰ ~ U[−a, a]",
+	"theta":               "explicit rule Θ as a JSON (K+1)×(L+1) matrix, θ[k][l] (k: pre power, l: post power); replaces --rule",
+	"eta":                 "learning rate η",
+	"gain":                "gain G of the update: plain (1) or baseline (|R̄_c|)",
+	"clip":                "clip of each ΔW_ij to ±c (0 = none)",
+	"warmup":              "warm-up trials without weight changes",
+	"alpha_r":             "baseline smoothing α_R, 0…1",
+	"loss":                "per-step loss: abs or mse",
+	"alpha_x":             "filter coefficient α_x of the running average x̄, 0…1",
+	"tau_e":               "eligibility decay time τ_e, ms (0 = no decay)",
+	"gate_start":          "eligibility counts steps t ≥ this",
+	"max_weight":          "a seed diverges when some |W_ij| exceeds this",
+	"criterion_threshold": "criterion: trial error below this counts as learned",
+	"criterion_window":    "criterion: sliding window, trials (also the window of the final error and accuracy)",
+	"criterion_fraction":  "criterion: fraction of the window below the threshold, (0, 1]",
+	"trials":              "learning trials per seed",
+}
+
 // Field returns the addressable field of p named by key, or an invalid
 // reflect.Value for an unknown key.
 func (p *Params) Field(key string) reflect.Value {

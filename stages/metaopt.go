@@ -2,12 +2,15 @@ package stages
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 
 	"rulescape/core/meta"
 	"rulescape/core/metaopt"
+	"rulescape/internal/atomicfile"
 	"rulescape/pipelines"
 	"rulescape/schemas"
 )
@@ -46,41 +49,71 @@ type MetaoptResult struct {
 // evaluation; an error it returns stops the job. Errors of the job's
 // settings (or of a resume that does not fit them), and too many diverged
 // learners, are Invalid.
+//
+// Metaopt is StartMetaopt and then Run.
 func Metaopt(ctx context.Context, campaign string, j *pipelines.MetaoptJob, workers int, resume *MetaoptProgress,
 	checkpoint func(p MetaoptProgress, rec *metaopt.Record) error) (MetaoptResult, error) {
+	run, err := StartMetaopt(ctx, j, workers, resume)
+	if err != nil {
+		return MetaoptResult{}, err
+	}
+	return run.Run(ctx, campaign, checkpoint)
+}
+
+// MetaoptRun is a metaopt job ready to run (StartMetaopt): its objective,
+// with the search scale, and its optimizer, at the start or at the state
+// it resumes from. `rulescape metaopt` and the campaign activity run a job
+// through it, so that both run one loop.
+type MetaoptRun struct {
+	Job *pipelines.MetaoptJob
+	Obj *meta.Learners
+	Opt *metaopt.Optimizer
+	p   MetaoptProgress
+}
+
+// StartMetaopt prepares job j as Metaopt describes: it restores resume
+// (whose Settings.Iters is raised to the job's, so that a larger iters
+// extends a run) or auto-scales and starts from the job's rule.
+func StartMetaopt(ctx context.Context, j *pipelines.MetaoptJob, workers int, resume *MetaoptProgress) (*MetaoptRun, error) {
 	obj, settings, err := j.Problem(workers)
 	if err != nil {
-		return MetaoptResult{}, invalid(err)
+		return nil, invalid(err)
 	}
-	var opt *metaopt.Optimizer
-	var p MetaoptProgress
+	r := &MetaoptRun{Job: j, Obj: obj}
 	if resume != nil {
 		obj.Scale = resume.Scale
 		st := resume.State
 		st.Settings.Workers = workers
-		if opt, err = metaopt.Restore(obj, st); err != nil {
-			return MetaoptResult{}, invalid(fmt.Errorf("resuming: %w", err))
+		st.Settings.Iters = max(st.Settings.Iters, settings.Iters)
+		if r.Opt, err = metaopt.Restore(obj, st); err != nil {
+			return nil, invalid(fmt.Errorf("resuming: %w", err))
 		}
-		p = MetaoptProgress{Scale: resume.Scale, Records: resume.Records}
-	} else {
-		if j.Settings.Scale != "none" {
-			if err := obj.AutoScaleFor(ctx, settings); err != nil {
-				return MetaoptResult{}, invalid(fmt.Errorf("auto scale: %w (set scale: none)", err))
-			}
-		}
-		if opt, err = metaopt.New(obj, obj.Params(obj.Setup.Rule), settings); err != nil {
-			return MetaoptResult{}, invalid(err)
-		}
-		p = MetaoptProgress{Scale: obj.Scale}
+		r.p = MetaoptProgress{Scale: resume.Scale, Records: resume.Records}
+		return r, nil
 	}
+	if j.Settings.Scale != "none" {
+		if err := obj.AutoScaleFor(ctx, settings); err != nil {
+			return nil, invalid(fmt.Errorf("auto scale: %w (set scale: none)", err))
+		}
+	}
+	if r.Opt, err = metaopt.New(obj, obj.Params(obj.Setup.Rule), settings); err != nil {
+		return nil, invalid(err)
+	}
+	r.p = MetaoptProgress{Scale: obj.Scale}
+	return r, nil
+}
+
+// Run runs the job to its last iteration (see Metaopt).
+func (r *MetaoptRun) Run(ctx context.Context, campaign string, checkpoint func(p MetaoptProgress, rec *metaopt.Record) error) (MetaoptResult, error) {
+	obj, opt := r.Obj, r.Opt
 	save := func(rec *metaopt.Record) error {
 		if checkpoint == nil {
 			return nil
 		}
-		p.State = opt.State()
-		return checkpoint(p, rec)
+		r.p.State = opt.State()
+		return checkpoint(r.p, rec)
 	}
-	for opt.State().Iter < settings.Iters {
+	for opt.State().Iter < opt.State().Settings.Iters {
 		rec, err := opt.Step(ctx)
 		if errors.Is(err, metaopt.ErrTooManyDiverged) {
 			return MetaoptResult{}, invalid(fmt.Errorf("%w — lower lr or eta, or set clip_norm", err))
@@ -88,13 +121,13 @@ func Metaopt(ctx context.Context, campaign string, j *pipelines.MetaoptJob, work
 		if err != nil {
 			return MetaoptResult{}, err
 		}
-		p.Records = append(p.Records, rec)
+		r.p.Records = append(r.p.Records, rec)
 		if err := save(&rec); err != nil {
 			return MetaoptResult{}, err
 		}
 	}
 	var out MetaoptResult
-	if settings.HeldOut > 0 {
+	if opt.State().Settings.HeldOut > 0 {
 		h, err := opt.EvaluateHeldOut(ctx)
 		if err != nil {
 			return MetaoptResult{}, fmt.Errorf("held-out evaluation: %w", err)
@@ -112,10 +145,71 @@ func Metaopt(ctx context.Context, campaign string, j *pipelines.MetaoptJob, work
 	if obj.LogEta {
 		out.Eta = eta
 	}
-	if out.History, err = historyRows(campaign, j, obj, opt.State().Settings, p.Records); err != nil {
+	if out.History, err = historyRows(campaign, r.Job, obj, opt.State().Settings, r.p.Records); err != nil {
 		return MetaoptResult{}, invalid(err)
 	}
 	return out, nil
+}
+
+// MetaoptIteration is an iteration's record with Θ in rule coordinates:
+// one line of `rulescape metaopt -o json`.
+type MetaoptIteration struct {
+	Iter       int                  `json:"iter"`
+	J          float64              `json:"j"`
+	JSE        float64              `json:"j_se"`
+	GradNorm   float64              `json:"grad_norm"`
+	Theta      [][]float64          `json:"theta"`
+	Eta        float64              `json:"eta"`
+	HeldOutJ   *float64             `json:"held_out_j"`
+	HeldOutSE  *float64             `json:"held_out_j_se"`
+	Diverged   []metaopt.Divergence `json:"diverged"`
+	Cost       float64              `json:"cost"`
+	BudgetCost float64              `json:"budget_cost"`
+	Wall       float64              `json:"wall_seconds"`
+}
+
+// Iteration is rec (a record of this run) in rule coordinates.
+func (r *MetaoptRun) Iteration(rec metaopt.Record) MetaoptIteration {
+	rule, eta, _ := r.Obj.Rule(rec.Params)
+	out := MetaoptIteration{Iter: rec.Iter, J: rec.J, JSE: rec.JSE, GradNorm: rec.GradNorm, Theta: rule.Matrix(), Eta: eta,
+		Diverged: rec.Diverged, Cost: rec.Cost, BudgetCost: rec.Budget.Cost + rec.Budget.HeldOutCost, Wall: rec.WallSeconds}
+	if out.Diverged == nil {
+		out.Diverged = []metaopt.Divergence{}
+	}
+	if rec.HeldOut != nil {
+		out.HeldOutJ, out.HeldOutSE = &rec.HeldOut.J, &rec.HeldOut.JSE
+	}
+	return out
+}
+
+// MetaoptFinal is the outcome of a run in rule coordinates: the last line
+// of `rulescape metaopt -o json` (Final is true).
+type MetaoptFinal struct {
+	Final     bool           `json:"final"`
+	Iters     int            `json:"iters"`
+	Theta     [][]float64    `json:"theta"`
+	Eta       float64        `json:"eta"`
+	HeldOutJ  *float64       `json:"held_out_j"`
+	HeldOutSE *float64       `json:"held_out_j_se"`
+	BestIter  *int           `json:"best_iter"`
+	BestJ     *float64       `json:"best_j"`
+	BestTheta [][]float64    `json:"best_theta"`
+	Budget    metaopt.Budget `json:"budget"`
+}
+
+// Final is the run's outcome so far.
+func (r *MetaoptRun) Final() MetaoptFinal {
+	res := r.Opt.Result()
+	rule, eta, _ := r.Obj.Rule(res.Params)
+	out := MetaoptFinal{Final: true, Iters: res.Iter, Theta: rule.Matrix(), Eta: eta, Budget: res.Budget}
+	if res.HeldOut != nil {
+		out.HeldOutJ, out.HeldOutSE = &res.HeldOut.J, &res.HeldOut.JSE
+	}
+	if res.Best != nil {
+		br, _, _ := r.Obj.Rule(res.Best.Params)
+		out.BestIter, out.BestJ, out.BestTheta = &res.Best.Iter, &res.Best.J, br.Matrix()
+	}
+	return out
 }
 
 // historyRows converts the iteration records to metaopt_history rows, Θ and
@@ -156,4 +250,98 @@ func historyRows(campaign string, j *pipelines.MetaoptJob, obj *meta.Learners, s
 			GradNorm: r.GradNorm, HeldoutJ: held, LR: s.LR, WallSeconds: r.WallSeconds}
 	}
 	return rows, nil
+}
+
+// MetaoptFile is the checkpoint file of a metaopt run outside a campaign
+// (`rulescape metaopt --checkpoint`): a core/metaopt.Checkpoint, the format
+// campaign checkpoints use, of the problem Key, written atomically after
+// every iteration by Save (a checkpoint function for Run; without a Path
+// it writes nothing).
+type MetaoptFile struct {
+	Path string
+	Key  string          // the problem's content key
+	Spec json.RawMessage // the problem, for people (optional)
+}
+
+// Load returns the progress the file holds, or nil when it does not exist.
+// A file of another problem is an error wrapping metaopt.ErrOtherProblem.
+func (f *MetaoptFile) Load() (*MetaoptProgress, error) {
+	data, err := os.ReadFile(f.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cp, err := metaopt.UnmarshalCheckpoint(data, f.Key)
+	if err != nil {
+		return nil, err
+	}
+	return &MetaoptProgress{Scale: cp.Scale, State: cp.State, Records: cp.Records}, nil
+}
+
+// Save writes p to the file (temporary file, then rename). The records are
+// kept when they cover every iteration (not after resuming from a file
+// without them).
+func (f *MetaoptFile) Save(p MetaoptProgress, _ *metaopt.Record) error {
+	if f.Path == "" {
+		return nil
+	}
+	cp := metaopt.Checkpoint{ContentKey: f.Key, Spec: f.Spec, Scale: p.Scale, State: p.State, Records: p.Records}
+	if len(cp.Records) != cp.State.Iter {
+		cp.Records = nil
+	}
+	data, err := cp.Marshal()
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(f.Path, append(data, '\n'))
+}
+
+// MetaoptFileError is an error of a checkpoint file OpenMetaoptFile could
+// not resume from.
+type MetaoptFileError struct {
+	Path string
+	Err  error
+}
+
+func (e *MetaoptFileError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *MetaoptFileError) Unwrap() error { return e.Err }
+
+// OpenMetaoptFile starts job j (StartMetaopt) with the checkpoint file at
+// path ("" for none): when the file holds a progress of the same problem
+// the run resumes from it. The problem's key is metaopt.SpecKey of the
+// JSON of spec(scale), a description of the problem given the search
+// scale of a fresh start. A file it cannot resume from is a
+// *MetaoptFileError, wrapping metaopt.ErrOtherProblem for another
+// problem's.
+func OpenMetaoptFile(ctx context.Context, j *pipelines.MetaoptJob, workers int, path string, spec func(scale []float64) any) (*MetaoptRun, *MetaoptFile, error) {
+	run, err := StartMetaopt(ctx, j, workers, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := &MetaoptFile{Path: path}
+	if f.Spec, err = json.Marshal(spec(run.Obj.Scale)); err != nil {
+		return nil, nil, err
+	}
+	if f.Key, err = metaopt.SpecKey(f.Spec); err != nil {
+		return nil, nil, err
+	}
+	if path == "" {
+		return run, f, nil
+	}
+	p, err := f.Load()
+	if err != nil || p == nil {
+		return run, f, wrapFileError(path, err)
+	}
+	p.Scale = run.Obj.Scale // the key covers it; files of earlier versions have none
+	run, err = StartMetaopt(ctx, j, workers, p)
+	return run, f, wrapFileError(path, err)
+}
+
+func wrapFileError(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &MetaoptFileError{Path: path, Err: err}
 }

@@ -14,7 +14,7 @@ import (
 // TestPresetMiconi2017 checks the preset against Miconi's (2017) values,
 // written out here independently of core/train.
 func TestPresetMiconi2017(t *testing.T) {
-	want := trainParams{Params: pipelines.Params{
+	want := pipelines.Params{
 		Preset: "miconi2017", Task: "dnms",
 		N: 200, G: 1.5, Density: 0, InScale: 1, Readout: "units", Clamps: pipelines.FloatList{1, 1, -1},
 		Dt: 1, Tau: 30,
@@ -24,31 +24,35 @@ func TestPresetMiconi2017(t *testing.T) {
 		AlphaX: 0.05, GateStart: 3, MaxWeight: 1000,
 		CriterionThreshold: 0.5, CriterionWindow: 100, CriterionFraction: 0.95,
 		Trials: 3000,
-	}, Seeds: "1"}
-	got, err := presetParams("miconi2017")
+	}
+	got, err := pipelines.Preset("miconi2017")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("miconi2017 =\n%+v\nwant\n%+v", got, want)
 	}
-	def, _ := presetParams("default")
+	def, _ := pipelines.Preset("default")
 	def.Preset = "miconi2017"
 	if !reflect.DeepEqual(def, want) {
 		t.Errorf("default differs from miconi2017:\n%+v", def)
 	}
-	r := &resolved{trainParams: got, source: map[string]string{}}
-	b, err := r.build()
+	b, err := got.Build(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Setup.Rule.At(3, 3) != -1 || b.RuleName != "miconi" || len(b.Seeds) != 1 {
-		t.Errorf("built rule %v (%s), seeds %v", b.Setup.Rule, b.RuleName, b.Seeds)
+	if b.Setup.Rule.At(3, 3) != -1 || b.RuleName != "miconi" {
+		t.Errorf("built rule %v (%s)", b.Setup.Rule, b.RuleName)
+	}
+	// train's own keys: one seed on all cores.
+	_, tf := newTrainCommand(&app{})
+	if tf.run != (runParams{Seeds: "1"}) {
+		t.Errorf("train's seeds and workers %+v, want seed 1 on all cores", tf.run)
 	}
 }
 
 // resolveWith layers a config file (if content ≠ "") and command-line args.
-func resolveWith(t *testing.T, config string, args ...string) (*resolved, error) {
+func resolveWith(t *testing.T, config string, args ...string) (*pipelines.ResolvedSetup, error) {
 	t.Helper()
 	cmd, tf := newTrainCommand(&app{})
 	if config != "" {
@@ -57,7 +61,7 @@ func resolveWith(t *testing.T, config string, args ...string) (*resolved, error)
 	if err := cmd.ParseFlags(args); err != nil {
 		t.Fatal(err)
 	}
-	return tf.resolve(cmd.Flags())
+	return tf.resolve(cmd.Flags(), &tf.run)
 }
 
 func TestPrecedence(t *testing.T) {
@@ -74,9 +78,9 @@ func TestPrecedence(t *testing.T) {
 	}
 	for key, want := range map[string]string{"g": "g (preset default)", "n": "", "eta": "--eta"} {
 		if key == "n" {
-			want = r.ConfigFile + ":1: n"
+			want = r.File + ":1: n"
 		}
-		if got := r.ref(key); !strings.HasPrefix(got, want) {
+		if got := r.Ref(key); !strings.HasPrefix(got, want) {
 			t.Errorf("ref(%s) = %q, want prefix %q", key, got, want)
 		}
 	}
@@ -113,7 +117,7 @@ func TestRuleThetaLayers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := r.build()
+			b, err := r.Build()
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
@@ -135,10 +139,10 @@ func TestRuleThetaLayers(t *testing.T) {
 func TestKeysFlagsDocs(t *testing.T) {
 	cmd := newTrainCmd(&app{})
 	keys := map[string]bool{}
-	for _, k := range paramKeys() {
+	for _, k := range append(pipelines.ParamKeys(), "seeds", "workers") {
 		keys[k] = true
-		if cmd.Flags().Lookup(flagName(k)) == nil {
-			t.Errorf("config key %q has no flag --%s", k, flagName(k))
+		if cmd.Flags().Lookup(pipelines.FlagName(k)[2:]) == nil {
+			t.Errorf("config key %q has no flag %s", k, pipelines.FlagName(k))
 		}
 	}
 	docs, err := os.ReadFile("../../docs/CLI.md")

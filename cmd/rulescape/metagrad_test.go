@@ -150,7 +150,7 @@ func TestMetagradBadInput(t *testing.T) {
 		{[]string{"metagrad", "--case", filepath.Join(dir, "missing.json")}, "no such file"},
 		{[]string{"metagrad"}, "need --case FILE"},
 		{[]string{"metagrad", "--case", badPath, "--check", "bd"}, `--check "bd"`},
-		{[]string{"metagrad", "--write-case", filepath.Join(dir, "x.json"), "--task", "nope", "--trials", "2"}, `unknown task "nope"`},
+		{[]string{"metagrad", "--write-case", filepath.Join(dir, "x.json"), "--task", "nope", "--trials", "2"}, `--task = "nope" is not a known task`},
 	} {
 		code, stdout, stderr := runCLI(t, tc.args...)
 		if code != 1 {

@@ -1,21 +1,18 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"rulescape/core/meta"
 	"rulescape/core/metaopt"
 	"rulescape/core/plasticity"
-	"rulescape/internal/atomicfile"
 	"rulescape/internal/progress"
 	"rulescape/pipelines"
+	"rulescape/stages"
 )
 
 func init() { register(newMetaoptCmd) }
@@ -51,19 +48,17 @@ const metaoptExample = `  rulescape metaopt --task dnms --init zero --iters 100 
 // settings of a campaign's metaopt job (pipelines.MetaoptSpec; its Task and
 // Trials are the setup's) and the run's own.
 type metaoptFlags struct {
-	train        trainFlags
-	spec         pipelines.MetaoptSpec
-	checkpoint   string
-	progressMode string
+	setupFlags
+	spec       pipelines.MetaoptSpec
+	run        runParams // workers, and a config file's seeds (unused, kept in the checkpoint's spec)
+	checkpoint string
 }
 
 func newMetaoptCmd(a *app) *cobra.Command {
-	def, err := presetParams(presetDefault)
-	if err != nil {
-		panic(err)
-	}
-	mf := &metaoptFlags{train: trainFlags{params: def}}
-	fv, ms, md := &mf.train.params, &mf.spec, pipelines.DefaultMetaopt()
+	md := pipelines.DefaultMetaopt()
+	mf := &metaoptFlags{setupFlags: setupFlags{preset: func(p *pipelines.Params) { p.Trials = md.Trials },
+		trialsUsage: "learning horizon H: trials per learner"}, run: runParams{Seeds: "1"}}
+	ms := &mf.spec
 	cmd := &cobra.Command{
 		Use:     "metaopt",
 		Short:   "Discover a plasticity rule by meta-optimization of J(Θ)",
@@ -78,12 +73,8 @@ func newMetaoptCmd(a *app) *cobra.Command {
 		return fmt.Errorf("%w — see `rulescape metaopt --help` for the flags and their values", err)
 	})
 	f := cmd.Flags()
-	f.StringVar(&fv.Preset, "preset", def.Preset, "values to start from: miconi2017 or default (the same)")
-	f.StringVar(&mf.train.configPath, "config", "", "YAML `file` of setup parameters (as for rulescape train); flags override it")
-	f.StringVar(&mf.progressMode, "progress", "auto", "progress bar on stderr: auto, always or never")
-	addSetupFlags(f, fv, def)
-	f.IntVar(&fv.Trials, "trials", md.Trials, "learning horizon H: trials per learner")
-	f.IntVar(&fv.Workers, "workers", 0, "learners run in parallel (0 = all cores); results do not depend on it")
+	mf.addFlags(f, true)
+	f.IntVar(&mf.run.Workers, "workers", 0, "learners run in parallel (0 = all cores); results do not depend on it")
 
 	f.StringVar(&ms.Init, "init", md.Init, "initial rule: zero, random, or a named rule ("+strings.Join(plasticity.RuleNames(), ", ")+")")
 	f.Float64Var(&ms.InitScale, "init-scale", md.InitScale, "random init: θ_kl ~ N(0, s²)")
@@ -111,73 +102,70 @@ func newMetaoptCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// metaoptSpec is the problem a --checkpoint file belongs to; its SpecKey
+// is the file's content key (the fields, their JSON names and the scale
+// are those of earlier versions, whose files resume).
+type metaoptSpec struct {
+	Setup struct {
+		pipelines.Params
+		Seeds   string
+		Workers int
+	} `json:"setup"`
+	Init      string    `json:"init"`
+	InitScale float64   `json:"init_scale"`
+	Estimator string    `json:"estimator"`
+	Dist      string    `json:"dist"`
+	FDStep    float64   `json:"fd_step"`
+	Gamma     float64   `json:"gamma"`
+	LogEta    bool      `json:"log_eta"`
+	Scale     []float64 `json:"scale"`
+}
+
+// metaopt runs the job the flags describe with the campaign's loop
+// (stages.StartMetaopt), checkpointed to --checkpoint.
 func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 	ctx := cmd.Context()
-	r, err := mf.train.resolve(cmd.Flags())
+	r, err := mf.resolve(cmd.Flags(), &mf.run)
 	if err != nil {
 		return err
 	}
-	b, err := r.build()
-	if err != nil {
+	if _, err := r.Build(); err != nil {
 		return err
 	}
 	ms := mf.spec
-	est, err := metaopt.ParseEstimator(ms.Estimator)
-	if err != nil {
-		return fmt.Errorf("--estimator: %v — use exact, projection:Ω (e.g. projection:4), fd, es or cmaes", strings.TrimPrefix(err.Error(), "metaopt: "))
+	ms.Task, ms.Trials = r.Task, r.Trials
+	if err := ms.Validate(pipelines.FlagName); err != nil {
+		return err
 	}
+	spec := metaoptSpec{Init: ms.Init, InitScale: ms.InitScale, Estimator: ms.Estimator, Dist: ms.Dist,
+		FDStep: ms.FDStep, Gamma: ms.Gamma, LogEta: ms.LogEta}
+	spec.Setup.Params, spec.Setup.Seeds, spec.Setup.Workers = r.Params, mf.run.Seeds, mf.run.Workers
+	job := &pipelines.MetaoptJob{ID: "metaopt", Task: r.Task, Params: r.Params, Settings: ms}
+	if _, err := plasticity.Named(ms.Init, r.K, r.L); err != nil && ms.Init != "random" {
+		return fmt.Errorf("--init %q: %v — use zero, random or a named rule", ms.Init, strings.TrimPrefix(err.Error(), "plasticity: "))
+	}
+	if err := ms.InitialRule(&job.Params); err != nil {
+		return fmt.Errorf("--init: %w", err)
+	}
+	run, file, err := stages.OpenMetaoptFile(ctx, job, mf.run.Workers, mf.checkpoint, func(scale []float64) any {
+		spec.Scale = scale
+		return spec
+	})
+	var fe *stages.MetaoptFileError
 	switch {
-	case ms.Iters < 1:
-		return fmt.Errorf("--iters %d: must be ≥ 1 — set the number of meta-iterations", ms.Iters)
-	case ms.Learners < 1:
-		return fmt.Errorf("--learners %d: must be ≥ 1 — set how many learners each iteration averages", ms.Learners)
-	case !(ms.Gamma > 0 && ms.Gamma <= 1):
-		return fmt.Errorf("--gamma %v: must be in (0, 1] — 1 weighs every trial equally", ms.Gamma)
-	case ms.Dist != string(meta.Rademacher) && ms.Dist != string(meta.Gaussian):
-		return fmt.Errorf("--dist %q is not known — use rademacher or gaussian", ms.Dist)
-	case ms.Scale != "auto" && ms.Scale != "none":
-		return fmt.Errorf("--scale %q is not known — use auto or none", ms.Scale)
-	case ms.HeldOut < 0 || ms.EvalEvery < 0:
-		return fmt.Errorf("--held-out %d, --eval-every %d: must be ≥ 0", ms.HeldOut, ms.EvalEvery)
-	}
-	setup := b.Setup
-	rule, err := initialRule(ms.Init, ms.InitScale, ms.Seed, setup.Rule.K, setup.Rule.L)
-	if err != nil {
+	case errors.Is(err, metaopt.ErrOtherProblem):
+		return fmt.Errorf("--checkpoint %s was written for a different setup — use the same flags as that run, or another checkpoint file", mf.checkpoint)
+	case errors.As(err, &fe):
+		return fmt.Errorf("--checkpoint %s: %v — the file is not a rulescape checkpoint this version reads; remove it or choose another", mf.checkpoint, fe.Err)
+	case err != nil:
 		return err
 	}
-	setup.Rule = rule
-	ms.Estimator = est.String()
-	obj, settings, err := pipelines.MetaoptProblem(setup, ms, r.Workers)
-	if err != nil {
-		return err
-	}
-	if ms.Scale == "auto" {
-		if err := pipelines.AutoScale(ctx, obj, settings); err != nil {
-			return fmt.Errorf("%w — use --scale none", err)
-		}
-	}
-	spec, _ := json.Marshal(struct {
-		Params    trainParams `json:"setup"`
-		Init      string      `json:"init"`
-		InitScale float64     `json:"init_scale"`
-		Estimator string      `json:"estimator"`
-		Dist      string      `json:"dist"`
-		FDStep    float64     `json:"fd_step"`
-		Gamma     float64     `json:"gamma"`
-		LogEta    bool        `json:"log_eta"`
-		Scale     []float64   `json:"scale"`
-	}{r.trainParams, ms.Init, ms.InitScale, est.String(), ms.Dist, ms.FDStep, ms.Gamma, ms.LogEta, obj.Scale})
-
-	cp, err := openCheckpoint(obj, obj.Params(rule), settings, mf.checkpoint, spec)
-	if err != nil {
-		return err
-	}
-	opt := cp.opt
-	st := opt.State()
+	st := run.Opt.State()
+	setup, est := run.Obj.Setup, run.Obj.Estimator
 	out := a.printer()
 	out.Text(func(w io.Writer) {
 		fmt.Fprintf(w, "metaopt %s (T=%d, N=%d, H=%d trials) with %s, %d learners/iteration, init %s, %d parameters\n",
-			setup.Task.Name(), setup.Task.Spec().Steps, setup.Init.N, setup.Trials, est, ms.Learners, ms.Init, obj.Dim())
+			setup.Task.Name(), setup.Task.Spec().Steps, setup.Init.N, setup.Trials, est, ms.Learners, ms.Init, run.Obj.Dim())
 		if st.Iter > 0 {
 			fmt.Fprintf(w, "resumed from %s at iteration %d of %d\n", mf.checkpoint, st.Iter, st.Settings.Iters)
 		}
@@ -191,221 +179,87 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 		out.Bar = progress.New(a.stderr, st.Settings.Iters, progress.Config{Label: "metaopt " + est.String(), Unit: "iterations"})
 		out.Bar.Add(st.Iter)
 	}
-	rec := &metaoptRecorder{out: out, obj: obj, cp: cp}
-	res, runErr := opt.Run(ctx, rec)
+	var saveErr error // the callback's own errors are reported as they are
+	_, runErr := run.Run(ctx, "", func(p stages.MetaoptProgress, rec *metaopt.Record) error {
+		if err := file.Save(p, rec); err != nil {
+			saveErr = fmt.Errorf("--checkpoint: %w — check the directory is writable", err)
+			return saveErr
+		}
+		if rec == nil {
+			return nil
+		}
+		if out.Bar != nil {
+			defer out.Bar.Add(1)
+		}
+		if err := out.Print(run.Iteration(*rec), func(w io.Writer) { writeIteration(w, rec) }); err != nil {
+			saveErr = fmt.Errorf("writing the report: %w", err)
+		}
+		return saveErr
+	})
 	if out.Bar != nil {
 		out.Bar.Finish()
 	}
-	if rec.err != nil {
-		return rec.err
-	}
-	if runErr != nil {
-		fix := "the state of the last completed iteration is kept"
-		if mf.checkpoint != "" {
-			fix += " in " + mf.checkpoint + "; run the same command again to resume"
-		} else {
-			fix += "; use --checkpoint FILE to be able to resume"
-		}
-		if errors.Is(runErr, metaopt.ErrTooManyDiverged) {
-			fix = "lower --lr or --eta, set --clip, or --clip-norm; " + fix
-		}
-		return fmt.Errorf("%v — %s", runErr, fix)
-	}
-	if err := cp.save(nil); err != nil {
-		return err
-	}
-	return writeMetaoptFinal(out, obj, res)
-}
-
-// initialRule returns the starting rule of orders K, L.
-func initialRule(name string, scale float64, seed uint64, k, l int) (plasticity.Rule, error) {
-	if name == "random" {
-		return pipelines.RandomRule(k, l, scale, seed)
-	}
-	rule, err := plasticity.Named(name, k, l)
-	if err != nil {
-		return rule, fmt.Errorf("--init %q: %v — use zero, random or a named rule", name, strings.TrimPrefix(err.Error(), "plasticity: "))
-	}
-	return rule, nil
-}
-
-// metaoptCheckpoint is the optimizer of a run and its --checkpoint file.
-type metaoptCheckpoint struct {
-	metaopt.Checkpoint
-	opt  *metaopt.Optimizer
-	path string // "" = no file
-	keep bool   // the file keeps the records (not when resumed from one without)
-}
-
-// openCheckpoint restores the optimizer from path when it exists (after
-// checking it belongs to the same setup: the same spec), or starts a new one.
-func openCheckpoint(obj *meta.Learners, init []float64, s metaopt.Settings, path string, spec []byte) (*metaoptCheckpoint, error) {
-	key, err := metaopt.SpecKey(spec)
-	if err != nil {
-		return nil, err
-	}
-	cp := &metaoptCheckpoint{Checkpoint: metaopt.Checkpoint{ContentKey: key, Spec: spec, Scale: obj.Scale}, path: path, keep: true}
-	data, err := os.ReadFile(path)
+	var diverged *metaopt.DivergedError
 	switch {
-	case path == "" || errors.Is(err, os.ErrNotExist):
-		cp.opt, err = metaopt.New(obj, init, s)
-		return cp, err
-	case err != nil:
-		return nil, fmt.Errorf("--checkpoint %s: %w", path, err)
+	case saveErr != nil:
+		return saveErr
+	case errors.As(runErr, &diverged):
+		return fmt.Errorf("%v — lower --lr or --eta, set --clip, or --clip-norm; %s", diverged, keptFix(mf.checkpoint))
+	case runErr != nil:
+		return fmt.Errorf("%v — %s", runErr, keptFix(mf.checkpoint))
 	}
-	old, err := metaopt.UnmarshalCheckpoint(data, key)
-	switch {
-	case errors.Is(err, metaopt.ErrOtherProblem):
-		return nil, fmt.Errorf("--checkpoint %s was written for a different setup — use the same flags as that run, or another checkpoint file", path)
-	case err != nil:
-		return nil, fmt.Errorf("--checkpoint %s: %v — the file is not a rulescape checkpoint this version reads; remove it or choose another", path, err)
-	}
-	cp.Records, cp.keep = old.Records, len(old.Records) == old.State.Iter
-	st := old.State
-	st.Settings.Iters = max(st.Settings.Iters, s.Iters)
-	st.Settings.Workers = s.Workers
-	if cp.opt, err = metaopt.Restore(obj, st); err != nil {
-		return nil, fmt.Errorf("--checkpoint %s: %w", path, err)
-	}
-	return cp, nil
+	final := run.Final()
+	return out.Print(final, func(w io.Writer) { writeFinal(w, final, run.Obj.LogEta) })
 }
 
-// save records an iteration (if rec is not nil) and writes the file
-// atomically (temporary file, then rename).
-func (cp *metaoptCheckpoint) save(rec *metaopt.Record) error {
-	if cp.path == "" {
-		return nil
+// keptFix says where the state of an interrupted run is.
+func keptFix(checkpoint string) string {
+	if checkpoint == "" {
+		return "the state of the last completed iteration is kept; use --checkpoint FILE to be able to resume"
 	}
-	if rec != nil && cp.keep {
-		cp.Records = append(cp.Records, *rec)
-	}
-	if !cp.keep {
-		cp.Records = nil
-	}
-	cp.State = cp.opt.State()
-	data, err := cp.Marshal()
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteBytes(cp.path, append(data, '\n')); err != nil {
-		return fmt.Errorf("--checkpoint: %w — check the directory is writable", err)
-	}
-	return nil
+	return "the state of the last completed iteration is kept in " + checkpoint + "; run the same command again to resume"
 }
 
-// metaoptRecorder prints each iteration and checkpoints the state.
-type metaoptRecorder struct {
-	out *printer
-	obj *meta.Learners
-	cp  *metaoptCheckpoint
-	err error
-}
-
-func (m *metaoptRecorder) Init(metaopt.State) error { return nil }
-
-func (m *metaoptRecorder) Record(r metaopt.Record) error {
-	if err := m.cp.save(&r); err != nil {
-		m.err = err
-		return err
-	}
-	err := m.out.Print(m.iterationJSON(r), func(w io.Writer) {
-		held := ""
-		if r.HeldOut != nil {
-			held = fmt.Sprintf("%12.4f", r.HeldOut.J)
-		}
-		fmt.Fprintf(w, "%6d  %12.4f  %10.4f  %10.4g  %12s  %7.1fs", r.Iter, r.J, r.JSE, r.GradNorm, held, r.WallSeconds)
-		if len(r.Diverged) > 0 {
-			fmt.Fprintf(w, "  (%d diverged)", len(r.Diverged))
-		}
-		fmt.Fprintln(w)
-	})
-	if err != nil {
-		m.err = fmt.Errorf("writing the report: %w", err)
-	}
-	if m.out.Bar != nil {
-		m.out.Bar.Add(1)
-	}
-	return m.err
-}
-
-type iterationJSON struct {
-	Iter       int                  `json:"iter"`
-	J          float64              `json:"j"`
-	JSE        float64              `json:"j_se"`
-	GradNorm   float64              `json:"grad_norm"`
-	Theta      [][]float64          `json:"theta"`
-	Eta        float64              `json:"eta"`
-	HeldOutJ   *float64             `json:"held_out_j"`
-	HeldOutSE  *float64             `json:"held_out_j_se"`
-	Diverged   []metaopt.Divergence `json:"diverged"`
-	Cost       float64              `json:"cost"`
-	BudgetCost float64              `json:"budget_cost"`
-	Wall       float64              `json:"wall_seconds"`
-}
-
-func (m *metaoptRecorder) iterationJSON(r metaopt.Record) iterationJSON {
-	rule, eta, _ := m.obj.Rule(r.Params)
-	out := iterationJSON{Iter: r.Iter, J: r.J, JSE: r.JSE, GradNorm: r.GradNorm, Theta: rule.Matrix(), Eta: eta,
-		Diverged: r.Diverged, Cost: r.Cost, BudgetCost: r.Budget.Cost + r.Budget.HeldOutCost, Wall: r.WallSeconds}
-	if out.Diverged == nil {
-		out.Diverged = []metaopt.Divergence{}
-	}
+// writeIteration prints one iteration's row.
+func writeIteration(w io.Writer, r *metaopt.Record) {
+	held := ""
 	if r.HeldOut != nil {
-		out.HeldOutJ, out.HeldOutSE = &r.HeldOut.J, &r.HeldOut.JSE
+		held = fmt.Sprintf("%12.4f", r.HeldOut.J)
 	}
-	return out
+	fmt.Fprintf(w, "%6d  %12.4f  %10.4f  %10.4g  %12s  %7.1fs", r.Iter, r.J, r.JSE, r.GradNorm, held, r.WallSeconds)
+	if len(r.Diverged) > 0 {
+		fmt.Fprintf(w, "  (%d diverged)", len(r.Diverged))
+	}
+	fmt.Fprintln(w)
 }
 
-type finalJSON struct {
-	Final     bool           `json:"final"`
-	Iters     int            `json:"iters"`
-	Theta     [][]float64    `json:"theta"`
-	Eta       float64        `json:"eta"`
-	HeldOutJ  *float64       `json:"held_out_j"`
-	HeldOutSE *float64       `json:"held_out_j_se"`
-	BestIter  *int           `json:"best_iter"`
-	BestJ     *float64       `json:"best_j"`
-	BestTheta [][]float64    `json:"best_theta"`
-	Budget    metaopt.Budget `json:"budget"`
-}
-
-func writeMetaoptFinal(p *printer, obj *meta.Learners, res metaopt.Result) error {
-	rule, eta, _ := obj.Rule(res.Params)
-	out := finalJSON{Final: true, Iters: res.Iter, Theta: rule.Matrix(), Eta: eta, Budget: res.Budget}
-	if res.HeldOut != nil {
-		out.HeldOutJ, out.HeldOutSE = &res.HeldOut.J, &res.HeldOut.JSE
+// writeFinal prints the outcome and the final Θ.
+func writeFinal(w io.Writer, f stages.MetaoptFinal, logEta bool) {
+	fmt.Fprintf(w, "\nafter %d iterations", f.Iters)
+	if f.HeldOutJ != nil {
+		fmt.Fprintf(w, ": held-out J = %.4f ± %.4f", *f.HeldOutJ, *f.HeldOutSE)
 	}
-	if res.Best != nil {
-		br, _, _ := obj.Rule(res.Best.Params)
-		out.BestIter, out.BestJ, out.BestTheta = &res.Best.Iter, &res.Best.J, br.Matrix()
+	fmt.Fprintf(w, " (budget: %d learner-runs, %.0f cost units)\n", f.Budget.Runs+f.Budget.HeldOutRuns, f.Budget.Cost+f.Budget.HeldOutCost)
+	writeTheta(w, "Θ", f.Theta)
+	if logEta {
+		fmt.Fprintf(w, "η = %.4g\n", f.Eta)
 	}
-	return p.Print(out, func(w io.Writer) {
-		fmt.Fprintf(w, "\nafter %d iterations", res.Iter)
-		if res.HeldOut != nil {
-			fmt.Fprintf(w, ": held-out J = %.4f ± %.4f", res.HeldOut.J, res.HeldOut.JSE)
-		}
-		fmt.Fprintf(w, " (budget: %d learner-runs, %.0f cost units)\n", res.Budget.Runs+res.Budget.HeldOutRuns, res.Budget.Cost+res.Budget.HeldOutCost)
-		writeTheta(w, "Θ", rule)
-		if obj.LogEta {
-			fmt.Fprintf(w, "η = %.4g\n", eta)
-		}
-		if res.Best != nil {
-			fmt.Fprintf(w, "best held-out J = %.4f at iteration %d\n", res.Best.J, res.Best.Iter)
-		}
-	})
+	if f.BestIter != nil {
+		fmt.Fprintf(w, "best held-out J = %.4f at iteration %d\n", *f.BestJ, *f.BestIter)
+	}
 }
 
 // writeTheta prints Θ as a table, rows k (pre power), columns l (post power).
-func writeTheta(w io.Writer, name string, r plasticity.Rule) {
+func writeTheta(w io.Writer, name string, theta [][]float64) {
 	fmt.Fprintf(w, "%s (rows: pre-synaptic power k, columns: post-synaptic power l)\n%6s", name, "")
-	for l := 0; l <= r.L; l++ {
+	for l := range theta[0] {
 		fmt.Fprintf(w, "%10s", fmt.Sprintf("l=%d", l))
 	}
 	fmt.Fprintln(w)
-	for k := 0; k <= r.K; k++ {
+	for k, row := range theta {
 		fmt.Fprintf(w, "%6s", fmt.Sprintf("k=%d", k))
-		for l := 0; l <= r.L; l++ {
-			fmt.Fprintf(w, "%10.4f", r.At(k, l))
+		for _, v := range row {
+			fmt.Fprintf(w, "%10.4f", v)
 		}
 		fmt.Fprintln(w)
 	}

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"rulescape/stages"
 )
 
 // tinyMeta is a meta-optimization small enough for a unit test.
@@ -16,18 +18,18 @@ var tinyMeta = []string{"metaopt", "--n", "12", "--trials", "6", "--warmup", "0"
 
 func metaArgs(extra ...string) []string { return append(append([]string(nil), tinyMeta...), extra...) }
 
-func parseMetaLines(t *testing.T, out string) ([]iterationJSON, finalJSON) {
+func parseMetaLines(t *testing.T, out string) ([]stages.MetaoptIteration, stages.MetaoptFinal) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	var iters []iterationJSON
+	var iters []stages.MetaoptIteration
 	for _, l := range lines[:len(lines)-1] {
-		var it iterationJSON
+		var it stages.MetaoptIteration
 		if err := json.Unmarshal([]byte(l), &it); err != nil {
 			t.Fatalf("bad iteration line %q: %v", l, err)
 		}
 		iters = append(iters, it)
 	}
-	var fin finalJSON
+	var fin stages.MetaoptFinal
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &fin); err != nil || !fin.Final {
 		t.Fatalf("bad final line %q: %v", lines[len(lines)-1], err)
 	}

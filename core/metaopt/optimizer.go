@@ -116,6 +116,9 @@ func (o *Optimizer) Run(ctx context.Context, rec Recorder) (Result, error) {
 	return o.result(), nil
 }
 
+// Result returns the outcome so far: what Run returns.
+func (o *Optimizer) Result() Result { return o.result() }
+
 func (o *Optimizer) result() Result {
 	st := o.State()
 	r := Result{Iter: st.Iter, Params: st.Params, Best: st.Best, Budget: st.Budget}
