@@ -1,7 +1,6 @@
 package pipelines
 
 import (
-	"context"
 	"fmt"
 
 	"rulescape/core/meta"
@@ -26,7 +25,6 @@ func MetaoptProblem(setup *train.Setup, s MetaoptSpec, workers int) (*meta.Learn
 			CMA: metaopt.CMASettings{Population: s.CMAPopulation, Sigma: s.CMASigma},
 		}}.Objective()
 }
-
 
 // Problem returns the job's meta-objective, its optimizer settings and the
 // initial parameters (see MetaoptProblem). It does not auto-scale: with
