@@ -3,13 +3,9 @@ package activities
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime/debug"
-	"strings"
 	"time"
 
+	"rulescape/internal/buildinfo"
 	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/stages"
@@ -63,7 +59,7 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 		return ManifestOutput{}, err
 	}
 	ref := in.Plan
-	m := Manifest{Campaign: in.CampaignID, Name: plan.Name, File: plan.File, EngineVersion: a.EngineVersion, Revision: revision(),
+	m := Manifest{Campaign: in.CampaignID, Name: plan.Name, File: plan.File, EngineVersion: a.EngineVersion, Revision: buildinfo.Revision(),
 		Written: time.Now().UTC(), Stages: in.Stages, Spec: plan.Spec, Datasets: []ManifestEntry{}, Plan: &ref,
 		StageVersions: map[string]string{}}
 	for _, s := range plan.Stages {
@@ -110,56 +106,4 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 		return ManifestOutput{}, fmt.Errorf("activities: %w", err)
 	}
 	return out, nil
-}
-
-// revision returns the VCS revision stamped into the binary or, when the
-// binary has none (`go run`, or a build with -buildvcs=false), that of the
-// rulescape checkout the process runs in, if any — a "+dirty" suffix marks
-// uncommitted changes. "" when neither is known.
-func revision() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		var rev, dirty string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "+dirty"
-				}
-			}
-		}
-		if rev != "" {
-			return rev + dirty
-		}
-	}
-	return checkoutRevision()
-}
-
-// checkoutRevision asks git for the commit of the working directory's
-// checkout when it is this module's (its go.mod declares module
-// rulescape): what `go run ./cmd/rulescape` was built from.
-func checkoutRevision() string {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	git := func(args ...string) (string, bool) {
-		out, err := exec.CommandContext(ctx, "git", args...).Output()
-		return strings.TrimSpace(string(out)), err == nil
-	}
-	top, ok := git("rev-parse", "--show-toplevel")
-	if !ok {
-		return ""
-	}
-	mod, err := os.ReadFile(filepath.Join(top, "go.mod"))
-	if err != nil || !strings.HasPrefix(string(mod), "module rulescape\n") {
-		return ""
-	}
-	rev, ok := git("rev-parse", "HEAD")
-	if !ok || rev == "" {
-		return ""
-	}
-	if st, ok := git("status", "--porcelain", "--untracked-files=no"); ok && st != "" {
-		rev += "+dirty"
-	}
-	return rev
 }

@@ -22,34 +22,7 @@ import (
 
 func init() { register(newAnalyzeCmd) }
 
-const analyzeLong = `Run one analysis of the campaign's analysis stages on stored networks, for
-a quick look: the network, its task and its evaluation trials are rebuilt
-exactly as the stage rebuilds them, with the stage's settings as flags
-(defaults: the campaign defaults). Nothing is written to the store.
-
---network REF names the networks, in one of two forms:
-
-  FILE             a networks dataset file (.parquet or .arrow) as
-                   ` + "`rulescape datasets get`" + ` downloads it. The network's task and
-                   dynamics come from the campaign's manifest.json, found in
-                   the file's directory or above (the download layout) or
-                   given with --manifest.
-  CAMPAIGN/UNIT    a train unit of a campaign in the store, as
-                   ` + "`rulescape datasets ls`" + ` lists it, e.g.
-                   e9389274f147ced9/train/gonogo/miconi/seed=1. With
-                   --campaign (an ID or the pipeline file) give just the
-                   unit (train/gonogo/miconi/seed=1), or no --network at all
-                   for every network of the campaign.
-
---task, --rule and --seed select among the networks a REF holds (a file of
-several rows, or a whole campaign); fixedpoints and sensitivity need exactly
-one. --which initial analyses W⁰ instead of the trained weights.
-
-The summary goes to stdout (-o json for scripts); --out FILE also writes the
-rows the campaign's stage would commit, as Parquet (.parquet) or Arrow IPC
-(.arrow), with the schema of the stage's dataset (docs/DATASETS.md).
-
-Services (CAMPAIGN/UNIT only): as for ` + "`rulescape run`" + `.`
+var analyzeLong = help("analyze.long")
 
 // analyses builds the subcommands of `rulescape analyze`, one function per
 // analysis. To add one, write newAnalyzeX(a): a cobra command whose flags
@@ -62,14 +35,10 @@ var analyses = []func(*app) *cobra.Command{newAnalyzeFixedPoints, newAnalyzeSens
 
 func newAnalyzeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "analyze",
-		Short: "Run an analysis on stored networks for a quick look",
-		Long:  analyzeLong,
-		Example: `  rulescape datasets get e9389274f147ced9 --out results/
-  rulescape analyze fixedpoints --network results/campaigns/e9389274f147ced9/train/networks/task=gonogo/rule=miconi/seed=1/part-….parquet
-  rulescape analyze sensitivity --network e9389274f147ced9/train/gonogo/miconi/seed=1 -o json
-  rulescape analyze rsa --campaign pipelines/quickstart.yaml --task gonogo --out pairs.parquet
-  rulescape analyze landscape --campaign pipelines/quickstart.yaml --task gonogo --pairs-out landscape_pairs.parquet`,
+		Use:     "analyze",
+		Short:   "Run an analysis on stored networks for a quick look",
+		Long:    analyzeLong,
+		Example: help("analyze.example"),
 	}
 	for _, ctor := range analyses {
 		sub := ctor(a)

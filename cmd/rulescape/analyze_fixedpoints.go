@@ -17,21 +17,12 @@ func newAnalyzeFixedPoints(a *app) *cobra.Command {
 	st := pipelines.DefaultStages().FixedPoints
 	st.Enabled = true
 	cmd := &cobra.Command{
-		Use:   "fixedpoints --network REF",
-		Short: "Fixed and slow points of one network under each of its task's constant inputs",
-		Long: `Search the fixed and slow points of one network under each constant input of
-its task, as the fixedpoints stage does: initial states sampled from the
-states of 4 trials per condition (no plasticity, no perturbations, seeded by
-the network's seed) plus noise, points with q < --tol fixed and
-q < max(1e-4, tol) slow, each classified by the Jacobian's unstable
-dimensions (stable, saddle of index k, unstable).
-
-The summary counts the points of each input by type and index; -o json lists
-every point; --out writes the fixed_points rows.`,
-		Example: `  rulescape analyze fixedpoints --network e9389274f147ced9/train/gonogo/miconi/seed=1
-  rulescape analyze fixedpoints --network networks.parquet --rule miconi --seed 2 --inits 256 -o json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.analyzeFixedPoints(cmd.Context(), sel, st) },
+		Use:     "fixedpoints --network REF",
+		Short:   "Fixed and slow points of one network under each of its task's constant inputs",
+		Long:    help("analyze_fixedpoints.long"),
+		Example: help("analyze_fixedpoints.example"),
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return a.analyzeFixedPoints(cmd.Context(), sel, st) },
 	}
 	f := cmd.Flags()
 	sel.addFlags(f, false)

@@ -34,33 +34,11 @@ func newAnalyzeLandscape(a *app) *cobra.Command {
 	st.FixedPoints.Enabled, st.Landscape.Enabled = true, true
 	var pairsOut string
 	cmd := &cobra.Command{
-		Use:   "landscape --network REF [--network REF …]",
-		Short: "Dynamical landscape of one or more networks of one task: fixed points by index, saddle → attractor graph, topology distances",
-		Long: `Map the dynamical landscape of one or more networks of one task, as the
-fixedpoints and landscape stages do: first each network's fixed and slow
-points under each constant input of its task (--inits, --max-iters, --tol,
-as analyze fixedpoints), then the landscape: the points counted by index,
-projected on the top --pcs principal axes of the network's trajectories
-(4 trials per condition, no plasticity, no perturbations, seeded by its
-seed), and each index-1 saddle's unstable manifold followed for at most
---connect-steps Euler steps of 0.1 τ to the attractors it reaches.
-
-With two networks or more, every pair gets its topology distance (the mean
-over inputs of the L1 distances of the counts by index — "index" — and of
-the saddle and attractor degrees — "graph"); when the networks span at least
-two rules and some rule has two networks (of different seeds when a seed has
-two rules), the seed-stratified permutation test of within- against
-between-rule distance (--permutations) is run as the stage runs it.
-
-The summary prints, per network and input, the fixed points by index (slow
-points apart), the saddle → attractor connections (point numbers as in the
-landscape rows) and the explained variance of the axes; then the topology
-distances and the test. --out writes the landscape rows, --pairs-out the
-landscape_pairs rows.`,
-		Example: `  rulescape analyze landscape --network e9389274f147ced9/train/gonogo/miconi/seed=1
-  rulescape analyze landscape --campaign pipelines/quickstart.yaml --task gonogo --permutations 200
-  rulescape analyze landscape --network networks.parquet --pcs 2 --out landscape.parquet --pairs-out pairs.parquet -o json`,
-		Args: cobra.NoArgs,
+		Use:     "landscape --network REF [--network REF …]",
+		Short:   "Dynamical landscape of one or more networks of one task: fixed points by index, saddle → attractor graph, topology distances",
+		Long:    help("analyze_landscape.long"),
+		Example: help("analyze_landscape.example"),
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.analyzeLandscape(cmd.Context(), sel, st, pairsOut)
 		},

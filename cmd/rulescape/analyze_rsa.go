@@ -18,24 +18,12 @@ func newAnalyzeRSA(a *app) *cobra.Command {
 	st.Enabled = true
 	var rdmsOut string
 	cmd := &cobra.Command{
-		Use:   "rsa --network REF --network REF …",
-		Short: "Representational similarity of several networks of one task",
-		Long: `Compare the representations of two or more networks of one task, as the rsa
-stage does: each network runs 4 trials per condition (no plasticity, no
-perturbations, seeded by its seed); its rates are averaged per condition and
-over 10 time bins; its RDM uses --metric. Pairs are compared by Spearman
-correlation of their RDMs, linear CKA and Procrustes shape distance. When
-the networks span at least two rules and some rule has two, a permutation
-test (--permutations) of within-rule against between-rule similarity is run
-for spearman and cka.
-
-The summary prints the network×network table of each measure and the tests;
---out writes the rsa_pairs rows, --rdms-out the rdms rows.`,
-		Example: `  rulescape analyze rsa --campaign pipelines/quickstart.yaml --task gonogo
-  rulescape analyze rsa --network e9389274f147ced9/train/gonogo/miconi/seed=1 --network e9389274f147ced9/train/gonogo/miconi/seed=2
-  rulescape analyze rsa --network networks.parquet --metric euclidean --out pairs.parquet --rdms-out rdms.parquet`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.analyzeRSA(cmd.Context(), sel, st, rdmsOut) },
+		Use:     "rsa --network REF --network REF …",
+		Short:   "Representational similarity of several networks of one task",
+		Long:    help("analyze_rsa.long"),
+		Example: help("analyze_rsa.example"),
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return a.analyzeRSA(cmd.Context(), sel, st, rdmsOut) },
 	}
 	f := cmd.Flags()
 	sel.addFlags(f, true)

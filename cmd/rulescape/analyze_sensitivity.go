@@ -18,22 +18,12 @@ func newAnalyzeSensitivity(a *app) *cobra.Command {
 	st := pipelines.DefaultStages().Sensitivity
 	st.Enabled = true
 	cmd := &cobra.Command{
-		Use:   "sensitivity --network REF",
-		Short: "Behavioural sensitivity G_S = ∂S/∂W of one network: spectrum, alignment with ΔW, probes",
-		Long: `Measure the behavioural sensitivity G_S(W) = ∂S/∂W of one network, as the
-sensitivity stage does: S is the training loss on a frozen evaluation batch
-of 4 trials per condition (no plasticity, no perturbations, seeded by the
-network's seed). Reported: S, ‖G_S‖_F, the singular values of G_S, the cosine
-between G_S and the learned ΔW = W_final − W⁰ and the fraction of ‖ΔW‖² in
-the top singular direction, and the effect of weight perturbations of
-Frobenius norm ε = --scale·‖W‖_F along the top singular direction and along
---perturbations random directions: the change ΔS and the RMS shift of the
-condition-averaged trajectories. To first order ΔS along the top direction
-is ±ε·σ₁; the summary prints that prediction beside the measured value.`,
-		Example: `  rulescape analyze sensitivity --network e9389274f147ced9/train/gonogo/miconi/seed=1
-  rulescape analyze sensitivity --network networks.parquet --seed 2 --scale 0.001 --out sens.parquet`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.analyzeSensitivity(cmd.Context(), sel, st) },
+		Use:     "sensitivity --network REF",
+		Short:   "Behavioural sensitivity G_S = ∂S/∂W of one network: spectrum, alignment with ΔW, probes",
+		Long:    help("analyze_sensitivity.long"),
+		Example: help("analyze_sensitivity.example"),
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return a.analyzeSensitivity(cmd.Context(), sel, st) },
 	}
 	f := cmd.Flags()
 	sel.addFlags(f, false)

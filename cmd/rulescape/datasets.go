@@ -18,27 +18,14 @@ import (
 
 func init() { register(newDatasetsCmd) }
 
-const datasetsLong = `List or download the datasets of a completed campaign, as its manifest
-(campaigns/<id>/manifest.json) lists them. CAMPAIGN is a campaign ID (as
-` + "`rulescape run`" + ` prints it) or the pipeline file.
-
-  ls   one line per dataset: stage, kind, partitions, rows, size, object key
-  get  download every dataset to DIR as plain Parquet files in the Hive
-       layout of the bucket (campaigns/<id>/<stage>/<dataset>/task=…/…/
-       part-<key>.parquet) plus manifest.json; each file is written to a
-       temporary name, checked against the SHA-256 of its commit marker and
-       then renamed, so DIR never holds a partial or wrong file.
-
-Services: as for ` + "`rulescape run`" + `.`
+var datasetsLong = help("datasets.long")
 
 func newDatasetsCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "datasets",
-		Short: "List or download a campaign's datasets",
-		Long:  datasetsLong,
-		Example: `  rulescape datasets ls pipelines/quickstart.yaml
-  rulescape datasets get e9389274f147ced9 --out results/
-  duckdb -c "SELECT rule, avg(error) FROM read_parquet('results/campaigns/*/train/learning_curves/*/*/*/*.parquet', hive_partitioning = true) GROUP BY rule"`,
+		Use:     "datasets",
+		Short:   "List or download a campaign's datasets",
+		Long:    datasetsLong,
+		Example: help("datasets.example"),
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "ls CAMPAIGN",

@@ -14,28 +14,9 @@ import (
 
 func init() { register(newDevCmd) }
 
-const devLong = `Start the embedded services that rulescape uses when no TEMPORAL_ADDRESS is
-set — a Temporal server (SQLite persistence) with its Web UI, and an S3
-gateway (versitygw, posix backend) — on 127.0.0.1, print their addresses and
-the environment variables that point workers in other shells at them, and
-keep them up until Ctrl-C (SIGINT) or SIGTERM.
+var devLong = help("dev.long")
 
-State (the Temporal database, the objects, the S3 keys) lives in --home,
-default $RULESCAPE_HOME or ~/.rulescape, and survives restarts; ports of the
-previous run are reused when free. If another rulescape process already runs
-the stack on the same home, dev prints that stack's addresses and exits at
-once, leaving it running ("attached": true).
-
-With -o json, stdout has one line: {"temporal_address", "namespace", "ui",
-"s3_endpoint", "s3_bucket", "home", "attached", "owner_pid", "env"}.
-
-The S3 gateway needs the versitygw binary ($RULESCAPE_VERSITYGW, PATH or
-$(go env GOPATH)/bin): ` + devstack.VersitygwInstall
-
-const devExample = `  rulescape dev
-  rulescape dev --home /tmp/rs --ui=false -o json
-  # in a second shell while the first runs: attach, export, go on
-  eval "$(rulescape dev -o json | jq -r '.env | to_entries[] | "export \(.key)=\(.value)"')"`
+var devExample = help("dev.example")
 
 // devFlags holds the flags of `rulescape dev`.
 type devFlags struct {

@@ -15,30 +15,16 @@ import (
 
 func init() { register(newExplainCmd) }
 
-const explainLong = `Say, for every unit of a campaign, whether a run would find it cached or
-compute it, and why: for a unit to compute whose earlier version is in the
-store (the latest one computed under the same campaign name), which inputs
-of its content key changed — a named setting (old → new), the digest of an
-input dataset, or its stage's engine version. Units that read a unit to
-compute are "pending": their keys are known only once it has run.
-
-CAMPAIGN is a pipeline file (what ` + "`rulescape run FILE`" + ` would do now) or a
-campaign ID (its stored plan, against the store as it is now). It starts
-nothing; ` + "`rulescape run --dry-run FILE`" + ` is the same.
-
--o json prints one object: {campaign, name, summary: {cached, compute,
-pending}, units: [{unit, stage, status, reasons: [{kind, field, old,
-new}], previous}]}.`
+var explainLong = help("explain.long")
 
 func newExplainCmd(a *app) *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "explain FILE|CAMPAIGN",
-		Short: "Say which units a run would compute, and why",
-		Long:  explainLong,
-		Example: `  rulescape explain pipelines/quickstart.yaml
-  rulescape explain -o json pipelines/quickstart.yaml | jq '.units[] | select(.status != "cached")'`,
-		Args: cobra.ExactArgs(1),
+		Use:     "explain FILE|CAMPAIGN",
+		Short:   "Say which units a run would compute, and why",
+		Long:    explainLong,
+		Example: help("explain.example"),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.explain(cmd.Context(), args[0], all)
 		},

@@ -16,26 +16,7 @@ import (
 
 func init() { register(newMetagradCmd) }
 
-const metagradLong = `metagrad computes J(Θ) = Σ_h γ^h R^h of one learner and its gradient with respect
-to every rule coefficient θ_kl, by forward-mode tangent propagation through the whole
-learning process (docs/MODEL.md §5).
-
-  rulescape metagrad --case case.json
-      prints {"J", "rewards", "grad"} as JSON; grad is (K+1)×(L+1), grad[k][l] = ∂J/∂θ_kl.
-  --check fd
-      adds the central finite-difference gradient "grad_fd" (step --fd-step, same random
-      numbers) and "rel_error" = ‖g − g_fd‖ / max(‖g‖, ‖g_fd‖).
-  --directions Ω --seed S [--dist rademacher|gaussian]
-      estimates the gradient from Ω random directions instead (one primal pass, cost ∝ Ω);
-      also prints "directions", "derivs" (J̇ along each) and "samples" (J̇ u per direction),
-      each a flat vector in the order of theta (row-major), then log η.
-  --log-eta
-      also differentiates with respect to log η ("grad_log_eta").
-
-  rulescape metagrad --write-case case.json --task dnms --trials 20 [--n 30 --steps 100 ...]
-      writes a case drawn from a real task with Miconi's (2017) setup, exactly as
-      train.Run draws them for --seed (W⁰, x⁰, ξ, conditions), so that J and
-      ∇J can be re-checked in another tool.`
+var metagradLong = help("metagrad.long")
 
 // metagradFlags holds the flags of `rulescape metagrad`.
 type metagradFlags struct {

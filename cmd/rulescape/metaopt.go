@@ -17,32 +17,9 @@ import (
 
 func init() { register(newMetaoptCmd) }
 
-const metaoptLong = `Discover a plasticity rule: maximize the meta-objective
-J(Θ) = (1/S) Σ_s Σ_h γ^h R_s^h over the rule coefficients θ_kl (and, with
---log-eta, the learning rate), averaging S learners per iteration run in
-parallel. --estimator chooses how the ascent direction is obtained:
-exact (forward-mode tangents of all P coefficients), projection:Ω (Ω random
-directions, unbiased), fd (central finite differences) — each followed by an
-Adam step — or the black-box baselines es (antithetic evolution strategies)
-and cmaes.
+var metaoptLong = help("metaopt.long")
 
-The task, network and learner are set with the same flags (and --config
-file) as 'rulescape train'; --trials is the learning horizon H of each
-learner. Learner seeds derive from --seed (fresh every iteration unless
---fixed-seeds); --held-out seeds, disjoint from them, measure progress
-without gradients every --eval-every iterations and at the end.
-
-With --checkpoint FILE the optimizer state is written (atomically) after
-every iteration, and a later run with the same FILE and flags resumes exactly
-where it stopped (raise --iters to extend a finished run).
-
--o json prints one JSON object per iteration
-{iter, j, j_se, grad_norm, theta, eta, held_out_j, held_out_j_se, diverged, cost, budget_cost, wall_seconds}
-and a last object {final: true, iters, theta, eta, held_out_j, best_iter, best_j, best_theta, budget}.`
-
-const metaoptExample = `  rulescape metaopt --task dnms --init zero --iters 100 --learners 8 --trials 300 --estimator exact
-  rulescape metaopt --task gonogo --n 40 --trials 100 --estimator projection:4 --held-out 8 --eval-every 5
-  rulescape metaopt --estimator es --checkpoint run.json -o json`
+var metaoptExample = help("metaopt.example")
 
 // metaoptFlags holds the flags of 'rulescape metaopt': the setup, the
 // settings of a campaign's metaopt job (pipelines.MetaoptSpec; its Task and

@@ -15,33 +15,16 @@ import (
 
 func init() { register(newReportCmd) }
 
-const reportLong = `Regenerate a completed campaign's HTML report from its datasets alone:
-read its manifest (campaigns/<id>/manifest.json) and every dataset it
-lists, draw the figures (PNG and SVG) and write index.html, both to the
-store (campaigns/<id>/report/, index.html last, so a reader never sees a
-page whose figures are missing) and to --out DIR (default "report").
-
-The page needs no network and no JavaScript: open DIR/index.html in any
-browser. It holds the learning curves, the meta-optimization trajectory
-and the discovered rule, fixed points, RDMs, the network similarity
-matrix and its MDS embedding and the sensitivity spectra — each for the
-stages the campaign ran — with the campaign spec, provenance (engine
-version, git commit, spec hash, dataset digests), per-stage timings and
-cache hits of the last run, and how to reproduce it. docs/REPORT.md says
-how each figure is computed.
-
-CAMPAIGN is a campaign ID or the pipeline file. Services: as for
-` + "`rulescape run`" + `.`
+var reportLong = help("report.long")
 
 func newReportCmd(a *app) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
-		Use:   "report CAMPAIGN",
-		Short: "Regenerate a campaign's HTML report and figures from its datasets",
-		Long:  reportLong,
-		Example: `  rulescape report pipelines/quickstart.yaml
-  rulescape report e9389274f147ced9 --out /tmp/quickstart-report`,
-		Args: cobra.ExactArgs(1),
+		Use:     "report CAMPAIGN",
+		Short:   "Regenerate a campaign's HTML report and figures from its datasets",
+		Long:    reportLong,
+		Example: help("report.example"),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return fmt.Errorf("--out is empty: give the directory to write the report to (default report)")

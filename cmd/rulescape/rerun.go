@@ -13,25 +13,7 @@ import (
 
 func init() { register(newRerunCmd) }
 
-const rerunLong = `Recompute one stage of a campaign and every stage downstream of it (the
-stages that depend on it, transitively, in the campaign's plan), ignoring
-the cache for those stages; the stages upstream stay cache hits. The new
-datasets overwrite the old ones (each commit is atomic: a reader sees the
-old or the new dataset, never a mix), and the manifest is rewritten.
-
-CAMPAIGN is a campaign ID or the pipeline file. With an ID the campaign file
-is taken from the campaign's manifest. A rerun starts a new run of the
-workflow campaign-<id>, with a worker in this process like ` + "`rulescape run`" + `; if
-the campaign is running it fails instead (wait for it, then rerun).
-
---dry-run prints which stages and how many units would be recomputed and
-which stay cached, and starts nothing.
-
-Datasets of the recomputed stages whose content keys changed (a train unit
-whose metaopt history was recomputed: the history's wall times differ) are
-superseded: the new manifest lists the new ones, and the old ones (their
-commit markers, then their objects) are deleted once the rerun completes,
-so a glob over a stage directory again matches exactly the manifest.`
+var rerunLong = help("rerun.long")
 
 func newRerunCmd(a *app) *cobra.Command {
 	var (
@@ -39,12 +21,11 @@ func newRerunCmd(a *app) *cobra.Command {
 		dryRun      bool
 	)
 	cmd := &cobra.Command{
-		Use:   "rerun CAMPAIGN --stage STAGE",
-		Short: "Recompute a stage of a campaign and everything downstream",
-		Long:  rerunLong,
-		Example: `  rulescape rerun pipelines/quickstart.yaml --stage train --dry-run
-  rulescape rerun e9389274f147ced9 --stage metaopt -o json`,
-		Args: cobra.ExactArgs(1),
+		Use:     "rerun CAMPAIGN --stage STAGE",
+		Short:   "Recompute a stage of a campaign and everything downstream",
+		Long:    rerunLong,
+		Example: help("rerun.example"),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if stage == "" {
 				return fmt.Errorf("rerun: --stage is required (the stage to recompute, e.g. train)")

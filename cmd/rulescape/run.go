@@ -22,35 +22,9 @@ import (
 
 func init() { register(newRunCmd) }
 
-const runLong = `Run a campaign: parse the pipeline file, then run its stages as a Temporal
-workflow (ID campaign-<campaign ID>) with a worker in this process, and print
-where the datasets are.
+var runLong = help("run.long")
 
-The file is parsed and planned once, here: the plan (every unit with its
-resolved settings) is stored as plans/<sha256>.json and the workflow runs
-that plan. Every unit is cached by a content key (its settings, the digests
-of the datasets it reads and its stage's engine version): running the same
-file again — or after a crash — only computes what is missing, and
-` + "`rulescape explain FILE`" + ` (or --dry-run) says what that is and why.
-Starting a campaign that is already running attaches to it.
-
-The stages run in dependency order: metaopt, train, the analysis stages
-(fixedpoints, rsa, landscape after fixedpoints, sensitivity), the
-manifest, and the HTML report (campaigns/<id>/report/index.html).
-
-Progress: with --progress (default auto: when stderr is a terminal) a bar
-per stage on stderr — units done, rate and the workflow's ETA; with -o json
-(auto: always) one JSON line per change on stdout ({"type": "progress", …},
-as ` + "`rulescape status --watch -o json`" + `) before the final object
-({"type": "result", …}). The Temporal Web UI page of the workflow is
-printed when a UI is known: TEMPORAL_UI_URL, or the UI of ` + "`rulescape dev`" + `.
-
-Services: see ` + "`rulescape worker --help`" + `. Without TEMPORAL_ADDRESS the embedded
-stack of $RULESCAPE_HOME (default ~/.rulescape) is used.`
-
-const runExample = `  rulescape run pipelines/quickstart.yaml
-  rulescape run -o json pipelines/quickstart.yaml | jq 'select(.type == "result") | .datasets'
-  rulescape run -o json --progress never pipelines/quickstart.yaml | jq .datasets`
+var runExample = help("run.example")
 
 func newRunCmd(a *app) *cobra.Command {
 	var (

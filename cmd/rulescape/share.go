@@ -18,21 +18,7 @@ func init() { register(newShareCmd) }
 // maxShareExpiry is the longest validity of a presigned URL (S3's limit).
 const maxShareExpiry = 7 * 24 * time.Hour
 
-const shareLong = `Share a completed campaign: presign a GET URL for every dataset, the
-manifest and the report (when there is one), valid for --expires (at most
-168h = 7 days, the S3 limit), write them to a share manifest (JSON,
-share-<campaign>.json unless --out says otherwise) and print DuckDB, pandas
-and polars snippets that open them. Anyone who can reach the S3 endpoint
-can fetch the URLs until they expire, without credentials; after that the
-store refuses them (403).
-
-CAMPAIGN is a campaign ID or the pipeline file. The URLs name the S3
-endpoint as this command sees it (with the embedded stack: 127.0.0.1), so
-share through an endpoint the recipients can reach.
-
-Share manifest:
-  {"campaign", "expires_at", "manifest_url", "report_url" (null when there is no report),
-   "datasets": [{"stage", "kind", "unit", "partitions", "rows", "size", "sha256", "url"}]}`
+var shareLong = help("share.long")
 
 func newShareCmd(a *app) *cobra.Command {
 	var (
@@ -40,12 +26,11 @@ func newShareCmd(a *app) *cobra.Command {
 		out     string
 	)
 	cmd := &cobra.Command{
-		Use:   "share CAMPAIGN",
-		Short: "Presign URLs of a campaign's datasets and print snippets that open them",
-		Long:  shareLong,
-		Example: `  rulescape share pipelines/quickstart.yaml
-  rulescape share e9389274f147ced9 --expires 24h --out share.json`,
-		Args: cobra.ExactArgs(1),
+		Use:     "share CAMPAIGN",
+		Short:   "Presign URLs of a campaign's datasets and print snippets that open them",
+		Long:    shareLong,
+		Example: help("share.example"),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if expires < time.Second || expires > maxShareExpiry {
 				return fmt.Errorf("--expires %v: presigned URLs are valid between 1s and %v (7 days, the S3 limit) — choose a shorter expiry", expires, maxShareExpiry)

@@ -18,20 +18,10 @@ func init() { register(newStatusCmd) }
 func newStatusCmd(a *app) *cobra.Command {
 	var watch bool
 	cmd := &cobra.Command{
-		Use:   "status CAMPAIGN",
-		Short: "Show the progress of a campaign",
-		Long: `Show the progress of a campaign, given its ID (as ` + "`rulescape run`" + ` prints it) or
-its pipeline file: per stage a bar of the units done, cache hits, rate and
-the ETA of the workflow's progress query, and the Temporal Web UI page of
-the workflow when a UI is known (TEMPORAL_UI_URL, or the UI of
-` + "`rulescape dev`" + `). A finished campaign is read from its workflow's result; a
-running one is queried (a worker must be running: ` + "`rulescape run`" + ` or
-` + "`rulescape worker`" + `).
-
-With --watch a running campaign is followed until it finishes: the bars
-are redrawn in place, or with -o json one line {"type": "progress", …} is
-printed per change (at least every 10 s), then the final status object.`,
-		Example: "  rulescape status e9389274f147ced9\n  rulescape status -o json pipelines/quickstart.yaml\n  rulescape status --watch -o json e9389274f147ced9 | jq -c '.stages[] | [.name, .done, .total, .eta_seconds]'",
+		Use:     "status CAMPAIGN",
+		Short:   "Show the progress of a campaign",
+		Long:    help("status.long"),
+		Example: help("status.example"),
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.status(cmd.Context(), args[0], watch)

@@ -20,27 +20,9 @@ import (
 
 func init() { register(newTrainCmd) }
 
-const trainLong = `Train rate RNNs with a three-factor plasticity rule on a task, one learner
-per seed, seeds in parallel, and report per seed the trials needed to reach
-the learning criterion, the final error and the final accuracy (both over the
-last criterion window).
+var trainLong = help("train.long")
 
-Parameters come from a preset, then a YAML config file (--config), then the
-flags given on the command line, each layer overriding the one before. The
-config file uses the flag names without "--" and with "_" for "-"
-(perturb_prob: 0.003); see docs/CLI.md. The default preset is miconi2017:
-Miconi's (2017) values are the literature defaults of this model.
-
-With -o json, stdout has one JSON object per seed, in seed order:
-{task, rule, seed, trials, trials_to_criterion (null if not reached),
-final_error, final_accuracy, wall_seconds, errors: [per-trial error]}, plus
-"error" for a seed that failed. A failed seed (for example a diverging
-learner) does not stop the others; the exit code is then 1.`
-
-const trainExample = `  rulescape train --task dnms --rule miconi --trials 3000 --seeds 1-8
-  rulescape train --rule node-perturbation --eta 0.03 --seeds 1,3,5 -o json
-  rulescape train --k 1 --l 1 --theta '[[0,0],[0,-1]]' --n 100
-  rulescape train --config cmd/rulescape/testdata/train.yaml --seeds 1-4`
+var trainExample = help("train.example")
 
 // trainFlags holds the parsed flags of `rulescape train`.
 type trainFlags struct {

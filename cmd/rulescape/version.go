@@ -3,13 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"rulescape/internal/buildinfo"
 	"rulescape/stages"
 )
 
@@ -25,38 +24,15 @@ func init() { register(newVersionCmd) }
 type versionInfo struct {
 	EngineVersion string            `json:"engine_version"`
 	StageVersions map[string]string `json:"stage_versions"` // the engine version of each stage, as it enters content keys
-	GoVersion     string            `json:"go_version"`
-	Module        string            `json:"module,omitempty"`
-	ModuleVersion string            `json:"module_version,omitempty"`
-	VCS           string            `json:"vcs,omitempty"`
-	Revision      string            `json:"vcs_revision,omitempty"`
-	Time          string            `json:"vcs_time,omitempty"`
-	Modified      bool              `json:"vcs_modified,omitempty"`
+	buildinfo.Info
 }
 
-// buildVersion collects the engine version and what the Go toolchain
-// stamped into the binary.
-func buildVersion(bi *debug.BuildInfo, ok bool) versionInfo {
-	v := versionInfo{EngineVersion: engineVersion, GoVersion: runtime.Version(), StageVersions: map[string]string{}}
+// buildVersion collects the engine and stage versions and what the Go
+// toolchain stamped into the binary.
+func buildVersion() versionInfo {
+	v := versionInfo{EngineVersion: engineVersion, StageVersions: map[string]string{}, Info: buildinfo.Read()}
 	for s, ver := range stages.Current() {
 		v.StageVersions[string(s)] = ver
-	}
-	if !ok || bi == nil {
-		return v
-	}
-	v.GoVersion = bi.GoVersion
-	v.Module, v.ModuleVersion = bi.Main.Path, bi.Main.Version
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs":
-			v.VCS = s.Value
-		case "vcs.revision":
-			v.Revision = s.Value
-		case "vcs.time":
-			v.Time = s.Value
-		case "vcs.modified":
-			v.Modified = s.Value == "true"
-		}
 	}
 	return v
 }
@@ -67,7 +43,7 @@ func newVersionCmd(a *app) *cobra.Command {
 		Short: "Print the engine version and how the binary was built",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			v := buildVersion(debug.ReadBuildInfo())
+			v := buildVersion()
 			return a.printer().Print(v, v.text)
 		},
 	}

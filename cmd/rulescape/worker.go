@@ -17,17 +17,7 @@ import (
 
 func init() { register(newWorkerCmd) }
 
-const workerLong = `Run a campaign worker until interrupted (SIGINT or SIGTERM): it executes
-campaign workflows and the units of every stage (metaopt, train, the
-analyses, the report), the manifest and rerun pruning from the
-"` + workflows.TaskQueue + `" task queue. Start as many as you have machines.
-(--address / --namespace override TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE.)
-
-Services: with TEMPORAL_ADDRESS set it connects to that Temporal server
-(TEMPORAL_NAMESPACE, default "default") and to the S3 endpoint of
-RULESCAPE_S3_ENDPOINT, RULESCAPE_S3_ACCESS_KEY, RULESCAPE_S3_SECRET_KEY and
-RULESCAPE_S3_BUCKET; without it, it attaches to (or starts) the embedded
-stack of $RULESCAPE_HOME, like ` + "`rulescape dev`."
+var workerLong = help("worker.long")
 
 // services are the connections a campaign command uses.
 // services are the connected Temporal client and store of a command.

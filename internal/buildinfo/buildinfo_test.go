@@ -1,4 +1,4 @@
-package activities
+package buildinfo
 
 import (
 	"os/exec"
