@@ -11,8 +11,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"rulescape/core/meta"
-	"rulescape/core/metaopt"
 	"rulescape/core/plasticity"
 	"rulescape/core/tasks"
 )
@@ -581,42 +579,14 @@ func (p *parser) metaoptSpec(n *yaml.Node, path string, at *yaml.Node) (*Metaopt
 		n, f := pos("task")
 		return nil, nil, d.errf(n, f, p.taskFix(s.Task), "%q is not a tasks entry", s.Task)
 	}
-	est, err := metaopt.ParseEstimator(s.Estimator)
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-	checks := []struct {
-		ok        bool
-		key, what string
-		fix       string
-	}{
-		{err == nil, "estimator", "is not known", "use exact, projection:Ω (e.g. projection:4), fd, es or cmaes"},
-		{s.Iters >= 1, "iters", "is too small", "run at least 1 meta-iteration"},
-		{s.Learners >= 1, "learners", "is too small", "average at least 1 learner per iteration"},
-		{s.Trials >= 1, "trials", "is too small", "give a horizon of at least 1 trial"},
-		{s.Dist == string(meta.Rademacher) || s.Dist == string(meta.Gaussian), "dist", "is not known", "use rademacher or gaussian"},
-		{finite(s.FDStep) && s.FDStep > 0, "fd_step", "is out of range", "use a small positive step, e.g. 1e-5"},
-		{s.Gamma > 0 && s.Gamma <= 1, "gamma", "is out of range", "use a discount in (0, 1] — 1 weighs every trial equally"},
-		{s.HeldOut >= 0, "held_out", "is negative", "use 0 (none) or more held-out seeds"},
-		{s.EvalEvery >= 0, "eval_every", "is negative", "use 0 (only at the end) or a period in iterations"},
-		{finite(s.LR) && s.LR > 0, "lr", "is out of range", "use a positive step size, e.g. 0.02"},
-		{finite(s.ClipNorm) && s.ClipNorm >= 0, "clip_norm", "is out of range", "use 0 (none) or a positive norm"},
-		{finite(s.LearnerClip) && s.LearnerClip >= 0, "learner_clip", "is out of range", "use 0 (none) or a positive norm"},
-		{finite(s.ESSigma) && s.ESSigma > 0, "es_sigma", "is out of range", "use a positive perturbation scale, e.g. 0.05"},
-		{s.ESPairs >= 0, "es_pairs", "is negative", "use 0 (= learners) or a positive count"},
-		{finite(s.CMASigma) && s.CMASigma > 0, "cma_sigma", "is out of range", "use a positive step size, e.g. 0.1"},
-		{s.CMAPopulation >= 0, "cma_population", "is negative", "use 0 (automatic) or a positive count"},
-		{s.Init == "zero" || s.Init == "random" || contains(plasticity.RuleNames(), s.Init), "init", "is not known",
-			"use zero, random or a named rule (" + strings.Join(plasticity.RuleNames(), ", ") + ")"},
-		{finite(s.InitScale) && s.InitScale >= 0, "init_scale", "is out of range", "use a finite standard deviation ≥ 0"},
-		{s.Scale == "auto" || s.Scale == "none", "scale", "is not known", "use auto or none"},
-	}
-	for _, c := range checks {
-		if !c.ok {
-			n, f := pos(c.key)
-			val := reflectValue(&s, c.key)
-			return nil, nil, d.errf(n, f, c.fix, "%s = %s %s", join(path, c.key), val, c.what)
+	if err := s.Validate(func(key string) string { return join(path, key) }); err != nil {
+		var pe *ParamError
+		if !errors.As(err, &pe) {
+			return nil, nil, err
 		}
+		n, f := pos(pe.Key)
+		return nil, nil, d.errf(n, f, pe.Fix, "%s", pe.Problem)
 	}
-	s.Estimator = est.String()
 	return &s, ov, nil
 }
 
