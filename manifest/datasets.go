@@ -135,7 +135,7 @@ func Download(ctx context.Context, st *store.Store, m *Manifest, dir string) (Do
 	if out.Manifest, err = LocalPath(dir, key); err != nil {
 		return out, err
 	}
-	return out, atomicfile.WriteBytes(out.Manifest, data)
+	return out, atomicfile.WritePrivateBytes(out.Manifest, data)
 }
 
 // ownPrefix returns the dataset key with its campaign replaced by
@@ -171,7 +171,7 @@ func DownloadFile(ctx context.Context, st *store.Store, ref store.DatasetRef, lo
 		return err
 	}
 	defer obj.Close()
-	return atomicfile.Write(local, func(w io.Writer) error {
+	return atomicfile.WritePrivate(local, func(w io.Writer) error {
 		h := sha256.New()
 		n, err := io.Copy(io.MultiWriter(w, h), obj)
 		if err != nil {

@@ -108,6 +108,11 @@ func TestListDownloadShare(t *testing.T) {
 			t.Errorf("file %d: %d bytes, %v", i, len(data), err)
 		}
 	}
+	for _, f := range append(got.Files, got.Manifest) {
+		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v (%v), want 0600: downloaded datasets are the lab's", f, fi.Mode(), err)
+		}
+	}
 	if back, err := ReadFile(got.Manifest); err != nil || back.Campaign != id || len(back.Datasets) != 2 {
 		t.Errorf("downloaded manifest: %+v, %v", back, err)
 	}

@@ -64,7 +64,7 @@ func (a *app) share(ctx context.Context, arg string, expires time.Duration, out 
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteBytes(out, append(data, '\n')); err != nil {
+	if err := atomicfile.WritePrivateBytes(out, append(data, '\n')); err != nil {
 		return err
 	}
 	return a.printer().Print(json.RawMessage(data), func(w io.Writer) { sm.WriteText(w, out) })

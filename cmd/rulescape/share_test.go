@@ -81,6 +81,9 @@ func checkShare(t *testing.T, ctx context.Context, s *store.Store, id, file stri
 	if err != nil || json.Unmarshal(data, &sm) != nil || out != string(data) {
 		t.Fatalf("share manifest %s (%v), stdout %q", data, err, out)
 	}
+	if fi, err := os.Stat(shareFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("share manifest mode %v (%v), want 0600: its URLs work without credentials", fi.Mode(), err)
+	}
 	if sm.Campaign != id || len(sm.Datasets) != len(ls) || time.Until(sm.ExpiresAt) < 71*time.Hour || time.Until(sm.ExpiresAt) > 72*time.Hour {
 		t.Errorf("share manifest: %+v; want %d datasets for 72 h", sm, len(ls))
 	}

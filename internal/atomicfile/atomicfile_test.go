@@ -37,3 +37,29 @@ func TestWrite(t *testing.T) {
 		t.Errorf("mode %v, %v; want 0644", fi.Mode(), err)
 	}
 }
+
+// TestModes: Write leaves files world-readable (0644), WritePrivate
+// owner-only (0600) with a new directory 0700 (the usual umask 022 leaves
+// both as they are).
+func TestModes(t *testing.T) {
+	dir := t.TempDir()
+	public, private := filepath.Join(dir, "report", "index.html"), filepath.Join(dir, "share", "urls.json")
+	if err := WriteBytes(public, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WritePrivateBytes(private, []byte("https://…?X-Amz-Signature=…")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		want os.FileMode
+	}{{public, 0o644}, {private, 0o600}, {filepath.Dir(private), 0o700 | os.ModeDir}} {
+		fi, err := os.Stat(c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode(); got.Perm() != c.want.Perm() || got.IsDir() != c.want.IsDir() {
+			t.Errorf("%s: mode %v, want %v", c.name, got, c.want)
+		}
+	}
+}
