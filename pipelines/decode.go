@@ -211,9 +211,24 @@ func kindName(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "empty"
 		}
-		return "the value " + strconv.Quote(n.Value)
+		return "the value " + Excerpt(n.Value)
 	}
 	return "not a value"
+}
+
+// excerptRunes is how much of a value an error message quotes.
+const excerptRunes = 40
+
+// Excerpt quotes a value a user gave for an error message: at most 40
+// characters of it, control characters escaped, and its length when it is
+// longer — so a message never echoes a whole file (a config that is not
+// one, a 10 MB line) back to the terminal or a log.
+func Excerpt(v string) string {
+	r := []rune(v)
+	if len(r) <= excerptRunes {
+		return strconv.Quote(v)
+	}
+	return strconv.Quote(string(r[:excerptRunes])) + fmt.Sprintf("… (%d bytes)", len(v))
 }
 
 // join appends a key to a field path.

@@ -35,9 +35,9 @@ func (e *ParseError) Error() string {
 		msg = pe.Problem
 	}
 	if e.Field != "" && !strings.HasPrefix(msg, e.Field) {
-		b.WriteString(e.Field + ": ")
+		b.WriteString(clamp(e.Field, 120) + ": ")
 	}
-	b.WriteString(msg)
+	b.WriteString(clamp(msg, 400))
 	if e.Fix != "" {
 		b.WriteString(" — " + e.Fix)
 	}
@@ -46,3 +46,14 @@ func (e *ParseError) Error() string {
 
 // Unwrap returns the cause.
 func (e *ParseError) Unwrap() error { return e.Err }
+
+// clamp cuts s to at most n runes, saying how long it was: a field path or
+// message built from what a user wrote (a key of a million characters)
+// stays one readable line. Values are quoted shorter still (Excerpt).
+func clamp(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + fmt.Sprintf("… (%d bytes)", len(s))
+}

@@ -3,6 +3,7 @@ package pipelines
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -30,7 +31,11 @@ func FuzzParse(f *testing.F) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v is %T, not a *ParseError", err, err)
 			}
-			_ = err.Error()
+			// One line of bounded length, whatever the input: errors quote
+			// short excerpts, never the input itself.
+			if msg := err.Error(); len(msg) > 2000 || strings.Contains(msg, "\n") {
+				t.Fatalf("error of %d bytes (or several lines) for a %d-byte input: %.200q…", len(msg), len(data), msg)
+			}
 			return
 		}
 		p, err := c.Plan()

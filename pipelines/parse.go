@@ -81,7 +81,7 @@ func (d *decoder) syntaxError(err error) error {
 // badValue reports "path = value what — fix" at node n.
 func (d *decoder) badValue(n *yaml.Node, path string, v any, what, fix string) error {
 	if s, ok := v.(string); ok {
-		v = strconv.Quote(s)
+		v = Excerpt(s)
 	}
 	return d.errf(n, path, fix, "%s = %v %s", path, v, what)
 }
@@ -178,7 +178,7 @@ func (p *parser) header() error {
 		return err
 	}
 	if !nameRE.MatchString(c.Name) {
-		return d.errf(n.v, "name", "use lowercase letters, digits, '.', '_' and '-' (at most 63), e.g. my-study", "%q is not a valid name", c.Name)
+		return d.errf(n.v, "name", "use lowercase letters, digits, '.', '_' and '-' (at most 63), e.g. my-study", "%s is not a valid name", Excerpt(c.Name))
 	}
 	if n, ok := p.nodes["description"]; ok {
 		return d.value(n.v, "description", &c.Description)
@@ -258,7 +258,7 @@ func (p *parser) defaults() error {
 					return err
 				}
 				if _, err := Preset(preset); err != nil {
-					return d.errf(s.node, s.path, "choose one of "+strings.Join(PresetNames(), ", "), "%q is not a preset", preset)
+					return d.errf(s.node, s.path, "choose one of "+strings.Join(PresetNames(), ", "), "%s is not a preset", Excerpt(preset))
 				}
 			}
 		}
@@ -332,7 +332,7 @@ func (p *parser) parseTasks() error {
 			nameNode = got["task"]
 		}
 		if !nameRE.MatchString(e.Name) {
-			return d.errf(nameNode, join(path, "name"), "use lowercase letters, digits, '.', '_' and '-'", "%q is not a valid name", e.Name)
+			return d.errf(nameNode, join(path, "name"), "use lowercase letters, digits, '.', '_' and '-'", "%s is not a valid name", Excerpt(e.Name))
 		}
 		if j, dup := seen[e.Name]; dup {
 			return d.errf(nameNode, join(path, "name"), "give each entry its own name (name: for the entry, task: for the task it runs)",
@@ -365,7 +365,7 @@ func (p *parser) parseTasks() error {
 			return err
 		}
 		if !contains(tasks.Names(), e.Task) {
-			return d.errf(&tn, join(path, taskKey), "choose one of "+strings.Join(tasks.Names(), ", "), "%q is not a known task", e.Task)
+			return d.errf(&tn, join(path, taskKey), "choose one of "+strings.Join(tasks.Names(), ", "), "%s is not a known task", Excerpt(e.Task))
 		}
 		p.taskRes = append(p.taskRes, r)
 		p.taskNodes = append(p.taskNodes, item)
@@ -432,7 +432,7 @@ func (p *parser) parseRules() error {
 			return d.errf(item, path, "give the rule a name, e.g. name: miconi (a named rule) or name: my-rule with theta:", "has no name")
 		}
 		if !nameRE.MatchString(e.Name) {
-			return d.errf(got["name"], join(path, "name"), "use lowercase letters, digits, '.', '_' and '-'", "%q is not a valid name", e.Name)
+			return d.errf(got["name"], join(path, "name"), "use lowercase letters, digits, '.', '_' and '-'", "%s is not a valid name", Excerpt(e.Name))
 		}
 		if j, dup := seen[e.Name]; dup {
 			return d.errf(got["name"], join(path, "name"), "give each rule its own name (rule: miconi keeps the named rule)",
@@ -475,7 +475,7 @@ func (p *parser) parseRules() error {
 			ent.rule = setting{"theta", rp, got["random"]}
 		case got["from"] != nil:
 			if e.From != "metaopt" {
-				return d.errf(got["from"], join(path, "from"), "write from: metaopt (the only source of discovered rules)", "%q is not known", e.From)
+				return d.errf(got["from"], join(path, "from"), "write from: metaopt (the only source of discovered rules)", "%s is not known", Excerpt(e.From))
 			}
 			r.Kind = RuleMetaopt
 			spec, ov, err := p.metaoptSpec(got["metaopt"], join(path, "metaopt"), got["from"])
@@ -495,7 +495,7 @@ func (p *parser) parseRules() error {
 			}
 			if !contains(plasticity.RuleNames(), r.Named) {
 				return d.errf(got[key], join(path, key), "choose one of "+strings.Join(plasticity.RuleNames(), ", ")+
-					", or give theta: [[...]], random: {seed: 1} or from: metaopt", "%q is not a named rule", r.Named)
+					", or give theta: [[...]], random: {seed: 1} or from: metaopt", "%s is not a named rule", Excerpt(r.Named))
 			}
 			ent.rule = setting{"rule", join(path, key), got[key]}
 		}
@@ -506,7 +506,7 @@ func (p *parser) parseRules() error {
 			}
 			for j, t := range r.Tasks {
 				if p.taskIndex(t) < 0 {
-					return d.errf(resolve(tn).Content[j], index(tp, j), p.taskFix(t), "%q is not a tasks entry", t)
+					return d.errf(resolve(tn).Content[j], index(tp, j), p.taskFix(t), "%s is not a tasks entry", Excerpt(t))
 				}
 			}
 		}
@@ -577,7 +577,7 @@ func (p *parser) metaoptSpec(n *yaml.Node, path string, at *yaml.Node) (*Metaopt
 		s.Task = p.c.Tasks[0].Name
 	} else if p.taskIndex(s.Task) < 0 {
 		n, f := pos("task")
-		return nil, nil, d.errf(n, f, p.taskFix(s.Task), "%q is not a tasks entry", s.Task)
+		return nil, nil, d.errf(n, f, p.taskFix(s.Task), "%s is not a tasks entry", Excerpt(s.Task))
 	}
 	if err := s.Validate(func(key string) string { return join(path, key) }); err != nil {
 		var pe *ParamError

@@ -135,3 +135,23 @@ func TestParseErrorFormat(t *testing.T) {
 }
 
 var errFake = errors.New("fake")
+
+// TestErrorsQuoteExcerpts: a file that is one 10 MB line, or a huge key or
+// value, gives a one-line error that quotes at most a short excerpt.
+func TestErrorsQuoteExcerpts(t *testing.T) {
+	long := strings.Repeat("x", 10<<20)
+	for name, src := range map[string]string{
+		"one long line": long,
+		"long value":    "name: " + long + "\n",
+		"long key":      long + ": 1\n",
+		"passwd":        "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n",
+	} {
+		_, err := Parse("f.yaml", []byte(src))
+		if err == nil {
+			t.Fatalf("%s: parsed", name)
+		}
+		if msg := err.Error(); len(msg) > 700 || strings.Contains(msg, "\n") || strings.Contains(msg, strings.Repeat("x", 200)) || strings.Contains(msg, "nologin") {
+			t.Errorf("%s: error of %d bytes echoes the input: %.300q", name, len(msg), msg)
+		}
+	}
+}
