@@ -125,20 +125,6 @@ func (a *Activities) check() error {
 	return nil
 }
 
-// lookupAll returns the refs of every content key, or ok = false if one is
-// missing.
-func (a *Activities) lookupAll(ctx context.Context, keys []string) ([]store.DatasetRef, bool, error) {
-	refs := make([]store.DatasetRef, len(keys))
-	for i, k := range keys {
-		ref, ok, err := a.Store.Lookup(ctx, k)
-		if err != nil || !ok {
-			return nil, false, err
-		}
-		refs[i] = ref
-	}
-	return refs, true, nil
-}
-
 // campaignOf returns the campaign ID of a dataset key campaigns/<id>/….
 func campaignOf(key string) string {
 	p, err := store.ParseKey(key)

@@ -65,25 +65,6 @@ func (a *Activities) analysisKeys(in *AnalysisInput, kinds []schemas.Kind) ([]st
 	return in.keys, nil
 }
 
-// cached returns the output of a unit whose datasets are all committed, or
-// ok = false (always with Force).
-func (a *Activities) cached(ctx context.Context, in *AnalysisInput, kinds []schemas.Kind, keys []string) (AnalysisOutput, bool, error) {
-	out := AnalysisOutput{Unit: in.Unit.ID}
-	if in.Force {
-		a.log().Info("analysis: forced recomputation", "unit", in.Unit.ID)
-		return out, false, nil
-	}
-	refs, ok, err := a.lookupAll(ctx, keys)
-	if err != nil || !ok {
-		return out, false, err
-	}
-	out.CacheHit = true
-	for i, k := range kinds {
-		out.Datasets = append(out.Datasets, Dataset{Unit: in.Unit.ID, Stage: string(in.Unit.Stage), Kind: string(k), ContentKey: keys[i], Ref: refs[i]})
-	}
-	return out, true, nil
-}
-
 // loadNetwork reads the final network of one input.
 func (a *Activities) loadNetwork(ctx context.Context, n *AnalysisNetwork) (*stages.Network, error) {
 	u := &n.Unit

@@ -19,8 +19,8 @@ import (
 // network's seed) from the states of 4 trials per condition run without
 // plasticity or perturbations; the stage's inits, max_iters and tol set
 // Settings.Inits, MaxIter and TolQ (TolSlow stays max(1e-4, tol)); the
-// rows are stages.FixedPoints'. When the dataset is committed under the
-// unit's content key it returns it with CacheHit.
+// rows are stages.FixedPoints'. Unit has decided it
+// is to be computed (no cache lookup here).
 func (a *Activities) computeFixedPoints(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
 	if err := a.check(); err != nil {
 		return AnalysisOutput{}, err
@@ -32,9 +32,6 @@ func (a *Activities) computeFixedPoints(ctx context.Context, in AnalysisInput) (
 	keys, err := a.analysisKeys(&in, kinds)
 	if err != nil {
 		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %w", in.Unit.ID, err))
-	}
-	if out, ok, err := a.cached(ctx, &in, kinds, keys); err != nil || ok {
-		return out, err
 	}
 	var st pipelines.FixedPointsStage
 	if err := decodeSettings(&in.Unit, &st); err != nil {
@@ -74,8 +71,8 @@ func (a *Activities) computeFixedPoints(ctx context.Context, in AnalysisInput) (
 // subspace, and the effect of perturbations of Frobenius norm
 // ε = scale·‖W_final‖_F along the top singular direction and along
 // `perturbations` random directions (their mean ΔS, their RMS trajectory
-// shift); the row is stages.Sensitivity's. When the dataset is committed
-// under the unit's content key it returns it with CacheHit.
+// shift); the row is stages.Sensitivity's. Unit has decided it is
+// to be computed (no cache lookup here).
 func (a *Activities) computeSensitivity(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
 	if err := a.check(); err != nil {
 		return AnalysisOutput{}, err
@@ -87,9 +84,6 @@ func (a *Activities) computeSensitivity(ctx context.Context, in AnalysisInput) (
 	keys, err := a.analysisKeys(&in, kinds)
 	if err != nil {
 		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %w", in.Unit.ID, err))
-	}
-	if out, ok, err := a.cached(ctx, &in, kinds, keys); err != nil || ok {
-		return out, err
 	}
 	var st pipelines.SensitivityStage
 	if err := decodeSettings(&in.Unit, &st); err != nil {

@@ -32,8 +32,8 @@ import (
 // stratified by seed, and the mean similarity of same-seed networks of
 // different rules gets its own row "same_seed_between:<measure>" (value
 // that mean, p_value null) whenever there are such pairs. Pair rows have
-// p_value null (the rows are stages.RSA's). When both datasets are
-// committed under the unit's content keys it returns them with CacheHit.
+// p_value null (the rows are stages.RSA's). Unit has decided they
+// are to be computed.
 func (a *Activities) computeRSA(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
 	if err := a.check(); err != nil {
 		return AnalysisOutput{}, err
@@ -45,9 +45,6 @@ func (a *Activities) computeRSA(ctx context.Context, in AnalysisInput) (Analysis
 	keys, err := a.analysisKeys(&in, kinds)
 	if err != nil {
 		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %w", in.Unit.ID, err))
-	}
-	if out, ok, err := a.cached(ctx, &in, kinds, keys); err != nil || ok {
-		return out, err
 	}
 	var st pipelines.RSAStage
 	if err := decodeSettings(&in.Unit, &st); err != nil {

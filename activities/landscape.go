@@ -30,10 +30,8 @@ import (
 // b_rule = "*", value = mean between-rule − mean within-rule distance over
 // pairs of different seeds, with p_value and permutations; the mean distance
 // of networks of different rules trained from one seed is the row
-// "same_seed_between:topology" (p_value null). When both datasets are
-// committed under the unit's content keys (over the networks and
-// fixed_points digests) it returns them with CacheHit. stages.Landscape
-// computes the rows.
+// "same_seed_between:topology" (p_value null). Unit has decided they are to
+// be computed; stages.Landscape computes the rows.
 func (a *Activities) computeLandscape(ctx context.Context, in AnalysisInput) (AnalysisOutput, error) {
 	if err := a.check(); err != nil {
 		return AnalysisOutput{}, err
@@ -49,9 +47,6 @@ func (a *Activities) computeLandscape(ctx context.Context, in AnalysisInput) (An
 	keys, err := a.analysisKeys(&in, kinds)
 	if err != nil {
 		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %w", in.Unit.ID, err))
-	}
-	if out, ok, err := a.cached(ctx, &in, kinds, keys); err != nil || ok {
-		return out, err
 	}
 	var st pipelines.LandscapeStage
 	if err := decodeSettings(&in.Unit, &st); err != nil {

@@ -25,9 +25,8 @@ type MetaoptHeartbeat struct {
 // dataset (one row per iteration) under
 // campaigns/<id>/metaopt/metaopt_history/task=…/rule=…/. It resumes from the
 // checkpoint named in the heartbeat details of a previous attempt, or from
-// the unit's checkpoint object if one exists; when the history is already
-// committed under the job's content key it returns the stored result with
-// CacheHit.
+// the unit's checkpoint object if one exists. Unit has decided the job is to be
+// computed (a committed history with its result object is Unit's cache hit).
 func (a *Activities) computeMetaopt(ctx context.Context, in MetaoptInput) (MetaoptResult, error) {
 	if err := a.check(); err != nil {
 		return MetaoptResult{}, err
@@ -38,22 +37,6 @@ func (a *Activities) computeMetaopt(ctx context.Context, in MetaoptInput) (Metao
 		return out, permanent(fmt.Errorf("activities: %s: %d content keys given, want 1 (run units through Unit)", job.ID, len(in.keys)))
 	}
 	ck := in.keys[0]
-	if in.Force {
-		a.log().Info("metaopt: forced recomputation", "job", job.ID)
-	} else if ref, ok, err := a.Store.Lookup(ctx, ck); err != nil {
-		return out, err
-	} else if ok {
-		res, found, err := a.readResult(ctx, campaignOf(ref.Key), ck)
-		if err != nil {
-			return out, err
-		}
-		if found {
-			res.CacheHit = true
-			return res, nil
-		}
-		a.log().Warn("metaopt: history committed but its result object is missing; recomputing", "job", job.ID, "key", ref.Key)
-	}
-
 	cpKey, err := store.CheckpointKey(in.CampaignID, "metaopt/"+ck+"/state.json")
 	if err != nil {
 		return out, permanent(err)

@@ -12,8 +12,8 @@ import (
 
 // computeTrain trains the network of one train unit and commits its
 // learning_curves (one row per trial) and networks (one row) datasets under
-// campaigns/<id>/train/<kind>/task=…/rule=…/seed=…/. When both are already
-// committed under the unit's content keys it returns them with CacheHit.
+// campaigns/<id>/train/<kind>/task=…/rule=…/seed=…/. Unit has decided the
+// unit is to be computed.
 //
 // The rows are stages.Train's: a network that diverges is a result, not
 // an error (its curve ends with a row of error NaN for the trial where it
@@ -36,18 +36,6 @@ func (a *Activities) computeTrain(ctx context.Context, in TrainInput) (TrainOutp
 	if len(keys) != len(kinds) {
 		return out, permanent(fmt.Errorf("activities: %s: %d content keys given, want %d (run units through Unit)", u.ID, len(keys), len(kinds)))
 	}
-	if in.Force {
-		a.log().Info("train: forced recomputation", "unit", u.ID)
-	} else if refs, ok, err := a.lookupAll(ctx, keys); err != nil {
-		return out, err
-	} else if ok {
-		out.CacheHit = true
-		for i, k := range kinds {
-			out.Datasets = append(out.Datasets, Dataset{Unit: u.ID, Stage: string(pipelines.StageTrain), Kind: string(k), ContentKey: keys[i], Ref: refs[i]})
-		}
-		return out, nil
-	}
-
 	var eta float64
 	if in.Metaopt != nil {
 		eta = in.Metaopt.Eta

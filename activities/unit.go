@@ -193,6 +193,9 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 			force = true
 		}
 	}
+	if force {
+		a.log().Info("recomputing the unit", "unit", u.ID, "forced", in.Force)
+	}
 	if u.Done() && !force {
 		out.Datasets, out.CacheHit = datasetsOf(u), true
 		if u.Stage == pipelines.StageMetaopt {
@@ -226,7 +229,7 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 		if err != nil {
 			return out, err
 		}
-		out.Metaopt, out.Datasets, out.CacheHit = &res, []Dataset{res.Dataset}, res.CacheHit
+		out.Metaopt, out.Datasets = &res, []Dataset{res.Dataset}
 	case pipelines.StageTrain:
 		tu := r.TrainUnit(u.ID)
 		tin := TrainInput{CampaignID: in.CampaignID, Unit: *tu, Force: force, keys: keys, docs: docs, version: version}
@@ -241,7 +244,7 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 		if err != nil {
 			return out, err
 		}
-		out.Datasets, out.CacheHit = res.Datasets, res.CacheHit
+		out.Datasets = res.Datasets
 	case pipelines.StageReport:
 		res, err := a.reportUnit(ctx, r, u, keys[0], version, in.Stages)
 		if err != nil {
@@ -270,7 +273,7 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 		if err != nil {
 			return out, err
 		}
-		out.Datasets, out.CacheHit = res.Datasets, res.CacheHit
+		out.Datasets = res.Datasets
 	}
 	if !out.CacheHit {
 		a.recordLineage(ctx, r.Plan(), u)
