@@ -71,11 +71,10 @@ type TrainInput struct {
 	version string         // the stage's engine version
 }
 
-// TrainOutput is what Train returns: refs only.
+// TrainOutput is what computeTrain returns: refs only.
 type TrainOutput struct {
 	Unit     string    `json:"unit"`
 	Datasets []Dataset `json:"datasets"` // learning_curves, networks
-	CacheHit bool      `json:"cache_hit"`
 }
 
 // MetaoptInput is one metaopt job of a campaign.

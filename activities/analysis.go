@@ -49,11 +49,10 @@ type AnalysisInput struct {
 	version string         // the stage's engine version
 }
 
-// AnalysisOutput is what an analysis activity returns: refs only.
+// AnalysisOutput is what an analysis compute method returns: refs only.
 type AnalysisOutput struct {
 	Unit     string    `json:"unit"`
 	Datasets []Dataset `json:"datasets"`
-	CacheHit bool      `json:"cache_hit"`
 }
 
 // analysisKeys returns the content keys of the unit's datasets of the
