@@ -58,11 +58,11 @@ func (a *Activities) Prune(ctx context.Context, in PruneInput) (int, error) {
 			if keep[ref.Key] {
 				continue
 			}
-			ck, ok := store.PartContentKey(ref.Key)
-			if !ok {
+			p, err := store.ParseDatasetKey(ref.Key)
+			if err != nil {
 				continue
 			}
-			if err := a.Store.Invalidate(ctx, ck); err != nil {
+			if err := a.Store.Invalidate(ctx, p.ContentKey); err != nil {
 				return removed, err
 			}
 			if err := a.Store.Remove(ctx, ref.Key); err != nil {

@@ -91,10 +91,6 @@ func (s *Store) Mark(ctx context.Context, contentKey, key, sha256Hex, schema str
 	return m.DatasetRef, nil
 }
 
-// PartContentKey returns the content key of a dataset object key ending
-// in part-<content key>.<ext>; ok is false for other keys.
-func PartContentKey(key string) (contentKey string, ok bool) { return partContentKey(key) }
-
 // PlanRef names a campaign's stored plan: its object key (PlanKey) and
 // the SHA-256 of its bytes. A workflow's history records it, so every
 // activity of a run reads the same plan.
