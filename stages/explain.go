@@ -242,6 +242,7 @@ func settingChanges(old, cur json.RawMessage) []Reason {
 	return why
 }
 
+// decode decodes canonical JSON keeping numbers as written.
 func decode(raw json.RawMessage) any {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -249,8 +250,6 @@ func decode(raw json.RawMessage) any {
 	if err := dec.Decode(&v); err != nil {
 		return nil
 	}
-	// Settings of analysis units are JSON inside JSON only when stored as
-	// a string; RawMessage embeds them as objects, so nothing to unwrap.
 	return v
 }
 
