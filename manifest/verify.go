@@ -45,7 +45,11 @@ type Bad struct {
 // dataset it is.
 func (b Bad) Line() string {
 	what := strings.TrimPrefix(b.Fault.Error(), b.Key+": ")
-	return fmt.Sprintf("%s: %s: %s (the %s dataset of %s)", b.Key, b.Problem, what, b.Kind, b.Unit)
+	whose := fmt.Sprintf("the %s dataset of %s", b.Kind, b.Unit)
+	if b.Kind == "report" {
+		whose = "the report's page, unit " + b.Unit
+	}
+	return fmt.Sprintf("%s: %s: %s (%s)", b.Key, b.Problem, what, whose)
 }
 
 // Verification is what Verify found: how many objects and bytes it
