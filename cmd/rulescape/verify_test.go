@@ -168,6 +168,38 @@ func TestVerifyAndRepair(t *testing.T) {
 	if code != 0 || len(fixed.Bad) != 0 || fixed.Repair == nil || fixed.Repair.Recomputed != 1 || fixed.Repair.Stages["report"].CacheHits != 0 || fixed.Repair.Removed != 0 {
 		t.Errorf("verify --repair of the report: exit %d, %+v, repair %+v (stderr %q); want the report unit alone recomputed", code, fixed, fixed.Repair, errOut)
 	}
+
+	// A missing object and a truncated one: named as such, and their two
+	// train units recompute.
+	problems := map[string]store.Problem{}
+	for _, d := range m.Datasets {
+		f := filepath.Join(home, "objects", st.Bucket(), filepath.FromSlash(d.Ref.Key))
+		switch {
+		case d.Unit == "train/gonogo/miconi/seed=2" && d.Kind == "networks":
+			err = os.Remove(f)
+			problems[d.Ref.Key] = store.ProblemMissing
+		case d.Unit == "train/gonogo/discovered/seed=1" && d.Kind == "learning_curves":
+			err = os.Truncate(f, d.Ref.Size/2)
+			problems[d.Ref.Key] = store.ProblemSize
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, v, _ = verifyJSONOf(t, id)
+	if code != 1 || len(v.Bad) != 2 || len(problems) != 2 {
+		t.Fatalf("verify after removing and truncating %v: exit %d, %+v", problems, code, v)
+	}
+	for _, b := range v.Bad {
+		if problems[b.Key] != b.Problem {
+			t.Errorf("%s: problem %q, want %q", b.Key, b.Problem, problems[b.Key])
+		}
+	}
+	code, fixed, errOut = verifyJSONOf(t, id, "--repair")
+	if code != 0 || len(fixed.Bad) != 0 || fixed.Repair == nil || fixed.Repair.Recomputed != 2 ||
+		fixed.Repair.Stages["train"].Units-fixed.Repair.Stages["train"].CacheHits != 2 || fixed.Repair.Removed != 1 {
+		t.Errorf("verify --repair of a missing and a truncated object: exit %d, %+v, repair %+v (stderr %q); want two train units recomputed", code, fixed, fixed.Repair, errOut)
+	}
 }
 
 // TestVerifyBadInput: a bad CAMPAIGN argument or an unreachable service is
