@@ -2,8 +2,7 @@ package manifest
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -93,6 +92,11 @@ type Downloaded struct {
 	Manifest string   `json:"manifest"` // local path of manifest.json
 	Files    []string `json:"files"`    // local paths of the datasets, in manifest order
 	Bytes    int64    `json:"bytes"`
+	// Bad are the datasets that were not downloaded because they failed
+	// verification (none are written to Dir); Repair is the command that
+	// repairs them ("" when there are none).
+	Bad    []Bad  `json:"bad"`
+	Repair string `json:"repair,omitempty"`
 }
 
 // Download copies every dataset of m from st to dir as plain Parquet files
@@ -102,23 +106,39 @@ type Downloaded struct {
 // so dir holds the campaign as one tree. Each file is written to a
 // temporary name, checked against the size and SHA-256 of its commit
 // marker, then renamed: dir never holds a partial or wrong file.
+//
+// A dataset that fails the check (its marker is gone, its object is
+// missing, or its size or digest differs) is not written; Download goes on
+// with the others and then returns a *BadObjectsError naming every one
+// (the Downloaded says what was written). Other errors (the store cannot
+// be read, dir cannot be written) stop it at once.
 func Download(ctx context.Context, st *store.Store, m *Manifest, dir string) (Downloaded, error) {
-	out := Downloaded{Campaign: m.Campaign, Dir: dir, Files: []string{}}
+	out := Downloaded{Campaign: m.Campaign, Dir: dir, Files: []string{}, Bad: []Bad{}}
 	for _, d := range m.Datasets {
+		bad := func(f store.Fault) {
+			out.Bad = append(out.Bad, Bad{Unit: d.Unit, Kind: d.Kind, ContentKey: d.ContentKey, Fault: f})
+		}
 		// The commit marker is the authority on the bytes: a dataset
 		// recomputed since the manifest was written has a new digest.
-		ref, ok, err := st.Lookup(ctx, d.ContentKey)
+		ref, ok, err := st.Marker(ctx, d.ContentKey)
 		if err != nil {
 			return out, err
 		}
-		if !ok || ref.Key != d.Ref.Key {
-			return out, fmt.Errorf("the %s dataset of %s (%s) is no longer committed — is a rerun of campaign %s in progress? Try again when it has finished", d.Kind, d.Unit, d.Ref.Key, m.Campaign)
+		if !ok {
+			bad(store.Fault{Key: d.Ref.Key, Problem: store.ProblemUncommitted, Want: d.Ref.Size, WantSHA: d.Ref.SHA256})
+			continue
 		}
 		local, err := LocalPath(dir, ownPrefix(ref.Key, m.Campaign))
 		if err != nil {
 			return out, err
 		}
-		if err := DownloadFile(ctx, st, ref, local); err != nil {
+		err = DownloadFile(ctx, st, ref, local)
+		var f *store.Fault
+		if errors.As(err, &f) {
+			bad(*f)
+			continue
+		}
+		if err != nil {
 			return out, err
 		}
 		out.Files = append(out.Files, local)
@@ -135,7 +155,14 @@ func Download(ctx context.Context, st *store.Store, m *Manifest, dir string) (Do
 	if out.Manifest, err = LocalPath(dir, key); err != nil {
 		return out, err
 	}
-	return out, atomicfile.WritePrivateBytes(out.Manifest, data)
+	if err := atomicfile.WritePrivateBytes(out.Manifest, data); err != nil {
+		return out, err
+	}
+	if len(out.Bad) > 0 {
+		out.Repair = RepairCommand(m.Campaign)
+		return out, &BadObjectsError{Campaign: m.Campaign, Bad: out.Bad, Of: len(m.Datasets)}
+	}
+	return out, nil
 }
 
 // ownPrefix returns the dataset key with its campaign replaced by
@@ -164,22 +191,27 @@ func LocalPath(dir, key string) (string, error) {
 
 // DownloadFile copies a committed dataset to local: into a temporary file
 // in the same directory, checking size and SHA-256 against ref, then
-// renamed.
+// renamed. An object that is missing or differs from ref is a *store.Fault
+// (errors.As), and nothing is left at local.
 func DownloadFile(ctx context.Context, st *store.Store, ref store.DatasetRef, local string) error {
 	obj, err := st.Open(ctx, ref.Key)
+	if store.IsNotFound(err) {
+		return &store.Fault{Key: ref.Key, Problem: store.ProblemMissing, Want: ref.Size, WantSHA: ref.SHA256}
+	}
 	if err != nil {
 		return err
 	}
 	defer obj.Close()
+	if obj.Size() != ref.Size {
+		return &store.Fault{Key: ref.Key, Problem: store.ProblemSize, Want: ref.Size, Got: obj.Size(), WantSHA: ref.SHA256}
+	}
 	return atomicfile.WritePrivate(local, func(w io.Writer) error {
-		h := sha256.New()
-		n, err := io.Copy(io.MultiWriter(w, h), obj)
+		_, f, err := store.CheckReader(io.TeeReader(obj, w), ref)
 		if err != nil {
 			return fmt.Errorf("downloading %s: %w", ref.Key, err)
 		}
-		if got := hex.EncodeToString(h.Sum(nil)); n != ref.Size || got != ref.SHA256 {
-			return fmt.Errorf("downloading %s: got %d bytes with SHA-256 %s, its commit marker says %d bytes with %s — it is being rewritten; try again",
-				ref.Key, n, got, ref.Size, ref.SHA256)
+		if f != nil {
+			return f
 		}
 		return nil
 	})

@@ -2,7 +2,9 @@ package manifest
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -117,13 +119,14 @@ func TestListDownloadShare(t *testing.T) {
 		t.Errorf("downloaded manifest: %+v, %v", back, err)
 	}
 
-	// A dataset whose marker no longer matches the manifest (a rerun in
-	// progress) is refused, and nothing partial is left.
-	stale := *m
-	stale.Datasets = []Entry{m.Datasets[0]}
-	stale.Datasets[0].Ref.Key = strings.Replace(stale.Datasets[0].Ref.Key, "seed=1", "seed=9", 1)
-	if _, err := Download(ctx, st, &stale, t.TempDir()); err == nil || !strings.Contains(err.Error(), "no longer committed") {
-		t.Errorf("Download of a stale manifest: %v", err)
+	// The commit marker is the authority: a manifest naming another key
+	// for a content key (the unit was recomputed under another campaign's
+	// prefix since) downloads what the marker names.
+	moved := *m
+	moved.Datasets = []Entry{m.Datasets[0]}
+	moved.Datasets[0].Ref.Key = strings.Replace(moved.Datasets[0].Ref.Key, "seed=1", "seed=9", 1)
+	if got, err := Download(ctx, st, &moved, t.TempDir()); err != nil || len(got.Files) != 1 || !strings.Contains(got.Files[0], "seed=1") {
+		t.Errorf("Download of a manifest whose key moved: %+v, %v", got, err)
 	}
 
 	report, _ := store.ReportKey(id, "index.html")
@@ -143,5 +146,50 @@ func TestListDownloadShare(t *testing.T) {
 	if s := text.String(); !strings.Contains(s, "2 datasets shared until") || !strings.Contains(s, "datasets: learning_curves (2 files)") ||
 		!strings.Contains(s, "SELECT * FROM read_parquet(['"+sm.Datasets[0].URL+"', ") || !strings.Contains(s, `json.load(open("share.json"))`) {
 		t.Errorf("WriteText:\n%s", s)
+	}
+
+	// Two bad objects: one whose marker is gone, one corrupted in place
+	// (same size). Verify names exactly those; Download writes neither and
+	// names both, and writes the manifest.
+	if v, err := Verify(ctx, st, id, Targets(m), 0); err != nil || v.Objects != 2 || v.Bytes != 201 || len(v.Bad) != 0 {
+		t.Fatalf("Verify of a good campaign = %+v, %v", v, err)
+	}
+	if err := st.Invalidate(ctx, m.Datasets[0].ContentKey); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(gw.Dir, st.Bucket(), filepath.FromSlash(m.Datasets[1].Ref.Key))
+	data, err := os.ReadFile(file)
+	if err != nil || len(data) != 101 {
+		t.Fatalf("backing file %s: %d bytes, %v", file, len(data), err)
+	}
+	data[50] ^= 0xff
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v, err := Verify(ctx, st, id, Targets(m), 0)
+	if err != nil || len(v.Bad) != 2 || v.Bad[0].Problem != store.ProblemUncommitted || v.Bad[0].Key != m.Datasets[0].Ref.Key ||
+		v.Bad[1].Problem != store.ProblemDigest || v.Bad[1].Key != m.Datasets[1].Ref.Key || v.Bytes != 101 {
+		t.Fatalf("Verify after the damage = %+v, %v", v, err)
+	}
+	dir = t.TempDir()
+	got, err = Download(ctx, st, m, dir)
+	var bad *BadObjectsError
+	if !errors.As(err, &bad) || len(bad.Bad) != 2 || len(got.Files) != 0 || len(got.Bad) != 2 || got.Repair != "rulescape verify "+id+" --repair" {
+		t.Fatalf("Download of a damaged campaign = %+v, %v", got, err)
+	}
+	for _, want := range []string{m.Datasets[0].Ref.Key + ": uncommitted", m.Datasets[1].Ref.Key + ": digest", "rulescape verify " + id + " --repair"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Download's error does not say %q:\n%v", want, err)
+		}
+	}
+	var files []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) != 1 || files[0] != got.Manifest {
+		t.Errorf("Download of a damaged campaign left %v, want only the manifest", files)
 	}
 }

@@ -17,7 +17,11 @@ import (
 
 // Load reads the manifest of campaign id and every dataset it lists, and
 // the stage timings of the last report written (StagesFile), if any. A
-// dataset of a kind the report does not draw is only cited.
+// dataset of a kind the report does not draw is only cited. Every dataset
+// read is checked against the size and SHA-256 the manifest records; when
+// any is missing or differs, Load builds nothing and returns a
+// *manifest.BadObjectsError naming every such dataset and the command that
+// repairs them.
 func Load(ctx context.Context, st *store.Store, id string) (*Data, error) {
 	m, err := manifest.Read(ctx, st, id)
 	if err != nil {
@@ -58,7 +62,7 @@ func LoadManifest(ctx context.Context, st *store.Store, m *manifest.Manifest) (*
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := badOrJoined(m, errs); err != nil {
 		return nil, err
 	}
 	for _, s := range slots {
@@ -123,16 +127,57 @@ func loadEntry(ctx context.Context, st *store.Store, e manifest.Entry, slot *Dat
 }
 
 // read reads the rows of the dataset of e, checking its bytes against the
-// manifest's digest first.
+// manifest's size and digest first; a dataset that is missing or differs
+// is a *badDataset.
 func read[R schemas.Row[R]](ctx context.Context, st *store.Store, e manifest.Entry) ([]R, error) {
-	if err := st.Verify(ctx, e.Ref); err != nil {
-		return nil, fmt.Errorf("report: the %s dataset of %s: %w — has the campaign been rerun since its manifest was written? Run it again", e.Kind, e.Unit, err)
+	// A dataset recomputed under another campaign's prefix since the
+	// manifest was written (`rulescape verify --repair` of a campaign
+	// that shares it) is read where its commit marker says.
+	if ref, ok, err := st.Marker(ctx, e.ContentKey); err == nil && ok && ref.Key != e.Ref.Key {
+		e.Ref = ref
+	}
+	_, f, err := st.CheckObject(ctx, e.Ref)
+	if err != nil {
+		return nil, fmt.Errorf("report: the %s dataset of %s: %w", e.Kind, e.Unit, err)
+	}
+	if f != nil {
+		return nil, &badDataset{manifest.Bad{Unit: e.Unit, Kind: e.Kind, ContentKey: e.ContentKey, Fault: *f}}
 	}
 	rows, _, err := store.ReadRows[R](ctx, st, e.Ref)
 	if err != nil {
 		return nil, fmt.Errorf("report: the %s dataset of %s: %w", e.Kind, e.Unit, err)
 	}
 	return rows, nil
+}
+
+// badDataset is read's error for a dataset that failed verification.
+type badDataset struct{ bad manifest.Bad }
+
+func (e *badDataset) Error() string { return "report: " + e.bad.Line() }
+
+// badOrJoined returns the errors of loading m's datasets as one: a
+// *manifest.BadObjectsError naming every bad dataset when those are the
+// only failures (the report is not built from part of its data: a figure
+// missing some seeds would look complete), else the other errors joined.
+func badOrJoined(m *manifest.Manifest, errs []error) error {
+	var bad []manifest.Bad
+	var other []error
+	for _, err := range errs {
+		var b *badDataset
+		switch {
+		case errors.As(err, &b):
+			bad = append(bad, b.bad)
+		case err != nil:
+			other = append(other, err)
+		}
+	}
+	if len(other) > 0 {
+		return errors.Join(other...)
+	}
+	if len(bad) > 0 {
+		return &manifest.BadObjectsError{Campaign: m.Campaign, Bad: bad, Of: len(m.Datasets)}
+	}
+	return nil
 }
 
 // Write puts the report's files under campaigns/<id>/report/, index.html

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -168,13 +169,29 @@ func (a *app) datasetsGet(ctx context.Context, arg, dir string) error {
 	}
 	defer oc.svc.Close()
 	got, err := manifest.Download(ctx, oc.svc.Store, oc.manifest, dir)
-	if err != nil {
+	var bad *manifest.BadObjectsError
+	if err != nil && !errors.As(err, &bad) {
 		return err
 	}
-	return a.printer().Print(got, func(w io.Writer) {
+	if perr := a.printer().Print(got, func(w io.Writer) {
 		fmt.Fprintf(w, "campaign %s (%s): %d datasets (%s) downloaded to %s, SHA-256 verified\n", oc.manifest.Name, got.Campaign, len(got.Files), formatBytes(got.Bytes), dir)
 		fmt.Fprintf(w, "manifest: %s\n", got.Manifest)
+		if bad != nil {
+			fmt.Fprintf(w, "\n%d of %d datasets NOT downloaded (bad in the store; nothing was written for them):\n", len(got.Bad), len(oc.manifest.Datasets))
+			for _, b := range got.Bad {
+				fmt.Fprintf(w, "  %s\n", b.Line())
+			}
+			fmt.Fprintf(w, "repair them with: %s\n", got.Repair)
+			return
+		}
 		glob := filepath.Join(dir, "campaigns", got.Campaign, "train", "learning_curves", "*", "*", "*", "*.parquet")
 		fmt.Fprintf(w, "\nopen them with DuckDB:\n  duckdb -c \"SELECT rule, avg(error) AS error FROM read_parquet('%s', hive_partitioning = true) GROUP BY rule\"\n", glob)
-	})
+	}); perr != nil {
+		return perr
+	}
+	if bad != nil {
+		return fmt.Errorf("datasets get: %d of %d datasets of campaign %s are bad and were not downloaded — repair them with `%s`, then get again",
+			len(bad.Bad), len(oc.manifest.Datasets), got.Campaign, got.Repair)
+	}
+	return nil
 }

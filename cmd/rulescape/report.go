@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -54,6 +55,13 @@ func (a *app) report(ctx context.Context, arg, dir string) error {
 	defer oc.svc.Close()
 	st := oc.svc.Store
 	d, err := report.LoadManifest(ctx, st, oc.manifest)
+	var bad *manifest.BadObjectsError
+	if errors.As(err, &bad) {
+		// Refuse rather than draw from part of the data: a figure that
+		// lost some seeds would look complete. The stored report is left
+		// as it was.
+		return fmt.Errorf("no report written, the report is built only from all of a campaign's datasets: %w", bad)
+	}
 	if err != nil {
 		return err
 	}
