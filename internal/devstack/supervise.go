@@ -69,13 +69,13 @@ func (s *supervisor) run() {
 				quick = 1
 			}
 			if quick > maxQuickFailures {
-				s.giveUp(fmt.Errorf("devstack: the S3 gateway failed %d times in a row within %s of starting, giving up (last: %v) — check %s and run the command again",
-					maxQuickFailures, quickExit, last, s.root))
+				s.giveUp(fmt.Errorf("devstack: the S3 gateway failed %d times in a row within %s of starting, giving up (last: %s) — check %s and run the command again",
+					maxQuickFailures, quickExit, oneLine(last.Error()), s.root))
 				return
 			}
 			delay := min(restartBackoff<<(quick-1), maxRestartBackoff)
 			s.log.Warn("devstack: the S3 gateway stopped; restarting it on the same port and objects", "endpoint", g.endpoint,
-				"reason", last.Error(), "in", delay)
+				"reason", oneLine(last.Error()), "in", delay)
 			select {
 			case <-s.stopping:
 				return
@@ -110,8 +110,20 @@ func (s *supervisor) launch() (*gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A gateway that exits while its bucket is checked (another process
+	// answered on the port meanwhile) fails the check at once.
+	go func() {
+		select {
+		case <-g.exited:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if err := g.ensureBucket(ctx, s.creds, s.bucket); err != nil {
 		g.stop()
+		if strings.Contains(g.stderr.String(), "address already in use") {
+			return nil, fmt.Errorf("port %d is taken by another process", s.port)
+		}
 		return nil, err
 	}
 	return g, nil
@@ -155,6 +167,11 @@ func (s *supervisor) stop() {
 	g := s.cur
 	s.mu.Unlock()
 	g.stop()
+}
+
+// oneLine joins the lines of s with "; ".
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(strings.TrimSpace(s), "\n", " ; ")), " ")
 }
 
 // lastLine returns the last non-empty line of s.
