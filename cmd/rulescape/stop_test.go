@@ -265,7 +265,7 @@ func TestFirstRunKeepsStackForSecond(t *testing.T) {
 		t.Fatalf("the first run: %v; output:\n%s", err, a.out)
 	}
 	t.Logf("the first run's output:\n%s", a.out)
-	want := "waiting for 1 other rulescape process using the stack at " + home + " (Ctrl-C again to stop it now)"
+	want := "waiting for 1 other rulescape process using the stack at " + home + " (Ctrl-C stops it now)"
 	if !strings.Contains(a.out.String(), want) {
 		t.Errorf("the first run did not say %q:\n%s", want, a.out)
 	}
@@ -320,4 +320,62 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// TestCampaignAcrossGatewayRestart SIGKILLs the S3 gateway of a
+// `rulescape dev` stack while a `rulescape run` attached to it is in its
+// train stage: dev restarts the gateway on the same port (and says so),
+// and the campaign completes with every dataset committed once.
+func TestCampaignAcrossGatewayRestart(t *testing.T) {
+	requireS3(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	home := t.TempDir()
+	dev := startDev(t, home)
+	svc := servicesOfDev(dev.rec)
+	c := dialTemporal(t, dev.rec)
+	defer c.Close()
+	plan := campaignOf(t, resilienceFile)
+	wid := workflows.WorkflowID(plan.CampaignID)
+	r := startCLI(t, home, "run", resilienceFile, "--progress", "never")
+	for {
+		if _, err := c.DescribeWorkflowExecution(ctx, wid, ""); err == nil {
+			break
+		}
+		if !r.running() || ctx.Err() != nil {
+			t.Fatalf("the campaign never started; output:\n%s", r.out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitTrainDone(t, ctx, c, c.GetWorkflow(ctx, wid, ""), 2, len(plan.Train)-3, r.out.String)
+	var info struct {
+		GatewayPID int `json:"gateway_pid"`
+	}
+	b, err := os.ReadFile(filepath.Join(home, "stack.json"))
+	if err != nil || json.Unmarshal(b, &info) != nil || info.GatewayPID <= 0 {
+		t.Fatalf("stack.json: %s, %v", b, err)
+	}
+	if err := syscall.Kill(info.GatewayPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.wait(t, 150*time.Second); err != nil {
+		t.Fatalf("the run across the gateway's restart: %v; output:\n%s\ndev:\n%s", err, r.out, dev.stderr)
+	}
+	if !strings.Contains(dev.stderr.String(), "restarting it on the same port") || !strings.Contains(dev.stderr.String(), "the S3 gateway is back") {
+		t.Errorf("dev did not log the restart:\n%s", dev.stderr)
+	}
+	if !dev.running() {
+		t.Fatalf("dev exited after the gateway was killed:\n%s", dev.stderr)
+	}
+	checkDatasets(t, ctx, svc, plan.CampaignID, plan)
+}
+
+// running reports whether the dev process has not exited.
+func (p *devProc) running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
 }

@@ -34,7 +34,7 @@ func (a *app) waitingForUsers(users int, home string) {
 	if users != 1 {
 		what = "processes"
 	}
-	fmt.Fprintf(a.stderr, "rulescape: waiting for %d other rulescape %s using the stack at %s (Ctrl-C again to stop it now)\n", users, what, home)
+	fmt.Fprintf(a.stderr, "rulescape: waiting for %d other rulescape %s using the stack at %s (Ctrl-C stops it now)\n", users, what, home)
 }
 
 // workerStopTimeout bounds how long a stopping worker waits for its
