@@ -160,6 +160,11 @@ func (s *Stack) StopWhenUnused(ctx context.Context, waiting func(users int)) err
 	}
 	told := false
 	for !s.Attached {
+		select {
+		case <-s.done:
+			return s.Stop() // lost anyway: nothing to keep up for the users
+		default:
+		}
 		n, err := liveUsers(s.Home)
 		if err != nil || n == 0 {
 			break
