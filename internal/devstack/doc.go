@@ -22,7 +22,8 @@
 // owner's StopWhenUnused waits until no lease is held before stopping, and
 // an attached stack's Done closes when its owner is gone. The owner
 // restarts the S3 gateway on the same port when it exits by itself, and
-// gives up (Done) after repeated quick failures. docs/DEVSTACK.md has the
+// the Temporal server on the same ports when it stops answering, and gives
+// up (Done) after repeated failures. docs/DEVSTACK.md has the
 // lifecycle and why it waits rather than hands the stack over.
 //
 // The package is only imported by cmd/rulescape, never by core/ or the

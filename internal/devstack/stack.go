@@ -108,12 +108,15 @@ type Stack struct {
 	stop func() error    // stops an owned stack; releases an attached one
 	done <-chan struct{} // closed when the stack is lost (see Done)
 	err  func() error    // why done was closed
+
+	temporal *temporalWatch // the owned server's watchdog; nil when attached
 }
 
 // Done returns a channel closed when the stack is lost while this process
-// uses it: for an owned stack, when the S3 gateway keeps failing and is
-// not restarted any more (a gateway that exits once is restarted on the
-// same port); for an attached stack, when its owner has exited (it stopped
+// uses it: for an owned stack, when the S3 gateway or the Temporal server
+// keeps failing and is not restarted any more (a gateway that exits, or a
+// server that stops answering, is restarted on the same ports); for an
+// attached stack, when its owner has exited (it stopped
 // the stack, or was killed). Err then says why, in one line. Stop does not
 // close it.
 func (s *Stack) Done() <-chan struct{} { return s.done }

@@ -290,6 +290,7 @@ func startOwned(ctx context.Context, opts Options, lock *homeLock) (*Stack, erro
 		OwnerPID:        info.PID,
 	}
 	var infoMu sync.Mutex // the supervisor rewrites stack.json when the gateway restarts
+	lost := newLoss()
 	sup := newSupervisor(gw, bin, root, creds, opts.Bucket, log, func(g *gateway) {
 		infoMu.Lock()
 		defer infoMu.Unlock()
@@ -297,13 +298,16 @@ func startOwned(ctx context.Context, opts Options, lock *homeLock) (*Stack, erro
 		if err := writeStackInfo(opts.Home, info); err != nil {
 			log.Warn("devstack: recording the restarted gateway's pid", "error", err)
 		}
-	})
+	}, lost.fail)
 	go sup.run()
-	st.done = sup.failed
-	st.err = sup.failure
+	tw := newTemporalWatch(ts, filepath.Join(opts.Home, dbFile), opts.Namespace, log, lost.fail)
+	go tw.run()
+	st.temporal = tw
+	st.done = lost.done
+	st.err = lost.failure
 	st.stop = func() error {
 		stopUI()
-		err := ts.stop()
+		err := tw.stop()
 		sup.stop()
 		infoMu.Lock()
 		info.StoppedAt = time.Now().UTC().Truncate(time.Millisecond)

@@ -8,3 +8,5 @@ import "context"
 func Start(context.Context, Options) (*Stack, error) { return nil, ErrNotBuiltIn }
 
 func liveUsers(string) (int, error) { return 0, nil }
+
+type temporalWatch struct{}
