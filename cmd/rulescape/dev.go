@@ -85,7 +85,8 @@ func runDev(ctx context.Context, a *app, f devFlags) error {
 		a.note("rulescape dev: stopped\n")
 		return nil
 	case <-st.Done():
-		// The gateway kept failing after restarts (one line says why).
+		// The gateway or the Temporal server kept failing after restarts
+		// (one line says why).
 		failure := st.Err()
 		_ = st.Stop()
 		return failure
