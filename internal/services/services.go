@@ -29,9 +29,10 @@ type Options struct {
 	Namespace  string       // --namespace: the Temporal namespace, over TEMPORAL_NAMESPACE
 	Logger     *slog.Logger // the SDK's and the embedded stack's logs
 	InstallLog io.Writer    // where the first start of the embedded stack reports installing versitygw
-	// Waiting is called when Close, in the process that owns the embedded
-	// stack, waits for the other processes still attached to it (users of
-	// them) before stopping it; nil says nothing.
+	// Waiting is called, with their number and the stack's home, when
+	// Close in the process that owns the embedded stack waits for the
+	// other processes still attached to it before stopping it; nil says
+	// nothing.
 	Waiting func(users int, home string)
 }
 
