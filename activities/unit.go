@@ -145,15 +145,69 @@ func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error)
 	if err := a.check(); err != nil {
 		return UnitOutput{}, err
 	}
+	ctx, stopping, done := watchWorkerStop(ctx)
+	defer done()
 	r, u, err := a.resolveUnit(ctx, &in)
 	if err != nil {
+		if stopping() {
+			return UnitOutput{}, workerShutdown(fmt.Sprintf("%s unit %d", in.Stage, in.Index+1))
+		}
 		return UnitOutput{}, err
 	}
 	out, err := a.runUnit(ctx, &in, r, u)
 	if err != nil {
+		if stopping() {
+			a.log().Info("the worker is stopping; handing the unit back", "unit", u.ID)
+			return out, workerShutdown(u.ID)
+		}
 		return out, unitFailure(u.ID, err)
 	}
 	return out, nil
+}
+
+// WorkerShutdownType is the application error type of a unit whose
+// worker stopped (SIGINT/SIGTERM) while it ran. The error is not retryable
+// at the Temporal level, so the stop uses up no attempt of the unit's
+// retry policy: the campaign workflow schedules the unit again as a fresh
+// activity, which another worker picks up at once.
+const WorkerShutdownType = "WorkerShutdown"
+
+// errWorkerStopping is the cause of a unit's context cancelled because
+// its worker is stopping.
+var errWorkerStopping = errors.New("the worker is stopping")
+
+// watchWorkerStop returns ctx cancelled as soon as the activity's worker
+// starts stopping (worker.Stop, which `rulescape worker` and run's worker
+// call on SIGINT/SIGTERM), a function that reports whether that happened,
+// and one that releases the watch. Outside an activity ctx is returned.
+func watchWorkerStop(ctx context.Context) (context.Context, func() bool, func()) {
+	if !activity.IsActivity(ctx) {
+		return ctx, func() bool { return false }, func() {}
+	}
+	stop := activity.GetWorkerStopChannel(ctx)
+	cctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-stop:
+			cancel(errWorkerStopping)
+		case <-cctx.Done():
+		}
+	}()
+	stopping := func() bool { return errors.Is(context.Cause(cctx), errWorkerStopping) }
+	return cctx, stopping, func() { cancel(nil) }
+}
+
+// workerShutdown is the error of unit id handed back by a stopping worker.
+func workerShutdown(id string) error {
+	return temporal.NewApplicationErrorWithOptions(id+": its worker stopped before the unit finished; it is scheduled again",
+		WorkerShutdownType, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []interface{}{id}})
+}
+
+// IsWorkerShutdown reports whether err (as a workflow sees an activity's
+// failure) is a unit handed back by a stopping worker.
+func IsWorkerShutdown(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == WorkerShutdownType
 }
 
 // unitFailure is err as an application error of unit id: its message

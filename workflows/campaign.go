@@ -395,6 +395,9 @@ func (c *campaign) runReport(ctx workflow.Context) (string, error) {
 	var out activities.UnitOutput
 	rctx := workflow.WithActivityOptions(ctx, unitOptions(pipelines.StageReport, c.in.HeartbeatTimeout))
 	err := workflow.ExecuteActivity(rctx, activities.ReportName, in).Get(ctx, &out)
+	for activities.IsWorkerShutdown(err) { // handed back by a stopping worker: again, as a fresh activity
+		err = workflow.ExecuteActivity(rctx, activities.ReportName, in).Get(ctx, &out)
+	}
 	end := workflow.Now(ctx)
 	st.FinishedAt = &end
 	if err != nil {
@@ -428,27 +431,39 @@ func (c *campaign) fanOut(ctx workflow.Context, name pipelines.StageName, n int,
 	var errs []string
 	var firstErr error
 	next, inflight := 0, 0
+	// add starts unit i and collects it when it finishes. A unit handed
+	// back by a stopping worker (activities.WorkerShutdownType, which no
+	// unit returned before) is started again as a fresh activity: the stop
+	// uses up none of its attempts. Histories without that error replay
+	// unchanged.
+	var add func(i int)
+	add = func(i int) {
+		sel.AddFuture(start(i), func(f workflow.Future) {
+			if err := f.Get(ctx, nil); activities.IsWorkerShutdown(err) {
+				add(i)
+				return
+			}
+			inflight--
+			hit, err := collect(i, f)
+			if err != nil {
+				errs = append(errs, err.Error())
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			st.Done++
+			if hit {
+				st.CacheHits++
+			}
+			t := workflow.Now(ctx)
+			eta := t.Sub(*st.StartedAt).Seconds() / float64(st.Done) * float64(st.Total-st.Done)
+			st.EtaSeconds = &eta
+		})
+	}
 	for next < n || inflight > 0 {
 		for firstErr == nil && next < n && inflight < c.maxPar {
-			i := next
-			sel.AddFuture(start(i), func(f workflow.Future) {
-				inflight--
-				hit, err := collect(i, f)
-				if err != nil {
-					errs = append(errs, err.Error())
-					if firstErr == nil {
-						firstErr = err
-					}
-					return
-				}
-				st.Done++
-				if hit {
-					st.CacheHits++
-				}
-				t := workflow.Now(ctx)
-				eta := t.Sub(*st.StartedAt).Seconds() / float64(st.Done) * float64(st.Total-st.Done)
-				st.EtaSeconds = &eta
-			})
+			add(next)
 			next++
 			inflight++
 		}

@@ -71,12 +71,14 @@ type fakes struct {
 	hb       map[pipelines.StageName]time.Duration
 	inflight int
 	maxIn    int
-	release  chan struct{} // closed when blocked units may return
-	limit    int           // units block until this many are in flight (0: no blocking)
-	fail     string        // unit ID whose activity always fails (retryable)
-	attempts int           // calls of fail
-	failBad  string        // unit ID whose activity fails with a non-retryable BadUnit error
-	failRpt  bool          // the report always fails
+	release  chan struct{}      // closed when blocked units may return
+	limit    int                // units block until this many are in flight (0: no blocking)
+	fail     string             // unit ID whose activity always fails (retryable)
+	attempts int                // calls of fail
+	failBad  string             // unit ID whose activity fails with a non-retryable BadUnit error
+	failRpt  bool               // the report always fails
+	handBack map[string]int     // unit ID → times its activity is handed back by a stopping worker
+	attempt  map[string][]int32 // unit ID → the Temporal attempt of each of its calls
 	manifest []activities.ManifestInput
 	prune    []activities.PruneInput
 }
@@ -125,6 +127,13 @@ func (f *fakes) unit(name string) func(context.Context, activities.UnitInput) (a
 			f.attempts++
 		}
 		bad, failRpt := id == f.failBad, f.failRpt
+		handBack := f.handBack[id] > 0
+		if handBack {
+			f.handBack[id]--
+		}
+		if f.attempt != nil {
+			f.attempt[id] = append(f.attempt[id], activity.GetInfo(ctx).Attempt)
+		}
 		f.mu.Unlock()
 		if f.limit > 0 {
 			select { // wait until the limit is reached (or the last units run alone)
@@ -144,6 +153,9 @@ func (f *fakes) unit(name string) func(context.Context, activities.UnitInput) (a
 				fmt.Sprintf("%s: campaign %s, plan %+v; want %s, %+v", id, in.CampaignID, in.Plan, f.in.CampaignID, f.in.Plan), "Test", nil)
 		case failing:
 			return activities.UnitOutput{}, errors.New("the learner diverged at trial 7")
+		case handBack:
+			return activities.UnitOutput{}, temporal.NewApplicationErrorWithOptions(id+": its worker stopped",
+				activities.WorkerShutdownType, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []interface{}{id}})
 		case bad:
 			return activities.UnitOutput{}, temporal.NewNonRetryableApplicationError("no fixed points", "BadUnit", nil)
 		}

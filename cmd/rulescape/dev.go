@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -67,17 +70,23 @@ func runDev(ctx context.Context, a *app, f devFlags) error {
 		return err
 	}
 	if st.Attached {
-		return nil
+		return st.Stop() // releases the lease; the owner keeps the stack
 	}
 	select {
 	case <-ctx.Done():
+		// Processes attached to the stack (a `rulescape run` in another
+		// shell) keep it up until they finish, unless Ctrl-C comes again.
+		next, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
 		a.log.Info("stopping the embedded stack")
-		if err := st.Stop(); err != nil {
+		if err := st.StopWhenUnused(next, func(n int) { a.waitingForUsers(n, st.Home) }); err != nil {
 			return err
 		}
 		a.note("rulescape dev: stopped\n")
 		return nil
 	case <-st.Done():
+		// The gateway or the Temporal server kept failing after restarts
+		// (one line says why).
 		failure := st.Err()
 		_ = st.Stop()
 		return failure

@@ -85,7 +85,7 @@ func (a *app) rerun(ctx context.Context, arg string, stage pipelines.StageName, 
 	for i, st := range force {
 		names[i] = st.Name
 	}
-	return a.execCampaign(ctx, s, plan, plan.File, showProgress, names)
+	return a.execCampaign(ctx, s, plan, plan.File, showProgress, names, false)
 }
 
 func (a *app) printRerunPlan(c *pipelines.Plan, stage pipelines.StageName, force, cached []pipelines.Stage) error {

@@ -28,8 +28,9 @@ var runExample = help("run.example")
 
 func newRunCmd(a *app) *cobra.Command {
 	var (
-		mode   string
-		dryRun bool
+		mode     string
+		dryRun   bool
+		noWorker bool
 	)
 	cmd := &cobra.Command{
 		Use:     "run FILE",
@@ -41,11 +42,12 @@ func newRunCmd(a *app) *cobra.Command {
 			if dryRun {
 				return a.explain(cmd.Context(), args[0], false)
 			}
-			return a.runCampaign(cmd.Context(), args[0], mode)
+			return a.runCampaign(cmd.Context(), args[0], mode, noWorker)
 		},
 	}
 	cmd.Flags().StringVar(&mode, "progress", "auto", progressFlagUsage)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say which units would be computed and why, start nothing (as `rulescape explain FILE`)")
+	cmd.Flags().BoolVar(&noWorker, "no-worker", false, "start no worker in this process: submit the campaign and follow it while `rulescape worker` processes run it")
 	return cmd
 }
 
@@ -91,7 +93,7 @@ func readCampaign(file string) (*pipelines.Campaign, []byte, error) {
 	return c, data, nil
 }
 
-func (a *app) runCampaign(ctx context.Context, file, mode string) error {
+func (a *app) runCampaign(ctx context.Context, file, mode string, noWorker bool) error {
 	showProgress, err := a.campaignProgress(mode)
 	if err != nil {
 		return err
@@ -109,31 +111,70 @@ func (a *app) runCampaign(ctx context.Context, file, mode string) error {
 	if err != nil {
 		return err
 	}
-	return a.execCampaign(ctx, s, plan, file, showProgress, nil)
+	return a.execCampaign(ctx, s, plan, file, showProgress, nil, noWorker)
 }
 
 // execCampaign runs plan c (file is its path) with a worker in this
-// process, follows it and prints the summary. With force set (a rerun)
-// those stages are recomputed, and a campaign that is already running is
-// an error instead of being attached to.
+// process (unless noWorker), follows it and prints the summary. With
+// force set (a rerun) those stages are recomputed, and a campaign that is
+// already running is an error instead of being attached to.
+//
+// The worker polls the shared task queue, so it may also run units of
+// other campaigns; when it stops (the campaign ended, or Ctrl-C) its
+// units in flight are handed back and scheduled again for other workers
+// without using up an attempt (docs/CAMPAIGNS.md, "Stopping and
+// interrupting").
 func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, file string,
-	showProgress bool, force []pipelines.StageName) error {
+	showProgress bool, force []pipelines.StageName, noWorker bool) error {
 	id := c.CampaignID
 	in, err := workflows.NewInput(ctx, s.Store, c, force)
 	if err != nil {
 		return err
 	}
-	w := a.newWorker(s)
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("starting the worker: %w", err)
+	if !noWorker {
+		w := a.newWorker(s)
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("starting the worker: %w", err)
+		}
+		defer w.Stop()
 	}
-	defer w.Stop()
+	// A lost embedded stack (its owner exited, or its gateway kept
+	// failing) ends the wait with one line instead of minutes of retries.
+	var lost <-chan struct{}
+	if s.Stack != nil {
+		lost = s.Stack.Done()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stackLost := make(chan struct{})
+	go func() {
+		select {
+		case <-lost:
+			close(stackLost)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	lostErr := func() error {
+		select {
+		case <-stackLost:
+			return s.Stack.Err()
+		default:
+			return nil
+		}
+	}
 	run, err := workflows.Start(ctx, s.Client, in, force != nil)
+	if lerr := lostErr(); lerr != nil {
+		return lerr
+	}
 	if err != nil {
 		return err
 	}
 	ui := a.workflowURL(s, run.GetID())
 	a.note("campaign %s (%s): workflow %s, run %s\n", c.Name, id, run.GetID(), run.GetRunID())
+	if noWorker {
+		a.note("no worker in this process (--no-worker): the campaign runs on `rulescape worker` processes of task queue %q\n", workflows.TaskQueue)
+	}
 	if ui != "" {
 		a.note("Temporal Web UI: %s\n", ui)
 	}
@@ -152,6 +193,9 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 	runErr := run.Get(ctx, &res)
 	close(done)
 	<-drawn
+	if lerr := lostErr(); lerr != nil {
+		return lerr
+	}
 	if ctx.Err() != nil {
 		// Interrupted: the workflow is still there (paused while no
 		// worker runs); running the file again attaches to it.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"time"
@@ -25,8 +24,24 @@ type services = rsvc.Services
 
 // serviceOptions are the services the global flags select.
 func (a *app) serviceOptions() rsvc.Options {
-	return rsvc.Options{Address: a.address, Namespace: a.namespace, Logger: a.log, InstallLog: a.stderr}
+	return rsvc.Options{Address: a.address, Namespace: a.namespace, Logger: a.log, InstallLog: a.stderr, Waiting: a.waitingForUsers}
 }
+
+// waitingForUsers is the line a command that owns the embedded stack
+// prints when, at its end, it waits for the other processes using it.
+func (a *app) waitingForUsers(users int, home string) {
+	what := "process"
+	if users != 1 {
+		what = "processes"
+	}
+	fmt.Fprintf(a.stderr, "rulescape: waiting for %d other rulescape %s using the stack at %s (Ctrl-C stops it now)\n", users, what, home)
+}
+
+// workerStopTimeout bounds how long a stopping worker waits for its
+// activities: a unit's activity returns at once when its worker stops
+// (activities.WorkerShutdownType), so this only matters for an activity
+// stuck in a store call.
+const workerStopTimeout = 20 * time.Second
 
 // connect connects to Temporal and the store (rsvc.Connect).
 func (a *app) connect(ctx context.Context) (*services, error) {
@@ -39,6 +54,10 @@ func (a *app) newWorker(s *services) worker.Worker {
 		// the normal queue after 1 s instead of the default 5 s.
 		StickyScheduleToStartTimeout:       time.Second,
 		MaxConcurrentActivityExecutionSize: runtime.NumCPU(),
+		// On Stop the worker polls no more and its units hand themselves
+		// back (activities.WorkerShutdownType): the workflow schedules
+		// them again at once for another worker, with no attempt used.
+		WorkerStopTimeout: workerStopTimeout,
 	})
 	workflows.Register(w)
 	activities.Register(w, &activities.Activities{Store: s.Store, EngineVersion: engineVersion, Logger: a.log, Versions: a.versions})
@@ -74,7 +93,7 @@ func newWorkerCmd(a *app) *cobra.Command {
 			case <-ctx.Done():
 				return nil
 			case <-stackDone:
-				return errors.New("the embedded stack stopped: " + fmt.Sprint(s.Stack.Err()))
+				return s.Stack.Err()
 			}
 		},
 	}

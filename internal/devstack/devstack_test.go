@@ -283,12 +283,9 @@ func readJSON(t *testing.T, path string, v any) {
 	}
 }
 
-// TestGatewayCrashIsReported kills the gateway under a running stack:
-// Done closes and Err names versitygw.
-func TestGatewayCrashIsReported(t *testing.T) {
-	needGateway(t)
-	home := t.TempDir()
-	st := start(t, home)
+// gatewayPID reads the gateway's pid from stack.json.
+func gatewayPID(t *testing.T, home string) int {
+	t.Helper()
 	var info struct {
 		GatewayPID int `json:"gateway_pid"`
 	}
@@ -296,21 +293,160 @@ func TestGatewayCrashIsReported(t *testing.T) {
 	if info.GatewayPID <= 0 {
 		t.Fatalf("stack.json has no gateway pid")
 	}
+	return info.GatewayPID
+}
+
+// TestGatewayRestarts SIGKILLs the gateway under a running stack: it comes
+// back on the same port with the same keys, the objects written before
+// are readable, stack.json names the new process, and Done stays open.
+func TestGatewayRestarts(t *testing.T) {
+	needGateway(t)
+	home := t.TempDir()
+	st := start(t, home)
+	mc := s3Client(t, st)
+	ctx := context.Background()
+	body := []byte("written before the gateway died\n")
+	if _, err := mc.PutObject(ctx, st.S3Bucket, "before/kill", bytes.NewReader(body), int64(len(body)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	old := gatewayPID(t, home)
+	for round := 1; round <= 2; round++ { // twice: the supervisor keeps watching the new gateway
+		if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			pid := gatewayPID(t, home)
+			if pid != old {
+				if _, err := mc.BucketExists(ctx, st.S3Bucket); err == nil {
+					old = pid
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the gateway did not come back on %s within 20 s", round, st.S3Endpoint)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got := getObject(t, mc, st.S3Bucket, "before/kill"); !bytes.Equal(got, body) {
+			t.Fatalf("round %d: object after the restart %q, want %q", round, got, body)
+		}
+	}
 	select {
 	case <-st.Done():
-		t.Fatal("Done closed before anything failed")
+		t.Fatalf("Done closed after a restart that worked: %v", st.Err())
 	default:
 	}
-	if err := syscall.Kill(info.GatewayPID, syscall.SIGKILL); err != nil {
+}
+
+// TestGatewayGivesUp kills the gateway and holds its port, so that every
+// restart fails: after repeated quick failures the stack gives up, Done
+// closes and Err says what failed in one line.
+func TestGatewayGivesUp(t *testing.T) {
+	needGateway(t)
+	home := t.TempDir()
+	st := start(t, home)
+	pid := gatewayPID(t, home)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var l net.Listener
+	for deadline := time.Now().Add(5 * time.Second); l == nil; {
+		var err error
+		if l, err = net.Listen("tcp", st.S3Endpoint); err != nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("could not take the dead gateway's port %s: %v", st.S3Endpoint, err)
+			}
+			l = nil
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	defer l.Close()
+	select {
+	case <-st.Done():
+	case <-time.After(40 * time.Second):
+		t.Fatal("Done not closed 40 s after the gateway's port was taken")
+	}
+	err := st.Err()
+	if err == nil || !strings.Contains(err.Error(), "S3 gateway failed") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Err = %v, want one line saying the S3 gateway failed", err)
+	}
+}
+
+// TestOwnerWaitsForUsers: the owner's StopWhenUnused waits while another
+// Start on the home is attached (and says how many), stops once it
+// detaches; a lease left by a dead process does not count. Cancelling the
+// wait stops at once, and the attached stack's Done then closes with one
+// line naming the home and the owner.
+func TestOwnerWaitsForUsers(t *testing.T) {
+	needGateway(t)
+	home := t.TempDir()
+	owner := start(t, home)
+	// A dead user's lease: a file nobody holds locked.
+	if err := os.MkdirAll(filepath.Join(home, "users"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(home, "users", "999999-dead")
+	if err := os.WriteFile(stale, []byte("999999\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	user := start(t, home)
+	if !user.Attached {
+		t.Fatal("second start did not attach")
+	}
+	if n, err := owner.Users(); n != 1 || err != nil {
+		t.Fatalf("Users = %d, %v; want 1", n, err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the dead user's lease is still there: %v", err)
+	}
+	told := make(chan int, 1)
+	stopped := make(chan error, 1)
+	go func() { stopped <- owner.StopWhenUnused(context.Background(), func(n int) { told <- n }) }()
+	select {
+	case n := <-told:
+		if n != 1 {
+			t.Errorf("waiting for %d users, want 1", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("StopWhenUnused did not say it waits")
+	}
+	select {
+	case err := <-stopped:
+		t.Fatalf("the owner stopped (%v) while a user was attached", err)
+	case <-time.After(time.Second):
+	}
+	if _, err := s3Client(t, user).BucketExists(context.Background(), user.S3Bucket); err != nil {
+		t.Fatalf("the stack stopped under its user: %v", err)
+	}
+	if err := user.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-st.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("Done not closed 10 s after the gateway was killed")
+	case err := <-stopped:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the owner still waits 15 s after its last user left")
 	}
-	if err := st.Err(); err == nil || !strings.Contains(err.Error(), "versitygw") {
-		t.Errorf("Err = %v, want a versitygw failure", err)
+
+	// Stop now: the wait is cancelled, the user learns its stack is gone.
+	owner2 := start(t, home)
+	user2 := start(t, home)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := owner2.StopWhenUnused(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-user2.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the attached stack's Done did not close after its owner stopped")
+	}
+	want := fmt.Sprintf("the embedded stack at %s stopped (its owner, pid %d, exited): run the command again", home, os.Getpid())
+	if err := user2.Err(); err == nil || err.Error() != want {
+		t.Errorf("Err = %v, want %q", err, want)
 	}
 }
 

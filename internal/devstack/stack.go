@@ -1,6 +1,7 @@
 package devstack
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,7 @@ const (
 	credsFile = "s3-credentials.json"
 	stackFile = "stack.json"
 	lockFile  = "lock"
+	usersDir  = "users"
 )
 
 // ErrVersitygwMissing is returned (wrapped) by Start and FindVersitygw when
@@ -80,8 +82,9 @@ type Options struct {
 }
 
 // Stack is a running embedded stack: either owned by this process (Stop
-// stops it) or attached to one owned by another process (Stop only
-// forgets it).
+// stops it) or attached to one owned by another process. An attached
+// process holds a lease (a locked file under users/) until Stop, so that
+// the owner can wait for it before stopping (StopWhenUnused).
 type Stack struct {
 	// TemporalAddress is the frontend's gRPC host:port.
 	TemporalAddress string
@@ -102,15 +105,20 @@ type Stack struct {
 	// OwnerPID is the process that owns the stack.
 	OwnerPID int
 
-	stop func() error    // nil when attached
-	done <-chan struct{} // closed when an owned service exits on its own
+	stop func() error    // stops an owned stack; releases an attached one
+	done <-chan struct{} // closed when the stack is lost (see Done)
 	err  func() error    // why done was closed
+
+	temporal *temporalWatch // the owned server's watchdog; nil when attached
 }
 
-// Done returns a channel closed when a service of an owned stack exits by
-// itself (the gateway crashed or was killed); Err then says why. Stop does
-// not close it. For an attached stack it is nil: the owner watches its
-// services.
+// Done returns a channel closed when the stack is lost while this process
+// uses it: for an owned stack, when the S3 gateway or the Temporal server
+// keeps failing and is not restarted any more (a gateway that exits, or a
+// server that stops answering, is restarted on the same ports); for an
+// attached stack, when its owner has exited (it stopped
+// the stack, or was killed). Err then says why, in one line. Stop does not
+// close it.
 func (s *Stack) Done() <-chan struct{} { return s.done }
 
 // Err describes why Done was closed, or returns nil.
@@ -122,8 +130,9 @@ func (s *Stack) Err() error {
 }
 
 // Stop stops the services of an owned stack and releases the home's lock;
-// for an attached stack it does nothing. Calling it again (not
-// concurrently) does nothing.
+// for an attached stack it only releases this process's lease, and the
+// owner keeps the services. Calling it again (not concurrently) does
+// nothing.
 func (s *Stack) Stop() error {
 	if s == nil || s.stop == nil {
 		return nil
@@ -132,6 +141,54 @@ func (s *Stack) Stop() error {
 	s.stop = nil
 	return stop()
 }
+
+// Users returns how many other processes are attached to an owned stack
+// (0 for an attached stack).
+func (s *Stack) Users() (int, error) {
+	if s == nil || s.Attached {
+		return 0, nil
+	}
+	return liveUsers(s.Home)
+}
+
+// StopWhenUnused stops the stack like Stop, but an owner first waits
+// until no other process is attached (each attached process holds a lease
+// until its Stop or its exit, however it exits), so that it does not pull
+// the services from under them. waiting, if not nil, is called once with
+// the number of those processes when there are any. The wait ends early
+// when ctx ends (stop now) or the stack is lost (Done).
+func (s *Stack) StopWhenUnused(ctx context.Context, waiting func(users int)) error {
+	if s == nil || s.stop == nil {
+		return nil
+	}
+	told := false
+	for !s.Attached {
+		select {
+		case <-s.done:
+			return s.Stop() // lost anyway: nothing to keep up for the users
+		default:
+		}
+		n, err := liveUsers(s.Home)
+		if err != nil || n == 0 {
+			break
+		}
+		if !told && waiting != nil {
+			waiting(n)
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+		case <-s.done:
+		case <-time.After(usersPoll):
+			continue
+		}
+		break
+	}
+	return s.Stop()
+}
+
+// usersPoll is how often a waiting owner counts its users.
+const usersPoll = 250 * time.Millisecond
 
 // Env returns the environment variables that point a worker or client in
 // another shell at this stack, in a stable order, as NAME=value.

@@ -11,7 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -142,7 +142,11 @@ func attach(ctx context.Context, opts Options) (*Stack, error) {
 	if err := g.ensureBucket(cctx, creds, opts.Bucket); err != nil {
 		return nil, err
 	}
-	return &Stack{
+	l, err := takeLease(opts.Home)
+	if err != nil {
+		return nil, err
+	}
+	st := &Stack{
 		TemporalAddress: info.TemporalAddress,
 		Namespace:       info.Namespace,
 		UIAddress:       info.UI,
@@ -153,7 +157,46 @@ func attach(ctx context.Context, opts Options) (*Stack, error) {
 		Home:            opts.Home,
 		Attached:        true,
 		OwnerPID:        info.PID,
-	}, nil
+	}
+	gone, quit := make(chan struct{}), make(chan struct{})
+	go watchOwner(opts.Home, gone, quit)
+	st.done = gone
+	st.err = func() error {
+		select {
+		case <-gone:
+			return fmt.Errorf("the embedded stack at %s stopped (its owner, pid %d, exited): run the command again", opts.Home, info.PID)
+		default:
+			return nil
+		}
+	}
+	st.stop = func() error {
+		close(quit)
+		l.release()
+		return nil
+	}
+	return st, nil
+}
+
+// ownerPoll is how often an attached process checks that the owner of
+// its stack is still there.
+const ownerPoll = 300 * time.Millisecond
+
+// watchOwner closes gone when no process holds home's lock any more (the
+// owner stopped the stack or died), unless quit is closed first.
+func watchOwner(home string, gone, quit chan struct{}) {
+	t := time.NewTicker(ownerPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-t.C:
+			if ownerGone(home) {
+				close(gone)
+				return
+			}
+		}
+	}
 }
 
 // startOwned starts the gateway, the Temporal server and the UI while
@@ -246,34 +289,33 @@ func startOwned(ctx context.Context, opts Options, lock *homeLock) (*Stack, erro
 		Home:            opts.Home,
 		OwnerPID:        info.PID,
 	}
-	failed := make(chan struct{})
-	stopping := make(chan struct{})
-	go func() {
-		select {
-		case <-gw.exited:
-			close(failed)
-		case <-stopping:
+	var infoMu sync.Mutex // the supervisor rewrites stack.json when the gateway restarts
+	lost := newLoss()
+	sup := newSupervisor(gw, bin, root, creds, opts.Bucket, log, func(g *gateway) {
+		infoMu.Lock()
+		defer infoMu.Unlock()
+		info.GatewayPID = g.pid()
+		if err := writeStackInfo(opts.Home, info); err != nil {
+			log.Warn("devstack: recording the restarted gateway's pid", "error", err)
 		}
-	}()
-	st.done = failed
-	st.err = func() error {
-		select {
-		case <-failed:
-			return fmt.Errorf("devstack: versitygw on %s exited (%s): %s", gw.endpoint, gw.cmd.ProcessState, strings.TrimSpace(gw.stderr.String()))
-		default:
-			return nil
-		}
-	}
+	}, lost.fail)
+	go sup.run()
+	tw := newTemporalWatch(ts, filepath.Join(opts.Home, dbFile), opts.Namespace, log, lost.fail)
+	go tw.run()
+	st.temporal = tw
+	st.done = lost.done
+	st.err = lost.failure
 	st.stop = func() error {
-		close(stopping)
 		stopUI()
-		err := ts.stop()
-		gw.stop()
+		err := tw.stop()
+		sup.stop()
+		infoMu.Lock()
 		info.StoppedAt = time.Now().UTC().Truncate(time.Millisecond)
 		info.PID = 0
 		if werr := writeStackInfo(opts.Home, info); werr != nil {
 			err = errors.Join(err, werr)
 		}
+		infoMu.Unlock()
 		lock.release()
 		if err != nil {
 			return fmt.Errorf("devstack: stop: %w", err)

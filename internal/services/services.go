@@ -11,6 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -27,6 +29,11 @@ type Options struct {
 	Namespace  string       // --namespace: the Temporal namespace, over TEMPORAL_NAMESPACE
 	Logger     *slog.Logger // the SDK's and the embedded stack's logs
 	InstallLog io.Writer    // where the first start of the embedded stack reports installing versitygw
+	// Waiting is called, with their number and the stack's home, when
+	// Close in the process that owns the embedded stack waits for the
+	// other processes still attached to it before stopping it; nil says
+	// nothing.
+	Waiting func(users int, home string)
 }
 
 // Services are a connected Temporal client and store.
@@ -35,17 +42,35 @@ type Services struct {
 	Store     *store.Store    //
 	Stack     *devstack.Stack // the embedded stack; nil with external services
 	Namespace string
+
+	waiting func(users int, home string)
 }
 
-// Close closes the client and stops the embedded stack (which keeps
-// running when another process still uses it).
+// Close closes the client and lets go of the embedded stack. An attached
+// process releases its lease; the owner first waits until no other
+// process is attached (Options.Waiting says so), or until the next
+// SIGINT/SIGTERM, then stops the stack — so a command that finishes
+// while others use its stack does not pull it from under them.
 func (s *Services) Close() {
 	if s.Client != nil {
 		s.Client.Close()
 	}
-	if s.Stack != nil {
-		_ = s.Stack.Stop()
+	if s.Stack == nil {
+		return
 	}
+	if s.Stack.Attached {
+		_ = s.Stack.Stop()
+		return
+	}
+	// A first Ctrl-C may already have cancelled the command; this one
+	// listens for the next.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_ = s.Stack.StopWhenUnused(ctx, func(n int) {
+		if s.waiting != nil {
+			s.waiting(n, s.Stack.Home)
+		}
+	})
 }
 
 // connectTimeout bounds dialling the Temporal server.
@@ -133,7 +158,7 @@ func ConnectStore(ctx context.Context, o Options) (*Services, error) {
 // storeConfig starts the embedded stack (unless external) and returns the
 // store configuration to use.
 func storeConfig(ctx context.Context, o Options, external bool) (*Services, store.Config, error) {
-	s := &Services{}
+	s := &Services{waiting: o.Waiting}
 	if external {
 		cfg, err := store.ConfigFromEnv()
 		return s, cfg, err
