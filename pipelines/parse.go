@@ -742,7 +742,7 @@ func (p *parser) concurrency() error {
 func (p *parser) expand() error {
 	d, c := p.d, p.c
 	u := &units{}
-	jobK := map[string][2]int{} // rule → K, L of its job
+	jobK := map[string][2]int{}  // rule → K, L of its job
 	mem := map[int]*taskMemory{} // tasks index → what its rsa and landscape units hold
 	for i, r := range c.Rules {
 		if r.Kind != RuleMetaopt {
