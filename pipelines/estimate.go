@@ -204,3 +204,16 @@ func CaseBytes(s Shape, trials int) Estimate {
 		term{"trials", 24 * f(trials) * (t*f(s.M+s.N+s.O+1) + n)},
 		term{"n", 24 * (2*n*n + n*f(s.M+s.O))})
 }
+
+// Times returns the estimate of k units at once (saturating).
+func (e Estimate) Times(k int) Estimate {
+	if k == 1 {
+		return e
+	}
+	b := float64(e.Bytes) * f(k)
+	out := Estimate{Bytes: math.MaxInt64, Formula: fmt.Sprintf("%d at once × %s", k, e.Formula), Key: e.Key}
+	if b < math.MaxInt64 {
+		out.Bytes = int64(b)
+	}
+	return out
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"rulescape/core/tasks"
+	"rulescape/core/train"
 )
 
 // LimitsEnv is the environment variable that raises (or lowers) limits:
@@ -218,6 +219,9 @@ func memTotal(data []byte) (int64, bool) {
 // Max returns the bound of the limit name (LimitTable).
 func (l Limits) Max(name string) int64 { return l.max[name] }
 
+// LimitWhy returns the table's reason for the limit name.
+func LimitWhy(name string) string { return why(name) }
+
 // why returns the table's reason for limit name.
 func why(name string) string {
 	for _, t := range LimitTable() {
@@ -381,4 +385,14 @@ func FormatBytes(b int64) string {
 		return fmt.Sprintf("%.0f %s", v, units[i])
 	}
 	return fmt.Sprintf("%.1f %s", v, units[i])
+}
+
+// CheckMemory compares the estimated peak memory of training the unit
+// with setup s (its Setup) with the memory budget of lim. It is the
+// worker's guard: a unit planned with a larger budget than this worker's,
+// or by a version without limits, fails with this error instead of
+// exhausting the worker.
+func (u *TrainUnit) CheckMemory(s *train.Setup, lim Limits) error {
+	e := TrainBytes(ShapeOf(s), s.Trials)
+	return lim.CheckMemory("train unit "+u.ID, e, "lower "+e.Key)
 }
