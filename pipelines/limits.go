@@ -52,7 +52,7 @@ func LimitTable() []Limit {
 			"every trial is kept (17 bytes) and written as a row of the trials dataset; at ≥ 1 ms a trial, 10⁷ trials take hours per network"},
 		{"steps", tasks.MaxSteps, "perturb_start, gate_start, metagrad --steps (a task's steps are bounded by its own check)",
 			"a trial of T steps holds about (7 + 2L)·T·N floats"},
-		{"iters", 100_000, "metaopt.iters, metaopt --iters",
+		{"iters", 100_000, "metaopt.iters, eval_every, metaopt --iters",
 			"every meta-iteration trains all learners over the whole horizon"},
 		{"learners", 10_000, "metaopt.learners, held_out, es_pairs, cma_population",
 			"every learner is a network trained over the horizon in every iteration"},
