@@ -3,6 +3,7 @@ package pipelines
 import (
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -39,6 +40,30 @@ func TestREADMEDocumentsEveryKey(t *testing.T) {
 	for k := range want {
 		if !strings.Contains(doc, "| `"+k+"` |") {
 			t.Errorf("README.md has no table row for `%s`", k)
+		}
+	}
+}
+
+// TestCampaignsDocumentsEveryLimit checks that docs/CAMPAIGNS.md has a row
+// for every limit RULESCAPE_LIMITS takes, with its default.
+func TestCampaignsDocumentsEveryLimit(t *testing.T) {
+	data, err := os.ReadFile("../docs/CAMPAIGNS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	for _, l := range LimitTable() {
+		row := "| `" + l.Name + "` | "
+		if l.Name != "case_bytes" {
+			row += strconv.FormatInt(l.Default, 10) + " |"
+		}
+		if !strings.Contains(doc, row) {
+			t.Errorf("docs/CAMPAIGNS.md has no row %q", row)
+		}
+	}
+	for _, name := range []string{"memory", "cores"} {
+		if !strings.Contains(doc, "| `"+name+"` | ") {
+			t.Errorf("docs/CAMPAIGNS.md has no row for %s", name)
 		}
 	}
 }

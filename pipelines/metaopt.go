@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"fmt"
+	"runtime"
 
 	"rulescape/core/meta"
 	"rulescape/core/metaopt"
@@ -29,9 +30,25 @@ func MetaoptProblem(setup *train.Setup, s MetaoptSpec, workers int) (*meta.Learn
 // Problem returns the job's meta-objective, its optimizer settings and the
 // initial parameters (see MetaoptProblem). It does not auto-scale: with
 // Settings.Scale "auto", call AutoScale first and then obj.Params again.
+//
+// Its learners' estimated peak memory (MetaoptBytes, with workers cores)
+// must fit the memory budget of this machine (LimitsFromEnv), else the
+// error is a *MemoryError: the worker's guard against a job planned for a
+// bigger one.
 func (j *MetaoptJob) Problem(workers int) (*meta.Learners, metaopt.Settings, error) {
 	setup, err := j.Setup()
 	if err != nil {
+		return nil, metaopt.Settings{}, err
+	}
+	lim, err := LimitsFromEnv()
+	if err != nil {
+		return nil, metaopt.Settings{}, err
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	e := MetaoptBytes(ShapeOf(setup), &j.Settings, workers)
+	if err := lim.CheckMemory(j.ID, e, "lower "+e.Key+" or the workers"); err != nil {
 		return nil, metaopt.Settings{}, err
 	}
 	obj, s, err := MetaoptProblem(setup, j.Settings, workers)

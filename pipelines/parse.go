@@ -24,8 +24,22 @@ var topKeys = []string{"name", "description", "defaults", "tasks", "rules", "see
 // Parse reads a campaign from data; name is the file name errors report.
 // It validates every value, resolving and building every unit's training
 // setup once, so that a campaign that parses only fails at run time for
-// reasons of the run (divergence, interruption). Errors are *ParseError.
+// reasons of the run (divergence, interruption). Every size is checked
+// against the limits of this machine (LimitsFromEnv): a bound of the limits
+// table, and every unit's estimated peak memory against the worker memory
+// budget. Errors are *ParseError.
 func Parse(name string, data []byte) (*Campaign, error) {
+	lim, err := LimitsFromEnv()
+	if err != nil {
+		return nil, &ParseError{File: name, Err: err}
+	}
+	return ParseWithLimits(name, data, lim)
+}
+
+// ParseWithLimits is Parse with the given limits: NoLimits re-reads a
+// campaign that was planned already. The limits are not part of the
+// campaign: its ID does not depend on them.
+func ParseWithLimits(name string, data []byte, lim Limits) (*Campaign, error) {
 	d := &decoder{file: name}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -51,7 +65,7 @@ func Parse(name string, data []byte) (*Campaign, error) {
 			return nil, d.errf(top, key, "add a top-level "+key+": (see pipelines/README.md)", "is missing")
 		}
 	}
-	p := &parser{d: d, c: &Campaign{File: name, Stages: defaultStages()}, nodes: nodes}
+	p := &parser{d: d, c: &Campaign{File: name, Stages: defaultStages()}, nodes: nodes, lim: lim}
 	for _, step := range []func() error{p.header, p.defaults, p.train, p.parseTasks, p.seeds, p.parseRules, p.stages, p.concurrency, p.expand} {
 		if err := step(); err != nil {
 			return nil, err
@@ -154,6 +168,7 @@ type parser struct {
 	d     *decoder
 	c     *Campaign
 	nodes map[string]pair
+	lim   Limits
 
 	base      resolved   // preset + defaults (+ train.trials)
 	taskRes   []resolved // per task entry: base + task layer
@@ -286,6 +301,10 @@ func (p *parser) train() error {
 	if tn, ok := got["trials"]; ok {
 		if c.Train.Trials < 1 {
 			return d.badValue(tn, "train.trials", c.Train.Trials, "is too small", "train for at least 1 trial")
+		}
+		if err := p.lim.Exceeds("trials", "trials", "train.trials", int64(c.Train.Trials)); err != nil {
+			pe := err.(*ParamError)
+			return d.errf(tn, "train.trials", pe.Fix, "%s", pe.Problem)
 		}
 		if s, ok := p.base.src.set["trials"]; ok {
 			return d.errf(tn, "train.trials", "keep one of them (train.trials is the usual place)",
@@ -587,6 +606,11 @@ func (p *parser) metaoptSpec(n *yaml.Node, path string, at *yaml.Node) (*Metaopt
 		n, f := pos(pe.Key)
 		return nil, nil, d.errf(n, f, pe.Fix, "%s", pe.Problem)
 	}
+	if err := p.lim.CheckMetaopt(&s, func(key string) string { return join(path, key) }); err != nil {
+		pe := err.(*ParamError)
+		n, f := pos(pe.Key)
+		return nil, nil, d.errf(n, f, pe.Fix, "%s", pe.Problem)
+	}
 	return &s, ov, nil
 }
 
@@ -682,6 +706,10 @@ func (p *parser) stages() error {
 				return bad("scale", "use a positive relative size, e.g. 1e-6", s.Scale)
 			}
 		}
+		if name, key, v, over := p.lim.stageExcess(*st, kv.key); over {
+			pe := p.lim.Exceeds(name, key, join(path, key), int64(v)).(*ParamError)
+			return d.errf(got[key], join(path, key), pe.Fix, "%s", pe.Problem)
+		}
 	}
 	if st.Landscape.Enabled && !st.FixedPoints.Enabled {
 		return d.errf(landscapeKey, "stages.landscape", "add a fixedpoints section, e.g. stages: {fixedpoints: {}, landscape: {}}",
@@ -703,6 +731,10 @@ func (p *parser) concurrency() error {
 	if c.Concurrency.MaxParallel < 0 {
 		return d.badValue(got["max_parallel"], "concurrency.max_parallel", c.Concurrency.MaxParallel, "is negative", "use 0 (one per worker core) or a positive bound")
 	}
+	if err := p.lim.Exceeds("parallel", "max_parallel", "concurrency.max_parallel", int64(c.Concurrency.MaxParallel)); err != nil {
+		pe := err.(*ParamError)
+		return d.errf(got["max_parallel"], "concurrency.max_parallel", pe.Fix, "%s", pe.Problem)
+	}
 	return nil
 }
 
@@ -710,7 +742,8 @@ func (p *parser) concurrency() error {
 func (p *parser) expand() error {
 	d, c := p.d, p.c
 	u := &units{}
-	jobK := map[string][2]int{} // rule → K, L of its job
+	jobK := map[string][2]int{}  // rule → K, L of its job
+	mem := map[int]*taskMemory{} // tasks index → what its rsa and landscape units hold
 	for i, r := range c.Rules {
 		if r.Kind != RuleMetaopt {
 			continue
@@ -738,8 +771,14 @@ func (p *parser) expand() error {
 		res.src.set["rule"] = setting{"rule", join(ent.path, "metaopt.init"), ent.metaNode}
 		res.src.set["theta"] = res.src.set["rule"]
 		b, err := res.p.Build(res.src)
+		if err == nil {
+			err = p.lim.CheckParams(&res.p, res.src)
+		}
 		if err != nil {
 			return p.paramError(res.src, ent.metaNode, join(ent.path, "metaopt"), err, fmt.Sprintf(" (metaopt job of %s)", r.Name))
+		}
+		if err := p.lim.CheckMemory(fmt.Sprintf("the metaopt job of rule %s", r.Name), MetaoptBytes(ShapeOf(b.Setup), &s, p.lim.Cores), ""); err != nil {
+			return p.memoryError(res.src, ent.metaNode, join(ent.path, "metaopt"), err.(*MemoryError))
 		}
 		if err := canonicalTask(&res.p, b); err != nil {
 			return d.errf(ent.metaNode, join(ent.path, "metaopt"), "remove NaN or infinite task_params", "task parameters do not encode as JSON: %v", err)
@@ -779,8 +818,14 @@ func (p *parser) expand() error {
 				jobID = fmt.Sprintf("%s/%s", StageMetaopt, r.Name)
 			}
 			b, err := res.p.Build(res.src)
+			if err == nil {
+				err = p.lim.CheckParams(&res.p, res.src)
+			}
 			if err != nil {
 				return p.paramError(res.src, ent.node, ent.path, err, fmt.Sprintf(" (rule %s on task %s)", r.Name, t.Name))
+			}
+			if err := p.checkUnitMemory(res, b, ent, r.Name, t.Name, ti, &mem); err != nil {
+				return err
 			}
 			if err := canonicalTask(&res.p, b); err != nil {
 				return d.errf(p.taskNodes[ti], index("tasks", ti), "remove NaN or infinite task_params", "task parameters do not encode as JSON: %v", err)
@@ -802,6 +847,9 @@ func (p *parser) expand() error {
 	}
 	if len(u.train) == 0 {
 		return d.errf(p.nodes["rules"].v, "rules", "widen the rules' tasks: lists", "no rule is trained on any task")
+	}
+	if err := p.checkTaskMemory(mem); err != nil {
+		return err
 	}
 	c.units = u
 	return nil

@@ -252,7 +252,9 @@ func findNetworks(ctx context.Context, c Campaigns, q NetworkQuery) ([]*candidat
 // trainUnits returns the train units of a campaign by ID, planned from its
 // recorded file; where names the manifest in errors.
 func (m *CampaignRecord) trainUnits(where string) (map[string]*pipelines.TrainUnit, error) {
-	c, err := pipelines.Parse(m.File, []byte(m.Spec))
+	// It ran: its sizes were checked when it was planned, perhaps with
+	// larger limits than this machine's.
+	c, err := pipelines.ParseWithLimits(m.File, []byte(m.Spec), pipelines.NoLimits())
 	if err != nil {
 		return nil, fmt.Errorf("the campaign file recorded in %s: %w", where, err)
 	}

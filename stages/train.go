@@ -47,6 +47,16 @@ func Train(ctx context.Context, campaign string, u *pipelines.TrainUnit, theta [
 	if err != nil {
 		return TrainRows{}, invalid(err)
 	}
+	// The worker's guard: a unit too big for this worker fails, for good,
+	// before it allocates (rather than the worker running out of memory on
+	// every retry).
+	lim, err := pipelines.LimitsFromEnv()
+	if err == nil {
+		err = u.CheckMemory(setup, lim)
+	}
+	if err != nil {
+		return TrainRows{}, invalid(err)
+	}
 	if eta > 0 {
 		setup.Learner.Eta = eta
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -227,4 +228,39 @@ func written(n int, kind, file string) string {
 		return ""
 	}
 	return fmt.Sprintf("%d %s rows written to %s\n", n, kind, file)
+}
+
+// withinLimits returns settings (the error of the stage settings'
+// Validate), else the first setting of st past the limits of this machine
+// (pipelines.Limits.CheckStages), as a *pipelines.SettingError.
+func withinLimits(settings error, st pipelines.Stages) error {
+	if settings != nil {
+		return settings
+	}
+	lim, err := pipelines.LimitsFromEnv()
+	if err != nil {
+		return err
+	}
+	st.FixedPoints.Enabled, st.RSA.Enabled, st.Landscape.Enabled, st.Sensitivity.Enabled = true, true, true, true
+	return lim.CheckStages(st)
+}
+
+// fixedPointsMemory compares the estimated peak memory of the fixed-point
+// search of each network (pipelines.FixedPointsBytes) with the memory
+// budget of this machine, before any search starts.
+func fixedPointsMemory(nets []*stages.StoredNetwork, st pipelines.FixedPointsStage, workers int) error {
+	lim, err := pipelines.LimitsFromEnv()
+	if err != nil {
+		return err
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	for _, n := range nets {
+		e := pipelines.FixedPointsBytes(pipelines.ShapeOf(n.Setup), len(n.Setup.Task.FixedPointInputs()), st.Inits, workers)
+		if err := lim.CheckMemory("the fixed-point search of "+n.Unit.ID, e, "lower --inits or --workers"); err != nil {
+			return err
+		}
+	}
+	return nil
 }

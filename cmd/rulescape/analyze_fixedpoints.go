@@ -49,11 +49,14 @@ type fixedPointsJSON struct {
 }
 
 func (a *app) analyzeFixedPoints(ctx context.Context, sel *selection, st pipelines.FixedPointsStage) error {
-	nets, c, err := a.loadNetworks(ctx, sel, st.Validate())
+	nets, c, err := a.loadNetworks(ctx, sel, withinLimits(st.Validate(), pipelines.Stages{FixedPoints: st}))
 	if err != nil {
 		return err
 	}
 	defer c.close()
+	if err := fixedPointsMemory(nets[:1], st, sel.workers); err != nil {
+		return err
+	}
 	n := nets[0]
 	rows, err := stages.FixedPoints(ctx, n.Campaign, n.Network, st, sel.workers)
 	if err != nil {

@@ -64,11 +64,15 @@ type landscapeJSON struct {
 }
 
 func (a *app) analyzeLandscape(ctx context.Context, sel *selection, st landscapeSettings, pairsOut string) error {
-	nets, c, err := a.loadNetworks(ctx, sel, st.Validate(), [2]string{"--pairs-out", pairsOut})
+	nets, c, err := a.loadNetworks(ctx, sel, withinLimits(st.Validate(), pipelines.Stages{FixedPoints: st.FixedPoints, Landscape: st.Landscape}),
+		[2]string{"--pairs-out", pairsOut})
 	if err != nil {
 		return err
 	}
 	defer c.close()
+	if err := fixedPointsMemory(nets, st.FixedPoints, sel.workers); err != nil {
+		return err
+	}
 	task, err := stages.OneTask(nets, "the landscape")
 	if err != nil {
 		return err

@@ -44,7 +44,7 @@ type rsaJSON struct {
 }
 
 func (a *app) analyzeRSA(ctx context.Context, sel *selection, st pipelines.RSAStage, rdmsOut string) error {
-	nets, c, err := a.loadNetworks(ctx, sel, st.Validate(), [2]string{"--rdms-out", rdmsOut})
+	nets, c, err := a.loadNetworks(ctx, sel, withinLimits(st.Validate(), pipelines.Stages{RSA: st}), [2]string{"--rdms-out", rdmsOut})
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ type sensitivityJSON struct {
 }
 
 func (a *app) analyzeSensitivity(ctx context.Context, sel *selection, st pipelines.SensitivityStage) error {
-	nets, c, err := a.loadNetworks(ctx, sel, st.Validate())
+	nets, c, err := a.loadNetworks(ctx, sel, withinLimits(st.Validate(), pipelines.Stages{Sensitivity: st}))
 	if err != nil {
 		return err
 	}

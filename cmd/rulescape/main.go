@@ -107,7 +107,11 @@ func runApp(ctx context.Context, a *app, args []string) int {
 	root := newRoot(a)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(stderr, "rulescape: "+strings.TrimPrefix(err.Error(), "rulescape: "))
+		// One line, whatever the user typed: a flag name or value with a
+		// line break is echoed escaped.
+		msg := strings.TrimPrefix(err.Error(), "rulescape: ")
+		msg = strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(msg)
+		fmt.Fprintln(stderr, "rulescape: "+msg)
 		return 1
 	}
 	return 0

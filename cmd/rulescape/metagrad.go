@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -86,9 +87,31 @@ func (f *metagradFlags) compute(cmd *cobra.Command, a *app) error {
 	case f.dist != string(meta.Rademacher) && f.dist != string(meta.Gaussian):
 		return fmt.Errorf("metagrad: --dist %q: use rademacher or gaussian", f.dist)
 	}
+	lim, err := pipelines.LimitsFromEnv()
+	if err != nil {
+		return err
+	}
+	if err := lim.Exceeds("directions", "directions", "--directions", int64(f.omega)); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(f.casePath); err == nil && fi.Size() > lim.Max("case_bytes") {
+		return fmt.Errorf("--case %s is %s, more than the limit case_bytes %s (%s) — use a smaller case, or on a bigger worker raise the limit with %s=case_bytes=%d",
+			f.casePath, pipelines.FormatBytes(fi.Size()), pipelines.FormatBytes(lim.Max("case_bytes")), pipelines.LimitWhy("case_bytes"), pipelines.LimitsEnv, fi.Size())
+	}
 	p, rule, err := meta.ReadCaseFile(f.casePath)
 	if err != nil {
 		return fmt.Errorf("metagrad: --case: %w", err)
+	}
+	d := f.omega
+	if d == 0 {
+		d = rule.P()
+		if f.logEta {
+			d++
+		}
+	}
+	e := pipelines.ForwardBytes(pipelines.Shape{N: p.Net.N, Conditions: p.Conditions, K: rule.K, L: rule.L}, d, p.H)
+	if err := lim.CheckMemory("the meta-gradient of "+f.casePath, e, "use fewer --directions"); err != nil {
+		return err
 	}
 	o := meta.CheckOptions{Options: meta.Options{LogEta: f.logEta}, Directions: f.omega, Dist: meta.Distribution(f.dist), Seed: f.seed}
 	if f.check == "fd" {
@@ -124,11 +147,25 @@ func (f *metagradFlags) write(cmd *cobra.Command, a *app) error {
 	if err != nil {
 		return err
 	}
+	lim, err := pipelines.LimitsFromEnv()
+	if err != nil {
+		return err
+	}
+	if err := lim.CheckParams(&r.Params, r); err != nil {
+		return err
+	}
+	if err := lim.Exceeds("steps", "steps", "--steps", int64(f.steps)); err != nil {
+		return err
+	}
 	s := b.Setup
 	if f.steps > 0 {
 		if err := setSteps(s.Task, f.steps); err != nil {
 			return fmt.Errorf("metagrad: --steps %d: %w", f.steps, err)
 		}
+	}
+	if e := pipelines.CaseBytes(pipelines.ShapeOf(s), s.Trials); e.Bytes > lim.Max("case_bytes") {
+		return fmt.Errorf("the case would take about %s (%s), more than the limit case_bytes %s (%s) — lower --trials, --steps or --n, or on a bigger worker raise the limit with %s=case_bytes=%d",
+			pipelines.FormatBytes(e.Bytes), e.Formula, pipelines.FormatBytes(lim.Max("case_bytes")), pipelines.LimitWhy("case_bytes"), pipelines.LimitsEnv, e.Bytes)
 	}
 	p, err := meta.FromSetup(s, f.seed, s.Trials, f.gamma)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -112,6 +113,9 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 	ms := mf.spec
 	ms.Task, ms.Trials = r.Task, r.Trials
 	if err := ms.Validate(pipelines.FlagName); err != nil {
+		return err
+	}
+	if err := checkMetaoptLimits(r, &ms, mf.run.Workers); err != nil {
 		return err
 	}
 	spec := metaoptSpec{Init: ms.Init, InitScale: ms.InitScale, Estimator: ms.Estimator, Dist: ms.Dist,
@@ -240,4 +244,37 @@ func writeTheta(w io.Writer, name string, theta [][]float64) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// checkMetaoptLimits checks the setup's and the optimizer's sizes against
+// the limits of this machine, and the memory of the learners run at once
+// (workers, 0 = all cores) against its memory budget.
+func checkMetaoptLimits(r *pipelines.ResolvedSetup, ms *pipelines.MetaoptSpec, workers int) error {
+	lim, err := pipelines.LimitsFromEnv()
+	if err != nil {
+		return err
+	}
+	if err := lim.CheckParams(&r.Params, r); err != nil {
+		return err
+	}
+	if err := lim.CheckMetaopt(ms, pipelines.FlagName); err != nil {
+		return err
+	}
+	if err := lim.Exceeds("parallel", "workers", "--workers", int64(workers)); err != nil {
+		return err
+	}
+	b, err := r.Build()
+	if err != nil {
+		return err
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	e := pipelines.MetaoptBytes(pipelines.ShapeOf(b.Setup), ms, workers)
+	fix := map[string]string{"trials": "lower --trials", "estimator": "use fewer projection directions or lower --n",
+		"task_params": "shorten the trials (--task-params steps) or lower --n"}[e.Key]
+	if fix == "" {
+		fix = "lower --n"
+	}
+	return lim.CheckMemory("metaopt", e, fix+" or --workers")
 }

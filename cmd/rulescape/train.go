@@ -88,7 +88,36 @@ func (tf *trainFlags) build(fs *pflag.FlagSet) (*pipelines.ResolvedSetup, *pipel
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s = %q: %w", r.Ref("seeds"), tf.run.Seeds, err)
 	}
+	if err := checkTrainLimits(r, b, len(seeds), tf.run.Workers); err != nil {
+		return nil, nil, nil, err
+	}
 	return r, b, seeds, nil
+}
+
+// checkTrainLimits checks the setup's sizes against the limits of this
+// machine, and the memory of the seeds trained at once (workers, at most
+// seeds) against its memory budget, before anything is allocated.
+func checkTrainLimits(r *pipelines.ResolvedSetup, b *pipelines.Built, seeds, workers int) error {
+	lim, err := pipelines.LimitsFromEnv()
+	if err != nil {
+		return err
+	}
+	if err := lim.CheckParams(&r.Params, r); err != nil {
+		return err
+	}
+	if err := lim.Exceeds("parallel", "workers", r.Ref("workers"), int64(workers)); err != nil {
+		return err
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	at := min(workers, seeds)
+	e := pipelines.TrainBytes(pipelines.ShapeOf(b.Setup), r.Trials).Times(at)
+	fix := map[string]string{"n": "lower --n", "trials": "lower --trials", "task_params": "shorten the trials (--task-params steps) or lower --n"}[e.Key]
+	if at > 1 {
+		fix += " or --workers"
+	}
+	return lim.CheckMemory(fmt.Sprintf("training %d seed(s) at once", at), e, fix)
 }
 
 // train runs every seed and writes the report as seeds finish, in seed order.
