@@ -238,7 +238,7 @@ func (a *app) repair(ctx context.Context, s *services, m *manifest.Manifest, bad
 	if !a.printer().JSON() {
 		sub.stdout = io.Discard // progress bars go to stderr
 	}
-	if err := sub.execCampaign(ctx, s, plan, plan.File, showProgress, nil); err != nil {
+	if err := sub.execCampaign(ctx, s, plan, plan.File, showProgress, nil, false); err != nil {
 		return rep, fmt.Errorf("repair: running campaign %s again: %w", m.Campaign, err)
 	}
 	var res workflows.CampaignResult
