@@ -25,6 +25,11 @@ type PruneInput struct {
 // then object, so no reader is pointed at a missing object; a glob over a
 // stage directory then matches the manifest exactly. It runs inside the
 // workflow, so an interrupted `rulescape rerun` leaves nothing behind.
+//
+// A dataset another campaign's manifest lists is kept (and logged): a
+// cross-campaign cache hit points that campaign at an object under this
+// campaign's prefix. If another manifest cannot be parsed, nothing is
+// removed, since what it lists is unknown.
 func (a *Activities) Prune(ctx context.Context, in PruneInput) (int, error) {
 	if err := a.check(); err != nil {
 		return 0, err
@@ -45,34 +50,96 @@ func (a *Activities) Prune(ctx context.Context, in PruneInput) (int, error) {
 	for _, d := range m.Datasets {
 		keep[d.Ref.Key] = true
 	}
-	removed := 0
+	var doomed []store.DatasetRef
 	for _, s := range in.Stages {
 		if s == pipelines.StageReport {
 			continue
 		}
 		refs, err := a.Store.List(ctx, in.CampaignID, string(s))
 		if err != nil {
-			return removed, err
+			return 0, err
 		}
 		for _, ref := range refs {
-			if keep[ref.Key] {
-				continue
+			if !keep[ref.Key] {
+				doomed = append(doomed, ref)
 			}
-			p, err := store.ParseDatasetKey(ref.Key)
-			if err != nil {
-				continue
-			}
-			if err := a.Store.Invalidate(ctx, p.ContentKey); err != nil {
-				return removed, err
-			}
-			if err := a.Store.Remove(ctx, ref.Key); err != nil {
-				return removed, err
-			}
-			removed++
 		}
+	}
+	if len(doomed) == 0 {
+		return 0, nil
+	}
+	others, unreadable, err := a.referencedElsewhere(ctx, in.CampaignID)
+	if err != nil {
+		return 0, err
+	}
+	if unreadable != "" {
+		a.log().Warn("rerun: not removing superseded datasets: another campaign's manifest cannot be parsed, so what it lists is unknown",
+			"campaign", in.CampaignID, "manifest", unreadable, "datasets", len(doomed))
+		return 0, nil
+	}
+	removed := 0
+	for _, ref := range doomed {
+		if by := others[ref.Key]; len(by) > 0 {
+			a.log().Info("rerun: keeping a superseded dataset another campaign's manifest lists", "campaign", in.CampaignID, "key", ref.Key, "listed_by", by)
+			continue
+		}
+		p, err := store.ParseDatasetKey(ref.Key)
+		if err != nil {
+			continue
+		}
+		if err := a.Store.Invalidate(ctx, p.ContentKey); err != nil {
+			return removed, err
+		}
+		if err := a.Store.Remove(ctx, ref.Key); err != nil {
+			return removed, err
+		}
+		removed++
 	}
 	if removed > 0 {
 		a.log().Info("rerun: removed superseded datasets", "campaign", in.CampaignID, "datasets", removed)
 	}
 	return removed, nil
+}
+
+// referencedElsewhere returns the dataset keys that the manifests of the
+// store's other campaigns list, each with the campaigns that list it (sorted). A
+// campaign without a manifest (one that never finished) lists nothing;
+// unreadable is the key of the first manifest that is not valid JSON.
+func (a *Activities) referencedElsewhere(ctx context.Context, campaign string) (refs map[string][]string, unreadable string, err error) {
+	ids, err := a.Store.Campaigns(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("activities: prune: %w", err)
+	}
+	refs = map[string][]string{}
+	for _, id := range ids {
+		if id == campaign {
+			continue
+		}
+		key, err := store.ManifestKey(id)
+		if err != nil {
+			continue // not a campaign directory this version writes
+		}
+		data, err := a.Store.Get(ctx, key)
+		if store.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("activities: prune: reading the manifest of %s: %w", id, err)
+		}
+		// Only the keys: any manifest version lists its datasets' refs so.
+		var m struct {
+			Datasets []struct {
+				Ref struct {
+					Key string `json:"key"`
+				} `json:"ref"`
+			} `json:"datasets"`
+		}
+		if err := json.Unmarshal(data, &m); err != nil {
+			return nil, key, nil
+		}
+		for _, d := range m.Datasets {
+			refs[d.Ref.Key] = append(refs[d.Ref.Key], id)
+		}
+	}
+	return refs, "", nil
 }

@@ -267,6 +267,16 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 			return out, nil
 		}
 	}
+	if force {
+		// A forced computation replaces the unit's datasets: their markers
+		// go first, or the commit would keep them (store.Commit keeps the
+		// intact marker it finds, as it does a concurrent campaign's).
+		for _, d := range u.Datasets {
+			if err := a.Store.Invalidate(ctx, d.ContentKey); err != nil {
+				return out, err
+			}
+		}
+	}
 	keys := make([]string, len(u.Datasets))
 	docs := make([]store.KeyDoc, len(u.Datasets))
 	for i, d := range u.Datasets {

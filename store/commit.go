@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -43,8 +45,19 @@ type WriteFunc func(w io.Writer) (rows int64, err error)
 
 // Commit streams the output of write to the object at p.Key() (through a
 // pipe into a multipart upload: no temporary file, memory bounded by one
-// 16 MiB part) and then, if and only if the upload completed, writes the
+// 16 MiB part) and then, if and only if the upload completed, creates the
 // commit marker. schema is recorded in the ref (schemas.Kind.ID()).
+//
+// The marker is created with a conditional write (If-None-Match: *), so a
+// concurrent writer of the same content key — another campaign computing
+// a unit they share — never overwrites it: the first writer wins. A
+// writer that finds an intact marker (its object present with the size
+// and ETag it recorded, as Lookup checks) removes the object it has just
+// uploaded, if that lies at another key, and returns the winner's ref: a
+// caller must use the returned ref, not p.Key(). A stale marker (object
+// missing or changed) is replaced by compare-and-swap (If-Match on the
+// marker's ETag), retried a bounded number of times. To replace an intact
+// dataset (a forced recomputation), Invalidate its content key first.
 //
 // If write fails, ctx is cancelled or the upload fails, Commit returns an
 // error and leaves no marker: the dataset does not exist for Lookup and
@@ -84,14 +97,134 @@ func (s *Store) Commit(ctx context.Context, p DatasetPath, schema string, write 
 		DatasetRef: DatasetRef{Key: key, SHA256: hex.EncodeToString(cw.h.Sum(nil)), Rows: rows, Schema: schema, Size: cw.n},
 		ContentKey: p.ContentKey, ETag: info.ETag, Committed: time.Now().UTC(), Doc: p.KeyDoc,
 	}
+	return s.publish(ctx, m)
+}
+
+// maxMarkerRounds bounds the rounds of publish: each round is a create, or
+// a compare-and-swap of a stale marker, that a concurrent writer made fail.
+const maxMarkerRounds = 6
+
+// publish makes m the commit marker of its content key unless an intact
+// marker is there: it creates the marker if there is none (If-None-Match:
+// *), keeps an intact one (and removes m's object, which lost), and
+// replaces a stale one only if it is still the one it read (If-Match).
+func (s *Store) publish(ctx context.Context, m marker) (DatasetRef, error) {
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return DatasetRef{}, fmt.Errorf("store: commit marker of %s: %w", key, err)
+		return DatasetRef{}, fmt.Errorf("store: commit marker of %s: %w", m.Key, err)
 	}
-	if err := s.Put(ctx, commitKey(p.ContentKey), data, "application/json"); err != nil {
-		return DatasetRef{}, fmt.Errorf("store: committing %s: %w", key, err)
+	mkey := commitKey(m.ContentKey)
+	for range maxMarkerRounds {
+		err := s.putMarker(ctx, mkey, data, "")
+		if err == nil {
+			return m.DatasetRef, nil
+		}
+		if !isConflict(err) {
+			return DatasetRef{}, fmt.Errorf("store: committing %s: %w", m.Key, err)
+		}
+		cur, etag, found, err := s.readMarkerETag(ctx, m.ContentKey)
+		if err != nil {
+			return DatasetRef{}, fmt.Errorf("store: committing %s: %w", m.Key, err)
+		}
+		if !found {
+			continue // invalidated since: create it again
+		}
+		if cur != nil {
+			ok, err := s.intact(ctx, *cur)
+			if err != nil {
+				return DatasetRef{}, fmt.Errorf("store: committing %s: %w", m.Key, err)
+			}
+			if ok {
+				if cur.Key != m.Key {
+					// Another writer committed first (another campaign's
+					// prefix): drop the copy that lost, so no stage
+					// directory holds a dataset no marker points at.
+					if err := s.removeObject(ctx, m.Key); err != nil {
+						return DatasetRef{}, fmt.Errorf("store: %s was committed first at %s; removing the copy at %s: %w", m.ContentKey, cur.Key, m.Key, err)
+					}
+				}
+				return cur.DatasetRef, nil
+			}
+		}
+		// Stale (its object is missing or changed, or it is unreadable):
+		// replace it, unless someone else did since it was read.
+		err = s.putMarker(ctx, mkey, data, etag)
+		if err == nil {
+			return m.DatasetRef, nil
+		}
+		if !isConflict(err) && !IsNotFound(err) {
+			return DatasetRef{}, fmt.Errorf("store: committing %s: %w", m.Key, err)
+		}
 	}
-	return m.DatasetRef, nil
+	return DatasetRef{}, fmt.Errorf("store: committing %s: the commit marker %s changed under %d attempts to write it (concurrent writers); run the unit again", m.Key, mkey, maxMarkerRounds)
+}
+
+// putMarker writes a commit marker: a create that fails if the marker
+// exists when ifMatch is "", else a replacement that fails unless the
+// marker's ETag is ifMatch.
+func (s *Store) putMarker(ctx context.Context, key string, data []byte, ifMatch string) error {
+	opts := minio.PutObjectOptions{ContentType: "application/json"}
+	if ifMatch == "" {
+		opts.SetMatchETagExcept("*")
+	} else {
+		opts.SetMatchETag(strings.Trim(ifMatch, `"`))
+	}
+	_, err := s.client.PutObject(ctx, s.cfg.Bucket, key, bytes.NewReader(data), int64(len(data)), opts)
+	return err
+}
+
+// isConflict reports whether a conditional write failed because its
+// condition did not hold (412), or because a concurrent conditional write
+// of the same key was in flight (409 on AWS S3): either way, read the
+// object again and decide.
+func isConflict(err error) bool {
+	resp := minio.ToErrorResponse(err)
+	return resp.StatusCode == http.StatusPreconditionFailed || resp.Code == "PreconditionFailed" ||
+		resp.Code == "ConditionalRequestConflict"
+}
+
+// readMarkerETag reads the commit marker of contentKey and its ETag in one
+// request. found is false when there is none; m is nil when it is not a
+// valid marker (stale: it may be replaced).
+func (s *Store) readMarkerETag(ctx context.Context, contentKey string) (m *marker, etag string, found bool, err error) {
+	key := commitKey(contentKey)
+	obj, err := s.client.GetObject(ctx, s.cfg.Bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, "", false, fmt.Errorf("store: reading %s: %w", key, err)
+	}
+	defer obj.Close()
+	st, err := obj.Stat()
+	if IsNotFound(err) {
+		return nil, "", false, nil
+	}
+	if err != nil {
+		return nil, "", false, fmt.Errorf("store: reading %s: %w", key, err)
+	}
+	data, err := io.ReadAll(obj)
+	if IsNotFound(err) {
+		return nil, "", false, nil
+	}
+	if err != nil {
+		return nil, "", false, fmt.Errorf("store: reading %s: %w", key, err)
+	}
+	var cur marker
+	if json.Unmarshal(data, &cur) != nil || cur.Key == "" {
+		return nil, st.ETag, true, nil
+	}
+	return &cur, st.ETag, true, nil
+}
+
+// intact reports whether the object a marker names is there with the size
+// and ETag the marker recorded.
+func (s *Store) intact(ctx context.Context, m marker) (bool, error) {
+	st, err := s.client.StatObject(ctx, s.cfg.Bucket, m.Key, minio.StatObjectOptions{})
+	if IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: lookup %s: %w", m.Key, err)
+	}
+	return st.Size == m.Size && (m.ETag == "" || strings.Trim(st.ETag, `"`) == strings.Trim(m.ETag, `"`)), nil
 }
 
 type countingWriter struct {
@@ -119,15 +252,8 @@ func (s *Store) Lookup(ctx context.Context, contentKey string) (ref DatasetRef, 
 	if err != nil || !ok {
 		return DatasetRef{}, false, err
 	}
-	st, err := s.client.StatObject(ctx, s.cfg.Bucket, m.Key, minio.StatObjectOptions{})
-	if IsNotFound(err) {
-		return DatasetRef{}, false, nil
-	}
-	if err != nil {
-		return DatasetRef{}, false, fmt.Errorf("store: lookup %s: %w", m.Key, err)
-	}
-	if st.Size != m.Size || (m.ETag != "" && strings.Trim(st.ETag, `"`) != strings.Trim(m.ETag, `"`)) {
-		return DatasetRef{}, false, nil
+	if ok, err := s.intact(ctx, m); err != nil || !ok {
+		return DatasetRef{}, false, err
 	}
 	return m.DatasetRef, true, nil
 }
@@ -169,6 +295,11 @@ func (s *Store) Remove(ctx context.Context, key string) error {
 	if _, ok := partContentKey(key); !ok {
 		return fmt.Errorf("store: remove %q: not a dataset object (…/part-<content key>.<ext>)", key)
 	}
+	return s.removeObject(ctx, key)
+}
+
+// removeObject deletes an object; a missing one is not an error.
+func (s *Store) removeObject(ctx context.Context, key string) error {
 	if err := s.client.RemoveObject(ctx, s.cfg.Bucket, key, minio.RemoveObjectOptions{}); err != nil && !IsNotFound(err) {
 		return fmt.Errorf("store: removing %s: %w", key, err)
 	}
@@ -233,6 +364,27 @@ func (s *Store) List(ctx context.Context, campaign, stage string) ([]DatasetRef,
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
+}
+
+// Campaigns returns the IDs of the campaigns that have objects in the
+// store (the directories campaigns/<id>/), sorted.
+func (s *Store) Campaigns(ctx context.Context) ([]string, error) {
+	const root = "campaigns/"
+	var ids []string
+	for obj := range s.client.ListObjectsIter(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: root}) {
+		if obj.Err != nil {
+			if IsNotFound(obj.Err) {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("store: listing %s: %w", root, obj.Err)
+		}
+		id, dir := strings.CutSuffix(strings.TrimPrefix(obj.Key, root), "/")
+		if dir && checkSegment("campaign", id) == nil {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
 }
 
 // partContentKey returns the content key of a dataset key (ParseDatasetKey).
