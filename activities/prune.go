@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"rulescape/manifest"
 	"rulescape/pipelines"
 	"rulescape/store"
 )
@@ -68,7 +69,7 @@ func (a *Activities) Prune(ctx context.Context, in PruneInput) (int, error) {
 	if len(doomed) == 0 {
 		return 0, nil
 	}
-	others, unreadable, err := a.referencedElsewhere(ctx, in.CampaignID)
+	others, unreadable, err := manifest.ReferencedElsewhere(ctx, a.Store, in.CampaignID)
 	if err != nil {
 		return 0, err
 	}
@@ -99,47 +100,4 @@ func (a *Activities) Prune(ctx context.Context, in PruneInput) (int, error) {
 		a.log().Info("rerun: removed superseded datasets", "campaign", in.CampaignID, "datasets", removed)
 	}
 	return removed, nil
-}
-
-// referencedElsewhere returns the dataset keys that the manifests of the
-// store's other campaigns list, each with the campaigns that list it (sorted). A
-// campaign without a manifest (one that never finished) lists nothing;
-// unreadable is the key of the first manifest that is not valid JSON.
-func (a *Activities) referencedElsewhere(ctx context.Context, campaign string) (refs map[string][]string, unreadable string, err error) {
-	ids, err := a.Store.Campaigns(ctx)
-	if err != nil {
-		return nil, "", fmt.Errorf("activities: prune: %w", err)
-	}
-	refs = map[string][]string{}
-	for _, id := range ids {
-		if id == campaign {
-			continue
-		}
-		key, err := store.ManifestKey(id)
-		if err != nil {
-			continue // not a campaign directory this version writes
-		}
-		data, err := a.Store.Get(ctx, key)
-		if store.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("activities: prune: reading the manifest of %s: %w", id, err)
-		}
-		// Only the keys: any manifest version lists its datasets' refs so.
-		var m struct {
-			Datasets []struct {
-				Ref struct {
-					Key string `json:"key"`
-				} `json:"ref"`
-			} `json:"datasets"`
-		}
-		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, key, nil
-		}
-		for _, d := range m.Datasets {
-			refs[d.Ref.Key] = append(refs[d.Ref.Key], id)
-		}
-	}
-	return refs, "", nil
 }

@@ -260,16 +260,24 @@ func (a *app) repair(ctx context.Context, s *services, m *manifest.Manifest, bad
 
 // removeSuperseded removes the datasets under the campaign's own prefix
 // that the manifest before a repair listed and the one after it does not:
-// marker first, then object (as rerun's prune does).
+// marker first, then object (as rerun's prune does), except those another
+// campaign's manifest lists.
 func removeSuperseded(ctx context.Context, st *store.Store, before, after *manifest.Manifest) (int, error) {
 	keep := map[string]bool{}
 	for _, d := range after.Datasets {
 		keep[d.Ref.Key], keep[d.ContentKey] = true, true
 	}
+	others, unreadable, err := manifest.ReferencedElsewhere(ctx, st, before.Campaign)
+	if err != nil {
+		return 0, err
+	}
+	if unreadable != "" {
+		return 0, nil // what that manifest lists is unknown: remove nothing
+	}
 	n := 0
 	for _, d := range before.Datasets {
 		p, err := store.ParseDatasetKey(d.Ref.Key)
-		if err != nil || p.Campaign != before.Campaign || keep[d.Ref.Key] || keep[d.ContentKey] {
+		if err != nil || p.Campaign != before.Campaign || keep[d.Ref.Key] || keep[d.ContentKey] || len(others[d.Ref.Key]) > 0 {
 			continue
 		}
 		if err := st.Invalidate(ctx, d.ContentKey); err != nil {
