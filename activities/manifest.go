@@ -48,6 +48,8 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 	if err := a.check(); err != nil {
 		return ManifestOutput{}, err
 	}
+	_, stopHB := keepAlive(ctx, keepAliveEvery) // a crashed worker is noticed in seconds, not at the timeout
+	defer stopHB()
 	plan, err := a.LoadPlan(ctx, in.Plan)
 	if err != nil {
 		return ManifestOutput{}, err

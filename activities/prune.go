@@ -35,6 +35,8 @@ func (a *Activities) Prune(ctx context.Context, in PruneInput) (int, error) {
 	if err := a.check(); err != nil {
 		return 0, err
 	}
+	_, stopHB := keepAlive(ctx, keepAliveEvery) // a crashed worker is noticed in seconds, not at the timeout
+	defer stopHB()
 	key, err := store.ManifestKey(in.CampaignID)
 	if err != nil {
 		return 0, permanent(err)

@@ -17,6 +17,8 @@ const ReportName = "Report"
 // (stageTimings), and commits its index.html under the unit's content key,
 // so that a later run with the same datasets finds it as a cache hit.
 func (a *Activities) reportUnit(ctx context.Context, r *stages.Resolver, u *stages.Unit, contentKey, version string, stageTimings []report.Stage) ([]Dataset, error) {
+	_, stopHB := keepAlive(ctx, keepAliveEvery) // a crashed worker is noticed in seconds, not at the timeout
+	defer stopHB()
 	id := r.Plan().CampaignID
 	d, err := report.Load(ctx, a.Store, id)
 	if err != nil {

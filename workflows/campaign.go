@@ -143,7 +143,7 @@ func unitOptions(stage pipelines.StageName, heartbeat time.Duration) workflow.Ac
 	case pipelines.StageMetaopt:
 		return workflow.ActivityOptions{StartToCloseTimeout: 48 * time.Hour, HeartbeatTimeout: heartbeat, RetryPolicy: retry(5)}
 	case pipelines.StageReport:
-		return workflow.ActivityOptions{StartToCloseTimeout: time.Hour, RetryPolicy: retry(3)}
+		return workflow.ActivityOptions{StartToCloseTimeout: time.Hour, HeartbeatTimeout: heartbeat, RetryPolicy: retry(3)}
 	}
 	return workflow.ActivityOptions{StartToCloseTimeout: 12 * time.Hour, HeartbeatTimeout: heartbeat, RetryPolicy: retry(3)}
 }
@@ -153,7 +153,10 @@ func unitOptions(stage pipelines.StageName, heartbeat time.Duration) workflow.Ac
 var (
 	manifestOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
+		// The activities heartbeat every 5 s: a worker that died holding
+		// one is noticed after this, not after the start-to-close timeout.
+		HeartbeatTimeout: DefaultHeartbeatTimeout,
+		RetryPolicy:      &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
 	}
 	pruneOptions = manifestOptions
 )
