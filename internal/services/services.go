@@ -121,7 +121,7 @@ func Connect(ctx context.Context, o Options) (*Services, error) {
 	s.Namespace = ns
 	opts.HostPort, opts.Namespace = addr, ns
 	if o.Logger != nil {
-		opts.Logger = sdklog.NewStructuredLogger(o.Logger)
+		opts.Logger = sdklog.NewStructuredLogger(sdkLogger(o.Logger))
 	}
 	dctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
