@@ -123,6 +123,11 @@ func (s *Store) publish(ctx context.Context, m marker) (DatasetRef, error) {
 			return DatasetRef{}, fmt.Errorf("store: committing %s: %w", m.Key, err)
 		}
 		cur, etag, found, err := s.readMarkerETag(ctx, m.ContentKey)
+		if isConflict(err) {
+			// The marker changed between the reader's requests (minio-go
+			// reads on with If-Match of the first response): read again.
+			continue
+		}
 		if err != nil {
 			return DatasetRef{}, fmt.Errorf("store: committing %s: %w", m.Key, err)
 		}
@@ -178,7 +183,10 @@ func (s *Store) putMarker(ctx context.Context, key string, data []byte, ifMatch 
 // of the same key was in flight (409 on AWS S3): either way, read the
 // object again and decide.
 func isConflict(err error) bool {
-	resp := minio.ToErrorResponse(err)
+	var resp minio.ErrorResponse
+	if !errors.As(err, &resp) {
+		return false
+	}
 	return resp.StatusCode == http.StatusPreconditionFailed || resp.Code == "PreconditionFailed" ||
 		resp.Code == "ConditionalRequestConflict"
 }
