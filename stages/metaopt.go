@@ -247,7 +247,7 @@ func historyRows(campaign string, j *pipelines.MetaoptJob, obj *meta.Learners, s
 		}
 		rows[i] = schemas.MetaoptRow{Campaign: campaign, Task: j.Task, Estimator: est.String(), Directions: dirs,
 			Seed: seed, Iter: int64(r.Iter), Theta: rule.Theta, LogEta: logEta, J: r.J, Grad: grad,
-			GradNorm: r.GradNorm, HeldoutJ: held, LR: s.LR, WallSeconds: r.WallSeconds}
+			GradNorm: r.GradNorm, HeldoutJ: held, LR: s.LR}
 	}
 	return rows, nil
 }

@@ -178,25 +178,28 @@ func (o *Optimizer) Step(ctx context.Context) (Record, error) {
 	return rec, nil
 }
 
-func (o *Optimizer) workers() int {
-	if w := o.st.Settings.Workers; w > 0 {
-		return w
-	}
-	return runtime.GOMAXPROCS(0)
+// runBatch is Evaluate with the optimizer's objective and workers.
+func (o *Optimizer) runBatch(ctx context.Context, reqs []Request) ([]Outcome, error) {
+	return Evaluate(ctx, o.obj, len(o.st.Params), o.st.Settings.Workers, reqs)
 }
 
-// runBatch runs every request with up to Workers goroutines. Results are in
-// request order whatever the scheduling. A hard error cancels the remaining
-// runs and is returned; so is a cancellation of ctx.
-func (o *Optimizer) runBatch(ctx context.Context, reqs []Request) ([]Outcome, error) {
-	p := len(o.st.Params)
+// Evaluate runs every request of a batch on obj with up to workers
+// goroutines (0 = GOMAXPROCS) and classifies the results (Classify; p is
+// the number of parameters). Outcomes are in request order whatever the
+// scheduling. A hard error cancels the remaining runs and is returned; so
+// is a cancellation of ctx. Step evaluates its batches with it; so may
+// another process, on any subset of a batch's requests.
+func Evaluate(ctx context.Context, obj Objective, p, workers int, reqs []Request) ([]Outcome, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	out := make([]Outcome, len(reqs))
 	errs := make([]error, len(reqs))
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(o.workers(), len(reqs)) {
+	for range min(workers, len(reqs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -207,7 +210,7 @@ func (o *Optimizer) runBatch(ctx context.Context, reqs []Request) ([]Outcome, er
 				}
 				req := reqs[k]
 				req.Params = slices.Clone(req.Params)
-				ev, err := o.obj.Eval(bctx, req)
+				ev, err := obj.Eval(bctx, req)
 				out[k], errs[k] = Classify(req, p, ev, err)
 				if errs[k] != nil {
 					cancel()
@@ -216,7 +219,10 @@ func (o *Optimizer) runBatch(ctx context.Context, reqs []Request) ([]Outcome, er
 		}()
 	}
 	wg.Wait()
-	iter := o.st.Iter
+	iter := 0
+	if len(reqs) > 0 {
+		iter = reqs[0].Iter
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("metaopt: iteration %d stopped, Θ unchanged: %w", iter, context.Cause(ctx))
 	}
