@@ -427,7 +427,7 @@ func (a *Activities) MetaoptTell(ctx context.Context, in MetaoptTellInput) (Meta
 	}
 	batchKey, _ := metaoptObject(in.Job.Unit.CampaignID, in.Job.ContentKey, batchName(in.Iter))
 	for _, key := range append(objects, batchKey) {
-		if err := a.Store.Remove(ctx, key); err != nil {
+		if err := a.Store.RemoveCheckpoint(ctx, key); err != nil {
 			a.log().Warn("metaopt: removing a told object failed", "key", key, "err", err)
 		}
 	}
