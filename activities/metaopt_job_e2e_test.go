@@ -207,6 +207,23 @@ func TestMetaoptJobWorkflowIsExact(t *testing.T) {
 					t.Errorf("%s: %v, want it removed", name, err)
 				}
 			}
+			// The progress query (what status and run show) of the last run.
+			v, err := c.QueryWorkflow(ctx, run.GetID(), "", workflows.ProgressQuery)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var prog workflows.MetaoptJobProgress
+			if err := v.Get(&prog); err != nil {
+				t.Fatal(err)
+			}
+			if tc.hit {
+				if prog.Status != workflows.StatusCompleted {
+					t.Errorf("progress %+v of a cache hit", prog)
+				}
+			} else if last := cp.Records[3]; prog.Status != workflows.StatusCompleted || prog.Iter != 4 || prog.Iters != 4 ||
+				prog.J == nil || *prog.J != last.J || prog.HeldOutJ == nil || want.HeldOutJ == nil || *prog.HeldOutJ != *want.HeldOutJ {
+				t.Errorf("progress %+v (%s), want iteration 4/4, J %v, held-out J %v", prog, prog.Line(), last.J, want.HeldOutJ)
+			}
 			if !tc.hit {
 				desc, err := c.DescribeWorkflowExecution(ctx, run.GetID(), "")
 				if err != nil {

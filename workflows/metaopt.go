@@ -1,10 +1,13 @@
 package workflows
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
 
 	"rulescape/activities"
@@ -41,11 +44,12 @@ type MetaoptJobInput struct {
 	// continues as new, bounding its history; 0 means MetaoptContinueEvery.
 	ContinueEvery int `json:"continue_every,omitempty"`
 
-	// Set when the workflow continues as new: the job it started, and the
-	// measured compute time per learner-run so far (s; 0 unknown).
+	// Set when the workflow continues as new: the job it started, the
+	// measured compute time per learner-run so far (s; 0 unknown), and
+	// the progress the query reports.
 	Job           *activities.MetaoptJobRef `json:"job,omitempty"`
-	Iters         int                       `json:"iters,omitempty"`
 	SecondsPerRun float64                   `json:"seconds_per_run,omitempty"`
+	Progress      *MetaoptJobProgress       `json:"progress,omitempty"`
 }
 
 // MetaoptJobProgress is what the progress query of a MetaoptJob workflow
@@ -83,7 +87,10 @@ func metaoptActivityOptions(heartbeat time.Duration) workflow.ActivityOptions {
 // no arithmetic on Θ. It continues as new every ContinueEvery
 // iterations. It returns the unit's output, as the Metaopt activity does.
 func MetaoptJobWorkflow(ctx workflow.Context, in MetaoptJobInput) (*activities.UnitOutput, error) {
-	prog := MetaoptJobProgress{Status: StatusRunning, Iters: in.Iters}
+	prog := MetaoptJobProgress{Status: StatusRunning}
+	if in.Progress != nil {
+		prog = *in.Progress
+	}
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (MetaoptJobProgress, error) {
 		return prog, nil
 	}); err != nil {
@@ -113,7 +120,7 @@ func MetaoptJobWorkflow(ctx workflow.Context, in MetaoptJobInput) (*activities.U
 			prog.Status, prog.Job = StatusCompleted, st.ID
 			return st.CacheHit, nil
 		}
-		in.Job, in.Iters = &st.Job, st.Iters
+		in.Job = &st.Job
 		prog.Job, prog.Iter, prog.Iters = st.ID, st.Iter, st.Iters
 	}
 	every := in.ContinueEvery
@@ -124,6 +131,7 @@ func MetaoptJobWorkflow(ctx workflow.Context, in MetaoptJobInput) (*activities.U
 		if done == every {
 			next := in
 			next.Unit.Force = false // forced once, at the start
+			next.Progress = &prog
 			return nil, workflow.NewContinueAsNewError(ctx, MetaoptJobWorkflowName, next)
 		}
 		start := workflow.Now(ctx)
@@ -233,4 +241,46 @@ func (c *campaign) runMetaoptStage(ctx workflow.Context, n int) error {
 		}
 		return r.CacheHit, nil
 	})
+}
+
+// MetaoptJobs returns the progress of the running MetaoptJob children of
+// run rid ("" for the latest) of a campaign workflow, from their progress
+// queries; jobs that do not answer within a second or two are left out.
+func MetaoptJobs(ctx context.Context, c client.Client, workflowID, rid string) []MetaoptJobProgress {
+	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	desc, err := c.DescribeWorkflowExecution(qctx, workflowID, rid)
+	if err != nil {
+		return nil
+	}
+	var out []MetaoptJobProgress
+	for _, ch := range desc.GetPendingChildren() {
+		if ch.GetWorkflowTypeName() != MetaoptJobWorkflowName {
+			continue
+		}
+		// The latest run: the job continues as new every few iterations.
+		v, err := c.QueryWorkflow(qctx, ch.GetWorkflowId(), "", ProgressQuery)
+		if err != nil {
+			continue
+		}
+		var p MetaoptJobProgress
+		if v.Get(&p) == nil && p.Job != "" {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Job < out[j].Job })
+	return out
+}
+
+// Line is the job's progress in one line: "metaopt/r: iteration 12/100,
+// J 0.53, held-out J 0.51".
+func (p MetaoptJobProgress) Line() string {
+	s := fmt.Sprintf("%s: iteration %d/%d", p.Job, p.Iter, p.Iters)
+	if p.J != nil {
+		s += fmt.Sprintf(", J %.4g", *p.J)
+	}
+	if p.HeldOutJ != nil {
+		s += fmt.Sprintf(", held-out J %.4g", *p.HeldOutJ)
+	}
+	return s
 }
