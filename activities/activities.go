@@ -43,6 +43,9 @@ type Activities struct {
 	// afterIteration, if set, is called after each metaopt checkpoint
 	// (tests use it to interrupt a job).
 	afterIteration func(iter int)
+	// beforeEval, if set, is called by MetaoptEval before it evaluates a
+	// group; an error fails the attempt (tests use it to lose a group).
+	beforeEval func(ctx context.Context, in MetaoptEvalInput) error
 }
 
 // The activity names, as workflows call them.

@@ -85,6 +85,16 @@ func (a *Activities) computeMetaopt(ctx context.Context, in MetaoptInput) (Metao
 	if err != nil {
 		return out, stageError(job.ID, err)
 	}
+	return a.commitMetaopt(ctx, in, ck, res)
+}
+
+// commitMetaopt commits a finished job's metaopt_history dataset under
+// campaigns/<id>/metaopt/metaopt_history/task=…/rule=…/ and its result
+// object (checkpoints/metaopt/<ck>/result.json), which Unit's cache hits
+// and the train units read.
+func (a *Activities) commitMetaopt(ctx context.Context, in MetaoptInput, ck string, res stages.MetaoptResult) (MetaoptResult, error) {
+	job := &in.Job
+	out := MetaoptResult{Job: job.ID}
 	out.Theta, out.Eta, out.Iters, out.HeldOutJ = res.Theta, res.Eta, res.Iters, res.HeldOutJ
 	rows := res.History
 	paramsSHA, err := store.ParamsSHA256(job.Key())

@@ -448,4 +448,5 @@ func Register(w Registry, a *Activities) {
 	}
 	w.RegisterActivityWithOptions(a.Manifest, activity.RegisterOptions{Name: ManifestName})
 	w.RegisterActivityWithOptions(a.Prune, activity.RegisterOptions{Name: PruneName})
+	registerMetaoptJob(w, a)
 }

@@ -183,20 +183,19 @@ func (TrajectoryRow) columns() []column[TrajectoryRow] {
 
 // MetaoptRow is one iteration of meta-optimization of Θ (docs/MODEL.md §4–5).
 type MetaoptRow struct {
-	Campaign    string
-	Task        string
-	Estimator   string    // gradient estimator: "exact", "projection", "fd", "es"
-	Directions  int32     // tangent directions per iteration (P for exact, Ω for projections)
-	Seed        int64     // seed of the meta-optimization run
-	Iter        int64     // iteration, 0-based; Theta is the value at which J and Grad were evaluated
-	Theta       []float64 // Θ, P values, θ_kl at k*(L+1)+l (fixed_size_list<float64>[P])
-	LogEta      float64   // log η when it is meta-learned; NaN (null in the file) otherwise
-	J           float64   // J(Θ) on this iteration's learners
-	Grad        []float64 // estimate of ∇J, P values (fixed_size_list<float64>[P])
-	GradNorm    float64   // ‖Grad‖₂
-	HeldoutJ    float64   // J on held-out seeds; NaN (null) when not evaluated
-	LR          float64   // step size used for the update after this iteration
-	WallSeconds float64   // wall time of the iteration, s
+	Campaign   string
+	Task       string
+	Estimator  string    // gradient estimator: "exact", "projection", "fd", "es"
+	Directions int32     // tangent directions per iteration (P for exact, Ω for projections)
+	Seed       int64     // seed of the meta-optimization run
+	Iter       int64     // iteration, 0-based; Theta is the value at which J and Grad were evaluated
+	Theta      []float64 // Θ, P values, θ_kl at k*(L+1)+l (fixed_size_list<float64>[P])
+	LogEta     float64   // log η when it is meta-learned; NaN (null in the file) otherwise
+	J          float64   // J(Θ) on this iteration's learners
+	Grad       []float64 // estimate of ∇J, P values (fixed_size_list<float64>[P])
+	GradNorm   float64   // ‖Grad‖₂
+	HeldoutJ   float64   // J on held-out seeds; NaN (null) when not evaluated
+	LR         float64   // step size used for the update after this iteration
 }
 
 // Kind returns MetaoptHistory.
@@ -228,7 +227,6 @@ func (MetaoptRow) columns() []column[MetaoptRow] {
 		float64Col("grad_norm", func(r *R) *float64 { return &r.GradNorm }),
 		optFloat64Col("heldout_j", func(r *R) *float64 { return &r.HeldoutJ }),
 		float64Col("lr", func(r *R) *float64 { return &r.LR }),
-		float64Col("wall_seconds", func(r *R) *float64 { return &r.WallSeconds }),
 	}
 }
 

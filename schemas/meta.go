@@ -34,9 +34,11 @@ func Kinds() []Kind {
 // unknown kind.
 func (k Kind) Version() int {
 	switch k {
-	case LearningCurves, Networks, Trajectories, MetaoptHistory, RDMs, RSAPairs, Landscape, LandscapePairs:
+	case LearningCurves, Networks, Trajectories, RDMs, RSAPairs, Landscape, LandscapePairs:
 		return 1
 	case FixedPoints, Sensitivity: // 2: fixed_points.count; sensitivity.top_fraction, delta_s_*
+		return 2
+	case MetaoptHistory: // 2: without wall_seconds, so that a history is the same bytes on any workers
 		return 2
 	}
 	return 0

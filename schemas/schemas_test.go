@@ -92,7 +92,7 @@ func TestParquetLayout(t *testing.T) {
 	}
 	defer pf.Close()
 	kv := pf.MetaData().KeyValueMetadata()
-	for key, want := range map[string]string{schemas.MetaSchema: "metaopt_history", schemas.MetaSchemaVersion: "1",
+	for key, want := range map[string]string{schemas.MetaSchema: "metaopt_history", schemas.MetaSchemaVersion: "2",
 		schemas.MetaCampaign: testMeta.Campaign, schemas.MetaParamsSHA256: testMeta.ParamsSHA256, schemas.MetaEngineVersion: testMeta.EngineVersion} {
 		if v := kv.FindValue(key); v == nil || *v != want {
 			t.Errorf("footer %s = %v, want %q", key, v, want)

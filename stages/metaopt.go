@@ -105,7 +105,7 @@ func StartMetaopt(ctx context.Context, j *pipelines.MetaoptJob, workers int, res
 
 // Run runs the job to its last iteration (see Metaopt).
 func (r *MetaoptRun) Run(ctx context.Context, campaign string, checkpoint func(p MetaoptProgress, rec *metaopt.Record) error) (MetaoptResult, error) {
-	obj, opt := r.Obj, r.Opt
+	opt := r.Opt
 	save := func(rec *metaopt.Record) error {
 		if checkpoint == nil {
 			return nil
@@ -126,16 +126,76 @@ func (r *MetaoptRun) Run(ctx context.Context, campaign string, checkpoint func(p
 			return MetaoptResult{}, err
 		}
 	}
-	var out MetaoptResult
 	if opt.State().Settings.HeldOut > 0 {
-		h, err := opt.EvaluateHeldOut(ctx)
-		if err != nil {
+		if _, err := opt.EvaluateHeldOut(ctx); err != nil {
 			return MetaoptResult{}, fmt.Errorf("held-out evaluation: %w", err)
 		}
-		out.HeldOutJ = &h.J
 		if err := save(nil); err != nil {
 			return MetaoptResult{}, err
 		}
+	}
+	return r.Result(campaign)
+}
+
+// Ask returns the run's next learner-runs without changing it: those of
+// the next iteration, or, once every iteration is done, those of the
+// held-out evaluation of the final Θ (when the job has held-out seeds and
+// it is not done yet). ok is false when nothing is left: Result then.
+// Run is Ask, metaopt.Evaluate and Tell until ok is false, then Result;
+// the campaign's MetaoptJob workflow runs the three in separate
+// activities, on any workers, with the progress checkpointed between
+// them.
+func (r *MetaoptRun) Ask() (b metaopt.Batch, ok bool, err error) {
+	st := r.Opt.State()
+	switch {
+	case st.Iter < st.Settings.Iters:
+		b, err = r.Opt.Ask()
+	case r.Opt.HeldOutDue():
+		b, err = r.Opt.AskHeldOut()
+	default:
+		return metaopt.Batch{}, false, nil
+	}
+	if err != nil {
+		return metaopt.Batch{}, false, invalid(err)
+	}
+	return b, true, nil
+}
+
+// Tell applies the outcomes of the batch Ask returned and keeps the
+// iteration's record, with wall as its wall time (which enters no
+// dataset). For the final held-out evaluation it returns the record
+// metaopt.Optimizer.Tell returns but keeps none. Too many diverged
+// learners are Invalid, as in Run.
+func (r *MetaoptRun) Tell(b metaopt.Batch, res []metaopt.Outcome, wall float64) (metaopt.Record, error) {
+	rec, err := r.Opt.Tell(b, res)
+	if errors.Is(err, metaopt.ErrTooManyDiverged) {
+		return metaopt.Record{}, invalid(fmt.Errorf("%w — lower lr or eta, or set clip_norm", err))
+	}
+	if err != nil {
+		return metaopt.Record{}, err
+	}
+	rec.WallSeconds = wall
+	if !b.HeldOutOnly {
+		r.p.Records = append(r.p.Records, rec)
+	}
+	return rec, nil
+}
+
+// Progress returns what a checkpoint of the run holds now.
+func (r *MetaoptRun) Progress() MetaoptProgress {
+	p := r.p
+	p.State = r.Opt.State()
+	return p
+}
+
+// Result is the outcome of a run whose iterations (and final held-out
+// evaluation) are done: Θ in rule coordinates and the history rows,
+// labelled with campaign.
+func (r *MetaoptRun) Result(campaign string) (MetaoptResult, error) {
+	obj, opt := r.Obj, r.Opt
+	var out MetaoptResult
+	if h := opt.Result().HeldOut; h != nil {
+		out.HeldOutJ = &h.J
 	}
 	rule, eta, err := obj.Rule(opt.Params())
 	if err != nil {
@@ -149,6 +209,22 @@ func (r *MetaoptRun) Run(ctx context.Context, campaign string, checkpoint func(p
 		return MetaoptResult{}, invalid(err)
 	}
 	return out, nil
+}
+
+// MetaoptObjective returns job j's objective with the search scale of a
+// run (MetaoptProgress.Scale), running up to workers learners at once
+// (0 = all cores): what evaluates a part of a batch that a run elsewhere
+// asked (metaopt.Evaluate).
+func MetaoptObjective(j *pipelines.MetaoptJob, workers int, scale []float64) (*meta.Learners, error) {
+	obj, _, err := j.Problem(workers)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	if len(scale) != 0 && len(scale) != obj.Dim() {
+		return nil, invalid(fmt.Errorf("%s: search scale of %d entries for %d parameters", j.ID, len(scale), obj.Dim()))
+	}
+	obj.Scale = scale
+	return obj, nil
 }
 
 // MetaoptIteration is an iteration's record with Θ in rule coordinates:
@@ -247,7 +323,7 @@ func historyRows(campaign string, j *pipelines.MetaoptJob, obj *meta.Learners, s
 		}
 		rows[i] = schemas.MetaoptRow{Campaign: campaign, Task: j.Task, Estimator: est.String(), Directions: dirs,
 			Seed: seed, Iter: int64(r.Iter), Theta: rule.Theta, LogEta: logEta, J: r.J, Grad: grad,
-			GradNorm: r.GradNorm, HeldoutJ: held, LR: s.LR, WallSeconds: r.WallSeconds}
+			GradNorm: r.GradNorm, HeldoutJ: held, LR: s.LR}
 	}
 	return rows, nil
 }

@@ -21,7 +21,7 @@ func Current() Versions {
 	return Versions{
 		// 2: the first per-stage versions (they replace engine 0.1.0,
 		// which every stage shared).
-		pipelines.StageMetaopt:     "metaopt-2",
+		pipelines.StageMetaopt:     "metaopt-3", // 3: metaopt_history without wall_seconds (schema version 2)
 		pipelines.StageTrain:       "train-2",
 		pipelines.StageFixedPoints: "fixedpoints-2",
 		pipelines.StageRSA:         "rsa-3", // 3: seed-stratified permutation test and same-seed summaries (method 2) under the new scheme

@@ -70,6 +70,10 @@ type CampaignInput struct {
 	// so that no single history holds the events of a whole large sweep.
 	// 0 means DefaultTrainChunk.
 	TrainChunk int `json:"train_chunk,omitempty"`
+	// MetaoptGroup is the number of learner-runs per eval activity of the
+	// metaopt jobs (MetaoptJobInput.Group); 0 sizes the groups from the
+	// measured time per run.
+	MetaoptGroup int `json:"metaopt_group,omitempty"`
 }
 
 // DefaultTrainChunk is the default CampaignInput.TrainChunk: about 3
@@ -217,9 +221,12 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 			continue
 		}
 		var err error
-		if s.Name == pipelines.StageTrain && s.Units > c.chunk() {
+		switch {
+		case s.Name == pipelines.StageTrain && s.Units > c.chunk():
 			err = c.runTrainChildren(ctx, s.Units)
-		} else {
+		case s.Name == pipelines.StageMetaopt:
+			err = c.runMetaoptStage(ctx, s.Units)
+		default:
 			err = c.runStage(ctx, s.Name, 0, s.Units)
 		}
 		if err != nil {
@@ -520,8 +527,10 @@ type Registry interface {
 }
 
 // Register registers the campaign workflows (CampaignWorkflow and the
-// TrainChunkWorkflow children of large sweeps) under their names.
+// TrainChunkWorkflow children of large sweeps, MetaoptJobWorkflow children
+// of metaopt jobs) under their names.
 func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(CampaignWorkflow, workflow.RegisterOptions{Name: CampaignWorkflowName})
 	r.RegisterWorkflowWithOptions(TrainChunkWorkflow, workflow.RegisterOptions{Name: TrainChunkWorkflowName})
+	r.RegisterWorkflowWithOptions(MetaoptJobWorkflow, workflow.RegisterOptions{Name: MetaoptJobWorkflowName})
 }

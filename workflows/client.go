@@ -83,9 +83,11 @@ func FinalProgress(ctx context.Context, c client.Client, workflowID, rid string)
 	return res.Progress, nil
 }
 
-// MetaoptIterations sums the iterations the running metaopt activities of
-// run rid reported in their last heartbeats; ok is false when none has.
-// Finished jobs are not counted.
+// MetaoptIterations sums the iterations of the running metaopt jobs of
+// run rid: those their MetaoptJob children report to the progress query
+// (MetaoptJobs), or, in runs recorded before the children, those the
+// Metaopt activities reported in their last heartbeats; ok is false when
+// no job reported. Finished jobs are not counted.
 func MetaoptIterations(ctx context.Context, c client.Client, workflowID, rid string) (n int, ok bool) {
 	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
@@ -101,6 +103,9 @@ func MetaoptIterations(ctx context.Context, c client.Client, workflowID, rid str
 		if converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &hb) == nil {
 			n, ok = n+hb.Iter, true
 		}
+	}
+	for _, j := range MetaoptJobs(ctx, c, workflowID, rid) {
+		n, ok = n+j.Iter, true
 	}
 	return n, ok
 }

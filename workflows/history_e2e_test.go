@@ -81,8 +81,8 @@ func TestRecordHistories(t *testing.T) {
 		hist             *historypb.History // nil: the workflow's latest run
 		children         int                // child workflows the history starts
 	}{
-		{"campaign_v2_history.json", plain, plainHist, 0},
-		{"campaign_v2_chunked_history.json", plain, nil, 2},
+		{"campaign_v2_history.json", plain, plainHist, 1},   // the MetaoptJob child
+		{"campaign_v2_chunked_history.json", plain, nil, 3}, // + two TrainChunk children
 		{"train_chunk_v2_history.json", plain + "-train-0", nil, 0},
 	} {
 		hist := h.hist

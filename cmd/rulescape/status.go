@@ -40,6 +40,9 @@ type statusJSON struct {
 	Stages   []workflows.StageProgress `json:"stages"`
 	Error    string                    `json:"error,omitempty"`
 	UIURL    string                    `json:"ui_url,omitempty"`
+	// Metaopt is the progress of the running metaopt jobs (iteration, J,
+	// held-out J), from their MetaoptJob workflows.
+	Metaopt []workflows.MetaoptJobProgress `json:"metaopt,omitempty"`
 }
 
 func (a *app) status(ctx context.Context, arg string, watch bool) error {
@@ -86,6 +89,9 @@ func (a *app) status(ctx context.Context, arg string, watch bool) error {
 	}
 	out := statusJSON{Type: "status", Campaign: e.Campaign, Workflow: e.WorkflowID, Status: prog.Status,
 		Stages: append([]workflows.StageProgress{}, prog.Stages...), Error: prog.Error, UIURL: ui}
+	if e.Running {
+		out.Metaopt = workflows.MetaoptJobs(ctx, s.Client, e.WorkflowID, "")
+	}
 	return p.Print(out, func(w io.Writer) {
 		fmt.Fprintf(w, "campaign %s (%s): %s\n", out.Campaign, out.Workflow, out.Status)
 		if !watched { // else the bars showed the stages: say how it ended
@@ -100,6 +106,11 @@ func (a *app) status(ctx context.Context, arg string, watch bool) error {
 					}
 				}
 				fmt.Fprintln(w, "  "+line)
+				if st.Name == string(pipelines.StageMetaopt) {
+					for _, j := range out.Metaopt {
+						fmt.Fprintln(w, "    "+j.Line())
+					}
+				}
 			}
 		}
 		if out.Error != "" {

@@ -22,23 +22,23 @@ func (o *Optimizer) adamRequests() []Request {
 
 // adamIteration averages the surviving learners' J and gradients in learner
 // order and takes one Adam ascent step on st.
-func (st *State) adamIteration(rec *Record, reqs []Request, res []outcome) error {
+func (st *State) adamIteration(rec *Record, reqs []Request, res []Outcome) error {
 	p := len(st.Params)
 	g := make([]float64, p)
 	var js []float64
 	for k, r := range res {
-		if r.diverged != "" {
-			rec.Diverged = append(rec.Diverged, Divergence{Index: k, Seed: reqs[k].Seed, Reason: r.diverged})
+		if r.Diverged != "" {
+			rec.Diverged = append(rec.Diverged, Divergence{Index: k, Seed: reqs[k].Seed, Reason: r.Diverged})
 			continue
 		}
-		js = append(js, r.eval.J)
+		js = append(js, r.Eval.J)
 		f := 1.0
 		if c := st.Settings.LearnerClipNorm; c > 0 {
-			if n := norm(r.eval.Grad); n > c {
+			if n := norm(r.Eval.Grad); n > c {
 				f = c / n
 			}
 		}
-		for q, x := range r.eval.Grad {
+		for q, x := range r.Eval.Grad {
 			g[q] += f * x
 		}
 	}

@@ -109,7 +109,7 @@ func (o *Optimizer) cmaRequests(cands [][]float64) []Request {
 // cmaIteration scores each candidate by its mean J over the seeds (a
 // candidate with any diverged run ranks last), and updates the mean, the
 // paths, C and σ (Hansen 2016, "The CMA Evolution Strategy: A Tutorial").
-func (st *State) cmaIteration(rec *Record, reqs []Request, res []outcome, g *cmaGen, cands [][]float64) error {
+func (st *State) cmaIteration(rec *Record, reqs []Request, res []Outcome, g *cmaGen, cands [][]float64) error {
 	S := st.Settings.Learners
 	score := make([]float64, len(cands))
 	ok := make([]bool, len(cands))
@@ -118,12 +118,12 @@ func (st *State) cmaIteration(rec *Record, reqs []Request, res []outcome, g *cma
 		ok[c] = true
 		for k := range S {
 			r := res[c*S+k]
-			if r.diverged != "" {
+			if r.Diverged != "" {
 				ok[c] = false
-				rec.Diverged = append(rec.Diverged, Divergence{Index: c, Seed: reqs[c*S+k].Seed, Reason: r.diverged})
+				rec.Diverged = append(rec.Diverged, Divergence{Index: c, Seed: reqs[c*S+k].Seed, Reason: r.Diverged})
 				break
 			}
-			score[c] += r.eval.J / float64(S)
+			score[c] += r.Eval.J / float64(S)
 		}
 		if ok[c] {
 			valid = append(valid, score[c])

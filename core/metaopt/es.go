@@ -39,28 +39,28 @@ func (o *Optimizer) esRequests(rng *rand.Rand) ([]Request, [][]float64) {
 //
 // (F = J or its centered rank over the 2V surviving members) and takes one
 // Adam ascent step on st.
-func (st *State) esIteration(rec *Record, reqs []Request, res []outcome, eps [][]float64) error {
+func (st *State) esIteration(rec *Record, reqs []Request, res []Outcome, eps [][]float64) error {
 	s := st.Settings
 	var pairs []int
 	var js []float64
 	for k := range eps {
 		a, b := res[2*k], res[2*k+1]
-		if a.diverged != "" || b.diverged != "" {
+		if a.Diverged != "" || b.Diverged != "" {
 			why := ""
-			if a.diverged != "" {
-				why = "Θ+σε: " + a.diverged
+			if a.Diverged != "" {
+				why = "Θ+σε: " + a.Diverged
 			}
-			if b.diverged != "" {
+			if b.Diverged != "" {
 				if why != "" {
 					why += "; "
 				}
-				why += "Θ−σε: " + b.diverged
+				why += "Θ−σε: " + b.Diverged
 			}
 			rec.Diverged = append(rec.Diverged, Divergence{Index: k, Seed: reqs[2*k].Seed, Reason: why})
 			continue
 		}
 		pairs = append(pairs, k)
-		js = append(js, a.eval.J, b.eval.J)
+		js = append(js, a.Eval.J, b.Eval.J)
 	}
 	rec.Valid = len(pairs)
 	if need := s.minValid(len(eps)); rec.Valid < need {

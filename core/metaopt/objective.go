@@ -6,34 +6,34 @@ import "context"
 type Request struct {
 	// Params is Θ flattened (P values; by convention log η is the last entry
 	// when the learning rate is meta-learned). It is the objective's own copy.
-	Params []float64
+	Params []float64 `json:"params"`
 	// Seed fixes every random choice of the learner (W⁰, perturbations,
 	// condition sequence, x⁰). See Settings.LearnerSeed and Settings.HeldOutSeed.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// EstimatorSeed seeds the gradient estimator's own randomness (the random
 	// projection directions). It differs between iterations even with
 	// Settings.FixedSeeds, so a deterministic objective still gets fresh
 	// directions. Zero for held-out runs.
-	EstimatorSeed uint64
+	EstimatorSeed uint64 `json:"estimator_seed"`
 	// WantGrad asks for an estimate of ∇_Θ J_s in Eval.Grad.
-	WantGrad bool
+	WantGrad bool `json:"want_grad,omitempty"`
 	// Iter is the 0-based meta-iteration and HeldOut says whether this is a
 	// held-out evaluation; both are for logging only (results must depend on
 	// Params, Seed and EstimatorSeed alone).
-	Iter    int
-	HeldOut bool
+	Iter    int  `json:"iter"`
+	HeldOut bool `json:"held_out,omitempty"`
 }
 
 // Eval is the outcome of one learner-run.
 type Eval struct {
 	// J is the learner's discounted return Σ_h γ^h R^h (to be maximized).
-	J float64
+	J float64 `json:"j"`
 	// Grad is the estimate of ∇_Θ J when Request.WantGrad, else nil.
-	Grad []float64
+	Grad []float64 `json:"grad,omitempty"`
 	// Cost is the compute spent in the objective's own unit (rulescape's
 	// core/meta reports primal-pass equivalents: one learning run without
 	// tangents costs 1, with P exact tangents about 1+P). 0 means unknown.
-	Cost float64
+	Cost float64 `json:"cost"`
 }
 
 // Objective evaluates one learner. It must be safe for concurrent use: the

@@ -131,7 +131,8 @@ func (o *Optimizer) result() Result {
 // EvaluateHeldOut evaluates the current Θ on the Settings.HeldOut held-out
 // seeds without gradient and records it in the state (LastHeldOut, Best,
 // Budget). If the current Θ was already evaluated it returns that
-// evaluation without running anything.
+// evaluation without running anything. It is AskHeldOut, the runs, and
+// Tell.
 func (o *Optimizer) EvaluateHeldOut(ctx context.Context) (HeldOutEval, error) {
 	if o.st.Settings.HeldOut == 0 {
 		return HeldOutEval{}, errors.New("metaopt: no held-out seeds: set Settings.HeldOut ≥ 1")
@@ -139,125 +140,66 @@ func (o *Optimizer) EvaluateHeldOut(ctx context.Context) (HeldOutEval, error) {
 	if h := o.st.LastHeldOut; h != nil && h.Iter == o.st.Iter {
 		return h.clone(), nil
 	}
-	reqs := o.heldOutRequests(o.st.Params)
-	res, err := o.runBatch(ctx, reqs)
+	b, err := o.AskHeldOut()
 	if err != nil {
 		return HeldOutEval{}, err
 	}
-	next := o.st.clone()
-	h, err := next.absorbHeldOut(reqs, res)
+	res, err := o.runBatch(ctx, b.Requests)
 	if err != nil {
 		return HeldOutEval{}, err
 	}
-	o.st = next
-	return h.clone(), nil
+	rec, err := o.Tell(b, res)
+	if err != nil {
+		return HeldOutEval{}, err
+	}
+	return rec.HeldOut.clone(), nil
 }
 
 // Step performs one iteration; it may be called beyond Settings.Iters,
 // which bounds Run only. On error the optimizer's state is unchanged
 // (a *DivergedError if too few learners survived, a context error if ctx
-// was cancelled, or the objective's error).
+// was cancelled, or the objective's error). It is Ask, the runs of the
+// batch's requests in parallel, and Tell.
 func (o *Optimizer) Step(ctx context.Context) (Record, error) {
 	start := time.Now()
-	s := o.st.Settings
-	i := o.st.Iter
-	heldDue := s.HeldOut > 0 && s.EvalEvery > 0 && i%s.EvalEvery == 0
-	next := o.st.clone()
-	pcg := o.pcg // a copy: committed only on success
-	rng := rand.New(&pcg)
-
-	var train []Request
-	var eps [][]float64 // ES perturbations
-	var cands [][]float64
-	var cma *cmaGen
-	switch s.Method {
-	case MethodAdam:
-		train = o.adamRequests()
-	case MethodES:
-		train, eps = o.esRequests(rng)
-	case MethodCMAES:
-		var err error
-		if cma, err = newCMAGen(next.CMA, next.Params, s.CMA.Population); err != nil {
-			return Record{}, fmt.Errorf("metaopt: iteration %d: %w", i, err)
-		}
-		cands = cma.sample(rng)
-		train = o.cmaRequests(cands)
-	}
-	reqs := train
-	if heldDue {
-		reqs = append(slices.Clip(train), o.heldOutRequests(o.st.Params)...)
-	}
-	res, err := o.runBatch(ctx, reqs)
+	b, err := o.Ask()
 	if err != nil {
 		return Record{}, err
 	}
-	rec := Record{Iter: i, Method: s.Method, Params: slices.Clone(o.st.Params)}
-	for k := range train {
-		rec.Cost += res[k].eval.Cost
-	}
-	rec.Runs = len(train)
-	switch s.Method {
-	case MethodAdam:
-		err = next.adamIteration(&rec, train, res[:len(train)])
-	case MethodES:
-		err = next.esIteration(&rec, train, res[:len(train)], eps)
-	case MethodCMAES:
-		err = next.cmaIteration(&rec, train, res[:len(train)], cma, cands)
-	}
+	res, err := o.runBatch(ctx, b.Requests)
 	if err != nil {
 		return Record{}, err
 	}
-	next.Budget.Runs += int64(rec.Runs)
-	next.Budget.Cost += rec.Cost
-	if heldDue {
-		h, err := next.absorbHeldOut(reqs[len(train):], res[len(train):])
-		if err != nil {
-			return Record{}, err
-		}
-		rec.HeldOut = &h
+	rec, err := o.Tell(b, res)
+	if err != nil {
+		return Record{}, err
 	}
-	var d2 float64
-	for k, x := range next.Params {
-		d2 += (x - rec.Params[k]) * (x - rec.Params[k])
-	}
-	rec.StepNorm = math.Sqrt(d2)
-	if !allFinite(next.Params) || !allFinite(next.AdamM) || !allFinite(next.AdamV) {
-		return Record{}, fmt.Errorf("metaopt: iteration %d: the update produced a non-finite Θ from finite inputs (gradient norm %g); Θ is unchanged: lower Settings.LR or set Settings.ClipNorm", i, rec.GradNorm)
-	}
-	next.Iter = i + 1
-	o.pcg = pcg
-	next.RNG = o.marshalRNG()
-	o.st = next
-	rec.Budget = next.Budget
 	rec.WallSeconds = time.Since(start).Seconds()
 	return rec, nil
 }
 
-// outcome is one learner-run's result after classification.
-type outcome struct {
-	eval     Eval
-	err      error  // a hard error (not a divergence)
-	diverged string // non-empty: why the run is excluded
+// runBatch is Evaluate with the optimizer's objective and workers.
+func (o *Optimizer) runBatch(ctx context.Context, reqs []Request) ([]Outcome, error) {
+	return Evaluate(ctx, o.obj, len(o.st.Params), o.st.Settings.Workers, reqs)
 }
 
-func (o *Optimizer) workers() int {
-	if w := o.st.Settings.Workers; w > 0 {
-		return w
+// Evaluate runs every request of a batch on obj with up to workers
+// goroutines (0 = GOMAXPROCS) and classifies the results (Classify; p is
+// the number of parameters). Outcomes are in request order whatever the
+// scheduling. A hard error cancels the remaining runs and is returned; so
+// is a cancellation of ctx. Step evaluates its batches with it; so may
+// another process, on any subset of a batch's requests.
+func Evaluate(ctx context.Context, obj Objective, p, workers int, reqs []Request) ([]Outcome, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
 	}
-	return runtime.GOMAXPROCS(0)
-}
-
-// runBatch runs every request with up to Workers goroutines. Results are in
-// request order whatever the scheduling. A hard error cancels the remaining
-// runs and is returned; so is a cancellation of ctx.
-func (o *Optimizer) runBatch(ctx context.Context, reqs []Request) ([]outcome, error) {
-	p := len(o.st.Params)
-	out := make([]outcome, len(reqs))
+	out := make([]Outcome, len(reqs))
+	errs := make([]error, len(reqs))
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(o.workers(), len(reqs)) {
+	for range min(workers, len(reqs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -268,25 +210,28 @@ func (o *Optimizer) runBatch(ctx context.Context, reqs []Request) ([]outcome, er
 				}
 				req := reqs[k]
 				req.Params = slices.Clone(req.Params)
-				ev, err := o.obj.Eval(bctx, req)
-				out[k] = classify(ev, err, req.WantGrad, p)
-				if out[k].err != nil {
+				ev, err := obj.Eval(bctx, req)
+				out[k], errs[k] = Classify(req, p, ev, err)
+				if errs[k] != nil {
 					cancel()
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	iter := o.st.Iter
+	iter := 0
+	if len(reqs) > 0 {
+		iter = reqs[0].Iter
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("metaopt: iteration %d stopped, Θ unchanged: %w", iter, context.Cause(ctx))
 	}
 	// Report the first genuine failure, not the cancellations it caused.
 	var first error
 	var firstReq Request
-	for k, r := range out {
-		if r.err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(r.err, context.Canceled)) {
-			first, firstReq = r.err, reqs[k]
+	for k, err := range errs {
+		if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
+			first, firstReq = err, reqs[k]
 		}
 	}
 	if first != nil {
@@ -297,25 +242,6 @@ func (o *Optimizer) runBatch(ctx context.Context, reqs []Request) ([]outcome, er
 		return nil, fmt.Errorf("metaopt: iteration %d: %s seed %d: %w", iter, what, firstReq.Seed, first)
 	}
 	return out, nil
-}
-
-// classify sorts one run into valid, diverged or failed.
-func classify(ev Eval, err error, wantGrad bool, p int) outcome {
-	switch {
-	case err != nil && errors.Is(err, ErrDiverged):
-		return outcome{eval: ev, diverged: err.Error()}
-	case err != nil:
-		return outcome{eval: ev, err: err}
-	case math.IsNaN(ev.J) || math.IsInf(ev.J, 0):
-		return outcome{eval: ev, diverged: fmt.Sprintf("objective returned J = %v without an error", ev.J)}
-	case !wantGrad:
-		return outcome{eval: ev}
-	case len(ev.Grad) != p:
-		return outcome{eval: ev, err: fmt.Errorf("objective returned a gradient of length %d, want P = %d", len(ev.Grad), p)}
-	case !allFinite(ev.Grad):
-		return outcome{eval: ev, diverged: "objective returned a non-finite gradient without an error"}
-	}
-	return outcome{eval: ev}
 }
 
 // moments returns the mean, sample standard deviation and standard error.
@@ -346,16 +272,16 @@ func (o *Optimizer) heldOutRequests(params []float64) []Request {
 }
 
 // absorbHeldOut summarizes a held-out batch into st (budget, last, best).
-func (st *State) absorbHeldOut(reqs []Request, res []outcome) (HeldOutEval, error) {
+func (st *State) absorbHeldOut(reqs []Request, res []Outcome) (HeldOutEval, error) {
 	h := HeldOutEval{Iter: st.Iter, Runs: len(reqs)}
 	var js []float64
 	for j, r := range res {
-		h.Cost += r.eval.Cost
-		if r.diverged != "" {
-			h.Diverged = append(h.Diverged, Divergence{Index: j, Seed: reqs[j].Seed, Reason: r.diverged})
+		h.Cost += r.Eval.Cost
+		if r.Diverged != "" {
+			h.Diverged = append(h.Diverged, Divergence{Index: j, Seed: reqs[j].Seed, Reason: r.Diverged})
 			continue
 		}
-		js = append(js, r.eval.J)
+		js = append(js, r.Eval.J)
 	}
 	h.Valid = len(js)
 	if need := st.Settings.minValid(len(reqs)); h.Valid < need {

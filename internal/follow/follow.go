@@ -43,10 +43,13 @@ type Line struct {
 	// MetaoptIterations is the sum of the running metaopt jobs' last
 	// heartbeats and the finished jobs' iterations, of MetaoptTotal (all
 	// jobs' iterations); absent when no metaopt job is running.
-	MetaoptIterations *int   `json:"metaopt_iterations,omitempty"`
-	MetaoptTotal      int    `json:"metaopt_total,omitempty"`
-	UIURL             string `json:"ui_url,omitempty"`
-	Error             string `json:"error,omitempty"`
+	MetaoptIterations *int `json:"metaopt_iterations,omitempty"`
+	MetaoptTotal      int  `json:"metaopt_total,omitempty"`
+	// Metaopt is the progress of each running metaopt job (iteration, J,
+	// held-out J), from its MetaoptJob workflow's query.
+	Metaopt []workflows.MetaoptJobProgress `json:"metaopt,omitempty"`
+	UIURL   string                         `json:"ui_url,omitempty"`
+	Error   string                         `json:"error,omitempty"`
 }
 
 // Follower draws or streams the progress of one campaign workflow.
@@ -63,7 +66,9 @@ type Follower struct {
 	// there are none).
 	Query      func(ctx context.Context, final bool) (workflows.Progress, error)
 	Iterations func(context.Context) (n int, ok bool)
-	Now        func() time.Time // the clock (time.Now when nil)
+	// Jobs returns the running metaopt jobs' progress (nil: none shown).
+	Jobs func(context.Context) []workflows.MetaoptJobProgress
+	Now  func() time.Time // the clock (time.Now when nil)
 
 	finished map[string]bool // text: stages printed for good
 	current  string          // text: the stage on the redrawn line
@@ -75,6 +80,9 @@ type Follower struct {
 func New(c client.Client, wid, rid string) *Follower {
 	return &Follower{Workflow: wid,
 		Iterations: func(ctx context.Context) (int, bool) { return workflows.MetaoptIterations(ctx, c, wid, rid) },
+		Jobs: func(ctx context.Context) []workflows.MetaoptJobProgress {
+			return workflows.MetaoptJobs(ctx, c, wid, rid)
+		},
 		Query: func(ctx context.Context, final bool) (workflows.Progress, error) {
 			if final {
 				return workflows.FinalProgress(ctx, c, wid, rid)
@@ -123,7 +131,11 @@ func (f *Follower) Step(ctx context.Context, final bool) {
 		return
 	}
 	var iter *int
+	var jobs []workflows.MetaoptJobProgress
 	for _, st := range p.Stages {
+		if st.Name == string(pipelines.StageMetaopt) && st.Status == workflows.StatusRunning && !final && f.Jobs != nil {
+			jobs = f.Jobs(ctx)
+		}
 		if st.Name == string(pipelines.StageMetaopt) && st.Status == workflows.StatusRunning && !final && f.Iterations != nil {
 			if it, ok := f.Iterations(ctx); ok {
 				// Heartbeats come from running jobs only; a finished job
@@ -134,7 +146,7 @@ func (f *Follower) Step(ctx context.Context, final bool) {
 		}
 	}
 	if f.JSON {
-		f.streamLine(p, iter, final)
+		f.streamLine(p, iter, jobs, final)
 	} else {
 		f.drawBars(p, iter, final)
 	}
@@ -142,7 +154,7 @@ func (f *Follower) Step(ctx context.Context, final bool) {
 
 // streamLine writes a JSON line when the progress changed, at least every
 // Heartbeat, and always for the final state.
-func (f *Follower) streamLine(p workflows.Progress, iter *int, final bool) {
+func (f *Follower) streamLine(p workflows.Progress, iter *int, jobs []workflows.MetaoptJobProgress, final bool) {
 	now := f.now().UTC()
 	// Whether anything but the clock moved: the stages without their
 	// elapsed time, the status, the iterations.
@@ -150,13 +162,14 @@ func (f *Follower) streamLine(p workflows.Progress, iter *int, final bool) {
 		S  string
 		St []workflows.StageProgress
 		I  *int
-	}{p.Status, p.Stages, iter})
+		J  []workflows.MetaoptJobProgress
+	}{p.Status, p.Stages, iter, jobs})
 	if !final && bytes.Equal(key, f.last) && now.Sub(f.lastAt) < Heartbeat {
 		return
 	}
 	f.last, f.lastAt = key, now
 	line := Line{Type: "progress", Time: now, Campaign: f.Campaign, Workflow: f.Workflow, Status: p.Status,
-		Stages: []Stage{}, MetaoptIterations: iter, MetaoptTotal: f.Iters, UIURL: f.UI, Error: p.Error}
+		Stages: []Stage{}, MetaoptIterations: iter, MetaoptTotal: f.Iters, Metaopt: jobs, UIURL: f.UI, Error: p.Error}
 	for _, st := range p.Stages {
 		line.Stages = append(line.Stages, Stage{StageProgress: st, ElapsedSeconds: st.Seconds(now)})
 	}

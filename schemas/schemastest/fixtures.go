@@ -81,7 +81,7 @@ func MetaoptHistory() []schemas.MetaoptRow {
 		g := floats(rng, 16)
 		rows[i] = schemas.MetaoptRow{Campaign: Campaign, Task: "dnms", Estimator: "projection", Directions: 4, Seed: 9, Iter: int64(i),
 			Theta: floats(rng, 16), LogEta: math.NaN(), J: -rng.Float64(), Grad: g, GradNorm: math.Sqrt(dot(g, g)),
-			HeldoutJ: math.NaN(), LR: 0.01, WallSeconds: 1.5}
+			HeldoutJ: math.NaN(), LR: 0.01}
 		if i%10 == 0 {
 			rows[i].HeldoutJ = -0.25
 			rows[i].LogEta = math.Log(0.003)
