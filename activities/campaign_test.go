@@ -155,8 +155,10 @@ func TestPrune(t *testing.T) {
 		t.Fatalf("prune after a plain run: removed %d (%v), want 0", n, err)
 	}
 
-	// The rerun: metaopt forced, everything downstream as the resolver
-	// finds it.
+	// The rerun: metaopt forced under a new engine version (metaopt is
+	// bit-reproducible, so forcing alone would rewrite the same bytes under
+	// the same keys), everything downstream as the resolver finds it.
+	a.Versions = stages.Current().With(pipelines.StageMetaopt, "metaopt-rerun")
 	results := map[string]MetaoptResult{}
 	cur := map[string]UnitOutput{}
 	for _, s := range plan.Stages {
@@ -180,15 +182,16 @@ func TestPrune(t *testing.T) {
 		for i, d := range o.Datasets {
 			if n := cur[id].Datasets[i]; n.ContentKey == d.ContentKey {
 				unchanged = append(unchanged, d)
-			} else if d.Stage != string(pipelines.StageMetaopt) {
+			} else {
 				superseded = append(superseded, d)
 			}
 		}
 	}
-	// discovered × 2 seeds, 2 train datasets each; their networks are the
-	// same bytes (same Θ), so their fixed points keep their keys.
-	if len(superseded) != 4 {
-		t.Fatalf("%d datasets superseded by the rerun, want 4: %+v", len(superseded), superseded)
+	// The metaopt history, and discovered × 2 seeds, 2 train datasets each;
+	// their networks are the same bytes (same Θ), so their fixed points
+	// keep their keys.
+	if len(superseded) != 5 {
+		t.Fatalf("%d datasets superseded by the rerun, want 5: %+v", len(superseded), superseded)
 	}
 	if _, err := a.Manifest(ctx, man); err != nil {
 		t.Fatal(err)
@@ -221,8 +224,8 @@ func TestPrune(t *testing.T) {
 		t.Fatalf("before pruning, train lists %d datasets, want the %d current and 4 superseded", len(got), len(wantListed(pipelines.StageTrain)))
 	}
 	// A stage not given is left alone.
-	if n, err := a.Prune(ctx, PruneInput{CampaignID: plan.CampaignID, Stages: []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageFixedPoints}}); err != nil || n != 0 {
-		t.Fatalf("prune of metaopt and fixedpoints: removed %d (%v), want 0", n, err)
+	if n, err := a.Prune(ctx, PruneInput{CampaignID: plan.CampaignID, Stages: []pipelines.StageName{pipelines.StageFixedPoints}}); err != nil || n != 0 {
+		t.Fatalf("prune of fixedpoints: removed %d (%v), want 0", n, err)
 	}
 	if got := listed(pipelines.StageTrain); len(got) != len(wantListed(pipelines.StageTrain))+4 {
 		t.Fatalf("pruning other stages changed train: %d datasets", len(got))
@@ -230,8 +233,8 @@ func TestPrune(t *testing.T) {
 
 	n, err := a.Prune(ctx, PruneInput{CampaignID: plan.CampaignID, Stages: []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageTrain,
 		pipelines.StageFixedPoints, pipelines.StageReport}})
-	if err != nil || n != 4 {
-		t.Fatalf("prune of the rerun's stages: removed %d (%v), want the 4 superseded train datasets", n, err)
+	if err != nil || n != 5 {
+		t.Fatalf("prune of the rerun's stages: removed %d (%v), want the 5 superseded datasets", n, err)
 	}
 	for _, s := range []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageTrain, pipelines.StageFixedPoints} {
 		if got, want := listed(s), wantListed(s); !slices.Equal(got, want) {
