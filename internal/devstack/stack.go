@@ -15,19 +15,21 @@ import (
 // Environment variables read by DefaultHome and FindVersitygw, and printed
 // by Stack.Env for workers in other shells.
 const (
-	EnvHome           = "RULESCAPE_HOME"
-	EnvVersitygw      = versitygw.Env
-	EnvTemporalAddr   = "TEMPORAL_ADDRESS"
-	EnvTemporalNS     = "TEMPORAL_NAMESPACE"
-	EnvS3Endpoint     = "RULESCAPE_S3_ENDPOINT"
-	EnvS3AccessKey    = "RULESCAPE_S3_ACCESS_KEY"
-	EnvS3SecretKey    = "RULESCAPE_S3_SECRET_KEY"
-	EnvS3Bucket       = "RULESCAPE_S3_BUCKET"
-	DefaultNamespace  = "default"
-	DefaultBucket     = "rulescape"
-	VersitygwVersion  = versitygw.Version
-	VersitygwInstall  = versitygw.Install
-	defaultAttachWait = 60 * time.Second
+	EnvHome         = "RULESCAPE_HOME"
+	EnvVersitygw    = versitygw.Env
+	EnvTemporalAddr = "TEMPORAL_ADDRESS"
+	EnvTemporalNS   = "TEMPORAL_NAMESPACE"
+	EnvS3Endpoint   = "RULESCAPE_S3_ENDPOINT"
+	EnvS3AccessKey  = "RULESCAPE_S3_ACCESS_KEY"
+	EnvS3SecretKey  = "RULESCAPE_S3_SECRET_KEY"
+	EnvS3Bucket     = "RULESCAPE_S3_BUCKET"
+	// EnvTemporalPostgres, when set, is the default of Options.Postgres.
+	EnvTemporalPostgres = "RULESCAPE_TEMPORAL_POSTGRES"
+	DefaultNamespace    = "default"
+	DefaultBucket       = "rulescape"
+	VersitygwVersion    = versitygw.Version
+	VersitygwInstall    = versitygw.Install
+	defaultAttachWait   = 60 * time.Second
 )
 
 // Files under the home directory.
@@ -76,6 +78,16 @@ type Options struct {
 	// InstallLog receives one line when an automatic install starts and one
 	// when it ends (e.g. os.Stderr). Nil means none.
 	InstallLog io.Writer
+	// Postgres, when set, keeps the embedded Temporal server's state in a
+	// PostgreSQL server instead of the SQLite file in Home:
+	// postgres://USER:PASSWORD@HOST:PORT[/DATABASE][?ATTR=VALUE…]. DATABASE
+	// (default "temporal") and DATABASE_visibility are created and their
+	// schemas set up or updated as docker-compose.yml's temporal-schema
+	// service does, and the server uses 4 history shards as there (fixed
+	// when the databases are first used). Attributes are the driver's
+	// (e.g. sslmode; default disable). Empty means $RULESCAPE_TEMPORAL_POSTGRES,
+	// then SQLite.
+	Postgres string
 	// AttachWait bounds how long Start waits for a stack that another
 	// process is still starting on the same home. Zero means 60 s.
 	AttachWait time.Duration
