@@ -15,22 +15,24 @@ import (
 // Environment variables read by DefaultHome and FindVersitygw, and printed
 // by Stack.Env for workers in other shells.
 const (
-	EnvHome         = "RULESCAPE_HOME"
-	EnvVersitygw    = versitygw.Env
-	EnvTemporalAddr = "TEMPORAL_ADDRESS"
-	EnvTemporalNS   = "TEMPORAL_NAMESPACE"
-	EnvS3Endpoint   = "RULESCAPE_S3_ENDPOINT"
-	EnvS3AccessKey  = "RULESCAPE_S3_ACCESS_KEY"
-	EnvS3SecretKey  = "RULESCAPE_S3_SECRET_KEY"
-	EnvS3Bucket     = "RULESCAPE_S3_BUCKET"
-	// EnvTemporalPostgres, when set, is the default of Options.Postgres.
-	EnvTemporalPostgres = "RULESCAPE_TEMPORAL_POSTGRES"
-	DefaultNamespace    = "default"
-	DefaultBucket       = "rulescape"
-	VersitygwVersion    = versitygw.Version
-	VersitygwInstall    = versitygw.Install
-	defaultAttachWait   = 60 * time.Second
+	EnvHome           = "RULESCAPE_HOME"
+	EnvVersitygw      = versitygw.Env
+	EnvTemporalAddr   = "TEMPORAL_ADDRESS"
+	EnvTemporalNS     = "TEMPORAL_NAMESPACE"
+	EnvS3Endpoint     = "RULESCAPE_S3_ENDPOINT"
+	EnvS3AccessKey    = "RULESCAPE_S3_ACCESS_KEY"
+	EnvS3SecretKey    = "RULESCAPE_S3_SECRET_KEY"
+	EnvS3Bucket       = "RULESCAPE_S3_BUCKET"
+	DefaultNamespace  = "default"
+	DefaultBucket     = "rulescape"
+	VersitygwVersion  = versitygw.Version
+	VersitygwInstall  = versitygw.Install
+	defaultAttachWait = 60 * time.Second
 )
+
+// EnvTemporalPostgres, when set, is the default of Options.Postgres: the
+// embedded Temporal server then keeps its state in that PostgreSQL server.
+const EnvTemporalPostgres = "RULESCAPE_TEMPORAL_POSTGRES"
 
 // Files under the home directory.
 const (
