@@ -21,6 +21,7 @@ import (
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"rulescape/activities"
 	"rulescape/internal/devstack"
@@ -231,6 +232,14 @@ func victimOf(pa *workflowpb.PendingActivityInfo, preferred string, anyUnit bool
 	}
 	if name != preferred && (!anyUnit || name == activities.ManifestName) {
 		return victim{}, false
+	}
+	if name == activities.MetaoptName {
+		// Only once a checkpoint is named: a retry must resume from it.
+		var hb activities.MetaoptHeartbeat
+		if len(pa.GetHeartbeatDetails().GetPayloads()) == 0 ||
+			converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &hb) != nil || hb.Checkpoint == "" {
+			return victim{}, false
+		}
 	}
 	for i, id := range ids {
 		if strings.HasPrefix(pa.GetLastWorkerIdentity(), id) {
