@@ -23,8 +23,9 @@ var devExample = help("dev.example")
 
 // devFlags holds the flags of `rulescape dev`.
 type devFlags struct {
-	home string
-	ui   bool
+	home     string
+	ui       bool
+	postgres string
 }
 
 // devRecord is the JSON line of `rulescape dev -o json`.
@@ -56,12 +57,13 @@ func newDevCmd(a *app) *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVar(&f.home, "home", "", "state directory (default $RULESCAPE_HOME or ~/.rulescape)")
 	fs.BoolVar(&f.ui, "ui", true, "also serve the Temporal Web UI")
+	fs.StringVar(&f.postgres, "postgres", "", "keep Temporal's state in this PostgreSQL server, postgres://USER:PASSWORD@HOST:PORT[/DATABASE] (default $"+devstack.EnvTemporalPostgres+", else SQLite in the state directory)")
 	return cmd
 }
 
 func runDev(ctx context.Context, a *app, f devFlags) error {
 	t0 := time.Now()
-	st, err := devstack.Start(ctx, devstack.Options{Home: f.home, UI: f.ui, Logger: a.log, AutoInstall: true, InstallLog: a.stderr})
+	st, err := devstack.Start(ctx, devstack.Options{Home: f.home, UI: f.ui, Postgres: f.postgres, Logger: a.log, AutoInstall: true, InstallLog: a.stderr})
 	if err != nil {
 		return err
 	}

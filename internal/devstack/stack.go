@@ -30,6 +30,10 @@ const (
 	defaultAttachWait = 60 * time.Second
 )
 
+// EnvTemporalPostgres, when set, is the default of Options.Postgres: the
+// embedded Temporal server then keeps its state in that PostgreSQL server.
+const EnvTemporalPostgres = "RULESCAPE_TEMPORAL_POSTGRES"
+
 // Files under the home directory.
 const (
 	dbFile    = "temporal.db"
@@ -76,6 +80,16 @@ type Options struct {
 	// InstallLog receives one line when an automatic install starts and one
 	// when it ends (e.g. os.Stderr). Nil means none.
 	InstallLog io.Writer
+	// Postgres, when set, keeps the embedded Temporal server's state in a
+	// PostgreSQL server instead of the SQLite file in Home:
+	// postgres://USER:PASSWORD@HOST:PORT[/DATABASE][?ATTR=VALUE…]. DATABASE
+	// (default "temporal") and DATABASE_visibility are created and their
+	// schemas set up or updated as docker-compose.yml's temporal-schema
+	// service does, and the server uses 4 history shards as there (fixed
+	// when the databases are first used). Attributes are the driver's
+	// (e.g. sslmode; default disable). Empty means $RULESCAPE_TEMPORAL_POSTGRES,
+	// then SQLite.
+	Postgres string
 	// AttachWait bounds how long Start waits for a stack that another
 	// process is still starting on the same home. Zero means 60 s.
 	AttachWait time.Duration

@@ -68,7 +68,28 @@ func (o Options) withDefaults() (Options, error) {
 	if o.AttachWait <= 0 {
 		o.AttachWait = defaultAttachWait
 	}
+	if o.Postgres == "" {
+		o.Postgres = os.Getenv(EnvTemporalPostgres)
+	}
+	if o.Postgres != "" {
+		if _, err := parsePostgresURL(o.Postgres); err != nil {
+			return o, err
+		}
+	}
 	return o, nil
+}
+
+// temporalStore is where the server of an owned stack keeps its state:
+// Postgres when set, else the SQLite file in Home.
+func (o Options) temporalStore() (temporalStore, error) {
+	if o.Postgres == "" {
+		return temporalStore{sqlite: filepath.Join(o.Home, dbFile)}, nil
+	}
+	p, err := parsePostgresURL(o.Postgres)
+	if err != nil {
+		return temporalStore{}, err
+	}
+	return temporalStore{postgres: p}, nil
 }
 
 // lockOrStack is what acquireOrAttach found: the home's lock, or the
@@ -232,7 +253,12 @@ func startOwned(ctx context.Context, opts Options, lock *homeLock) (*Stack, erro
 		return nil, err
 	}
 	tS3 := time.Since(t0)
-	ts, err := startTemporal(filepath.Join(opts.Home, dbFile), opts.Namespace,
+	store, err := opts.temporalStore()
+	if err != nil {
+		gw.stop()
+		return nil, err
+	}
+	ts, err := startTemporal(store, opts.Namespace,
 		temporalPorts{frontend: portOf(prev.TemporalAddress), http: portOf(prev.TemporalHTTP)}, log)
 	if err != nil {
 		gw.stop()
@@ -276,7 +302,7 @@ func startOwned(ctx context.Context, opts Options, lock *homeLock) (*Stack, erro
 		return nil, fmt.Errorf("devstack: record addresses: %w", err)
 	}
 	log.Info("devstack: stack up", "home", opts.Home, "temporal", ts.frontend, "s3", gw.endpoint,
-		"ui", uiURL, "s3_start", tS3.Round(time.Millisecond), "total", time.Since(t0).Round(time.Millisecond))
+		"ui", uiURL, "temporal_store", store.String(), "s3_start", tS3.Round(time.Millisecond), "total", time.Since(t0).Round(time.Millisecond))
 
 	st := &Stack{
 		TemporalAddress: ts.frontend,
@@ -300,7 +326,7 @@ func startOwned(ctx context.Context, opts Options, lock *homeLock) (*Stack, erro
 		}
 	}, lost.fail)
 	go sup.run()
-	tw := newTemporalWatch(ts, filepath.Join(opts.Home, dbFile), opts.Namespace, log, lost.fail)
+	tw := newTemporalWatch(ts, store, opts.Namespace, log, lost.fail)
 	go tw.run()
 	st.temporal = tw
 	st.done = lost.done

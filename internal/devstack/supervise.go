@@ -209,9 +209,10 @@ const (
 
 // temporalWatch keeps an owned stack's Temporal server answering.
 type temporalWatch struct {
-	dbPath, ns string
-	log        *slog.Logger
-	fail       func(error)
+	store temporalStore
+	ns    string
+	log   *slog.Logger
+	fail  func(error)
 
 	mu       sync.Mutex
 	cur      *temporalServer
@@ -219,8 +220,8 @@ type temporalWatch struct {
 	stopping chan struct{}
 }
 
-func newTemporalWatch(ts *temporalServer, dbPath, ns string, log *slog.Logger, fail func(error)) *temporalWatch {
-	return &temporalWatch{dbPath: dbPath, ns: ns, log: log, fail: fail, cur: ts, stopping: make(chan struct{})}
+func newTemporalWatch(ts *temporalServer, store temporalStore, ns string, log *slog.Logger, fail func(error)) *temporalWatch {
+	return &temporalWatch{store: store, ns: ns, log: log, fail: fail, cur: ts, stopping: make(chan struct{})}
 }
 
 // run checks the server until stop is called or it gives up.
@@ -267,7 +268,7 @@ func (w *temporalWatch) restart(old *temporalServer) error {
 		return nil
 	}
 	_ = old.stop()
-	ts, err := startTemporal(w.dbPath, w.ns, temporalPorts{frontend: portOf(old.frontend), http: portOf(old.http)}, w.log)
+	ts, err := startTemporal(w.store, w.ns, temporalPorts{frontend: portOf(old.frontend), http: portOf(old.http)}, w.log)
 	if err != nil {
 		return err
 	}

@@ -44,14 +44,52 @@ type temporalServer struct {
 	http     string         // host:port of the HTTP API
 }
 
-// startTemporal starts a Temporal server with SQLite persistence in dbPath
-// and namespace ns registered, preferring the frontend and HTTP ports of
-// the previous run, and retrying with fresh ports when a bind fails.
-func startTemporal(dbPath, ns string, prefer temporalPorts, log *slog.Logger) (*temporalServer, error) {
+// temporalStore is where the embedded server keeps its state: a SQLite
+// file, or a PostgreSQL server when postgres is set.
+type temporalStore struct {
+	sqlite   string         // SQLite database file, when postgres is nil
+	postgres *postgresStore // PostgreSQL databases
+}
+
+// String describes the store for logs (no password).
+func (s temporalStore) String() string {
+	if s.postgres != nil {
+		return s.postgres.String()
+	}
+	return "sqlite " + s.sqlite
+}
+
+// persistenceConf is the server's persistence: the main and visibility
+// stores (the same for SQLite) and the number of history shards, fixed
+// when the database is created.
+type persistenceConf struct {
+	store, visibility *config.SQL
+	shards            int32
+}
+
+// prepare creates the schema and registers ns in the store.
+func (s temporalStore) prepare(ns string, log *slog.Logger) (persistenceConf, error) {
+	if s.postgres != nil {
+		level := new(slog.LevelVar)
+		level.Set(slog.LevelWarn)
+		return preparePostgres(s.postgres, ns, slogTemporal{log: log, min: level})
+	}
+	dbPath := s.sqlite
 	if strings.ContainsAny(dbPath, "?#") {
-		return nil, fmt.Errorf("devstack: state directory path %q contains '?' or '#', which SQLite file URIs cannot hold — choose another %s", dbPath, EnvHome)
+		return persistenceConf{}, fmt.Errorf("devstack: state directory path %q contains '?' or '#', which SQLite file URIs cannot hold — choose another %s", dbPath, EnvHome)
 	}
 	sqlConf, err := prepareSQLite(dbPath, ns)
+	if err != nil {
+		return persistenceConf{}, err
+	}
+	return persistenceConf{store: sqlConf, visibility: sqlConf, shards: 1}, nil
+}
+
+// startTemporal starts a Temporal server on store (SQLite or PostgreSQL)
+// with namespace ns registered, preferring the frontend and HTTP ports of
+// the previous run, and retrying with fresh ports when a bind fails.
+func startTemporal(store temporalStore, ns string, prefer temporalPorts, log *slog.Logger) (*temporalServer, error) {
+	pconf, err := store.prepare(ns, log)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +105,7 @@ func startTemporal(dbPath, ns string, prefer temporalPorts, log *slog.Logger) (*
 		ports := temporalPorts{frontend: p[0], http: p[1], history: p[2], matching: p[3], worker: p[4]}
 		level := new(slog.LevelVar)
 		level.Set(slog.LevelWarn)
-		srv, err := newTemporal(sqlConf, ports, slogTemporal{log: log, min: level})
+		srv, err := newTemporal(pconf, ports, slogTemporal{log: log, min: level})
 		if err != nil {
 			return nil, err
 		}
@@ -107,26 +145,43 @@ func prepareSQLite(dbPath, ns string) (*config.SQL, error) {
 			return nil, fmt.Errorf("devstack: create Temporal schema in %s: %w", dbPath, err)
 		}
 	}
-	nsConf, err := sqliteschema.NewNamespaceConfig(clusterName, ns, false, nil)
-	if err != nil {
-		return nil, fmt.Errorf("devstack: namespace %q: %w", ns, err)
-	}
-	if err := sqliteschema.CreateNamespaces(conf, nsConf); err != nil {
-		return nil, fmt.Errorf("devstack: register namespace %q in %s: %w", ns, dbPath, err)
+	if err := registerNamespace(conf, ns); err != nil {
+		return nil, err
 	}
 	return conf, nil
 }
 
+// registerNamespace writes namespace ns into the main store unless it
+// exists, before the server opens it (so that it is there from the
+// server's first answer, unlike one registered through the API). The
+// helper is the SQLite schema package's but works on any SQL store.
+func registerNamespace(conf *config.SQL, ns string) error {
+	nsConf, err := sqliteschema.NewNamespaceConfig(clusterName, ns, false, nil)
+	if err != nil {
+		return fmt.Errorf("devstack: namespace %q: %w", ns, err)
+	}
+	if err := sqliteschema.CreateNamespaces(conf, nsConf); err != nil {
+		return fmt.Errorf("devstack: register namespace %q in %s: %w", ns, conf.DatabaseName, err)
+	}
+	return nil
+}
+
 // newTemporal builds (does not start) a single-process server with all
 // four services on 127.0.0.1, configured like the Temporal CLI's dev server.
-func newTemporal(sqlConf *config.SQL, p temporalPorts, logger slogTemporal) (temporal.Server, error) {
+func newTemporal(pc persistenceConf, p temporalPorts, logger slogTemporal) (temporal.Server, error) {
 	var conf config.Config
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = "127.0.0.1"
-	conf.Persistence.DefaultStore = "sqlite"
-	conf.Persistence.VisibilityStore = "sqlite"
-	conf.Persistence.NumHistoryShards = 1
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	conf.Persistence.NumHistoryShards = pc.shards
+	if pc.visibility == pc.store { // SQLite: one database
+		conf.Persistence.DefaultStore = "sqlite"
+		conf.Persistence.VisibilityStore = "sqlite"
+		conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: pc.store}}
+	} else {
+		conf.Persistence.DefaultStore = "default"
+		conf.Persistence.VisibilityStore = "visibility"
+		conf.Persistence.DataStores = map[string]config.DataStore{"default": {SQL: pc.store}, "visibility": {SQL: pc.visibility}}
+	}
 	conf.ClusterMetadata = &cluster.Config{
 		FailoverVersionIncrement: 10,
 		MasterClusterName:        clusterName,
