@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"rulescape/internal/buildinfo"
@@ -53,8 +54,17 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 		return ManifestOutput{}, err
 	}
 	versions := a.versions()
-	r := stages.NewResolver(plan, versions, a.Store.Lookup)
-	units, err := r.ResolveAll(ctx, 8)
+	// The lookup keeps each dataset's provenance from its commit marker.
+	var provs sync.Map // content key → *store.Provenance
+	lookup := func(ctx context.Context, ck string) (store.DatasetRef, bool, error) {
+		ref, prov, ok, err := a.Store.LookupProvenance(ctx, ck)
+		if ok && prov != nil {
+			provs.Store(ck, prov)
+		}
+		return ref, ok, err
+	}
+	r := stages.NewResolver(plan, versions, lookup)
+	units, err := r.ResolveAll(ctx, ResolveParallel)
 	if err != nil {
 		return ManifestOutput{}, err
 	}
@@ -85,7 +95,11 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 			return ManifestOutput{}, permanent(err)
 		}
 		for _, d := range datasetsOf(u) {
-			m.Datasets = append(m.Datasets, ManifestEntry{Dataset: d, URI: "s3://" + a.Store.Bucket() + "/" + d.Ref.Key, ParamsSHA256: sha, Params: raw})
+			e := ManifestEntry{Dataset: d, URI: "s3://" + a.Store.Bucket() + "/" + d.Ref.Key, ParamsSHA256: sha, Params: raw}
+			if p, ok := provs.Load(d.ContentKey); ok {
+				e.SetProvenance(p.(*store.Provenance))
+			}
+			m.Datasets = append(m.Datasets, e)
 		}
 	}
 	key, err := store.ManifestKey(in.CampaignID)

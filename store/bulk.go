@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Provenance records where and how a dataset was computed: the worker that
+// ran its unit, the attempt, the unit's wall time up to the commit and the
+// commit time. Commit stores it in the dataset's commit marker (never in
+// the dataset's bytes, which stay identical across runs), so a cache hit
+// keeps the provenance of the computation that produced it.
+type Provenance struct {
+	Worker      string    `json:"worker"`       // Temporal worker identity, e.g. "4242@host@" (or host:pid outside a worker)
+	Attempt     int       `json:"attempt"`      // the activity's attempt, from 1
+	WallSeconds float64   `json:"wall_seconds"` // the unit's wall time from its start to this dataset's commit
+	ComputedAt  time.Time `json:"computed_at"`  // when the dataset was committed
+}
+
+// Runner is what a unit's activity knows of itself when it starts: the
+// worker, the attempt and the start time. WithRunner puts it in the context
+// whose Commit calls then record a Provenance.
+type Runner struct {
+	Worker  string
+	Attempt int
+	Started time.Time
+}
+
+type runnerKey struct{}
+
+// WithRunner returns ctx carrying r: every Commit made with the returned
+// context records r (and the wall time since r.Started) as the dataset's
+// Provenance.
+func WithRunner(ctx context.Context, r Runner) context.Context {
+	return context.WithValue(ctx, runnerKey{}, r)
+}
+
+// RunnerOf returns the Runner of ctx (WithRunner); ok is false when there
+// is none.
+func RunnerOf(ctx context.Context) (Runner, bool) {
+	r, ok := ctx.Value(runnerKey{}).(Runner)
+	return r, ok
+}
+
+// LocalWorker is the worker identity of code running outside a Temporal
+// worker: "<hostname>:<pid>".
+func LocalWorker() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
+}
+
+// provenanceAt is the Provenance of a commit made at now with ctx.
+func provenanceAt(ctx context.Context, now time.Time) *Provenance {
+	r, ok := RunnerOf(ctx)
+	if !ok {
+		return nil
+	}
+	wall := 0.0
+	if !r.Started.IsZero() {
+		wall = now.Sub(r.Started).Seconds()
+	}
+	return &Provenance{Worker: r.Worker, Attempt: r.Attempt, WallSeconds: wall, ComputedAt: now}
+}
+
+// LookupProvenance is Lookup that also returns the Provenance the commit
+// marker recorded (nil for datasets committed before markers recorded it,
+// or by code that ran without a Runner).
+func (s *Store) LookupProvenance(ctx context.Context, contentKey string) (ref DatasetRef, prov *Provenance, ok bool, err error) {
+	m, ok, err := s.lookup(ctx, contentKey)
+	if err != nil || !ok {
+		return DatasetRef{}, nil, false, err
+	}
+	return m.DatasetRef, m.Provenance, true, nil
+}
