@@ -62,9 +62,9 @@ const maxCachedPlans = 8
 // versions returns the stage versions of this worker.
 func (a *Activities) versions() stages.Versions {
 	if a.Versions != nil {
-		return a.Versions
+		return a.Versions.WithLoadtest()
 	}
-	return stages.Current()
+	return stages.Current().WithLoadtest()
 }
 
 // LoadPlan reads and checks a stored plan (memoized by digest).
@@ -321,6 +321,12 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 			return out, err
 		}
 		out.Datasets = res
+	case stages.StageLoadtest, stages.StageLoadtestAnalysis:
+		res, err := a.computeLoadtest(ctx, in.CampaignID, r, u, keys, docs, version)
+		if err != nil {
+			return out, err
+		}
+		out.Datasets = res
 	default:
 		ain, err := a.analysisInput(ctx, r, u, in)
 		if err != nil {
@@ -473,16 +479,22 @@ func StageActivity(stage pipelines.StageName) string {
 		return LandscapeName
 	case pipelines.StageReport:
 		return ReportName
+	case stages.StageLoadtest:
+		return LoadtestName
+	case stages.StageLoadtestAnalysis:
+		return LoadtestAnalysisName
 	}
 	return ""
 }
 
 // Register registers a's activities with a worker: Unit under the name of
-// every stage's activity (so the Temporal UI shows "Train", "RSA", …) and
-// Manifest and Prune.
+// every stage's activity (so the Temporal UI shows "Train", "RSA", …),
+// the synthetic stages of `rulescape loadtest` included (so that workers
+// of other processes run them too), ResolveUnits, Manifest and Prune.
 func Register(w Registry, a *Activities) {
 	for _, s := range []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageTrain, pipelines.StageFixedPoints,
-		pipelines.StageSensitivity, pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageReport} {
+		pipelines.StageSensitivity, pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageReport,
+		stages.StageLoadtest, stages.StageLoadtestAnalysis} {
 		w.RegisterActivityWithOptions(a.Unit, activity.RegisterOptions{Name: StageActivity(s)})
 	}
 	w.RegisterActivityWithOptions(a.Manifest, activity.RegisterOptions{Name: ManifestName})
