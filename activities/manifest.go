@@ -54,10 +54,13 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 		return ManifestOutput{}, err
 	}
 	versions := a.versions()
-	// The lookup keeps each dataset's provenance from its commit marker.
+	// The lookup keeps each dataset's provenance from its commit marker;
+	// it checks the objects against one listing of the campaign's prefix
+	// rather than one request per object.
 	var provs sync.Map // content key → *store.Provenance
+	pl := a.Store.NewPrefixLookup(in.CampaignID)
 	lookup := func(ctx context.Context, ck string) (store.DatasetRef, bool, error) {
-		ref, prov, ok, err := a.Store.LookupProvenance(ctx, ck)
+		ref, prov, ok, err := pl.Lookup(ctx, ck)
 		if ok && prov != nil {
 			provs.Store(ck, prov)
 		}

@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/minio/minio-go/v7"
 )
 
 // Provenance records where and how a dataset was computed: the worker that
@@ -74,6 +78,75 @@ func (s *Store) LookupProvenance(ctx context.Context, contentKey string) (ref Da
 	m, ok, err := s.lookup(ctx, contentKey)
 	if err != nil || !ok {
 		return DatasetRef{}, nil, false, err
+	}
+	return m.DatasetRef, m.Provenance, true, nil
+}
+
+// objectStat is the size and ETag of a listed object.
+type objectStat struct {
+	size int64
+	etag string
+}
+
+// PrefixLookup is LookupProvenance for many content keys whose datasets
+// are mostly under one campaign's prefix (what the manifest reads): the
+// prefix is listed once, on first use (one request per 1 000 objects), and
+// each lookup reads the commit marker and checks the object's size and
+// ETag against the listing — a StatObject only for objects outside the
+// prefix (cache hits of other campaigns) or written after the listing. It
+// accepts exactly what LookupProvenance accepts. Safe for concurrent use.
+type PrefixLookup struct {
+	s        *Store
+	campaign string
+	once     sync.Once
+	objects  map[string]objectStat
+	err      error
+}
+
+// NewPrefixLookup returns a PrefixLookup of campaign's prefix.
+func (s *Store) NewPrefixLookup(campaign string) *PrefixLookup {
+	return &PrefixLookup{s: s, campaign: campaign}
+}
+
+func (p *PrefixLookup) list(ctx context.Context) error {
+	p.once.Do(func() {
+		prefix, err := CampaignPrefix(p.campaign)
+		if err != nil {
+			p.err = err
+			return
+		}
+		p.objects = map[string]objectStat{}
+		for obj := range p.s.client.ListObjectsIter(ctx, p.s.cfg.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+			if obj.Err != nil {
+				if IsNotFound(obj.Err) {
+					return
+				}
+				p.err = fmt.Errorf("store: listing %s: %w", prefix, obj.Err)
+				return
+			}
+			p.objects[obj.Key] = objectStat{obj.Size, strings.Trim(obj.ETag, `"`)}
+		}
+	})
+	return p.err
+}
+
+// Lookup returns the dataset committed under contentKey and its
+// provenance, as LookupProvenance does.
+func (p *PrefixLookup) Lookup(ctx context.Context, contentKey string) (DatasetRef, *Provenance, bool, error) {
+	if err := p.list(ctx); err != nil {
+		return DatasetRef{}, nil, false, err
+	}
+	if !isDigest(contentKey) {
+		return DatasetRef{}, nil, false, fmt.Errorf("store: lookup: content key %q: want 64 lowercase hex digits", contentKey)
+	}
+	m, ok, err := p.s.readMarker(ctx, contentKey)
+	if err != nil || !ok {
+		return DatasetRef{}, nil, false, err
+	}
+	st, listed := p.objects[m.Key]
+	if !listed || st.size != m.Size || (m.ETag != "" && st.etag != strings.Trim(m.ETag, `"`)) {
+		// Not listed, or changed since: ask the store itself.
+		return p.s.LookupProvenance(ctx, contentKey)
 	}
 	return m.DatasetRef, m.Provenance, true, nil
 }

@@ -26,6 +26,11 @@ import (
 //	                                  TrainChunk 3: two TrainChunk children, manifest, prune, report
 //	train_chunk_v2_history.json       the first of those children (train units [0, 3))
 //
+// and, since bulk cache resolution (the "bulk-cache" version marker), the
+// same three runs as campaign_bulk_history.json,
+// campaign_bulk_chunked_history.json (four children: train and
+// fixedpoints, two each) and train_chunk_bulk_history.json.
+//
 // Histories of the v1 type "CampaignWorkflow" are gone with it: this
 // version does not run v1 campaigns. Recorded histories stay when the
 // workflow changes: campaigns started by an older binary must keep
@@ -34,6 +39,9 @@ var histories = []string{
 	"testdata/campaign_v2_history.json",
 	"testdata/campaign_v2_chunked_history.json",
 	"testdata/train_chunk_v2_history.json",
+	"testdata/campaign_bulk_history.json",
+	"testdata/campaign_bulk_chunked_history.json",
+	"testdata/train_chunk_bulk_history.json",
 }
 
 // historyFile is the history TestReplayDetectsChange replays.
