@@ -20,6 +20,11 @@ type ManifestInput struct {
 	Plan       PlanRef `json:"plan"`
 	// Stages is the per-stage outcome, e.g. "completed".
 	Stages map[string]string `json:"stages"`
+	// Run is the campaign workflow's run ID when its stages were resolved
+	// in bulk: the datasets its ResolveUnits activities verified are taken
+	// from their records (and the records removed) instead of being looked
+	// up one by one. "": every dataset is looked up.
+	Run string `json:"run,omitempty"`
 }
 
 // Manifest and ManifestEntry are the manifest's types, now in package
@@ -58,8 +63,18 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 	// it checks the objects against one listing of the campaign's prefix
 	// rather than one request per object.
 	var provs sync.Map // content key → *store.Provenance
+	var recs runRecords
+	if err := recs.load(ctx, a, in.CampaignID, in.Run); err != nil {
+		return ManifestOutput{}, err
+	}
 	pl := a.Store.NewPrefixLookup(in.CampaignID)
 	lookup := func(ctx context.Context, ck string) (store.DatasetRef, bool, error) {
+		if e, ok := recs.get(ck); ok {
+			if e.Provenance != nil {
+				provs.Store(ck, e.Provenance)
+			}
+			return e.Ref, true, nil
+		}
 		ref, prov, ok, err := pl.Lookup(ctx, ck)
 		if ok && prov != nil {
 			provs.Store(ck, prov)
@@ -116,11 +131,13 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 		x, errA := manifest.Encode(same)
 		y, errB := manifest.Encode(*prev)
 		if errA == nil && errB == nil && string(x) == string(y) {
+			a.removeResolved(ctx, in.CampaignID)
 			return out, nil // nothing changed: keep the manifest (and its time) as it is
 		}
 	}
 	if _, err := manifest.Write(ctx, a.Store, m); err != nil {
 		return ManifestOutput{}, fmt.Errorf("activities: %w", err)
 	}
+	a.removeResolved(ctx, in.CampaignID)
 	return out, nil
 }

@@ -31,6 +31,10 @@ type ResolveInput struct {
 	To         int                 `json:"to"`
 	// Force marks every unit to compute, without looking anything up.
 	Force bool `json:"force,omitempty"`
+	// Run is the campaign workflow's run ID: the verified hits are
+	// recorded for the run's later activities, and the records of the
+	// stages resolved before serve as the inputs' lookups. "": no records.
+	Run string `json:"run,omitempty"`
 }
 
 // ResolveOutput is what ResolveUnits found: which units of the range must
@@ -97,10 +101,26 @@ func (a *Activities) ResolveUnits(ctx context.Context, in ResolveInput) (Resolve
 	if plan.CampaignID != in.CampaignID {
 		return out, permanent(fmt.Errorf("activities: plan %s is of campaign %s, not %s", in.Plan.Key, plan.CampaignID, in.CampaignID))
 	}
-	// Marker reads only the commit marker (one request): enough for the
-	// digests of the inputs, which enter the keys; the units' own
-	// datasets are then read in full and checked below.
-	r := stages.NewResolver(plan, a.versions(), a.Store.Marker)
+	// The inputs' digests, which enter the keys, come from the records of
+	// the stages this run resolved before, else from their commit markers
+	// (one request each); the units' own datasets are then read in full
+	// and checked below.
+	var recs runRecords
+	if err := recs.load(ctx, a, in.CampaignID, in.Run); err != nil {
+		return out, err
+	}
+	var provs sync.Map // content key → *store.Provenance, from the markers read
+	lookup := func(ctx context.Context, ck string) (store.DatasetRef, bool, error) {
+		if e, ok := recs.get(ck); ok {
+			return e.Ref, true, nil
+		}
+		ref, prov, ok, err := a.Store.MarkerProvenance(ctx, ck)
+		if ok && prov != nil {
+			provs.Store(ck, prov)
+		}
+		return ref, ok, err
+	}
+	r := stages.NewResolver(plan, a.versions(), lookup)
 	ids := make([]string, n)
 	for i := range ids {
 		if ids[i], err = r.UnitAt(in.Stage, in.From+i); err != nil {
@@ -110,6 +130,7 @@ func (a *Activities) ResolveUnits(ctx context.Context, in ResolveInput) (Resolve
 	_, stopHB := keepAlive(ctx, keepAliveEvery)
 	defer stopHB()
 	run := make([]bool, n)
+	units := make([]*stages.Unit, n)
 	errs := make([]error, n)
 	var next, corrupt atomic.Int64
 	var wg sync.WaitGroup
@@ -127,6 +148,7 @@ func (a *Activities) ResolveUnits(ctx context.Context, in ResolveInput) (Resolve
 					errs[i] = fmt.Errorf("activities: %s: %w", ids[i], err)
 					continue
 				}
+				units[i] = u
 				run[i], errs[i] = a.verifyHit(ctx, u, &corrupt)
 			}
 		}()
@@ -147,6 +169,26 @@ func (a *Activities) ResolveUnits(ctx context.Context, in ResolveInput) (Resolve
 		}
 	}
 	out.Hits, out.Corrupt = n-out.Compute, int(corrupt.Load())
+	if in.Run != "" && out.Hits > 0 {
+		hits := map[string]resolvedEntry{}
+		for i, u := range units {
+			if run[i] {
+				continue
+			}
+			for _, d := range u.Datasets {
+				e := resolvedEntry{Ref: *d.Ref}
+				if p, ok := provs.Load(d.ContentKey); ok {
+					e.Provenance = p.(*store.Provenance)
+				} else if prev, ok := recs.get(d.ContentKey); ok {
+					e.Provenance = prev.Provenance
+				}
+				hits[d.ContentKey] = e
+			}
+		}
+		if err := a.putResolved(ctx, in.CampaignID, in.Run, in.Stage, in.From, hits); err != nil {
+			return out, err
+		}
+	}
 	if activity.IsActivity(ctx) {
 		a.log().Info("units resolved", "stage", in.Stage, "from", in.From, "to", in.To, "hits", out.Hits, "compute", out.Compute)
 	}

@@ -39,6 +39,41 @@ func TestResolveUnits(t *testing.T) {
 			t.Fatalf("%s after a full run: %d hits, %d to compute %v; want %d hits", s, out.Hits, out.Compute, out.Indices(), n)
 		}
 	}
+	// With a run ID, the hits are recorded for the run's later
+	// activities; the downstream stage and the manifest read them, and
+	// the manifest removes them.
+	for _, s := range []pipelines.StageName{pipelines.StageTrain, pipelines.StageRSA} {
+		n := len(plan.Stage(s).Units)
+		out, err := a.ResolveUnits(ctx, ResolveInput{CampaignID: plan.CampaignID, Plan: ref, Stage: s, From: 0, To: n, Run: "run-1"})
+		if err != nil || out.Hits != n {
+			t.Fatalf("%s with a run: %+v, %v", s, out, err)
+		}
+	}
+	prefix, err := resolvedPrefix(plan.CampaignID, "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := st.ListKeys(ctx, prefix); err != nil || len(keys) != 2 {
+		t.Fatalf("records %v (%v), want one per stage", keys, err)
+	}
+	before, err := manifest.Read(ctx, st, plan.CampaignID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mo, err := a.Manifest(ctx, ManifestInput{CampaignID: plan.CampaignID, Plan: ref, Stages: before.Stages, Run: "run-1"})
+	if err != nil || mo.Datasets != len(before.Datasets) {
+		t.Fatalf("manifest from the records: %+v, %v; want %d datasets", mo, err, len(before.Datasets))
+	}
+	after, err := manifest.Read(ctx, st, plan.CampaignID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.Written.Equal(before.Written) {
+		t.Errorf("the manifest from the records differs from the one looked up (rewritten at %v)", after.Written)
+	}
+	if keys, err := st.ListKeys(ctx, prefix); err != nil || len(keys) != 0 {
+		t.Fatalf("records %v (%v) after the manifest, want none", keys, err)
+	}
 	// Corrupt the networks dataset of the second train unit in place.
 	victim := 1
 	_, u, err := a.resolveUnit(ctx, &UnitInput{CampaignID: plan.CampaignID, Plan: ref, Stage: pipelines.StageTrain, Index: victim})

@@ -150,3 +150,40 @@ func (p *PrefixLookup) Lookup(ctx context.Context, contentKey string) (DatasetRe
 	}
 	return m.DatasetRef, m.Provenance, true, nil
 }
+
+// MarkerProvenance is Marker with the provenance the marker recorded.
+func (s *Store) MarkerProvenance(ctx context.Context, contentKey string) (ref DatasetRef, prov *Provenance, ok bool, err error) {
+	if !isDigest(contentKey) {
+		return DatasetRef{}, nil, false, fmt.Errorf("store: marker: content key %q: want 64 lowercase hex digits", contentKey)
+	}
+	m, ok, err := s.readMarker(ctx, contentKey)
+	return m.DatasetRef, m.Provenance, ok, err
+}
+
+// ListKeys returns the keys of the objects under prefix, sorted.
+func (s *Store) ListKeys(ctx context.Context, prefix string) ([]string, error) {
+	var out []string
+	for obj := range s.client.ListObjectsIter(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			if IsNotFound(obj.Err) {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("store: listing %s: %w", prefix, obj.Err)
+		}
+		out = append(out, obj.Key)
+	}
+	return out, nil
+}
+
+// RemoveCheckpoint deletes an object under a campaign's checkpoints/
+// (CheckpointKey); removing one that does not exist is not an error.
+func (s *Store) RemoveCheckpoint(ctx context.Context, key string) error {
+	p, err := ParseKey(key)
+	if err != nil || p.Kind != CheckpointKind {
+		return fmt.Errorf("store: remove %q: not a checkpoint object (campaigns/<id>/checkpoints/…)", key)
+	}
+	if err := s.client.RemoveObject(ctx, s.cfg.Bucket, key, minio.RemoveObjectOptions{}); err != nil && !IsNotFound(err) {
+		return fmt.Errorf("store: removing %s: %w", key, err)
+	}
+	return nil
+}

@@ -69,7 +69,7 @@ func (c *campaign) resolveAndDispatch(ctx workflow.Context, st *StageProgress, s
 		hi := min(lo+ResolveChunk, to)
 		var res activities.ResolveOutput
 		err := workflow.ExecuteActivity(rctx, activities.ResolveName, activities.ResolveInput{
-			CampaignID: c.in.CampaignID, Plan: c.in.Plan, Stage: stage, From: lo, To: hi, Force: c.force[stage],
+			CampaignID: c.in.CampaignID, Plan: c.in.Plan, Stage: stage, From: lo, To: hi, Force: c.force[stage], Run: c.run,
 		}).Get(ctx, &res)
 		if err != nil {
 			return unitError(fmt.Sprintf("resolving the cache of %s units %d–%d", stage, lo+1, hi), err)

@@ -169,6 +169,9 @@ type campaign struct {
 	// one ResolveUnits activity per chunk of a stage's units, activities
 	// only for the units to compute, every large stage in child workflows.
 	bulk bool
+	// run is the campaign workflow's run ID in bulk runs: the key of the
+	// records its ResolveUnits activities leave for the manifest.
+	run string
 }
 
 func (c *campaign) stage(name pipelines.StageName) *StageProgress {
@@ -212,6 +215,9 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 		c.maxPar = defaultMaxParallel
 	}
 	c.bulk = workflow.GetVersion(ctx, bulkCacheChange, workflow.DefaultVersion, bulkCacheVersion) >= bulkCacheVersion
+	if c.bulk {
+		c.run = workflow.GetInfo(ctx).WorkflowExecution.RunID
+	}
 	var hasReport bool
 	for _, s := range in.Outline.Stages {
 		if s.Name == pipelines.StageReport {
@@ -246,7 +252,7 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 	var man activities.ManifestOutput
 	mctx := workflow.WithActivityOptions(ctx, manifestOptions)
 	if err := workflow.ExecuteActivity(mctx, activities.ManifestName, activities.ManifestInput{
-		CampaignID: in.CampaignID, Plan: in.Plan, Stages: stages,
+		CampaignID: in.CampaignID, Plan: in.Plan, Stages: stages, Run: c.run,
 	}).Get(ctx, &man); err != nil {
 		return nil, c.fail(unitError("manifest", err))
 	}
@@ -345,6 +351,7 @@ func (c *campaign) runChildren(ctx workflow.Context, stage pipelines.StageName, 
 			if stage != pipelines.StageTrain {
 				in.Stage = stage
 			}
+			in.Run = c.run
 		} else {
 			in.Metaopt = c.metaopt
 		}
@@ -385,6 +392,9 @@ type TrainChunkInput struct {
 	Force            bool                                `json:"force,omitempty"`
 	MaxParallel      int                                 `json:"max_parallel,omitempty"`
 	HeartbeatTimeout time.Duration                       `json:"heartbeat_timeout,omitempty"`
+	// Run is the campaign workflow's run ID (bulk runs), which keys the
+	// records of the chunk's ResolveUnits activity.
+	Run string `json:"run,omitempty"`
 }
 
 // TrainChunkResult is what TrainChunkWorkflow returns: counts only.
@@ -416,6 +426,7 @@ func TrainChunkWorkflow(ctx workflow.Context, in TrainChunkInput) (*TrainChunkRe
 	}
 	c.progress.Stages = []StageProgress{{Name: string(stage), Status: StatusPending, Total: in.To - in.From}}
 	c.bulk = workflow.GetVersion(ctx, bulkCacheChange, workflow.DefaultVersion, bulkCacheVersion) >= bulkCacheVersion
+	c.run = in.Run
 	var err error
 	if c.bulk {
 		err = c.runStageBulk(ctx, stage, in.From, in.To)
