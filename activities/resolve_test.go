@@ -129,6 +129,13 @@ func TestProvenance(t *testing.T) {
 				e.Unit, e.Kind, e.Worker, e.Attempt, e.WallSeconds, e.ComputedAt)
 		}
 	}
+	ls, err := manifest.List(st, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ls.Datasets[0]; d.Worker != "test-worker-7" || d.Attempt != 1 || d.WallSeconds != m.Datasets[0].WallSeconds || d.ComputedAt == nil {
+		t.Errorf("`datasets ls` entry %+v lacks the manifest's provenance", d)
+	}
 	e := m.Datasets[0]
 	l, ok, err := st.GetLineage(ctx, plan.Name, e.Unit, e.Kind)
 	if err != nil || !ok {
