@@ -32,6 +32,11 @@ func TestLoadtestFlags(t *testing.T) {
 			t.Errorf("loadtest %v: exit %d, stdout %q, stderr %q; want exit 1 and one line containing %q", tc.args, code, out, errOut, tc.want)
 		}
 	}
+	// The worker processes' flag too.
+	code, out, errOut := runCLI(t, "worker", "--slots", "-1")
+	if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "--slots -1: want 0 (one per core) or more") {
+		t.Errorf("worker --slots -1: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 }
 
 // TestLoadtestPlan: the synthetic plan decodes as a stored plan does (its
