@@ -377,11 +377,11 @@ func (a *Activities) verifyDatasets(ctx context.Context, u *stages.Unit) (*store
 	return nil, nil
 }
 
-// metaoptResult returns the result of metaopt job of the campaign, which
-// unit id reads: from the unit's input when the workflow passed it (runs
-// recorded before chunk inputs were made small), else from the store —
-// the result object of the job's committed history, as a metaopt cache hit
-// reads it.
+// metaoptResult returns the result of the metaopt job named job, whose Θ
+// unit id reads: from the unit's input when the workflow passed it (units
+// run by the campaign workflow itself, and chunks of runs recorded before
+// bulkCacheVersion), else from the store — the result object of the job's
+// committed history, as a metaopt cache hit reads it.
 func (a *Activities) metaoptResult(ctx context.Context, r *stages.Resolver, in *UnitInput, id, job string) (MetaoptResult, error) {
 	if res, ok := in.Metaopt[job]; ok {
 		return res, nil
@@ -433,6 +433,7 @@ func (a *Activities) analysisInput(ctx context.Context, r *stages.Resolver, u *s
 	if err != nil {
 		return out, err
 	}
+	thetas := map[string][][]float64{} // job → Θ, read once per unit
 	for i, ip := range u.Inputs {
 		up, err := r.Resolve(ctx, ip.Unit)
 		if err != nil {
@@ -446,11 +447,15 @@ func (a *Activities) analysisInput(ctx context.Context, r *stages.Resolver, u *s
 		tu := r.TrainUnit(ip.Unit)
 		n := AnalysisNetwork{Unit: *tu, Networks: d}
 		if tu.Metaopt != "" {
-			res, err := a.metaoptResult(ctx, r, in, u.ID, tu.Metaopt)
-			if err != nil {
-				return out, err
+			theta, ok := thetas[tu.Metaopt]
+			if !ok {
+				res, err := a.metaoptResult(ctx, r, in, u.ID, tu.Metaopt)
+				if err != nil {
+					return out, err
+				}
+				theta, thetas[tu.Metaopt] = res.Theta, res.Theta
 			}
-			n.Theta = res.Theta
+			n.Theta = theta
 		}
 		out.Networks = append(out.Networks, n)
 	}
