@@ -37,6 +37,11 @@ type Activities struct {
 	// metadata. Tests set one to stand for a change to a stage's code.
 	Versions stages.Versions
 
+	// Identity names the worker in the provenance of the datasets it
+	// computes (store.Provenance.Worker); "" means "<hostname>:<pid>".
+	// Give each worker of one process its own (`rulescape loadtest`).
+	Identity string
+
 	plansOnce sync.Once
 	plans     *planCache // stored plans read so far, by digest
 

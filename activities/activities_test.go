@@ -164,7 +164,9 @@ func TestTrain(t *testing.T) {
 
 // TestTrainNeedsTheta: a train unit of a discovered rule cannot run
 // before its metaopt job is committed (its content keys depend on the
-// history), and once it is, a unit input without the job's result fails
+// history); once it is, a unit input without the job's result (what the
+// chunk children pass, to keep their inputs small) reads the result from
+// the store, and when that result object is unusable the unit fails
 // without retries, naming the unit.
 func TestTrainNeedsTheta(t *testing.T) {
 	st := newStore(t)
@@ -180,8 +182,26 @@ func TestTrainNeedsTheta(t *testing.T) {
 	if _, err := a.Unit(ctx, in); err == nil || !strings.Contains(err.Error(), unit.ID) || !strings.Contains(err.Error(), unit.Metaopt+" is not committed") {
 		t.Fatalf("before its metaopt job: err = %v, want one naming %s and its uncommitted input %s", err, unit.ID, unit.Metaopt)
 	}
-	mustUnit(t, ctx, a, unitInput(t, plan, ref, unit.Metaopt))
-	_, err := a.Unit(ctx, in)
+	job := mustUnit(t, ctx, a, unitInput(t, plan, ref, unit.Metaopt))
+	out := mustUnit(t, ctx, a, in)
+	if out.CacheHit || len(out.Datasets) != 2 {
+		t.Fatalf("without the result in its input: %+v, want the unit computed from the stored result", out)
+	}
+	// The same unit given the result in its input: the same datasets.
+	in.Metaopt, in.Force = map[string]MetaoptResult{unit.Metaopt: *job.Metaopt}, true
+	if again := mustUnit(t, ctx, a, in); again.Datasets[1].Ref.SHA256 != out.Datasets[1].Ref.SHA256 {
+		t.Fatalf("networks from the input's result %s, from the stored result %s: they differ", again.Datasets[1].Ref.SHA256, out.Datasets[1].Ref.SHA256)
+	}
+	// A result object without a committed dataset is no result.
+	resKey, err := store.CheckpointKey(plan.CampaignID, "metaopt/"+job.Datasets[0].ContentKey+"/result.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, resKey, []byte(`{"job":"`+unit.Metaopt+`"}`), "application/json"); err != nil {
+		t.Fatal(err)
+	}
+	in.Metaopt = nil
+	_, err = a.Unit(ctx, in)
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || !app.NonRetryable() || !strings.Contains(app.Message(), errNoTheta.Error()) || !strings.Contains(app.Message(), unit.ID) {
 		t.Fatalf("err = %v, want a non-retryable error naming the unit: %v", err, errNoTheta)

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"rulescape/internal/buildinfo"
@@ -19,6 +20,11 @@ type ManifestInput struct {
 	Plan       PlanRef `json:"plan"`
 	// Stages is the per-stage outcome, e.g. "completed".
 	Stages map[string]string `json:"stages"`
+	// Run is the campaign workflow's run ID when its stages were resolved
+	// in bulk: the datasets its ResolveUnits activities verified are taken
+	// from their records (and the records removed) instead of being looked
+	// up one by one. "": every dataset is looked up.
+	Run string `json:"run,omitempty"`
 }
 
 // Manifest and ManifestEntry are the manifest's types, now in package
@@ -55,8 +61,30 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 		return ManifestOutput{}, err
 	}
 	versions := a.versions()
-	r := stages.NewResolver(plan, versions, a.Store.Lookup)
-	units, err := r.ResolveAll(ctx, 8)
+	// The lookup keeps each dataset's provenance from its commit marker;
+	// it checks the objects against one listing of the campaign's prefix
+	// rather than one request per object.
+	var provs sync.Map // content key → *store.Provenance
+	var recs runRecords
+	if err := recs.load(ctx, a, in.CampaignID, in.Run); err != nil {
+		return ManifestOutput{}, err
+	}
+	pl := a.Store.NewPrefixLookup(in.CampaignID)
+	lookup := func(ctx context.Context, ck string) (store.DatasetRef, bool, error) {
+		if e, ok := recs.get(ck); ok {
+			if e.Provenance != nil {
+				provs.Store(ck, e.Provenance)
+			}
+			return e.Ref, true, nil
+		}
+		ref, prov, ok, err := pl.Lookup(ctx, ck)
+		if ok && prov != nil {
+			provs.Store(ck, prov)
+		}
+		return ref, ok, err
+	}
+	r := stages.NewResolver(plan, versions, lookup)
+	units, err := r.ResolveAll(ctx, ResolveParallel)
 	if err != nil {
 		return ManifestOutput{}, err
 	}
@@ -87,7 +115,11 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 			return ManifestOutput{}, permanent(err)
 		}
 		for _, d := range datasetsOf(u) {
-			m.Datasets = append(m.Datasets, ManifestEntry{Dataset: d, URI: "s3://" + a.Store.Bucket() + "/" + d.Ref.Key, ParamsSHA256: sha, Params: raw})
+			e := ManifestEntry{Dataset: d, URI: "s3://" + a.Store.Bucket() + "/" + d.Ref.Key, ParamsSHA256: sha, Params: raw}
+			if p, ok := provs.Load(d.ContentKey); ok {
+				e.SetProvenance(p.(*store.Provenance))
+			}
+			m.Datasets = append(m.Datasets, e)
 		}
 	}
 	key, err := store.ManifestKey(in.CampaignID)
@@ -101,11 +133,13 @@ func (a *Activities) Manifest(ctx context.Context, in ManifestInput) (ManifestOu
 		x, errA := manifest.Encode(same)
 		y, errB := manifest.Encode(*prev)
 		if errA == nil && errB == nil && string(x) == string(y) {
+			a.removeResolved(ctx, in.CampaignID)
 			return out, nil // nothing changed: keep the manifest (and its time) as it is
 		}
 	}
 	if _, err := manifest.Write(ctx, a.Store, m); err != nil {
 		return ManifestOutput{}, fmt.Errorf("activities: %w", err)
 	}
+	a.removeResolved(ctx, in.CampaignID)
 	return out, nil
 }

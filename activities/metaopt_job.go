@@ -179,6 +179,15 @@ func (a *Activities) metaoptStart(ctx context.Context, in UnitInput) (MetaoptSta
 		}
 		a.log().Warn("metaopt: the committed history is unusable; recomputing", "job", u.ID)
 	}
+	if in.Force {
+		// A forced job replaces its history: the marker goes first, or the
+		// final commit would keep it (store.Commit keeps an intact marker).
+		for _, d := range u.Datasets {
+			if err := a.Store.Invalidate(ctx, d.ContentKey); err != nil {
+				return out, u.ID, err
+			}
+		}
+	}
 	cpKey, err := metaoptObject(in.CampaignID, ck, "state.json")
 	if err != nil {
 		return out, u.ID, permanent(err)

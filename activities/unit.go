@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -61,9 +62,9 @@ const maxCachedPlans = 8
 // versions returns the stage versions of this worker.
 func (a *Activities) versions() stages.Versions {
 	if a.Versions != nil {
-		return a.Versions
+		return a.Versions.WithLoadtest()
 	}
-	return stages.Current()
+	return stages.Current().WithLoadtest()
 }
 
 // LoadPlan reads and checks a stored plan (memoized by digest).
@@ -147,6 +148,7 @@ func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error)
 	}
 	ctx, stopping, done := watchWorkerStop(ctx)
 	defer done()
+	ctx = store.WithRunner(ctx, a.runnerOf(ctx))
 	r, u, err := a.resolveUnit(ctx, &in)
 	if err != nil {
 		if stopping() {
@@ -163,6 +165,20 @@ func (a *Activities) Unit(ctx context.Context, in UnitInput) (UnitOutput, error)
 		return out, unitFailure(u.ID, err)
 	}
 	return out, nil
+}
+
+// runnerOf is the store.Runner of a unit: its worker (a.Identity, else
+// "<hostname>:<pid>"), its activity's attempt (1 outside an activity) and
+// now.
+func (a *Activities) runnerOf(ctx context.Context) store.Runner {
+	r := store.Runner{Worker: a.Identity, Attempt: 1, Started: time.Now()}
+	if r.Worker == "" {
+		r.Worker = store.LocalWorker()
+	}
+	if activity.IsActivity(ctx) {
+		r.Attempt = int(activity.GetInfo(ctx).Attempt)
+	}
+	return r
 }
 
 // WorkerShutdownType is the application error type of a unit whose
@@ -298,9 +314,9 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 		tu := r.TrainUnit(u.ID)
 		tin := TrainInput{CampaignID: in.CampaignID, Unit: *tu, Force: force, keys: keys, docs: docs, version: version}
 		if tu.Metaopt != "" {
-			res, ok := in.Metaopt[tu.Metaopt]
-			if !ok {
-				return out, permanent(fmt.Errorf("activities: %s: %w %s", u.ID, errNoTheta, tu.Metaopt))
+			res, err := a.metaoptResult(ctx, r, in, u.ID, tu.Metaopt)
+			if err != nil {
+				return out, err
 			}
 			tin.Metaopt = &res
 		}
@@ -311,6 +327,12 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 		out.Datasets = res.Datasets
 	case pipelines.StageReport:
 		res, err := a.reportUnit(ctx, r, u, keys[0], version, in.Stages)
+		if err != nil {
+			return out, err
+		}
+		out.Datasets = res
+	case stages.StageLoadtest, stages.StageLoadtestAnalysis:
+		res, err := a.computeLoadtest(ctx, in.CampaignID, r, u, keys, docs, version)
 		if err != nil {
 			return out, err
 		}
@@ -365,12 +387,45 @@ func (a *Activities) verifyDatasets(ctx context.Context, u *stages.Unit) (*store
 	return nil, nil
 }
 
+// metaoptResult returns the result of the metaopt job named job, whose Θ
+// unit id reads: from the unit's input when the workflow passed it (units
+// run by the campaign workflow itself, and chunks of runs recorded before
+// bulkCacheVersion), else from the store — the result object of the job's
+// committed history, as a metaopt cache hit reads it.
+func (a *Activities) metaoptResult(ctx context.Context, r *stages.Resolver, in *UnitInput, id, job string) (MetaoptResult, error) {
+	if res, ok := in.Metaopt[job]; ok {
+		return res, nil
+	}
+	mu, err := r.Resolve(ctx, job)
+	if err != nil {
+		return MetaoptResult{}, fmt.Errorf("activities: %s: %w", id, err)
+	}
+	if !mu.Done() {
+		return MetaoptResult{}, permanent(fmt.Errorf("activities: %s: %w %s", id, errNoTheta, job))
+	}
+	d := mu.Datasets[0]
+	res, found, err := a.readResult(ctx, campaignOf(d.Ref.Key), d.ContentKey)
+	if err != nil {
+		return MetaoptResult{}, err
+	}
+	if !found {
+		return MetaoptResult{}, permanent(fmt.Errorf("activities: %s: %w %s (its result object is missing)", id, errNoTheta, job))
+	}
+	return res, nil
+}
+
 // recordLineage records the unit's datasets as its latest version under
-// the campaign's name. A failure is logged, not returned: the lineage only
-// serves explanations.
+// the campaign's name, with where and how they were computed (the Runner
+// of ctx). A failure is logged, not returned: the lineage only serves
+// explanations.
 func (a *Activities) recordLineage(ctx context.Context, plan *pipelines.Plan, u *stages.Unit) {
+	var prov *store.Provenance
+	if rn, ok := store.RunnerOf(ctx); ok {
+		now := time.Now().UTC()
+		prov = &store.Provenance{Worker: rn.Worker, Attempt: rn.Attempt, WallSeconds: now.Sub(rn.Started).Seconds(), ComputedAt: now}
+	}
 	for _, d := range u.Datasets {
-		l := store.Lineage{Name: plan.Name, Unit: u.ID, Kind: d.Kind, Campaign: plan.CampaignID, ContentKey: d.ContentKey, Doc: d.Doc}
+		l := store.Lineage{Name: plan.Name, Unit: u.ID, Kind: d.Kind, Campaign: plan.CampaignID, ContentKey: d.ContentKey, Doc: d.Doc, Provenance: prov}
 		if err := a.Store.PutLineage(ctx, l); err != nil {
 			a.log().Warn("recording the unit's lineage failed", "unit", u.ID, "err", err)
 		}
@@ -388,6 +443,7 @@ func (a *Activities) analysisInput(ctx context.Context, r *stages.Resolver, u *s
 	if err != nil {
 		return out, err
 	}
+	thetas := map[string][][]float64{} // job → Θ, read once per unit
 	for i, ip := range u.Inputs {
 		up, err := r.Resolve(ctx, ip.Unit)
 		if err != nil {
@@ -401,11 +457,15 @@ func (a *Activities) analysisInput(ctx context.Context, r *stages.Resolver, u *s
 		tu := r.TrainUnit(ip.Unit)
 		n := AnalysisNetwork{Unit: *tu, Networks: d}
 		if tu.Metaopt != "" {
-			res, ok := in.Metaopt[tu.Metaopt]
+			theta, ok := thetas[tu.Metaopt]
 			if !ok {
-				return out, permanent(fmt.Errorf("activities: %s: %w %s", u.ID, errNoTheta, tu.Metaopt))
+				res, err := a.metaoptResult(ctx, r, in, u.ID, tu.Metaopt)
+				if err != nil {
+					return out, err
+				}
+				theta, thetas[tu.Metaopt] = res.Theta, res.Theta
 			}
-			n.Theta = res.Theta
+			n.Theta = theta
 		}
 		out.Networks = append(out.Networks, n)
 	}
@@ -434,19 +494,26 @@ func StageActivity(stage pipelines.StageName) string {
 		return LandscapeName
 	case pipelines.StageReport:
 		return ReportName
+	case stages.StageLoadtest:
+		return LoadtestName
+	case stages.StageLoadtestAnalysis:
+		return LoadtestAnalysisName
 	}
 	return ""
 }
 
 // Register registers a's activities with a worker: Unit under the name of
-// every stage's activity (so the Temporal UI shows "Train", "RSA", …) and
-// Manifest and Prune.
+// every stage's activity (so the Temporal UI shows "Train", "RSA", …),
+// the synthetic stages of `rulescape loadtest` included (so that workers
+// of other processes run them too), ResolveUnits, Manifest and Prune.
 func Register(w Registry, a *Activities) {
 	for _, s := range []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageTrain, pipelines.StageFixedPoints,
-		pipelines.StageSensitivity, pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageReport} {
+		pipelines.StageSensitivity, pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageReport,
+		stages.StageLoadtest, stages.StageLoadtestAnalysis} {
 		w.RegisterActivityWithOptions(a.Unit, activity.RegisterOptions{Name: StageActivity(s)})
 	}
 	w.RegisterActivityWithOptions(a.Manifest, activity.RegisterOptions{Name: ManifestName})
 	w.RegisterActivityWithOptions(a.Prune, activity.RegisterOptions{Name: PruneName})
 	registerMetaoptJob(w, a)
+	w.RegisterActivityWithOptions(a.ResolveUnits, activity.RegisterOptions{Name: ResolveName})
 }

@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"rulescape/internal/atomicfile"
 	"rulescape/store"
@@ -49,6 +50,11 @@ type Listed struct {
 	Key        string            `json:"key"`
 	URI        string            `json:"uri"`
 	Hive       string            `json:"-"` // the partitions as "task=… rule=… seed=…", in key order
+	// Provenance of the dataset (Entry's; absent when unknown).
+	Worker      string     `json:"worker,omitempty"`
+	Attempt     int        `json:"attempt,omitempty"`
+	WallSeconds float64    `json:"wall_seconds,omitempty"`
+	ComputedAt  *time.Time `json:"computed_at,omitempty"`
 }
 
 // Listing is a campaign's datasets with their partitions (`rulescape
@@ -72,7 +78,8 @@ func List(st *store.Store, m *Manifest) (Listing, error) {
 			return Listing{}, err
 		}
 		out.Datasets = append(out.Datasets, Listed{Stage: d.Stage, Kind: d.Kind, Unit: d.Unit, Partitions: parts, Rows: d.Ref.Rows,
-			Size: d.Ref.Size, SHA256: d.Ref.SHA256, Key: d.Ref.Key, URI: d.URI, Hive: hive})
+			Size: d.Ref.Size, SHA256: d.Ref.SHA256, Key: d.Ref.Key, URI: d.URI, Hive: hive,
+			Worker: d.Worker, Attempt: d.Attempt, WallSeconds: d.WallSeconds, ComputedAt: d.ComputedAt})
 	}
 	return out, nil
 }

@@ -57,6 +57,24 @@ type Entry struct {
 	URI          string          `json:"uri"`           // s3://bucket/key
 	ParamsSHA256 string          `json:"params_sha256"` // of the unit's parameters (its Key)
 	Params       json.RawMessage `json:"params"`        // the unit's canonical parameters
+	// Where and how the dataset was computed (store.Provenance, from its
+	// commit marker): the worker that ran its unit, the activity's
+	// attempt, the unit's wall time up to the commit and the commit time.
+	// A cache hit keeps the provenance of the computation that produced
+	// it. Absent for datasets committed before markers recorded it.
+	Worker      string     `json:"worker,omitempty"`
+	Attempt     int        `json:"attempt,omitempty"`
+	WallSeconds float64    `json:"wall_seconds,omitempty"`
+	ComputedAt  *time.Time `json:"computed_at,omitempty"`
+}
+
+// SetProvenance records p (nil: nothing) in the entry.
+func (e *Entry) SetProvenance(p *store.Provenance) {
+	if p == nil {
+		return
+	}
+	at := p.ComputedAt
+	e.Worker, e.Attempt, e.WallSeconds, e.ComputedAt = p.Worker, p.Attempt, p.WallSeconds, &at
 }
 
 // ErrNotFound is matched (errors.Is) by the error of Read for a campaign

@@ -35,6 +35,8 @@ func Kinds(stage pipelines.StageName) []string {
 		return []string{string(schemas.Landscape), string(schemas.LandscapePairs)}
 	case pipelines.StageReport:
 		return []string{ReportKind}
+	case StageLoadtest, StageLoadtestAnalysis:
+		return []string{LoadtestKind}
 	}
 	return nil
 }
@@ -217,6 +219,11 @@ func (r *Resolver) inputs(id string) (pipelines.StageName, any, []Input, error) 
 				return "", nil, nil, fmt.Errorf("stages: %s reads the fixed points of %s, but the plan has no unit %s — enable the fixedpoints stage", id, uid, fp)
 			}
 			in = append(in, Input{Unit: fp, Kind: string(schemas.FixedPoints)})
+		}
+		return a.Stage, a.Key(), in, nil
+	case StageLoadtestAnalysis:
+		for _, uid := range a.Inputs {
+			in = append(in, Input{Unit: uid, Kind: LoadtestKind})
 		}
 		return a.Stage, a.Key(), in, nil
 	default:

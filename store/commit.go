@@ -38,6 +38,9 @@ type marker struct {
 	ETag       string    `json:"etag"`
 	Committed  time.Time `json:"committed"`
 	Doc        *KeyDoc   `json:"key_doc,omitempty"` // what the content key is the digest of (DatasetPath.KeyDoc)
+	// Provenance is where and how the dataset was computed (the Runner of
+	// the commit's context); absent in markers written before it existed.
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // WriteFunc writes a dataset's bytes to w and returns its number of rows.
@@ -93,9 +96,10 @@ func (s *Store) Commit(ctx context.Context, p DatasetPath, schema string, write 
 	case info.Size != cw.n:
 		return DatasetRef{}, fmt.Errorf("store: uploading %s: store has %d bytes, %d were written", key, info.Size, cw.n)
 	}
+	now := time.Now().UTC()
 	m := marker{
 		DatasetRef: DatasetRef{Key: key, SHA256: hex.EncodeToString(cw.h.Sum(nil)), Rows: rows, Schema: schema, Size: cw.n},
-		ContentKey: p.ContentKey, ETag: info.ETag, Committed: time.Now().UTC(), Doc: p.KeyDoc,
+		ContentKey: p.ContentKey, ETag: info.ETag, Committed: now, Doc: p.KeyDoc, Provenance: provenanceAt(ctx, now),
 	}
 	return s.publish(ctx, m)
 }
@@ -253,17 +257,23 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // or ETag from what the marker recorded (a dataset overwritten by an
 // unfinished retry is not trusted).
 func (s *Store) Lookup(ctx context.Context, contentKey string) (ref DatasetRef, ok bool, err error) {
+	m, ok, err := s.lookup(ctx, contentKey)
+	return m.DatasetRef, ok, err
+}
+
+// lookup is Lookup returning the whole commit marker.
+func (s *Store) lookup(ctx context.Context, contentKey string) (marker, bool, error) {
 	if !isDigest(contentKey) {
-		return DatasetRef{}, false, fmt.Errorf("store: lookup: content key %q: want 64 lowercase hex digits", contentKey)
+		return marker{}, false, fmt.Errorf("store: lookup: content key %q: want 64 lowercase hex digits", contentKey)
 	}
 	m, ok, err := s.readMarker(ctx, contentKey)
 	if err != nil || !ok {
-		return DatasetRef{}, false, err
+		return marker{}, false, err
 	}
 	if ok, err := s.intact(ctx, m); err != nil || !ok {
-		return DatasetRef{}, false, err
+		return marker{}, false, err
 	}
-	return m.DatasetRef, true, nil
+	return m, true, nil
 }
 
 func (s *Store) readMarker(ctx context.Context, contentKey string) (marker, bool, error) {

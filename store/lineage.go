@@ -22,6 +22,9 @@ type Lineage struct {
 	ContentKey string    `json:"content_key"` // its content key
 	Doc        KeyDoc    `json:"key_doc"`     // what the content key is the digest of
 	Written    time.Time `json:"written"`
+	// Provenance is where and how this version was computed (absent in
+	// records written before it existed).
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // LineageKey returns "lineage/<h(name)>/<h(unit, kind)>.json", h being the

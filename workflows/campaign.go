@@ -172,6 +172,13 @@ type campaign struct {
 	force    map[pipelines.StageName]bool        // stages recomputed regardless of the cache
 	metaopt  map[string]activities.MetaoptResult // metaopt job ID → its result
 	maxPar   int                                 // units in flight at once
+	// bulk is set in runs that resolve the cache in bulk (bulkCacheVersion):
+	// one ResolveUnits activity per chunk of a stage's units, activities
+	// only for the units to compute, every large stage in child workflows.
+	bulk bool
+	// run is the campaign workflow's run ID in bulk runs: the key of the
+	// records its ResolveUnits activities leave for the manifest.
+	run string
 }
 
 func (c *campaign) stage(name pipelines.StageName) *StageProgress {
@@ -214,6 +221,10 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 	if c.maxPar <= 0 {
 		c.maxPar = defaultMaxParallel
 	}
+	c.bulk = workflow.GetVersion(ctx, bulkCacheChange, workflow.DefaultVersion, bulkCacheVersion) >= bulkCacheVersion
+	if c.bulk {
+		c.run = workflow.GetInfo(ctx).WorkflowExecution.RunID
+	}
 	var hasReport bool
 	for _, s := range in.Outline.Stages {
 		if s.Name == pipelines.StageReport {
@@ -222,10 +233,14 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 		}
 		var err error
 		switch {
-		case s.Name == pipelines.StageTrain && s.Units > c.chunk():
-			err = c.runTrainChildren(ctx, s.Units)
 		case s.Name == pipelines.StageMetaopt:
 			err = c.runMetaoptStage(ctx, s.Units)
+		case c.bulk && s.Units > c.chunk():
+			err = c.runChildren(ctx, s.Name, s.Units)
+		case c.bulk:
+			err = c.runStageBulk(ctx, s.Name, 0, s.Units)
+		case s.Name == pipelines.StageTrain && s.Units > c.chunk():
+			err = c.runTrainChildren(ctx, s.Units)
 		default:
 			err = c.runStage(ctx, s.Name, 0, s.Units)
 		}
@@ -245,7 +260,7 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 	var man activities.ManifestOutput
 	mctx := workflow.WithActivityOptions(ctx, manifestOptions)
 	if err := workflow.ExecuteActivity(mctx, activities.ManifestName, activities.ManifestInput{
-		CampaignID: in.CampaignID, Plan: in.Plan, Stages: stages,
+		CampaignID: in.CampaignID, Plan: in.Plan, Stages: stages, Run: c.run,
 	}).Get(ctx, &man); err != nil {
 		return nil, c.fail(unitError("manifest", err))
 	}
@@ -315,26 +330,45 @@ func (c *campaign) runStage(ctx workflow.Context, stage pipelines.StageName, fro
 }
 
 // runTrainChildren runs the train stage as child workflows of chunk units,
-// one after the other (each fans out up to MaxParallel units).
+// one after the other (each fans out up to MaxParallel units): runs
+// recorded before bulkCacheVersion.
 func (c *campaign) runTrainChildren(ctx workflow.Context, n int) error {
-	st := c.stage(pipelines.StageTrain)
+	return c.runChildren(ctx, pipelines.StageTrain, n)
+}
+
+// runChildren runs a stage as child workflows of chunk units each
+// (TrainChunkWorkflow, whatever the stage), one after the other (each fans
+// out up to MaxParallel units). In bulk runs the children's inputs carry no
+// metaopt results (the units read them from the store), so they stay small
+// at any campaign size.
+func (c *campaign) runChildren(ctx workflow.Context, stage pipelines.StageName, n int) error {
+	st := c.stage(stage)
 	now := workflow.Now(ctx)
 	st.Status, st.StartedAt = StatusRunning, &now
 	parent := workflow.GetInfo(ctx).WorkflowExecution.ID
 	chunk := c.chunk()
 	for k, from := 0, 0; from < n; k, from = k+1, from+chunk {
 		to := min(from+chunk, n)
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("%s-train-%d", parent, k)})
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("%s-%s-%d", parent, stage, k)})
 		var r TrainChunkResult
-		err := workflow.ExecuteChildWorkflow(cctx, TrainChunkWorkflowName, TrainChunkInput{
-			CampaignID: c.in.CampaignID, Plan: c.in.Plan, From: from, To: to, Metaopt: c.metaopt,
-			Force: c.force[pipelines.StageTrain], MaxParallel: c.maxPar, HeartbeatTimeout: c.in.HeartbeatTimeout,
-		}).Get(ctx, &r)
+		in := TrainChunkInput{
+			CampaignID: c.in.CampaignID, Plan: c.in.Plan, From: from, To: to,
+			Force: c.force[stage], MaxParallel: c.maxPar, HeartbeatTimeout: c.in.HeartbeatTimeout,
+		}
+		if c.bulk {
+			if stage != pipelines.StageTrain {
+				in.Stage = stage
+			}
+			in.Run = c.run
+		} else {
+			in.Metaopt = c.metaopt
+		}
+		err := workflow.ExecuteChildWorkflow(cctx, TrainChunkWorkflowName, in).Get(ctx, &r)
 		st.Done += r.Done
 		st.CacheHits += r.CacheHits
 		if err != nil {
 			st.Status = StatusFailed
-			return unitError(fmt.Sprintf("train chunk %d (units %d–%d)", k, from+1, to), err)
+			return unitError(fmt.Sprintf("%s chunk %d (units %d–%d)", stage, k, from+1, to), err)
 		}
 		t := workflow.Now(ctx)
 		eta := t.Sub(*st.StartedAt).Seconds() / float64(st.Done) * float64(st.Total-st.Done)
@@ -349,17 +383,26 @@ func (c *campaign) runTrainChildren(ctx workflow.Context, n int) error {
 // TrainChunkWorkflowName is the registered name of TrainChunkWorkflow.
 const TrainChunkWorkflowName = "TrainChunk"
 
-// TrainChunkInput is one chunk of a campaign's train stage: units
-// [From, To) of the stored plan's train stage.
+// TrainChunkInput is one chunk of a campaign's stage: units [From, To) of
+// the stored plan's train stage, or of Stage when set.
 type TrainChunkInput struct {
-	CampaignID       string                              `json:"campaign_id"`
-	Plan             activities.PlanRef                  `json:"plan"`
-	From             int                                 `json:"from"`
-	To               int                                 `json:"to"`
-	Metaopt          map[string]activities.MetaoptResult `json:"metaopt,omitempty"` // results of the campaign's metaopt jobs
+	CampaignID string             `json:"campaign_id"`
+	Plan       activities.PlanRef `json:"plan"`
+	// Stage is the chunk's stage; "" is train (the only stage chunked
+	// before bulkCacheVersion).
+	Stage pipelines.StageName `json:"stage,omitempty"`
+	From  int                 `json:"from"`
+	To    int                 `json:"to"`
+	// Metaopt holds the results of the campaign's metaopt jobs in runs
+	// recorded before bulkCacheVersion; since, it is empty and the units
+	// read the results from the store.
+	Metaopt          map[string]activities.MetaoptResult `json:"metaopt,omitempty"`
 	Force            bool                                `json:"force,omitempty"`
 	MaxParallel      int                                 `json:"max_parallel,omitempty"`
 	HeartbeatTimeout time.Duration                       `json:"heartbeat_timeout,omitempty"`
+	// Run is the campaign workflow's run ID (bulk runs), which keys the
+	// records of the chunk's ResolveUnits activity.
+	Run string `json:"run,omitempty"`
 }
 
 // TrainChunkResult is what TrainChunkWorkflow returns: counts only.
@@ -368,23 +411,37 @@ type TrainChunkResult struct {
 	CacheHits int `json:"cache_hits"`
 }
 
-// TrainChunkWorkflow runs one chunk of train units exactly as the campaign
-// workflow runs a small train stage (bounded fan-out, the first failure
-// stops new units).
+// TrainChunkWorkflow runs one chunk of a stage's units exactly as the
+// campaign workflow runs a small stage (bulk cache resolution, bounded
+// fan-out of the units to compute, the first failure stops new units).
 func TrainChunkWorkflow(ctx workflow.Context, in TrainChunkInput) (*TrainChunkResult, error) {
+	stage := in.Stage
+	if stage == "" {
+		stage = pipelines.StageTrain
+	}
 	c := &campaign{
 		in:       CampaignInput{CampaignID: in.CampaignID, Plan: in.Plan, HeartbeatTimeout: in.HeartbeatTimeout},
 		metaopt:  in.Metaopt,
 		maxPar:   in.MaxParallel,
-		force:    map[pipelines.StageName]bool{pipelines.StageTrain: in.Force},
+		force:    map[pipelines.StageName]bool{stage: in.Force},
 		progress: Progress{Campaign: in.CampaignID, Status: StatusRunning},
 	}
 	if c.maxPar <= 0 {
 		c.maxPar = defaultMaxParallel
 	}
-	c.progress.Stages = []StageProgress{{Name: string(pipelines.StageTrain), Status: StatusPending, Total: in.To - in.From}}
-	err := c.runStage(ctx, pipelines.StageTrain, in.From, in.To)
-	st := c.stage(pipelines.StageTrain)
+	if c.metaopt == nil {
+		c.metaopt = map[string]activities.MetaoptResult{}
+	}
+	c.progress.Stages = []StageProgress{{Name: string(stage), Status: StatusPending, Total: in.To - in.From}}
+	c.bulk = workflow.GetVersion(ctx, bulkCacheChange, workflow.DefaultVersion, bulkCacheVersion) >= bulkCacheVersion
+	c.run = in.Run
+	var err error
+	if c.bulk {
+		err = c.runStageBulk(ctx, stage, in.From, in.To)
+	} else {
+		err = c.runStage(ctx, stage, in.From, in.To)
+	}
+	st := c.stage(stage)
 	return &TrainChunkResult{Done: st.Done, CacheHits: st.CacheHits}, err
 }
 
@@ -437,6 +494,25 @@ func (c *campaign) fanOut(ctx workflow.Context, name pipelines.StageName, n int,
 	}
 	now := workflow.Now(ctx)
 	st.Status, st.StartedAt = StatusRunning, &now
+	err := c.dispatch(ctx, st, name, n, start, collect)
+	end := workflow.Now(ctx)
+	st.FinishedAt = &end
+	if err != nil {
+		st.Status = StatusFailed
+		return err
+	}
+	st.Status = StatusCompleted
+	zero := 0.0
+	st.EtaSeconds = &zero
+	return nil
+}
+
+// dispatch is fanOut without the stage's status: it starts n units with at
+// most maxPar in flight, counts them in st as they finish and, after the
+// first failure, starts no more units, waits for those in flight and
+// returns the failure(s).
+func (c *campaign) dispatch(ctx workflow.Context, st *StageProgress, name pipelines.StageName, n int,
+	start func(i int) workflow.Future, collect func(i int, f workflow.Future) (cacheHit bool, err error)) error {
 	sel := workflow.NewSelector(ctx)
 	var errs []string
 	var firstErr error
@@ -482,19 +558,13 @@ func (c *campaign) fanOut(ctx workflow.Context, name pipelines.StageName, n int,
 		}
 		sel.Select(ctx)
 	}
-	end := workflow.Now(ctx)
-	st.FinishedAt = &end
 	if firstErr != nil {
-		st.Status = StatusFailed
 		if len(errs) == 1 {
 			return firstErr
 		}
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%d units of stage %s failed: %s",
 			len(errs), name, strings.Join(errs, "; ")), "UnitFailed", nil)
 	}
-	st.Status = StatusCompleted
-	zero := 0.0
-	st.EtaSeconds = &zero
 	return nil
 }
 

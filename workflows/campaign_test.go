@@ -81,6 +81,10 @@ type fakes struct {
 	attempt  map[string][]int32 // unit ID → the Temporal attempt of each of its calls
 	manifest []activities.ManifestInput
 	prune    []activities.PruneInput
+	// hits are the unit IDs ResolveUnits reports as verified cache hits
+	// (none: every unit runs as an activity, and reports its own hit).
+	hits     map[string]bool
+	resolves []activities.ResolveInput // ResolveUnits inputs in call order
 }
 
 func newFakes(in CampaignInput, plan *pipelines.Plan) *fakes {
@@ -177,6 +181,25 @@ func (f *fakes) unit(name string) func(context.Context, activities.UnitInput) (a
 	}
 }
 
+// resolve is the fake of ResolveUnits: the units of f.hits are cache
+// hits, every other unit is to run.
+func (f *fakes) resolve(_ context.Context, in activities.ResolveInput) (activities.ResolveOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.resolves = append(f.resolves, in)
+	n := in.To - in.From
+	out := activities.ResolveOutput{From: in.From, To: in.To, Bitmap: make([]byte, (n+7)/8)}
+	for i := range n {
+		if !in.Force && f.hits[f.unitID(in.Stage, in.From+i)] {
+			out.Hits++
+			continue
+		}
+		out.Bitmap[i/8] |= 1 << (i % 8)
+		out.Compute++
+	}
+	return out, nil
+}
+
 func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
 	Register(env)
 	activities.Register(env, &activities.Activities{})
@@ -197,6 +220,7 @@ func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
 			}
 			return &out, nil
 		})
+	env.OnActivity(activities.ResolveName, mock.Anything, mock.Anything).Return(f.resolve)
 	env.OnActivity(activities.ManifestName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ManifestInput) (activities.ManifestOutput, error) {
 			f.mu.Lock()
@@ -266,6 +290,27 @@ func checkIndexes(t *testing.T, f *fakes) {
 			t.Errorf("stage %s ran units %v, want %v", s.Name, got, want)
 		}
 	}
+}
+
+// checkThetaOutsideChildren is checkTheta for a campaign whose train and
+// fixedpoints stages ran in child workflows: their units get no metaopt results (they
+// read them from the store, so the children's inputs stay small).
+func checkThetaOutsideChildren(t *testing.T, f *fakes) {
+	t.Helper()
+	inChild := func(s pipelines.StageName) bool { return s == pipelines.StageTrain || s == pipelines.StageFixedPoints }
+	for _, u := range f.units {
+		if inChild(u.Stage) && len(u.Metaopt) != 0 {
+			t.Errorf("%s unit %d of a child workflow got metaopt results %v, want none", u.Stage, u.Index, u.Metaopt)
+		}
+	}
+	var rest fakes
+	rest.plan = f.plan
+	for _, u := range f.units {
+		if !inChild(u.Stage) {
+			rest.units = append(rest.units, u)
+		}
+	}
+	checkTheta(t, &rest)
 }
 
 // checkTheta checks that no metaopt unit and every other unit got the
@@ -366,9 +411,10 @@ func TestCampaign(t *testing.T) {
 	}
 }
 
-// TestTrainChildWorkflows: a train stage larger than TrainChunk runs as
-// child workflows over consecutive index ranges of TrainChunk units, with
-// the campaign's plan, metaopt results, concurrency and heartbeat timeout;
+// TestTrainChildWorkflows: a train (or any other) stage larger than
+// TrainChunk runs as child workflows over consecutive index ranges of TrainChunk units, with
+// the campaign's plan, concurrency and heartbeat timeout and no metaopt
+// results (the input stays small: the units read them from the store);
 // every unit runs once and the counts are those of the direct fan-out.
 func TestTrainChildWorkflows(t *testing.T) {
 	in, plan := tiny(t)
@@ -396,15 +442,19 @@ func TestTrainChildWorkflows(t *testing.T) {
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
 		t.Fatalf("workflow: %v", env.GetWorkflowError())
 	}
-	if len(children) != 2 {
-		t.Fatalf("child workflows %+v, want 2", children)
+	if len(children) != 4 {
+		t.Fatalf("child workflows %+v, want 4 (train and fixedpoints, 2 each)", children)
 	}
-	for k, c := range children {
+	for j, c := range children {
+		k, stage, wantStage := j%2, pipelines.StageTrain, pipelines.StageName("")
+		if j >= 2 {
+			stage, wantStage = pipelines.StageFixedPoints, pipelines.StageFixedPoints
+		}
 		from, to := 3*k, min(3*k+3, 4)
-		if c.typ != TrainChunkWorkflowName || !strings.HasSuffix(c.id, fmt.Sprintf("-train-%d", k)) ||
+		if c.typ != TrainChunkWorkflowName || !strings.HasSuffix(c.id, fmt.Sprintf("-%s-%d", stage, k)) || c.in.Stage != wantStage ||
 			c.in.From != from || c.in.To != to || c.in.CampaignID != in.CampaignID || c.in.Plan != in.Plan ||
 			c.in.MaxParallel != 2 || c.in.HeartbeatTimeout != in.HeartbeatTimeout || c.in.Force ||
-			!slices.EqualFunc(c.in.Metaopt["metaopt/discovered"].Theta, discovered, slices.Equal) {
+			len(c.in.Metaopt) != 0 {
 			t.Errorf("child %d: %s %s %+v, want %s over [%d, %d)", k, c.typ, c.id, c.in, TrainChunkWorkflowName, from, to)
 		}
 	}
@@ -413,14 +463,11 @@ func TestTrainChildWorkflows(t *testing.T) {
 		t.Fatalf("calls %v, want %v", f.calls, want)
 	}
 	checkIndexes(t, f)
-	checkTheta(t, f)
+	checkThetaOutsideChildren(t, f)
 	// The children's units get the heartbeat timeout through
 	// TrainChunkInput (checked above). The SDK's test environment caps an
 	// activity's heartbeat timeout of a child without a run timeout at 0,
 	// unlike the server (TestRecordHistories checks it on a real one).
-	if f.hb[pipelines.StageFixedPoints] != in.HeartbeatTimeout {
-		t.Errorf("fixedpoints units ran with heartbeat timeout %v, want %v", f.hb[pipelines.StageFixedPoints], in.HeartbeatTimeout)
-	}
 	var res CampaignResult
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
@@ -451,7 +498,7 @@ func TestBoundedConcurrency(t *testing.T) {
 // TestProgressQuery queries the workflow while train units are running
 // (mocked activities that take 10 minutes of test time).
 func TestProgressQuery(t *testing.T) {
-	in, _ := tiny(t)
+	in, plan := tiny(t)
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
 	Register(env)
@@ -461,6 +508,7 @@ func TestProgressQuery(t *testing.T) {
 	env.OnActivity(activities.TrainName, mock.Anything, mock.Anything).Return(activities.UnitOutput{Datasets: []activities.Dataset{
 		{Kind: "networks", Ref: store.DatasetRef{SHA256: digestOf("n")}}}}, nil).After(10 * time.Minute)
 	env.OnActivity(activities.FixedPointsName, mock.Anything, mock.Anything).Return(activities.UnitOutput{}, nil)
+	env.OnActivity(activities.ResolveName, mock.Anything, mock.Anything).Return(newFakes(in, plan).resolve)
 	env.OnActivity(activities.ManifestName, mock.Anything, mock.Anything).Return(activities.ManifestOutput{}, nil)
 	env.OnActivity(activities.ReportName, mock.Anything, mock.Anything).Return(activities.UnitOutput{}, nil)
 	var mid Progress
@@ -591,5 +639,69 @@ func TestTrainChildFailure(t *testing.T) {
 	p := query(t, env)
 	if tr := p.Stages[1]; p.Status != StatusFailed || tr.Status != StatusFailed || tr.Done != 3 {
 		t.Fatalf("progress %+v, train %+v: want failed with the first chunk's 3 units done", p, tr)
+	}
+}
+
+// TestBulkCacheHits: the units ResolveUnits reports as verified cache hits
+// run no activity and count as done cache hits; the others run. Each
+// stage is resolved once per chunk, with the campaign's plan.
+func TestBulkCacheHits(t *testing.T) {
+	in, plan := tiny(t)
+	f := newFakes(in, plan)
+	f.hits = map[string]bool{}
+	for _, st := range []pipelines.StageName{pipelines.StageTrain, pipelines.StageFixedPoints} {
+		for _, id := range plan.Stage(st).Units {
+			if !strings.HasSuffix(id, "seed=2") {
+				f.hits[id] = true
+			}
+		}
+	}
+	_, res, err := run(t, f, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Metaopt", "Train", "Train", "FixedPoints", "FixedPoints", "Manifest", "Report"}
+	if !slices.Equal(f.calls, want) {
+		t.Fatalf("calls %v, want %v (only the seed=2 units run)", f.calls, want)
+	}
+	for _, u := range f.units {
+		if id := f.unitID(u.Stage, u.Index); f.hits[id] {
+			t.Errorf("cache hit %s ran as an activity", id)
+		}
+	}
+	if len(f.resolves) != 2 || f.resolves[0].Stage != pipelines.StageTrain || f.resolves[0].From != 0 || f.resolves[0].To != 4 ||
+		f.resolves[1].Stage != pipelines.StageFixedPoints || f.resolves[0].Plan != in.Plan || f.resolves[0].CampaignID != in.CampaignID {
+		t.Fatalf("resolves %+v, want train [0, 4) then fixedpoints", f.resolves)
+	}
+	// 2 hits resolved in bulk + the fake's own hits among the units run
+	// (seed=1 only, none here).
+	wantStages := []stageCounts{
+		{"metaopt", StatusCompleted, 1, 1, 0},
+		{"train", StatusCompleted, 4, 4, 2},
+		{"fixedpoints", StatusCompleted, 4, 4, 2},
+		{"report", StatusCompleted, 1, 1, 0},
+	}
+	if got := counts(res.Stages); !slices.Equal(got, wantStages) {
+		t.Fatalf("stages %+v, want %+v", got, wantStages)
+	}
+}
+
+// TestResolveOutputBitmap: Indices lists exactly the set bits, offset by
+// From.
+func TestResolveOutputBitmap(t *testing.T) {
+	for _, tc := range []struct {
+		from, to int
+		bitmap   []byte
+		want     []int
+	}{
+		{0, 0, nil, nil},
+		{0, 3, []byte{0b101}, []int{0, 2}},
+		{2000, 2010, []byte{0b1000_0000, 0b10}, []int{2007, 2009}},
+		{5, 9, []byte{0xff}, []int{5, 6, 7, 8}}, // bits past To are ignored
+	} {
+		o := activities.ResolveOutput{From: tc.from, To: tc.to, Bitmap: tc.bitmap}
+		if got := o.Indices(); !slices.Equal(got, tc.want) {
+			t.Errorf("[%d, %d) %08b: indices %v, want %v", tc.from, tc.to, tc.bitmap, got, tc.want)
+		}
 	}
 }

@@ -58,6 +58,7 @@ func TestRecordHistories(t *testing.T) {
 	// Under the campaign's workflow ID again, as `rulescape rerun` does: the
 	// children are named after it.
 	plainHist := fetchHistory(t, ctx, c, plain)
+	jobHist := fetchHistory(t, ctx, c, MetaoptJobWorkflowID(plain, 0))
 	second := runCampaign(t, ctx, c, plain, rerun)
 	for _, s := range second.Stages {
 		hits := 0
@@ -81,9 +82,15 @@ func TestRecordHistories(t *testing.T) {
 		hist             *historypb.History // nil: the workflow's latest run
 		children         int                // child workflows the history starts
 	}{
-		{"campaign_v2_history.json", plain, plainHist, 1},   // the MetaoptJob child
-		{"campaign_v2_chunked_history.json", plain, nil, 3}, // + two TrainChunk children
-		{"train_chunk_v2_history.json", plain + "-train-0", nil, 0},
+		// Recorded since metaopt jobs run as MetaoptJob children (with bulk
+		// cache resolution); the *_v2_* and *_bulk_* histories recorded
+		// before stay in testdata and keep replaying. The rerun chunks
+		// train and fixedpoints (4 units > 3) and finds the metaopt job
+		// cached (its child again).
+		{"campaign_job_history.json", plain, plainHist, 1},
+		{"campaign_job_chunked_history.json", plain, nil, 5},
+		{"train_chunk_job_history.json", plain + "-train-0", nil, 0},
+		{"metaopt_job_history.json", MetaoptJobWorkflowID(plain, 0), jobHist, 0},
 	} {
 		hist := h.hist
 		if hist == nil {

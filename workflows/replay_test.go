@@ -26,6 +26,15 @@ import (
 //	                                  TrainChunk 3: two TrainChunk children, manifest, prune, report
 //	train_chunk_v2_history.json       the first of those children (train units [0, 3))
 //
+// and, since bulk cache resolution (the "bulk-cache" version marker), the
+// same three runs as campaign_bulk_history.json,
+// campaign_bulk_chunked_history.json (four children: train and
+// fixedpoints, two each) and train_chunk_bulk_history.json; and, since
+// metaopt jobs run as MetaoptJob child workflows (the "metaopt-job-child"
+// marker), the same runs as campaign_job_history.json,
+// campaign_job_chunked_history.json, train_chunk_job_history.json, with
+// the first run's job as metaopt_job_history.json.
+//
 // Histories of the v1 type "CampaignWorkflow" are gone with it: this
 // version does not run v1 campaigns. Recorded histories stay when the
 // workflow changes: campaigns started by an older binary must keep
@@ -34,6 +43,13 @@ var histories = []string{
 	"testdata/campaign_v2_history.json",
 	"testdata/campaign_v2_chunked_history.json",
 	"testdata/train_chunk_v2_history.json",
+	"testdata/campaign_bulk_history.json",
+	"testdata/campaign_bulk_chunked_history.json",
+	"testdata/train_chunk_bulk_history.json",
+	"testdata/campaign_job_history.json",
+	"testdata/campaign_job_chunked_history.json",
+	"testdata/train_chunk_job_history.json",
+	"testdata/metaopt_job_history.json",
 }
 
 // historyFile is the history TestReplayDetectsChange replays.

@@ -6,7 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+	"regexp"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -14,9 +15,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
-	"rulescape/activities"
 	"rulescape/internal/devstack"
 	"rulescape/internal/s3test"
 	"rulescape/schemas"
@@ -60,10 +59,12 @@ func startWorker(t *testing.T, st *devstack.Stack) (*exec.Cmd, *lockedBuffer) {
 }
 
 // TestWorkerCrash starts a campaign on a worker subprocess, SIGKILLs it in
-// the middle of the metaopt job, starts a second worker, and checks that
-// the campaign completes, that the job resumed from its checkpoint on the
-// second attempt instead of starting over, and that its history has every
-// iteration once.
+// the middle of the metaopt job (a MetaoptJob child workflow whose learner
+// units, ask and tell are activities), starts a second worker, and checks
+// that the campaign completes, that the job went on from its stored
+// checkpoint (no iteration told again), that an activity lost with the
+// worker ran a second attempt, and that the history has every iteration
+// once.
 func TestWorkerCrash(t *testing.T) {
 	if _, err := s3test.Binary(); err != nil {
 		s3test.SkipOrFail(t, err)
@@ -106,30 +107,24 @@ func TestWorkerCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Wait for a heartbeat from the metaopt job after iteration 2, then kill.
-	var hb activities.MetaoptHeartbeat
-	for hb.Iter < 2 {
+	// Wait until the metaopt job (a MetaoptJob child workflow) has told
+	// iteration 2, by its progress query, then kill the only worker: the
+	// learner units, ask or tell in flight are lost.
+	var job workflows.MetaoptJobProgress
+	for job.Iter < 2 {
 		if ctx.Err() != nil {
-			t.Fatalf("no metaopt heartbeat past iteration 2; worker output:\n%s", firstOut)
+			t.Fatalf("the metaopt job never got past iteration 2; worker output:\n%s", firstOut)
 		}
 		time.Sleep(100 * time.Millisecond)
-		desc, err := c.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, pa := range desc.GetPendingActivities() {
-			if pa.GetActivityType().GetName() == activities.MetaoptName && pa.GetHeartbeatDetails() != nil {
-				if err := converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &hb); err != nil {
-					t.Fatal(err)
-				}
-			}
+		if jobs := workflows.MetaoptJobs(ctx, c, run.GetID(), run.GetRunID()); len(jobs) == 1 {
+			job = jobs[0]
 		}
 	}
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = first.Wait()
-	t.Logf("killed the first worker after metaopt heartbeat %+v", hb)
+	t.Logf("killed the first worker at metaopt iteration %d of %d", job.Iter, job.Iters)
 
 	_, secondOut := startWorker(t, st)
 	var res workflows.CampaignResult
@@ -139,18 +134,28 @@ func TestWorkerCrash(t *testing.T) {
 	if res.Status != workflows.StatusCompleted || res.Stages[1].Done != 4 {
 		t.Fatalf("campaign result %+v", res.Progress)
 	}
-	if !strings.Contains(secondOut.String(), "metaopt resumed") {
-		t.Errorf("the second worker did not resume the metaopt job from its checkpoint; output:\n%s", secondOut)
+	// The job went on from its stored checkpoint: the second worker told
+	// only iterations after the kill, never an earlier one again.
+	told := regexp.MustCompile(`msg="metaopt iteration".* iter=(\d+)`).FindAllStringSubmatch(secondOut.String(), -1)
+	if len(told) == 0 {
+		t.Fatalf("the second worker told no metaopt iteration; output:\n%s", secondOut)
+	}
+	for _, m := range told {
+		if it, _ := strconv.Atoi(m[1]); it < job.Iter {
+			t.Errorf("the second worker told iteration %d, before the %d iterations told when the first was killed: the job went back", it, job.Iter)
+		}
 	}
 	attempts := 0
-	it := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && a.GetAttempt() > 1 {
-			attempts = max(attempts, int(a.GetAttempt()))
+	for _, wid := range []string{run.GetID(), workflows.MetaoptJobWorkflowID(run.GetID(), 0)} {
+		it := c.GetWorkflowHistory(ctx, wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a := e.GetActivityTaskStartedEventAttributes(); a != nil && a.GetAttempt() > 1 {
+				attempts = max(attempts, int(a.GetAttempt()))
+			}
 		}
 	}
 	if attempts < 2 {

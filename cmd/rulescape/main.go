@@ -40,6 +40,9 @@ type app struct {
 	// explains with (stages.Current() when nil); tests change one to
 	// stand for a change to a stage's code.
 	versions stages.Versions
+	// slots is the number of activities a worker of this process runs at
+	// once (`rulescape worker --slots`); 0 means one per core.
+	slots int
 }
 
 func newRoot(a *app) *cobra.Command {

@@ -366,8 +366,10 @@ func committedTimes(t *testing.T, ctx context.Context, s *store.Store, id string
 func replay(t *testing.T, ctx context.Context, c client.Client, workflowID string) {
 	t.Helper()
 	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(workflows.CampaignWorkflow, workflow.RegisterOptions{Name: workflows.CampaignWorkflowName})
-	if err := r.ReplayWorkflowHistory(nil, fetchHistory(t, ctx, c, workflowID)); err != nil {
+	workflows.Register(r)
+	// Under the campaign's workflow ID: its children's IDs derive from it.
+	opts := worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: workflowID}}
+	if err := r.ReplayWorkflowHistoryWithOptions(nil, fetchHistory(t, ctx, c, workflowID), opts); err != nil {
 		t.Fatalf("replaying %s: %v", workflowID, err)
 	}
 }

@@ -249,8 +249,10 @@ func TestRunCampaign(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(workflows.CampaignWorkflow, workflow.RegisterOptions{Name: workflows.CampaignWorkflowName})
-	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, path); err != nil {
+	workflows.Register(r)
+	// Under the campaign's workflow ID: its children's IDs derive from it.
+	opts := worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: workflows.WorkflowID(first.Campaign)}}
+	if err := r.ReplayWorkflowHistoryWithOptions(nil, hist, opts); err != nil {
 		t.Fatalf("replaying the recorded history: %v", err)
 	}
 }

@@ -49,11 +49,15 @@ func (a *app) connect(ctx context.Context) (*services, error) {
 }
 
 func (a *app) newWorker(s *services) worker.Worker {
+	slots := a.slots
+	if slots <= 0 {
+		slots = runtime.NumCPU()
+	}
 	w := worker.New(s.Client, workflows.TaskQueue, worker.Options{
 		// A worker that died leaves its sticky queue behind; fall back to
 		// the normal queue after 1 s instead of the default 5 s.
 		StickyScheduleToStartTimeout:       time.Second,
-		MaxConcurrentActivityExecutionSize: runtime.NumCPU(),
+		MaxConcurrentActivityExecutionSize: slots,
 		// On Stop the worker polls no more and its units hand themselves
 		// back (activities.WorkerShutdownType): the workflow schedules
 		// them again at once for another worker, with no attempt used.
@@ -65,7 +69,7 @@ func (a *app) newWorker(s *services) worker.Worker {
 }
 
 func newWorkerCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run a campaign worker until interrupted",
 		Long:  workerLong,
@@ -97,4 +101,12 @@ func newWorkerCmd(a *app) *cobra.Command {
 			}
 		},
 	}
+	cmd.Flags().IntVar(&a.slots, "slots", 0, "units this worker runs at once (0: one per core)")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if a.slots < 0 {
+			return fmt.Errorf("--slots %d: want 0 (one per core) or more units at once", a.slots)
+		}
+		return nil
+	}
+	return cmd
 }
