@@ -25,6 +25,11 @@ const metaoptChildChange = "metaopt-job-child"
 // MetaoptContinueEvery is the default MetaoptJobInput.ContinueEvery.
 const MetaoptContinueEvery = 100
 
+// metaoptMaxHistory is the history length (events) past which a MetaoptJob
+// continues as new before its next iteration, whatever ContinueEvery says:
+// below Temporal's 10 240-event warning with an iteration's worth of room.
+const metaoptMaxHistory = 8000
+
 // metaoptMaxGroups bounds the eval activities of one iteration, and
 // metaoptGroupTarget is the compute time a group aims at.
 const (
@@ -128,7 +133,10 @@ func MetaoptJobWorkflow(ctx workflow.Context, in MetaoptJobInput) (*activities.U
 		every = MetaoptContinueEvery
 	}
 	for done := 0; ; done++ {
-		if done == every {
+		// Every `every` iterations, or sooner when the history nears
+		// Temporal's warning size (64 eval groups an iteration make ~200
+		// events), the job continues as new with its progress.
+		if done == every || workflow.GetInfo(ctx).GetCurrentHistoryLength() > metaoptMaxHistory {
 			next := in
 			next.Unit.Force = false // forced once, at the start
 			next.Progress = &prog
