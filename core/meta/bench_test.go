@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -142,5 +143,27 @@ func BenchmarkScaling(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkReadCase decodes a medium case file (N = 100, T = 200, H = 50,
+// K = L = 3, about 6 MB), written once into memory with NewCase and Write.
+func BenchmarkReadCase(b *testing.B) {
+	p, rule := benchProblem(b, 100, 200, 50)
+	c, err := NewCase(p, rule)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := c.Write(&buf); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := ReadCase(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

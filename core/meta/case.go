@@ -71,6 +71,18 @@ func ReadCase(r io.Reader) (*Case, error) {
 	if err != nil {
 		return nil, fmt.Errorf("case: reading: %w", err)
 	}
+	if c, ok := decodeCaseFast(data); ok {
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	return readCaseJSON(data)
+}
+
+// readCaseJSON is ReadCase's general path: encoding/json, with an error
+// naming the field or the line and column for any input.
+func readCaseJSON(data []byte) (*Case, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, jsonError(data, err)
