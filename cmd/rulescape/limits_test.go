@@ -120,6 +120,13 @@ func TestRaisedLimitsAccept(t *testing.T) {
 	}
 }
 
+// fuzzAllocLimit bounds what one fuzzed command may allocate in total
+// (TotalAlloc, an upper bound of its peak): the 1 GB that no input may
+// ever cost. (A tiny setup that passes its checks can come close in total,
+// never at once: `train --seeds 1-99999` allocates ≈ 770 MB over its
+// 99 999 seeds before it stops at the ended context.)
+const fuzzAllocLimit = 1 << 30
+
 // FuzzRunRefusals: any campaign file the parser refuses makes `rulescape
 // run` exit 1 with one line, start nothing and never crash.
 func FuzzRunRefusals(f *testing.F) {
@@ -147,8 +154,14 @@ func FuzzRunRefusals(f *testing.F) {
 			t.Fatal(err)
 		}
 		var out, errb bytes.Buffer
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		code := run(context.Background(), []string{"run", file}, &out, &errb)
+		runtime.ReadMemStats(&after)
 		assertRefused(t, home, code, out.String(), errb.String())
+		if got := after.TotalAlloc - before.TotalAlloc; got > fuzzAllocLimit {
+			t.Errorf("refusing allocated %d MB", got>>20)
+		}
 	})
 }
 
@@ -196,7 +209,13 @@ func FuzzSetupFlags(f *testing.F) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		var out, errb bytes.Buffer
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		code := run(ctx, args, &out, &errb)
+		runtime.ReadMemStats(&after)
+		if got := after.TotalAlloc - before.TotalAlloc; got > fuzzAllocLimit {
+			t.Fatalf("%v: allocated %d MB", args, got>>20)
+		}
 		stderr := errb.String()
 		if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
 			t.Fatalf("%v: a stack on stderr: %.300q", args, stderr)
