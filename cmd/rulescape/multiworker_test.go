@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +28,7 @@ import (
 	"rulescape/internal/devstack"
 	manifestpkg "rulescape/manifest"
 	"rulescape/pipelines"
+	"rulescape/schemas"
 	"rulescape/store"
 	"rulescape/workflows"
 )
@@ -271,6 +273,7 @@ func TestThreeWorkersQuickstart(t *testing.T) {
 		t.Fatalf("one-worker run: %v, %+v\nworker:\n%s", err, refRes.Progress, refLog)
 	}
 	want := outcomeOf(t, ctx, refSvc.s3, camp.ID())
+	checkQuickstartLearns(t, ctx, refSvc.s3, camp.ID())
 	_ = refWorker.Process.Kill()
 	_ = refWorker.Wait()
 	rc.Close()
@@ -373,4 +376,59 @@ func TestThreeWorkersQuickstart(t *testing.T) {
 		t.Fatalf("outcome %+v has no datasets", got)
 	}
 	compareOutcomes(t, got, want)
+}
+
+// checkQuickstartLearns checks, from a completed quickstart campaign's
+// datasets, what the README promises of it: the rule discovered from Θ = 0
+// meets the learning criterion in at least 2 of its 3 seeds, the zero rule
+// in none, and the meta-optimization's held-out J rose from its first
+// evaluation to its last.
+func checkQuickstartLearns(t *testing.T, ctx context.Context, s3 store.Config, campaign string) {
+	t.Helper()
+	s, err := store.New(ctx, s3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifestpkg.Read(ctx, s, campaign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	learned, seeds := map[string]int{}, map[string]int{}
+	var heldout []float64
+	for _, d := range m.Datasets {
+		switch d.Kind {
+		case string(schemas.Networks):
+			rows, _, err := store.ReadRows[schemas.NetworkRow](ctx, s, d.Ref)
+			if err != nil {
+				t.Fatalf("%s: %v", d.Unit, err)
+			}
+			for _, r := range rows {
+				seeds[r.Rule]++
+				if r.TrialsToCriterion >= 0 {
+					learned[r.Rule]++
+				}
+			}
+		case string(schemas.MetaoptHistory):
+			rows, _, err := store.ReadRows[schemas.MetaoptRow](ctx, s, d.Ref)
+			if err != nil {
+				t.Fatalf("%s: %v", d.Unit, err)
+			}
+			slices.SortFunc(rows, func(a, b schemas.MetaoptRow) int { return int(a.Iter - b.Iter) })
+			for _, r := range rows {
+				if !math.IsNaN(r.HeldoutJ) {
+					heldout = append(heldout, r.HeldoutJ)
+				}
+			}
+		}
+	}
+	t.Logf("criterion met: %v of %v seeds; held-out J over the meta-optimization: %.1f", learned, seeds, heldout)
+	if seeds["discovered"] != 3 || learned["discovered"] < 2 {
+		t.Errorf("the discovered rule met the criterion in %d of %d seeds; the quickstart promises ≥ 2 of 3", learned["discovered"], seeds["discovered"])
+	}
+	if learned["zero"] != 0 {
+		t.Errorf("the zero rule met the criterion in %d seeds: the criterion does not measure learning", learned["zero"])
+	}
+	if len(heldout) < 2 || heldout[len(heldout)-1] <= heldout[0] {
+		t.Errorf("held-out J %v: want at least two evaluations, the last above the first", heldout)
+	}
 }

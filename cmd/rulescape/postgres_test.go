@@ -174,6 +174,7 @@ func TestQuickstartOnPostgres(t *testing.T) {
 		t.Fatalf("campaign result %+v; want completed with %d train units", res.Progress, len(plan.Train))
 	}
 	o := outcomeOf(t, ctx, svc.s3, camp.ID())
+	checkQuickstartLearns(t, ctx, svc.s3, camp.ID())
 	histories := 0
 	for id := range o.datasets {
 		if strings.HasSuffix(id, " "+string(schemas.MetaoptHistory)) {
