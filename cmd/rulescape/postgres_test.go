@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"rulescape/internal/pgtest"
+	manifestpkg "rulescape/manifest"
 	"rulescape/schemas"
 	"rulescape/store"
 	"rulescape/workflows"
@@ -113,14 +115,23 @@ func startMinIO(t *testing.T, ctx context.Context) (cfg store.Config, ok bool) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	st, err := store.New(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
+	// /minio/health/ready can answer before the object layer is up
+	// ("Server not initialized yet, please try again"): retry until the
+	// bucket exists.
+	for {
+		st, err := store.New(ctx, cfg)
+		if err == nil {
+			err = st.EnsureBucket(ctx)
+		}
+		if err == nil {
+			return cfg, true
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("MinIO on %s: %v; its output:\n%s", addr, err, out)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
-	if err := st.EnsureBucket(ctx); err != nil {
-		t.Fatalf("MinIO bucket: %v", err)
-	}
-	return cfg, true
 }
 
 // withS3 points service variables at another S3 server (the worker
@@ -242,5 +253,63 @@ func TestWorkerCrashOnPostgres(t *testing.T) {
 	}
 	if h.maxAttempt < 2 {
 		t.Errorf("no Train activity ran a second attempt: the kill interrupted nothing")
+	}
+}
+
+// TestLoadtestOnPostgres runs `rulescape loadtest` against the
+// deployment's back ends (Temporal on PostgreSQL; MinIO when installed,
+// else versitygw), scaled down: 400 train-like units in chunks of 200 and
+// 40 analysis-like units on 8 workers, then the same campaign again, all
+// cache hits. The rates it logs are this machine's; docs/SCALING.md has
+// the full-size figures.
+func TestLoadtestOnPostgres(t *testing.T) {
+	dev, _ := startPostgresDev(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	svc := servicesOfDev(dev.rec)
+	if cfg, ok := startMinIO(t, ctx); ok {
+		svc = withS3(svc, cfg)
+		t.Logf("S3: MinIO on %s", cfg.Endpoint)
+	}
+	for _, kv := range svc.env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	code, out, errOut := runCLI(t, "loadtest", "--workers", "8", "--units", "400", "--analysis-units", "40", "--unit-seconds", "0",
+		"--chunk", "200", "--repeat", "2", "--tag", "pg", "-o", "json")
+	if code != 0 {
+		t.Fatalf("loadtest: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	var rows []loadtestRow
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var r loadtestRow
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("output %q: %v", out, err)
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) != 2 || rows[0].CacheHits != 0 || rows[0].Units != 440 || rows[1].CacheHits != 440 {
+		t.Fatalf("rows %+v, want 440 units computed, then 440 cache hits", rows)
+	}
+	// The campaign and 2 chunks; cache hits cost no events of their own.
+	if rows[0].Workflows != 3 || rows[0].MaxHistoryEvents > 5*200 || rows[1].MaxHistoryEvents > 100 {
+		t.Errorf("rows %+v: want 3 workflows, ≤ 1 000 events computing and ≤ 100 cached", rows)
+	}
+	m, err := func() (*manifestpkg.Manifest, error) {
+		s, err := store.New(ctx, svc.s3)
+		if err != nil {
+			return nil, err
+		}
+		return manifestpkg.Read(ctx, s, rows[0].Campaign)
+	}()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Datasets) != 440 {
+		t.Errorf("the manifest lists %d datasets, want 440", len(m.Datasets))
+	}
+	for _, r := range rows {
+		t.Logf("run %d: %d units in %.2f s (%.1f units/s), %d cache hits", r.Run, r.Units, r.Seconds, r.UnitsPerSecond, r.CacheHits)
 	}
 }
