@@ -2,6 +2,7 @@ package kern
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -110,6 +111,34 @@ func BenchmarkGonumGemv(b *testing.B) {
 				blas64.Gemv(blas.NoTrans, 1, A, X, 0, Y)
 			}
 			b.ReportMetric(2*float64(m*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkTanh compares Tanh (assembly and portable kernels) with a loop
+// of math.Tanh over the rates of one recurrent step (N = 30 and 200) and a
+// DNMS trial's worth (200·1000), inputs ~ N(0, 2²).
+func BenchmarkTanh(b *testing.B) {
+	for _, n := range []int{30, 200, 200000} {
+		rng := rand.New(rand.NewPCG(9, 10))
+		x, y := make([]float64, n), make([]float64, n)
+		for i := range x {
+			x[i] = 2 * rng.NormFloat64()
+		}
+		run := func(name string, f func()) {
+			b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) {
+				for b.Loop() {
+					f()
+				}
+				b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(n), "ns/value")
+			})
+		}
+		run("kern", func() { Tanh(y, x) })
+		run("generic", func() { tanhSlice(implGo, y, x) })
+		run("math", func() {
+			for i, v := range x {
+				y[i] = math.Tanh(v)
+			}
 		})
 	}
 }
