@@ -182,9 +182,7 @@ func (net *Network) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace) {
 	for t := 0; t < T; t++ {
 		x := tr.X[t*n : (t+1)*n]
 		r := tr.R[t*n : (t+1)*n]
-		for i, v := range x {
-			r[i] = math.Tanh(v)
-		}
+		kern.Tanh(r, x)
 		next := tr.X[(t+1)*n : (t+2)*n]
 		// next = W r  (then the Euler update in place)
 		kern.MulAv(n, n, net.W, n, r, next)
@@ -194,10 +192,7 @@ func (net *Network) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace) {
 		}
 		net.ApplyClamps(next)
 	}
-	rT := tr.R[T*n : (T+1)*n]
-	for i, v := range tr.X[T*n : (T+1)*n] {
-		rT[i] = math.Tanh(v)
-	}
+	kern.Tanh(tr.R[T*n:(T+1)*n], tr.X[T*n:(T+1)*n])
 	// y^t = W_out r^t for t = 1…T: one product R[1:]·W_outᵀ.
 	kern.MulABt(T, o, n, tr.R[n:(T+1)*n], n, net.Wout, n, tr.Y, o)
 }
