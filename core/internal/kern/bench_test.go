@@ -18,8 +18,9 @@ import (
 // since gonum's Gemm splits large products over GOMAXPROCS goroutines;
 // BenchmarkMulABtPar at -cpu 2 compares the parallel versions.
 
-// benchShapes are the (m, n, k) of the eligibility product in training.
-var benchShapes = [][3]int{{200, 200, 1000}, {100, 100, 200}, {200, 200, 4000}}
+// benchShapes are the (m, n, k) of the eligibility product in training
+// (the last: go/no-go at N = 30, T = 150, gate from step 3).
+var benchShapes = [][3]int{{200, 200, 1000}, {100, 100, 200}, {200, 200, 4000}, {30, 30, 147}}
 
 func benchMats(m, n, k int) (a, b, c []float64) {
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -84,7 +85,7 @@ func BenchmarkGonumGemm(b *testing.B) {
 }
 
 // gemvShapes are the (m, k) of the recurrent step W·r.
-var gemvShapes = [][2]int{{200, 200}, {100, 100}}
+var gemvShapes = [][2]int{{200, 200}, {100, 100}, {30, 30}}
 
 func BenchmarkMulAv(b *testing.B) {
 	for _, s := range gemvShapes {
