@@ -44,3 +44,10 @@ var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func tanhAVX2(dst, src []float64)
+
+// dot8x1StrideAVX2 is dot8x1AVX2 for the 8 rows a + i·lda (i < 8) of a
+// row-major matrix, writing y[0..7]; every row, x and y must be long
+// enough, and k ≥ 1.
+//
+//go:noescape
+func dot8x1StrideAVX2(k int, a *float64, lda int, x, y *float64)

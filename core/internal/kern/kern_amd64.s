@@ -373,3 +373,76 @@ tanhloop:
 
 tanhdone:
 	RET
+
+// func dot8x1StrideAVX2(k int, a *float64, lda int, x, y *float64)
+//
+// dot8x1AVX2 for the 8 consecutive rows a, a+lda, …, a+7·lda of a matrix,
+// writing y[0..7] directly: the same registers and operations (so the same
+// bits), without the caller building a table of row slices.
+TEXT ·dot8x1StrideAVX2(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), R8
+	MOVQ lda+16(FP), DX
+	SHLQ $3, DX
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	LEAQ (R10)(DX*1), R11
+	LEAQ (R11)(DX*1), R12
+	LEAQ (R12)(DX*1), R13
+	LEAQ (R13)(DX*1), BX
+	LEAQ (BX)(DX*1), SI
+	MOVQ x+24(FP), DI
+
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+
+	XORQ AX, AX
+	MOVQ CX, DX
+	ANDQ $-8, DX
+	JZ   fours
+
+loop8s:
+	STEPV(0)
+	STEPV(32)
+	ADDQ $8, AX
+	CMPQ AX, DX
+	JLT  loop8s
+
+fours:
+	MOVQ CX, DX
+	ANDQ $-4, DX
+	CMPQ AX, DX
+	JGE  tails
+	STEPV(0)
+	ADDQ $4, AX
+
+tails:
+	MOVQ CX, DX
+	SUBQ AX, DX // r = k - p, 0..3
+	JZ   reduces
+	NEGQ DX
+	ADDQ $3, DX
+	LEAQ tailmask<>(SB), CX
+	VMOVUPD (CX)(DX*8), Y9
+	VMASKMOVPD (DI)(AX*8), Y9, Y8
+	TAILV(R8, Y0)
+	TAILV(R9, Y1)
+	TAILV(R10, Y2)
+	TAILV(R11, Y3)
+	TAILV(R12, Y4)
+	TAILV(R13, Y5)
+	TAILV(BX, Y6)
+	TAILV(SI, Y7)
+
+reduces:
+	MOVQ y+32(FP), DI
+	REDUCE(Y0, Y1, Y2, Y3, 0(DI))
+	REDUCE(Y4, Y5, Y6, Y7, 32(DI))
+	VZEROUPPER
+	RET

@@ -22,3 +22,8 @@ func tileAVX2(k int, a0, a1, a2, b0, b1, b2, b3 []float64, out *[12]float64) {
 func tanhAVX2(dst, src []float64) {
 	panic("kern: no AVX2 kernel on this architecture")
 }
+
+// dot8x1StrideAVX2 is never called when hasAVX2FMA is false.
+func dot8x1StrideAVX2(k int, a *float64, lda int, x, y *float64) {
+	panic("kern: no AVX2 kernel on this architecture")
+}

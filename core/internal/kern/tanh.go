@@ -52,10 +52,20 @@ const TanhMaxULP = 2
 // tanhSlice is Tanh with the implementation im, for len(dst) == len(src).
 func tanhSlice(im impl, dst, src []float64) {
 	if im == implAVX2 {
-		if n4 := len(src) &^ 3; n4 > 0 {
+		n4 := len(src) &^ 3
+		if n4 > 0 {
 			tanhAVX2(dst[:n4], src[:n4])
-			dst, src = dst[n4:], src[n4:]
 		}
+		if r := len(src) - n4; r > 0 {
+			// The last 1–3 values go through the kernel too, padded with
+			// zeros: lanes are independent, and a vector call is cheaper
+			// than tanh1 on a few values (N = 30 leaves 2 at every step).
+			var buf [4]float64
+			copy(buf[:], src[n4:])
+			tanhAVX2(buf[:], buf[:])
+			copy(dst[n4:len(src)], buf[:r])
+		}
+		return
 	}
 	dst = dst[:len(src)]
 	for i, x := range src {
