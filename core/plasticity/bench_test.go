@@ -37,6 +37,49 @@ func dnmsBench(b *testing.B) (*Learner, *tasks.Trial, []float64, []float64) {
 // one matrix product, weight update) of Miconi's DNMS at N = 200, T = 1000.
 func BenchmarkTrialDNMS(b *testing.B) {
 	l, tr, x0, xi := dnmsBench(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := l.Learn(tr, x0, xi, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// gonogoBench builds the small setting of the quickstart and the atlas:
+// go/no-go with T = 150 (cue at steps 10–59, response over the last 50),
+// N = 30, Miconi's rule with the quickstart's learner (η = 1, clip 0.01,
+// plain gain, mse loss, gate t ≥ 3) and decoupled perturbations.
+func gonogoBench(b *testing.B) (*Learner, *tasks.Trial, []float64, []float64) {
+	b.Helper()
+	const n = 30
+	rng := rand.New(rand.NewPCG(1, 2))
+	net, err := rnn.Init(rng, rnn.InitConfig{N: n, G: 1.5, Clamps: []float64{1, 1, -1}}, 2, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rule, _ := Named("miconi", 3, 3)
+	cfg := Miconi2017()
+	cfg.Eta, cfg.Clip, cfg.Gain, cfg.Loss, cfg.WarmupTrials = 1, 0.01, GainPlain, LossMSE, 0
+	l, err := NewLearner(net, rnn.Dynamics{Dt: 1, Tau: 30}, rule, cfg, 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	task := tasks.NewGoNoGo()
+	task.Steps, task.StimStart, task.StimEnd, task.Response = 150, 10, 60, 50
+	tr := task.Trial(0, nil)
+	x0 := make([]float64, n)
+	net.InitState(rng, x0, 0.1)
+	xi := make([]float64, tr.T*n)
+	rnn.Perturbation{Scheme: rnn.Decoupled, Prob: 0.003, Amp: 16, Start: 4}.Fill(rng, xi, tr.T, n)
+	return l, &tr, x0, xi
+}
+
+// BenchmarkTrialGoNoGo is one learning trial of a small network: go/no-go
+// at N = 30, T = 150, where per-trial overheads weigh most.
+func BenchmarkTrialGoNoGo(b *testing.B) {
+	l, tr, x0, xi := gonogoBench(b)
+	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := l.Learn(tr, x0, xi, nil); err != nil {

@@ -48,7 +48,8 @@ func Weights(c []float64, T int, dt, lambda float64, gate []float64, gateStart i
 
 // Workspace holds the scratch of Eligibility so repeated calls do not allocate.
 type Workspace struct {
-	a, b []float64
+	a, b  []float64
+	steps []int
 }
 
 // Eligibility computes e^T = Σ_t c_t Σ_kl θ_kl (Δ^t)^{∘l} ⊗ (r^t)^{∘k} into e
@@ -60,7 +61,7 @@ type Workspace struct {
 // non-zero column of Θ, and forms e^T as one matrix product ABᵀ.
 func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e []float64) {
 	L1 := rule.L + 1
-	var active []int
+	active := make([]int, 0, MaxOrder+1) // on the stack
 	for l := 0; l < L1; l++ {
 		for k := 0; k <= rule.K; k++ {
 			if rule.Theta[k*L1+l] != 0 {
@@ -69,44 +70,53 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 			}
 		}
 	}
-	steps := 0
+	ws.steps = ws.steps[:0]
 	for t := 0; t < T; t++ {
 		if c[t] != 0 {
-			steps++
+			ws.steps = append(ws.steps, t)
 		}
 	}
-	rows := steps * len(active)
+	steps := ws.steps
+	na := len(active)
+	rows := len(steps) * na
 	clear(e[:n*n])
 	if rows == 0 {
 		return
 	}
-	// A and B are N×rows with one column per (t, l): e^T = A Bᵀ, a product
-	// of rows against rows that the AVX2 kernel of core/internal/kern runs
-	// at several times gonum's speed.
+	// A and B are N×rows with one column per (t, l), column s·na + q for
+	// the s-th step kept and the q-th active l: e^T = A Bᵀ, a product of
+	// rows against rows that the AVX2 kernel of core/internal/kern runs at
+	// several times gonum's speed. They are filled row by row, so that the
+	// writes are contiguous (the reads of Δ and r stride by N).
 	ws.a = growSlice(ws.a, rows*n)
 	ws.b = growSlice(ws.b, rows*n)
 	a, b := ws.a[:rows*n], ws.b[:rows*n]
-	col := 0
-	for t := 0; t < T; t++ {
-		ct := c[t]
-		if ct == 0 {
-			continue
+	var th [MaxOrder + 1]float64
+	for q, l := range active {
+		for i := 0; i < n; i++ {
+			row := a[i*rows : (i+1)*rows]
+			col := q
+			for _, t := range steps {
+				row[col] = c[t] * powi(delta[t*n+i], l)
+				col += na
+			}
 		}
-		dt := delta[t*n : (t+1)*n]
-		rt := r[t*n : (t+1)*n]
-		for _, l := range active {
-			for i, d := range dt {
-				a[i*rows+col] = ct * powi(d, l)
-			}
-			for j, rj := range rt {
+		for k := 0; k <= rule.K; k++ {
+			th[k] = rule.Theta[k*L1+l]
+		}
+		for j := 0; j < n; j++ {
+			row := b[j*rows : (j+1)*rows]
+			col := q
+			for _, t := range steps {
 				// Horner in the pre-synaptic rate: Σ_k θ_kl r^k.
-				s := rule.Theta[rule.K*L1+l]
+				rj := r[t*n+j]
+				s := th[rule.K]
 				for k := rule.K - 1; k >= 0; k-- {
-					s = s*rj + rule.Theta[k*L1+l]
+					s = s*rj + th[k]
 				}
-				b[j*rows+col] = s
+				row[col] = s
+				col += na
 			}
-			col++
 		}
 	}
 	kern.MulABt(n, n, rows, a, rows, b, rows, e, n)

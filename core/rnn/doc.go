@@ -8,7 +8,9 @@
 // with α = dt/τ. W (N×N, row i = post-synaptic, column j = pre-synaptic) is the
 // plastic matrix; W_in, W_out and b are fixed. Matrices are dense row-major
 // []float64 slices so that the hot loop runs on the AVX2/FMA kernels of
-// core/internal/kern (pure Go elsewhere).
+// core/internal/kern (pure Go elsewhere). The rates r^t are computed by
+// kern.Tanh, a vectorised tanh within 2 ulp of math.Tanh that gives the same
+// bits on every CPU.
 //
 // The package also provides the exploration perturbation schemes (decoupled,
 // gaussian, none) and the initialisation helpers W⁰ = G·N(0,1)/√N (optionally

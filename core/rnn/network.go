@@ -159,12 +159,24 @@ func (net *Network) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace) {
 	tr.Resize(n, o, T)
 	alpha := dyn.Alpha()
 
-	// drive^t = W_in u^t + b + ξ^t for all t: one product U·W_inᵀ.
+	// drive^t = W_in u^t + b + ξ^t for all t: one product U·W_inᵀ per run
+	// of steps with a non-zero input (a zero u^t gives a zero row, as the
+	// product would: tasks hold their inputs at 0 for most of a trial).
 	d := tr.drive
+	clear(d)
 	if m > 0 {
-		kern.MulABt(T, n, m, u, m, net.Win, m, d, n)
-	} else {
-		clear(d)
+		for t0 := 0; t0 < T; {
+			if isZero(u[t0*m : (t0+1)*m]) {
+				t0++
+				continue
+			}
+			t1 := t0 + 1
+			for t1 < T && !isZero(u[t1*m:(t1+1)*m]) {
+				t1++
+			}
+			kern.MulABt(t1-t0, n, m, u[t0*m:], m, net.Win, m, d[t0*n:], n)
+			t0 = t1
+		}
 	}
 	for t := 0; t < T; t++ {
 		row := d[t*n : (t+1)*n]
@@ -182,9 +194,7 @@ func (net *Network) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace) {
 	for t := 0; t < T; t++ {
 		x := tr.X[t*n : (t+1)*n]
 		r := tr.R[t*n : (t+1)*n]
-		for i, v := range x {
-			r[i] = math.Tanh(v)
-		}
+		kern.Tanh(r, x)
 		next := tr.X[(t+1)*n : (t+2)*n]
 		// next = W r  (then the Euler update in place)
 		kern.MulAv(n, n, net.W, n, r, next)
@@ -194,10 +204,17 @@ func (net *Network) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace) {
 		}
 		net.ApplyClamps(next)
 	}
-	rT := tr.R[T*n : (T+1)*n]
-	for i, v := range tr.X[T*n : (T+1)*n] {
-		rT[i] = math.Tanh(v)
-	}
+	kern.Tanh(tr.R[T*n:(T+1)*n], tr.X[T*n:(T+1)*n])
 	// y^t = W_out r^t for t = 1…T: one product R[1:]·W_outᵀ.
 	kern.MulABt(T, o, n, tr.R[n:(T+1)*n], n, net.Wout, n, tr.Y, o)
+}
+
+// isZero reports whether every value of v is 0 (either sign).
+func isZero(v []float64) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }

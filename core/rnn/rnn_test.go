@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"rulescape/core/internal/kern"
 )
 
 func TestDecoupledPerturbationStatistics(t *testing.T) {
@@ -183,5 +185,42 @@ func BenchmarkRunDNMSSize(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		net.Run(Dynamics{Dt: 1, Tau: 30}, x0, u, nil, 1000, &tr)
+	}
+}
+
+// TestDriveSkipsZeroInputs checks that computing the input drive only over
+// the runs of steps with a non-zero input gives the bits of one product
+// over the whole trial, with zero runs at the start, inside and at the end.
+func TestDriveSkipsZeroInputs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const n, m, T = 11, 3, 40
+	net, err := Init(rng, InitConfig{N: n, G: 1.5}, m, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := make([]float64, T*m)
+	for step := range T {
+		if (step >= 5 && step < 12) || step == 20 || step >= 37 {
+			for p := range m {
+				u[step*m+p] = rng.NormFloat64()
+			}
+		}
+	}
+	u[25*m+1] = math.Copysign(0, -1) // a −0 input is a zero input
+	x0 := make([]float64, n)
+	net.InitState(rng, x0, 0.5)
+	var tr Trace
+	net.Run(Dynamics{Dt: 1, Tau: 10}, x0, u, nil, T, &tr)
+	want := make([]float64, T*n)
+	kern.MulABt(T, n, m, u, m, net.Win, m, want, n)
+	for step := range T {
+		for i := range n {
+			want[step*n+i] += net.B[i]
+		}
+	}
+	for k, v := range tr.drive {
+		if math.Float64bits(v) != math.Float64bits(want[k]) {
+			t.Fatalf("drive[%d] = %v, one product gives %v", k, v, want[k])
+		}
 	}
 }

@@ -2,6 +2,7 @@ package kern
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -17,8 +18,9 @@ import (
 // since gonum's Gemm splits large products over GOMAXPROCS goroutines;
 // BenchmarkMulABtPar at -cpu 2 compares the parallel versions.
 
-// benchShapes are the (m, n, k) of the eligibility product in training.
-var benchShapes = [][3]int{{200, 200, 1000}, {100, 100, 200}, {200, 200, 4000}}
+// benchShapes are the (m, n, k) of the eligibility product in training
+// (the last: go/no-go at N = 30, T = 150, gate from step 3).
+var benchShapes = [][3]int{{200, 200, 1000}, {100, 100, 200}, {200, 200, 4000}, {30, 30, 147}}
 
 func benchMats(m, n, k int) (a, b, c []float64) {
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -83,7 +85,7 @@ func BenchmarkGonumGemm(b *testing.B) {
 }
 
 // gemvShapes are the (m, k) of the recurrent step W·r.
-var gemvShapes = [][2]int{{200, 200}, {100, 100}}
+var gemvShapes = [][2]int{{200, 200}, {100, 100}, {30, 30}}
 
 func BenchmarkMulAv(b *testing.B) {
 	for _, s := range gemvShapes {
@@ -110,6 +112,34 @@ func BenchmarkGonumGemv(b *testing.B) {
 				blas64.Gemv(blas.NoTrans, 1, A, X, 0, Y)
 			}
 			b.ReportMetric(2*float64(m*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkTanh compares Tanh (assembly and portable kernels) with a loop
+// of math.Tanh over the rates of one recurrent step (N = 30 and 200) and a
+// DNMS trial's worth (200·1000), inputs ~ N(0, 2²).
+func BenchmarkTanh(b *testing.B) {
+	for _, n := range []int{30, 200, 200000} {
+		rng := rand.New(rand.NewPCG(9, 10))
+		x, y := make([]float64, n), make([]float64, n)
+		for i := range x {
+			x[i] = 2 * rng.NormFloat64()
+		}
+		run := func(name string, f func()) {
+			b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) {
+				for b.Loop() {
+					f()
+				}
+				b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(n), "ns/value")
+			})
+		}
+		run("kern", func() { Tanh(y, x) })
+		run("generic", func() { tanhSlice(implGo, y, x) })
+		run("math", func() {
+			for i, v := range x {
+				y[i] = math.Tanh(v)
+			}
 		})
 	}
 }

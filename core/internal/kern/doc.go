@@ -4,7 +4,8 @@
 //
 // MulABt, MulABtAdd and MulABtPar (the same split over goroutines by rows of
 // c) compute c = A·Bᵀ and c += A·Bᵀ; MulAv computes the matrix-vector product
-// y = A·x.
+// y = A·x; Tanh computes tanh over a slice, with the same bits on every CPU
+// (see Tanh for the algorithm and its error bound).
 //
 // On amd64 CPUs with AVX2 and FMA the work is done by assembly micro-kernels
 // (kern_amd64.s): one computes a 3×4 tile of c from 3 rows of A and 4 rows of

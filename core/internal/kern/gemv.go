@@ -33,6 +33,23 @@ func mulAv(im impl, m, k int, a []float64, lda int, x, y []float64) {
 		return
 	}
 	x = x[:k]
+	if im == implAVX2 && m >= 8 {
+		// Blocks of 8 rows read in place; the last block is rows m−8…m−1,
+		// recomputing (to the same bits) any rows the block before wrote.
+		// MulAv's checks make every row, x and y long enough.
+		_, _ = a[(m-1)*lda+k-1], y[m-1]
+		for i := 0; i < m; i += 8 {
+			i0 := min(i, m-8)
+			dot8x1StrideAVX2(k, &a[i0*lda], lda, &x[0], &y[i0])
+		}
+		return
+	}
+	mulAvRows(im, m, k, a, lda, x, y)
+}
+
+// mulAvRows is mulAv through impl.rows, 8 rows of A at a time, for k ≥ 1
+// and len(x) == k.
+func mulAvRows(im impl, m, k int, a []float64, lda int, x, y []float64) {
 	var (
 		rows [8][]float64
 		out  [8]float64

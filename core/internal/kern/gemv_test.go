@@ -30,6 +30,17 @@ func TestMulAv(t *testing.T) {
 						t.Fatalf("%s m=%d k=%d: y past m changed to %v", im, m, k, v)
 					}
 				}
+				// Rows read in place (m ≥ 8 on AVX2) or through a table of
+				// row slices: the same bits.
+				if k > 0 {
+					y2 := make([]float64, m)
+					mulAvRows(im, m, k, a, lda, x[:k], y2)
+					for i := range m {
+						if y2[i] != y[i] {
+							t.Fatalf("%s m=%d k=%d: y[%d] = %v, by row table %v", im, m, k, i, y[i], y2[i])
+						}
+					}
+				}
 				// With a single k-block, MulAv and MulABt sum identically.
 				if k <= kc {
 					c := make([]float64, m)

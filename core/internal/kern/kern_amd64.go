@@ -38,3 +38,16 @@ func rowsAVX2(k int, a *[8][]float64, x []float64, out *[8]float64) {
 
 // hasAVX2FMA reports whether this CPU (and OS) supports the assembly kernels.
 var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// tanhAVX2 is the AVX2+FMA tanh kernel of kern_amd64.s: dst[i] = tanh1(src[i])
+// bit for bit, for len(src) a multiple of 4 and len(dst) ≥ len(src).
+//
+//go:noescape
+func tanhAVX2(dst, src []float64)
+
+// dot8x1StrideAVX2 is dot8x1AVX2 for the 8 rows a + i·lda (i < 8) of a
+// row-major matrix, writing y[0..7]; every row, x and y must be long
+// enough, and k ≥ 1.
+//
+//go:noescape
+func dot8x1StrideAVX2(k int, a *float64, lda int, x, y *float64)

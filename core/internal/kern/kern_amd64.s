@@ -251,3 +251,198 @@ reducev:
 	REDUCE(Y4, Y5, Y6, Y7, 32(DI))
 	VZEROUPPER
 	RET
+
+// Offsets in ·tanhTab (tanh.go) of the 4-lane constants of tanhAVX2: row
+// index × 32 bytes, in the order of the tab constants there.
+#define TAB_ABS 0
+#define TAB_SIGN 32
+#define TAB_SMALL 64
+#define TAB_P0 96
+#define TAB_P1 128
+#define TAB_P2 160
+#define TAB_Q0 192
+#define TAB_Q1 224
+#define TAB_Q2 256
+#define TAB_ZMAX 288
+#define TAB_LOG2E 320
+#define TAB_SHIFTER 352
+#define TAB_ONEBITS 384
+#define TAB_LN2HI 416
+#define TAB_LN2LO 448
+#define TAB_ONE 480
+#define TAB_TWO 512
+#define TAB_EXP(n) (544+32*(n))
+
+// Register allocation of tanhAVX2
+//
+//	DI, SI           dst, src
+//	CX               n, a multiple of 4
+//	AX               i, the current element
+//	DX               ·tanhTab
+//
+//	Y0   x                 Y8   2^k
+//	Y1   z = |x|           Y9   e^r, then e^y + 1
+//	Y2   s = z²            Y10  the mask z < 0.625 (NaN: false)
+//	Y3   P(s)              Y11  2, then the small-branch result
+//	Y4   z·s·P(s), then q  Y12  1 − q, then the result
+//	Y5   Q(s)              Y13  the sign bit of x
+//	Y6   y = 2 min(z, 20), then r
+//	Y7   k (biased, then exact)
+//	Y15  the mask x is NaN
+//
+// Each lane performs exactly the operations of tanh1 in tanh.go, in the
+// same order, so both give the same bits.
+
+// func tanhAVX2(dst, src []float64)
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	LEAQ ·tanhTab(SB), DX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JZ   tanhdone
+
+tanhloop:
+	VMOVUPD (SI)(AX*8), Y0
+	VANDPD  TAB_ABS(DX), Y0, Y1
+
+	// Small branch: z + (z·s·P(s)) / Q(s), multiplies and adds unfused.
+	VMULPD Y1, Y1, Y2
+	VMULPD TAB_P0(DX), Y2, Y3
+	VADDPD TAB_P1(DX), Y3, Y3
+	VMULPD Y2, Y3, Y3
+	VADDPD TAB_P2(DX), Y3, Y3
+	VMULPD Y2, Y1, Y4
+	VMULPD Y3, Y4, Y4
+	VADDPD TAB_Q0(DX), Y2, Y5
+	VMULPD Y2, Y5, Y5
+	VADDPD TAB_Q1(DX), Y5, Y5
+	VMULPD Y2, Y5, Y5
+	VADDPD TAB_Q2(DX), Y5, Y5
+
+	// Large branch: e^y + 1 with y = 2·min(z, 20).
+	VMINPD      TAB_ZMAX(DX), Y1, Y6
+	VADDPD      Y6, Y6, Y6
+	VMULPD      TAB_LOG2E(DX), Y6, Y7
+	VADDPD      TAB_SHIFTER(DX), Y7, Y7
+	VPSLLQ      $52, Y7, Y8
+	VPADDQ      TAB_ONEBITS(DX), Y8, Y8
+	VSUBPD      TAB_SHIFTER(DX), Y7, Y7
+	VFNMADD231PD TAB_LN2HI(DX), Y7, Y6
+	VFNMADD231PD TAB_LN2LO(DX), Y7, Y6
+	VMOVUPD     TAB_EXP(13)(DX), Y9
+	VFMADD213PD TAB_EXP(12)(DX), Y6, Y9
+	VFMADD213PD TAB_EXP(11)(DX), Y6, Y9
+	VFMADD213PD TAB_EXP(10)(DX), Y6, Y9
+	VFMADD213PD TAB_EXP(9)(DX), Y6, Y9
+	VFMADD213PD TAB_EXP(8)(DX), Y6, Y9
+	VFMADD213PD TAB_EXP(7)(DX), Y6, Y9
+	VFMADD213PD TAB_EXP(6)(DX), Y6, Y9
+	VFMADD213PD TAB_EXP(5)(DX), Y6, Y9
+	VFMADD213PD TAB_EXP(4)(DX), Y6, Y9
+	VFMADD213PD TAB_EXP(3)(DX), Y6, Y9
+	VFMADD213PD TAB_EXP(2)(DX), Y6, Y9
+	VFMADD213PD TAB_EXP(1)(DX), Y6, Y9
+	VFMADD213PD TAB_EXP(0)(DX), Y6, Y9
+	VMULPD      Y8, Y9, Y9
+	VADDPD      TAB_ONE(DX), Y9, Y9
+
+	// One division for both branches: q = z·s·P/Q or 2/(e^y + 1).
+	VCMPPD    $1, TAB_SMALL(DX), Y1, Y10
+	VMOVUPD   TAB_TWO(DX), Y11
+	VBLENDVPD Y10, Y4, Y11, Y4
+	VBLENDVPD Y10, Y5, Y9, Y5
+	VDIVPD    Y5, Y4, Y4
+	VADDPD    Y4, Y1, Y11
+	VMOVUPD   TAB_ONE(DX), Y12
+	VSUBPD    Y4, Y12, Y12
+	VBLENDVPD Y10, Y11, Y12, Y12
+
+	// Copy the sign of x; a NaN x is returned as it is.
+	VANDPD    TAB_SIGN(DX), Y0, Y13
+	VORPD     Y13, Y12, Y12
+	VCMPPD    $3, Y0, Y0, Y15
+	VBLENDVPD Y15, Y0, Y12, Y12
+	VMOVUPD   Y12, (DI)(AX*8)
+
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JLT  tanhloop
+	VZEROUPPER
+
+tanhdone:
+	RET
+
+// func dot8x1StrideAVX2(k int, a *float64, lda int, x, y *float64)
+//
+// dot8x1AVX2 for the 8 consecutive rows a, a+lda, …, a+7·lda of a matrix,
+// writing y[0..7] directly: the same registers and operations (so the same
+// bits), without the caller building a table of row slices.
+TEXT ·dot8x1StrideAVX2(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), R8
+	MOVQ lda+16(FP), DX
+	SHLQ $3, DX
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	LEAQ (R10)(DX*1), R11
+	LEAQ (R11)(DX*1), R12
+	LEAQ (R12)(DX*1), R13
+	LEAQ (R13)(DX*1), BX
+	LEAQ (BX)(DX*1), SI
+	MOVQ x+24(FP), DI
+
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+
+	XORQ AX, AX
+	MOVQ CX, DX
+	ANDQ $-8, DX
+	JZ   fours
+
+loop8s:
+	STEPV(0)
+	STEPV(32)
+	ADDQ $8, AX
+	CMPQ AX, DX
+	JLT  loop8s
+
+fours:
+	MOVQ CX, DX
+	ANDQ $-4, DX
+	CMPQ AX, DX
+	JGE  tails
+	STEPV(0)
+	ADDQ $4, AX
+
+tails:
+	MOVQ CX, DX
+	SUBQ AX, DX // r = k - p, 0..3
+	JZ   reduces
+	NEGQ DX
+	ADDQ $3, DX
+	LEAQ tailmask<>(SB), CX
+	VMOVUPD (CX)(DX*8), Y9
+	VMASKMOVPD (DI)(AX*8), Y9, Y8
+	TAILV(R8, Y0)
+	TAILV(R9, Y1)
+	TAILV(R10, Y2)
+	TAILV(R11, Y3)
+	TAILV(R12, Y4)
+	TAILV(R13, Y5)
+	TAILV(BX, Y6)
+	TAILV(SI, Y7)
+
+reduces:
+	MOVQ y+32(FP), DI
+	REDUCE(Y0, Y1, Y2, Y3, 0(DI))
+	REDUCE(Y4, Y5, Y6, Y7, 32(DI))
+	VZEROUPPER
+	RET

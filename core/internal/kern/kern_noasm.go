@@ -16,3 +16,14 @@ func rowsAVX2(k int, a *[8][]float64, x []float64, out *[8]float64) {
 func tileAVX2(k int, a0, a1, a2, b0, b1, b2, b3 []float64, out *[12]float64) {
 	panic("kern: no AVX2 kernel on this architecture")
 }
+
+// tanhAVX2 is never called when hasAVX2FMA is false; it exists so that the
+// tests compile on every architecture.
+func tanhAVX2(dst, src []float64) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
+
+// dot8x1StrideAVX2 is never called when hasAVX2FMA is false.
+func dot8x1StrideAVX2(k int, a *float64, lda int, x, y *float64) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
