@@ -18,9 +18,10 @@ const PolicyBaselineDecay = 0.9
 
 // PolicyGradientCost is the cost Learners.Eval reports for a policy-gradient
 // estimate, in tangent-system equivalents (a primal pass is 1): the primal
-// pass plus the basis eligibilities E_kl and the score, measured at about
-// XXX primal passes (docs/METAOPT.md, "Estimators at equal compute").
-const PolicyGradientCost = 3.0
+// pass plus about one for the basis eligibilities E_kl and the score. It
+// measured 2.2–2.4 objective evaluations at N = 20 (docs/METAOPT.md,
+// "Gradient estimators at equal compute").
+const PolicyGradientCost = 2.0
 
 // CheckPolicyNoise reports, in one line, why the likelihood-ratio
 // (policy-gradient) estimator is not defined for a perturbation law, or nil
