@@ -109,7 +109,7 @@ func policyScores(ctx context.Context, p *Problem, rule plasticity.Rule, noise r
 	wdot := make([]float64, D*nn) // Ẇ_d = ∂W^h/∂Θ_d at fixed states
 	wdot0 := true                 // every Ẇ_d is zero
 	xi := make([]float64, nn)     // Ξ^h = Σ_t ξ^t ⊗ r^t / σ²
-	upd := make([]float64, nn)    // Mask ∘ 1{unclipped}
+	upd := make([]float64, nn)    // η G A · Mask ∘ 1{unclipped}
 	eKL := make([]float64, n*K1*n)
 	var delta, xbar, c, xiT, rT, a, b []float64
 	scores := make([][]float64, 0, p.H) // s^h per trial
