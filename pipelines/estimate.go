@@ -95,10 +95,12 @@ func TrainBytes(s Shape, trials int) Estimate {
 
 // Directions returns the number D of tangent directions a metaopt job's
 // learner carries: P = (K+1)(L+1) (+1 with log_eta) for the exact
-// estimator, Ω for projection:Ω, none for fd, es and cmaes.
+// estimator (and for policy-gradient, whose P weight tangents this
+// over-counts: it keeps D·N² floats of them, not 3·D·N²), Ω for
+// projection:Ω, none for fd, es and cmaes.
 func Directions(spec *MetaoptSpec, s Shape) int {
 	switch {
-	case spec.Estimator == "exact":
+	case spec.Estimator == "exact" || spec.Estimator == "policy-gradient":
 		d := (s.K + 1) * (s.L + 1)
 		if spec.LogEta {
 			d++
@@ -140,7 +142,7 @@ func MetaoptBytes(s Shape, spec *MetaoptSpec, cores int) Estimate {
 	terms := append(learnerTerms(s), term{"trials", 48 * f(spec.Trials)})
 	n := f(s.N)
 	key := "estimator"
-	if spec.Estimator == "exact" {
+	if spec.Estimator == "exact" || spec.Estimator == "policy-gradient" {
 		key = "n" // D = P is fixed by K and L: N is what to lower
 	}
 	terms = append(terms, term{key, 8 * f(d) * (3*n*n + 4*n + f(s.Conditions))})

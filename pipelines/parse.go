@@ -774,6 +774,9 @@ func (p *parser) expand() error {
 		if err == nil {
 			err = p.lim.CheckParams(&res.p, res.src)
 		}
+		if err == nil {
+			err = checkPolicyNoise(s.Estimator, b.Setup.Perturb, res.src)
+		}
 		if err != nil {
 			return p.paramError(res.src, ent.metaNode, join(ent.path, "metaopt"), err, fmt.Sprintf(" (metaopt job of %s)", r.Name))
 		}

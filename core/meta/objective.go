@@ -25,12 +25,13 @@ const StreamProjection = 0x2001
 //
 // Cost is counted in tangent-system equivalents, a deterministic proxy for
 // compute: a primal pass is 1, an exact gradient 1+D (D = P, or P+1 with
-// LogEta), a projection 1+Ω, central finite differences 1+2D.
+// LogEta), a projection 1+Ω, central finite differences 1+2D, a policy
+// gradient PolicyGradientCost.
 type Learners struct {
 	Setup     *train.Setup      // task, network, learner; Setup.Rule fixes K and L
 	H         int               // learning trials per learner
 	Gamma     float64           // discount γ of the meta-objective, (0, 1]
-	Estimator metaopt.Estimator // exact, projection:Ω or fd (es/cmaes need no gradient)
+	Estimator metaopt.Estimator // exact, projection:Ω, fd or policy-gradient (es/cmaes need no gradient)
 	LogEta    bool              // log η is the last meta-parameter
 	FDStep    float64           // central-difference step (default 1e-5)
 	Dist      Distribution      // projection directions (default Rademacher)
@@ -64,6 +65,11 @@ func (l *Learners) Validate() error {
 	}
 	if l.Estimator.Kind == metaopt.EstimatorProjection && l.Estimator.Directions < 1 {
 		return fmt.Errorf("meta: learners: projection needs Ω ≥ 1 directions")
+	}
+	if l.Estimator.Kind == metaopt.EstimatorPolicyGradient {
+		if err := CheckPolicyNoise(l.Setup.Perturb); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -148,6 +154,9 @@ func (l *Learners) Eval(ctx context.Context, req metaopt.Request) (metaopt.Eval,
 		}
 		res, err = FiniteDifference(ctx, p, rule, step, opts)
 		cost = 1 + 2*D
+	case l.Estimator.Kind == metaopt.EstimatorPolicyGradient:
+		res, err = PolicyGradient(ctx, p, rule, s.Perturb, opts)
+		cost = PolicyGradientCost
 	default:
 		return metaopt.Eval{}, fmt.Errorf("meta: learners: estimator %s gives no gradient", l.Estimator)
 	}

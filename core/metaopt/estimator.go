@@ -20,6 +20,11 @@ const (
 	EstimatorCMAES      EstimatorKind = "cmaes"      // CMA-ES (MethodCMAES)
 )
 
+// EstimatorPolicyGradient is the likelihood-ratio (REINFORCE) estimate in
+// which the learner's Gaussian exploration noise is the policy's noise; a
+// gradient kind (MethodAdam).
+const EstimatorPolicyGradient EstimatorKind = "policy-gradient"
+
 // Estimator is a parsed estimator specification such as "projection:4".
 // The zero value is invalid; use ParseEstimator.
 type Estimator struct {
@@ -29,13 +34,14 @@ type Estimator struct {
 }
 
 // ParseEstimator parses "exact", "projection:Ω" (Ω ≥ 1 random directions),
-// "fd", "es" or "cmaes", ignoring case and surrounding space.
+// "fd", "policy-gradient", "es" or "cmaes", ignoring case and surrounding
+// space.
 func ParseEstimator(s string) (Estimator, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
 	name, arg, hasArg := strings.Cut(t, ":")
-	const valid = `want exact, projection:Ω (e.g. projection:4), fd, es or cmaes`
+	const valid = `want exact, projection:Ω (e.g. projection:4), fd, policy-gradient, es or cmaes`
 	switch kind := EstimatorKind(name); kind {
-	case EstimatorExact, EstimatorFD, EstimatorES, EstimatorCMAES:
+	case EstimatorExact, EstimatorFD, EstimatorPolicyGradient, EstimatorES, EstimatorCMAES:
 		if hasArg {
 			return Estimator{}, fmt.Errorf("metaopt: estimator %q: %s takes no argument; %s", s, name, valid)
 		}
