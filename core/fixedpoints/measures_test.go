@@ -149,9 +149,9 @@ func TestChao1(t *testing.T) {
 		obs, f1, f2  int
 		wantComplete bool
 	}{
-		{[]int{3, 2, 5, 2}, 4, 4, 0, 2, true},          // every point found ≥ 2 times: exact
+		{[]int{3, 2, 5, 2}, 4, 4, 0, 2, true},             // every point found ≥ 2 times: exact
 		{[]int{1, 1, 1, 2, 4}, 5 + 9.0/2, 5, 3, 1, false}, // S + f1²/(2 f2)
-		{[]int{1, 1, 3, 0}, 3 + 1, 3, 2, 0, false},       // f2 = 0: S + f1(f1−1)/2; zero counts ignored
+		{[]int{1, 1, 3, 0}, 3 + 1, 3, 2, 0, false},        // f2 = 0: S + f1(f1−1)/2; zero counts ignored
 		{[]int{1}, 1, 1, 1, 0, false},
 		{nil, 0, 0, 0, 0, true},
 	}
