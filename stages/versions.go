@@ -24,7 +24,7 @@ func Current() Versions {
 		pipelines.StageMetaopt:     "metaopt-3", // 3: metaopt_history without wall_seconds (schema version 2)
 		pipelines.StageTrain:       "train-2",
 		pipelines.StageFixedPoints: "fixedpoints-3", // 3: fixed_points schema 3 (measures, deflation, completeness), eigenvectors always computed
-		pipelines.StageRSA:         "rsa-3", // 3: seed-stratified permutation test and same-seed summaries (method 2) under the new scheme
+		pipelines.StageRSA:         "rsa-3",         // 3: seed-stratified permutation test and same-seed summaries (method 2) under the new scheme
 		pipelines.StageLandscape:   "landscape-2",
 		pipelines.StageSensitivity: "sensitivity-2",
 		pipelines.StageReport:      "report-2",
