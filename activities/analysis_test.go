@@ -110,8 +110,8 @@ func TestAnalysisStages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.Version != 2 {
-			t.Errorf("fixed_points schema version %d, want 2", info.Version)
+		if info.Version != 3 {
+			t.Errorf("fixed_points schema version %d, want 3", info.Version)
 		}
 		if v := stages.Current()[pipelines.StageFixedPoints]; info.EngineVersion != v {
 			t.Errorf("fixed_points engine version %q, want the stage's %q", info.EngineVersion, v)
@@ -164,6 +164,14 @@ func TestAnalysisStages(t *testing.T) {
 				t.Errorf("point index %d type %s count %d, eigenvalues give %d unstable", r.Index, r.Type, r.Count, unstable)
 			}
 			counts[r.Input] += int(r.Count)
+			// Version 3: the Euler map of dt/τ = 1/30 (the preset) and the
+			// measures in their documented shapes; the set's starts are
+			// the 8 inits.
+			if r.IndexMap < r.Index || r.SetStarts != 8 || len(r.ResponseNorm) != net.M || len(r.Response) != net.M*net.N ||
+				len(r.ReadoutOverlap) != net.O*net.N || !(r.HenriciRel >= 0 && r.HenriciRel <= 1) || r.SetChao1 < float64(r.SetObserved) {
+				t.Errorf("point: index_map %d (index %d), set_starts %d, %d response norms, %d response values, %d overlaps, henrici_rel %v, chao1 %v of %d",
+					r.IndexMap, r.Index, r.SetStarts, len(r.ResponseNorm), len(r.Response), len(r.ReadoutOverlap), r.HenriciRel, r.SetChao1, r.SetObserved)
+			}
 		}
 		for in, c := range counts {
 			if c > 8 {

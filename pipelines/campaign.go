@@ -124,11 +124,45 @@ type Stages struct {
 }
 
 // FixedPointsStage searches fixed points of every trained network.
+//
+// The deflation settings are omitted from the JSON (and so from the
+// units' keys and the campaign ID) at their zero values: a campaign that
+// does not use deflation keeps its ID. Parse writes a deflation_power or
+// deflation_shift equal to its default as 0, and both as 0 when deflation
+// is 0 (they do not change the result then).
 type FixedPointsStage struct {
 	Enabled  bool    `yaml:"enabled" json:"enabled"`     // true when the section is present
 	Inits    int     `yaml:"inits" json:"inits"`         // initial states per input (64)
 	MaxIters int     `yaml:"max_iters" json:"max_iters"` // optimizer iterations per search (2000)
 	Tol      float64 `yaml:"tol" json:"tol"`             // speed q below which a point is fixed (1e-6)
+	// Deflation is the number of rounds of deflated searches (one per
+	// initial state each) after the plain descents; 0, the default, runs
+	// none.
+	Deflation int `yaml:"deflation" json:"deflation,omitempty"`
+	// DeflationPower is the power p of the deflation operator (0 = 3).
+	DeflationPower float64 `yaml:"deflation_power" json:"deflation_power,omitempty"`
+	// DeflationShift is the shift σ of the deflation operator (0 = 1).
+	DeflationShift float64 `yaml:"deflation_shift" json:"deflation_shift,omitempty"`
+}
+
+// Defaults of the deflation settings that 0 stands for
+// (core/fixedpoints.Settings).
+const (
+	DefaultDeflationPower = 3.0
+	DefaultDeflationShift = 1.0
+)
+
+// Normalized returns s with the deflation settings written as Parse keeps
+// them: a power or shift equal to its default as 0, both as 0 when
+// deflation is off.
+func (s FixedPointsStage) Normalized() FixedPointsStage {
+	if s.DeflationPower == DefaultDeflationPower || s.Deflation == 0 {
+		s.DeflationPower = 0
+	}
+	if s.DeflationShift == DefaultDeflationShift || s.Deflation == 0 {
+		s.DeflationShift = 0
+	}
+	return s
 }
 
 // RSAStage compares the representations of the networks of each task.

@@ -678,7 +678,14 @@ func (p *parser) stages() error {
 				return bad("max_iters", "use at least 1 iteration", s.MaxIters)
 			case !finite(s.Tol) || s.Tol <= 0:
 				return bad("tol", "use a small positive speed, e.g. 1e-6", s.Tol)
+			case s.Deflation < 0:
+				return bad("deflation", "use 0 (off) or a number of rounds of deflated searches, e.g. 4", s.Deflation)
+			case !finite(s.DeflationPower) || s.DeflationPower < 0:
+				return bad("deflation_power", "use a positive power, e.g. 3 (the default)", s.DeflationPower)
+			case !finite(s.DeflationShift) || s.DeflationShift < 0:
+				return bad("deflation_shift", "use a positive shift, e.g. 1 (the default)", s.DeflationShift)
 			}
+			st.FixedPoints = s.Normalized()
 		case "rsa":
 			s := st.RSA
 			switch {

@@ -83,6 +83,8 @@ func TestParseErrors(t *testing.T) {
 		{"stage key", base + "stages: {fixedpoint: {}}\n", 7, 10, "stages.fixedpoint", "is not a known key", `did you mean "fixedpoints"?`, ""},
 		{"stage knob", base + "stages:\n  rsa: {metric: cosine}\n", 8, 17, "stages.rsa.metric", `stages.rsa.metric = "cosine" is not known`, "correlation or euclidean", ""},
 		{"stage knob range", base + "stages:\n  fixedpoints: {tol: 0}\n", 8, 22, "stages.fixedpoints.tol", "= 0 is out of range", "small positive speed", ""},
+		{"deflation", base + "stages:\n  fixedpoints: {deflation: -3}\n", 8, 28, "stages.fixedpoints.deflation", "= -3 is out of range", "0 (off)", ""},
+		{"deflation power", base + "stages:\n  fixedpoints: {deflation: 2, deflation_power: -1}\n", 8, 48, "stages.fixedpoints.deflation_power", "= -1 is out of range", "positive power", ""},
 		{"landscape without fixedpoints", base + "stages:\n  rsa: {}\n  landscape: {pcs: 2}\n", 9, 3, "stages.landscape",
 			"needs the fixed points of the fixedpoints stage, which is off", "add a fixedpoints section", ""},
 		{"landscape pcs", base + "stages:\n  fixedpoints: {}\n  landscape: {pcs: 0}\n", 9, 20, "stages.landscape.pcs", "= 0 is out of range", "at least 1 principal axis", ""},

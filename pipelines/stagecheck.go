@@ -37,6 +37,12 @@ func (s FixedPointsStage) Validate() error {
 		return &SettingError{"max_iters", s.MaxIters, "at least 1 iteration"}
 	case !(s.Tol > 0) || math.IsInf(s.Tol, 0):
 		return &SettingError{"tol", s.Tol, "a positive speed, e.g. 1e-6"}
+	case s.Deflation < 0:
+		return &SettingError{"deflation", s.Deflation, "0 (off) or a number of rounds of deflated searches, e.g. 4"}
+	case !(s.DeflationPower >= 0) || math.IsInf(s.DeflationPower, 0):
+		return &SettingError{"deflation_power", s.DeflationPower, fmt.Sprintf("a positive power, e.g. %g (0 means %g)", DefaultDeflationPower, DefaultDeflationPower)}
+	case !(s.DeflationShift >= 0) || math.IsInf(s.DeflationShift, 0):
+		return &SettingError{"deflation_shift", s.DeflationShift, fmt.Sprintf("a positive shift, e.g. %g (0 means %g)", DefaultDeflationShift, DefaultDeflationShift)}
 	}
 	return nil
 }

@@ -24,6 +24,9 @@ func TestStageValidate(t *testing.T) {
 		{func() FixedPointsStage { s := fp; s.Inits = 0; return s }().Validate(), "inits = 0: want at least 1"},
 		{func() FixedPointsStage { s := fp; s.MaxIters = -1; return s }().Validate(), "max_iters = -1"},
 		{func() FixedPointsStage { s := fp; s.Tol = math.NaN(); return s }().Validate(), "tol = NaN"},
+		{func() FixedPointsStage { s := fp; s.Deflation = -1; return s }().Validate(), "deflation = -1: want 0 (off)"},
+		{func() FixedPointsStage { s := fp; s.DeflationPower = -2; return s }().Validate(), "deflation_power = -2: want a positive power"},
+		{func() FixedPointsStage { s := fp; s.DeflationShift = math.Inf(1); return s }().Validate(), "deflation_shift = +Inf"},
 		{func() SensitivityStage { s := sens; s.Perturbations = 0; return s }().Validate(), "perturbations = 0"},
 		{func() SensitivityStage { s := sens; s.Scale = math.Inf(1); return s }().Validate(), "scale = +Inf: want a positive relative size, e.g. 1e-06"},
 		{func() RSAStage { s := rsa; s.Metric = "cosine"; return s }().Validate(), `metric = "cosine": want correlation or euclidean`},
@@ -36,5 +39,49 @@ func TestStageValidate(t *testing.T) {
 		if !ok || !strings.HasPrefix(c.err.Error(), c.want) || !strings.HasPrefix(c.want, se.Key) {
 			t.Errorf("%v, want a *SettingError %q", c.err, c.want)
 		}
+	}
+}
+
+// TestDeflationKeys checks that the deflation settings leave a campaign
+// without them as it was (its fixedpoints settings JSON, so its ID), that
+// a default written out is the same as one left out, and that deflation
+// itself is part of the settings.
+func TestDeflationKeys(t *testing.T) {
+	const base = "name: c\ntasks: [{name: dnms}]\nrules: [{name: miconi}]\nseeds: 1\nstages:\n  fixedpoints: "
+	settings := func(fp string) string {
+		c, err := Parse("c.yaml", []byte(base+fp+"\n"))
+		if err != nil {
+			t.Fatalf("%s: %v", fp, err)
+		}
+		p, err := c.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range p.Analysis {
+			if a.Stage == StageFixedPoints {
+				return string(a.Settings)
+			}
+		}
+		t.Fatalf("%s: no fixedpoints unit", fp)
+		return ""
+	}
+	plain := settings("{inits: 8}")
+	if want := `{"enabled":true,"inits":8,"max_iters":2000,"tol":0.000001}`; plain != want {
+		t.Errorf("settings without deflation %s, want %s (the settings of before deflation existed)", plain, want)
+	}
+	for _, fp := range []string{"{inits: 8, deflation: 0}", "{inits: 8, deflation_power: 5, deflation_shift: 2}"} {
+		if got := settings(fp); got != plain {
+			t.Errorf("%s: settings %s, want %s (deflation off)", fp, got, plain)
+		}
+	}
+	on := settings("{inits: 8, deflation: 4}")
+	if on == plain {
+		t.Errorf("deflation: 4 does not change the settings")
+	}
+	if got := settings("{inits: 8, deflation: 4, deflation_power: 3, deflation_shift: 1}"); got != on {
+		t.Errorf("defaults written out: %s, want %s", got, on)
+	}
+	if got := settings("{inits: 8, deflation: 4, deflation_power: 2}"); got == on {
+		t.Errorf("deflation_power: 2 does not change the settings")
 	}
 }

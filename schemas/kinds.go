@@ -247,7 +247,23 @@ type FixedPointRow struct {
 	EigIm    []float64 // imaginary parts, same order
 	Index    int32     // number of unstable dimensions (eigenvalues with real part > 0)
 	Type     string    // "stable", "saddle" or "unstable"
-	Count    int32     // initial states whose descent ended at this point (version 2)
+	Count    int32     // initial states whose plain descent ended at this point (version 2)
+
+	// Version 3: deflation, the Euler-map index, the dynamics measures and
+	// the completeness estimate of the point's (network, input) set.
+	Deflated       int32     // deflated searches that found this point as a new root
+	IndexMap       int32     // unstable directions of the Euler map: eigenvalues with |1 + (dt/τ)λ| > 1
+	Henrici        float64   // Henrici's departure from normality of the Jacobian
+	HenriciRel     float64   // Henrici / ‖J‖_F
+	ReadoutOverlap []float64 // O×N row-major: overlap of readout o with the eigenvector of eigenvalue i (NaN padding as eig_re)
+	Response       []float64 // M×N row-major: (−J)⁻¹ W_in, row k the response of x* to input channel k
+	ResponseNorm   []float64 // M values: Euclidean norm of each row of Response
+	SetStarts      int32     // plain descents under this input (the starts)
+	SetObserved    int32     // fixed points of this input found by at least one plain descent (S_obs)
+	SetF1          int32     // of those, found by exactly one plain descent
+	SetF2          int32     // found by exactly two
+	SetChao1       float64   // Chao1 estimate of the fixed points the descent reaches
+	SetDeflated    int32     // fixed points of this input found only by deflated searches
 }
 
 // Kind returns FixedPoints.
@@ -261,6 +277,16 @@ func (r FixedPointRow) validate() error {
 		return err
 	}
 	if err := checkLen("eig_im", len(r.EigIm), len(r.X)); err != nil {
+		return err
+	}
+	n := len(r.X)
+	if len(r.ReadoutOverlap)%n != 0 {
+		return fmt.Errorf("readout_overlap has %d values, want O×N with N=%d", len(r.ReadoutOverlap), n)
+	}
+	if err := checkLen("response", len(r.Response), len(r.U)*n); err != nil {
+		return err
+	}
+	if err := checkLen("response_norm", len(r.ResponseNorm), len(r.U)); err != nil {
 		return err
 	}
 	return checkSeed(r.Seed)
@@ -284,6 +310,19 @@ func (FixedPointRow) columns() []column[FixedPointRow] {
 		int32Col("index", func(r *R) *int32 { return &r.Index }),
 		stringCol("type", func(r *R) *string { return &r.Type }),
 		int32Col("count", func(r *R) *int32 { return &r.Count }),
+		int32Col("deflated", func(r *R) *int32 { return &r.Deflated }),
+		int32Col("index_map", func(r *R) *int32 { return &r.IndexMap }),
+		float64Col("henrici", func(r *R) *float64 { return &r.Henrici }),
+		float64Col("henrici_rel", func(r *R) *float64 { return &r.HenriciRel }),
+		float64Vec("readout_overlap", true, func(r *R) *[]float64 { return &r.ReadoutOverlap }),
+		float64Vec("response", true, func(r *R) *[]float64 { return &r.Response }),
+		float64Vec("response_norm", true, func(r *R) *[]float64 { return &r.ResponseNorm }),
+		int32Col("set_starts", func(r *R) *int32 { return &r.SetStarts }),
+		int32Col("set_observed", func(r *R) *int32 { return &r.SetObserved }),
+		int32Col("set_f1", func(r *R) *int32 { return &r.SetF1 }),
+		int32Col("set_f2", func(r *R) *int32 { return &r.SetF2 }),
+		float64Col("set_chao1", func(r *R) *float64 { return &r.SetChao1 }),
+		int32Col("set_deflated", func(r *R) *int32 { return &r.SetDeflated }),
 	}
 }
 

@@ -36,8 +36,10 @@ func (k Kind) Version() int {
 	switch k {
 	case LearningCurves, Networks, Trajectories, RDMs, RSAPairs, Landscape, LandscapePairs:
 		return 1
-	case FixedPoints, Sensitivity: // 2: fixed_points.count; sensitivity.top_fraction, delta_s_*
+	case Sensitivity: // 2: sensitivity.top_fraction, delta_s_*
 		return 2
+	case FixedPoints: // 2: count; 3: deflated, index_map, the dynamics measures and the set_* completeness columns
+		return 3
 	case MetaoptHistory: // 2: without wall_seconds, so that a history is the same bytes on any workers
 		return 2
 	}

@@ -68,7 +68,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Run("zero-length vector", func(t *testing.T) {
 				rows := schemastest.FixedPoints()
 				for i := range rows {
-					rows[i].U = nil // a task with no inputs: M = 0
+					rows[i].U, rows[i].Response, rows[i].ResponseNorm = nil, nil, nil // a task with no inputs: M = 0
 				}
 				roundTrip(t, f, rows)
 			})

@@ -49,6 +49,17 @@ type FixedPointsInput struct {
 	// ByType counts the fixed points by type and index: "stable",
 	// "saddle:1", …, "unstable:k".
 	ByType map[string]int `json:"by_type"`
+	// MapDiffers counts the fixed points whose Euler-map index differs
+	// from their index, by "index→map index", e.g. "5→7".
+	MapDiffers map[string]int `json:"map_differs,omitempty"`
+	// The completeness estimate of the input's set (the set_* columns;
+	// all 0 for an input without points).
+	Starts   int32   `json:"starts"`
+	Observed int32   `json:"observed"`
+	F1       int32   `json:"f1"`
+	F2       int32   `json:"f2"`
+	Chao1    float64 `json:"chao1"`
+	Deflated int32   `json:"deflated"`
 }
 
 // FixedPointInfo is one point of a FixedPointsSummary.
@@ -62,6 +73,13 @@ type FixedPointInfo struct {
 	Count int32     `json:"count"`  // initial states that ended here
 	EigRe []Float   `json:"eig_re"` // over the free coordinates
 	EigIm []Float   `json:"eig_im"`
+	// Deflated counts the deflated searches that found it; IndexMap is its
+	// Euler-map index.
+	Deflated   int32   `json:"deflated"`
+	IndexMap   int32   `json:"index_map"`
+	Henrici    Float   `json:"henrici"`
+	HenriciRel Float   `json:"henrici_rel"`
+	Response   []Float `json:"response_norm"` // ‖(−J)⁻¹ W_in e_k‖ per input channel
 }
 
 // SummarizeFixedPoints summarizes the fixed_points rows of n.
@@ -80,6 +98,7 @@ func SummarizeFixedPoints(n *Network, rows []schemas.FixedPointRow) FixedPointsS
 			s.Inputs = append(s.Inputs, FixedPointsInput{Input: p.Input, ByType: map[string]int{}})
 		}
 		in := &s.Inputs[i]
+		in.Starts, in.Observed, in.F1, in.F2, in.Chao1, in.Deflated = p.SetStarts, p.SetObserved, p.SetF1, p.SetF2, p.SetChao1, p.SetDeflated
 		if p.Slow {
 			in.Slow++
 		} else {
@@ -89,13 +108,20 @@ func SummarizeFixedPoints(n *Network, rows []schemas.FixedPointRow) FixedPointsS
 				key = fmt.Sprintf("%s:%d", p.Type, p.Index)
 			}
 			in.ByType[key]++
+			if p.IndexMap >= 0 && p.IndexMap != p.Index {
+				if in.MapDiffers == nil {
+					in.MapDiffers = map[string]int{}
+				}
+				in.MapDiffers[fmt.Sprintf("%d→%d", p.Index, p.IndexMap)]++
+			}
 		}
 		k := 0 // the free coordinates' eigenvalues; the padding is NaN
 		for k < len(p.EigRe) && !math.IsNaN(p.EigRe[k]) {
 			k++
 		}
 		s.Points = append(s.Points, FixedPointInfo{Input: p.Input, X: p.X, Q: p.Q, Slow: p.Slow, Type: p.Type, Index: p.Index,
-			Count: p.Count, EigRe: floats(p.EigRe[:k]), EigIm: floats(p.EigIm[:k])})
+			Count: p.Count, EigRe: floats(p.EigRe[:k]), EigIm: floats(p.EigIm[:k]),
+			Deflated: p.Deflated, IndexMap: p.IndexMap, Henrici: Float(p.Henrici), HenriciRel: Float(p.HenriciRel), Response: floats(p.ResponseNorm)})
 	}
 	return s
 }
@@ -119,6 +145,10 @@ func (in FixedPointsInput) Types() string {
 		} else {
 			parts = append(parts, fmt.Sprintf("%d %s", in.ByType[k], typ))
 		}
+	}
+	for _, k := range slices.Sorted(mapKeys(in.MapDiffers)) {
+		idx, m, _ := strings.Cut(k, "→")
+		parts = append(parts, fmt.Sprintf("%d of index %s with Euler-map index %s", in.MapDiffers[k], idx, m))
 	}
 	return orDash(parts, ", ")
 }

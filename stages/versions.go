@@ -27,7 +27,7 @@ func Current() Versions {
 		// every number computed from them, change in the last bits.
 		pipelines.StageMetaopt:     "metaopt-4",     // 3: metaopt_history without wall_seconds (schema version 2); 4: kern.Tanh
 		pipelines.StageTrain:       "train-3",       // 3: kern.Tanh
-		pipelines.StageFixedPoints: "fixedpoints-3", // 3: kern.Tanh (initial states come from simulated trials)
+		pipelines.StageFixedPoints: "fixedpoints-4", // 3: kern.Tanh (initial states come from simulated trials); 4: fixed_points schema 3 (measures, deflation, completeness), eigenvectors always computed
 		pipelines.StageRSA:         "rsa-4",         // 3: seed-stratified permutation test and same-seed summaries (method 2) under the new scheme; 4: kern.Tanh
 		pipelines.StageLandscape:   "landscape-3",   // 3: kern.Tanh
 		pipelines.StageSensitivity: "sensitivity-3", // 3: kern.Tanh

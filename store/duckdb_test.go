@@ -111,3 +111,49 @@ func TestDuckDBReadsStageGlob(t *testing.T) {
 		t.Errorf("DuckDB partitions %v, want %v", got.Partitions, want)
 	}
 }
+
+// TestDuckDBReadsFixedPoints: DuckDB reads every column of a fixed_points
+// file (schema version 3) by the names docs/DATASETS.md lists, the list
+// columns as lists, and the flattened M×N response row by row.
+func TestDuckDBReadsFixedPoints(t *testing.T) {
+	rows := schemastest.FixedPoints()
+	path := filepath.Join(t.TempDir(), "fixed_points.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := schemas.WriteAll(f, schemas.Parquet, meta, rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := duckdb(t, path, "--vector", "response")
+	cols, err := schemas.Columns(schemas.FixedPoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, c := range cols {
+		want = append(want, c.Name)
+	}
+	if names := columnNames(got); got.Rows != int64(len(rows)) || !slices.Equal(names, want) {
+		t.Errorf("DuckDB reads %d rows with columns %v, want %d with %v", got.Rows, names, len(rows), want)
+	}
+	types := map[string]string{}
+	for _, c := range got.Columns {
+		types[c.Name] = c.Type
+	}
+	for name, prefix := range map[string]string{"henrici": "DOUBLE", "index_map": "INTEGER", "set_chao1": "DOUBLE",
+		"response": "DOUBLE[", "readout_overlap": "DOUBLE[", "response_norm": "DOUBLE["} {
+		if !strings.HasPrefix(types[name], prefix) {
+			t.Errorf("DuckDB type of %s = %s, want %s…", name, types[name], prefix)
+		}
+	}
+	if !slices.Equal(got.Vector, rows[0].Response) {
+		t.Errorf("DuckDB response of the first row %v, want %v", got.Vector, rows[0].Response)
+	}
+	if got.KV[schemas.MetaSchemaVersion] != "3" {
+		t.Errorf("DuckDB reads schema version %q, want 3", got.KV[schemas.MetaSchemaVersion])
+	}
+}

@@ -38,6 +38,10 @@ func addFixedPointFlags(f *pflag.FlagSet, st *pipelines.FixedPointsStage) {
 	f.IntVar(&st.Inits, "inits", st.Inits, "initial states per input")
 	f.IntVar(&st.MaxIters, "max-iters", st.MaxIters, "optimizer iterations per search")
 	f.Float64Var(&st.Tol, "tol", st.Tol, "speed q below which a point is fixed")
+	f.IntVar(&st.Deflation, "deflation", st.Deflation, "rounds of deflated searches after the plain descents (0 = off)")
+	st.DeflationPower, st.DeflationShift = pipelines.DefaultDeflationPower, pipelines.DefaultDeflationShift
+	f.Float64Var(&st.DeflationPower, "deflation-power", st.DeflationPower, "power p of the deflation operator")
+	f.Float64Var(&st.DeflationShift, "deflation-shift", st.DeflationShift, "shift σ of the deflation operator")
 }
 
 // fixedPointsJSON is what `analyze fixedpoints -o json` prints.
@@ -54,6 +58,7 @@ func (a *app) analyzeFixedPoints(ctx context.Context, sel *selection, st pipelin
 		return err
 	}
 	defer c.close()
+	st = st.Normalized()
 	if err := fixedPointsMemory(nets[:1], st, sel.workers); err != nil {
 		return err
 	}
@@ -72,11 +77,16 @@ func (a *app) analyzeFixedPoints(ctx context.Context, sel *selection, st pipelin
 	out := fixedPointsJSON{Network: n.Info(), Settings: st, FixedPointsSummary: stages.SummarizeFixedPoints(n.Network, rows), Out: sel.out}
 	return a.printer().Print(out, func(w io.Writer) {
 		fmt.Fprintf(w, "fixed points of %s\n", n.Title())
-		fmt.Fprintf(w, "%d initial states per input, at most %d iterations, fixed below q = %g\n\n", st.Inits, st.MaxIters, st.Tol)
-		fmt.Fprintf(w, "%-16s %6s %6s  %s\n", "INPUT", "FIXED", "SLOW", "FIXED POINTS BY TYPE")
-		for _, s := range out.Inputs {
-			fmt.Fprintf(w, "%-16s %6d %6d  %s\n", s.Input, s.Fixed, s.Slow, s.Types())
+		fmt.Fprintf(w, "%d initial states per input, at most %d iterations, fixed below q = %g", st.Inits, st.MaxIters, st.Tol)
+		if st.Deflation > 0 {
+			fmt.Fprintf(w, ", up to %d rounds of deflation", st.Deflation)
 		}
+		fmt.Fprintf(w, "\n\n%-16s %6s %6s %6s %6s %7s %6s  %s\n", "INPUT", "FIXED", "SLOW", "ONCE", "TWICE", "CHAO1", "DEFL", "FIXED POINTS BY TYPE")
+		for _, s := range out.Inputs {
+			fmt.Fprintf(w, "%-16s %6d %6d %6d %6d %7.1f %6d  %s\n", s.Input, s.Fixed, s.Slow, s.F1, s.F2, s.Chao1, s.Deflated, s.Types())
+		}
+		fmt.Fprintf(w, "\nONCE, TWICE: fixed points found by exactly one or two of the plain descents; CHAO1 estimates how many\n"+
+			"they reach (= FIXED − DEFL when none was found once); DEFL: found only by deflation.\n")
 		if sel.out != "" {
 			fmt.Fprintf(w, "\n%s", written(len(rows), "fixed_points", sel.out))
 		}

@@ -70,6 +70,7 @@ func (a *app) analyzeLandscape(ctx context.Context, sel *selection, st landscape
 		return err
 	}
 	defer c.close()
+	st.FixedPoints = st.FixedPoints.Normalized()
 	if err := fixedPointsMemory(nets, st.FixedPoints, sel.workers); err != nil {
 		return err
 	}

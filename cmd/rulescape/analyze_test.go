@@ -468,6 +468,42 @@ func TestAnalyzeFixedPointsMatchesCore(t *testing.T) {
 	}
 }
 
+// TestAnalyzeFixedPointsDeflation runs analyze fixedpoints with deflation:
+// the summary shows the completeness estimate of every input with points
+// (Chao1 at least the points the plain descents observed), the settings
+// are printed as the campaign keeps them (the default power and shift
+// omitted), and deflation only adds points to the plain search's.
+func TestAnalyzeFixedPointsDeflation(t *testing.T) {
+	f := loadFixture(t)
+	unit := "train/gonogo/miconi/seed=2"
+	args := []string{"fixedpoints", "--network", f.files[unit], "--inits", "16", "--max-iters", "300"}
+	var plain, defl fixedPointsJSON
+	analyzeJSON(t, &plain, args...)
+	raw := analyzeJSON(t, &defl, append(args, "--deflation", "2")...)
+	if defl.Settings.Deflation != 2 || defl.Settings.DeflationPower != 0 || strings.Contains(raw, "deflation_power") {
+		t.Errorf("settings %+v: want deflation 2 with the default power omitted", defl.Settings)
+	}
+	for i, in := range defl.Inputs {
+		p := plain.Inputs[i]
+		if in.Fixed < p.Fixed || in.Observed != p.Observed || in.Chao1 != p.Chao1 || int(in.Deflated) != in.Fixed-p.Fixed {
+			t.Errorf("%s: with deflation %+v, without %+v", in.Input, in, p)
+		}
+		if in.Fixed > 0 && (in.Starts != 16 || in.Chao1 < float64(in.Observed)) {
+			t.Errorf("%s: %d starts, Chao1 %v of %d observed", in.Input, in.Starts, in.Chao1, in.Observed)
+		}
+	}
+	code, out, errOut := runCLI(t, append([]string{"analyze"}, append(args, "--deflation", "2")...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"up to 2 rounds of deflation", "ONCE", "TWICE", "CHAO1", "DEFL"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+	t.Logf("\n%s", out)
+}
+
 // TestAnalyzeRSA compares the four fixture networks: the table is
 // symmetric per measure, the Spearman similarities equal the rank
 // correlation of the RDMs in --rdms-out computed here, the permutation
@@ -665,6 +701,8 @@ func TestAnalyzeErrors(t *testing.T) {
 		{"bad seed", []string{"fixedpoints", "--network", one, "--seed", "-3"}, []string{"--seed = -3"}},
 		{"bad inits", []string{"fixedpoints", "--network", one, "--inits", "0"}, []string{"--inits = 0"}},
 		{"bad tol", []string{"fixedpoints", "--network", one, "--tol", "-1"}, []string{"--tol = -1"}},
+		{"bad deflation", []string{"fixedpoints", "--network", one, "--deflation", "-1"}, []string{"--deflation = -1: want 0 (off)"}},
+		{"bad deflation power", []string{"fixedpoints", "--network", one, "--deflation", "2", "--deflation-power", "-1"}, []string{"--deflation-power = -1: want a positive power"}},
 		{"bad scale", []string{"sensitivity", "--network", one, "--scale", "0"}, []string{"--scale = 0: want a positive"}},
 		{"bad perturbations", []string{"sensitivity", "--network", one, "--perturbations", "0"}, []string{"--perturbations = 0"}},
 		{"bad metric", []string{"rsa", "--network", all, "--manifest", f.manifest, "--metric", "cosine"}, []string{`--metric = "cosine": want correlation or euclidean`}},

@@ -71,6 +71,53 @@
 // way); the point is stable when it has none, unstable when all are
 // unstable, and otherwise a saddle whose index is that number.
 //
+// The Euler map x ← x + α(−x + Wφ(x) + W_in ū + b) that package rnn
+// simulates (α = dt/τ, Settings.Alpha) has the same fixed points, with
+// Jacobian I + αJ: Point.MapUnstable counts the eigenvalues with
+// |1 + αλ| > 1. It is at least the continuous-time index, and larger when
+// a fast, weakly damped rotation (Re λ < 0, |λ|² > −2 Re λ/α) or a fast
+// stable node (λ < −2/α) is overshot by the step.
+//
+// # Measures of the dynamics at a point
+//
+// Each point also gets (measures.go, where the definitions are written out):
+// Henrici's departure from normality of J, absolute and relative to ‖J‖_F;
+// the overlap of each readout (row of W_out on the free coordinates) with
+// each right eigenvector of J, aligned with Eigenvalues; and the linear
+// response (−J)⁻¹ W_in, the derivative of the point's location with respect
+// to the constant input, one vector per input channel.
+//
+// # Deflation and completeness
+//
+// Plain descents from random initial states find each point in proportion
+// to its basin of attraction under the descent, and miss points with small
+// basins. With Settings.Deflations = R > 0, up to R rounds of deflated
+// searches follow: in each round, one search from every initial state on
+// the deflated residual G = M F, M(y) = Π_i (‖y − r_i‖^(−p) + σ) over every
+// fixed point r_i found so far (Brown & Gearhart 1971; Farrell, Birkisson &
+// Funke 2015; p = DeflationPower, σ = DeflationShift). G has the roots of F
+// except the r_i, so a search that converges finds a new one. A search is a
+// Levenberg–Marquardt descent of ½‖G‖² with the Gauss–Newton model of G,
+// and, when that ends at a local minimum of ‖G‖ instead of a root, the
+// deflated Newton iteration (the Newton step of F scaled by
+// 1/(1 − δ·∇log M)) from the same initial state; either end point is
+// polished by the plain descent and kept when it is a fixed point farther
+// than TolUnique from every r_i. The new points of a round are merged in
+// the order of the initial states; a round that finds none ends the search.
+// On three uncoupled bistable units (27 points) and a 4-unit Hopfield
+// network with two stored patterns (9 points), eight initial states find
+// 6 and 5 points by plain descent and all 27 and 9 with deflation
+// (deflate_test.go); p = 3 rather than Farrell's usual 2, which left some
+// points of the bistable network unfound.
+//
+// Only the plain descents are independent samples of the basins, so the
+// completeness estimate (Result.Completeness) uses their counts alone: the
+// number of fixed points found at least once (S_obs), exactly once (f1)
+// and exactly twice (f2), and the Chao1 estimate of how many the descent
+// reaches, S_obs + f1²/(2 f2), or S_obs + f1(f1 − 1)/2 when f2 = 0. Chao1
+// equals S_obs when every point was found at least twice; points found only
+// by deflation (Count 0) are reported beside it.
+//
 // # Initial states
 //
 // SampleInits draws the initial states from the network's own trajectories

@@ -43,10 +43,33 @@ type Point struct {
 	Unstable int
 	// Kind is Stable, Saddle or Unstable.
 	Kind Kind
-	// Count is the number of initial states whose descent ended here.
+	// Count is the number of initial states whose plain (undeflated)
+	// descent ended here; 0 for a point only deflated searches found.
 	Count int
-	// Init is the index of the first of those initial states.
+	// Init is the index of the first of those initial states (for a point
+	// only deflated searches found: the initial state of the first
+	// deflated search that ended here).
 	Init int
+	// Deflated is the number of deflated searches (Settings.Deflations)
+	// that found this point as a new root; always 0 for a slow point.
+	Deflated int
+
+	// MapUnstable is the number of unstable directions of the Euler map
+	// x ← x + αF(x) the network is simulated with (MapUnstable of the
+	// eigenvalues and Settings.Alpha): eigenvalues with |1 + αλ| > 1. It
+	// is −1 when Settings.Alpha is 0 or the eigenvalues are NaN.
+	MapUnstable int
+	// Henrici and HenriciRel are the departure from normality of the
+	// Jacobian and its ratio to ‖J‖_F (Henrici).
+	Henrici, HenriciRel float64
+	// ReadoutOverlap[o][i] is the overlap (Overlaps) of readout o — row o
+	// of W_out on the free coordinates — with the right eigenvector of
+	// Eigenvalues[i].
+	ReadoutOverlap [][]float64
+	// Response[k] is the linear response (−J)⁻¹ W_in e_k of the point to
+	// input channel k (LinearResponse): N values, zero on clamped units,
+	// NaN when J is singular.
+	Response [][]float64
 }
 
 // Result is the outcome of Find.
@@ -57,6 +80,9 @@ type Result struct {
 	// Inits is the number of descents; Rejected counts those that ended with
 	// q ≥ TolSlow (or not finite) and Outliers those dropped as outliers.
 	Inits, Rejected, Outliers int
+	// Deflations is the number of deflated searches run (at most
+	// Settings.Deflations per initial state).
+	Deflations int
 }
 
 // Find runs one descent of q per initial state (each of length net.N; their
@@ -112,10 +138,11 @@ func Find(ctx context.Context, net *rnn.Network, u []float64, inits [][]float64,
 	// Classify and deduplicate in init order.
 	res := &Result{Inits: len(ys)}
 	type cand struct {
-		y     []float64
-		q     float64
-		count int
-		init  int
+		y        []float64
+		q        float64
+		count    int
+		deflated int
+		init     int
 	}
 	var fixed, slow []*cand
 	near := func(list []*cand, y []float64) *cand {
@@ -136,17 +163,60 @@ func Find(ctx context.Context, net *rnn.Network, u []float64, inits [][]float64,
 		}
 		return append(list, &cand{y: y, q: q, count: 1, init: k})
 	}
+	outlier := func(y []float64) bool {
+		return s.OutlierScale > 0 && dist(y, centroid) > s.OutlierScale*max(radius, 1)
+	}
 	for k, y := range ends {
 		q := qs[k]
 		switch {
 		case !(q < s.TolSlow):
 			res.Rejected++
-		case s.OutlierScale > 0 && dist(y, centroid) > s.OutlierScale*max(radius, 1):
+		case outlier(y):
 			res.Outliers++
 		case q < s.TolQ:
 			fixed = merge(fixed, y, q, k)
 		default:
 			slow = merge(slow, y, q, k)
+		}
+	}
+	// Deflation rounds: in each, one deflated search per initial state,
+	// deflating every fixed point found so far; the new points are merged
+	// in init order, so the result does not depend on the workers.
+	for round := 0; round < s.Deflations && len(fixed) > 0; round++ {
+		d := &deflation{power: s.DeflationPower, shift: s.DeflationShift}
+		for _, c := range fixed {
+			d.roots = append(d.roots, c.y)
+		}
+		found := make([][]float64, len(ys))
+		foundQ := make([]float64, len(ys))
+		parallel(s.Workers, len(ys), func() func(int) {
+			ws := newWorkspace(p)
+			return func(k int) {
+				if stop() {
+					return
+				}
+				if y, q, ok := ws.deflatedSearch(ys[k], d, s, outlier, stop); ok {
+					found[k], foundQ[k] = y, q
+				}
+			}
+		})
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("fixedpoints: search cancelled: %w", err)
+		}
+		res.Deflations += len(ys)
+		before := len(fixed)
+		for k, y := range found {
+			if y == nil {
+				continue
+			}
+			if c := near(fixed, y); c != nil {
+				c.deflated++
+				continue
+			}
+			fixed = append(fixed, &cand{y: y, q: foundQ[k], deflated: 1, init: k})
+		}
+		if len(fixed) == before {
+			break // a round that finds nothing new ends the search
 		}
 	}
 	var keptSlow []*cand
@@ -164,8 +234,8 @@ func Find(ctx context.Context, net *rnn.Network, u []float64, inits [][]float64,
 	parallel(s.Workers, len(all), func() func(int) {
 		return func(k int) {
 			c := all[k]
-			points[k] = linearize(net, p, c.y, s.Vectors)
-			points[k].Q, points[k].Count, points[k].Init = c.q, c.count, c.init
+			points[k] = linearize(net, p, c.y, s.Vectors, s.Alpha)
+			points[k].Q, points[k].Count, points[k].Init, points[k].Deflated = c.q, c.count, c.init, c.deflated
 		}
 	})
 	res.Fixed = points[:len(fixed):len(fixed)]
@@ -224,15 +294,16 @@ func dist(a, b []float64) float64 {
 }
 
 // linearize builds the point at the free coordinates y: its full state, the
-// eigen-decomposition of the Jacobian and the kind.
-func linearize(net *rnn.Network, p *problem, y []float64, vectors int) Point {
+// eigen-decomposition of the Jacobian, the kind and the measures of
+// measures.go. alpha is Settings.Alpha.
+func linearize(net *rnn.Network, p *problem, y []float64, vectors int, alpha float64) Point {
 	n := p.n
 	x := make([]float64, net.N)
 	net.ApplyClamps(x)
 	for a, i := range p.free {
 		x[i] = y[a]
 	}
-	j := mat.NewDense(n, n, nil)
+	jv := make([]float64, n*n)
 	for a := 0; a < n; a++ {
 		for b := 0; b < n; b++ {
 			t := math.Tanh(y[b])
@@ -240,16 +311,13 @@ func linearize(net *rnn.Network, p *problem, y []float64, vectors int) Point {
 			if a == b {
 				v--
 			}
-			j.Set(a, b, v)
+			jv[a*n+b] = v
 		}
 	}
-	kind := mat.EigenNone
-	if vectors > 0 {
-		kind = mat.EigenRight
-	}
+	pt := Point{X: x, MapUnstable: -1}
+	pt.Response = response(net, p, jv)
 	var eig mat.Eigen
-	pt := Point{X: x}
-	if !eig.Factorize(j, kind) {
+	if !eig.Factorize(mat.NewDense(n, n, append([]float64(nil), jv...)), mat.EigenRight) {
 		// The QR iteration failed to converge: report the point with a NaN
 		// spectrum, Unstable = −1 and no kind rather than drop it.
 		for range y {
@@ -257,6 +325,14 @@ func linearize(net *rnn.Network, p *problem, y []float64, vectors int) Point {
 		}
 		pt.Unstable = -1
 		pt.Kind = ""
+		pt.Henrici, pt.HenriciRel = math.NaN(), math.NaN()
+		for range net.O {
+			o := make([]float64, n)
+			for k := range o {
+				o[k] = math.NaN()
+			}
+			pt.ReadoutOverlap = append(pt.ReadoutOverlap, o)
+		}
 		return pt
 	}
 	vals := eig.Values(nil)
@@ -285,16 +361,56 @@ func linearize(net *rnn.Network, p *problem, y []float64, vectors int) Point {
 	default:
 		pt.Kind = Saddle
 	}
-	if vectors > 0 {
-		var v mat.CDense
-		eig.VectorsTo(&v)
-		for _, o := range order[:min(vectors, n)] {
-			vec := make([]complex128, net.N)
-			for a, i := range p.free {
-				vec[i] = v.At(a, o)
-			}
-			pt.Eigenvectors = append(pt.Eigenvectors, vec)
+	pt.MapUnstable = MapUnstable(pt.Eigenvalues, alpha)
+	pt.Henrici, pt.HenriciRel = Henrici(n, jv, pt.Eigenvalues)
+
+	var v mat.CDense
+	eig.VectorsTo(&v)
+	free := make([][]complex128, n) // eigenvectors on the free coordinates, sorted
+	for k, o := range order {
+		free[k] = make([]complex128, n)
+		for a := range n {
+			free[k][a] = v.At(a, o)
 		}
 	}
+	w := make([]float64, n)
+	for o := range net.O {
+		for a, i := range p.free {
+			w[a] = net.Wout[o*net.N+i]
+		}
+		pt.ReadoutOverlap = append(pt.ReadoutOverlap, Overlaps(w, free))
+	}
+	for k := range min(vectors, n) {
+		vec := make([]complex128, net.N)
+		nrm := 0.0
+		for _, z := range free[k] {
+			nrm += real(z)*real(z) + imag(z)*imag(z)
+		}
+		nrm = math.Sqrt(nrm)
+		for a, i := range p.free {
+			vec[i] = free[k][a] / complex(nrm, 0)
+		}
+		pt.Eigenvectors = append(pt.Eigenvectors, vec)
+	}
 	return pt
+}
+
+// response returns the linear response (−J)⁻¹ W_in,f of the point with
+// Jacobian jv (free coordinates), one N-vector per input channel with zeros
+// on the clamped units.
+func response(net *rnn.Network, p *problem, jv []float64) [][]float64 {
+	n, m := p.n, net.M
+	bin := make([]float64, n*m)
+	for a, i := range p.free {
+		copy(bin[a*m:(a+1)*m], net.Win[i*m:(i+1)*m])
+	}
+	r, _ := LinearResponse(n, jv, m, bin)
+	out := make([][]float64, m)
+	for k := range m {
+		out[k] = make([]float64, net.N)
+		for a, i := range p.free {
+			out[k][i] = r[a*m+k]
+		}
+	}
+	return out
 }

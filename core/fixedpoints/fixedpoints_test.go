@@ -579,7 +579,9 @@ func TestOutliers(t *testing.T) {
 
 func TestPointJSON(t *testing.T) {
 	p := Point{X: []float64{1, -2}, Q: 1e-20, Eigenvalues: []complex128{complex(0.5, 1), complex(0.5, -1)},
-		Eigenvectors: [][]complex128{{complex(0.6, 0), complex(0, 0.8)}}, Unstable: 2, Kind: Unstable, Count: 3, Init: 4}
+		Eigenvectors: [][]complex128{{complex(0.6, 0), complex(0, 0.8)}}, Unstable: 2, Kind: Unstable, Count: 3, Init: 4,
+		Deflated: 1, MapUnstable: 2, Henrici: 0.5, HenriciRel: 0.25, ReadoutOverlap: [][]float64{{0.5, 0.5}},
+		Response: [][]float64{{1, -2}, {0.5, 3}}}
 	b, err := json.Marshal(Result{Fixed: []Point{p}})
 	if err != nil {
 		t.Fatal(err)
@@ -590,6 +592,19 @@ func TestPointJSON(t *testing.T) {
 	}
 	if len(r.Fixed) != 1 || !reflect.DeepEqual(r.Fixed[0], p) {
 		t.Errorf("round trip %s gives %+v, want %+v", b, r.Fixed, p)
+	}
+	// A measure that could not be computed (NaN) is null and reads back NaN.
+	p.Henrici, p.Response = math.NaN(), [][]float64{{math.NaN(), 1}}
+	b, err = json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q Point
+	if err := json.Unmarshal(b, &q); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(q.Henrici) || !math.IsNaN(q.Response[0][0]) || q.Response[0][1] != 1 {
+		t.Errorf("NaN round trip %s gives %+v", b, q)
 	}
 }
 

@@ -84,13 +84,14 @@ type workspace struct {
 	h, yn, fn, delta []float64
 	jt, jtj, sym     []float64
 	tmp              []float64
+	dg, dgn          []float64 // ∇ log M of a deflated descent at y and at the trial point
 }
 
 func newWorkspace(p *problem) *workspace {
 	n := p.n
 	v := func() []float64 { return make([]float64, n) }
 	return &workspace{p: p,
-		phi: v(), dphi: v(), f: v(), g: v(), h: v(), yn: v(), fn: v(), delta: v(),
+		phi: v(), dphi: v(), f: v(), g: v(), h: v(), yn: v(), fn: v(), delta: v(), dg: v(), dgn: v(),
 		jt: make([]float64, n*n), jtj: make([]float64, n*n), sym: make([]float64, n*n),
 		tmp: make([]float64, (n+cholBlock)*cholBlock),
 	}
@@ -109,6 +110,31 @@ func (ws *workspace) eval(y, f []float64) float64 {
 		q += f[a] * f[a]
 	}
 	return q / 2
+}
+
+// gramian writes φ'(y) into dphi, Jᵀ into jt and the lower triangle of JᵀJ
+// (with the diagonal blocks) into jtj.
+func (ws *workspace) gramian(y []float64) {
+	p, n := ws.p, ws.p.n
+	// Jᵀ row j = φ'(y_j)·(column j of Wff) − e_j; JᵀJ = Jᵀ(Jᵀ)ᵀ.
+	for j, v := range y {
+		t := math.Tanh(v)
+		ws.dphi[j] = 1 - t*t
+	}
+	for j := 0; j < n; j++ {
+		d := ws.dphi[j]
+		src := p.wffT[j*n : (j+1)*n]
+		dst := ws.jt[j*n : (j+1)*n]
+		for i, w := range src {
+			dst[i] = d * w
+		}
+		dst[j]--
+	}
+	// Lower triangle only (with the diagonal blocks), by row blocks.
+	for i0 := 0; i0 < n; i0 += cholBlock {
+		i1 := min(i0+cholBlock, n)
+		kern.MulABt(i1-i0, i1, n, ws.jt[i0*n:], n, ws.jt, n, ws.jtj[i0*n:], n)
+	}
 }
 
 // Stopping constants of the descent (see the package documentation).
@@ -134,25 +160,7 @@ func (ws *workspace) descend(y []float64, maxIter int, stop func() bool) float64
 			break
 		}
 		if fresh {
-			// Jᵀ row j = φ'(y_j)·(column j of Wff) − e_j; JᵀJ = Jᵀ(Jᵀ)ᵀ.
-			for j, v := range y {
-				t := math.Tanh(v)
-				ws.dphi[j] = 1 - t*t
-			}
-			for j := 0; j < n; j++ {
-				d := ws.dphi[j]
-				src := p.wffT[j*n : (j+1)*n]
-				dst := ws.jt[j*n : (j+1)*n]
-				for i, w := range src {
-					dst[i] = d * w
-				}
-				dst[j]--
-			}
-			// Lower triangle only (with the diagonal blocks), by row blocks.
-			for i0 := 0; i0 < n; i0 += cholBlock {
-				i1 := min(i0+cholBlock, n)
-				kern.MulABt(i1-i0, i1, n, ws.jt[i0*n:], n, ws.jt, n, ws.jtj[i0*n:], n)
-			}
+			ws.gramian(y)
 			kern.MulAv(n, n, ws.jt, n, ws.f, ws.g) // ∇q = Jᵀ F
 			gmax := 0.0
 			for _, v := range ws.g {

@@ -39,6 +39,19 @@ type Settings struct {
 	Vectors int
 	// Workers is the number of parallel descents. Default GOMAXPROCS.
 	Workers int
+
+	// Deflations is the number of deflated searches per initial state run
+	// after the plain descents (package documentation, "Deflation"); 0
+	// (the default) runs none.
+	Deflations int
+	// DeflationPower is the power p of the deflation operator. Default 3.
+	DeflationPower float64
+	// DeflationShift is the shift σ of the deflation operator. Default 1.
+	DeflationShift float64
+
+	// Alpha is α = dt/τ of the Euler map the network is simulated with,
+	// for Point.MapUnstable; 0 (the default) leaves MapUnstable at −1.
+	Alpha float64
 }
 
 // withDefaults returns s with its zero fields set and checks the rest.
@@ -73,6 +86,12 @@ func (s Settings) withDefaults() (Settings, error) {
 	if s.Workers == 0 {
 		s.Workers = runtime.GOMAXPROCS(0)
 	}
+	if s.DeflationPower == 0 {
+		s.DeflationPower = 3
+	}
+	if s.DeflationShift == 0 {
+		s.DeflationShift = 1
+	}
 	bad := func(x float64) bool { return !(x > 0) || math.IsInf(x, 0) }
 	switch {
 	case s.Inits < 0:
@@ -89,6 +108,14 @@ func (s Settings) withDefaults() (Settings, error) {
 		return s, fmt.Errorf("fixedpoints: OutlierScale = %v: must be finite (negative disables the rule)", s.OutlierScale)
 	case s.MaxIter < 0:
 		return s, fmt.Errorf("fixedpoints: MaxIter = %d: must be positive (0 means 200)", s.MaxIter)
+	case s.Deflations < 0:
+		return s, fmt.Errorf("fixedpoints: Deflations = %d: must be 0 (no deflation) or a number of deflated searches per initial state", s.Deflations)
+	case bad(s.DeflationPower):
+		return s, fmt.Errorf("fixedpoints: DeflationPower = %v: must be a positive finite power (0 means 3)", s.DeflationPower)
+	case bad(s.DeflationShift):
+		return s, fmt.Errorf("fixedpoints: DeflationShift = %v: must be a positive finite shift (0 means 1)", s.DeflationShift)
+	case math.IsNaN(s.Alpha) || math.IsInf(s.Alpha, 0) || s.Alpha < 0:
+		return s, fmt.Errorf("fixedpoints: Alpha = %v: must be dt/τ > 0 (0 skips the Euler-map index)", s.Alpha)
 	case s.Workers < 0:
 		return s, fmt.Errorf("fixedpoints: Workers = %d: must be positive (0 means GOMAXPROCS)", s.Workers)
 	}

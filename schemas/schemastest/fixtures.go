@@ -105,7 +105,10 @@ func FixedPoints() []schemas.FixedPointRow {
 	for i := range rows {
 		rows[i] = schemas.FixedPointRow{Campaign: Campaign, Task: "flipflop", Rule: "miconi", Seed: 1, Network: "final",
 			Input: fmt.Sprintf("cond=%d", i%3), U: floats(rng, 3), X: floats(rng, 6), Q: 1e-9 * rng.Float64(), Slow: i%5 == 0,
-			EigRe: floats(rng, 6), EigIm: floats(rng, 6), Index: int32(i % 3), Type: []string{"stable", "saddle", "saddle"}[i%3]}
+			EigRe: floats(rng, 6), EigIm: floats(rng, 6), Index: int32(i % 3), Type: []string{"stable", "saddle", "saddle"}[i%3],
+			Count: int32(i % 4), Deflated: int32(i % 2), IndexMap: int32(i%3 + i%2), Henrici: rng.Float64(), HenriciRel: rng.Float64(),
+			ReadoutOverlap: floats(rng, 2*6), Response: floats(rng, 3*6), ResponseNorm: floats(rng, 3),
+			SetStarts: 64, SetObserved: 5, SetF1: 2, SetF2: 1, SetChao1: 7, SetDeflated: int32(i % 3)}
 	}
 	return rows
 }
