@@ -1,0 +1,322 @@
+package meta
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"rulescape/core/plasticity"
+)
+
+// agree checks an adjoint result against a forward-mode one: J and the
+// rewards bit for bit (both run the same learner), the gradient to tol
+// relative norm-wise and per coordinate (relative to the gradient's norm,
+// since a coordinate may be near zero).
+func agree(t *testing.T, adj, fwd *Result, tol float64) {
+	t.Helper()
+	if adj.J != fwd.J {
+		t.Errorf("J = %.17g, forward mode %.17g", adj.J, fwd.J)
+	}
+	for h := range fwd.Rewards {
+		if adj.Rewards[h] != fwd.Rewards[h] {
+			t.Errorf("reward[%d] = %.17g, forward mode %.17g", h, adj.Rewards[h], fwd.Rewards[h])
+		}
+	}
+	if len(adj.Grad) != len(fwd.Grad) {
+		t.Fatalf("len(grad) = %d, forward mode %d", len(adj.Grad), len(fwd.Grad))
+	}
+	rel := RelError(adj.Grad, fwd.Grad)
+	if rel > tol || math.IsNaN(rel) {
+		t.Errorf("relative error %.3g > %.0g\n  adjoint %v\n  forward %v", rel, tol, adj.Grad, fwd.Grad)
+	}
+	var norm float64
+	for _, v := range fwd.Grad {
+		norm += v * v
+	}
+	norm = math.Sqrt(norm)
+	if norm == 0 {
+		t.Fatal("gradient is zero: the case tests nothing")
+	}
+	for i := range fwd.Grad {
+		d := math.Abs(adj.Grad[i] - fwd.Grad[i])
+		if d > tol*norm || d > 1e-8*math.Abs(fwd.Grad[i])+tol*norm {
+			t.Errorf("grad[%d] = %.15g, forward mode %.15g (|diff| %.2g, ‖g‖ %.3g)", i, adj.Grad[i], fwd.Grad[i], d, norm)
+		}
+	}
+	t.Logf("rel error %.2g, ‖g‖ = %.3g", rel, norm)
+}
+
+// TestAdjointGolden checks the adjoint against forward mode (to 1e-10) and
+// against the independently computed expected gradients (to 1e-9) on the
+// three golden cases, with and without log η.
+func TestAdjointGolden(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"plain", "options", "shapes"} {
+		for _, logEta := range []bool{false, true} {
+			t.Run(name, func(t *testing.T) {
+				c := readCaseFile(t, filepath.Join("testdata", "case-"+name+".json"))
+				p, rule, err := FromCase(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts := Options{LogEta: logEta}
+				adj, err := Adjoint(ctx, p, rule, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fwd, err := Gradient(ctx, p, rule, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				agree(t, adj, fwd, 1e-10)
+			})
+		}
+	}
+}
+
+// TestAdjointMatchesForward checks the adjoint against forward mode on
+// every option case (each option of docs/MODEL.md §1–3 on in turn, a partly
+// active clip, log η, everything at once), and against central differences.
+func TestAdjointMatchesForward(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range optionCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			p, rule, err := FromCase(tc.c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.c.Clip > 0 {
+				k := inspect(t, p, rule)
+				if k.clipped == 0 || k.clipped == k.entries {
+					t.Fatalf("clip %.3g: %d of %d entries clip, want some but not all", tc.c.Clip, k.clipped, k.entries)
+				}
+				t.Logf("clip: %d of %d entries clip", k.clipped, k.entries)
+			}
+			opts := Options{LogEta: tc.logEta}
+			adj, err := Adjoint(ctx, p, rule, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fwd, err := Gradient(ctx, p, rule, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			agree(t, adj, fwd, 1e-10)
+			fd, err := FiniteDifference(ctx, p, rule, 1e-6, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rel := RelError(adj.Grad, fd.Grad); rel > 1e-6 || math.IsNaN(rel) {
+				t.Errorf("adjoint vs central differences: relative error %.3g > 1e-6\n  adjoint %v\n  fd      %v", rel, adj.Grad, fd.Grad)
+			}
+		})
+	}
+}
+
+// TestAdjointSpecialRules covers rules with zero columns of Θ (the products
+// skip them but their gradient must not be zero), the zero rule, K = 0 and
+// L = 0, and a warm-up as long as the horizon.
+func TestAdjointSpecialRules(t *testing.T) {
+	ctx := context.Background()
+	with := func(f func(*caseOpts)) caseOpts {
+		o := defaultOpts()
+		f(&o)
+		return o
+	}
+	for _, tc := range []struct {
+		name string
+		o    caseOpts
+		set  func(c *Case)
+	}{
+		{"miconi point", defaultOpts(), func(c *Case) {
+			for k := range c.Theta {
+				clear(c.Theta[k])
+			}
+			c.Theta[3][3] = -1
+		}},
+		{"zero rule", defaultOpts(), func(c *Case) {
+			for k := range c.Theta {
+				clear(c.Theta[k])
+			}
+		}},
+		{"K=0", with(func(o *caseOpts) { o.K = 0 }), nil},
+		{"L=0", with(func(o *caseOpts) { o.L = 0; o.K = 2 }), nil},
+		{"clip with zero column", with(func(o *caseOpts) { o.eta = 0.5 }), func(c *Case) {
+			for k := range c.Theta {
+				c.Theta[k][0] = 0
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := randomCase(21, tc.o)
+			if tc.set != nil {
+				tc.set(c)
+			}
+			if tc.name == "clip with zero column" {
+				c.Clip = 1.05 * clipQuantile(t, c, 0.4)
+			}
+			p, rule, err := FromCase(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, logEta := range []bool{false, true} {
+				opts := Options{LogEta: logEta}
+				adj, err := Adjoint(ctx, p, rule, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fwd, err := Gradient(ctx, p, rule, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				agree(t, adj, fwd, 1e-10)
+			}
+		})
+	}
+	t.Run("warm-up covers the horizon", func(t *testing.T) {
+		c := randomCase(22, with(func(o *caseOpts) { o.warmup = 7 }))
+		p, rule, err := FromCase(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		adj, err := Adjoint(ctx, p, rule, Options{LogEta: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, g := range adj.Grad {
+			if g != 0 {
+				t.Errorf("grad[%d] = %v, want 0: no trial learns", i, g)
+			}
+		}
+	})
+}
+
+// TestAdjointMemory checks that what the adjoint stores does not grow with
+// H·T·N: the checkpoints are (H−1)·N² floats, the episode cache is bounded
+// by its budget, and the per-trial scratch by O(T·N·(K+L) + N²). With a
+// budget of one checkpoint's floats it re-runs the episode generator
+// block by block and still gives the same gradient.
+func TestAdjointMemory(t *testing.T) {
+	ctx := context.Background()
+	const n, K, L = 6, 3, 3
+	seen := map[int]adjointStats{} // by T, the stats at the previous H
+	for _, sz := range []struct{ T, H int }{{20, 10}, {80, 10}, {20, 80}, {80, 80}} {
+		o := defaultOpts()
+		o.n, o.T, o.H, o.eta = n, sz.T, sz.H, 0.01
+		p, rule, err := FromCase(randomCase(31, o))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var def, small adjointStats
+		a, err := adjoint(ctx, p, rule, Options{}, adjointSettings{}, &def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := adjoint(ctx, p, rule, Options{}, adjointSettings{cacheFloats: n * n}, &small)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range a.Grad {
+			if a.Grad[i] != b.Grad[i] {
+				t.Errorf("T=%d H=%d: grad[%d] = %v with a small cache, %v with the default", sz.T, sz.H, i, b.Grad[i], a.Grad[i])
+			}
+		}
+		if def.passes != 1 {
+			t.Errorf("T=%d H=%d: the default cache ran the generator %d times, want 1", sz.T, sz.H, def.passes)
+		}
+		if small.passes < sz.H/2 {
+			t.Errorf("T=%d H=%d: a one-episode cache ran the generator only %d times", sz.T, sz.H, small.passes)
+		}
+		if want := (sz.H - 1) * n * n; small.checkpointFloats != want {
+			t.Errorf("T=%d H=%d: %d checkpoint floats, want (H−1)·N² = %d", sz.T, sz.H, small.checkpointFloats, want)
+		}
+		ep := sz.T*(o.m+n+o.o+1) + n // one episode's floats (no gate)
+		if small.cacheFloats > ep {
+			t.Errorf("T=%d H=%d: cache held %d floats, more than one episode (%d)", sz.T, sz.H, small.cacheFloats, ep)
+		}
+		// Per-trial scratch: O((T+1)·N·(K+L+c) + N²), not O(H·T·N).
+		bound := (sz.T+1)*n*(2*(K+L)+12) + 10*n*n + 2*chunkSteps*n
+		if small.scratchFloats > bound {
+			t.Errorf("T=%d H=%d: scratch %d floats > bound %d", sz.T, sz.H, small.scratchFloats, bound)
+		}
+		total := small.checkpointFloats + small.cacheFloats + small.scratchFloats
+		if all := sz.H * sz.T * n; sz.H >= 80 && sz.T >= 80 && 2*total >= all {
+			t.Errorf("T=%d H=%d: stores %d floats, not less than half the H·T·N = %d of the whole trajectory", sz.T, sz.H, total, all)
+		}
+		if prev, ok := seen[sz.T]; ok && (prev.scratchFloats != small.scratchFloats || prev.cacheFloats != small.cacheFloats) {
+			t.Errorf("T=%d: scratch and cache grow with H: %d and %d floats at the smaller H, %d and %d at H=%d",
+				sz.T, prev.scratchFloats, prev.cacheFloats, small.scratchFloats, small.cacheFloats, sz.H)
+		}
+		seen[sz.T] = small
+		t.Logf("T=%d H=%d: checkpoints %d, cache %d (default %d), scratch %d floats; H·T·N = %d; passes %d",
+			sz.T, sz.H, small.checkpointFloats, small.cacheFloats, def.cacheFloats, small.scratchFloats, sz.H*sz.T*n, small.passes)
+	}
+}
+
+// TestAdjointErrors checks divergence, cancellation and a rule of the wrong
+// shape.
+func TestAdjointErrors(t *testing.T) {
+	o := defaultOpts()
+	o.eta = 1e6
+	p, rule, err := FromCase(randomCase(41, o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Adjoint(context.Background(), p, rule, Options{})
+	var de *plasticity.DivergenceError
+	if !errors.As(err, &de) {
+		t.Errorf("η = 1e6: err = %v, want a *plasticity.DivergenceError", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p, rule, _ = FromCase(randomCase(42, defaultOpts()))
+	if _, err := Adjoint(ctx, p, rule, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err = %v, want context.Canceled", err)
+	}
+	bad := rule.Clone()
+	bad.Theta = bad.Theta[:3]
+	if _, err := Adjoint(context.Background(), p, bad, Options{}); err == nil {
+		t.Error("a rule with 3 coefficients for K = L = 3 was accepted")
+	}
+}
+
+// TestExactMethod checks ParseMethod, DefaultMethod and that Exact runs the
+// method it is given.
+func TestExactMethod(t *testing.T) {
+	for _, s := range []string{"forward", "adjoint", ""} {
+		if m, err := ParseMethod(s); err != nil || string(m) != s {
+			t.Errorf("ParseMethod(%q) = %q, %v", s, m, err)
+		}
+	}
+	if _, err := ParseMethod("reverse"); err == nil {
+		t.Error("ParseMethod(reverse) succeeded")
+	}
+	if DefaultMethod(4) != MethodForward || DefaultMethod(16) != MethodAdjoint || DefaultMethod(36) != MethodAdjoint {
+		t.Errorf("DefaultMethod: 4 → %s, 16 → %s, 36 → %s", DefaultMethod(4), DefaultMethod(16), DefaultMethod(36))
+	}
+	p, rule, err := FromCase(randomCase(1, defaultOpts()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	f, err := Exact(ctx, p, rule, MethodForward, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := Gradient(ctx, p, rule, Options{})
+	a, err := Exact(ctx, p, rule, MethodAdjoint, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Adjoint(ctx, p, rule, Options{})
+	for i := range g.Grad {
+		if f.Grad[i] != g.Grad[i] || a.Grad[i] != b.Grad[i] {
+			t.Fatalf("Exact does not run the method it is given (coordinate %d)", i)
+		}
+	}
+	if _, err := Exact(ctx, p, rule, "sideways", Options{}); err == nil {
+		t.Error("Exact with an unknown method succeeded")
+	}
+}
