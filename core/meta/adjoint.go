@@ -25,10 +25,11 @@ const (
 
 // AdjointThreshold is the number of differentiated coordinates D (P, plus
 // one with log η) from which DefaultMethod picks the adjoint. Forward mode
-// costs about 1 + 0.6·D objectives, the adjoint about 4 whatever D (both
-// measured on the N = 100, T = 200 case of docs/METAGRAD.md), so they break
-// even near D = 5; K = L = 1 (D = 4) stays in forward mode.
-const AdjointThreshold = 6
+// pays about one objective per coordinate, the adjoint two to four
+// objectives whatever D: on N = 100, T = 200, H = 10 (a busy 2-core
+// machine, -benchtime=5x) forward mode took 21, 63 and 177 ms for D = 1, 4
+// and 9, the adjoint 30, 43 and 49 ms, so they break even near D = 2.
+const AdjointThreshold = 3
 
 // DefaultMethod returns the faster method for d differentiated coordinates.
 func DefaultMethod(d int) Method {
@@ -772,3 +773,8 @@ func powi(v float64, p int) float64 {
 	}
 	return s
 }
+
+// adjointCost is the cost of one adjoint gradient in the units of
+// Learners (a primal pass is 1): the forward sweep, the recomputation and
+// the backward products, about four primal passes whatever D.
+const adjointCost = 4

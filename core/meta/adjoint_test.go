@@ -3,10 +3,12 @@ package meta
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
 
+	"rulescape/core/metaopt"
 	"rulescape/core/plasticity"
 )
 
@@ -293,8 +295,8 @@ func TestExactMethod(t *testing.T) {
 	if _, err := ParseMethod("reverse"); err == nil {
 		t.Error("ParseMethod(reverse) succeeded")
 	}
-	if DefaultMethod(4) != MethodForward || DefaultMethod(16) != MethodAdjoint || DefaultMethod(36) != MethodAdjoint {
-		t.Errorf("DefaultMethod: 4 → %s, 16 → %s, 36 → %s", DefaultMethod(4), DefaultMethod(16), DefaultMethod(36))
+	if DefaultMethod(1) != MethodForward || DefaultMethod(2) != MethodForward || DefaultMethod(16) != MethodAdjoint || DefaultMethod(36) != MethodAdjoint {
+		t.Errorf("DefaultMethod: 1 → %s, 2 → %s, 16 → %s, 36 → %s", DefaultMethod(1), DefaultMethod(2), DefaultMethod(16), DefaultMethod(36))
 	}
 	p, rule, err := FromCase(randomCase(1, defaultOpts()))
 	if err != nil {
@@ -318,5 +320,112 @@ func TestExactMethod(t *testing.T) {
 	}
 	if _, err := Exact(ctx, p, rule, "sideways", Options{}); err == nil {
 		t.Error("Exact with an unknown method succeeded")
+	}
+}
+
+// benchProblemKL is benchProblem with rule orders K = L = kl: Miconi's
+// θ₃₃ = −1 plus small terms everywhere (dense Θ).
+func benchProblemKL(b *testing.B, n, T, H, kl int) (*Problem, plasticity.Rule) {
+	b.Helper()
+	if kl == 3 {
+		return benchProblem(b, n, T, H)
+	}
+	p, r3 := benchProblem(b, n, T, H)
+	rule, err := plasticity.NewRule(kl, kl)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for k := 0; k <= min(3, kl); k++ {
+		for l := 0; l <= min(3, kl); l++ {
+			rule.Set(k, l, r3.At(k, l))
+		}
+	}
+	for k := range rule.Theta {
+		if rule.Theta[k] == 0 {
+			rule.Theta[k] = 0.02 * math.Cos(float64(5*k+2))
+		}
+	}
+	return p, rule
+}
+
+// BenchmarkAdjoint compares, on the medium case of BenchmarkMetaGradient
+// (N = 100, T = 200, H = 50) with K = L = 3 (P = 16) and K = L = 5
+// (P = 36), the adjoint with forward mode and the objective alone.
+func BenchmarkAdjoint(b *testing.B) {
+	ctx := context.Background()
+	for _, kl := range []int{3, 5} {
+		for _, sz := range benchSizes {
+			name := fmt.Sprintf("N=%d_T=%d_H=%d_K=L=%d", sz.n, sz.T, sz.H, kl)
+			p, rule := benchProblemKL(b, sz.n, sz.T, sz.H, kl)
+			b.Run(name+"/objective", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := Objective(ctx, p, rule, Options{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(name+"/adjoint", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := Adjoint(ctx, p, rule, Options{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(name+"/forward", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := Gradient(ctx, p, rule, Options{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestLearnersAdjoint checks the metaopt estimator "adjoint": the same J and,
+// to 1e-10, the same gradient as "exact" (in scaled coordinates, with log η),
+// at the cost adjointCost.
+func TestLearnersAdjoint(t *testing.T) {
+	ctx := context.Background()
+	s := goNoGoSetup(t, 25)
+	s.Learner.WarmupTrials = 5
+	s.Rule.Set(3, 3, -1)
+	s.Rule.Set(1, 1, 0.3)
+	exact, _ := metaopt.ParseEstimator("exact")
+	adj, err := metaopt.ParseEstimator("adjoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evals []metaopt.Eval
+	for _, est := range []metaopt.Estimator{exact, adj} {
+		l := &Learners{Setup: s, H: 25, Gamma: 0.98, Estimator: est, LogEta: true}
+		if err := l.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		l.Scale = make([]float64, l.Dim())
+		for i := range l.Scale {
+			l.Scale[i] = 0.5 + float64(i)/10
+		}
+		ev, err := l.Eval(ctx, metaopt.Request{Params: l.Params(s.Rule), Seed: 3, WantGrad: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evals = append(evals, ev)
+	}
+	if evals[0].J != evals[1].J {
+		t.Errorf("J: exact %v, adjoint %v", evals[0].J, evals[1].J)
+	}
+	if rel := RelError(evals[1].Grad, evals[0].Grad); !(rel <= 1e-10) {
+		t.Errorf("gradient: relative error %.3g between adjoint and exact\n  adjoint %v\n  exact   %v", rel, evals[1].Grad, evals[0].Grad)
+	}
+	var norm float64
+	for _, v := range evals[0].Grad {
+		norm += v * v
+	}
+	if norm == 0 {
+		t.Error("the gradient is zero: the test compares nothing")
+	}
+	if evals[1].Cost != adjointCost || evals[0].Cost != 1+17 {
+		t.Errorf("cost: exact %v, adjoint %v", evals[0].Cost, evals[1].Cost)
 	}
 }

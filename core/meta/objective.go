@@ -25,12 +25,13 @@ const StreamProjection = 0x2001
 //
 // Cost is counted in tangent-system equivalents, a deterministic proxy for
 // compute: a primal pass is 1, an exact gradient 1+D (D = P, or P+1 with
-// LogEta), a projection 1+Ω, central finite differences 1+2D.
+// LogEta), an adjoint gradient adjointCost whatever D, a projection 1+Ω,
+// central finite differences 1+2D.
 type Learners struct {
 	Setup     *train.Setup      // task, network, learner; Setup.Rule fixes K and L
 	H         int               // learning trials per learner
 	Gamma     float64           // discount γ of the meta-objective, (0, 1]
-	Estimator metaopt.Estimator // exact, projection:Ω or fd (es/cmaes need no gradient)
+	Estimator metaopt.Estimator // exact, adjoint, projection:Ω or fd (es/cmaes need no gradient)
 	LogEta    bool              // log η is the last meta-parameter
 	FDStep    float64           // central-difference step (default 1e-5)
 	Dist      Distribution      // projection directions (default Rademacher)
@@ -133,6 +134,9 @@ func (l *Learners) Eval(ctx context.Context, req metaopt.Request) (metaopt.Eval,
 	case l.Estimator.Kind == metaopt.EstimatorExact:
 		res, err = Gradient(ctx, p, rule, opts)
 		cost = 1 + D
+	case l.Estimator.Kind == metaopt.EstimatorAdjoint:
+		res, err = Adjoint(ctx, p, rule, opts)
+		cost = adjointCost
 	case l.Estimator.Kind == metaopt.EstimatorProjection:
 		dist := l.Dist
 		if dist == "" {
