@@ -144,6 +144,11 @@ func TestAdjointSpecialRules(t *testing.T) {
 			}
 		}},
 		{"K=0", with(func(o *caseOpts) { o.K = 0 }), nil},
+		{"ragged T and an empty mask", with(func(o *caseOpts) { o.gate = true }), func(c *Case) {
+			clear(c.Trials[2].Mask)
+			tr := &c.Trials[4]
+			tr.U, tr.Xi, tr.Target, tr.Mask, tr.Gate = tr.U[:9], tr.Xi[:9], tr.Target[:9], tr.Mask[:9], tr.Gate[:9]
+		}},
 		{"L=0", with(func(o *caseOpts) { o.L = 0; o.K = 2 }), nil},
 		{"clip with zero column", with(func(o *caseOpts) { o.eta = 0.5 }), func(c *Case) {
 			for k := range c.Theta {
@@ -162,6 +167,11 @@ func TestAdjointSpecialRules(t *testing.T) {
 			p, rule, err := FromCase(c)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if c.Clip > 0 {
+				if k := inspect(t, p, rule); k.clipped == 0 || k.clipped == k.entries {
+					t.Fatalf("clip %.3g: %d of %d entries clip, want some but not all", c.Clip, k.clipped, k.entries)
+				}
 			}
 			for _, logEta := range []bool{false, true} {
 				opts := Options{LogEta: logEta}
