@@ -12,12 +12,13 @@ const adjointCacheFloats = 1 << 21
 
 // AdjointBytes estimates the peak memory of one adjoint (reverse-mode)
 // meta-gradient over a horizon of trials trials: a learner
-// (learnerTerms), the weights at every trial boundary (trials·N²), an
+// (learnerTerms), the weights at every trial boundary (trials·N²) and
+// the clip pattern of every trial (trials·N²/64), an
 // episode cache no larger than max(trials·N², 2²¹) floats, six more N×N
 // (the adjoint of W, its masked copy and transposes, the recomputed
 // eligibility) and one trial's per-step quantities, (4L+7)·(T+1)·N:
 //
-//	TrainBytes(shape, trials) + 8·(trials·N² + max(trials·N², 2²¹) + 6·N² + (4L+7)·(T+1)·N) bytes
+//	TrainBytes(shape, trials) + 8·(trials·N²·65/64 + max(trials·N², 2²¹) + 6·N² + (4L+7)·(T+1)·N) bytes
 func AdjointBytes(s Shape, trials int) Estimate {
 	return estimate(adjointFormula(s, trials), adjointTerms(s, trials)...)
 }
@@ -30,7 +31,7 @@ func adjointTerms(s Shape, trials int) []term {
 	n := f(s.N)
 	ck := f(trials) * n * n
 	return append(learnerTerms(s),
-		term{"trials", 48*f(trials) + 8*(ck+max(ck, adjointCacheFloats))},
+		term{"trials", 48*f(trials) + 8*(ck*65/64+max(ck, adjointCacheFloats))},
 		term{"n", 8 * 6 * n * n},
 		term{"task_params", 8 * f(4*s.L+7) * f(s.T+1) * n})
 }

@@ -39,7 +39,7 @@ func TestMetaoptAdjointEstimator(t *testing.T) {
 	s := Shape{N: 100, M: 3, O: 1, T: 50, Conditions: 4, K: 2, L: 2}
 	learner := 8 * (8*100*100 + 3*100*(3+1+1) + 50*(3+2+1) + 51*100*(7+4))
 	got := AdjointBytes(s, 300)
-	want := int64(learner + 48*300 + 8*(300*100*100+max(300*100*100, 1<<21)) + 8*6*100*100 + 8*(4*2+7)*51*100)
+	want := int64(learner + 48*300 + 8*(300*100*100*65/64+max(300*100*100, 1<<21)) + 8*6*100*100 + 8*(4*2+7)*51*100)
 	if got.Bytes != want || got.Key != "trials" {
 		t.Errorf("AdjointBytes = %d (key %s), want %d (key trials)", got.Bytes, got.Key, want)
 	}

@@ -25,10 +25,12 @@ const (
 
 // AdjointThreshold is the number of differentiated coordinates D (P, plus
 // one with log η) from which DefaultMethod picks the adjoint. Forward mode
-// pays about one objective per coordinate, the adjoint two to four
+// pays about one objective per coordinate, the adjoint two to three
 // objectives whatever D: on N = 100, T = 200, H = 10 (a busy 2-core
 // machine, -benchtime=5x) forward mode took 21, 63 and 177 ms for D = 1, 4
-// and 9, the adjoint 30, 43 and 49 ms, so they break even near D = 2.
+// and 9, the adjoint 30, 43 and 49 ms; a second run gave 22, 20, 142 ms
+// (D = 1, 2, 4) against 27, 49, 103 ms. Forward mode wins up to D = 2, the
+// adjoint from D = 4 on.
 const AdjointThreshold = 3
 
 // DefaultMethod returns the faster method for d differentiated coordinates.
@@ -72,8 +74,8 @@ func Exact(ctx context.Context, p *Problem, rule plasticity.Rule, m Method, opts
 // learning one, recomputes each trial from its checkpoint and propagates the
 // adjoints of the weights and of the reward baselines through it
 // (docs/METAGRAD.md, "The adjoint"). Its cost does not depend on the number
-// of coordinates: about four objectives. Memory: the H checkpoints (H·N²
-// floats), one trial's per-step quantities (O(T·N·(K+L))) and a cache of
+// of coordinates: two to three objectives. Memory: the H checkpoints (H·N²
+// floats, and the clip pattern, one bit an entry), one trial's per-step quantities (O(T·N·(K+L))) and a cache of
 // episodes no larger than the checkpoints (the episode generator is re-run
 // from the start for earlier blocks of trials, so nothing grows like H·T·N).
 //
@@ -165,7 +167,8 @@ func adjoint(ctx context.Context, p *Problem, rule plasticity.Rule, opts Options
 	res := &Result{Rewards: make([]float64, 0, H), Grad: make([]float64, dims(rule, opts))}
 	recs := make([]trialRecord, 0, H)
 	ckpt := make([][]float64, H)
-	var window []*Episode // copies of episodes [H−len(window), H) at the end
+	clipped := make([][]uint64, H) // the clip pattern of learning trials
+	var window []*Episode          // copies of episodes [H−len(window), H) at the end
 	var spare []*Episode
 	cached := 0
 	discount := 1.0
@@ -195,6 +198,19 @@ func adjoint(ctx context.Context, p *Problem, rule plasticity.Rule, opts Options
 		if err != nil {
 			iterErr = fmt.Errorf("meta: %w", err)
 			return false
+		}
+		if h >= warm && cfg.Clip > 0 {
+			// The clip pattern 1{|ηGA e_ij| ≥ c_max}, one bit an entry,
+			// so that the backward sweep need not recompute e^T.
+			bits := make([]uint64, (n*n+63)/64)
+			scale := cfg.Eta * out.Gain * out.Advantage // as the learner computes it
+			for k, e := range l.Elig {
+				if !(math.Abs(scale*e) < cfg.Clip) {
+					bits[k/64] |= 1 << (k % 64)
+				}
+			}
+			clipped[h] = bits
+			st.checkpointFloats += len(bits)
 		}
 		size := episodeFloats(ep)
 		recs = append(recs, trialRecord{cond: cond, baseline: baseline, adv: out.Advantage, gain: out.Gain, reward: out.Reward, floats: size})
@@ -243,10 +259,10 @@ func adjoint(ctx context.Context, p *Problem, rule plasticity.Rule, opts Options
 			return fmt.Errorf("meta: stopped at trial %d of the backward sweep: %w", h, err)
 		}
 		disc := math.Pow(p.Gamma, float64(h))
-		if err := bw.trial(h, ep, weights(h), recs[h], h > warm, disc, res.Grad); err != nil {
+		if err := bw.trial(h, ep, weights(h), clipped[h], recs[h], h > warm, disc, res.Grad); err != nil {
 			return err
 		}
-		ckpt[h] = nil // no longer needed
+		ckpt[h], clipped[h] = nil, nil // no longer needed
 		return nil
 	}
 	next := H - len(window)
@@ -323,9 +339,8 @@ type backward struct {
 	bbar []float64 // adjoints of the baselines R̄_c after that trial
 
 	tr                     rnn.Trace
-	ws                     plasticity.Workspace
 	delta, xbar, c, gE     []float64
-	e, wT, what, whatT     []float64 // N×N
+	wT, what, whatT        []float64 // N×N
 	colsum                 []float64 // Ŵᵀ1 (the l = 0 row of Û)
 	rowsD, rowsB, uu, pp   []float64 // stacked rows and their products with Ŵ
 	idx                    []int     // step t → its row among the steps with c_t ≠ 0 (−1: none)
@@ -355,7 +370,7 @@ func newBackward(p *Problem, rule plasticity.Rule, cfg plasticity.Config, mask [
 func (b *backward) floats() int {
 	s := 0
 	for _, v := range [][]float64{b.wbar, b.bbar, b.tr.X, b.tr.R, b.tr.Y, b.delta, b.xbar, b.c, b.gE,
-		b.e, b.wT, b.what, b.whatT, b.colsum, b.rowsD, b.rowsB, b.uu, b.pp,
+		b.wT, b.what, b.whatT, b.colsum, b.rowsD, b.rowsB, b.uu, b.pp,
 		b.g, b.ax, b.ab, b.tmp, b.gd, b.gr, b.gs, b.rs, b.rpow, b.dpow, b.bl, b.bpl} {
 		s += cap(v)
 	}
@@ -377,7 +392,7 @@ func (b *backward) floats() int {
 //
 // and the state adjoints run backwards through the trial's T steps with
 // sources −ρ ∂E/∂x (the reward) and ē's contractions with Δ^t and r^t.
-func (b *backward) trial(h int, ep *Episode, w []float64, rec trialRecord, needW bool, discount float64, grad []float64) error {
+func (b *backward) trial(h int, ep *Episode, w []float64, clipped []uint64, rec trialRecord, needW bool, discount float64, grad []float64) error {
 	n, K, L1 := b.n, b.K, b.L1
 	tr := &ep.Trial
 	T, O := tr.T, tr.O
@@ -399,39 +414,27 @@ func (b *backward) trial(h int, ep *Episode, w []float64, rec trialRecord, needW
 
 	eta, A, G := cfg.Eta, rec.adv, rec.gain
 	s := eta * G * A
-	clip := cfg.Clip
-	if clip > 0 {
-		b.e = grow(b.e, n*n)
-		b.ws.Eligibility(b.rule, b.delta, R, b.c, n, T, b.e)
-	}
-	// Ŵ = W̄ ∘ Mask ∘ 1{unclipped}; with a clip, s̄ = ⟨Ŵ, e⟩ directly.
+	// Ŵ = W̄ ∘ Mask ∘ 1{unclipped}, the clip pattern from the forward sweep.
 	anyW := false
-	var sbar float64
 	for k, wb := range b.wbar {
 		m := b.mask[k]
-		if clip > 0 && !(math.Abs(s*b.e[k]) < clip) {
+		if clipped != nil && clipped[k/64]&(1<<(k%64)) != 0 {
 			m = 0
 		}
 		v := wb * m
 		b.what[k] = v
 		if v != 0 {
 			anyW = true
-			if clip > 0 {
-				sbar += v * b.e[k]
-			}
 		}
 	}
 	eTerms := anyW && s != 0 // ē ≠ 0: the eligibility's adjoint reaches Θ and the states
 
 	// Steps that count (c_t ≠ 0) and the powers whose products are needed:
-	// P̂_l^t = Ŵ b_l^t for the active columns of Θ (l = 0 too without a
-	// clip, for s̄) and Û_l^t = Ŵᵀ(Δ^t)^l for l = 1…L (l = 0 is Ŵᵀ1).
+	// P̂_l^t = Ŵ b_l^t for the active columns of Θ (for s̄ and ∂Φ/∂Δ) and
+	// Û_l^t = Ŵᵀ(Δ^t)^l for l = 1…L (l = 0 is Ŵᵀ1).
 	var lP []int
-	if anyW && (eTerms || clip == 0) {
+	if anyW {
 		for l := 0; l < L1; l++ {
-			if l == 0 && clip > 0 {
-				continue
-			}
 			for k := 0; k <= K; k++ {
 				if theta[k*L1+l] != 0 {
 					lP = append(lP, l)
@@ -481,7 +484,8 @@ func (b *backward) trial(h int, ep *Episode, w []float64, rec trialRecord, needW
 			kern.MulABt(rowsU, n, n, b.rowsD, n, b.whatT, n, b.uu, n)
 		}
 	}
-	if clip == 0 && rowsP > 0 {
+	var sbar float64
+	if rowsP > 0 {
 		// s̄ = ⟨Ŵ, e⟩ = Σ_t c_t Σ_l (Δ^t)^l · P̂_l^t.
 		for t := 0; t < T; t++ {
 			i := b.idx[t]
@@ -776,5 +780,7 @@ func powi(v float64, p int) float64 {
 
 // adjointCost is the cost of one adjoint gradient in the units of
 // Learners (a primal pass is 1): the forward sweep, the recomputation and
-// the backward products, about four primal passes whatever D.
-const adjointCost = 4
+// the backward products: about three primal passes whatever D (15 units of
+// 2TN² flops against the primal's 5 for a dense K = L = 3 rule,
+// docs/METAGRAD.md).
+const adjointCost = 3
