@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"sort"
 	"testing"
 
 	"rulescape/core/metaopt"
@@ -438,4 +439,106 @@ func TestLearnersAdjoint(t *testing.T) {
 	if evals[1].Cost != adjointCost || evals[0].Cost != 1+17 {
 		t.Errorf("cost: exact %v, adjoint %v", evals[0].Cost, evals[1].Cost)
 	}
+}
+
+// FuzzAdjoint draws small random cases with any combination of options
+// (one bit each) and checks that the adjoint and forward mode fail together
+// or agree to 1e-9 relative.
+func FuzzAdjoint(f *testing.F) {
+	for _, s := range []struct {
+		seed uint64
+		bits uint16
+	}{{1, 0}, {2, 0x1ff}, {3, 0x0a5}, {4, 0x15a}, {5, 0x010}, {6, 0x110}} {
+		f.Add(s.seed, s.bits)
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, bits uint16) {
+		o := defaultOpts()
+		on := func(i int) bool { return bits&(1<<i) != 0 }
+		if on(0) {
+			o.clamps = 1 + int(seed%2)
+		}
+		if on(1) {
+			o.tauE = 4 + float64(seed%5)
+		}
+		o.gate = on(2)
+		if on(3) {
+			o.gain, o.eta = plasticity.GainBaseline, 1
+		}
+		if on(5) {
+			o.warmup = int(seed % 5)
+		}
+		o.mask = on(6)
+		if on(7) {
+			o.loss = plasticity.LossAbs
+		}
+		if on(9) {
+			o.K, o.L, o.o = int(seed%3), int(seed/3%4), 1+int(seed%2)
+		}
+		c := randomCase(seed, o)
+		if on(4) {
+			v, ok := quantileOfUpdates(c, 0.3+0.4*float64(seed%7)/7)
+			if !ok {
+				return // diverges without a clip, or nothing learns
+			}
+			c.Clip = v
+		}
+		p, rule, err := FromCase(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{LogEta: on(8)}
+		fwd, errF := Gradient(context.Background(), p, rule, opts)
+		adj, errA := Adjoint(context.Background(), p, rule, opts)
+		if (errF == nil) != (errA == nil) {
+			t.Fatalf("forward mode: %v; adjoint: %v", errF, errA)
+		}
+		if errF != nil {
+			return
+		}
+		if adj.J != fwd.J {
+			t.Errorf("J = %v, forward mode %v", adj.J, fwd.J)
+		}
+		if rel := RelError(adj.Grad, fwd.Grad); !(rel <= 1e-9) {
+			t.Errorf("relative error %.3g\n  adjoint %v\n  forward %v", rel, adj.Grad, fwd.Grad)
+		}
+	})
+}
+
+// quantileOfUpdates is clipQuantile for fuzzing: the q-quantile of
+// |ηGAe_ij| over the learning trials of c without clipping, and false when
+// that learner diverges or never updates.
+func quantileOfUpdates(c *Case, q float64) (float64, bool) {
+	c2 := *c
+	c2.Clip = 0
+	p, rule, err := FromCase(&c2)
+	if err != nil {
+		return 0, false
+	}
+	l, err := plasticity.NewLearner(p.Net.Clone(), p.Dyn, rule, p.Cfg, p.Conditions)
+	if err != nil {
+		return 0, false
+	}
+	l.Mask = p.Mask
+	var vs []float64
+	ok := true
+	p.Episodes(func(h int, ep *Episode) bool {
+		out, err := l.Learn(&ep.Trial, ep.X0, ep.Xi, ep.Gate)
+		if err != nil {
+			ok = false
+			return false
+		}
+		if h >= p.Cfg.WarmupTrials {
+			for i, e := range l.Elig {
+				if v := math.Abs(p.Cfg.Eta * out.Gain * out.Advantage * e); l.Mask[i] != 0 && v > 0 {
+					vs = append(vs, v)
+				}
+			}
+		}
+		return h+1 < p.H
+	})
+	if !ok || len(vs) == 0 {
+		return 0, false
+	}
+	sort.Float64s(vs)
+	return vs[int(q*float64(len(vs)-1))], true
 }
