@@ -100,7 +100,7 @@ const minCacheFloats = 1 << 21
 // adjointStats counts what adjoint stores, for the memory test.
 type adjointStats struct {
 	checkpointFloats int // W^h kept for the backward sweep
-	cacheFloats      int // peak floats of copied episodes
+	cacheFloats      int // floats of the episode copies (all buffers ever allocated)
 	scratchFloats    int // per-trial and N×N working arrays
 	passes           int // runs of the episode generator
 }
@@ -346,7 +346,7 @@ type backward struct {
 	idx                    []int     // step t → its row among the steps with c_t ≠ 0 (−1: none)
 	g, ax, ab, tmp, gd, gr []float64 // N
 	gs, rs                 []float64 // N×chunkSteps: α g^{t+1} and r^t, stacked for W̄
-	rpow, dpow, bl, bpl    []float64
+	rpow, dpow, bl         []float64 // one step's r^{∘k}, Δ^{∘l}, b_l
 }
 
 func newBackward(p *Problem, rule plasticity.Rule, cfg plasticity.Config, mask []float64, logEta bool) *backward {
@@ -362,7 +362,7 @@ func newBackward(p *Problem, rule plasticity.Rule, cfg plasticity.Config, mask [
 		g:      make([]float64, n), ax: make([]float64, n), ab: make([]float64, n), tmp: make([]float64, n),
 		gd: make([]float64, n), gr: make([]float64, n),
 		gs: make([]float64, n*chunkSteps), rs: make([]float64, n*chunkSteps),
-		rpow: make([]float64, (rule.K+1)*n), dpow: make([]float64, L1*n), bl: make([]float64, L1*n), bpl: make([]float64, L1*n),
+		rpow: make([]float64, (rule.K+1)*n), dpow: make([]float64, L1*n), bl: make([]float64, L1*n),
 	}
 }
 
@@ -371,7 +371,7 @@ func (b *backward) floats() int {
 	s := 0
 	for _, v := range [][]float64{b.wbar, b.bbar, b.tr.X, b.tr.R, b.tr.Y, b.delta, b.xbar, b.c, b.gE,
 		b.wT, b.what, b.whatT, b.colsum, b.rowsD, b.rowsB, b.uu, b.pp,
-		b.g, b.ax, b.ab, b.tmp, b.gd, b.gr, b.gs, b.rs, b.rpow, b.dpow, b.bl, b.bpl} {
+		b.g, b.ax, b.ab, b.tmp, b.gd, b.gr, b.gs, b.rs, b.rpow, b.dpow, b.bl} {
 		s += cap(v)
 	}
 	return s + 2*cap(b.tr.X) + len(b.net.W) // the trace's drive, the network
