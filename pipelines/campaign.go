@@ -74,7 +74,7 @@ type MetaoptSpec struct {
 	Iters         int     `yaml:"iters" json:"iters"`                   // meta-iterations (100)
 	Learners      int     `yaml:"learners" json:"learners"`             // learners S averaged per iteration (8)
 	Trials        int     `yaml:"trials" json:"trials"`                 // learning horizon H, trials per learner (300)
-	Estimator     string  `yaml:"estimator" json:"estimator"`           // exact, projection:Ω, fd, policy-gradient, es or cmaes (exact)
+	Estimator     string  `yaml:"estimator" json:"estimator"`           // exact, adjoint, projection:Ω, fd, policy-gradient, es or cmaes (exact)
 	Dist          string  `yaml:"dist" json:"dist"`                     // projection directions: rademacher or gaussian
 	FDStep        float64 `yaml:"fd_step" json:"fd_step"`               // finite-difference step (1e-5)
 	Gamma         float64 `yaml:"gamma" json:"gamma"`                   // discount γ of later trials, (0, 1] (1)

@@ -138,6 +138,9 @@ func MetaoptBytes(s Shape, spec *MetaoptSpec, cores int) Estimate {
 	d := Directions(spec, s)
 	per := max(spec.Learners, spec.HeldOut, 2*spec.ESPairs, spec.CMAPopulation, 1)
 	at := f(min(max(cores, 1), per))
+	if isAdjoint(spec) {
+		return adjointMetaoptBytes(s, spec, at)
+	}
 	one := ForwardBytes(s, d, spec.Trials)
 	terms := append(learnerTerms(s), term{"trials", 48 * f(spec.Trials)})
 	n := f(s.N)

@@ -22,7 +22,7 @@ func (s *MetaoptSpec) Validate(ref func(key string) string) error {
 		key, what string
 		fix       string
 	}{
-		{err == nil, "estimator", "is not known", "use exact, projection:Ω (e.g. projection:4), fd, policy-gradient, es or cmaes"},
+		{err == nil, "estimator", "is not known", "use exact, adjoint, projection:Ω (e.g. projection:4), fd, policy-gradient, es or cmaes"},
 		{s.Iters >= 1, "iters", "is too small", "run at least 1 meta-iteration"},
 		{s.Learners >= 1, "learners", "is too small", "average at least 1 learner per iteration"},
 		{s.Trials >= 1, "trials", "is too small", "give a horizon of at least 1 trial"},

@@ -185,8 +185,8 @@ func (TrajectoryRow) columns() []column[TrajectoryRow] {
 type MetaoptRow struct {
 	Campaign   string
 	Task       string
-	Estimator  string    // gradient estimator: "exact", "projection", "fd", "es"
-	Directions int32     // tangent directions per iteration (P for exact, Ω for projections)
+	Estimator  string    // gradient estimator: "exact", "adjoint", "projection", "fd", "es"
+	Directions int32     // tangent directions per iteration (P for exact and adjoint, Ω for projections)
 	Seed       int64     // seed of the meta-optimization run
 	Iter       int64     // iteration, 0-based; Theta is the value at which J and Grad were evaluated
 	Theta      []float64 // Θ, P values, θ_kl at k*(L+1)+l (fixed_size_list<float64>[P])

@@ -293,7 +293,7 @@ func (r *MetaoptRun) Final() MetaoptFinal {
 func historyRows(campaign string, j *pipelines.MetaoptJob, obj *meta.Learners, s metaopt.Settings, recs []metaopt.Record) ([]schemas.MetaoptRow, error) {
 	est := obj.Estimator
 	dirs := int32(est.Directions)
-	if est.Kind == metaopt.EstimatorExact {
+	if est.Kind == metaopt.EstimatorExact || est.Kind == metaopt.EstimatorAdjoint {
 		dirs = int32(obj.Setup.Rule.P())
 	}
 	seed := int64(j.Settings.Seed)

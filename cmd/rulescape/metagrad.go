@@ -29,6 +29,7 @@ type metagradFlags struct {
 	seed       uint64
 	dist       string
 	logEta     bool
+	method     string
 	writeCase  string
 	steps      int
 	gamma      float64
@@ -64,6 +65,7 @@ func newMetagradCmd(a *app) *cobra.Command {
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the random directions, or of the learner with --write-case")
 	fl.StringVar(&f.dist, "dist", string(meta.Rademacher), "law of the random directions: rademacher or gaussian")
 	fl.BoolVar(&f.logEta, "log-eta", false, "also differentiate with respect to log η")
+	fl.StringVar(&f.method, "method", "", fmt.Sprintf("exact gradient by forward (tangents) or adjoint (reverse mode); default: adjoint from %d coordinates on", meta.AdjointThreshold))
 	fl.StringVar(&f.writeCase, "write-case", "", "write a case drawn from --task to this file")
 	f.addFlags(fl, false)
 	fl.IntVar(&f.steps, "steps", 0, "trial length T; for dnms the epochs are rescaled (0 = the task's)")
@@ -86,6 +88,10 @@ func (f *metagradFlags) compute(cmd *cobra.Command, a *app) error {
 		return errors.New("metagrad: --check fd compares the exact gradient; drop --directions")
 	case f.dist != string(meta.Rademacher) && f.dist != string(meta.Gaussian):
 		return fmt.Errorf("metagrad: --dist %q: use rademacher or gaussian", f.dist)
+	case f.method != "" && f.method != string(meta.MethodForward) && f.method != string(meta.MethodAdjoint):
+		return fmt.Errorf("metagrad: --method %q: use forward or adjoint", f.method)
+	case f.method != "" && f.omega > 0:
+		return errors.New("metagrad: --method chooses how the exact gradient is computed; drop it with --directions")
 	}
 	lim, err := pipelines.LimitsFromEnv()
 	if err != nil {
@@ -103,17 +109,28 @@ func (f *metagradFlags) compute(cmd *cobra.Command, a *app) error {
 		return fmt.Errorf("metagrad: --case: %w", err)
 	}
 	d := f.omega
+	method := meta.Method(f.method)
 	if d == 0 {
 		d = rule.P()
 		if f.logEta {
 			d++
 		}
+		if method == "" {
+			method = meta.DefaultMethod(d)
+		}
 	}
-	e := pipelines.ForwardBytes(pipelines.Shape{N: p.Net.N, Conditions: p.Conditions, K: rule.K, L: rule.L}, d, p.H)
+	shape := pipelines.Shape{N: p.Net.N, Conditions: p.Conditions, K: rule.K, L: rule.L}
+	e := pipelines.ForwardBytes(shape, d, p.H)
+	if method == meta.MethodAdjoint {
+		for _, ep := range p.Episodes {
+			shape.T = max(shape.T, ep.Trial.T)
+		}
+		e = pipelines.AdjointBytes(shape, p.H)
+	}
 	if err := lim.CheckMemory("the meta-gradient of "+f.casePath, e, "use fewer --directions"); err != nil {
 		return err
 	}
-	o := meta.CheckOptions{Options: meta.Options{LogEta: f.logEta}, Directions: f.omega, Dist: meta.Distribution(f.dist), Seed: f.seed}
+	o := meta.CheckOptions{Options: meta.Options{LogEta: f.logEta}, Directions: f.omega, Dist: meta.Distribution(f.dist), Seed: f.seed, Method: method}
 	if f.check == "fd" {
 		o.FDStep = f.fdStep
 	}

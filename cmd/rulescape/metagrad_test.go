@@ -165,3 +165,60 @@ func TestMetagradBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestMetagradMethod runs the exact gradient by both methods on every golden
+// case (with and without --log-eta) and checks that they agree to 1e-10,
+// that the default is one of them, and that a bad --method is one line
+// naming the flag and its values.
+func TestMetagradMethod(t *testing.T) {
+	for _, name := range []string{"plain", "options", "shapes"} {
+		for _, extra := range [][]string{nil, {"--log-eta"}} {
+			path := filepath.Join(goldenDir, "case-"+name+".json")
+			out := map[string]metagradJSON{}
+			for _, m := range []string{"forward", "adjoint", ""} {
+				args := append([]string{"metagrad", "--case", path, "-o", "json"}, extra...)
+				if m != "" {
+					args = append(args, "--method", m)
+				}
+				code, stdout, stderr := runCLI(t, args...)
+				if code != 0 {
+					t.Fatalf("%s %v --method %q: exit %d: %s", name, extra, m, code, stderr)
+				}
+				out[m] = decodeOutput(t, stdout)
+			}
+			f, a := out["forward"], out["adjoint"]
+			var d, nf float64
+			for k := range f.Grad {
+				for l := range f.Grad[k] {
+					d += (f.Grad[k][l] - a.Grad[k][l]) * (f.Grad[k][l] - a.Grad[k][l])
+					nf += f.Grad[k][l] * f.Grad[k][l]
+				}
+			}
+			if nf == 0 || math.Sqrt(d/nf) > 1e-10 || f.J != a.J {
+				t.Errorf("%s %v: adjoint and forward differ: rel %.3g, J %v vs %v", name, extra, math.Sqrt(d/nf), a.J, f.J)
+			}
+			// P = 16, 16 and 15 here: the default is the adjoint.
+			for k := range a.Grad {
+				for l := range a.Grad[k] {
+					if out[""].Grad[k][l] != a.Grad[k][l] {
+						t.Fatalf("%s %v: the default method's grad[%d][%d] = %v, the adjoint's %v", name, extra, k, l, out[""].Grad[k][l], a.Grad[k][l])
+					}
+				}
+			}
+		}
+	}
+	path := filepath.Join(goldenDir, "case-plain.json")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"metagrad", "--case", path, "--method", "reverse"}, `--method "reverse": use forward or adjoint`},
+		{[]string{"metagrad", "--case", path, "--method", "adjoint", "--directions", "2"}, "--method"},
+	} {
+		code, stdout, stderr := runCLI(t, tc.args...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code != 1 || stdout != "" || len(lines) != 1 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and one line containing %q", tc.args, code, stdout, stderr, tc.want)
+		}
+	}
+}

@@ -58,7 +58,7 @@ func newMetaoptCmd(a *app) *cobra.Command {
 	f.Float64Var(&ms.InitScale, "init-scale", md.InitScale, "random init: θ_kl ~ N(0, s²)")
 	f.IntVar(&ms.Iters, "iters", md.Iters, "meta-iterations")
 	f.IntVar(&ms.Learners, "learners", md.Learners, "learners S averaged per iteration")
-	f.StringVar(&ms.Estimator, "estimator", md.Estimator, "exact, projection:Ω, fd, policy-gradient, es or cmaes")
+	f.StringVar(&ms.Estimator, "estimator", md.Estimator, "exact, adjoint, projection:Ω, fd, policy-gradient, es or cmaes")
 	f.StringVar(&ms.Dist, "dist", md.Dist, "projection directions: rademacher or gaussian")
 	f.Float64Var(&ms.FDStep, "fd-step", md.FDStep, "finite-difference step")
 	f.Float64Var(&ms.Gamma, "gamma", md.Gamma, "discount γ of later trials in J, (0, 1]")

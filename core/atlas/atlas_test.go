@@ -272,7 +272,7 @@ func TestAssociationTest(t *testing.T) {
 }
 
 func TestCombineDistances(t *testing.T) {
-	a := Distances{N: 3, D: []float64{0, 1, 2, 1, 0, 3, 2, 3, 0}}      // median 2
+	a := Distances{N: 3, D: []float64{0, 1, 2, 1, 0, 3, 2, 3, 0}}       // median 2
 	b := Distances{N: 3, D: []float64{0, 10, 10, 10, 0, 40, 10, 40, 0}} // median 10
 	c, err := CombineDistances([]Distances{a, b}, []float64{1, 0.5})
 	if err != nil {

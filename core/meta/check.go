@@ -60,6 +60,9 @@ type CheckOptions struct {
 	// FDStep > 0 adds the central finite-difference gradient with that
 	// step and its relative error to the exact gradient.
 	FDStep float64
+	// Method computes the exact gradient: forward, adjoint, or "" for
+	// DefaultMethod.
+	Method Method
 }
 
 // Report is J, the rewards and the gradient of one problem, the gradient
@@ -96,7 +99,7 @@ func Check(ctx context.Context, p *Problem, rule plasticity.Rule, o CheckOptions
 	if o.Directions > 0 {
 		res, err = Projection(ctx, p, rule, o.Directions, o.Dist, rand.New(rand.NewPCG(o.Seed, 0x6d657461)), o.Options)
 	} else {
-		res, err = Gradient(ctx, p, rule, o.Options)
+		res, err = Exact(ctx, p, rule, o.Method, o.Options)
 	}
 	if err != nil {
 		return nil, err

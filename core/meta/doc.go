@@ -18,8 +18,12 @@
 // rank-one updates of an N×N trace per direction. Projection propagates Ω
 // random directions (Rademacher or Gaussian) through the same primal pass and
 // returns the unbiased estimate ĝ = (1/Ω) Σ_ω J̇_{u^ω} u^ω, at a cost that
-// scales with Ω, not with the number of coefficients P. FiniteDifference is
-// the reference: central differences on common random numbers.
+// scales with Ω, not with the number of coefficients P. Adjoint computes the
+// same exact gradient as Gradient in reverse mode: it keeps W at every trial
+// boundary, then recomputes the trials one at a time from the last and
+// propagates the adjoints of W and of the reward baselines backwards, at a
+// cost of a few objectives whatever P. FiniteDifference is the reference:
+// central differences on common random numbers.
 //
 // Optionally log η is a meta-parameter too; its derivative is appended as
 // the last coordinate of the gradient.

@@ -12,7 +12,7 @@ import (
 // defaults: callers resolve every field (the campaign parser does).
 type Spec struct {
 	Setup     *train.Setup     // task, network, learner, horizon (Trials) and initial rule
-	Estimator string           // exact, projection:Ω, fd, policy-gradient, es or cmaes
+	Estimator string           // exact, adjoint, projection:Ω, fd, policy-gradient, es or cmaes
 	Dist      Distribution     // projection directions
 	Gamma     float64          // discount of later trials, (0, 1]
 	LogEta    bool             // meta-learn log η too

@@ -25,13 +25,13 @@ const StreamProjection = 0x2001
 //
 // Cost is counted in tangent-system equivalents, a deterministic proxy for
 // compute: a primal pass is 1, an exact gradient 1+D (D = P, or P+1 with
-// LogEta), a projection 1+Ω, central finite differences 1+2D, a policy
-// gradient PolicyGradientCost.
+// LogEta), an adjoint gradient adjointCost whatever D, a projection 1+Ω,
+// central finite differences 1+2D, a policy gradient PolicyGradientCost.
 type Learners struct {
 	Setup     *train.Setup      // task, network, learner; Setup.Rule fixes K and L
 	H         int               // learning trials per learner
 	Gamma     float64           // discount γ of the meta-objective, (0, 1]
-	Estimator metaopt.Estimator // exact, projection:Ω, fd or policy-gradient (es/cmaes need no gradient)
+	Estimator metaopt.Estimator // exact, adjoint, projection:Ω, fd or policy-gradient (es/cmaes need no gradient)
 	LogEta    bool              // log η is the last meta-parameter
 	FDStep    float64           // central-difference step (default 1e-5)
 	Dist      Distribution      // projection directions (default Rademacher)
@@ -139,6 +139,9 @@ func (l *Learners) Eval(ctx context.Context, req metaopt.Request) (metaopt.Eval,
 	case l.Estimator.Kind == metaopt.EstimatorExact:
 		res, err = Gradient(ctx, p, rule, opts)
 		cost = 1 + D
+	case l.Estimator.Kind == metaopt.EstimatorAdjoint:
+		res, err = Adjoint(ctx, p, rule, opts)
+		cost = adjointCost
 	case l.Estimator.Kind == metaopt.EstimatorProjection:
 		dist := l.Dist
 		if dist == "" {

@@ -14,6 +14,7 @@ type EstimatorKind string
 // only J and select their own Method.
 const (
 	EstimatorExact      EstimatorKind = "exact"      // P tangent systems: the exact ∇J
+	EstimatorAdjoint    EstimatorKind = "adjoint"    // one reverse-mode sweep: the exact ∇J at a cost independent of P
 	EstimatorProjection EstimatorKind = "projection" // Ω random directions: unbiased ĝ
 	EstimatorFD         EstimatorKind = "fd"         // central finite differences, common random numbers
 	EstimatorES         EstimatorKind = "es"         // antithetic evolution strategies (MethodES)
@@ -33,15 +34,15 @@ type Estimator struct {
 	Directions int
 }
 
-// ParseEstimator parses "exact", "projection:Ω" (Ω ≥ 1 random directions),
-// "fd", "policy-gradient", "es" or "cmaes", ignoring case and surrounding
-// space.
+// ParseEstimator parses "exact", "adjoint", "projection:Ω" (Ω ≥ 1 random
+// directions), "fd", "policy-gradient", "es" or "cmaes", ignoring case and
+// surrounding space.
 func ParseEstimator(s string) (Estimator, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
 	name, arg, hasArg := strings.Cut(t, ":")
-	const valid = `want exact, projection:Ω (e.g. projection:4), fd, policy-gradient, es or cmaes`
+	const valid = `want exact, adjoint, projection:Ω (e.g. projection:4), fd, policy-gradient, es or cmaes`
 	switch kind := EstimatorKind(name); kind {
-	case EstimatorExact, EstimatorFD, EstimatorPolicyGradient, EstimatorES, EstimatorCMAES:
+	case EstimatorExact, EstimatorAdjoint, EstimatorFD, EstimatorPolicyGradient, EstimatorES, EstimatorCMAES:
 		if hasArg {
 			return Estimator{}, fmt.Errorf("metaopt: estimator %q: %s takes no argument; %s", s, name, valid)
 		}
