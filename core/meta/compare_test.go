@@ -71,7 +71,7 @@ func TestCompareEstimators(t *testing.T) {
 	)
 	// Learners per estimator pool (ES: antithetic pairs), sized so that
 	// each budget is repeated on several disjoint groups of learners.
-	nPool := map[metaopt.EstimatorKind]int{metaopt.EstimatorExact: 96, metaopt.EstimatorProjection: 384,
+	nPool := map[metaopt.EstimatorKind]int{metaopt.EstimatorExact: 96, metaopt.EstimatorAdjoint: 384, metaopt.EstimatorProjection: 384,
 		metaopt.EstimatorPolicyGradient: 768, metaopt.EstimatorES: 512}
 	budgets := []float64{32, 128}
 	ctx := context.Background()
@@ -124,7 +124,7 @@ func TestCompareEstimators(t *testing.T) {
 			sample [][]float64
 		}
 		var pools []*pool
-		for k, est := range []metaopt.Estimator{exact, {Kind: metaopt.EstimatorProjection, Directions: 4}, {Kind: metaopt.EstimatorPolicyGradient}} {
+		for k, est := range []metaopt.Estimator{exact, {Kind: metaopt.EstimatorAdjoint}, {Kind: metaopt.EstimatorProjection, Directions: 4}, {Kind: metaopt.EstimatorPolicyGradient}} {
 			p := &pool{name: est.String()}
 			for i := range nPool[est.Kind] {
 				seed := uint64(100000*(k+1) + i)

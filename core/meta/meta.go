@@ -89,14 +89,31 @@ func Projection(ctx context.Context, p *Problem, rule plasticity.Rule, omega int
 		}
 		U[w] = u
 	}
+	if opts.Scale != nil && len(opts.Scale) != D {
+		return nil, fmt.Errorf("meta: projection: %d scale factors for %d coordinates", len(opts.Scale), D)
+	}
+	// tangent is the θ-space direction of u: u itself, or Scale ⊙ u.
+	tangent := func(u []float64, i int) float64 {
+		if opts.Scale != nil {
+			return opts.Scale[i] * u[i]
+		}
+		return u[i]
+	}
 	dirs := &directions{V: make([][]float64, omega)}
 	for w, u := range U {
 		dirs.V[w] = u[:P]
+		if opts.Scale != nil {
+			v := make([]float64, P)
+			for i := range v {
+				v[i] = tangent(u, i)
+			}
+			dirs.V[w] = v
+		}
 	}
 	if opts.LogEta {
 		dirs.Eta = make([]float64, omega)
 		for w, u := range U {
-			dirs.Eta[w] = u[P]
+			dirs.Eta[w] = tangent(u, P)
 		}
 	}
 	ev, err := evaluate(ctx, p, rule, p.Cfg.Eta, dirs)

@@ -148,8 +148,16 @@ func (l *Learners) Eval(ctx context.Context, req metaopt.Request) (metaopt.Eval,
 			dist = Rademacher
 		}
 		rng := rand.New(rand.NewPCG(req.EstimatorSeed, StreamProjection))
-		res, err = Projection(ctx, p, rule, l.Estimator.Directions, dist, rng, opts)
+		// Directions drawn in the optimizer's coordinates z: drawn in θ and
+		// rescaled, the estimate is unbiased too, but the coefficients with
+		// large raw gradients leak their variance into every coordinate.
+		popts := opts
+		popts.Scale = l.Scale
+		res, err = Projection(ctx, p, rule, l.Estimator.Directions, dist, rng, popts)
 		cost = 1 + float64(l.Estimator.Directions)
+		if err == nil {
+			return metaopt.Eval{J: res.J, Grad: res.Grad, Cost: cost}, nil // already ∂J/∂z
+		}
 	case l.Estimator.Kind == metaopt.EstimatorFD:
 		step := l.FDStep
 		if step == 0 {

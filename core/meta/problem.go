@@ -109,6 +109,13 @@ type Options struct {
 	// LogEta makes log η a meta-parameter too: gradients get one more
 	// coordinate, ∂J/∂log η, appended after the P rule coefficients.
 	LogEta bool
+	// Scale, when set (one factor per gradient coordinate), makes
+	// Projection draw its directions u in scaled coordinates z, with
+	// θ_i = z_i·Scale[i]: the tangent direction in θ is Scale ⊙ u, and Grad
+	// and Samples estimate ∇_z J = Scale ⊙ ∇_θ J with the direction
+	// variance of z, not of θ (where the coefficients' raw gradients differ
+	// by orders of magnitude). The other functions ignore it.
+	Scale []float64
 }
 
 // Result is the outcome of one evaluation.
