@@ -27,6 +27,7 @@ func Current() Versions {
 		pipelines.StageRSA:         "rsa-3", // 3: seed-stratified permutation test and same-seed summaries (method 2) under the new scheme
 		pipelines.StageLandscape:   "landscape-2",
 		pipelines.StageSensitivity: "sensitivity-2",
+		pipelines.StageDSA:         "dsa-1",
 		pipelines.StageReport:      "report-2",
 	}
 }
