@@ -68,19 +68,23 @@ func DSAOptimizer(st pipelines.DSAStage) dsa.Optimizer {
 // permutations; the mean distance of networks of different rules trained
 // from one seed is the row SameSeedPrefix+measure (p_value NaN). workers
 // bounds the parallel work (0 = all cores); the rows do not depend on it.
-// Errors of the settings and inputs are Invalid.
+// Errors of the settings and inputs are Invalid; when ctx is done it
+// returns ctx's error.
 func DSA(ctx context.Context, campaign, task string, nets []*Network, st pipelines.DSAStage, workers int) (DSARows, error) {
 	if err := ctx.Err(); err != nil {
 		return DSARows{}, err
 	}
-	ops, pairs, err := dsaRows(campaign, task, nets, st, workers)
+	ops, pairs, err := dsaRows(ctx, campaign, task, nets, st, workers)
 	if err != nil {
+		if ctx.Err() != nil {
+			return DSARows{}, ctx.Err()
+		}
 		return DSARows{}, invalid(err)
 	}
 	return DSARows{Operators: ops, Pairs: pairs}, nil
 }
 
-func dsaRows(campaign, task string, nets []*Network, st pipelines.DSAStage, workers int) ([]schemas.DSAOperatorRow, []schemas.DSAPairRow, error) {
+func dsaRows(ctx context.Context, campaign, task string, nets []*Network, st pipelines.DSAStage, workers int) ([]schemas.DSAOperatorRow, []schemas.DSAPairRow, error) {
 	if err := st.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -112,11 +116,11 @@ func dsaRows(campaign, task string, nets []*Network, st pipelines.DSAStage, work
 			Delays: int32(st.Delays), DelayInterval: int32(st.DelayInterval), Rank: int32(op.Rank), Effective: int32(op.Effective),
 			R2: op.R2, EigenRe: re, EigenIm: im, Singular: op.Singular, A: op.A}
 	}
-	ang, frob, err := dsa.DistanceAll(ops, DSAOptimizer(st), workers)
+	ang, frob, err := dsa.DistanceAll(ctx, ops, DSAOptimizer(st), workers)
 	if err != nil {
 		return nil, nil, err
 	}
-	spec, err := dsa.SpectralAll(ops, workers)
+	spec, err := dsa.SpectralAll(ctx, ops, workers)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package dsa
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"sync"
@@ -11,8 +12,9 @@ import (
 // DistanceAll returns the DSA angular and Frobenius distances of every
 // pair of ops (zero diagonal), on workers goroutines (0 = GOMAXPROCS).
 // Every pair uses o, so the result does not depend on workers or on the
-// order in which pairs are computed.
-func DistanceAll(ops []*Operator, o Optimizer, workers int) (angular, frobenius *mat.SymDense, err error) {
+// order in which pairs are computed. It stops early with ctx's error when
+// ctx is done (checked before every pair).
+func DistanceAll(ctx context.Context, ops []*Operator, o Optimizer, workers int) (angular, frobenius *mat.SymDense, err error) {
 	if err := checkOps(ops); err != nil {
 		return nil, nil, err
 	}
@@ -21,7 +23,7 @@ func DistanceAll(ops []*Operator, o Optimizer, workers int) (angular, frobenius 
 	}
 	n := len(ops)
 	angular, frobenius = mat.NewSymDense(n, nil), mat.NewSymDense(n, nil)
-	err = pairs(n, workers, func(i, j int) error {
+	err = pairs(ctx, n, workers, func(i, j int) error {
 		c, err := Distance(ops[i], ops[j], o)
 		if err != nil {
 			return fmt.Errorf("dsa: operators %d and %d: %w", i, j, err)
@@ -37,14 +39,15 @@ func DistanceAll(ops []*Operator, o Optimizer, workers int) (angular, frobenius 
 }
 
 // SpectralAll returns the spectral distance of every pair of ops (zero
-// diagonal), on workers goroutines (0 = GOMAXPROCS).
-func SpectralAll(ops []*Operator, workers int) (*mat.SymDense, error) {
+// diagonal), on workers goroutines (0 = GOMAXPROCS); it stops early with
+// ctx's error when ctx is done.
+func SpectralAll(ctx context.Context, ops []*Operator, workers int) (*mat.SymDense, error) {
 	if err := checkOps(ops); err != nil {
 		return nil, err
 	}
 	n := len(ops)
 	out := mat.NewSymDense(n, nil)
-	err := pairs(n, workers, func(i, j int) error {
+	err := pairs(ctx, n, workers, func(i, j int) error {
 		d, err := Spectral(ops[i], ops[j])
 		if err != nil {
 			return fmt.Errorf("dsa: operators %d and %d: %w", i, j, err)
@@ -74,9 +77,10 @@ func checkOps(ops []*Operator) error {
 }
 
 // pairs calls f(i, j) for every i < j < n on workers goroutines, row by
-// row; it returns the error of the lowest row that failed. SymDense writes
-// to distinct (i, j) entries do not race.
-func pairs(n, workers int, f func(i, j int) error) error {
+// row; it returns ctx's error when ctx is done, else the error of the
+// lowest row that failed. SymDense writes to distinct (i, j) entries do not
+// race.
+func pairs(ctx context.Context, n, workers int, f func(i, j int) error) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -87,6 +91,10 @@ func pairs(n, workers int, f func(i, j int) error) error {
 		wg.Go(func() {
 			for i := range next {
 				for j := i + 1; j < n; j++ {
+					if err := ctx.Err(); err != nil {
+						errs[i] = err
+						break
+					}
 					if err := f(i, j); err != nil {
 						errs[i] = err
 						break
@@ -100,6 +108,9 @@ func pairs(n, workers int, f func(i, j int) error) error {
 	}
 	close(next)
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	for _, err := range errs {
 		if err != nil {
 			return err

@@ -45,7 +45,7 @@ func BenchmarkSpectralAllPairs(b *testing.B) {
 		ops[k] = &dsa.Operator{Rank: r, Eigen: ev}
 	}
 	for b.Loop() {
-		if _, err := dsa.SpectralAll(ops, 0); err != nil {
+		if _, err := dsa.SpectralAll(b.Context(), ops, 0); err != nil {
 			b.Fatal(err)
 		}
 	}

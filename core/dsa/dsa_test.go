@@ -1,6 +1,8 @@
 package dsa_test
 
 import (
+	"context"
+	"errors"
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
@@ -190,11 +192,11 @@ func TestAttractorStructuresSeparate(t *testing.T) {
 			labels = append(labels, k)
 		}
 	}
-	ang, _, err := dsa.DistanceAll(ops, dsa.DefaultOptimizer(), 2)
+	ang, _, err := dsa.DistanceAll(t.Context(), ops, dsa.DefaultOptimizer(), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := dsa.SpectralAll(ops, 2)
+	spec, err := dsa.SpectralAll(t.Context(), ops, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,19 +342,19 @@ func TestDeterministic(t *testing.T) {
 	for range 5 {
 		ops = append(ops, fit(t, simulate(ring, 4, 60, 3, rng), 3, testSettings))
 	}
-	a1, f1, err := dsa.DistanceAll(ops, dsa.DefaultOptimizer(), 1)
+	a1, f1, err := dsa.DistanceAll(t.Context(), ops, dsa.DefaultOptimizer(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a3, f3, err := dsa.DistanceAll(ops, dsa.DefaultOptimizer(), 3)
+	a3, f3, err := dsa.DistanceAll(t.Context(), ops, dsa.DefaultOptimizer(), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !mat.Equal(a1, a3) || !mat.Equal(f1, f3) {
 		t.Error("DistanceAll depends on the number of workers")
 	}
-	s1, _ := dsa.SpectralAll(ops, 1)
-	s3, _ := dsa.SpectralAll(ops, 3)
+	s1, _ := dsa.SpectralAll(t.Context(), ops, 1)
+	s3, _ := dsa.SpectralAll(t.Context(), ops, 3)
 	if !mat.Equal(s1, s3) {
 		t.Error("SpectralAll depends on the number of workers")
 	}
@@ -498,5 +500,34 @@ func TestFitLinearSystem(t *testing.T) {
 	}
 	if op.R2 < 1-1e-12 {
 		t.Errorf("R² = %v, want ≈ 1", op.R2)
+	}
+}
+
+// A cancelled context stops the all-pairs computations with its error;
+// operators of different ranks are refused.
+func TestAllPairsErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	var ops []*dsa.Operator
+	for range 3 {
+		ops = append(ops, fit(t, simulate(ring, 4, 60, 3, rng), 3, testSettings))
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, err := dsa.DistanceAll(ctx, ops, dsa.DefaultOptimizer(), 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("DistanceAll after cancel: %v, want context.Canceled", err)
+	}
+	if _, err := dsa.SpectralAll(ctx, ops, 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("SpectralAll after cancel: %v, want context.Canceled", err)
+	}
+	other := fit(t, simulate(ring, 4, 60, 3, rng), 3, dsa.Settings{Delays: 4, Interval: 2, Rank: 5})
+	_, _, err := dsa.DistanceAll(t.Context(), append(ops, other), dsa.DefaultOptimizer(), 1)
+	if err == nil || !strings.Contains(err.Error(), "operator 3 has rank 5, operator 0 has 6") {
+		t.Errorf("mixed ranks: %v", err)
+	}
+	if _, err := dsa.Distance(ops[0], other, dsa.DefaultOptimizer()); err == nil || !strings.Contains(err.Error(), "same rank") {
+		t.Errorf("Distance of ranks 6 and 5: %v", err)
+	}
+	if _, err := dsa.Distance(ops[0], ops[1], dsa.Optimizer{Restarts: 0, Iterations: 5}); err == nil || !strings.Contains(err.Error(), "restarts = 0") {
+		t.Errorf("no restarts: %v", err)
 	}
 }
