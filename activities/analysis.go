@@ -17,6 +17,7 @@ const (
 	SensitivityName = "Sensitivity"
 	RSAName         = "RSA"
 	LandscapeName   = "Landscape"
+	DSAName         = "DSA"
 )
 
 // AnalysisNetwork is one trained network an analysis unit reads: its train

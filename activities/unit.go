@@ -353,6 +353,8 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 			res, err = a.computeRSA(ctx, ain)
 		case pipelines.StageLandscape:
 			res, err = a.computeLandscape(ctx, ain)
+		case pipelines.StageDSA:
+			res, err = a.computeDSA(ctx, ain)
 		default:
 			return out, permanent(fmt.Errorf("activities: %s: stage %s has no activity", u.ID, u.Stage))
 		}
@@ -492,6 +494,8 @@ func StageActivity(stage pipelines.StageName) string {
 		return RSAName
 	case pipelines.StageLandscape:
 		return LandscapeName
+	case pipelines.StageDSA:
+		return DSAName
 	case pipelines.StageReport:
 		return ReportName
 	case stages.StageLoadtest:
@@ -508,7 +512,7 @@ func StageActivity(stage pipelines.StageName) string {
 // of other processes run them too), ResolveUnits, Manifest and Prune.
 func Register(w Registry, a *Activities) {
 	for _, s := range []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageTrain, pipelines.StageFixedPoints,
-		pipelines.StageSensitivity, pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageReport,
+		pipelines.StageSensitivity, pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageDSA, pipelines.StageReport,
 		stages.StageLoadtest, stages.StageLoadtestAnalysis} {
 		w.RegisterActivityWithOptions(a.Unit, activity.RegisterOptions{Name: StageActivity(s)})
 	}

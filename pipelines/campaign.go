@@ -120,6 +120,7 @@ type Stages struct {
 	RSA         RSAStage         `yaml:"rsa" json:"rsa"`
 	Landscape   LandscapeStage   `yaml:"landscape" json:"landscape"`
 	Sensitivity SensitivityStage `yaml:"sensitivity" json:"sensitivity"`
+	DSA         DSAStage         `yaml:"dsa" json:"dsa"`
 	Report      ReportStage      `yaml:"report" json:"report"`
 }
 
@@ -193,6 +194,20 @@ type SensitivityStage struct {
 	Scale         float64 `yaml:"scale" json:"scale"`                 // probe size relative to ‖W‖_F (sensitivity.DefaultScale, 1e-6)
 }
 
+// DSAStage compares the dynamics of the networks of each task by
+// Dynamical Similarity Analysis (core/dsa): per network a linear operator
+// fitted to its delay-embedded condition-averaged trajectories, per pair of
+// networks the DSA distance and the spectral distance, and seed-stratified
+// permutation tests of within- against between-rule distance.
+type DSAStage struct {
+	Enabled       bool `yaml:"enabled" json:"enabled"`               // true when the section is present
+	Delays        int  `yaml:"n_delays" json:"n_delays"`             // states per delay vector (10)
+	DelayInterval int  `yaml:"delay_interval" json:"delay_interval"` // steps between them (1)
+	Rank          int  `yaml:"rank" json:"rank"`                     // dimension of the operator (10)
+	Restarts      int  `yaml:"restarts" json:"restarts"`             // starts of the search over orthogonal matrices (16)
+	Permutations  int  `yaml:"permutations" json:"permutations"`     // permutation-test shuffles (1000; 0 = no test)
+}
+
 // ReportStage writes the HTML report of the campaign.
 type ReportStage struct {
 	Enabled bool `yaml:"enabled" json:"enabled"` // true unless the section sets false
@@ -212,6 +227,7 @@ func defaultStages() Stages {
 		RSA:         RSAStage{Permutations: 1000, Metric: "correlation"},
 		Landscape:   LandscapeStage{PCs: 3, Permutations: 1000, ConnectSteps: 4000},
 		Sensitivity: SensitivityStage{Perturbations: 100, Scale: sensitivity.DefaultScale},
+		DSA:         DSAStage{Delays: 10, DelayInterval: 1, Rank: 10, Restarts: 16, Permutations: 1000},
 		Report:      ReportStage{Enabled: true},
 	}
 }

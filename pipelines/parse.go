@@ -623,7 +623,7 @@ func reflectValue(s *MetaoptSpec, key string) string {
 }
 
 // stageKeys are the keys of the stages section.
-var stageKeys = []string{"fixedpoints", "rsa", "landscape", "sensitivity", "report"}
+var stageKeys = []string{"fixedpoints", "rsa", "landscape", "sensitivity", "dsa", "report"}
 
 func (p *parser) stages() error {
 	d, c := p.d, p.c
@@ -652,6 +652,8 @@ func (p *parser) stages() error {
 			st.Landscape.Enabled, dst = true, &st.Landscape
 		case "sensitivity":
 			st.Sensitivity.Enabled, dst = true, &st.Sensitivity
+		case "dsa":
+			st.DSA.Enabled, dst = true, &st.DSA
 		case "report":
 			st.Report.Enabled, dst = true, &st.Report
 		default:
@@ -711,6 +713,20 @@ func (p *parser) stages() error {
 				return bad("perturbations", "use at least 1 perturbation", s.Perturbations)
 			case !finite(s.Scale) || s.Scale <= 0:
 				return bad("scale", "use a positive relative size, e.g. 1e-6", s.Scale)
+			}
+		case "dsa":
+			s := st.DSA
+			switch {
+			case s.Delays < 1:
+				return bad("n_delays", "stack at least 1 state per delay vector, e.g. 10", s.Delays)
+			case s.DelayInterval < 1:
+				return bad("delay_interval", "use at least 1 step between delayed states", s.DelayInterval)
+			case s.Rank < 1:
+				return bad("rank", "use at least 1 dimension, e.g. 10", s.Rank)
+			case s.Restarts < 1:
+				return bad("restarts", "use at least 1 start, e.g. 16", s.Restarts)
+			case s.Permutations < 0:
+				return bad("permutations", "use 0 (no test) or a number of shuffles, e.g. 1000", s.Permutations)
 			}
 		}
 		if name, key, v, over := p.lim.stageExcess(*st, kv.key); over {

@@ -91,6 +91,11 @@ func TestParseErrors(t *testing.T) {
 		{"landscape connect_steps", base + "stages:\n  fixedpoints: {}\n  landscape: {connect_steps: -4}\n", 9, 30, "stages.landscape.connect_steps",
 			"= -4 is out of range", "at least 1 step", ""},
 		{"landscape old knob", base + "stages:\n  fixedpoints: {}\n  landscape: {points: 11}\n", 9, 15, "stages.landscape.points", "is not a known key", "pcs, permutations, connect_steps", ""},
+		{"dsa rank", base + "stages:\n  dsa: {rank: 0}\n", 8, 15, "stages.dsa.rank", "= 0 is out of range", "at least 1 dimension", ""},
+		{"dsa rank over dimension", base + "stages:\n  dsa: {n_delays: 2, rank: 500}\n", 8, 3, "stages.dsa",
+			"rank = 500 exceeds the embedding dimension n_delays × units = 2 × 200 = 400: lower rank or raise n_delays", "fit the delays and rank", ""},
+		{"dsa delays over trial", base + "stages:\n  dsa: {n_delays: 300, delay_interval: 4}\n", 8, 3, "stages.dsa",
+			"n_delays = 300 with delay_interval = 4 spans 1197 steps, but trials have 1000", "fit the delays and rank", ""},
 		{"merge key", base + "train: {<<: 3}\n", 7, 13, "train", `is the value "3", not a mapping`, "key: value", ""},
 		{"concurrency", base + "concurrency: {max_parallel: -1}\n", 7, 29, "concurrency.max_parallel", "is negative", "positive bound", ""},
 	}

@@ -2,8 +2,11 @@ package pipelines
 
 import (
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"rulescape/core/dsa"
 )
 
 // taskMemory is what the rsa and landscape units of one task hold: every
@@ -77,6 +80,15 @@ func (p *parser) checkUnitMemory(res resolved, b *Built, ent ruleEntry, rule, ta
 			return p.memoryError(res.src, at, path, err.(*MemoryError))
 		}
 	}
+	if st.DSA.Enabled {
+		s := st.DSA
+		ds := dsa.Settings{Delays: s.Delays, Interval: s.DelayInterval, Rank: s.Rank}
+		if err := ds.Validate(sh.N, sh.T); err != nil {
+			at, path := p.stageNode("dsa")
+			return p.d.errAt(at, path, fmt.Errorf("rule %s on task %s (%d units, %d steps): %s", rule, task, sh.N, sh.T, strings.TrimPrefix(err.Error(), "dsa: ")),
+				"fit the delays and rank to the smallest network and the shortest trials")
+		}
+	}
 	m := (*mem)[ti]
 	if m == nil {
 		m = &taskMemory{}
@@ -103,7 +115,7 @@ func (p *parser) checkTaskMemory(mem map[int]*taskMemory) error {
 			on      bool
 			section string
 			points  int
-		}{{st.RSA.Enabled, "rsa", 0}, {st.Landscape.Enabled, "landscape", m.points}} {
+		}{{st.RSA.Enabled, "rsa", 0}, {st.Landscape.Enabled, "landscape", m.points}, {st.DSA.Enabled, "dsa", 0}} {
 			if !c.on {
 				continue
 			}

@@ -21,6 +21,7 @@ const (
 	StageRSA         StageName = "rsa"
 	StageLandscape   StageName = "landscape"
 	StageSensitivity StageName = "sensitivity"
+	StageDSA         StageName = "dsa"
 	StageReport      StageName = "report"
 )
 
@@ -86,7 +87,7 @@ type AnalysisUnit struct {
 	Seed   *uint64   `json:"seed"`   // the network's seed (fixedpoints, sensitivity)
 	Inputs []string  `json:"inputs"` // IDs of the units whose datasets it reads
 	// Settings are the stage's settings as JSON: decode them into
-	// FixedPointsStage, RSAStage, LandscapeStage, SensitivityStage or
+	// FixedPointsStage, RSAStage, LandscapeStage, SensitivityStage, DSAStage or
 	// ReportStage according to Stage.
 	Settings json.RawMessage `json:"settings"`
 }
@@ -250,6 +251,9 @@ func (c *Campaign) Plan() (*Plan, error) {
 		s := st.Sensitivity
 		perNetwork(StageSensitivity, raw(s))
 	}
+	if st.DSA.Enabled {
+		perTask(StageDSA, raw(st.DSA))
+	}
 	if st.Report.Enabled {
 		s := st.Report
 		a := AnalysisUnit{ID: string(StageReport), Stage: StageReport, Settings: raw(s)}
@@ -267,7 +271,7 @@ func (c *Campaign) Plan() (*Plan, error) {
 	// were appended.
 	for i := range p.Stages {
 		switch p.Stages[i].Name {
-		case StageFixedPoints, StageRSA, StageSensitivity:
+		case StageFixedPoints, StageRSA, StageSensitivity, StageDSA:
 			p.Stages[i].After = []StageName{StageTrain}
 		case StageLandscape:
 			p.Stages[i].After = []StageName{StageFixedPoints}

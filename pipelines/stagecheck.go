@@ -72,6 +72,25 @@ func (s RSAStage) Validate() error {
 }
 
 // Validate checks the settings a campaign file's parser checks, as a
+// *SettingError. Whether rank and the delays fit the networks and trials
+// is checked against each task (DSASettings.Validate of core/dsa).
+func (s DSAStage) Validate() error {
+	switch {
+	case s.Delays < 1:
+		return &SettingError{"n_delays", s.Delays, "at least 1 state per delay vector (1 = no delay embedding)"}
+	case s.DelayInterval < 1:
+		return &SettingError{"delay_interval", s.DelayInterval, "at least 1 step between delayed states"}
+	case s.Rank < 1:
+		return &SettingError{"rank", s.Rank, "at least 1 dimension, at most n_delays × units"}
+	case s.Restarts < 1:
+		return &SettingError{"restarts", s.Restarts, "at least 1 start of the search over orthogonal matrices (the default is 16)"}
+	case s.Permutations < 0:
+		return &SettingError{"permutations", s.Permutations, "0 (no test) or more"}
+	}
+	return nil
+}
+
+// Validate checks the settings a campaign file's parser checks, as a
 // *SettingError.
 func (s LandscapeStage) Validate() error {
 	d := defaultStages().Landscape

@@ -51,6 +51,8 @@ type Data struct {
 	Sensitivity    []schemas.SensitivityRow
 	Landscape      []schemas.LandscapeRow
 	LandscapePairs []schemas.LandscapePairRow
+	DSAOperators   []schemas.DSAOperatorRow
+	DSAPairs       []schemas.DSAPairRow
 	// Stages are the timings and cache hits of the run; nil when unknown
 	// (the report then shows the manifest's statuses only).
 	Stages []Stage

@@ -76,6 +76,8 @@ func LoadManifest(ctx context.Context, st *store.Store, m *manifest.Manifest) (*
 		d.Sensitivity = append(d.Sensitivity, s.Sensitivity...)
 		d.Landscape = append(d.Landscape, s.Landscape...)
 		d.LandscapePairs = append(d.LandscapePairs, s.LandscapePairs...)
+		d.DSAOperators = append(d.DSAOperators, s.DSAOperators...)
+		d.DSAPairs = append(d.DSAPairs, s.DSAPairs...)
 	}
 	return d, nil
 }
@@ -100,6 +102,10 @@ func loadEntry(ctx context.Context, st *store.Store, e manifest.Entry, slot *Dat
 		slot.Landscape, err = read[schemas.LandscapeRow](ctx, st, e)
 	case schemas.LandscapePairs:
 		slot.LandscapePairs, err = read[schemas.LandscapePairRow](ctx, st, e)
+	case schemas.DSAOperators:
+		slot.DSAOperators, err = read[schemas.DSAOperatorRow](ctx, st, e)
+	case schemas.DSAPairs:
+		slot.DSAPairs, err = read[schemas.DSAPairRow](ctx, st, e)
 	case schemas.Networks:
 		rows, rerr := read[schemas.NetworkRow](ctx, st, e)
 		for _, r := range rows {

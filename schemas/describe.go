@@ -39,6 +39,10 @@ func Columns(k Kind) ([]Column, error) {
 		return describe[LandscapeRow](), nil
 	case LandscapePairs:
 		return describe[LandscapePairRow](), nil
+	case DSAOperators:
+		return describe[DSAOperatorRow](), nil
+	case DSAPairs:
+		return describe[DSAPairRow](), nil
 	}
 	return nil, fmt.Errorf("schemas: unknown dataset kind %q: want one of %v", k, Kinds())
 }

@@ -577,3 +577,106 @@ func (LandscapePairRow) columns() []column[LandscapePairRow] {
 		int32Col("permutations", func(r *R) *int32 { return &r.Permutations }),
 	}
 }
+
+// DSAOperatorRow is the linear operator the dsa stage fitted to one
+// network's condition-averaged trajectories (core/dsa): a delay embedding
+// of n_delays states delay_interval steps apart, reduced to its top rank
+// principal directions, and the least-squares one-step map A on them.
+type DSAOperatorRow struct {
+	Campaign      string
+	Task          string
+	Rule          string
+	Seed          int64
+	Network       string    // "initial" or "final"
+	Delays        int32     // n_delays
+	DelayInterval int32     // delay_interval, in steps
+	Rank          int32     // r
+	Effective     int32     // principal directions with variance (≤ rank); A is zero past them
+	R2            float64   // fraction of the variance of the next step the fit explains (NaN without variance)
+	EigenRe       []float64 // real parts of A's r eigenvalues, by descending modulus (fixed_size_list<float64>[rank])
+	EigenIm       []float64 // their imaginary parts (fixed_size_list<float64>[rank])
+	Singular      []float64 // top r singular values of the centred Hankel matrix (fixed_size_list<float64>[rank])
+	A             []float64 // the operator, r × r row-major (fixed_size_list<float64>[rank²])
+}
+
+// Kind returns DSAOperators.
+func (DSAOperatorRow) Kind() Kind { return DSAOperators }
+
+func (r DSAOperatorRow) validate() error {
+	if r.Rank <= 0 {
+		return fmt.Errorf("rank = %d: must be positive", r.Rank)
+	}
+	for _, c := range []struct {
+		name string
+		got  int
+	}{{"eigen_re", len(r.EigenRe)}, {"eigen_im", len(r.EigenIm)}, {"singular", len(r.Singular)}} {
+		if err := checkLen(c.name, c.got, int(r.Rank)); err != nil {
+			return err
+		}
+	}
+	if err := checkLen("a", len(r.A), int(r.Rank*r.Rank)); err != nil {
+		return err
+	}
+	return checkSeed(r.Seed)
+}
+
+func (DSAOperatorRow) columns() []column[DSAOperatorRow] {
+	type R = DSAOperatorRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("rule", func(r *R) *string { return &r.Rule }),
+		int64Col("seed", func(r *R) *int64 { return &r.Seed }),
+		stringCol("network", func(r *R) *string { return &r.Network }),
+		int32Col("n_delays", func(r *R) *int32 { return &r.Delays }),
+		int32Col("delay_interval", func(r *R) *int32 { return &r.DelayInterval }),
+		int32Col("rank", func(r *R) *int32 { return &r.Rank }),
+		int32Col("effective_rank", func(r *R) *int32 { return &r.Effective }),
+		optFloat64Col("r2", func(r *R) *float64 { return &r.R2 }),
+		float64Vec("eigen_re", true, func(r *R) *[]float64 { return &r.EigenRe }),
+		float64Vec("eigen_im", true, func(r *R) *[]float64 { return &r.EigenIm }),
+		float64Vec("singular", true, func(r *R) *[]float64 { return &r.Singular }),
+		float64Vec("a", true, func(r *R) *[]float64 { return &r.A }),
+	}
+}
+
+// DSAPairRow compares the dynamics of two networks a and b of one task
+// (core/dsa), or summarizes the comparison of the rules (a_rule = b_rule =
+// "*").
+type DSAPairRow struct {
+	Campaign     string
+	Task         string
+	Method       string // "dsa", "dsa_frobenius" or "spectral"; summaries "within_vs_between:<method>", "same_seed_between:<method>"
+	ARule, BRule string
+	ASeed, BSeed int64
+	ANetwork     string // "initial" or "final"
+	BNetwork     string
+	Value        float64 // distance (pairs) or summary value
+	PValue       float64 // permutation p-value; NaN (null) when not tested
+	Permutations int32   // permutations behind PValue; 0 when not tested
+}
+
+// Kind returns DSAPairs.
+func (DSAPairRow) Kind() Kind { return DSAPairs }
+
+func (r DSAPairRow) validate() error {
+	return RSAPairRow{ASeed: r.ASeed, BSeed: r.BSeed, PValue: r.PValue}.validate()
+}
+
+func (DSAPairRow) columns() []column[DSAPairRow] {
+	type R = DSAPairRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("method", func(r *R) *string { return &r.Method }),
+		stringCol("a_rule", func(r *R) *string { return &r.ARule }),
+		int64Col("a_seed", func(r *R) *int64 { return &r.ASeed }),
+		stringCol("a_network", func(r *R) *string { return &r.ANetwork }),
+		stringCol("b_rule", func(r *R) *string { return &r.BRule }),
+		int64Col("b_seed", func(r *R) *int64 { return &r.BSeed }),
+		stringCol("b_network", func(r *R) *string { return &r.BNetwork }),
+		float64Col("value", func(r *R) *float64 { return &r.Value }),
+		optFloat64Col("p_value", func(r *R) *float64 { return &r.PValue }),
+		int32Col("permutations", func(r *R) *int32 { return &r.Permutations }),
+	}
+}

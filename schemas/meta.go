@@ -23,18 +23,20 @@ const (
 	Sensitivity    Kind = "sensitivity"
 	Landscape      Kind = "landscape"
 	LandscapePairs Kind = "landscape_pairs"
+	DSAOperators   Kind = "dsa_operators"
+	DSAPairs       Kind = "dsa_pairs"
 )
 
 // Kinds returns every dataset kind in a fixed order.
 func Kinds() []Kind {
-	return []Kind{LearningCurves, Networks, Trajectories, MetaoptHistory, FixedPoints, RDMs, RSAPairs, Sensitivity, Landscape, LandscapePairs}
+	return []Kind{LearningCurves, Networks, Trajectories, MetaoptHistory, FixedPoints, RDMs, RSAPairs, Sensitivity, Landscape, LandscapePairs, DSAOperators, DSAPairs}
 }
 
 // Version returns the current schema version of the kind, or 0 for an
 // unknown kind.
 func (k Kind) Version() int {
 	switch k {
-	case LearningCurves, Networks, Trajectories, RDMs, RSAPairs, Landscape, LandscapePairs:
+	case LearningCurves, Networks, Trajectories, RDMs, RSAPairs, Landscape, LandscapePairs, DSAOperators, DSAPairs:
 		return 1
 	case Sensitivity: // 2: sensitivity.top_fraction, delta_s_*
 		return 2

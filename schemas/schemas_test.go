@@ -64,6 +64,8 @@ func TestRoundTrip(t *testing.T) {
 			t.Run("sensitivity", func(t *testing.T) { roundTrip(t, f, schemastest.Sensitivity()) })
 			t.Run("landscape", func(t *testing.T) { roundTrip(t, f, schemastest.Landscape()) })
 			t.Run("landscape_pairs", func(t *testing.T) { roundTrip(t, f, schemastest.LandscapePairs()) })
+			t.Run("dsa_operators", func(t *testing.T) { roundTrip(t, f, schemastest.DSAOperators()) })
+			t.Run("dsa_pairs", func(t *testing.T) { roundTrip(t, f, schemastest.DSAPairs()) })
 			t.Run("empty", func(t *testing.T) { roundTrip(t, f, []schemas.TrajectoryRow{}) })
 			t.Run("zero-length vector", func(t *testing.T) {
 				rows := schemastest.FixedPoints()

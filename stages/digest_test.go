@@ -62,6 +62,7 @@ var (
 	sensSettings = pipelines.SensitivityStage{Enabled: true, Perturbations: 2, Scale: 1e-3}
 	rsaSettings  = pipelines.RSAStage{Enabled: true, Metric: "correlation", Permutations: 20}
 	landSettings = pipelines.LandscapeStage{Enabled: true, PCs: 3, Permutations: 20, ConnectSteps: 300}
+	dsaSettings  = pipelines.DSAStage{Enabled: true, Delays: 4, DelayInterval: 2, Rank: 6, Restarts: 4, Permutations: 20}
 )
 
 const campaign = "digest"
@@ -158,6 +159,12 @@ func TestStageDigests(t *testing.T) {
 	got[pipelines.StageLandscape] = digest(land.Points, land.Pairs)
 	frozen(t, "landscape", &land.Points)
 	frozen(t, "landscape_pairs", &land.Pairs)
+
+	dsaRows, err := stages.DSA(ctx, campaign, "gonogo", nets, dsaSettings, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got[pipelines.StageDSA] = digest(dsaRows.Operators, dsaRows.Pairs)
 
 	// report: the figure data the report computes from the rows.
 	got[pipelines.StageReport] = reportDigest(t, curves, netRows, fps, rsaRows, land, sens)

@@ -33,6 +33,8 @@ func Kinds(stage pipelines.StageName) []string {
 		return []string{string(schemas.RDMs), string(schemas.RSAPairs)}
 	case pipelines.StageLandscape:
 		return []string{string(schemas.Landscape), string(schemas.LandscapePairs)}
+	case pipelines.StageDSA:
+		return []string{string(schemas.DSAOperators), string(schemas.DSAPairs)}
 	case pipelines.StageReport:
 		return []string{ReportKind}
 	case StageLoadtest, StageLoadtestAnalysis:

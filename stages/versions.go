@@ -31,6 +31,7 @@ func Current() Versions {
 		pipelines.StageRSA:         "rsa-4",         // 3: seed-stratified permutation test and same-seed summaries (method 2) under the new scheme; 4: kern.Tanh
 		pipelines.StageLandscape:   "landscape-3",   // 3: kern.Tanh
 		pipelines.StageSensitivity: "sensitivity-3", // 3: kern.Tanh
+		pipelines.StageDSA:         "dsa-2",         // 2: kern.Tanh (merged after dsa-1 was recorded with math.Tanh)
 		pipelines.StageReport:      "report-2",
 	}
 }

@@ -114,7 +114,7 @@ func replay(t *testing.T, hist *historypb.History) {
 
 // TestAnalysisEndToEnd runs testdata/analysis_e2e.yaml (two rules × 5
 // seeds of DNMS) on the embedded stack with a real worker: train, then
-// fixedpoints, rsa, landscape and sensitivity; it checks the committed
+// fixedpoints, rsa, landscape, sensitivity and dsa; it checks the committed
 // datasets and the manifest, runs the campaign again (every unit a cache
 // hit), reruns the landscape stage alone (forced), and — when node and
 // @duckdb/node-api are available — opens each analysis dataset in DuckDB.
@@ -136,19 +136,19 @@ func TestAnalysisEndToEnd(t *testing.T) {
 	}
 	first := runOnce(WorkflowID(in.CampaignID), in)
 	wantStatus := map[string]string{"train": StatusCompleted, "fixedpoints": StatusCompleted, "rsa": StatusCompleted,
-		"landscape": StatusCompleted, "sensitivity": StatusCompleted}
+		"landscape": StatusCompleted, "sensitivity": StatusCompleted, "dsa": StatusCompleted}
 	for _, s := range first.Stages {
 		if s.Status != wantStatus[s.Name] || s.Done != s.Total || s.CacheHits != 0 {
 			t.Errorf("first run: stage %+v", s)
 		}
 	}
 	// 10 × (learning_curves, networks, fixed_points, sensitivity) + rdms +
-	// rsa_pairs + landscape + landscape_pairs.
-	if first.Datasets != 44 {
-		t.Errorf("manifest lists %d datasets, want 44", first.Datasets)
+	// rsa_pairs + landscape + landscape_pairs + dsa_operators + dsa_pairs.
+	if first.Datasets != 46 {
+		t.Errorf("manifest lists %d datasets, want 46", first.Datasets)
 	}
 	counts := map[string]int{}
-	for _, stage := range []string{"fixedpoints", "rsa", "landscape", "sensitivity"} {
+	for _, stage := range []string{"fixedpoints", "rsa", "landscape", "sensitivity", "dsa"} {
 		refs, err := st.List(ctx, in.CampaignID, stage)
 		if err != nil {
 			t.Fatal(err)
@@ -158,7 +158,7 @@ func TestAnalysisEndToEnd(t *testing.T) {
 		}
 	}
 	want := map[string]int{schemas.FixedPoints.ID(): 10, schemas.Sensitivity.ID(): 10, schemas.RDMs.ID(): 1, schemas.RSAPairs.ID(): 1,
-		schemas.Landscape.ID(): 1, schemas.LandscapePairs.ID(): 1}
+		schemas.Landscape.ID(): 1, schemas.LandscapePairs.ID(): 1, schemas.DSAOperators.ID(): 1, schemas.DSAPairs.ID(): 1}
 	for k, n := range want {
 		if counts[k] != n {
 			t.Errorf("%d datasets of %s, want %d (all: %v)", counts[k], k, n, counts)
@@ -223,6 +223,33 @@ func TestAnalysisEndToEnd(t *testing.T) {
 		}
 	}
 
+	dsaRefs, err := st.List(ctx, in.CampaignID, "dsa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range dsaRefs {
+		switch r.Schema {
+		case schemas.DSAOperators.ID():
+			if r.Rows != 10 {
+				t.Errorf("dsa_operators has %d rows, want one per network (10)", r.Rows)
+			}
+		case schemas.DSAPairs.ID():
+			pairs, _, err := store.ReadRows[schemas.DSAPairRow](ctx, st, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 45 pairs × 3 methods + 2 permutation tests + 2 same-seed means.
+			if len(pairs) != 139 {
+				t.Errorf("dsa_pairs has %d rows, want 139", len(pairs))
+			}
+			for _, p := range pairs {
+				if p.ARule == "*" {
+					t.Logf("dsa %s: %.4f, p = %.4f", p.Method, p.Value, p.PValue)
+				}
+			}
+		}
+	}
+
 	// The new command sequence replays deterministically from a real
 	// server's history.
 	replay(t, fetchHistory(t, ctx, c, WorkflowID(in.CampaignID)))
@@ -282,7 +309,7 @@ func TestAnalysisEndToEnd(t *testing.T) {
 func duckdbCheck(t *testing.T, ctx context.Context, st *store.Store, campaign string) {
 	t.Helper()
 	dir := t.TempDir()
-	for _, stage := range []string{"fixedpoints", "rsa", "landscape", "sensitivity"} {
+	for _, stage := range []string{"fixedpoints", "rsa", "landscape", "sensitivity", "dsa"} {
 		refs, err := st.List(ctx, campaign, stage)
 		if err != nil {
 			t.Fatal(err)
@@ -314,6 +341,8 @@ func duckdbCheck(t *testing.T, ctx context.Context, st *store.Store, campaign st
 		{"rsa/rsa_pairs/*/*.parquet", 139, nil},
 		{"landscape/landscape/*/*.parquet", -1, []string{"--vector", "pc"}},
 		{"landscape/landscape_pairs/*/*.parquet", 137, nil},
+		{"dsa/dsa_operators/*/*.parquet", 10, []string{"--vector", "eigen_re"}},
+		{"dsa/dsa_pairs/*/*.parquet", 139, nil},
 	} {
 		res, ok := duckdbcheck.Run(t, filepath.Join(dir, k.glob), k.args...)
 		if !ok {
@@ -327,6 +356,9 @@ func duckdbCheck(t *testing.T, ctx context.Context, st *store.Store, campaign st
 		}
 		if len(k.args) == 2 && k.args[1] == "pc" && len(res.Vector) != 3 {
 			t.Errorf("duckdb reads %d coordinates from the first landscape row, want pcs = 3", len(res.Vector))
+		}
+		if len(k.args) == 2 && k.args[1] == "eigen_re" && len(res.Vector) != 10 {
+			t.Errorf("duckdb reads %d eigenvalues from the first dsa_operators row, want rank = 10", len(res.Vector))
 		}
 		t.Logf("duckdb: %s: %d rows, %d columns", k.glob, res.Rows, len(res.Columns))
 	}

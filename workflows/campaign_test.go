@@ -204,7 +204,7 @@ func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
 	Register(env)
 	activities.Register(env, &activities.Activities{})
 	for _, s := range []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageTrain, pipelines.StageFixedPoints,
-		pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageSensitivity, pipelines.StageReport} {
+		pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageSensitivity, pipelines.StageDSA, pipelines.StageReport} {
 		name := activities.StageActivity(s)
 		env.OnActivity(name, mock.Anything, mock.Anything).Return(f.unit(name))
 	}

@@ -32,7 +32,7 @@ var analyzeLong = help("analyze.long")
 // calls a.loadNetworks, the stage's computation and its summary in package
 // stages, writes --out with writeRowsFile and prints with the printer; then
 // append it here.
-var analyses = []func(*app) *cobra.Command{newAnalyzeFixedPoints, newAnalyzeSensitivity, newAnalyzeRSA, newAnalyzeLandscape}
+var analyses = []func(*app) *cobra.Command{newAnalyzeFixedPoints, newAnalyzeSensitivity, newAnalyzeRSA, newAnalyzeLandscape, newAnalyzeDSA}
 
 func newAnalyzeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{

@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"rulescape/activities"
+	"rulescape/core/dsa"
 	"rulescape/core/fixedpoints"
 	"rulescape/core/rnn"
 	"rulescape/core/sensitivity"
@@ -562,6 +563,71 @@ func TestAnalyzeRSA(t *testing.T) {
 	}
 }
 
+// TestAnalyzeDSA runs analyze dsa on the fixture's four networks: the
+// pair rows hold, per pair, the DSA distances and the spectral distance of
+// the operators it writes (recomputed here with core/dsa), and the
+// seed-stratified tests of dsa and spectral.
+func TestAnalyzeDSA(t *testing.T) {
+	f := loadFixture(t)
+	dir := t.TempDir()
+	args := []string{"dsa", "--n-delays", "4", "--delay-interval", "2", "--rank", "6", "--restarts", "6", "--permutations", "50",
+		"--out", filepath.Join(dir, "pairs.parquet"), "--operators-out", filepath.Join(dir, "ops.arrow")}
+	for _, u := range f.units() {
+		args = append(args, "--network", f.files[u])
+	}
+	var got dsaJSON
+	analyzeJSON(t, &got, args...)
+	if len(got.Networks) != 4 || len(got.Distance) != 3 || len(got.Eigenvalues) != 4 {
+		t.Fatalf("%d networks, %d measures, %d eigenvalue sets", len(got.Networks), len(got.Distance), len(got.Eigenvalues))
+	}
+	ops := readRowsFile[schemas.DSAOperatorRow](t, filepath.Join(dir, "ops.arrow"))
+	pairs := readRowsFile[schemas.DSAPairRow](t, filepath.Join(dir, "pairs.parquet"))
+	// 6 pairs × 3 measures, the seed-stratified test and the same-seed
+	// mean for dsa and spectral.
+	if len(ops) != 4 || len(pairs) != 3*6+2+2 {
+		t.Fatalf("%d operator rows, %d pair rows; want 4 and 22", len(ops), len(pairs))
+	}
+	fitted := make([]*dsa.Operator, 4)
+	for i, r := range ops {
+		ev := make([]complex128, r.Rank)
+		for k := range ev {
+			ev[k] = complex(r.EigenRe[k], r.EigenIm[k])
+		}
+		fitted[i] = &dsa.Operator{Rank: int(r.Rank), A: r.A, Eigen: ev}
+	}
+	o := dsa.DefaultOptimizer()
+	o.Restarts = 6
+	for i := range 4 {
+		for j := i + 1; j < 4; j++ {
+			c, err := dsa.Distance(fitted[i], fitted[j], o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := dsa.Spectral(fitted[i], fitted[j])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for m, want := range map[string]float64{"dsa": c.Angular, "dsa_frobenius": c.Frobenius, "spectral": s} {
+				if v := float64(got.Distance[m][i][j]); math.Abs(v-want) > 1e-9 || float64(got.Distance[m][j][i]) != v {
+					t.Errorf("%s[%d][%d] = %v, recomputed %v", m, i, j, v, want)
+				}
+			}
+		}
+	}
+	tests := 0
+	for _, p := range got.Pairs {
+		if p.A < 0 && strings.HasPrefix(p.Method, "within_vs_between:") {
+			tests++
+			if p.Permutations != 50 || !(p.PValue > 0 && p.PValue <= 1) {
+				t.Errorf("test %+v", p)
+			}
+		}
+	}
+	if tests != 2 {
+		t.Errorf("%d permutation tests, want 2 (dsa, spectral)", tests)
+	}
+}
+
 // ranks returns the ranks of v, ties averaged.
 func ranks(v []float64) []float64 {
 	idx := make([]int, len(v))
@@ -590,7 +656,7 @@ func TestAnalyzeDefaults(t *testing.T) {
 tasks: [{name: gonogo}]
 rules: [{name: miconi}]
 seeds: 1-2
-stages: {fixedpoints: {}, sensitivity: {}, rsa: {}, landscape: {}}
+stages: {fixedpoints: {}, sensitivity: {}, rsa: {}, landscape: {}, dsa: {}}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -603,6 +669,7 @@ stages: {fixedpoints: {}, sensitivity: {}, rsa: {}, landscape: {}}
 	var sens pipelines.SensitivityStage
 	var rs pipelines.RSAStage
 	var land pipelines.LandscapeStage
+	var ds pipelines.DSAStage
 	found := map[pipelines.StageName]bool{}
 	for _, u := range plan.Analysis {
 		var v any
@@ -615,6 +682,8 @@ stages: {fixedpoints: {}, sensitivity: {}, rsa: {}, landscape: {}}
 			v = &rs
 		case pipelines.StageLandscape:
 			v = &land
+		case pipelines.StageDSA:
+			v = &ds
 		default:
 			continue
 		}
@@ -623,7 +692,7 @@ stages: {fixedpoints: {}, sensitivity: {}, rsa: {}, landscape: {}}
 		}
 		found[u.Stage] = true
 	}
-	if len(found) != 4 {
+	if len(found) != 5 {
 		t.Fatalf("planned stages %v", found)
 	}
 	// The flags as registered, of every analysis: analyze landscape's
@@ -638,6 +707,8 @@ stages: {fixedpoints: {}, sensitivity: {}, rsa: {}, landscape: {}}
 		{newAnalyzeRSA(&app{}), map[string]any{"permutations": rs.Permutations, "metric": rs.Metric}},
 		{newAnalyzeLandscape(&app{}), map[string]any{"inits": fp.Inits, "max-iters": fp.MaxIters, "tol": fp.Tol,
 			"pcs": land.PCs, "permutations": land.Permutations, "connect-steps": land.ConnectSteps}},
+		{newAnalyzeDSA(&app{}), map[string]any{"n-delays": ds.Delays, "delay-interval": ds.DelayInterval, "rank": ds.Rank,
+			"restarts": ds.Restarts, "permutations": ds.Permutations}},
 	} {
 		for name, want := range c.flags {
 			if g := c.cmd.Flags().Lookup(name); g == nil || g.DefValue != fmt.Sprint(want) {
@@ -714,6 +785,13 @@ func TestAnalyzeErrors(t *testing.T) {
 		{"bad pairs out", []string{"landscape", "--network", one, "--pairs-out", "pairs.csv"}, []string{"--pairs-out pairs.csv: want a .parquet or .arrow file"}},
 		{"landscape unknown flag", []string{"landscape", "--network", one, "--pc", "2"}, []string{"unknown flag: --pc", "rulescape analyze landscape --help"}},
 		{"bad flag value", []string{"fixedpoints", "--network", one, "--inits", "many"}, []string{"--inits", "rulescape analyze fixedpoints --help"}},
+		{"dsa of one", []string{"dsa", "--network", all, "--manifest", f.manifest, "--rule", "miconi", "--seed", "1"}, []string{"DSA compares at least 2"}},
+		{"bad dsa rank", []string{"dsa", "--network", all, "--manifest", f.manifest, "--rank", "0"}, []string{"--rank = 0: want at least 1 dimension"}},
+		{"bad dsa delays", []string{"dsa", "--network", all, "--manifest", f.manifest, "--n-delays", "0"}, []string{"--n-delays = 0: want at least 1 state"}},
+		{"dsa rank over dimension", []string{"dsa", "--network", all, "--manifest", f.manifest, "--n-delays", "2", "--rank", "30"},
+			[]string{"--rank = 30 exceeds the embedding dimension --n-delays × units = 2 × 10 = 20: lower --rank or raise --n-delays", "10 units, 40 steps"}},
+		{"dsa delays over trial", []string{"dsa", "--network", all, "--manifest", f.manifest, "--n-delays", "30", "--delay-interval", "2"},
+			[]string{"--n-delays = 30 with --delay-interval = 2 spans 59 steps, but trials have 40", "lower --n-delays or --delay-interval"}},
 		{"unknown flag", []string{"rsa", "--bogus"}, []string{"unknown flag: --bogus", "rulescape analyze rsa --help"}},
 		{"bad campaign arg", []string{"rsa", "--campaign", "nosuch"}, []string{`--campaign: CAMPAIGN "nosuch" is neither a pipeline file nor a campaign ID`}},
 		{"unit with campaign", []string{"rsa", "--campaign", "0123456789abcdef", "--network", "gonogo/miconi"}, []string{`--network "gonogo/miconi": with --campaign give a train unit`}},

@@ -172,6 +172,27 @@ func LandscapePairs() []schemas.LandscapePairRow {
 	}
 }
 
+// DSAOperators returns the operators of two networks at rank 2, the
+// second with an undefined R² (null).
+func DSAOperators() []schemas.DSAOperatorRow {
+	return []schemas.DSAOperatorRow{
+		{Campaign: Campaign, Task: "dnms", Rule: "miconi", Seed: 1, Network: "final", Delays: 5, DelayInterval: 2, Rank: 2, Effective: 2,
+			R2: 0.98, EigenRe: []float64{0.9, 0.9}, EigenIm: []float64{0.1, -0.1}, Singular: []float64{3, 1}, A: []float64{0.9, -0.1, 0.1, 0.9}},
+		{Campaign: Campaign, Task: "dnms", Rule: "node_perturbation", Seed: 2, Network: "final", Delays: 5, DelayInterval: 2, Rank: 2, Effective: 1,
+			R2: math.NaN(), EigenRe: []float64{0.5, 0}, EigenIm: []float64{0, 0}, Singular: []float64{2, 0}, A: []float64{0.5, 0, 0, 0}},
+	}
+}
+
+// DSAPairs returns a pair distance and a permutation-test summary.
+func DSAPairs() []schemas.DSAPairRow {
+	return []schemas.DSAPairRow{
+		{Campaign: Campaign, Task: "dnms", Method: "dsa", ARule: "miconi", ASeed: 1, ANetwork: "final",
+			BRule: "node_perturbation", BSeed: 2, BNetwork: "final", Value: 0.4, PValue: math.NaN()},
+		{Campaign: Campaign, Task: "dnms", Method: "within_vs_between:dsa", ARule: "*", ANetwork: "final",
+			BRule: "*", BNetwork: "final", Value: 0.1, PValue: 0.01, Permutations: 1000},
+	}
+}
+
 // Equal compares rows (or slices of rows) field by field, treating NaN as
 // equal to NaN.
 func Equal(a, b any) bool {
