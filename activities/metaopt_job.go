@@ -167,7 +167,9 @@ func (a *Activities) metaoptStart(ctx context.Context, in UnitInput) (MetaoptSta
 			return out, u.ID, err
 		}
 		if bad == nil {
-			res, found, err := a.readResult(ctx, in.CampaignID, ck)
+			// The result lives beside the history, under the campaign
+			// that computed it (this one, or another that shares the job).
+			res, found, err := a.readResult(ctx, campaignOf(u.Datasets[0].Ref.Key), ck)
 			if err != nil {
 				return out, u.ID, err
 			}

@@ -11,8 +11,8 @@ import (
 	"rulescape/internal/duckdbcheck"
 )
 
-// TestCrossCampaignCacheHits: a second campaign whose train units another
-// campaign already computed reuses them (cache hits under the first
+// TestCrossCampaignCacheHits: a second campaign whose metaopt job and
+// train units another campaign already computed reuses them (cache hits under the first
 // campaign's prefix). Its run summary says so and prints a DuckDB route
 // that works — `datasets get` into one tree, then the printed query — and
 // the downloaded tree has every dataset under the second campaign's own
@@ -39,6 +39,11 @@ func TestCrossCampaignCacheHits(t *testing.T) {
 	id := regexp.MustCompile(`\(([0-9a-f]{16})\): completed`).FindStringSubmatch(out)
 	if id == nil || id[1] == a.Campaign {
 		t.Fatalf("second run's summary names no new completed campaign:\n%s", out)
+	}
+	// The metaopt job too: its result object lives beside the history,
+	// under the first campaign, and is found there.
+	if !regexp.MustCompile(`(?m)^  metaopt +1 units +1 cache hits`).MatchString(out) {
+		t.Errorf("the second campaign recomputed the metaopt job the first one finished:\n%s", out)
 	}
 	if !strings.Contains(out, "cache hits kept under the prefix of the campaign that computed them") {
 		t.Errorf("the summary does not say that some datasets live under another campaign's prefix:\n%s", out)
