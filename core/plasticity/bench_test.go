@@ -46,6 +46,23 @@ func BenchmarkTrialDNMS(b *testing.B) {
 	}
 }
 
+// BenchmarkTrialDNMSF32 is BenchmarkTrialDNMS on the float32 path
+// (Learner32): the same network, trial and perturbations.
+func BenchmarkTrialDNMSF32(b *testing.B) {
+	l64, tr, x0, xi := dnmsBench(b)
+	l, err := NewLearner32(l64.Net, l64.Dyn, l64.Rule, l64.Cfg, len(l64.Baseline))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := l.Learn(tr, x0, xi, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // gonogoBench builds the small setting of the quickstart and the atlas:
 // go/no-go with T = 150 (cue at steps 10–59, response over the last 50),
 // N = 30, Miconi's rule with the quickstart's learner (η = 1, clip 0.01,
@@ -79,6 +96,22 @@ func gonogoBench(b *testing.B) (*Learner, *tasks.Trial, []float64, []float64) {
 // at N = 30, T = 150, where per-trial overheads weigh most.
 func BenchmarkTrialGoNoGo(b *testing.B) {
 	l, tr, x0, xi := gonogoBench(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := l.Learn(tr, x0, xi, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTrialGoNoGoF32 is BenchmarkTrialGoNoGo on the float32 path.
+func BenchmarkTrialGoNoGoF32(b *testing.B) {
+	l64, tr, x0, xi := gonogoBench(b)
+	l, err := NewLearner32(l64.Net, l64.Dyn, l64.Rule, l64.Cfg, len(l64.Baseline))
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -18,6 +18,12 @@ func Decay(dt, tauE float64) float64 {
 // with x̄⁰ = x⁰ and x̄^{t+1} = α_x x̄^t + (1−α_x) x^{t+1}. x holds x^0…x^T as
 // rows. xbar is scratch of length N.
 func Fluctuation(x []float64, n, T int, alphaX float64, delta, xbar []float64) {
+	fluctuation(x, n, T, alphaX, delta, xbar)
+}
+
+// fluctuation is Fluctuation in either precision (α_x and 1 − α_x are
+// taken in that precision).
+func fluctuation[F float32 | float64](x []F, n, T int, alphaX F, delta, xbar []F) {
 	copy(xbar[:n], x[:n])
 	for t := 0; t < T; t++ {
 		next := x[(t+1)*n : (t+2)*n]
@@ -60,6 +66,26 @@ type Workspace struct {
 // b_l^t = Σ_k θ_kl (r^t)^{∘k}, stacks one column per (t, l) with c_t ≠ 0 and a
 // non-zero column of Θ, and forms e^T as one matrix product ABᵀ.
 func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e []float64) {
+	eligibility(&ws.a, &ws.b, &ws.steps, rule, delta, r, c, n, T, e, kern.MulABt)
+}
+
+// Workspace32 is Workspace for the float32 learner.
+type Workspace32 struct {
+	a, b  []float32
+	steps []int
+}
+
+// Eligibility is Workspace.Eligibility in float32: Θ is rounded to
+// float32, the factors are formed and multiplied (kern.MulABt32) in
+// float32.
+func (ws *Workspace32) Eligibility(rule Rule, delta, r, c []float32, n, T int, e []float32) {
+	eligibility(&ws.a, &ws.b, &ws.steps, rule, delta, r, c, n, T, e, kern.MulABt32)
+}
+
+// eligibility is Workspace.Eligibility in either precision, with the
+// scratch slices wsA, wsB and wsSteps and the product mul (c = A·Bᵀ).
+func eligibility[F float32 | float64](wsA, wsB *[]F, wsSteps *[]int, rule Rule, delta, r, c []F, n, T int, e []F,
+	mul func(m, n, k int, a []F, lda int, b []F, ldb int, c []F, ldc int)) {
 	L1 := rule.L + 1
 	active := make([]int, 0, MaxOrder+1) // on the stack
 	for l := 0; l < L1; l++ {
@@ -70,13 +96,13 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 			}
 		}
 	}
-	ws.steps = ws.steps[:0]
+	steps := (*wsSteps)[:0]
 	for t := 0; t < T; t++ {
 		if c[t] != 0 {
-			ws.steps = append(ws.steps, t)
+			steps = append(steps, t)
 		}
 	}
-	steps := ws.steps
+	*wsSteps = steps
 	na := len(active)
 	rows := len(steps) * na
 	clear(e[:n*n])
@@ -88,10 +114,10 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 	// rows against rows that the AVX2 kernel of core/internal/kern runs at
 	// several times gonum's speed. They are filled row by row, so that the
 	// writes are contiguous (the reads of Δ and r stride by N).
-	ws.a = growSlice(ws.a, rows*n)
-	ws.b = growSlice(ws.b, rows*n)
-	a, b := ws.a[:rows*n], ws.b[:rows*n]
-	var th [MaxOrder + 1]float64
+	*wsA = growSlice(*wsA, rows*n)
+	*wsB = growSlice(*wsB, rows*n)
+	a, b := (*wsA)[:rows*n], (*wsB)[:rows*n]
+	var th [MaxOrder + 1]F
 	for q, l := range active {
 		for i := 0; i < n; i++ {
 			row := a[i*rows : (i+1)*rows]
@@ -102,7 +128,7 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 			}
 		}
 		for k := 0; k <= rule.K; k++ {
-			th[k] = rule.Theta[k*L1+l]
+			th[k] = F(rule.Theta[k*L1+l])
 		}
 		for j := 0; j < n; j++ {
 			row := b[j*rows : (j+1)*rows]
@@ -119,11 +145,11 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 			}
 		}
 	}
-	kern.MulABt(n, n, rows, a, rows, b, rows, e, n)
+	mul(n, n, rows, a, rows, b, rows, e, n)
 }
 
 // powi returns v^p for a small non-negative integer p, with 0^0 = 1.
-func powi(v float64, p int) float64 {
+func powi[F float32 | float64](v F, p int) F {
 	switch p {
 	case 0:
 		return 1
@@ -134,16 +160,16 @@ func powi(v float64, p int) float64 {
 	case 3:
 		return v * v * v
 	}
-	s := 1.0
+	s := F(1)
 	for ; p > 0; p-- {
 		s *= v
 	}
 	return s
 }
 
-func growSlice(s []float64, n int) []float64 {
+func growSlice[F float32 | float64](s []F, n int) []F {
 	if cap(s) < n {
-		return make([]float64, n)
+		return make([]F, n)
 	}
 	return s[:n]
 }
