@@ -779,6 +779,9 @@ func (p *parser) expand() error {
 		res.src.set["theta"] = res.src.set["rule"]
 		b, err := res.p.Build(res.src)
 		if err == nil {
+			err = res.p.RequireF64(res.src, "metaopt")
+		}
+		if err == nil {
 			err = p.lim.CheckParams(&res.p, res.src)
 		}
 		if err == nil {
