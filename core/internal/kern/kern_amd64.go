@@ -71,3 +71,10 @@ func tile32AVX2(k int, a0, a1, a2, b0, b1, b2, b3 []float32, out *[12]float32) {
 //
 //go:noescape
 func dot8x1StrideF32AVX2(k int, a *float32, lda int, x, y *float32)
+
+// tanhF32AVX2 is the float32 tanh kernel of kern_amd64.s: dst[i] =
+// float32(tanh1(float64(src[i]))) bit for bit, for len(src) a multiple of
+// 4 and len(dst) ≥ len(src).
+//
+//go:noescape
+func tanhF32AVX2(dst, src []float32)

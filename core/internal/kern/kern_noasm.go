@@ -37,3 +37,8 @@ func tile32AVX2(k int, a0, a1, a2, b0, b1, b2, b3 []float32, out *[12]float32) {
 func dot8x1StrideF32AVX2(k int, a *float32, lda int, x, y *float32) {
 	panic("kern: no AVX2 kernel on this architecture")
 }
+
+// tanhF32AVX2 is never called when hasAVX2FMA is false.
+func tanhF32AVX2(dst, src []float32) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
