@@ -53,8 +53,11 @@ func Weights(c []float64, T int, dt, lambda float64, gate []float64, gateStart i
 }
 
 // Workspace holds the scratch of Eligibility so repeated calls do not allocate.
-type Workspace struct {
-	a, b  []float64
+type Workspace struct{ workspace[float64] }
+
+// workspace is the scratch of eligibility in one precision.
+type workspace[F float32 | float64] struct {
+	a, b  []F
 	steps []int
 }
 
@@ -66,26 +69,22 @@ type Workspace struct {
 // b_l^t = Σ_k θ_kl (r^t)^{∘k}, stacks one column per (t, l) with c_t ≠ 0 and a
 // non-zero column of Θ, and forms e^T as one matrix product ABᵀ.
 func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e []float64) {
-	eligibility(&ws.a, &ws.b, &ws.steps, rule, delta, r, c, n, T, e, kern.MulABt)
+	ws.eligibility(rule, delta, r, c, n, T, e)
 }
 
 // Workspace32 is Workspace for the float32 learner.
-type Workspace32 struct {
-	a, b  []float32
-	steps []int
-}
+type Workspace32 struct{ workspace[float32] }
 
 // Eligibility is Workspace.Eligibility in float32: Θ is rounded to
 // float32, the factors are formed and multiplied (kern.MulABt32) in
 // float32.
 func (ws *Workspace32) Eligibility(rule Rule, delta, r, c []float32, n, T int, e []float32) {
-	eligibility(&ws.a, &ws.b, &ws.steps, rule, delta, r, c, n, T, e, kern.MulABt32)
+	ws.eligibility(rule, delta, r, c, n, T, e)
 }
 
-// eligibility is Workspace.Eligibility in either precision, with the
-// scratch slices wsA, wsB and wsSteps and the product mul (c = A·Bᵀ).
-func eligibility[F float32 | float64](wsA, wsB *[]F, wsSteps *[]int, rule Rule, delta, r, c []F, n, T int, e []F,
-	mul func(m, n, k int, a []F, lda int, b []F, ldb int, c []F, ldc int)) {
+// eligibility is Workspace.Eligibility in either precision; the product
+// is kern.MulABt or kern.MulABt32.
+func (ws *workspace[F]) eligibility(rule Rule, delta, r, c []F, n, T int, e []F) {
 	L1 := rule.L + 1
 	active := make([]int, 0, MaxOrder+1) // on the stack
 	for l := 0; l < L1; l++ {
@@ -96,13 +95,13 @@ func eligibility[F float32 | float64](wsA, wsB *[]F, wsSteps *[]int, rule Rule, 
 			}
 		}
 	}
-	steps := (*wsSteps)[:0]
+	ws.steps = ws.steps[:0]
 	for t := 0; t < T; t++ {
 		if c[t] != 0 {
-			steps = append(steps, t)
+			ws.steps = append(ws.steps, t)
 		}
 	}
-	*wsSteps = steps
+	steps := ws.steps
 	na := len(active)
 	rows := len(steps) * na
 	clear(e[:n*n])
@@ -114,9 +113,9 @@ func eligibility[F float32 | float64](wsA, wsB *[]F, wsSteps *[]int, rule Rule, 
 	// rows against rows that the AVX2 kernel of core/internal/kern runs at
 	// several times gonum's speed. They are filled row by row, so that the
 	// writes are contiguous (the reads of Δ and r stride by N).
-	*wsA = growSlice(*wsA, rows*n)
-	*wsB = growSlice(*wsB, rows*n)
-	a, b := (*wsA)[:rows*n], (*wsB)[:rows*n]
+	ws.a = growSlice(ws.a, rows*n)
+	ws.b = growSlice(ws.b, rows*n)
+	a, b := ws.a[:rows*n], ws.b[:rows*n]
 	var th [MaxOrder + 1]F
 	for q, l := range active {
 		for i := 0; i < n; i++ {
@@ -145,7 +144,12 @@ func eligibility[F float32 | float64](wsA, wsB *[]F, wsSteps *[]int, rule Rule, 
 			}
 		}
 	}
-	mul(n, n, rows, a, rows, b, rows, e, n)
+	switch a := any(a).(type) {
+	case []float64:
+		kern.MulABt(n, n, rows, a, rows, any(b).([]float64), rows, any(e).([]float64), n)
+	case []float32:
+		kern.MulABt32(n, n, rows, a, rows, any(b).([]float32), rows, any(e).([]float32), n)
+	}
 }
 
 // powi returns v^p for a small non-negative integer p, with 0^0 = 1.
