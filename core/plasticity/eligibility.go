@@ -121,6 +121,15 @@ func (ws *workspace[F]) eligibility(rule Rule, delta, r, c []F, n, T int, e []F)
 		for i := 0; i < n; i++ {
 			row := a[i*rows : (i+1)*rows]
 			col := q
+			if l == 3 {
+				// powi(v, 3) inlined (Miconi's rule): the same operations.
+				for _, t := range steps {
+					v := delta[t*n+i]
+					row[col] = c[t] * (v * v * v)
+					col += na
+				}
+				continue
+			}
 			for _, t := range steps {
 				row[col] = c[t] * powi(delta[t*n+i], l)
 				col += na
@@ -132,6 +141,17 @@ func (ws *workspace[F]) eligibility(rule Rule, delta, r, c []F, n, T int, e []F)
 		for j := 0; j < n; j++ {
 			row := b[j*rows : (j+1)*rows]
 			col := q
+			if rule.K == 3 {
+				// The loop below for K = 3 (the orders of Miconi's rule and
+				// the default space), unrolled: the same operations.
+				th0, th1, th2, th3 := th[0], th[1], th[2], th[3]
+				for _, t := range steps {
+					rj := r[t*n+j]
+					row[col] = ((th3*rj+th2)*rj+th1)*rj + th0
+					col += na
+				}
+				continue
+			}
 			for _, t := range steps {
 				// Horner in the pre-synaptic rate: Σ_k θ_kl r^k.
 				rj := r[t*n+j]
