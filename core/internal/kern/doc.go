@@ -7,6 +7,10 @@
 // y = A·x; Tanh computes tanh over a slice, with the same bits on every CPU
 // (see Tanh for the algorithm and its error bound).
 //
+// MulABt32, MulAv32 and Tanh32 are their float32 forms, for the float32
+// training path, with 8 lanes per vector (kern32.go describes their
+// summation order).
+//
 // On amd64 CPUs with AVX2 and FMA the work is done by assembly micro-kernels
 // (kern_amd64.s): one computes a 3×4 tile of c from 3 rows of A and 4 rows of
 // B with 12 vector accumulators, the other 8 entries of A·x. Elsewhere, and
