@@ -1,4 +1,4 @@
-// Package kern holds dense float64 matrix kernels for the hot loops of
+// Package kern holds dense float64 and float32 kernels for the hot loops of
 // rulescape's training, chiefly the eligibility product c = A·Bᵀ of two
 // row-major matrices whose rows are contiguous in memory.
 //
