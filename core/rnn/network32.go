@@ -78,8 +78,9 @@ func grow32(s []float32, n int) []float32 {
 // with inputs u (T×M) and perturbations xi (T×N, nil = none), all given in
 // float64 and rounded to float32 as they enter, and writes the trace into
 // tr. Every operation is that of Network.Run, in the same order, in
-// float32 arithmetic (α = dt/τ rounded once) with the float32 kernels, so
-// the same inputs give the same bits on one machine.
+// float32 arithmetic (α = dt/τ rounded once) with the float32 kernels,
+// except that a zero ξ entry is skipped rather than added; the same
+// inputs give the same bits on one machine.
 func (net *Network32) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace32) {
 	n, m, o := net.N, net.M, net.O
 	tr.Resize(n, o, T)
