@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -410,8 +411,9 @@ func (p *Params) Build(src Source) (*Built, error) {
 }
 
 // RequireF64 refuses a float32 setup for what (a command or stage) whose
-// computations are float64 only, naming the parameter as src names it.
-func (p *Params) RequireF64(src Source, what string) error {
+// computations are float64 only, naming the parameter as src names it;
+// fix replaces the default advice when not empty.
+func (p *Params) RequireF64(src Source, what, fix string) error {
 	if train.Precision(p.Precision) != train.F32 {
 		return nil
 	}
@@ -420,7 +422,7 @@ func (p *Params) RequireF64(src Source, what string) error {
 	}
 	return &ParamError{Key: "precision",
 		Problem: fmt.Sprintf("%s = \"f32\" is not supported by %s (its meta-gradients are float64 only)", src.Ref("precision"), what),
-		Fix:     fmt.Sprintf("drop %s or set it to f64 there", src.Name("precision"))}
+		Fix:     cmp.Or(fix, fmt.Sprintf("drop %s or set it to f64", src.Name("precision")))}
 }
 
 // rule returns the rule Θ from theta or the named rule, with K and L

@@ -110,7 +110,7 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 	if _, err := r.Build(); err != nil {
 		return err
 	}
-	if err := r.Params.RequireF64(r, "metaopt"); err != nil {
+	if err := r.Params.RequireF64(r, "metaopt", ""); err != nil {
 		return err
 	}
 	ms := mf.spec
