@@ -48,5 +48,5 @@ stages:
 	// fixedpoints  after [train]: 4 unit(s), first fixedpoints/gonogo/miconi/seed=1
 	// report       after [fixedpoints]: 1 unit(s), first report
 	// train/gonogo/miconi/seed=1 N = 30 trials = 600 rule = miconi
-	// demo.yaml:5:12: defaults.etaa: is not a known key — did you mean "eta"? (valid keys here: preset, n, g, density, in_scale, readout, clamps, dt, tau, perturb, perturb_prob, perturb_amp, perturb_sigma, perturb_start, x0_range, k, l, eta, gain, clip, warmup, alpha_r, loss, alpha_x, tau_e, gate_start, max_weight, criterion_threshold, criterion_window, criterion_fraction, trials)
+	// demo.yaml:5:12: defaults.etaa: is not a known key — did you mean "eta"? (valid keys here: preset, n, g, density, in_scale, readout, clamps, dt, tau, perturb, perturb_prob, perturb_amp, perturb_sigma, perturb_start, x0_range, k, l, eta, gain, clip, warmup, alpha_r, loss, alpha_x, tau_e, gate_start, max_weight, precision, criterion_threshold, criterion_window, criterion_fraction, trials)
 }

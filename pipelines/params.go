@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,6 +63,11 @@ type Params struct {
 	TauE      float64 `yaml:"tau_e" json:"tau_e"`           // eligibility decay time, ms (0 = none)
 	GateStart int     `yaml:"gate_start" json:"gate_start"` // eligibility counts steps t ≥ gate_start
 	MaxWeight float64 `yaml:"max_weight" json:"max_weight"` // divergence threshold on |W_ij|
+	// Precision is the learner's arithmetic: f64 (the default, also "") or
+	// f32. Build records f64 as "", and the key is omitted from JSON when
+	// empty, so that f64 setups keep the content keys and campaign IDs
+	// they had before the setting existed.
+	Precision string `yaml:"precision" json:"precision,omitempty"`
 
 	CriterionThreshold float64 `yaml:"criterion_threshold" json:"criterion_threshold"` // error below which a trial counts
 	CriterionWindow    int     `yaml:"criterion_window" json:"criterion_window"`       // sliding window, trials
@@ -183,6 +189,7 @@ var paramUsage = map[string]string{
 	"tau_e":               "eligibility decay time τ_e, ms (0 = no decay)",
 	"gate_start":          "eligibility counts steps t ≥ this",
 	"max_weight":          "a seed diverges when some |W_ij| exceeds this",
+	"precision":           "arithmetic of the learner: f64 (default) or f32 (≈ 1.5× faster at N = 200; docs/PERFORMANCE.md)",
 	"criterion_threshold": "criterion: trial error below this counts as learned",
 	"criterion_window":    "criterion: sliding window, trials (also the window of the final error and accuracy)",
 	"criterion_fraction":  "criterion: fraction of the window below the threshold, (0, 1]",
@@ -356,6 +363,14 @@ func (p *Params) Build(src Source) (*Built, error) {
 	if err := oneOf("loss", p.Loss, string(plasticity.LossAbs), string(plasticity.LossMSE)); err != nil {
 		return nil, err
 	}
+	if p.Precision != "" {
+		if err := oneOf("precision", p.Precision, train.PrecisionNames()...); err != nil {
+			return nil, err
+		}
+	}
+	if train.Precision(p.Precision) == train.F64 {
+		p.Precision = ""
+	}
 	spec := task.Spec()
 	if p.Readout == string(rnn.ReadoutUnits) && p.N < spec.Outputs+len(p.Clamps) {
 		return nil, b.bad("n", fmt.Sprintf("is too small for %d readout unit(s) and %d clamped unit(s)", spec.Outputs, len(p.Clamps)),
@@ -384,6 +399,7 @@ func (p *Params) Build(src Source) (*Built, error) {
 			TauE: p.TauE, GateStart: p.GateStart, MaxWeight: p.MaxWeight},
 		X0Range:   p.X0Range,
 		Trials:    p.Trials,
+		Precision: train.Precision(p.Precision),
 		Criterion: train.Criterion{Threshold: p.CriterionThreshold, Window: p.CriterionWindow, Fraction: p.CriterionFraction},
 	}
 	if err := s.Validate(); err != nil {
@@ -392,6 +408,21 @@ func (p *Params) Build(src Source) (*Built, error) {
 		return nil, &ParamError{Problem: fmt.Sprintf("invalid setup: %v", err), Fix: "check the parameters named there", Err: err}
 	}
 	return &Built{Setup: s, RuleName: ruleName}, nil
+}
+
+// RequireF64 refuses a float32 setup for what (a command or stage) whose
+// computations are float64 only, naming the parameter as src names it;
+// fix replaces the default advice when not empty.
+func (p *Params) RequireF64(src Source, what, fix string) error {
+	if train.Precision(p.Precision) != train.F32 {
+		return nil
+	}
+	if src == nil {
+		src = presetSource(p.Preset)
+	}
+	return &ParamError{Key: "precision",
+		Problem: fmt.Sprintf("%s = \"f32\" is not supported by %s (its meta-gradients are float64 only)", src.Ref("precision"), what),
+		Fix:     cmp.Or(fix, fmt.Sprintf("drop %s or set it to f64", src.Name("precision")))}
 }
 
 // rule returns the rule Θ from theta or the named rule, with K and L

@@ -795,6 +795,9 @@ func (p *parser) expand() error {
 		res.src.set["theta"] = res.src.set["rule"]
 		b, err := res.p.Build(res.src)
 		if err == nil {
+			err = res.p.RequireF64(res.src, "metaopt", "set precision: f32 in the tasks' or rules' overrides rather than in defaults, or metaopt.overrides: {precision: f64} for the job")
+		}
+		if err == nil {
 			err = p.lim.CheckParams(&res.p, res.src)
 		}
 		if err == nil {

@@ -73,6 +73,9 @@ stages:
   rsa: {permutations: 10}
 `,
 		"number spelling": strings.Replace(idBase, "eta: 0.5", "eta: 5.0e-1", 1),
+		// f64 is the default: writing it changes nothing, so campaigns
+		// from before the setting keep their IDs and keys.
+		"precision f64": strings.Replace(idBase, "  eta: 0.5\n", "  eta: 0.5\n  precision: f64\n", 1),
 		// Only enabled stages enter the ID (v2): the settings of a stage
 		// that does not run change nothing.
 		"disabled stage settings": idBase + "  sensitivity: {enabled: false, perturbations: 7}\n  landscape: {enabled: false, pcs: 5}\n",
@@ -97,6 +100,7 @@ stages:
 		"landscape knob": idBase + "  fixedpoints: {}\n  landscape: {pcs: 4}\n",
 		"fixedpoints":    idBase + "  fixedpoints: {}\n",
 		"no report":      idBase + "  report: {enabled: false}\n",
+		"precision f32":  strings.Replace(idBase, "  eta: 0.5\n", "  eta: 0.5\n  precision: f32\n", 1),
 	}
 	// Pinned: a change to how IDs are computed changes every campaign's
 	// workflow ID and store prefix, so it must be deliberate (a new
@@ -321,5 +325,66 @@ func TestPlanEncodeDecode(t *testing.T) {
 	o := p.Outline()
 	if o.Name != "ids" || len(o.Stages) != len(p.Stages) || o.Stages[0].Units != len(p.Stages[0].Units) {
 		t.Errorf("outline %+v does not match the plan's stages", o)
+	}
+}
+
+// TestPrecisionKeys checks that precision enters a train unit's content
+// key only when it is f32, that f32 reaches the unit's setup, that a bad
+// value is one line naming the field and the valid values, and that a
+// metaopt job refuses f32.
+func TestPrecisionKeys(t *testing.T) {
+	key := func(src string) (string, *TrainUnit) {
+		t.Helper()
+		c, err := Parse("ids.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := c.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &p.Train[0]
+		k, err := store.ContentKey(u.Key(), nil, "train-test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k, u
+	}
+	with := func(v string) string {
+		return strings.Replace(idBase, "  eta: 0.5\n", "  eta: 0.5\n  precision: "+v+"\n", 1)
+	}
+	k0, u0 := key(idBase)
+	k64, u64 := key(with("f64"))
+	k32, u32 := key(with("f32"))
+	if k64 != k0 || u64.Params.Precision != "" {
+		t.Errorf("precision f64 changed the key (%s → %s) or was kept as %q", k0, k64, u64.Params.Precision)
+	}
+	if k32 == k0 {
+		t.Error("precision f32 left the key unchanged")
+	}
+	data, _ := json.Marshal(u0.Key())
+	if strings.Contains(string(data), "precision") {
+		t.Errorf("an f64 key document mentions precision: %s", data)
+	}
+	s32, err := u32.Setup(nil)
+	if err != nil || s32.Precision != "f32" {
+		t.Errorf("f32 unit setup: precision %q, err %v", s32.Precision, err)
+	}
+	_, err = Parse("ids.yaml", []byte(with("f16")))
+	if err == nil || strings.Count(err.Error(), "\n") > 0 || !strings.Contains(err.Error(), "precision") || !strings.Contains(err.Error(), "f64 or f32") {
+		t.Errorf("bad precision: %v; want one line naming precision and f64 or f32", err)
+	}
+	meta := strings.Replace(with("f32"), "  - name: zero\n", `  - name: found
+    from: metaopt
+    metaopt: {iters: 2, learners: 2, trials: 10}
+`, 1)
+	_, err = Parse("ids.yaml", []byte(meta))
+	if err == nil || !strings.Contains(err.Error(), "not supported by metaopt") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("metaopt with precision f32: %v; want a one-line refusal", err)
+	}
+	// The job can be kept in f64 while its rule's units train in f32.
+	meta = strings.Replace(meta, "trials: 10}", "trials: 10, overrides: {precision: f64}}", 1)
+	if _, err := Parse("ids.yaml", []byte(meta)); err != nil {
+		t.Errorf("metaopt.overrides precision f64 under f32 defaults: %v", err)
 	}
 }

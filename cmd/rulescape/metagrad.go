@@ -164,6 +164,9 @@ func (f *metagradFlags) write(cmd *cobra.Command, a *app) error {
 	if err != nil {
 		return err
 	}
+	if err := r.Params.RequireF64(r, "metagrad", ""); err != nil {
+		return err
+	}
 	lim, err := pipelines.LimitsFromEnv()
 	if err != nil {
 		return err

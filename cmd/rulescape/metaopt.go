@@ -110,6 +110,9 @@ func (a *app) metaopt(cmd *cobra.Command, mf *metaoptFlags) error {
 	if _, err := r.Build(); err != nil {
 		return err
 	}
+	if err := r.Params.RequireF64(r, "metaopt", ""); err != nil {
+		return err
+	}
 	ms := mf.spec
 	ms.Task, ms.Trials = r.Task, r.Trials
 	if err := ms.Validate(pipelines.FlagName); err != nil {

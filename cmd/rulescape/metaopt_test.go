@@ -89,6 +89,7 @@ func TestMetaoptBadInput(t *testing.T) {
 		{metaArgs("--iters", "0"), "--iters"},
 		{metaArgs("--gamma", "1.5"), "--gamma"},
 		{metaArgs("--dist", "cauchy"), "--dist"},
+		{metaArgs("--precision", "f32"), `--precision = "f32" is not supported by metaopt`},
 		{metaArgs("--iters", "2", "--checkpoint", cp, "--n", "13"), "different setup"},
 		{metaArgs("--checkpoint", garbage), "not a rulescape checkpoint"},
 	} {

@@ -49,6 +49,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"tau below dt", with("--tau", "0.5"), []string{"--tau = 0.5", "≥ dt"}},
 		{"bad perturbation", with("--perturb", "pink"), []string{`--perturb = "pink"`, "decoupled, gaussian or none"}},
 		{"bad gain", with("--gain", "big"), []string{`--gain = "big"`, "plain or baseline"}},
+		{"bad precision", with("--precision", "f16"), []string{`--precision = "f16" is not known`, "f64 or f32"}},
 		{"bad probability", with("--perturb-prob", "1.5"), []string{"--perturb-prob = 1.5"}},
 		{"bad criterion fraction", with("--criterion-fraction", "0"), []string{"--criterion-fraction = 0"}},
 		{"reversed seed range", with("--seeds", "8-1"), []string{`--seeds = "8-1"`, "low-high"}},
@@ -395,5 +396,28 @@ func TestVersion(t *testing.T) {
 	code, stdout, _ = runCLI(t, "version")
 	if code != 0 || !strings.HasPrefix(stdout, "rulescape engine "+engineVersion+"\n") {
 		t.Errorf("version: exit %d, %q", code, stdout)
+	}
+}
+
+// TestTrainPrecisionF32 trains on the float32 path from the command line:
+// the header names the precision, and the run is reproducible.
+func TestTrainPrecisionF32(t *testing.T) {
+	var outs []string
+	for range 2 {
+		code, stdout, stderr := runCLI(t, with("--precision", "f32", "--seeds", "1-2")...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if !strings.Contains(stdout, "precision=f32") {
+			t.Fatalf("the header does not name the precision:\n%s", stdout)
+		}
+		outs = append(outs, regexp.MustCompile(`\d+\.\ds\n`).ReplaceAllString(stdout, "\n"))
+	}
+	if outs[0] != outs[1] {
+		t.Fatalf("two f32 runs differ:\n%s\n%s", outs[0], outs[1])
+	}
+	_, f64, _ := runCLI(t, with("--seeds", "1-2")...)
+	if strings.Contains(f64, "precision") {
+		t.Fatalf("an f64 run's header mentions the precision:\n%s", f64)
 	}
 }

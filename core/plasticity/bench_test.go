@@ -3,11 +3,29 @@ package plasticity
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"rulescape/core/rnn"
 	"rulescape/core/tasks"
 )
+
+// cpuTimer locks the benchmark to its thread and returns a function that
+// reports the thread's CPU time per iteration as cpu-ns/op (on Linux). A
+// trial runs in one goroutine, so on a shared machine this counts the
+// trial's own work, not the time it waited for a core; call it after
+// ResetTimer and defer the result.
+func cpuTimer(b *testing.B) func() {
+	runtime.LockOSThread()
+	t0 := threadCPU()
+	return func() {
+		d := threadCPU() - t0
+		runtime.UnlockOSThread()
+		if d > 0 {
+			b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
+		}
+	}
+}
 
 // dnmsBench builds Miconi's DNMS setting: N = 200, T = 1000, his rule and
 // learner, decoupled perturbations.
@@ -39,6 +57,25 @@ func BenchmarkTrialDNMS(b *testing.B) {
 	l, tr, x0, xi := dnmsBench(b)
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer cpuTimer(b)()
+	for i := 0; i < b.N; i++ {
+		if _, err := l.Learn(tr, x0, xi, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTrialDNMSF32 is BenchmarkTrialDNMS on the float32 path
+// (Learner32): the same network, trial and perturbations.
+func BenchmarkTrialDNMSF32(b *testing.B) {
+	l64, tr, x0, xi := dnmsBench(b)
+	l, err := NewLearner32(l64.Net, l64.Dyn, l64.Rule, l64.Cfg, len(l64.Baseline))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer cpuTimer(b)()
 	for i := 0; i < b.N; i++ {
 		if _, err := l.Learn(tr, x0, xi, nil); err != nil {
 			b.Fatal(err)
@@ -81,6 +118,24 @@ func BenchmarkTrialGoNoGo(b *testing.B) {
 	l, tr, x0, xi := gonogoBench(b)
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer cpuTimer(b)()
+	for i := 0; i < b.N; i++ {
+		if _, err := l.Learn(tr, x0, xi, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTrialGoNoGoF32 is BenchmarkTrialGoNoGo on the float32 path.
+func BenchmarkTrialGoNoGoF32(b *testing.B) {
+	l64, tr, x0, xi := gonogoBench(b)
+	l, err := NewLearner32(l64.Net, l64.Dyn, l64.Rule, l64.Cfg, len(l64.Baseline))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer cpuTimer(b)()
 	for i := 0; i < b.N; i++ {
 		if _, err := l.Learn(tr, x0, xi, nil); err != nil {
 			b.Fatal(err)

@@ -18,6 +18,12 @@ func Decay(dt, tauE float64) float64 {
 // with x̄⁰ = x⁰ and x̄^{t+1} = α_x x̄^t + (1−α_x) x^{t+1}. x holds x^0…x^T as
 // rows. xbar is scratch of length N.
 func Fluctuation(x []float64, n, T int, alphaX float64, delta, xbar []float64) {
+	fluctuation(x, n, T, alphaX, delta, xbar)
+}
+
+// fluctuation is Fluctuation in either precision (α_x and 1 − α_x are
+// taken in that precision).
+func fluctuation[F float32 | float64](x []F, n, T int, alphaX F, delta, xbar []F) {
 	copy(xbar[:n], x[:n])
 	for t := 0; t < T; t++ {
 		next := x[(t+1)*n : (t+2)*n]
@@ -47,8 +53,11 @@ func Weights(c []float64, T int, dt, lambda float64, gate []float64, gateStart i
 }
 
 // Workspace holds the scratch of Eligibility so repeated calls do not allocate.
-type Workspace struct {
-	a, b  []float64
+type Workspace struct{ workspace[float64] }
+
+// workspace is the scratch of eligibility in one precision.
+type workspace[F float32 | float64] struct {
+	a, b  []F
 	steps []int
 }
 
@@ -60,6 +69,22 @@ type Workspace struct {
 // b_l^t = Σ_k θ_kl (r^t)^{∘k}, stacks one column per (t, l) with c_t ≠ 0 and a
 // non-zero column of Θ, and forms e^T as one matrix product ABᵀ.
 func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e []float64) {
+	ws.eligibility(rule, delta, r, c, n, T, e)
+}
+
+// Workspace32 is Workspace for the float32 learner.
+type Workspace32 struct{ workspace[float32] }
+
+// Eligibility is Workspace.Eligibility in float32: Θ is rounded to
+// float32, the factors are formed and multiplied (kern.MulABt32) in
+// float32.
+func (ws *Workspace32) Eligibility(rule Rule, delta, r, c []float32, n, T int, e []float32) {
+	ws.eligibility(rule, delta, r, c, n, T, e)
+}
+
+// eligibility is Workspace.Eligibility in either precision; the product
+// is kern.MulABt or kern.MulABt32.
+func (ws *workspace[F]) eligibility(rule Rule, delta, r, c []F, n, T int, e []F) {
 	L1 := rule.L + 1
 	active := make([]int, 0, MaxOrder+1) // on the stack
 	for l := 0; l < L1; l++ {
@@ -91,22 +116,42 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 	ws.a = growSlice(ws.a, rows*n)
 	ws.b = growSlice(ws.b, rows*n)
 	a, b := ws.a[:rows*n], ws.b[:rows*n]
-	var th [MaxOrder + 1]float64
+	var th [MaxOrder + 1]F
 	for q, l := range active {
 		for i := 0; i < n; i++ {
 			row := a[i*rows : (i+1)*rows]
 			col := q
+			if l == 3 {
+				// powi(v, 3) inlined (Miconi's rule): the same operations.
+				for _, t := range steps {
+					v := delta[t*n+i]
+					row[col] = c[t] * (v * v * v)
+					col += na
+				}
+				continue
+			}
 			for _, t := range steps {
 				row[col] = c[t] * powi(delta[t*n+i], l)
 				col += na
 			}
 		}
 		for k := 0; k <= rule.K; k++ {
-			th[k] = rule.Theta[k*L1+l]
+			th[k] = F(rule.Theta[k*L1+l])
 		}
 		for j := 0; j < n; j++ {
 			row := b[j*rows : (j+1)*rows]
 			col := q
+			if rule.K == 3 {
+				// The loop below for K = 3 (the orders of Miconi's rule and
+				// the default space), unrolled: the same operations.
+				th0, th1, th2, th3 := th[0], th[1], th[2], th[3]
+				for _, t := range steps {
+					rj := r[t*n+j]
+					row[col] = ((th3*rj+th2)*rj+th1)*rj + th0
+					col += na
+				}
+				continue
+			}
 			for _, t := range steps {
 				// Horner in the pre-synaptic rate: Σ_k θ_kl r^k.
 				rj := r[t*n+j]
@@ -119,11 +164,16 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 			}
 		}
 	}
-	kern.MulABt(n, n, rows, a, rows, b, rows, e, n)
+	switch a := any(a).(type) {
+	case []float64:
+		kern.MulABt(n, n, rows, a, rows, any(b).([]float64), rows, any(e).([]float64), n)
+	case []float32:
+		kern.MulABt32(n, n, rows, a, rows, any(b).([]float32), rows, any(e).([]float32), n)
+	}
 }
 
 // powi returns v^p for a small non-negative integer p, with 0^0 = 1.
-func powi(v float64, p int) float64 {
+func powi[F float32 | float64](v F, p int) F {
 	switch p {
 	case 0:
 		return 1
@@ -134,16 +184,16 @@ func powi(v float64, p int) float64 {
 	case 3:
 		return v * v * v
 	}
-	s := 1.0
+	s := F(1)
 	for ; p > 0; p-- {
 		s *= v
 	}
 	return s
 }
 
-func growSlice(s []float64, n int) []float64 {
+func growSlice[F float32 | float64](s []F, n int) []F {
 	if cap(s) < n {
-		return make([]float64, n)
+		return make([]F, n)
 	}
 	return s[:n]
 }

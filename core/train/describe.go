@@ -41,6 +41,10 @@ func (s *Setup) Describe() []string {
 		pert = fmt.Sprintf("gaussian σ=%s from step %d", num(p.Sigma), p.Start)
 	}
 	l, c := s.Learner, s.Criterion
+	precision := ""
+	if s.Precision == F32 {
+		precision = " precision=f32"
+	}
 	return []string{
 		fmt.Sprintf("rule       K=%d L=%d %s", s.Rule.K, s.Rule.L, thetaTerms(s.Rule)),
 		fmt.Sprintf("network    N=%d G=%s %s W_in~U[±%s] readout=%s clamps=%s x0~U[±%s]",
@@ -49,7 +53,7 @@ func (s *Setup) Describe() []string {
 		"perturb    " + pert,
 		fmt.Sprintf("learner    η=%s gain=%s clip=%s warm-up=%d α_R=%s loss=%s α_x=%s τ_e=%s gate t≥%d max|W|=%s",
 			num(l.Eta), l.Gain, orNone(l.Clip, ""), l.WarmupTrials, num(l.AlphaR), l.Loss, num(l.AlphaX),
-			orNone(l.TauE, " ms"), l.GateStart, num(l.MaxWeight)),
+			orNone(l.TauE, " ms"), l.GateStart, num(l.MaxWeight)) + precision,
 		fmt.Sprintf("criterion  error < %s in ≥ %s%% of the last %d trials", num(c.Threshold), num(100*c.Fraction), c.Window),
 	}
 }

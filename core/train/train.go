@@ -48,6 +48,36 @@ type Setup struct {
 	// StopAtCriterion ends a seed's run as soon as it meets the criterion
 	// (then Trials in the Result is the number actually run).
 	StopAtCriterion bool
+	// Precision is the arithmetic of the learner: F64 (also "") or F32.
+	Precision Precision
+}
+
+// Precision names the floating-point type a learner computes in.
+type Precision string
+
+// Precisions.
+const (
+	// F64 trains in float64 (plasticity.Learner): the default.
+	F64 Precision = "f64"
+	// F32 trains in float32 (plasticity.Learner32): the network's state,
+	// eligibility and weights are float32; the initial network is rounded
+	// to float32 and results are reported in float64.
+	F32 Precision = "f32"
+)
+
+// PrecisionNames lists the valid precisions.
+func PrecisionNames() []string { return []string{string(F64), string(F32)} }
+
+// ParsePrecision returns the precision named s ("" is F64), or an error
+// naming the valid values.
+func ParsePrecision(s string) (Precision, error) {
+	switch Precision(s) {
+	case "", F64:
+		return F64, nil
+	case F32:
+		return F32, nil
+	}
+	return "", fmt.Errorf("train: precision %q is not known: use f64 or f32", s)
 }
 
 // Validate checks the whole setup and names the bad field.
@@ -80,6 +110,9 @@ func (s *Setup) Validate() error {
 	if s.Trials <= 0 {
 		return fmt.Errorf("train: trials = %d: must be ≥ 1", s.Trials)
 	}
+	if _, err := ParsePrecision(string(s.Precision)); err != nil {
+		return err
+	}
 	if c := s.Criterion; c.Window <= 0 || !(c.Fraction > 0 && c.Fraction <= 1) {
 		return fmt.Errorf("train: criterion window = %d, fraction = %v: need window ≥ 1 and fraction in (0, 1]", c.Window, c.Fraction)
 	}
@@ -97,8 +130,8 @@ type Result struct {
 	Correct           []bool    // per-trial judgement of the task
 	Conditions        []int     // per-trial condition
 	Wall              time.Duration
-	Initial, Final    *rnn.Network
-	Baseline          []float64 // R̄_c at the end
+	Initial, Final    *rnn.Network // at the start (for F32: rounded to float32) and at the end
+	Baseline          []float64    // R̄_c at the end
 }
 
 // Progress is called after every trial of a seed with the number done.
@@ -116,11 +149,11 @@ func Run(ctx context.Context, s *Setup, seed uint64, progress Progress) (*Result
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Seed: seed, TrialsToCriterion: -1, Initial: net.Clone()}
-	l, err := plasticity.NewLearner(net, s.Dyn, s.Rule, s.Learner, len(spec.Conditions))
+	l, err := newLearner(s, net, len(spec.Conditions))
 	if err != nil {
 		return nil, err
 	}
+	res := &Result{Seed: seed, TrialsToCriterion: -1, Initial: l.network()}
 	condRNG := rand.New(rand.NewPCG(seed, StreamCondition))
 	stateRNG := rand.New(rand.NewPCG(seed, StreamState))
 	pertRNG := rand.New(rand.NewPCG(seed, StreamPerturb))
@@ -155,7 +188,7 @@ func Run(ctx context.Context, s *Setup, seed uint64, progress Progress) (*Result
 			return res, fmt.Errorf("train %s seed %d: %w", s.Task.Name(), seed, err)
 		}
 		res.Errors = append(res.Errors, out.Error)
-		res.Correct = append(res.Correct, s.Task.Correct(&tr, l.Trace.Y))
+		res.Correct = append(res.Correct, s.Task.Correct(&tr, l.outputs()))
 		res.Conditions = append(res.Conditions, cond)
 		if out.Error < s.Criterion.Threshold {
 			below++
@@ -180,10 +213,40 @@ func Run(ctx context.Context, s *Setup, seed uint64, progress Progress) (*Result
 	return res, nil
 }
 
-func (res *Result) finish(l *plasticity.Learner, s *Setup, start time.Time) {
+// learner is what Run needs of plasticity.Learner and Learner32.
+type learner interface {
+	Learn(tr *tasks.Trial, x0, xi, gate []float64) (plasticity.Outcome, error)
+	outputs() []float64    // the last trial's outputs (T×O)
+	network() *rnn.Network // a float64 copy of the current network
+	baselines() []float64  // R̄_c
+}
+
+// newLearner returns the learner of the setup's precision for net.
+func newLearner(s *Setup, net *rnn.Network, conditions int) (learner, error) {
+	if s.Precision == F32 {
+		l, err := plasticity.NewLearner32(net, s.Dyn, s.Rule, s.Learner, conditions)
+		return learner32{l}, err
+	}
+	l, err := plasticity.NewLearner(net, s.Dyn, s.Rule, s.Learner, conditions)
+	return learner64{l}, err
+}
+
+type learner64 struct{ *plasticity.Learner }
+
+func (l learner64) outputs() []float64    { return l.Trace.Y }
+func (l learner64) network() *rnn.Network { return l.Net.Clone() }
+func (l learner64) baselines() []float64  { return l.Baseline }
+
+type learner32 struct{ *plasticity.Learner32 }
+
+func (l learner32) outputs() []float64    { return l.Y }
+func (l learner32) network() *rnn.Network { return l.Net.Float64() }
+func (l learner32) baselines() []float64  { return l.Baseline }
+
+func (res *Result) finish(l learner, s *Setup, start time.Time) {
 	res.Trials = len(res.Errors)
-	res.Final = l.Net.Clone()
-	res.Baseline = append([]float64(nil), l.Baseline...)
+	res.Final = l.network()
+	res.Baseline = append([]float64(nil), l.baselines()...)
 	res.Wall = time.Since(start)
 	w := min(s.Criterion.Window, res.Trials)
 	if w == 0 {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"rulescape/core/plasticity"
@@ -24,7 +25,14 @@ func smallDNMS(t *testing.T, trials int) *Setup {
 }
 
 func TestSameSeedIsBitIdentical(t *testing.T) {
+	for _, p := range []Precision{F64, F32} {
+		t.Run(string(p), func(t *testing.T) { sameSeedIsBitIdentical(t, p) })
+	}
+}
+
+func sameSeedIsBitIdentical(t *testing.T, p Precision) {
 	s := smallDNMS(t, 60)
+	s.Precision = p
 	seeds := []uint64{3, 4, 5}
 	a, err := RunAll(context.Background(), s, seeds, 1, nil)
 	if err != nil {
@@ -129,6 +137,7 @@ func TestBadSetupIsRejected(t *testing.T) {
 		"bad scheme":    func(s *Setup) { s.Perturb.Scheme = "pink" },
 		"short theta":   func(s *Setup) { s.Rule.Theta = s.Rule.Theta[:3] },
 		"bad criterion": func(s *Setup) { s.Criterion.Window = 0 },
+		"bad precision": func(s *Setup) { s.Precision = "f16" },
 	} {
 		s := smallDNMS(t, 10)
 		mutate(s)
@@ -142,10 +151,21 @@ func TestBadSetupIsRejected(t *testing.T) {
 // settings, DNMS reaches his criterion (95% of the last 100 trials with error
 // < 0.5) within 3000 trials for at least 6 of 8 seeds.
 func TestMiconi2017Reproduction(t *testing.T) {
+	miconi2017Reproduction(t, F64)
+}
+
+// TestMiconi2017ReproductionF32 is the same reproduction on the float32
+// path.
+func TestMiconi2017ReproductionF32(t *testing.T) {
+	miconi2017Reproduction(t, F32)
+}
+
+func miconi2017Reproduction(t *testing.T, p Precision) {
 	if testing.Short() {
 		t.Skip("reproduction: 8 seeds of up to 3000 DNMS trials at N = 200; run without -short")
 	}
 	s := Miconi2017(tasks.NewDNMS(), 3000)
+	s.Precision = p
 	s.StopAtCriterion = true
 	seeds := []uint64{1, 2, 3, 4, 5, 6, 7, 8}
 	res, err := RunAll(context.Background(), s, seeds, 0, nil)
@@ -195,4 +215,51 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
+}
+
+// TestPrecisionF32 checks the float32 path end to end: it starts from the
+// float64 initial network rounded to float32, its curve follows the
+// float64 one closely over the first trials (the same draws; the
+// trajectories then drift apart by rounding, as chaotic ones do), it is a
+// float32 computation (its weights are float32 values and differ from
+// the float64 run's), and a bad precision is refused naming the values.
+func TestPrecisionF32(t *testing.T) {
+	s64 := smallDNMS(t, 40)
+	s32 := *s64
+	s32.Precision = F32
+	r64, err := Run(context.Background(), s64, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r32, err := Run(context.Background(), &s32, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, w := range r64.Initial.W {
+		if r32.Initial.W[k] != float64(float32(w)) {
+			t.Fatalf("f32 initial W[%d] = %v, want %v rounded to float32", k, r32.Initial.W[k], w)
+		}
+	}
+	for k, w := range r32.Final.W {
+		if w != float64(float32(w)) {
+			t.Fatalf("f32 final W[%d] = %v is not a float32 value", k, w)
+		}
+	}
+	if slices.Equal(r32.Final.W, r64.Final.W) {
+		t.Fatal("f32 and f64 runs ended with the same weights")
+	}
+	if !slices.Equal(r32.Conditions, r64.Conditions) {
+		t.Fatal("f32 and f64 runs drew different conditions from the same seed")
+	}
+	for h := range 10 {
+		if d := math.Abs(r32.Errors[h] - r64.Errors[h]); d > 1e-3*math.Max(1, r64.Errors[h]) {
+			t.Fatalf("trial %d: error %v in f32, %v in f64", h, r32.Errors[h], r64.Errors[h])
+		}
+	}
+	if _, err := ParsePrecision("f16"); err == nil || !strings.Contains(err.Error(), "f64 or f32") {
+		t.Fatalf("ParsePrecision(f16) = %v, want an error naming f64 and f32", err)
+	}
+	if !strings.Contains(strings.Join(s32.Describe(), "\n"), "precision=f32") || strings.Contains(strings.Join(s64.Describe(), "\n"), "precision") {
+		t.Fatal("Describe should name the precision for f32 only")
+	}
 }

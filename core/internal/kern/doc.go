@@ -1,4 +1,4 @@
-// Package kern holds dense float64 matrix kernels for the hot loops of
+// Package kern holds dense float64 and float32 kernels for the hot loops of
 // rulescape's training, chiefly the eligibility product c = A·Bᵀ of two
 // row-major matrices whose rows are contiguous in memory.
 //
@@ -6,6 +6,10 @@
 // c) compute c = A·Bᵀ and c += A·Bᵀ; MulAv computes the matrix-vector product
 // y = A·x; Tanh computes tanh over a slice, with the same bits on every CPU
 // (see Tanh for the algorithm and its error bound).
+//
+// MulABt32, MulAv32 and Tanh32 are their float32 forms, for the float32
+// training path, with 8 lanes per vector (kern32.go describes their
+// summation order).
 //
 // On amd64 CPUs with AVX2 and FMA the work is done by assembly micro-kernels
 // (kern_amd64.s): one computes a 3×4 tile of c from 3 rows of A and 4 rows of

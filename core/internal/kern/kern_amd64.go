@@ -51,3 +51,30 @@ func tanhAVX2(dst, src []float64)
 //
 //go:noescape
 func dot8x1StrideAVX2(k int, a *float64, lda int, x, y *float64)
+
+// dot3x4F32AVX2 is the float32 tile kernel of kern32_amd64.s: dot3x4AVX2
+// with 8 float32 lanes (the order of kern32.go). k must be at least 1.
+//
+//go:noescape
+func dot3x4F32AVX2(k int, a0, a1, a2, b0, b1, b2, b3 *float32, out *[12]float32)
+
+// tile32AVX2 adapts dot3x4F32AVX2 to impl.tile32; the bounds checks make
+// its loads safe.
+func tile32AVX2(k int, a0, a1, a2, b0, b1, b2, b3 []float32, out *[12]float32) {
+	_, _, _ = a0[k-1], a1[k-1], a2[k-1]
+	_, _, _, _ = b0[k-1], b1[k-1], b2[k-1], b3[k-1]
+	dot3x4F32AVX2(k, &a0[0], &a1[0], &a2[0], &b0[0], &b1[0], &b2[0], &b3[0], out)
+}
+
+// dot8x1StrideF32AVX2 is dot8x1StrideAVX2 for float32: y[i] = Σ_{p<k}
+// a[i·lda+p]·x[p] for i < 8; every row, x and y must be long enough, k ≥ 1.
+//
+//go:noescape
+func dot8x1StrideF32AVX2(k int, a *float32, lda int, x, y *float32)
+
+// tanhF32AVX2 is the float32 tanh kernel of kern_amd64.s: dst[i] =
+// float32(tanh1(float64(src[i]))) bit for bit, for len(src) a multiple of
+// 4 and len(dst) ≥ len(src).
+//
+//go:noescape
+func tanhF32AVX2(dst, src []float32)

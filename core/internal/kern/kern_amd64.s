@@ -273,6 +273,67 @@ reducev:
 #define TAB_TWO 512
 #define TAB_EXP(n) (544+32*(n))
 
+// TANH4 computes tanh of the 4 doubles in Y0 into Y12, with the registers
+// described below (tanhAVX2); DX must hold ·tanhTab. It clobbers Y1–Y13
+// and Y15. In order (a macro cannot hold comments): |x|; the small branch
+// z + (z·s·P(s)) / Q(s), multiplies and adds unfused (13 instructions);
+// the large branch e^y + 1 with y = 2·min(z, 20) (2^k by the shifter, the
+// two-step reduction, the degree-13 Horner polynomial); one division for
+// both branches, q = z·s·P/Q or 2/(e^y + 1), and the blends; the sign of x
+// copied, and a NaN x returned as it is.
+#define TANH4 \
+	VANDPD  TAB_ABS(DX), Y0, Y1; \
+	VMULPD Y1, Y1, Y2; \
+	VMULPD TAB_P0(DX), Y2, Y3; \
+	VADDPD TAB_P1(DX), Y3, Y3; \
+	VMULPD Y2, Y3, Y3; \
+	VADDPD TAB_P2(DX), Y3, Y3; \
+	VMULPD Y2, Y1, Y4; \
+	VMULPD Y3, Y4, Y4; \
+	VADDPD TAB_Q0(DX), Y2, Y5; \
+	VMULPD Y2, Y5, Y5; \
+	VADDPD TAB_Q1(DX), Y5, Y5; \
+	VMULPD Y2, Y5, Y5; \
+	VADDPD TAB_Q2(DX), Y5, Y5; \
+	VMINPD      TAB_ZMAX(DX), Y1, Y6; \
+	VADDPD      Y6, Y6, Y6; \
+	VMULPD      TAB_LOG2E(DX), Y6, Y7; \
+	VADDPD      TAB_SHIFTER(DX), Y7, Y7; \
+	VPSLLQ      $52, Y7, Y8; \
+	VPADDQ      TAB_ONEBITS(DX), Y8, Y8; \
+	VSUBPD      TAB_SHIFTER(DX), Y7, Y7; \
+	VFNMADD231PD TAB_LN2HI(DX), Y7, Y6; \
+	VFNMADD231PD TAB_LN2LO(DX), Y7, Y6; \
+	VMOVUPD     TAB_EXP(13)(DX), Y9; \
+	VFMADD213PD TAB_EXP(12)(DX), Y6, Y9; \
+	VFMADD213PD TAB_EXP(11)(DX), Y6, Y9; \
+	VFMADD213PD TAB_EXP(10)(DX), Y6, Y9; \
+	VFMADD213PD TAB_EXP(9)(DX), Y6, Y9; \
+	VFMADD213PD TAB_EXP(8)(DX), Y6, Y9; \
+	VFMADD213PD TAB_EXP(7)(DX), Y6, Y9; \
+	VFMADD213PD TAB_EXP(6)(DX), Y6, Y9; \
+	VFMADD213PD TAB_EXP(5)(DX), Y6, Y9; \
+	VFMADD213PD TAB_EXP(4)(DX), Y6, Y9; \
+	VFMADD213PD TAB_EXP(3)(DX), Y6, Y9; \
+	VFMADD213PD TAB_EXP(2)(DX), Y6, Y9; \
+	VFMADD213PD TAB_EXP(1)(DX), Y6, Y9; \
+	VFMADD213PD TAB_EXP(0)(DX), Y6, Y9; \
+	VMULPD      Y8, Y9, Y9; \
+	VADDPD      TAB_ONE(DX), Y9, Y9; \
+	VCMPPD    $1, TAB_SMALL(DX), Y1, Y10; \
+	VMOVUPD   TAB_TWO(DX), Y11; \
+	VBLENDVPD Y10, Y4, Y11, Y4; \
+	VBLENDVPD Y10, Y5, Y9, Y5; \
+	VDIVPD    Y5, Y4, Y4; \
+	VADDPD    Y4, Y1, Y11; \
+	VMOVUPD   TAB_ONE(DX), Y12; \
+	VSUBPD    Y4, Y12, Y12; \
+	VBLENDVPD Y10, Y11, Y12, Y12; \
+	VANDPD    TAB_SIGN(DX), Y0, Y13; \
+	VORPD     Y13, Y12, Y12; \
+	VCMPPD    $3, Y0, Y0, Y15; \
+	VBLENDVPD Y15, Y0, Y12, Y12
+
 // Register allocation of tanhAVX2
 //
 //	DI, SI           dst, src
@@ -305,67 +366,8 @@ TEXT ·tanhAVX2(SB), NOSPLIT, $0-48
 
 tanhloop:
 	VMOVUPD (SI)(AX*8), Y0
-	VANDPD  TAB_ABS(DX), Y0, Y1
-
-	// Small branch: z + (z·s·P(s)) / Q(s), multiplies and adds unfused.
-	VMULPD Y1, Y1, Y2
-	VMULPD TAB_P0(DX), Y2, Y3
-	VADDPD TAB_P1(DX), Y3, Y3
-	VMULPD Y2, Y3, Y3
-	VADDPD TAB_P2(DX), Y3, Y3
-	VMULPD Y2, Y1, Y4
-	VMULPD Y3, Y4, Y4
-	VADDPD TAB_Q0(DX), Y2, Y5
-	VMULPD Y2, Y5, Y5
-	VADDPD TAB_Q1(DX), Y5, Y5
-	VMULPD Y2, Y5, Y5
-	VADDPD TAB_Q2(DX), Y5, Y5
-
-	// Large branch: e^y + 1 with y = 2·min(z, 20).
-	VMINPD      TAB_ZMAX(DX), Y1, Y6
-	VADDPD      Y6, Y6, Y6
-	VMULPD      TAB_LOG2E(DX), Y6, Y7
-	VADDPD      TAB_SHIFTER(DX), Y7, Y7
-	VPSLLQ      $52, Y7, Y8
-	VPADDQ      TAB_ONEBITS(DX), Y8, Y8
-	VSUBPD      TAB_SHIFTER(DX), Y7, Y7
-	VFNMADD231PD TAB_LN2HI(DX), Y7, Y6
-	VFNMADD231PD TAB_LN2LO(DX), Y7, Y6
-	VMOVUPD     TAB_EXP(13)(DX), Y9
-	VFMADD213PD TAB_EXP(12)(DX), Y6, Y9
-	VFMADD213PD TAB_EXP(11)(DX), Y6, Y9
-	VFMADD213PD TAB_EXP(10)(DX), Y6, Y9
-	VFMADD213PD TAB_EXP(9)(DX), Y6, Y9
-	VFMADD213PD TAB_EXP(8)(DX), Y6, Y9
-	VFMADD213PD TAB_EXP(7)(DX), Y6, Y9
-	VFMADD213PD TAB_EXP(6)(DX), Y6, Y9
-	VFMADD213PD TAB_EXP(5)(DX), Y6, Y9
-	VFMADD213PD TAB_EXP(4)(DX), Y6, Y9
-	VFMADD213PD TAB_EXP(3)(DX), Y6, Y9
-	VFMADD213PD TAB_EXP(2)(DX), Y6, Y9
-	VFMADD213PD TAB_EXP(1)(DX), Y6, Y9
-	VFMADD213PD TAB_EXP(0)(DX), Y6, Y9
-	VMULPD      Y8, Y9, Y9
-	VADDPD      TAB_ONE(DX), Y9, Y9
-
-	// One division for both branches: q = z·s·P/Q or 2/(e^y + 1).
-	VCMPPD    $1, TAB_SMALL(DX), Y1, Y10
-	VMOVUPD   TAB_TWO(DX), Y11
-	VBLENDVPD Y10, Y4, Y11, Y4
-	VBLENDVPD Y10, Y5, Y9, Y5
-	VDIVPD    Y5, Y4, Y4
-	VADDPD    Y4, Y1, Y11
-	VMOVUPD   TAB_ONE(DX), Y12
-	VSUBPD    Y4, Y12, Y12
-	VBLENDVPD Y10, Y11, Y12, Y12
-
-	// Copy the sign of x; a NaN x is returned as it is.
-	VANDPD    TAB_SIGN(DX), Y0, Y13
-	VORPD     Y13, Y12, Y12
-	VCMPPD    $3, Y0, Y0, Y15
-	VBLENDVPD Y15, Y0, Y12, Y12
-	VMOVUPD   Y12, (DI)(AX*8)
-
+	TANH4
+	VMOVUPD Y12, (DI)(AX*8)
 	ADDQ $4, AX
 	CMPQ AX, CX
 	JLT  tanhloop
@@ -445,4 +447,32 @@ reduces:
 	REDUCE(Y0, Y1, Y2, Y3, 0(DI))
 	REDUCE(Y4, Y5, Y6, Y7, 32(DI))
 	VZEROUPPER
+	RET
+
+// func tanhF32AVX2(dst, src []float32)
+//
+// tanhAVX2 for float32: each group of 4 floats is widened to doubles
+// (exactly), goes through the same TANH4, and is rounded back to float32
+// (to nearest), which is what tanh32 does through a float64 buffer. len(src)
+// is a multiple of 4 and len(dst) ≥ len(src).
+TEXT ·tanhF32AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	LEAQ ·tanhTab(SB), DX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JZ   tanhf32done
+
+tanhf32loop:
+	VCVTPS2PD  (SI)(AX*4), Y0
+	TANH4
+	VCVTPD2PSY Y12, X12
+	VMOVUPS    X12, (DI)(AX*4)
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JLT  tanhf32loop
+	VZEROUPPER
+
+tanhf32done:
 	RET

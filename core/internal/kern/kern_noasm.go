@@ -27,3 +27,18 @@ func tanhAVX2(dst, src []float64) {
 func dot8x1StrideAVX2(k int, a *float64, lda int, x, y *float64) {
 	panic("kern: no AVX2 kernel on this architecture")
 }
+
+// tile32AVX2 is never called when hasAVX2FMA is false.
+func tile32AVX2(k int, a0, a1, a2, b0, b1, b2, b3 []float32, out *[12]float32) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
+
+// dot8x1StrideF32AVX2 is never called when hasAVX2FMA is false.
+func dot8x1StrideF32AVX2(k int, a *float32, lda int, x, y *float32) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
+
+// tanhF32AVX2 is never called when hasAVX2FMA is false.
+func tanhF32AVX2(dst, src []float32) {
+	panic("kern: no AVX2 kernel on this architecture")
+}

@@ -1,0 +1,153 @@
+package rnn
+
+import "rulescape/core/internal/kern"
+
+// Network32 is a Network held in float32, for the float32 training path:
+// the same sizes, layout and clamps, with every weight rounded to float32.
+type Network32 struct {
+	N, M, O int
+
+	W    []float32 // N×N recurrent weights (plastic)
+	Win  []float32 // N×M input weights
+	Wout []float32 // O×N readout weights
+	B    []float32 // N biases
+
+	ClampIndex []int     // units held at fixed values
+	ClampValue []float32 // their values
+}
+
+// Float32 returns the network with every value rounded to float32.
+func (net *Network) Float32() *Network32 {
+	return &Network32{N: net.N, M: net.M, O: net.O,
+		W: to32(net.W), Win: to32(net.Win), Wout: to32(net.Wout), B: to32(net.B),
+		ClampIndex: append([]int(nil), net.ClampIndex...), ClampValue: to32(net.ClampValue)}
+}
+
+// Float64 returns the network as a Network (every float32 value is exact
+// in float64).
+func (net *Network32) Float64() *Network {
+	return &Network{N: net.N, M: net.M, O: net.O,
+		W: to64(net.W), Win: to64(net.Win), Wout: to64(net.Wout), B: to64(net.B),
+		ClampIndex: append([]int(nil), net.ClampIndex...), ClampValue: to64(net.ClampValue)}
+}
+
+func to32(s []float64) []float32 {
+	out := make([]float32, len(s))
+	for i, v := range s {
+		out[i] = float32(v)
+	}
+	return out
+}
+
+func to64(s []float32) []float64 {
+	out := make([]float64, len(s))
+	for i, v := range s {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// Trace32 is Trace in float32: X and R hold x^0…x^T and r^0…r^T as rows of
+// N, Y holds y^1…y^T as rows of O.
+type Trace32 struct {
+	N, O, T int
+	X       []float32
+	R       []float32
+	Y       []float32
+	drive   []float32 // T×N: W_in u^t + b + ξ^t
+	u       []float32 // T×M: the inputs, rounded
+}
+
+// Resize makes the trace hold T steps of an (N, O) network, reusing storage.
+func (tr *Trace32) Resize(n, o, t int) {
+	tr.N, tr.O, tr.T = n, o, t
+	tr.X = grow32(tr.X, (t+1)*n)
+	tr.R = grow32(tr.R, (t+1)*n)
+	tr.Y = grow32(tr.Y, t*o)
+	tr.drive = grow32(tr.drive, t*n)
+}
+
+func grow32(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// Run is Network.Run in float32: it simulates one trial of T steps from x0
+// with inputs u (T×M) and perturbations xi (T×N, nil = none), all given in
+// float64 and rounded to float32 as they enter, and writes the trace into
+// tr. Every operation is that of Network.Run, in the same order, in
+// float32 arithmetic (α = dt/τ rounded once) with the float32 kernels,
+// except that a zero ξ entry is skipped rather than added; the same
+// inputs give the same bits on one machine.
+func (net *Network32) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace32) {
+	n, m, o := net.N, net.M, net.O
+	tr.Resize(n, o, T)
+	alpha := float32(dyn.Alpha())
+
+	d := tr.drive
+	clear(d)
+	if m > 0 {
+		tr.u = grow32(tr.u, T*m)
+		for k, v := range u[:T*m] {
+			tr.u[k] = float32(v)
+		}
+		for t0 := 0; t0 < T; {
+			if isZero32(tr.u[t0*m : (t0+1)*m]) {
+				t0++
+				continue
+			}
+			t1 := t0 + 1
+			for t1 < T && !isZero32(tr.u[t1*m:(t1+1)*m]) {
+				t1++
+			}
+			kern.MulABt32(t1-t0, n, m, tr.u[t0*m:], m, net.Win, m, d[t0*n:], n)
+			t0 = t1
+		}
+	}
+	for t := 0; t < T; t++ {
+		row := d[t*n : (t+1)*n]
+		for i, b := range net.B {
+			row[i] += b
+		}
+	}
+	if xi != nil {
+		for k, v := range xi[:T*n] {
+			if v != 0 {
+				d[k] += float32(v)
+			}
+		}
+	}
+
+	x := tr.X[:n]
+	for i, v := range x0[:n] {
+		x[i] = float32(v)
+	}
+	for t := 0; t < T; t++ {
+		x := tr.X[t*n : (t+1)*n]
+		r := tr.R[t*n : (t+1)*n]
+		kern.Tanh32(r, x)
+		next := tr.X[(t+1)*n : (t+2)*n]
+		kern.MulAv32(n, n, net.W, n, r, next)
+		dt := d[t*n : (t+1)*n]
+		for i := range next {
+			next[i] = x[i] + alpha*(-x[i]+next[i]+dt[i])
+		}
+		for k, i := range net.ClampIndex {
+			next[i] = net.ClampValue[k]
+		}
+	}
+	kern.Tanh32(tr.R[T*n:(T+1)*n], tr.X[T*n:(T+1)*n])
+	kern.MulABt32(T, o, n, tr.R[n:(T+1)*n], n, net.Wout, n, tr.Y, o)
+}
+
+// isZero32 reports whether every value of v is 0 (either sign).
+func isZero32(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
