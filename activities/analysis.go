@@ -18,6 +18,7 @@ const (
 	RSAName         = "RSA"
 	LandscapeName   = "Landscape"
 	DSAName         = "DSA"
+	AtlasName       = "Atlas"
 )
 
 // AnalysisNetwork is one trained network an analysis unit reads: its train
@@ -41,6 +42,10 @@ type AnalysisInput struct {
 	// for landscape units, empty for the others. Their digests enter the
 	// unit's content keys.
 	FixedPoints []Dataset `json:"fixed_points,omitempty"`
+	// Pairs are the dsa_pairs and landscape_pairs datasets an atlas unit
+	// reads (the outputs of its task's dsa and landscape units), in the
+	// order of Unit.Inputs; empty for the other stages.
+	Pairs []Dataset `json:"pairs,omitempty"`
 	// Force recomputes the unit even when its datasets are committed, and
 	// overwrites them (a forced rerun).
 	Force bool `json:"force,omitempty"`
