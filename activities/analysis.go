@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"rulescape/pipelines"
 	"rulescape/schemas"
@@ -68,6 +69,49 @@ func (a *Activities) analysisKeys(in *AnalysisInput, kinds []schemas.Kind) ([]st
 		return nil, fmt.Errorf("%d content keys given, want %d (run units through Unit)", len(in.keys), len(kinds))
 	}
 	return in.keys, nil
+}
+
+// loadReads bounds the datasets a per-task unit reads at once: each read
+// is a round trip to the store, which dominates a unit over many small
+// networks when done one after the other.
+const loadReads = 8
+
+// loadAll runs load(i) for i in [0, n), at most loadReads at once, and
+// returns the error of the lowest i that failed.
+func loadAll(ctx context.Context, n int, load func(ctx context.Context, i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, loadReads)
+	var wg sync.WaitGroup
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			errs[i] = err
+			break
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = load(ctx, i)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadNetworks reads the final networks of every input, in order, at most
+// loadReads at once.
+func (a *Activities) loadNetworks(ctx context.Context, in *AnalysisInput) ([]*stages.Network, error) {
+	nets := make([]*stages.Network, len(in.Networks))
+	err := loadAll(ctx, len(nets), func(ctx context.Context, i int) error {
+		var err error
+		nets[i], err = a.loadNetwork(ctx, &in.Networks[i])
+		return err
+	})
+	return nets, err
 }
 
 // loadNetwork reads the final network of one input.

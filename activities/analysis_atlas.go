@@ -36,6 +36,10 @@ func (a *Activities) computeAtlas(ctx context.Context, in AnalysisInput) (Analys
 	if err := decodeSettings(&in.Unit, &st); err != nil {
 		return AnalysisOutput{}, err
 	}
+	// Heartbeats cover the reads and writes too: a task of many networks
+	// spends most of its time on them.
+	_, stopHB := keepAlive(ctx, keepAliveEvery)
+	defer stopHB()
 	var dsaPairs []schemas.DSAPairRow
 	var landPairs []schemas.LandscapePairRow
 	for _, d := range in.Pairs {
@@ -56,9 +60,7 @@ func (a *Activities) computeAtlas(ctx context.Context, in AnalysisInput) (Analys
 			return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: input %s is a %s dataset, want dsa_pairs or landscape_pairs", in.Unit.ID, d.Unit, d.Kind))
 		}
 	}
-	_, stopHB := keepAlive(ctx, keepAliveEvery)
 	rows, err := stages.Atlas(ctx, in.CampaignID, in.Unit.Task, stages.AtlasMeasures(st, dsaPairs, landPairs), st)
-	stopHB()
 	if err != nil {
 		return AnalysisOutput{}, stageError(in.Unit.ID, err)
 	}
