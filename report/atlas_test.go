@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot"
+
 	"rulescape/schemas"
 )
 
@@ -100,4 +102,43 @@ func filterFPs(fps []schemas.FixedPointRow, rule string, seed int64) []schemas.F
 		}
 	}
 	return out
+}
+
+// TestLargeHeatMapIsRaster checks that a distance matrix above rasterCells
+// (the atlas pipeline's 1,000 networks) is drawn as one embedded image,
+// not a rectangle per cell, and a small one still as rectangles.
+func TestLargeHeatMapIsRaster(t *testing.T) {
+	for _, tc := range []struct {
+		n      int
+		raster bool
+	}{{250, true}, {20, false}} {
+		m := DSADistances{Task: "gonogo", Method: "spectral"}
+		for i := range tc.n {
+			m.Networks = append(m.Networks, NetworkID{Rule: []string{"a", "b"}[i*2/tc.n], Seed: int64(i + 1)})
+		}
+		m.D = make([]float64, tc.n*tc.n)
+		for i := range tc.n {
+			for j := range tc.n {
+				if i != j {
+					m.D[i*tc.n+j] = 1 + float64((i+j)%7)
+				}
+			}
+		}
+		hm, _, err := distancePanel(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := renderGrid([][]*plot.Plot{{hm}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svg := string(r.SVG)
+		images := strings.Count(svg, "<image")
+		if tc.raster && (images != 1 || len(svg) > 1<<20) {
+			t.Errorf("n = %d: %d images in a %d-byte SVG, want one image and under 1 MiB", tc.n, images, len(svg))
+		}
+		if !tc.raster && (images != 0 || strings.Count(svg, "<path") < tc.n*tc.n) {
+			t.Errorf("n = %d: %d images and %d paths, want a rectangle per cell", tc.n, images, strings.Count(svg, "<path"))
+		}
+	}
 }
