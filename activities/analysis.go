@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"rulescape/pipelines"
 	"rulescape/schemas"
@@ -18,6 +19,7 @@ const (
 	RSAName         = "RSA"
 	LandscapeName   = "Landscape"
 	DSAName         = "DSA"
+	AtlasName       = "Atlas"
 )
 
 // AnalysisNetwork is one trained network an analysis unit reads: its train
@@ -41,6 +43,10 @@ type AnalysisInput struct {
 	// for landscape units, empty for the others. Their digests enter the
 	// unit's content keys.
 	FixedPoints []Dataset `json:"fixed_points,omitempty"`
+	// Pairs are the dsa_pairs and landscape_pairs datasets an atlas unit
+	// reads (the outputs of its task's dsa and landscape units), in the
+	// order of Unit.Inputs; empty for the other stages.
+	Pairs []Dataset `json:"pairs,omitempty"`
 	// Force recomputes the unit even when its datasets are committed, and
 	// overwrites them (a forced rerun).
 	Force bool `json:"force,omitempty"`
@@ -63,6 +69,49 @@ func (a *Activities) analysisKeys(in *AnalysisInput, kinds []schemas.Kind) ([]st
 		return nil, fmt.Errorf("%d content keys given, want %d (run units through Unit)", len(in.keys), len(kinds))
 	}
 	return in.keys, nil
+}
+
+// loadReads bounds the datasets a per-task unit reads at once: each read
+// is a round trip to the store, which dominates a unit over many small
+// networks when done one after the other.
+const loadReads = 8
+
+// loadAll runs load(i) for i in [0, n), at most loadReads at once, and
+// returns the error of the lowest i that failed.
+func loadAll(ctx context.Context, n int, load func(ctx context.Context, i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, loadReads)
+	var wg sync.WaitGroup
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			errs[i] = err
+			break
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = load(ctx, i)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadNetworks reads the final networks of every input, in order, at most
+// loadReads at once.
+func (a *Activities) loadNetworks(ctx context.Context, in *AnalysisInput) ([]*stages.Network, error) {
+	nets := make([]*stages.Network, len(in.Networks))
+	err := loadAll(ctx, len(nets), func(ctx context.Context, i int) error {
+		var err error
+		nets[i], err = a.loadNetwork(ctx, &in.Networks[i])
+		return err
+	})
+	return nets, err
 }
 
 // loadNetwork reads the final network of one input.

@@ -53,15 +53,15 @@ func (a *Activities) computeRSA(ctx context.Context, in AnalysisInput) (Analysis
 	if len(in.Networks) < 2 {
 		return AnalysisOutput{}, permanent(fmt.Errorf("activities: %s: %d networks: RSA compares at least 2 — train more seeds or rules", in.Unit.ID, len(in.Networks)))
 	}
-	nets := make([]*stages.Network, len(in.Networks))
-	for i := range in.Networks {
-		if nets[i], err = a.loadNetwork(ctx, &in.Networks[i]); err != nil {
-			return AnalysisOutput{}, err
-		}
-	}
+	// Heartbeats cover the reads and writes too: a task of many networks
+	// spends most of its time on them.
 	_, stopHB := keepAlive(ctx, keepAliveEvery)
+	defer stopHB()
+	nets, err := a.loadNetworks(ctx, &in)
+	if err != nil {
+		return AnalysisOutput{}, err
+	}
 	rows, err := stages.RSA(ctx, in.CampaignID, in.Unit.Task, nets, st, a.Workers)
-	stopHB()
 	if err != nil {
 		return AnalysisOutput{}, stageError(in.Unit.ID, err)
 	}

@@ -26,5 +26,5 @@ func Example() {
 	var w names                                            // a worker.Worker in a real process; see cmd/rulescape/worker.go
 	activities.Register(&w, acts)
 	fmt.Println(w)
-	// Output: [Metaopt Train FixedPoints Sensitivity RSA Landscape DSA Report Loadtest LoadtestAnalysis Manifest Prune MetaoptStart MetaoptAsk MetaoptEval MetaoptTell MetaoptFinish ResolveUnits]
+	// Output: [Metaopt Train FixedPoints Sensitivity RSA Landscape DSA Atlas Report Loadtest LoadtestAnalysis Manifest Prune MetaoptStart MetaoptAsk MetaoptEval MetaoptTell MetaoptFinish ResolveUnits]
 }

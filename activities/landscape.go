@@ -52,19 +52,26 @@ func (a *Activities) computeLandscape(ctx context.Context, in AnalysisInput) (An
 	if err := decodeSettings(&in.Unit, &st); err != nil {
 		return AnalysisOutput{}, err
 	}
+	// Heartbeats cover the reads and writes too: a task of many networks
+	// spends most of its time on them.
+	_, stopHB := keepAlive(ctx, keepAliveEvery)
+	defer stopHB()
 	nets := make([]*stages.Network, len(in.Networks))
 	fixed := make([][]schemas.FixedPointRow, len(in.Networks))
-	for i := range in.Networks {
+	err = loadAll(ctx, len(nets), func(ctx context.Context, i int) error {
+		var err error
 		if nets[i], err = a.loadNetwork(ctx, &in.Networks[i]); err != nil {
-			return AnalysisOutput{}, err
+			return err
 		}
 		if fixed[i], _, err = store.ReadRows[schemas.FixedPointRow](ctx, a.Store, in.FixedPoints[i].Ref); err != nil {
-			return AnalysisOutput{}, fmt.Errorf("activities: %s: reading the fixed points of %s: %w", in.Unit.ID, nets[i].Unit.ID, err)
+			return fmt.Errorf("activities: %s: reading the fixed points of %s: %w", in.Unit.ID, nets[i].Unit.ID, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return AnalysisOutput{}, err
 	}
-	_, stopHB := keepAlive(ctx, keepAliveEvery)
 	rows, err := stages.Landscape(ctx, in.CampaignID, in.Unit.Task, nets, fixed, st, a.Workers)
-	stopHB()
 	if err != nil {
 		return AnalysisOutput{}, stageError(in.Unit.ID, err)
 	}

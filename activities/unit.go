@@ -355,6 +355,8 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 			res, err = a.computeLandscape(ctx, ain)
 		case pipelines.StageDSA:
 			res, err = a.computeDSA(ctx, ain)
+		case pipelines.StageAtlas:
+			res, err = a.computeAtlas(ctx, ain)
 		default:
 			return out, permanent(fmt.Errorf("activities: %s: stage %s has no activity", u.ID, u.Stage))
 		}
@@ -456,6 +458,10 @@ func (a *Activities) analysisInput(ctx context.Context, r *stages.Resolver, u *s
 			out.FixedPoints = append(out.FixedPoints, d)
 			continue
 		}
+		if up.Stage == pipelines.StageDSA || up.Stage == pipelines.StageLandscape {
+			out.Pairs = append(out.Pairs, d)
+			continue
+		}
 		tu := r.TrainUnit(ip.Unit)
 		n := AnalysisNetwork{Unit: *tu, Networks: d}
 		if tu.Metaopt != "" {
@@ -496,6 +502,8 @@ func StageActivity(stage pipelines.StageName) string {
 		return LandscapeName
 	case pipelines.StageDSA:
 		return DSAName
+	case pipelines.StageAtlas:
+		return AtlasName
 	case pipelines.StageReport:
 		return ReportName
 	case stages.StageLoadtest:
@@ -512,7 +520,7 @@ func StageActivity(stage pipelines.StageName) string {
 // of other processes run them too), ResolveUnits, Manifest and Prune.
 func Register(w Registry, a *Activities) {
 	for _, s := range []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageTrain, pipelines.StageFixedPoints,
-		pipelines.StageSensitivity, pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageDSA, pipelines.StageReport,
+		pipelines.StageSensitivity, pipelines.StageRSA, pipelines.StageLandscape, pipelines.StageDSA, pipelines.StageAtlas, pipelines.StageReport,
 		stages.StageLoadtest, stages.StageLoadtestAnalysis} {
 		w.RegisterActivityWithOptions(a.Unit, activity.RegisterOptions{Name: StageActivity(s)})
 	}

@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"regexp"
+	"slices"
 
 	"rulescape/core/sensitivity"
 )
@@ -121,6 +122,7 @@ type Stages struct {
 	Landscape   LandscapeStage   `yaml:"landscape" json:"landscape"`
 	Sensitivity SensitivityStage `yaml:"sensitivity" json:"sensitivity"`
 	DSA         DSAStage         `yaml:"dsa" json:"dsa"`
+	Atlas       AtlasStage       `yaml:"atlas" json:"atlas"`
 	Report      ReportStage      `yaml:"report" json:"report"`
 }
 
@@ -206,7 +208,50 @@ type DSAStage struct {
 	Rank          int  `yaml:"rank" json:"rank"`                     // dimension of the operator (10)
 	Restarts      int  `yaml:"restarts" json:"restarts"`             // starts of the search over orthogonal matrices (16)
 	Permutations  int  `yaml:"permutations" json:"permutations"`     // permutation-test shuffles (1000; 0 = no test)
+	// Distances are the pair distances computed: DistanceDSA (the angular
+	// DSA distance and its Frobenius companion, ~50 ms a pair) and
+	// DistanceSpectral (the eigenvalue Wasserstein distance, cheap). Empty,
+	// the default, computes both; Parse writes a list naming both as empty,
+	// so a campaign that does not set it keeps its keys.
+	Distances []string `yaml:"distances" json:"distances,omitempty"`
 }
+
+// The distances of a dsa stage's pairs (DSAStage.Distances) and of the
+// atlas stage's weights.
+const (
+	DistanceDSA      = "dsa"
+	DistanceSpectral = "spectral"
+	DistanceTopology = "topology" // the landscape stage's topology distance
+)
+
+// Computes reports whether the stage computes distance (DistanceDSA or
+// DistanceSpectral).
+func (s DSAStage) Computes(distance string) bool {
+	return len(s.Distances) == 0 || slices.Contains(s.Distances, distance)
+}
+
+// AtlasStage groups the networks of each task into solution families
+// (core/atlas) from a weighted combination of distances between them —
+// the dsa stage's dsa and spectral distances and the landscape stage's
+// topology distance, each divided by its median — checks each family's
+// stability by resampling, and tests whether the rule predicts the family.
+type AtlasStage struct {
+	Enabled bool `yaml:"enabled" json:"enabled"` // true when the section is present
+	// Weights are the weights of the distances (DistanceDSA,
+	// DistanceSpectral, DistanceTopology); 0 leaves a distance out. Parse
+	// gives every distance one: 1 when its stage computes it, else 0.
+	Weights       map[string]float64 `yaml:"weights" json:"weights"`
+	MinFamilies   int                `yaml:"min_families" json:"min_families"`     // fewest families tried (2)
+	MaxFamilies   int                `yaml:"max_families" json:"max_families"`     // most families tried (10)
+	MinSilhouette float64            `yaml:"min_silhouette" json:"min_silhouette"` // below it at every cut: one family (0.25)
+	Resamples     int                `yaml:"resamples" json:"resamples"`           // subsamples of the stability check (20)
+	Fraction      float64            `yaml:"fraction" json:"fraction"`             // share of networks in each subsample (0.8)
+	Permutations  int                `yaml:"permutations" json:"permutations"`     // shuffles of the association test (1000; 0 = no test)
+}
+
+// AtlasDistances are the distances an atlas stage can weigh, in the
+// order of their weights.
+var AtlasDistances = []string{DistanceDSA, DistanceSpectral, DistanceTopology}
 
 // ReportStage writes the HTML report of the campaign.
 type ReportStage struct {
@@ -228,6 +273,7 @@ func defaultStages() Stages {
 		Landscape:   LandscapeStage{PCs: 3, Permutations: 1000, ConnectSteps: 4000},
 		Sensitivity: SensitivityStage{Perturbations: 100, Scale: sensitivity.DefaultScale},
 		DSA:         DSAStage{Delays: 10, DelayInterval: 1, Rank: 10, Restarts: 16, Permutations: 1000},
+		Atlas:       AtlasStage{MinFamilies: 2, MaxFamilies: 10, MinSilhouette: 0.25, Resamples: 20, Fraction: 0.8, Permutations: 1000},
 		Report:      ReportStage{Enabled: true},
 	}
 }

@@ -26,6 +26,7 @@
 // overrides), and Params.Build turns it into a core/train.Setup.
 //
 // The format, every field, its default and unit, is documented in
-// pipelines/README.md; quickstart.yaml, miconi2017.yaml and
-// rules-vs-solutions.yaml beside it are the shipped campaigns.
+// pipelines/README.md; quickstart.yaml, miconi2017.yaml,
+// rules-vs-solutions.yaml and solution-atlas.yaml beside it are the
+// shipped campaigns.
 package pipelines

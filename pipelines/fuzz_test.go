@@ -10,7 +10,7 @@ import (
 // FuzzParse checks that Parse never panics, that its errors are
 // *ParseError, and that a campaign that parses also plans.
 func FuzzParse(f *testing.F) {
-	for _, file := range []string{"quickstart.yaml", "miconi2017.yaml", "rules-vs-solutions.yaml", "testdata/forms.yaml"} {
+	for _, file := range []string{"quickstart.yaml", "miconi2017.yaml", "rules-vs-solutions.yaml", "solution-atlas.yaml", "testdata/forms.yaml"} {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)

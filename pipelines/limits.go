@@ -64,7 +64,7 @@ func LimitTable() []Limit {
 			"every iteration factors an N×N matrix (N³/3 flops)"},
 		{"deflation", 10_000, "stages.fixedpoints.deflation, analyze --deflation",
 			"every round runs up to two searches per initial state, each evaluating the deflation over every point found"},
-		{"permutations", 1_000_000, "stages.rsa.permutations, stages.landscape.permutations, stages.dsa.permutations, analyze --permutations",
+		{"permutations", 1_000_000, "stages.rsa.permutations, stages.landscape.permutations, stages.dsa.permutations, stages.atlas.permutations, analyze --permutations",
 			"every shuffle recomputes the test statistic over all pairs of networks"},
 		{"pcs", 1_000, "stages.landscape.pcs, analyze --pcs",
 			"the points are projected on that many principal axes of the trajectories"},
@@ -328,6 +328,7 @@ func (l Limits) stageExcess(st Stages, section string) (name, key string, v int,
 		{"landscape", st.Landscape.Enabled, "connect_steps", "connect_steps", st.Landscape.ConnectSteps},
 		{"sensitivity", st.Sensitivity.Enabled, "perturbations", "perturbations", st.Sensitivity.Perturbations},
 		{"dsa", st.DSA.Enabled, "permutations", "permutations", st.DSA.Permutations},
+		{"atlas", st.Atlas.Enabled, "permutations", "permutations", st.Atlas.Permutations},
 	} {
 		if c.on && (section == "" || section == c.section) && int64(c.v) > l.max[c.name] {
 			return c.name, c.key, c.v, true

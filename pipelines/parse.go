@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -623,7 +624,7 @@ func reflectValue(s *MetaoptSpec, key string) string {
 }
 
 // stageKeys are the keys of the stages section.
-var stageKeys = []string{"fixedpoints", "rsa", "landscape", "sensitivity", "dsa", "report"}
+var stageKeys = []string{"fixedpoints", "rsa", "landscape", "sensitivity", "dsa", "atlas", "report"}
 
 func (p *parser) stages() error {
 	d, c := p.d, p.c
@@ -636,10 +637,14 @@ func (p *parser) stages() error {
 		return err
 	}
 	st := &c.Stages
-	var landscapeKey *yaml.Node
+	var landscapeKey, atlasKey *yaml.Node
+	var atlasGot map[string]*yaml.Node
 	for _, kv := range pairs {
-		if kv.key == "landscape" {
+		switch kv.key {
+		case "landscape":
 			landscapeKey = kv.k
+		case "atlas":
+			atlasKey = kv.k
 		}
 		path := join("stages", kv.key)
 		var dst any
@@ -654,6 +659,8 @@ func (p *parser) stages() error {
 			st.Sensitivity.Enabled, dst = true, &st.Sensitivity
 		case "dsa":
 			st.DSA.Enabled, dst = true, &st.DSA
+		case "atlas":
+			st.Atlas.Enabled, dst = true, &st.Atlas
 		case "report":
 			st.Report.Enabled, dst = true, &st.Report
 		default:
@@ -728,6 +735,22 @@ func (p *parser) stages() error {
 			case s.Permutations < 0:
 				return bad("permutations", "use 0 (no test) or a number of shuffles, e.g. 1000", s.Permutations)
 			}
+			if got["distances"] != nil {
+				if err := s.Validate(); err != nil {
+					return d.errf(got["distances"], join(path, "distances"), "list dsa, spectral or both, e.g. [spectral] for the cheap distance only",
+						"stages.dsa.distances: %s is not a distance", Excerpt(err.(*SettingError).Value.(string)))
+				}
+				if len(s.Distances) == 0 {
+					return d.errf(got["distances"], join(path, "distances"), "list dsa, spectral or both, or remove the key (both)", "stages.dsa.distances is empty")
+				}
+				if slices.Contains(s.Distances, DistanceDSA) && slices.Contains(s.Distances, DistanceSpectral) {
+					st.DSA.Distances = nil // both: the default, written as it is
+				} else {
+					st.DSA.Distances = []string{s.Distances[0]}
+				}
+			}
+		case "atlas":
+			atlasGot = got
 		}
 		if name, key, v, over := p.lim.stageExcess(*st, kv.key); over {
 			pe := p.lim.Exceeds(name, key, join(path, key), int64(v)).(*ParamError)
@@ -737,6 +760,71 @@ func (p *parser) stages() error {
 	if st.Landscape.Enabled && !st.FixedPoints.Enabled {
 		return d.errf(landscapeKey, "stages.landscape", "add a fixedpoints section, e.g. stages: {fixedpoints: {}, landscape: {}}",
 			"stages.landscape needs the fixed points of the fixedpoints stage, which is off")
+	}
+	if st.Atlas.Enabled {
+		return p.atlas(atlasKey, atlasGot)
+	}
+	return nil
+}
+
+// atlas completes and checks the atlas stage's settings once the other
+// stages are known: a distance without a weight weighs 1 when its stage
+// computes it, else 0; a positive weight on a distance no stage computes
+// is an error.
+func (p *parser) atlas(key *yaml.Node, got map[string]*yaml.Node) error {
+	d, st := p.d, &p.c.Stages
+	path := "stages.atlas"
+	at := func(k string) *yaml.Node {
+		if n := got[k]; n != nil {
+			return n
+		}
+		return key
+	}
+	computed := map[string]string{ // distance → why it is not computed, "" when it is
+		DistanceDSA: "", DistanceSpectral: "", DistanceTopology: ""}
+	for _, dist := range []string{DistanceDSA, DistanceSpectral} {
+		switch {
+		case !st.DSA.Enabled:
+			computed[dist] = "the dsa stage is off"
+		case !st.DSA.Computes(dist):
+			computed[dist] = fmt.Sprintf("the dsa stage computes distances: %v only", st.DSA.Distances)
+		}
+	}
+	if !st.Landscape.Enabled {
+		computed[DistanceTopology] = "the landscape stage is off"
+	}
+	w := map[string]float64{}
+	for k, v := range st.Atlas.Weights {
+		if !slices.Contains(AtlasDistances, k) {
+			return d.errf(at("weights"), join(path, "weights"), "weigh dsa, spectral or topology",
+				"stages.atlas.weights: %s is not a distance", Excerpt(k))
+		}
+		w[k] = v
+	}
+	for _, dist := range AtlasDistances {
+		v, set := w[dist]
+		why := computed[dist]
+		switch {
+		case !set && why == "":
+			w[dist] = 1
+		case !set:
+			w[dist] = 0
+		case v > 0 && why != "":
+			fix := "add the dsa stage, or set weights." + dist + ": 0"
+			if dist == DistanceTopology {
+				fix = "add the fixedpoints and landscape stages, or set weights.topology: 0"
+			} else if st.DSA.Enabled {
+				fix = "add " + dist + " to stages.dsa.distances, or set weights." + dist + ": 0"
+			}
+			return d.errf(at("weights"), join(path, "weights."+dist), fix,
+				"stages.atlas.weights.%s = %v weighs the %s distance, but %s", dist, v, dist, why)
+		}
+	}
+	st.Atlas.Weights = w
+	if err := st.Atlas.Validate(); err != nil {
+		se := err.(*SettingError)
+		k, _, _ := strings.Cut(se.Key, ".")
+		return d.errf(at(k), join(path, se.Key), "use "+se.Want, "stages.atlas.%s = %v is out of range", se.Key, se.Value)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"rulescape/core/train"
 )
@@ -22,6 +23,7 @@ const (
 	StageLandscape   StageName = "landscape"
 	StageSensitivity StageName = "sensitivity"
 	StageDSA         StageName = "dsa"
+	StageAtlas       StageName = "atlas"
 	StageReport      StageName = "report"
 )
 
@@ -87,8 +89,8 @@ type AnalysisUnit struct {
 	Seed   *uint64   `json:"seed"`   // the network's seed (fixedpoints, sensitivity)
 	Inputs []string  `json:"inputs"` // IDs of the units whose datasets it reads
 	// Settings are the stage's settings as JSON: decode them into
-	// FixedPointsStage, RSAStage, LandscapeStage, SensitivityStage, DSAStage or
-	// ReportStage according to Stage.
+	// FixedPointsStage, RSAStage, LandscapeStage, SensitivityStage, DSAStage,
+	// AtlasStage or ReportStage according to Stage.
 	Settings json.RawMessage `json:"settings"`
 }
 
@@ -254,6 +256,33 @@ func (c *Campaign) Plan() (*Plan, error) {
 	if st.DSA.Enabled {
 		perTask(StageDSA, raw(st.DSA))
 	}
+	// The atlas reads, per task, the pairs of the dsa unit (when a dsa or
+	// spectral distance weighs) and of the landscape unit (topology).
+	var atlasAfter []StageName
+	if st.Atlas.Enabled {
+		var units []string
+		if st.Atlas.Weight(DistanceDSA) > 0 || st.Atlas.Weight(DistanceSpectral) > 0 {
+			atlasAfter = append(atlasAfter, StageDSA)
+		}
+		if st.Atlas.Weight(DistanceTopology) > 0 {
+			atlasAfter = append(atlasAfter, StageLandscape)
+		}
+		for _, t := range c.Tasks {
+			a := AnalysisUnit{ID: fmt.Sprintf("%s/%s", StageAtlas, t.Name), Stage: StageAtlas, Task: t.Name, Settings: raw(st.Atlas)}
+			for _, s := range atlasAfter {
+				id := fmt.Sprintf("%s/%s", s, t.Name)
+				if slices.ContainsFunc(p.Analysis, func(u AnalysisUnit) bool { return u.ID == id }) {
+					a.Inputs = append(a.Inputs, id)
+				}
+			}
+			if len(a.Inputs) == len(atlasAfter) {
+				p.Analysis = append(p.Analysis, a)
+				units = append(units, a.ID)
+			}
+		}
+		add(StageAtlas, units)
+		analysis = append(analysis, StageAtlas)
+	}
 	if st.Report.Enabled {
 		s := st.Report
 		a := AnalysisUnit{ID: string(StageReport), Stage: StageReport, Settings: raw(s)}
@@ -275,6 +304,8 @@ func (c *Campaign) Plan() (*Plan, error) {
 			p.Stages[i].After = []StageName{StageTrain}
 		case StageLandscape:
 			p.Stages[i].After = []StageName{StageFixedPoints}
+		case StageAtlas:
+			p.Stages[i].After = atlasAfter
 		}
 	}
 	id, err := p.ID()

@@ -17,6 +17,8 @@ func TestShipped(t *testing.T) {
 		{"miconi2017.yaml", 0, 8, 1, []StageName{StageTrain, StageReport}},
 		{"rules-vs-solutions.yaml", 2, 2 * 5 * 20, 200 + 2 + 2 + 200 + 1,
 			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageReport}},
+		{"solution-atlas.yaml", 0, 10 * 100, 1000 + 1 + 1 + 1 + 1, // fixedpoints, landscape, dsa, atlas, report
+			[]StageName{StageTrain, StageFixedPoints, StageLandscape, StageDSA, StageAtlas, StageReport}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			data, err := os.ReadFile(tc.file)
@@ -52,6 +54,16 @@ func TestShipped(t *testing.T) {
 				if j.Settings.Task != "cdi" || j.Params.Task != "cdi" || j.Settings.Seed != 2 || j.Settings.Iters != 80 ||
 					j.Settings.Estimator != "es" || j.Settings.Trials != 1000 || j.Params.N != 30 || j.Params.Eta != 1 {
 					t.Errorf("second job (merged settings): %+v", j.Settings)
+				}
+			}
+			if tc.file == "solution-atlas.yaml" {
+				st := c.Stages
+				if len(st.DSA.Distances) != 1 || st.DSA.Distances[0] != DistanceSpectral || st.Atlas.Weight(DistanceDSA) != 0 ||
+					st.Atlas.Weight(DistanceSpectral) != 1 || st.Atlas.Weight(DistanceTopology) != 1 {
+					t.Errorf("dsa distances %v, atlas weights %v: want the spectral distance only, weighed with topology", st.DSA.Distances, st.Atlas.Weights)
+				}
+				if s := p.Stage(StageAtlas); len(s.After) != 2 {
+					t.Errorf("atlas runs after %v, want dsa and landscape", s.After)
 				}
 			}
 			if c.Defaults.Trials != p.Train[0].Params.Trials || c.Defaults.Preset != "miconi2017" {

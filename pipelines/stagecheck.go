@@ -2,7 +2,9 @@ package pipelines
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"rulescape/core/sensitivity"
 )
@@ -87,8 +89,51 @@ func (s DSAStage) Validate() error {
 	case s.Permutations < 0:
 		return &SettingError{"permutations", s.Permutations, "0 (no test) or more"}
 	}
+	for _, d := range s.Distances {
+		if d != DistanceDSA && d != DistanceSpectral {
+			return &SettingError{"distances", d, "a list of dsa and spectral, e.g. [spectral] for the cheap distance only"}
+		}
+	}
 	return nil
 }
+
+// Validate checks the settings a campaign file's parser checks, as a
+// *SettingError. Whether a weighted distance's stage is in the campaign is
+// checked by Parse.
+func (s AtlasStage) Validate() error {
+	some := false
+	for _, d := range slices.Sorted(maps.Keys(s.Weights)) {
+		w := s.Weights[d]
+		if !slices.Contains(AtlasDistances, d) {
+			return &SettingError{"weights", d, "weights of dsa, spectral and topology"}
+		}
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return &SettingError{"weights." + d, w, "a finite weight ≥ 0 (0 leaves the distance out)"}
+		}
+		some = some || w > 0
+	}
+	if !some {
+		return &SettingError{"weights", "all 0", "a positive weight on at least one distance, e.g. {spectral: 1, topology: 1}"}
+	}
+	switch {
+	case s.MinFamilies < 2:
+		return &SettingError{"min_families", s.MinFamilies, "2 or more (one family is the outcome when no cut reaches min_silhouette)"}
+	case s.MaxFamilies < s.MinFamilies:
+		return &SettingError{"max_families", s.MaxFamilies, fmt.Sprintf("at least min_families = %d", s.MinFamilies)}
+	case !(s.MinSilhouette >= -1 && s.MinSilhouette <= 1):
+		return &SettingError{"min_silhouette", s.MinSilhouette, "a silhouette in [-1, 1], e.g. 0.25"}
+	case s.Resamples < 1:
+		return &SettingError{"resamples", s.Resamples, "at least 1 subsample, e.g. 20"}
+	case !(s.Fraction > 0 && s.Fraction < 1):
+		return &SettingError{"fraction", s.Fraction, "a share in (0, 1), e.g. 0.8"}
+	case s.Permutations < 0:
+		return &SettingError{"permutations", s.Permutations, "0 (no test) or more"}
+	}
+	return nil
+}
+
+// Weight returns the stage's weight of a distance (0 when unset).
+func (s AtlasStage) Weight(distance string) float64 { return s.Weights[distance] }
 
 // Validate checks the settings a campaign file's parser checks, as a
 // *SettingError.

@@ -17,6 +17,12 @@ func TestStageValidate(t *testing.T) {
 		}
 	}
 	fp, sens, rsa, land, ds := d.FixedPoints, d.Sensitivity, d.RSA, d.Landscape, d.DSA
+	// The atlas's weights are completed by Parse from the campaign's stages.
+	at := d.Atlas
+	at.Weights = map[string]float64{"spectral": 1, "topology": 1}
+	if err := at.Validate(); err != nil {
+		t.Errorf("default atlas with weights: %v", err)
+	}
 	for _, c := range []struct {
 		err  error
 		want string
@@ -39,6 +45,16 @@ func TestStageValidate(t *testing.T) {
 		{func() DSAStage { s := ds; s.Rank = 0; return s }().Validate(), "rank = 0: want at least 1 dimension"},
 		{func() DSAStage { s := ds; s.Restarts = 0; return s }().Validate(), "restarts = 0"},
 		{func() DSAStage { s := ds; s.Permutations = -1; return s }().Validate(), "permutations = -1: want 0 (no test) or more"},
+		{func() DSAStage { s := ds; s.Distances = []string{"spectral", "cka"}; return s }().Validate(), `distances = "cka": want a list of dsa and spectral`},
+		{func() AtlasStage { s := at; s.Weights = map[string]float64{"topology": -1}; return s }().Validate(), "weights.topology = -1: want a finite weight ≥ 0"},
+		{func() AtlasStage { s := at; s.Weights = map[string]float64{"dsa": 0, "spectral": 0}; return s }().Validate(), `weights = "all 0": want a positive weight`},
+		{func() AtlasStage { s := at; s.Weights = map[string]float64{"cka": 1}; return s }().Validate(), `weights = "cka": want weights of dsa, spectral and topology`},
+		{func() AtlasStage { s := at; s.MinFamilies = 1; return s }().Validate(), "min_families = 1: want 2 or more"},
+		{func() AtlasStage { s := at; s.MaxFamilies = 1; return s }().Validate(), "max_families = 1: want at least min_families = 2"},
+		{func() AtlasStage { s := at; s.MinSilhouette = 2; return s }().Validate(), "min_silhouette = 2"},
+		{func() AtlasStage { s := at; s.Resamples = 0; return s }().Validate(), "resamples = 0"},
+		{func() AtlasStage { s := at; s.Fraction = 0; return s }().Validate(), "fraction = 0: want a share in (0, 1)"},
+		{func() AtlasStage { s := at; s.Permutations = -1; return s }().Validate(), "permutations = -1"},
 	} {
 		se, ok := c.err.(*SettingError)
 		if !ok || !strings.HasPrefix(c.err.Error(), c.want) || !strings.HasPrefix(c.want, se.Key) {
@@ -71,6 +87,13 @@ func TestDeflationKeys(t *testing.T) {
 		return ""
 	}
 	plain := settings("{inits: 8}")
+	if p, err := Parse("c.yaml", []byte(strings.Replace(base, "fixedpoints: ", "dsa: {}", 1)+"\n")); err != nil {
+		t.Fatal(err)
+	} else if pl, err := p.Plan(); err != nil {
+		t.Fatal(err)
+	} else if got, want := string(pl.Analysis[0].Settings), `{"enabled":true,"n_delays":10,"delay_interval":1,"rank":10,"restarts":16,"permutations":1000}`; got != want {
+		t.Errorf("dsa settings %s, want %s (the settings of before distances existed)", got, want)
+	}
 	if want := `{"enabled":true,"inits":8,"max_iters":2000,"tol":0.000001}`; plain != want {
 		t.Errorf("settings without deflation %s, want %s (the settings of before deflation existed)", plain, want)
 	}

@@ -79,6 +79,7 @@ var sections = []section{
 	{"landscape", "Dynamical landscape", pipelines.StageLandscape, landscapeFigures},
 	{"sensitivity", "Behavioural sensitivity", pipelines.StageSensitivity, sensitivityFigure},
 	{"dsa", "Dynamical similarity", pipelines.StageDSA, dsaFigures},
+	{"atlas", "Solution-family atlas", pipelines.StageAtlas, atlasFigures},
 }
 
 // Report is a built report: the page's content and its files.
@@ -240,7 +241,7 @@ func (r *Report) page(d *Data) ([]byte, error) {
 // stageOrder is the position of a stage in a campaign's dependency order.
 func stageOrder(name string) int {
 	order := []pipelines.StageName{pipelines.StageMetaopt, pipelines.StageTrain, pipelines.StageFixedPoints, pipelines.StageRSA,
-		pipelines.StageLandscape, pipelines.StageSensitivity, pipelines.StageDSA, pipelines.StageReport}
+		pipelines.StageLandscape, pipelines.StageSensitivity, pipelines.StageDSA, pipelines.StageAtlas, pipelines.StageReport}
 	if i := slices.Index(order, pipelines.StageName(name)); i >= 0 {
 		return i
 	}

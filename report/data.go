@@ -53,6 +53,9 @@ type Data struct {
 	LandscapePairs []schemas.LandscapePairRow
 	DSAOperators   []schemas.DSAOperatorRow
 	DSAPairs       []schemas.DSAPairRow
+	AtlasNetworks  []schemas.AtlasNetworkRow
+	AtlasFamilies  []schemas.AtlasFamilyRow
+	AtlasRules     []schemas.AtlasRuleRow
 	// Stages are the timings and cache hits of the run; nil when unknown
 	// (the report then shows the manifest's statuses only).
 	Stages []Stage

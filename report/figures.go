@@ -281,67 +281,9 @@ func fixedPointFigure(d *Data, _ rulePalette) ([]Figure, error) {
 	var notes []string
 	landscape := false // some panel is on the landscape stage's axes
 	for _, m := range maps {
-		pcy := 1
-		if len(m.Explained) < 2 {
-			pcy = 0
-		}
-		p := newPlot(fmt.Sprintf("%s / %s, seed %d", m.Task, m.Rule, m.Seed), axisLabel(m, 0), axisLabel(m, pcy))
-		for ci, line := range m.Trajectories {
-			var xy plotter.XYs
-			for _, v := range line {
-				xy = append(xy, plotter.XY{X: v[0], Y: at(v, pcy)})
-			}
-			l, err := plotter.NewLine(xy)
-			if err != nil {
-				return nil, err
-			}
-			l.Color = color.RGBA{150, 150, 150, 255}
-			if ci == 0 {
-				p.Legend.Add("trajectories", l)
-			}
-			p.Add(l)
-		}
-		for ei, e := range m.Edges {
-			a, b := m.Points[e[0]].PC, m.Points[e[1]].PC
-			l, err := plotter.NewLine(plotter.XYs{{X: a[0], Y: at(a, pcy)}, {X: b[0], Y: at(b, pcy)}})
-			if err != nil {
-				return nil, err
-			}
-			l.Color = color.RGBA{90, 90, 90, 255}
-			l.Width = vg.Points(0.75)
-			if ei == 0 {
-				p.Legend.Add("saddle → attractor", l)
-			}
-			p.Add(l)
-		}
-		counts := map[string]int{}
-		for _, typ := range []string{"stable", "saddle", "unstable"} {
-			for _, slow := range []bool{false, true} {
-				var xy plotter.XYs
-				for _, pt := range m.Points {
-					if pt.Type == typ && pt.Slow == slow {
-						xy = append(xy, plotter.XY{X: pt.PC[0], Y: at(pt.PC, pcy)})
-					}
-				}
-				if len(xy) == 0 {
-					continue
-				}
-				counts[typ] += len(xy)
-				s, err := plotter.NewScatter(xy)
-				if err != nil {
-					return nil, err
-				}
-				s.Color = typeColors[typ]
-				s.Radius = vg.Points(3.5)
-				s.Shape = draw.CircleGlyph{}
-				name := typ
-				if slow {
-					s.Shape = draw.RingGlyph{}
-					name += " (slow)"
-				}
-				p.Add(s)
-				p.Legend.Add(name, s)
-			}
+		p, counts, err := fixedPointPanel(m, fmt.Sprintf("%s / %s, seed %d", m.Task, m.Rule, m.Seed))
+		if err != nil {
+			return nil, err
 		}
 		panels = append(panels, p)
 		note := fmt.Sprintf("%s/%s seed %d: %d stable, %d saddle, %d unstable on the PCs of %s",
@@ -367,6 +309,75 @@ func fixedPointFigure(d *Data, _ rulePalette) ([]Figure, error) {
 			"With the landscape's projection, thin lines join each index-1 saddle to the attractors its unstable manifold reaches (landscape connects). " +
 			strings.Join(notes, "; ") + ".",
 		Sources: src, render: r}}, nil
+}
+
+// fixedPointPanel draws the fixed and slow points of m on its first two
+// axes, coloured by type, with its trajectories and saddle → attractor
+// edges, and returns the points counted by type.
+func fixedPointPanel(m FixedPointMap, title string) (*plot.Plot, map[string]int, error) {
+	pcy := 1
+	if len(m.Explained) < 2 {
+		pcy = 0
+	}
+	p := newPlot(title, axisLabel(m, 0), axisLabel(m, pcy))
+	for ci, line := range m.Trajectories {
+		var xy plotter.XYs
+		for _, v := range line {
+			xy = append(xy, plotter.XY{X: v[0], Y: at(v, pcy)})
+		}
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return nil, nil, err
+		}
+		l.Color = color.RGBA{150, 150, 150, 255}
+		if ci == 0 {
+			p.Legend.Add("trajectories", l)
+		}
+		p.Add(l)
+	}
+	for ei, e := range m.Edges {
+		a, b := m.Points[e[0]].PC, m.Points[e[1]].PC
+		l, err := plotter.NewLine(plotter.XYs{{X: a[0], Y: at(a, pcy)}, {X: b[0], Y: at(b, pcy)}})
+		if err != nil {
+			return nil, nil, err
+		}
+		l.Color = color.RGBA{90, 90, 90, 255}
+		l.Width = vg.Points(0.75)
+		if ei == 0 {
+			p.Legend.Add("saddle → attractor", l)
+		}
+		p.Add(l)
+	}
+	counts := map[string]int{}
+	for _, typ := range []string{"stable", "saddle", "unstable"} {
+		for _, slow := range []bool{false, true} {
+			var xy plotter.XYs
+			for _, pt := range m.Points {
+				if pt.Type == typ && pt.Slow == slow {
+					xy = append(xy, plotter.XY{X: pt.PC[0], Y: at(pt.PC, pcy)})
+				}
+			}
+			if len(xy) == 0 {
+				continue
+			}
+			counts[typ] += len(xy)
+			s, err := plotter.NewScatter(xy)
+			if err != nil {
+				return nil, nil, err
+			}
+			s.Color = typeColors[typ]
+			s.Radius = vg.Points(3.5)
+			s.Shape = draw.CircleGlyph{}
+			name := typ
+			if slow {
+				s.Shape = draw.RingGlyph{}
+				name += " (slow)"
+			}
+			p.Add(s)
+			p.Legend.Add(name, s)
+		}
+	}
+	return p, counts, nil
 }
 
 // basisText describes the axes of a FixedPointMap by its Basis.

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/color"
 	"math"
 	"strconv"
@@ -231,17 +232,43 @@ func (g grid) Z(c, r int) float64 {
 func (g grid) X(c int) float64 { return float64(c) }
 func (g grid) Y(r int) float64 { return float64(r) }
 
-// heatMap returns a plot of g with the colour range [lo, hi].
+// rasterCells is the number of cells above which heatMap draws a raster
+// image instead of one rectangle per cell: a 1,000 × 1,000 distance matrix
+// (the atlas pipeline's) drawn as rectangles is a 90 MB SVG and takes
+// seconds to render; as an image it is a PNG embedded in the SVG.
+const rasterCells = 200 * 200
+
+// heatMap returns a plot of g with the colour range [lo, hi]: cell (c, r)
+// covers [c − ½, c + ½] × [r − ½, r + ½], coloured as plotter.HeatMap
+// colours it (NaN light grey), drawn as rectangles or, above rasterCells
+// cells, as an image with one pixel per cell.
 func heatMap(title string, g grid, pal palette.Palette, lo, hi float64) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	h := plotter.NewHeatMap(g, pal)
 	if lo == hi {
 		lo, hi = lo-1, hi+1
 	}
-	h.Min, h.Max = lo, hi
-	h.NaN = color.RGBA{220, 220, 220, 255}
-	p.Add(h)
+	nan := color.RGBA{220, 220, 220, 255}
+	if g.rows*g.cols > rasterCells {
+		colors := pal.Colors()
+		ps := float64(len(colors)-1) / (hi - lo)
+		img := image.NewRGBA(image.Rect(0, 0, g.cols, g.rows))
+		for r := range g.rows {
+			for c := range g.cols {
+				var col color.Color = nan
+				if z := g.Z(c, r); !math.IsNaN(z) {
+					col = colors[int((min(max(z, lo), hi)-lo)*ps+0.5)]
+				}
+				img.Set(c, g.rows-1-r, col) // image rows run top down
+			}
+		}
+		p.Add(plotter.NewImage(img, -0.5, -0.5, float64(g.cols)-0.5, float64(g.rows)-0.5))
+	} else {
+		h := plotter.NewHeatMap(g, pal)
+		h.Min, h.Max = lo, hi
+		h.NaN = nan
+		p.Add(h)
+	}
 	p.HideAxes()
 	return p
 }

@@ -78,6 +78,9 @@ func LoadManifest(ctx context.Context, st *store.Store, m *manifest.Manifest) (*
 		d.LandscapePairs = append(d.LandscapePairs, s.LandscapePairs...)
 		d.DSAOperators = append(d.DSAOperators, s.DSAOperators...)
 		d.DSAPairs = append(d.DSAPairs, s.DSAPairs...)
+		d.AtlasNetworks = append(d.AtlasNetworks, s.AtlasNetworks...)
+		d.AtlasFamilies = append(d.AtlasFamilies, s.AtlasFamilies...)
+		d.AtlasRules = append(d.AtlasRules, s.AtlasRules...)
 	}
 	return d, nil
 }
@@ -106,6 +109,12 @@ func loadEntry(ctx context.Context, st *store.Store, e manifest.Entry, slot *Dat
 		slot.DSAOperators, err = read[schemas.DSAOperatorRow](ctx, st, e)
 	case schemas.DSAPairs:
 		slot.DSAPairs, err = read[schemas.DSAPairRow](ctx, st, e)
+	case schemas.AtlasNetworks:
+		slot.AtlasNetworks, err = read[schemas.AtlasNetworkRow](ctx, st, e)
+	case schemas.AtlasFamilies:
+		slot.AtlasFamilies, err = read[schemas.AtlasFamilyRow](ctx, st, e)
+	case schemas.AtlasRules:
+		slot.AtlasRules, err = read[schemas.AtlasRuleRow](ctx, st, e)
 	case schemas.Networks:
 		rows, rerr := read[schemas.NetworkRow](ctx, st, e)
 		for _, r := range rows {

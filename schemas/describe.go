@@ -43,6 +43,12 @@ func Columns(k Kind) ([]Column, error) {
 		return describe[DSAOperatorRow](), nil
 	case DSAPairs:
 		return describe[DSAPairRow](), nil
+	case AtlasNetworks:
+		return describe[AtlasNetworkRow](), nil
+	case AtlasFamilies:
+		return describe[AtlasFamilyRow](), nil
+	case AtlasRules:
+		return describe[AtlasRuleRow](), nil
 	}
 	return nil, fmt.Errorf("schemas: unknown dataset kind %q: want one of %v", k, Kinds())
 }

@@ -680,3 +680,137 @@ func (DSAPairRow) columns() []column[DSAPairRow] {
 		int32Col("permutations", func(r *R) *int32 { return &r.Permutations }),
 	}
 }
+
+// AtlasNetworkRow places one network of a task in a solution family of
+// the atlas stage (core/atlas).
+type AtlasNetworkRow struct {
+	Campaign   string
+	Task       string
+	Rule       string
+	Seed       int64
+	Network    string  // "final"
+	Family     int32   // 0…families−1, families numbered by first member in network order
+	Medoid     bool    // the network is its family's prototype (medoid)
+	Silhouette float64 // the network's silhouette width in the cut; NaN (null) when the atlas found one family
+}
+
+// Kind returns AtlasNetworks.
+func (AtlasNetworkRow) Kind() Kind { return AtlasNetworks }
+
+func (r AtlasNetworkRow) validate() error {
+	if r.Family < 0 {
+		return fmt.Errorf("family = %d: must be ≥ 0", r.Family)
+	}
+	return checkSeed(r.Seed)
+}
+
+func (AtlasNetworkRow) columns() []column[AtlasNetworkRow] {
+	type R = AtlasNetworkRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("rule", func(r *R) *string { return &r.Rule }),
+		int64Col("seed", func(r *R) *int64 { return &r.Seed }),
+		stringCol("network", func(r *R) *string { return &r.Network }),
+		int32Col("family", func(r *R) *int32 { return &r.Family }),
+		boolCol("is_medoid", func(r *R) *bool { return &r.Medoid }),
+		optFloat64Col("silhouette", func(r *R) *float64 { return &r.Silhouette }),
+	}
+}
+
+// AtlasFamilyRow is one solution family of a task: its size, stability
+// and prototype, with the task's clustering summaries repeated on every
+// row of the task.
+type AtlasFamilyRow struct {
+	Campaign       string
+	Task           string
+	Family         int32
+	Families       int32   // number of families of the task
+	Size           int32   // networks in the family
+	Stability      float64 // mean best Jaccard over subsamples; NaN (null) when never drawn
+	MedoidRule     string  // the prototype network
+	MedoidSeed     int64
+	MedoidNetwork  string
+	WithinDistance float64 // mean combined distance between members; NaN (null) for a family of one
+	Silhouette     float64 // the task's mean silhouette at the chosen cut; NaN (null) for one family
+	Rand           float64 // the task's mean adjusted Rand index of subsample clusterings against the full one
+	CramersV       float64 // the task's rule × family association
+	PValue         float64 // its seed-stratified permutation p-value; NaN (null) when not tested
+	Permutations   int32   // permutations behind p_value, 0 when not tested
+}
+
+// Kind returns AtlasFamilies.
+func (AtlasFamilyRow) Kind() Kind { return AtlasFamilies }
+
+func (r AtlasFamilyRow) validate() error {
+	switch {
+	case r.Family < 0 || r.Family >= r.Families:
+		return fmt.Errorf("family = %d: must be in [0, families = %d)", r.Family, r.Families)
+	case r.Size < 1:
+		return fmt.Errorf("size = %d: a family has at least 1 network", r.Size)
+	case !math.IsNaN(r.Stability) && (r.Stability < 0 || r.Stability > 1):
+		return fmt.Errorf("stability = %v: must be in [0, 1] or NaN", r.Stability)
+	case !math.IsNaN(r.PValue) && (r.PValue < 0 || r.PValue > 1):
+		return fmt.Errorf("p_value = %v: must be in [0, 1] or NaN", r.PValue)
+	}
+	return checkSeed(r.MedoidSeed)
+}
+
+func (AtlasFamilyRow) columns() []column[AtlasFamilyRow] {
+	type R = AtlasFamilyRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		int32Col("family", func(r *R) *int32 { return &r.Family }),
+		int32Col("families", func(r *R) *int32 { return &r.Families }),
+		int32Col("size", func(r *R) *int32 { return &r.Size }),
+		optFloat64Col("stability", func(r *R) *float64 { return &r.Stability }),
+		stringCol("medoid_rule", func(r *R) *string { return &r.MedoidRule }),
+		int64Col("medoid_seed", func(r *R) *int64 { return &r.MedoidSeed }),
+		stringCol("medoid_network", func(r *R) *string { return &r.MedoidNetwork }),
+		optFloat64Col("within_distance", func(r *R) *float64 { return &r.WithinDistance }),
+		optFloat64Col("silhouette", func(r *R) *float64 { return &r.Silhouette }),
+		float64Col("rand", func(r *R) *float64 { return &r.Rand }),
+		float64Col("cramers_v", func(r *R) *float64 { return &r.CramersV }),
+		optFloat64Col("p_value", func(r *R) *float64 { return &r.PValue }),
+		int32Col("permutations", func(r *R) *int32 { return &r.Permutations }),
+	}
+}
+
+// AtlasRuleRow counts the networks of one rule in one family of a task:
+// the rule × family contingency table, one row per cell (zeros included).
+type AtlasRuleRow struct {
+	Campaign string
+	Task     string
+	Rule     string
+	Family   int32
+	Count    int32   // networks of the rule in the family
+	Share    float64 // Count over the rule's networks in the task
+}
+
+// Kind returns AtlasRules.
+func (AtlasRuleRow) Kind() Kind { return AtlasRules }
+
+func (r AtlasRuleRow) validate() error {
+	switch {
+	case r.Family < 0:
+		return fmt.Errorf("family = %d: must be ≥ 0", r.Family)
+	case r.Count < 0:
+		return fmt.Errorf("count = %d: must be ≥ 0", r.Count)
+	case !(r.Share >= 0 && r.Share <= 1):
+		return fmt.Errorf("share = %v: must be in [0, 1]", r.Share)
+	}
+	return nil
+}
+
+func (AtlasRuleRow) columns() []column[AtlasRuleRow] {
+	type R = AtlasRuleRow
+	return []column[R]{
+		stringCol("campaign", func(r *R) *string { return &r.Campaign }),
+		stringCol("task", func(r *R) *string { return &r.Task }),
+		stringCol("rule", func(r *R) *string { return &r.Rule }),
+		int32Col("family", func(r *R) *int32 { return &r.Family }),
+		int32Col("count", func(r *R) *int32 { return &r.Count }),
+		float64Col("share", func(r *R) *float64 { return &r.Share }),
+	}
+}

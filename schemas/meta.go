@@ -25,18 +25,21 @@ const (
 	LandscapePairs Kind = "landscape_pairs"
 	DSAOperators   Kind = "dsa_operators"
 	DSAPairs       Kind = "dsa_pairs"
+	AtlasNetworks  Kind = "atlas_networks"
+	AtlasFamilies  Kind = "atlas_families"
+	AtlasRules     Kind = "atlas_rules"
 )
 
 // Kinds returns every dataset kind in a fixed order.
 func Kinds() []Kind {
-	return []Kind{LearningCurves, Networks, Trajectories, MetaoptHistory, FixedPoints, RDMs, RSAPairs, Sensitivity, Landscape, LandscapePairs, DSAOperators, DSAPairs}
+	return []Kind{LearningCurves, Networks, Trajectories, MetaoptHistory, FixedPoints, RDMs, RSAPairs, Sensitivity, Landscape, LandscapePairs, DSAOperators, DSAPairs, AtlasNetworks, AtlasFamilies, AtlasRules}
 }
 
 // Version returns the current schema version of the kind, or 0 for an
 // unknown kind.
 func (k Kind) Version() int {
 	switch k {
-	case LearningCurves, Networks, Trajectories, RDMs, RSAPairs, Landscape, LandscapePairs, DSAOperators, DSAPairs:
+	case LearningCurves, Networks, Trajectories, RDMs, RSAPairs, Landscape, LandscapePairs, DSAOperators, DSAPairs, AtlasNetworks, AtlasFamilies, AtlasRules:
 		return 1
 	case Sensitivity: // 2: sensitivity.top_fraction, delta_s_*
 		return 2

@@ -66,6 +66,9 @@ func TestRoundTrip(t *testing.T) {
 			t.Run("landscape_pairs", func(t *testing.T) { roundTrip(t, f, schemastest.LandscapePairs()) })
 			t.Run("dsa_operators", func(t *testing.T) { roundTrip(t, f, schemastest.DSAOperators()) })
 			t.Run("dsa_pairs", func(t *testing.T) { roundTrip(t, f, schemastest.DSAPairs()) })
+			t.Run("atlas_networks", func(t *testing.T) { roundTrip(t, f, schemastest.AtlasNetworks()) })
+			t.Run("atlas_families", func(t *testing.T) { roundTrip(t, f, schemastest.AtlasFamilies()) })
+			t.Run("atlas_rules", func(t *testing.T) { roundTrip(t, f, schemastest.AtlasRules()) })
 			t.Run("empty", func(t *testing.T) { roundTrip(t, f, []schemas.TrajectoryRow{}) })
 			t.Run("zero-length vector", func(t *testing.T) {
 				rows := schemastest.FixedPoints()

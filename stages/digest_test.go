@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/cpu"
@@ -63,6 +64,8 @@ var (
 	rsaSettings  = pipelines.RSAStage{Enabled: true, Metric: "correlation", Permutations: 20}
 	landSettings = pipelines.LandscapeStage{Enabled: true, PCs: 3, Permutations: 20, ConnectSteps: 300}
 	dsaSettings  = pipelines.DSAStage{Enabled: true, Delays: 4, DelayInterval: 2, Rank: 6, Restarts: 4, Permutations: 20}
+	atlSettings  = pipelines.AtlasStage{Enabled: true, Weights: map[string]float64{"dsa": 1, "spectral": 0.5, "topology": 1},
+		MinFamilies: 2, MaxFamilies: 10, MinSilhouette: 0.1, Resamples: 10, Fraction: 0.8, Permutations: 20}
 )
 
 const campaign = "digest"
@@ -165,6 +168,30 @@ func TestStageDigests(t *testing.T) {
 		t.Fatal(err)
 	}
 	got[pipelines.StageDSA] = digest(dsaRows.Operators, dsaRows.Pairs)
+	// distances: [spectral] fits the same operators and gives the same
+	// spectral rows, without the DSA pairs.
+	specSettings := dsaSettings
+	specSettings.Distances = []string{pipelines.DistanceSpectral}
+	spec, err := stages.DSA(ctx, campaign, "gonogo", nets, specSettings, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantSpec []schemas.DSAPairRow
+	for _, r := range dsaRows.Pairs {
+		if strings.HasSuffix(r.Method, stages.MethodSpectral) {
+			wantSpec = append(wantSpec, r)
+		}
+	}
+	if digest(spec.Operators) != digest(dsaRows.Operators) || digest(spec.Pairs) != digest(wantSpec) {
+		t.Errorf("dsa with distances [spectral]: %d pair rows differ from the %d spectral rows of the full stage (or its operators differ)", len(spec.Pairs), len(wantSpec))
+	}
+	frozen(t, "dsa_pairs", &dsaRows.Pairs)
+
+	atl, err := stages.Atlas(ctx, campaign, "gonogo", stages.AtlasMeasures(atlSettings, dsaRows.Pairs, land.Pairs), atlSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got[pipelines.StageAtlas] = digest(atl.Networks, atl.Families, atl.Rules)
 
 	// report: the figure data the report computes from the rows.
 	got[pipelines.StageReport] = reportDigest(t, curves, netRows, fps, rsaRows, land, sens)

@@ -59,7 +59,8 @@ func DSAOptimizer(st pipelines.DSAStage) dsa.Optimizer {
 // delay_interval and rank). Every pair of networks gets its angular DSA
 // distance (MethodDSA), the Frobenius distance at the same orthogonal map
 // (MethodDSAFrobenius) and the spectral distance (MethodSpectral), pair by
-// pair in the order (0,1), (0,2), …, (1,2), …. When the networks span at
+// pair in the order (0,1), (0,2), …, (1,2), … — of these, the ones the
+// stage's distances ask for (dsa: the first two; spectral: the last). When the networks span at
 // least two rules, the seed-stratified permutation test of within-rule
 // against between-rule distance (the stage's permutations; similarity =
 // −distance) is recorded for dsa and spectral as method
@@ -116,13 +117,24 @@ func dsaRows(ctx context.Context, campaign, task string, nets []*Network, st pip
 			Delays: int32(st.Delays), DelayInterval: int32(st.DelayInterval), Rank: int32(op.Rank), Effective: int32(op.Effective),
 			R2: op.R2, EigenRe: re, EigenIm: im, Singular: op.Singular, A: op.A}
 	}
-	ang, frob, err := dsa.DistanceAll(ctx, ops, DSAOptimizer(st), workers)
-	if err != nil {
-		return nil, nil, err
+	type measure struct {
+		method string
+		d      *mat.SymDense
 	}
-	spec, err := dsa.SpectralAll(ctx, ops, workers)
-	if err != nil {
-		return nil, nil, err
+	var measures []measure // in the order of DSAMethods
+	if st.Computes(pipelines.DistanceDSA) {
+		ang, frob, err := dsa.DistanceAll(ctx, ops, DSAOptimizer(st), workers)
+		if err != nil {
+			return nil, nil, err
+		}
+		measures = append(measures, measure{MethodDSA, ang}, measure{MethodDSAFrobenius, frob})
+	}
+	if st.Computes(pipelines.DistanceSpectral) {
+		spec, err := dsa.SpectralAll(ctx, ops, workers)
+		if err != nil {
+			return nil, nil, err
+		}
+		measures = append(measures, measure{MethodSpectral, spec})
 	}
 	rules, seeds := make([]string, n), make([]int64, n)
 	for i, t := range nets {
@@ -131,10 +143,7 @@ func dsaRows(ctx context.Context, campaign, task string, nets []*Network, st pip
 	var pairs []schemas.DSAPairRow
 	for i := range n {
 		for j := i + 1; j < n; j++ {
-			for _, m := range []struct {
-				method string
-				d      *mat.SymDense
-			}{{MethodDSA, ang}, {MethodDSAFrobenius, frob}, {MethodSpectral, spec}} {
+			for _, m := range measures {
 				pairs = append(pairs, schemas.DSAPairRow{Campaign: campaign, Task: task, Method: m.method,
 					ARule: rules[i], ASeed: seeds[i], ANetwork: nets[i].Which, BRule: rules[j], BSeed: seeds[j], BNetwork: nets[j].Which,
 					Value: m.d.At(i, j), PValue: math.NaN()})
@@ -145,10 +154,10 @@ func dsaRows(ctx context.Context, campaign, task string, nets []*Network, st pip
 		return schemas.DSAPairRow{Campaign: campaign, Task: task, Method: method, ARule: "*", BRule: "*",
 			ANetwork: nets[0].Which, BNetwork: nets[0].Which, Value: value, PValue: p, Permutations: int32(perms)}
 	}
-	for _, m := range []struct {
-		method string
-		d      *mat.SymDense
-	}{{MethodDSA, ang}, {MethodSpectral, spec}} {
+	for _, m := range measures {
+		if m.method == MethodDSAFrobenius {
+			continue
+		}
 		sim := mat.NewSymDense(n, nil)
 		for i := range n {
 			for j := i + 1; j < n; j++ {
@@ -212,13 +221,26 @@ type DSASummary struct {
 	Pairs    []PairInfo        `json:"pairs"`
 }
 
-// SummarizeDSA summarizes the rows DSA returned for n networks.
+// SummarizeDSA summarizes the rows DSA returned for n networks (of the
+// methods the rows have: a stage with distances: [spectral] has spectral
+// only).
 func SummarizeDSA(n int, rows DSARows) (DSASummary, error) {
 	prs := make([]pairRow, len(rows.Pairs))
+	has := map[string]bool{}
 	for i, p := range rows.Pairs {
 		prs[i] = pairRow{method: p.Method, summary: p.ARule == "*", value: p.Value, p: p.PValue, perms: p.Permutations}
+		has[p.Method] = true
 	}
-	dist, pairs, err := pairMatrices(n, DSAMethods, false, 0, prs)
+	var methods []string
+	for _, m := range DSAMethods {
+		if has[m] {
+			methods = append(methods, m)
+		}
+	}
+	if len(methods) == 0 {
+		methods = DSAMethods
+	}
+	dist, pairs, err := pairMatrices(n, methods, false, 0, prs)
 	if err != nil {
 		return DSASummary{}, fmt.Errorf("dsa: %w", err)
 	}

@@ -35,6 +35,8 @@ func Kinds(stage pipelines.StageName) []string {
 		return []string{string(schemas.Landscape), string(schemas.LandscapePairs)}
 	case pipelines.StageDSA:
 		return []string{string(schemas.DSAOperators), string(schemas.DSAPairs)}
+	case pipelines.StageAtlas:
+		return []string{string(schemas.AtlasNetworks), string(schemas.AtlasFamilies), string(schemas.AtlasRules)}
 	case pipelines.StageReport:
 		return []string{ReportKind}
 	case StageLoadtest, StageLoadtestAnalysis:
@@ -221,6 +223,21 @@ func (r *Resolver) inputs(id string) (pipelines.StageName, any, []Input, error) 
 				return "", nil, nil, fmt.Errorf("stages: %s reads the fixed points of %s, but the plan has no unit %s — enable the fixedpoints stage", id, uid, fp)
 			}
 			in = append(in, Input{Unit: fp, Kind: string(schemas.FixedPoints)})
+		}
+		return a.Stage, a.Key(), in, nil
+	case pipelines.StageAtlas:
+		// The pair distances of the task's dsa and landscape units.
+		for _, uid := range a.Inputs {
+			var kind schemas.Kind
+			switch up := r.analysis[uid]; {
+			case up != nil && up.Stage == pipelines.StageDSA:
+				kind = schemas.DSAPairs
+			case up != nil && up.Stage == pipelines.StageLandscape:
+				kind = schemas.LandscapePairs
+			default:
+				return "", nil, nil, fmt.Errorf("stages: %s reads %s, which is not a dsa or landscape unit of the plan", id, uid)
+			}
+			in = append(in, Input{Unit: uid, Kind: string(kind)})
 		}
 		return a.Stage, a.Key(), in, nil
 	case StageLoadtestAnalysis:

@@ -32,6 +32,7 @@ func Current() Versions {
 		pipelines.StageLandscape:   "landscape-3",   // 3: kern.Tanh
 		pipelines.StageSensitivity: "sensitivity-3", // 3: kern.Tanh
 		pipelines.StageDSA:         "dsa-2",         // 2: kern.Tanh (merged after dsa-1 was recorded with math.Tanh)
+		pipelines.StageAtlas:       "atlas-1",
 		pipelines.StageReport:      "report-2",
 	}
 }

@@ -202,6 +202,15 @@ func TestSilhouetteByHand(t *testing.T) {
 	if got := Silhouette(d, []int{0, 0, 0}); got != 0 {
 		t.Errorf("one cluster: %g, want 0", got)
 	}
+	w := SilhouetteWidths(d, []int{0, 0, 1})
+	for i, want := range []float64{0.9, 8.0 / 9, 0} {
+		if math.Abs(w[i]-want) > 1e-15 {
+			t.Errorf("width of item %d = %.17g, want %.17g", i, w[i], want)
+		}
+	}
+	if w := SilhouetteWidths(d, []int{0, 0, 0}); w != nil {
+		t.Errorf("one cluster: widths %v, want nil (undefined)", w)
+	}
 }
 
 func TestAdjustedRand(t *testing.T) {

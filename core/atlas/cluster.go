@@ -175,10 +175,25 @@ func stability(ctx context.Context, d Distances, s Settings, res *Result) error 
 }
 
 // Silhouette returns the mean silhouette width of a clustering
-// (Rousseeuw 1987): for each item (b − a)/max(a, b) with a its mean
-// distance to the rest of its cluster and b the least mean distance to
-// another cluster; 0 for an item alone in its cluster or when a = b = 0.
+// (Rousseeuw 1987), the mean of SilhouetteWidths; 0 for one cluster.
 func Silhouette(d Distances, labels []int) float64 {
+	w := SilhouetteWidths(d, labels)
+	if w == nil {
+		return 0
+	}
+	total := 0.0
+	for _, v := range w {
+		total += v
+	}
+	return total / float64(len(w))
+}
+
+// SilhouetteWidths returns each item's silhouette width (Rousseeuw 1987):
+// (b − a)/max(a, b) with a its mean distance to the rest of its cluster
+// and b the least mean distance to another cluster; 0 for an item alone in
+// its cluster or when a = b = 0. It returns nil for a single cluster, where
+// the width is undefined.
+func SilhouetteWidths(d Distances, labels []int) []float64 {
 	n := d.N
 	k := slices.Max(labels) + 1
 	size := make([]int, k)
@@ -186,10 +201,10 @@ func Silhouette(d Distances, labels []int) float64 {
 		size[l]++
 	}
 	if k < 2 {
-		return 0
+		return nil
 	}
 	sum := make([]float64, k)
-	total := 0.0
+	out := make([]float64, n)
 	for i := range n {
 		clear(sum)
 		for j := range n {
@@ -207,10 +222,10 @@ func Silhouette(d Distances, labels []int) float64 {
 			}
 		}
 		if den := max(a, b); den > 0 {
-			total += (b - a) / den
+			out[i] = (b - a) / den
 		}
 	}
-	return total / float64(n)
+	return out
 }
 
 // Medoids returns, per cluster 0…k−1, the member with the least total

@@ -193,6 +193,34 @@ func DSAPairs() []schemas.DSAPairRow {
 	}
 }
 
+// AtlasNetworks returns two networks of one family, the first its
+// medoid, and one whose silhouette is undefined (null).
+func AtlasNetworks() []schemas.AtlasNetworkRow {
+	return []schemas.AtlasNetworkRow{
+		{Campaign: Campaign, Task: "gonogo", Rule: "miconi", Seed: 1, Network: "final", Family: 0, Medoid: true, Silhouette: 0.6},
+		{Campaign: Campaign, Task: "gonogo", Rule: "node_perturbation", Seed: 2, Network: "final", Family: 1, Silhouette: math.NaN()},
+	}
+}
+
+// AtlasFamilies returns two families, the second never drawn in a
+// subsample (stability null) and of one network (within_distance null).
+func AtlasFamilies() []schemas.AtlasFamilyRow {
+	return []schemas.AtlasFamilyRow{
+		{Campaign: Campaign, Task: "gonogo", Family: 0, Families: 2, Size: 5, Stability: 0.9, MedoidRule: "miconi", MedoidSeed: 1,
+			MedoidNetwork: "final", WithinDistance: 0.4, Silhouette: 0.5, Rand: 0.8, CramersV: 0.7, PValue: 0.01, Permutations: 99},
+		{Campaign: Campaign, Task: "gonogo", Family: 1, Families: 2, Size: 1, Stability: math.NaN(), MedoidRule: "node_perturbation", MedoidSeed: 2,
+			MedoidNetwork: "final", WithinDistance: math.NaN(), Silhouette: 0.5, Rand: 0.8, CramersV: 0.7, PValue: math.NaN()},
+	}
+}
+
+// AtlasRules returns a rule × family table of one rule and two families.
+func AtlasRules() []schemas.AtlasRuleRow {
+	return []schemas.AtlasRuleRow{
+		{Campaign: Campaign, Task: "gonogo", Rule: "miconi", Family: 0, Count: 3, Share: 0.75},
+		{Campaign: Campaign, Task: "gonogo", Rule: "miconi", Family: 1, Count: 1, Share: 0.25},
+	}
+}
+
 // Equal compares rows (or slices of rows) field by field, treating NaN as
 // equal to NaN.
 func Equal(a, b any) bool {
