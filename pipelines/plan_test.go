@@ -203,7 +203,8 @@ func TestStagesOrder(t *testing.T) {
 	want := map[StageName][]StageName{
 		StageMetaopt: nil, StageTrain: {StageMetaopt},
 		StageFixedPoints: {StageTrain}, StageRSA: {StageTrain}, StageLandscape: {StageFixedPoints}, StageSensitivity: {StageTrain},
-		StageReport: {StageFixedPoints, StageRSA, StageLandscape, StageSensitivity},
+		StageDSA: {StageTrain}, StageAtlas: {StageDSA, StageLandscape},
+		StageReport: {StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageDSA, StageAtlas},
 	}
 	if !reflect.DeepEqual(after, want) {
 		t.Errorf("after = %v\nwant %v", after, want)

@@ -12,8 +12,8 @@ func TestShipped(t *testing.T) {
 		metaopt, train, analysis int
 		stages                   []StageName
 	}{
-		{"quickstart.yaml", 1, 1 * 3 * 3, 9 + 1 + 1 + 9 + 1, // fixedpoints, rsa, landscape (one per task), sensitivity, report
-			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageReport}},
+		{"quickstart.yaml", 1, 1 * 3 * 3, 9 + 1 + 1 + 9 + 1 + 1 + 1, // fixedpoints, rsa, landscape (one per task), sensitivity, dsa, atlas, report
+			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageDSA, StageAtlas, StageReport}},
 		{"miconi2017.yaml", 0, 8, 1, []StageName{StageTrain, StageReport}},
 		{"rules-vs-solutions.yaml", 2, 2 * 5 * 20, 200 + 2 + 2 + 200 + 1,
 			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageReport}},
