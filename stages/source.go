@@ -240,7 +240,7 @@ func findNetworks(ctx context.Context, c Campaigns, q NetworkQuery) ([]*candidat
 		}
 		m := unitRefPattern.FindStringSubmatch(ref)
 		if m == nil {
-			return nil, fmt.Errorf("--network %q: no such file, and not CAMPAIGN/UNIT (e.g. e9389274f147ced9/train/gonogo/miconi/seed=1) — give a networks file downloaded by `rulescape datasets get`, or a campaign ID and a train unit as `rulescape datasets ls` lists them", ref)
+			return nil, fmt.Errorf("--network %q: no such file, and not CAMPAIGN/UNIT (e.g. f849efe0b020f557/train/gonogo/miconi/seed=1) — give a networks file downloaded by `rulescape datasets get`, or a campaign ID and a train unit as `rulescape datasets ls` lists them", ref)
 		}
 		if err := add(storeCandidates(ctx, c, m[1], m[2], ref)); err != nil {
 			return nil, err

@@ -10,8 +10,8 @@ import (
 // A campaign's workflow ID is derived from its campaign ID, so starting the
 // same campaign twice finds the same workflow.
 func ExampleWorkflowID() {
-	fmt.Println(workflows.WorkflowID("e9389274f147ced9"))
-	// Output: campaign-e9389274f147ced9
+	fmt.Println(workflows.WorkflowID("f849efe0b020f557"))
+	// Output: campaign-f849efe0b020f557
 }
 
 // Seconds is a stage's wall time: to its end once finished, to now while
