@@ -300,9 +300,11 @@ func TestRerunStagesLandscape(t *testing.T) {
 		return strings.Join(out, ",")
 	}
 	for _, c := range []struct{ stage, force string }{
-		{"fixedpoints", "fixedpoints,landscape,report"},
-		{"landscape", "landscape,report"},
+		{"fixedpoints", "fixedpoints,landscape,atlas,report"},
+		{"landscape", "landscape,atlas,report"},
 		{"rsa", "rsa,report"},
+		{"dsa", "dsa,atlas,report"},
+		{"atlas", "atlas,report"},
 	} {
 		force, _, err := workflows.RerunStages(plan, pipelines.StageName(c.stage))
 		if err != nil || names(force) != c.force {

@@ -167,8 +167,8 @@ func TestRunCampaign(t *testing.T) {
 
 	// The shipped quickstart, with the external-services code path off.
 	quick := runJSONCmd(t, "run", "-o", "json", "--progress", "never", filepath.Join("..", "..", "pipelines", "quickstart.yaml"))
-	if quick.Status != "completed" || quick.Stages["train"].Units != 9 || quick.Stages["metaopt"].Units != 1 || len(quick.Datasets) != 41 ||
-		quick.Stages["landscape"].Status != "completed" {
+	if quick.Status != "completed" || quick.Stages["train"].Units != 9 || quick.Stages["metaopt"].Units != 1 || len(quick.Datasets) != 46 ||
+		quick.Stages["landscape"].Status != "completed" || quick.Stages["dsa"].Status != "completed" || quick.Stages["atlas"].Status != "completed" {
 		t.Errorf("quickstart: %+v", quick)
 	}
 	// The quickstart's learning curves, downloaded as plain Parquet files,
@@ -188,15 +188,24 @@ func TestRunCampaign(t *testing.T) {
 				res.Rows, len(res.Columns), res.Partitions, res.KV)
 		}
 	}
-	var points, landscapeRows int64
+	var points, landscapeRows, families, ruleFamilies int64
 	for _, d := range quick.Datasets {
 		// fixed_points has one row per point found (at least one per input),
 		// landscape one per fixed point; rsa_pairs one per network pair and
 		// measure plus the permutation tests and same-seed means (36·3 + 2·2),
 		// landscape_pairs 36·3 + 2.
-		want := map[string]int64{"learning_curves": 600, "networks": 1, "metaopt_history": 10, "sensitivity": 1, "rdms": 9,
-			"rsa_pairs": 112, "landscape_pairs": 110}[d.Kind]
+		// dsa_pairs: 36 pairs × (dsa, dsa_frobenius, spectral) plus the
+		// tests and same-seed means of dsa and spectral; the atlas has one
+		// row per network, per family and per rule × family.
+		want := map[string]int64{"learning_curves": 600, "networks": 1, "metaopt_history": 12, "sensitivity": 1, "rdms": 9,
+			"rsa_pairs": 112, "landscape_pairs": 110, "dsa_operators": 9, "dsa_pairs": 112, "atlas_networks": 9}[d.Kind]
 		switch d.Kind {
+		case "atlas_families":
+			families = d.Rows
+			continue
+		case "atlas_rules":
+			ruleFamilies = d.Rows
+			continue
 		case "fixed_points":
 			points += d.Rows
 		case "landscape":
@@ -215,6 +224,9 @@ func TestRunCampaign(t *testing.T) {
 
 	if points == 0 || landscapeRows != points {
 		t.Errorf("quickstart: %d landscape rows for %d fixed points, want one per point", landscapeRows, points)
+	}
+	if families < 1 || families > 8 || ruleFamilies != 3*families {
+		t.Errorf("quickstart atlas: %d families and %d rule × family rows, want 1–8 families and 3 rows per family", families, ruleFamilies)
 	}
 
 	// A campaign whose metaopt job fails: exit 1, status failed, a short
