@@ -226,6 +226,16 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 		c.run = workflow.GetInfo(ctx).WorkflowExecution.RunID
 	}
 	var hasReport bool
+	// The campaign's own history holds at most chunk() units in all: a
+	// stage that would take it past that runs as chunk children even when
+	// it is small itself (campaigns started before this rule record no
+	// marker and keep the per-stage rule: a campaign of several 1 000-unit
+	// stages then grew past Temporal's 10 240-event warning).
+	budget := false
+	if c.bulk {
+		budget = workflow.GetVersion(ctx, "inline-unit-budget", workflow.DefaultVersion, 1) >= 1
+	}
+	inline := 0
 	for _, s := range in.Outline.Stages {
 		if s.Name == pipelines.StageReport {
 			hasReport = true
@@ -235,9 +245,10 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 		switch {
 		case s.Name == pipelines.StageMetaopt:
 			err = c.runMetaoptStage(ctx, s.Units)
-		case c.bulk && s.Units > c.chunk():
+		case c.bulk && (s.Units > c.chunk() || budget && inline+s.Units > c.chunk()):
 			err = c.runChildren(ctx, s.Name, s.Units)
 		case c.bulk:
+			inline += s.Units
 			err = c.runStageBulk(ctx, s.Name, 0, s.Units)
 		case s.Name == pipelines.StageTrain && s.Units > c.chunk():
 			err = c.runTrainChildren(ctx, s.Units)

@@ -621,6 +621,40 @@ func digestOf(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// TestInlineUnitBudget: stages that each fit in a chunk but together
+// would not run in the campaign's own history only up to the budget; the
+// next one runs as a child workflow, so no history grows with the number
+// of stages.
+func TestInlineUnitBudget(t *testing.T) {
+	in, plan := tiny(t)
+	in.TrainChunk = 5 // train (4 units) fits; fixedpoints (4 more) would make 8
+	f := newFakes(in, plan)
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	f.register(env)
+	var children []TrainChunkInput
+	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, args converter.EncodedValues) {
+		var ci TrainChunkInput
+		if err := args.Get(&ci); err != nil {
+			t.Error(err)
+		}
+		if info.WorkflowType.Name == TrainChunkWorkflowName {
+			children = append(children, ci)
+		}
+	})
+	env.ExecuteWorkflow(CampaignWorkflowName, in)
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+		t.Fatalf("workflow: %v", env.GetWorkflowError())
+	}
+	if len(children) != 1 || children[0].Stage != pipelines.StageFixedPoints || children[0].From != 0 || children[0].To != 4 {
+		t.Fatalf("children %+v, want one fixedpoints child over [0, 4) (train runs inline)", children)
+	}
+	want := []string{"Metaopt", "Train", "Train", "Train", "Train", "FixedPoints", "FixedPoints", "FixedPoints", "FixedPoints", "Manifest", "Report"}
+	if !slices.Equal(f.calls, want) {
+		t.Fatalf("calls %v, want %v", f.calls, want)
+	}
+}
+
 // TestTrainChildFailure: a unit failing inside a child workflow fails the
 // campaign with an error naming the chunk and the unit, and no manifest.
 func TestTrainChildFailure(t *testing.T) {
