@@ -222,21 +222,9 @@ func atlasTablePanel(t AtlasTable) (*plot.Plot, string, error) {
 	fr, fc := float64(nr), float64(nc)
 	gap, width, room := 0.04*fc+0.15, 0.08*fc+0.25, 0.2*fc+0.6
 	x0 := fc - 0.5 + gap
-	hb := plotter.NewHeatMap(barGrid{x0: x0, width: width, n: fr, lo: 0, hi: hi}, cm.Palette(64))
-	hb.Min, hb.Max = 0, hi
-	p.Add(hb)
-	bar, err := plotter.NewLabels(plotter.XYLabels{
-		XYs:    []plotter.XY{{X: x0 + width + 0.05, Y: -0.5}, {X: x0 + width + 0.05, Y: fr/2 - 0.5}, {X: x0 + width + 0.05, Y: fr - 0.5}},
-		Labels: []string{"0", fmt.Sprintf("%.3g", hi/2), fmt.Sprintf("%.3g", hi)},
-	})
-	if err != nil {
+	if err := addColourBar(p, cm.Palette(64), x0, width, 0.05, fr, hi); err != nil {
 		return nil, "", err
 	}
-	for i := range bar.TextStyle {
-		bar.TextStyle[i].Font.Size = vg.Points(7)
-		bar.TextStyle[i].YAlign = draw.YCenter
-	}
-	p.Add(bar)
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -0.5, x0+width+room, -0.5, fr-0.5
 	p.X.Padding, p.Y.Padding = 0, 0
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {

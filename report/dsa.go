@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -180,22 +181,9 @@ func distancePanel(m DSADistances) (hm *plot.Plot, scale string, err error) {
 	fn := float64(n)
 	gap, width, room := 0.04*fn+0.2, 0.06*fn+0.3, 0.16*fn+1
 	x0 := fn - 0.5 + gap
-	cm := moreland.ExtendedBlackBody()
-	hb := plotter.NewHeatMap(barGrid{x0: x0, width: width, n: fn, lo: 0, hi: hi}, cm.Palette(64))
-	hb.Min, hb.Max = 0, hi
-	hm.Add(hb)
-	labels, lerr := plotter.NewLabels(plotter.XYLabels{
-		XYs:    []plotter.XY{{X: x0 + width + 0.1, Y: -0.5}, {X: x0 + width + 0.1, Y: fn/2 - 0.5}, {X: x0 + width + 0.1, Y: fn - 0.5}},
-		Labels: []string{"0", fmt.Sprintf("%.3g", hi/2), fmt.Sprintf("%.3g", hi)},
-	})
-	if lerr != nil {
-		return nil, "", lerr
+	if err := addColourBar(hm, moreland.ExtendedBlackBody().Palette(64), x0, width, 0.1, fn, hi); err != nil {
+		return nil, "", err
 	}
-	for i := range labels.TextStyle {
-		labels.TextStyle[i].Font.Size = vg.Points(7)
-		labels.TextStyle[i].YAlign = draw.YCenter
-	}
-	hm.Add(labels)
 	hm.X.Min, hm.X.Max, hm.Y.Min, hm.Y.Max = -0.5, x0+width+room, -0.5, fn-0.5
 	hm.X.Padding, hm.Y.Padding = 0, 0
 	// heatMap hides the axes (no line, no ticks); the labels above show
@@ -205,6 +193,29 @@ func distancePanel(m DSADistances) (hm *plot.Plot, scale string, err error) {
 		a.Tick.Length = vg.Points(2)
 	}
 	return hm, scale, nil
+}
+
+// addColourBar draws a vertical colour bar of pal over [0, hi] at x0, width
+// wide and rows tall (in the cells of the heat map beside it), with its
+// scale labelled at 0, hi/2 and hi, labelGap to the right of the bar.
+func addColourBar(p *plot.Plot, pal palette.Palette, x0, width, labelGap, rows, hi float64) error {
+	hb := plotter.NewHeatMap(barGrid{x0: x0, width: width, n: rows, lo: 0, hi: hi}, pal)
+	hb.Min, hb.Max = 0, hi
+	p.Add(hb)
+	x := x0 + width + labelGap
+	labels, err := plotter.NewLabels(plotter.XYLabels{
+		XYs:    []plotter.XY{{X: x, Y: -0.5}, {X: x, Y: rows/2 - 0.5}, {X: x, Y: rows - 0.5}},
+		Labels: []string{"0", fmt.Sprintf("%.3g", hi/2), fmt.Sprintf("%.3g", hi)},
+	})
+	if err != nil {
+		return err
+	}
+	for i := range labels.TextStyle {
+		labels.TextStyle[i].Font.Size = vg.Points(7)
+		labels.TextStyle[i].YAlign = draw.YCenter
+	}
+	p.Add(labels)
+	return nil
 }
 
 // barGrid is a vertical colour bar as a 2 × 64 grid: columns at x0 …
