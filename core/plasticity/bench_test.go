@@ -55,14 +55,7 @@ func dnmsBench(b *testing.B) (*Learner, *tasks.Trial, []float64, []float64) {
 // one matrix product, weight update) of Miconi's DNMS at N = 200, T = 1000.
 func BenchmarkTrialDNMS(b *testing.B) {
 	l, tr, x0, xi := dnmsBench(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	defer cpuTimer(b)()
-	for i := 0; i < b.N; i++ {
-		if _, err := l.Learn(tr, x0, xi, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
+	learnTrials(b, func() error { _, err := l.Learn(tr, x0, xi, nil); return err })
 }
 
 // BenchmarkTrialDNMSF32 is BenchmarkTrialDNMS on the float32 path
@@ -73,11 +66,17 @@ func BenchmarkTrialDNMSF32(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	learnTrials(b, func() error { _, err := l.Learn(tr, x0, xi, nil); return err })
+}
+
+// learnTrials times b.N learning trials, reporting allocations and the
+// thread's CPU time per trial.
+func learnTrials(b *testing.B, learn func() error) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	defer cpuTimer(b)()
 	for i := 0; i < b.N; i++ {
-		if _, err := l.Learn(tr, x0, xi, nil); err != nil {
+		if err := learn(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -116,14 +115,7 @@ func gonogoBench(b *testing.B) (*Learner, *tasks.Trial, []float64, []float64) {
 // at N = 30, T = 150, where per-trial overheads weigh most.
 func BenchmarkTrialGoNoGo(b *testing.B) {
 	l, tr, x0, xi := gonogoBench(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	defer cpuTimer(b)()
-	for i := 0; i < b.N; i++ {
-		if _, err := l.Learn(tr, x0, xi, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
+	learnTrials(b, func() error { _, err := l.Learn(tr, x0, xi, nil); return err })
 }
 
 // BenchmarkTrialGoNoGoF32 is BenchmarkTrialGoNoGo on the float32 path.
@@ -133,14 +125,7 @@ func BenchmarkTrialGoNoGoF32(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	defer cpuTimer(b)()
-	for i := 0; i < b.N; i++ {
-		if _, err := l.Learn(tr, x0, xi, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
+	learnTrials(b, func() error { _, err := l.Learn(tr, x0, xi, nil); return err })
 }
 
 // BenchmarkTrialDNMSPerStep is the same trial with the eligibility updated
