@@ -133,6 +133,7 @@ func (l *Learners) Eval(ctx context.Context, req metaopt.Request) (metaopt.Eval,
 	D := float64(l.Dim())
 	var res *Result
 	cost := 1.0
+	inZ := false // the gradient is already with respect to the scaled z
 	switch {
 	case !req.WantGrad:
 		res, err = Objective(ctx, p, rule, opts)
@@ -155,9 +156,7 @@ func (l *Learners) Eval(ctx context.Context, req metaopt.Request) (metaopt.Eval,
 		popts.Scale = l.Scale
 		res, err = Projection(ctx, p, rule, l.Estimator.Directions, dist, rng, popts)
 		cost = 1 + float64(l.Estimator.Directions)
-		if err == nil {
-			return metaopt.Eval{J: res.J, Grad: res.Grad, Cost: cost}, nil // already ∂J/∂z
-		}
+		inZ = true
 	case l.Estimator.Kind == metaopt.EstimatorFD:
 		step := l.FDStep
 		if step == 0 {
@@ -174,7 +173,7 @@ func (l *Learners) Eval(ctx context.Context, req metaopt.Request) (metaopt.Eval,
 	if err != nil {
 		return metaopt.Eval{Cost: cost}, fmt.Errorf("learner seed %d: %w", req.Seed, err)
 	}
-	if res.Grad != nil && l.Scale != nil {
+	if res.Grad != nil && l.Scale != nil && !inZ {
 		for i := range rule.Theta {
 			res.Grad[i] *= l.Scale[i] // ∂J/∂z = ∂J/∂θ · dθ/dz
 		}
