@@ -17,6 +17,8 @@ func TestShipped(t *testing.T) {
 		{"miconi2017.yaml", 0, 8, 1, []StageName{StageTrain, StageReport}},
 		{"rules-vs-solutions.yaml", 2, 2 * 5 * 20, 200 + 2 + 2 + 200 + 1,
 			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageReport}},
+		{"rules-vs-solutions-full.yaml", 3, 5*20 + 4*20, 180 + 2 + 2 + 180 + 2 + 2 + 1, // dnms: 2 discovered + 3; cdi: 1 discovered + 3
+			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageDSA, StageAtlas, StageReport}},
 		{"solution-atlas.yaml", 0, 10 * 100, 1000 + 1 + 1 + 1 + 1, // fixedpoints, landscape, dsa, atlas, report
 			[]StageName{StageTrain, StageFixedPoints, StageLandscape, StageDSA, StageAtlas, StageReport}},
 	} {
@@ -54,6 +56,22 @@ func TestShipped(t *testing.T) {
 				if j.Settings.Task != "cdi" || j.Params.Task != "cdi" || j.Settings.Seed != 2 || j.Settings.Iters != 80 ||
 					j.Settings.Estimator != "es" || j.Settings.Trials != 1000 || j.Params.N != 30 || j.Params.Eta != 1 {
 					t.Errorf("second job (merged settings): %+v", j.Settings)
+				}
+			}
+			if tc.file == "rules-vs-solutions-full.yaml" {
+				k5 := p.Metaopt[1]
+				if k5.Params.K != 5 || k5.Params.L != 5 || (k5.Params.Precision != "" && k5.Params.Precision != "f64") || k5.Settings.Estimator != "adjoint" ||
+					k5.Settings.Trials != 1000 || k5.Params.N != 200 {
+					t.Errorf("the K = L = 5 job: settings %+v, params %+v", k5.Settings, k5.Params)
+				}
+				cdi := p.Metaopt[2]
+				if cdi.Settings.Task != "cdi" || cdi.Settings.Trials != 2000 || cdi.Params.K != 3 || (cdi.Params.Precision != "" && cdi.Params.Precision != "f64") {
+					t.Errorf("the cdi job: settings %+v, params %+v", cdi.Settings, cdi.Params)
+				}
+				for _, u := range p.Train {
+					if u.Params.Precision != "f32" || u.Params.N != 200 {
+						t.Errorf("train unit %s: precision %q, N = %d; want f32, 200", u.ID, u.Params.Precision, u.Params.N)
+					}
 				}
 			}
 			if tc.file == "solution-atlas.yaml" {

@@ -1,19 +1,25 @@
 // Command studystats computes the statistics docs/STUDY.md reports from a
 // campaign downloaded with `rulescape datasets get CAMPAIGN --out DIR`:
-// learning outcomes per task and rule, and the seed-stratified permutation
+// learning outcomes per task and rule; each rule against a reference rule
+// (--reference, default miconi) with 95% intervals — criterion met
+// (Wilson), median trials to criterion counting never as later than any
+// (percentile bootstrap), final accuracy (bootstrap) — and paired by seed:
+// McNemar's exact test and the mean accuracy difference; and the seed-stratified permutation
 // tests of within- against between-rule similarity (RSA: Spearman of RDMs
-// and linear CKA) and distance (landscape topology), both over every rule
+// and linear CKA) and distance (landscape topology; DSA and spectral
+// distances when the campaign has a dsa stage), both over every rule
 // the campaign trained (as the rsa and landscape stages record them) and
 // over a subset of rules (--rules), e.g. the rules that learned the task.
 //
 //	go run ./cmd/studystats --rules discovered-dnms,discovered-cdi,miconi --seeds 11-20 DIR/campaigns/<id>
 //
-// It reads the datasets only (rsa_pairs, landscape_pairs, learning_curves,
-// networks) and prints Markdown tables.
+// It reads the datasets only (rsa_pairs, landscape_pairs, dsa_pairs,
+// learning_curves, networks) and prints Markdown tables.
 package main
 
 import (
 	"cmp"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -32,6 +38,9 @@ import (
 	"rulescape/schemas"
 )
 
+// errNoDataset says a campaign directory has no dataset of a kind.
+var errNoDataset = errors.New("no such dataset")
+
 // permStream is the PCG stream of the permutation tests' shuffles.
 const permStream = 0x737475 // "stu"
 
@@ -40,6 +49,7 @@ func main() {
 	perms := flag.Int("permutations", 10000, "permutations of each test")
 	window := flag.Int("window", 100, "trials at the end of learning that the outcome is measured over")
 	seedsFlag := flag.String("seeds", "", "only the networks of these seeds, e.g. 11-20 (default: all)")
+	ref := flag.String("reference", "miconi", "rule every other rule is compared with, seed by seed")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: studystats [flags] DIR/campaigns/<id>\n")
 		flag.PrintDefaults()
@@ -58,7 +68,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "studystats: --seeds:", err)
 		os.Exit(2)
 	}
-	if err := run(os.Stdout, flag.Arg(0), subset, seeds, *perms, *window); err != nil {
+	if err := run(os.Stdout, flag.Arg(0), subset, seeds, *ref, *perms, *window); err != nil {
 		fmt.Fprintln(os.Stderr, "studystats:", err)
 		os.Exit(1)
 	}
@@ -89,7 +99,7 @@ func parseSeeds(s string) (map[int64]bool, error) {
 	return out, nil
 }
 
-func run(w io.Writer, dir string, subset []string, seeds map[int64]bool, perms, window int) error {
+func run(w io.Writer, dir string, subset []string, seeds map[int64]bool, ref string, perms, window int) error {
 	curves, err := readKind[schemas.LearningCurveRow](dir, "learning_curves")
 	if err != nil {
 		return err
@@ -106,10 +116,15 @@ func run(w io.Writer, dir string, subset []string, seeds map[int64]bool, perms, 
 	if err != nil {
 		return err
 	}
+	dsaPairs, err := readKind[schemas.DSAPairRow](dir, "dsa_pairs")
+	if err != nil && !errors.Is(err, errNoDataset) {
+		return err
+	}
 	keep := func(seed int64) bool { return seeds == nil || seeds[seed] }
 	curves = slices.DeleteFunc(curves, func(r schemas.LearningCurveRow) bool { return !keep(r.Seed) })
 	nets = slices.DeleteFunc(nets, func(r schemas.NetworkRow) bool { return !keep(r.Seed) })
 	learning(w, curves, nets, window)
+	versus(w, outcomes(curves, nets, window), ref, window, 10000, 1)
 
 	var pairs []pair
 	for _, r := range rsaPairs {
@@ -120,6 +135,11 @@ func run(w io.Writer, dir string, subset []string, seeds map[int64]bool, perms, 
 	for _, r := range landPairs {
 		if r.ARule != "*" && r.Method == "topology" && keep(r.ASeed) && keep(r.BSeed) {
 			// A distance: the test's similarity is its negative.
+			pairs = append(pairs, pair{r.Task, r.Method, item{r.ARule, r.ASeed}, item{r.BRule, r.BSeed}, -r.Value})
+		}
+	}
+	for _, r := range dsaPairs {
+		if r.ARule != "*" && (r.Method == "dsa" || r.Method == "spectral") && r.ANetwork == "final" && r.BNetwork == "final" && keep(r.ASeed) && keep(r.BSeed) {
 			pairs = append(pairs, pair{r.Task, r.Method, item{r.ARule, r.ASeed}, item{r.BRule, r.BSeed}, -r.Value})
 		}
 	}
@@ -140,7 +160,7 @@ func run(w io.Writer, dir string, subset []string, seeds map[int64]bool, perms, 
 				name = strings.Join(set, ", ")
 			}
 			sign := 1.0
-			if g.method == "topology" {
+			if g.method == "topology" || g.method == "dsa" || g.method == "spectral" {
 				sign = -1 // report distances, not their negatives
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %d | %.3f | %.3f | %+.3f | %.4f | %.3f |\n", g.task, g.method, name, t.n,
@@ -316,7 +336,7 @@ func readKind[R schemas.Row[R]](dir, kind string) ([]R, error) {
 		return nil
 	})
 	if err == nil && len(out) == 0 {
-		err = fmt.Errorf("no %s datasets under %s: give the campaign's directory of `rulescape datasets get`", kind, dir)
+		err = fmt.Errorf("no %s datasets under %s: give the campaign's directory of `rulescape datasets get`: %w", kind, dir, errNoDataset)
 	}
 	return out, err
 }

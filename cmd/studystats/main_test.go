@@ -126,3 +126,80 @@ func TestLearningQuartiles(t *testing.T) {
 		t.Errorf("learning table:\n%s\nwant the row %s", b.String(), want)
 	}
 }
+
+func TestWilson(t *testing.T) {
+	// Closed form: Wilson (1927); 8 of 20 is the textbook example's
+	// [0.2188, 0.6134], and the interval of 0 or n successes is one-sided.
+	for _, c := range []struct {
+		k, n   int
+		lo, hi float64
+	}{{8, 20, 0.21876, 0.61340}, {0, 20, 0, 0.16113}, {20, 20, 0.83887, 1}} {
+		lo, hi := wilson(c.k, c.n)
+		if math.Abs(lo-c.lo) > 1e-4 || math.Abs(hi-c.hi) > 1e-4 {
+			t.Errorf("wilson(%d, %d) = [%.5f, %.5f], want [%.5f, %.5f]", c.k, c.n, lo, hi, c.lo, c.hi)
+		}
+	}
+}
+
+func TestMcNemar(t *testing.T) {
+	// Exact binomial tails by hand: 2·(1/2⁵); 2·(1 + 10)/2¹⁰; a tie is p = 1.
+	for _, c := range []struct {
+		b, c int
+		p    float64
+	}{{0, 5, 0.0625}, {9, 1, 22.0 / 1024}, {3, 3, 1}, {0, 0, 1}} {
+		if p := mcnemar(c.b, c.c); math.Abs(p-c.p) > 1e-12 {
+			t.Errorf("mcnemar(%d, %d) = %g, want %g", c.b, c.c, p, c.p)
+		}
+	}
+}
+
+func TestCensoredMedian(t *testing.T) {
+	inf := math.Inf(1)
+	for _, c := range []struct {
+		ts   []float64
+		want float64
+	}{{[]float64{3, 1, 2}, 2}, {[]float64{1, 2, 3, inf}, 2.5}, {[]float64{1, 2, inf, inf}, inf}, {[]float64{1, inf, inf}, inf}} {
+		if got := censoredMedian(c.ts); got != c.want {
+			t.Errorf("censoredMedian(%v) = %g, want %g", c.ts, got, c.want)
+		}
+	}
+}
+
+func TestBootCI(t *testing.T) {
+	// The mean of 0…99: the interval covers 49.5, has about the normal
+	// width ±1.96·σ/√n = ±5.6, and the same seed gives the same interval.
+	mean := func(idx []int) float64 {
+		var s float64
+		for _, j := range idx {
+			s += float64(j)
+		}
+		return s / float64(len(idx))
+	}
+	lo, hi := bootCI(100, 4000, 1, mean)
+	if !(lo < 49.5 && 49.5 < hi) || math.Abs((hi-lo)/2-5.66) > 0.8 {
+		t.Errorf("bootstrap interval of the mean of 0…99: [%.2f, %.2f], want ≈ 49.5 ± 5.7", lo, hi)
+	}
+	if lo2, hi2 := bootCI(100, 4000, 1, mean); lo2 != lo || hi2 != hi {
+		t.Errorf("same seed, different interval: [%g, %g] vs [%g, %g]", lo, hi, lo2, hi2)
+	}
+}
+
+func TestQuantileInf(t *testing.T) {
+	inf := math.Inf(1)
+	for _, c := range []struct {
+		xs   []float64
+		p    float64
+		want float64
+	}{
+		{[]float64{1, 2, 3, 4, 5}, 0.5, 3},
+		{[]float64{1, 2, 3, 4, 5}, 0.1, 1.4},
+		{[]float64{1, 2, inf, inf, inf}, 0.5, inf},
+		{[]float64{1, 2, 3, inf, inf}, 0.5, 3},
+		{[]float64{1, 2, 3, inf, inf}, 0.6, inf},
+		{[]float64{inf, inf}, 0.025, inf},
+	} {
+		if got := quantileInf(c.xs, c.p); math.Abs(got-c.want) > 1e-12 && got != c.want {
+			t.Errorf("quantileInf(%v, %g) = %g, want %g", c.xs, c.p, got, c.want)
+		}
+	}
+}
