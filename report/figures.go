@@ -42,7 +42,8 @@ func curveWindow(rows []schemas.LearningCurveRow) int {
 
 // learningCurvesFigure draws one panel per task: per rule, the median over
 // seeds of the smoothed error with its interquartile band, and a dashed
-// vertical line at the median trials to criterion.
+// vertical line at the median trials to criterion; then the trials to
+// criterion of every network (criterionFigure).
 func learningCurvesFigure(d *Data, pal rulePalette) ([]Figure, error) {
 	if len(d.LearningCurves) == 0 {
 		return nil, nil
@@ -108,10 +109,14 @@ func learningCurvesFigure(d *Data, pal rulePalette) ([]Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Figure{{ID: "fig-learning-curves", Title: "Learning curves",
+	crit, err := criterionFigure(d, pal)
+	if err != nil {
+		return nil, err
+	}
+	return append([]Figure{{ID: "fig-learning-curves", Title: "Learning curves",
 		Caption: fmt.Sprintf("Error per trial, each seed's error averaged over the trailing %d trials; line: median over seeds, band: interquartile range, dashed line: median trials to criterion over the seeds that met it. %s.",
 			window, strings.Join(notes, "; ")),
-		Sources: append(d.sources(schemas.LearningCurves), d.sources(schemas.Networks)...), render: r}}, nil
+		Sources: append(d.sources(schemas.LearningCurves), d.sources(schemas.Networks)...), render: r}}, crit...), nil
 }
 
 func criterionText(c Curve) string {

@@ -200,7 +200,7 @@ func TestBuild(t *testing.T) {
 		t.Fatalf("last file %s, want %s", last.Name, Index)
 	}
 	html := string(files[Index])
-	wantFigs := []string{"fig-learning-curves", "fig-metaopt", "fig-fixed-points", "fig-rdms", "fig-similarity", "fig-landscape-gonogo", "fig-sensitivity"}
+	wantFigs := []string{"fig-learning-curves", "fig-criterion", "fig-metaopt", "fig-fixed-points", "fig-rdms", "fig-similarity", "fig-landscape-gonogo", "fig-sensitivity"}
 	pos := -1
 	for _, id := range wantFigs {
 		i := strings.Index(html, `<figure id="`+id+`">`)
@@ -310,7 +310,7 @@ func TestBuildAbsentStages(t *testing.T) {
 		}
 	}
 	for _, f := range rep.Files {
-		if f.Name != Index && f.Name != "figures/learning-curves.png" && f.Name != "figures/learning-curves.svg" {
+		if f.Name != Index && !strings.HasPrefix(f.Name, "figures/learning-curves.") && !strings.HasPrefix(f.Name, "figures/criterion.") {
 			t.Errorf("unexpected file %s", f.Name)
 		}
 	}
