@@ -302,9 +302,9 @@ func checkDatasets(t *testing.T, ctx context.Context, svc rsServices, campaign s
 		t.Fatal(err)
 	}
 	// The report stage writes its page, figures and timings; the plan
-	// draws learning curves only.
+	// draws learning curves and trials to criterion only.
 	want := []string{manifest}
-	for _, f := range []string{"figures/learning-curves.png", "figures/learning-curves.svg", "index.html", "stages.json"} {
+	for _, f := range []string{"figures/criterion.png", "figures/criterion.svg", "figures/learning-curves.png", "figures/learning-curves.svg", "index.html", "stages.json"} {
 		k, err := store.ReportKey(campaign, f)
 		if err != nil {
 			t.Fatal(err)
