@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"rulescape/core/stats"
 	"rulescape/schemas"
 )
 
@@ -80,7 +81,7 @@ func criterionFigure(d *Data, pal rulePalette) ([]Figure, error) {
 					metLegend = legendGlyph(draw.CircleGlyph{}, 2.2)
 				}
 				slices.Sort(reached)
-				med := medianSorted(reached)
+				med := stats.Quantile(reached, 0.5)
 				bar, err := plotter.NewLine(plotter.XYs{{X: float64(x) - 0.35, Y: med}, {X: float64(x) + 0.35, Y: med}})
 				if err != nil {
 					return nil, err
@@ -122,16 +123,6 @@ func criterionFigure(d *Data, pal rulePalette) ([]Figure, error) {
 		Caption: "Trials each network needed to meet the learning criterion, one mark per seed (seeds left to right within a rule); triangles: networks that never met it, at the number of trials they were trained (the criterion would need more). " +
 			strings.Join(notes, "; ") + ".",
 		Sources: d.sources(schemas.Networks), render: r}}, nil
-}
-
-// medianSorted is the median of sorted xs (the mean of the middle two for
-// an even count).
-func medianSorted(xs []float64) float64 {
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 // legendGlyph is a legend entry's swatch: a dark grey glyph of the shape

@@ -123,8 +123,9 @@ func run(w io.Writer, dir string, subset []string, seeds map[int64]bool, ref str
 	keep := func(seed int64) bool { return seeds == nil || seeds[seed] }
 	curves = slices.DeleteFunc(curves, func(r schemas.LearningCurveRow) bool { return !keep(r.Seed) })
 	nets = slices.DeleteFunc(nets, func(r schemas.NetworkRow) bool { return !keep(r.Seed) })
-	learning(w, curves, nets, window)
-	versus(w, outcomes(curves, nets, window), ref, window, 10000, 1)
+	out := outcomes(curves, nets, window)
+	learning(w, out, window)
+	versus(w, out, ref, window, 10000, 1)
 
 	var pairs []pair
 	for _, r := range rsaPairs {
@@ -260,36 +261,18 @@ func test(pairs []pair, rules []string, perms int) (*subsetResult, error) {
 // window trials: the median (and quartiles) of the mean error, the median
 // accuracy, and how many met the learning criterion. Quantiles are
 // stats.Quantile's (type 7, as R, NumPy and pandas by default).
-func learning(w io.Writer, curves []schemas.LearningCurveRow, nets []schemas.NetworkRow, window int) {
-	type key struct {
-		task, rule string
-		seed       int64
-	}
-	byNet := map[key][]schemas.LearningCurveRow{}
-	for _, r := range curves {
-		k := key{r.Task, r.Rule, r.Seed}
-		byNet[k] = append(byNet[k], r)
-	}
+func learning(w io.Writer, out map[netKey]outcome, window int) {
 	type tr struct{ task, rule string }
-	errs, accs := map[tr][]float64{}, map[tr][]float64{}
-	for k, rows := range byNet {
-		slices.SortFunc(rows, func(a, b schemas.LearningCurveRow) int { return cmp.Compare(a.Trial, b.Trial) })
-		last := rows[max(len(rows)-window, 0):]
-		var e, c float64
-		for _, r := range last {
-			e += r.Error
-			if r.Correct {
-				c++
-			}
+	errs, accs, met := map[tr][]float64{}, map[tr][]float64{}, map[tr]int{}
+	for k, o := range out {
+		if o.curve == 0 {
+			continue // no learning curve: nothing to summarise
 		}
 		t := tr{k.task, k.rule}
-		errs[t] = append(errs[t], e/float64(len(last)))
-		accs[t] = append(accs[t], c/float64(len(last)))
-	}
-	met := map[tr]int{}
-	for _, n := range nets {
-		if n.TrialsToCriterion >= 0 {
-			met[tr{n.Task, n.Rule}]++
+		errs[t] = append(errs[t], o.error)
+		accs[t] = append(accs[t], o.accuracy)
+		if o.learned {
+			met[t]++
 		}
 	}
 	keys := make([]tr, 0, len(errs))

@@ -121,7 +121,7 @@ func TestLearningQuartiles(t *testing.T) {
 		nets = append(nets, schemas.NetworkRow{Task: "t", Rule: "r", Seed: s, TrialsToCriterion: -1 + 2*(s%2)})
 	}
 	var b strings.Builder
-	learning(&b, curves, nets, 2)
+	learning(&b, outcomes(curves, nets, 2), 2)
 	if want := "| t | r | 4 | 2.50 [1.75, 3.25] | 100% [100%, 100%] | 2 of 4 |"; !strings.Contains(b.String(), want) {
 		t.Errorf("learning table:\n%s\nwant the row %s", b.String(), want)
 	}

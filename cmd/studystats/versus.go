@@ -23,16 +23,16 @@ type netKey struct {
 }
 
 // outcome is what one network reached: whether and when it met the
-// criterion, and its accuracy over the last window trials.
+// criterion, and its mean error and accuracy over the last window trials.
 type outcome struct {
-	learned  bool
-	trials   int64 // trials to criterion; −1 if never
-	budget   int64 // trials trained
-	accuracy float64
+	learned         bool
+	trials          int64 // trials to criterion; −1 if never
+	curve           int   // trials of its learning curve the means are over (0: none)
+	error, accuracy float64
 }
 
-// outcomes pairs each network's criterion (networks) with its final
-// accuracy (the last window trials of its learning curve).
+// outcomes pairs each network's criterion (networks) with its final error
+// and accuracy (the last window trials of its learning curve).
 func outcomes(curves []schemas.LearningCurveRow, nets []schemas.NetworkRow, window int) map[netKey]outcome {
 	byNet := map[netKey][]schemas.LearningCurveRow{}
 	for _, r := range curves {
@@ -45,17 +45,18 @@ func outcomes(curves []schemas.LearningCurveRow, nets []schemas.NetworkRow, wind
 		rows := byNet[k]
 		slices.SortFunc(rows, func(a, b schemas.LearningCurveRow) int { return cmp.Compare(a.Trial, b.Trial) })
 		last := rows[max(len(rows)-window, 0):]
-		var c float64
+		var e, c float64
 		for _, r := range last {
+			e += r.Error
 			if r.Correct {
 				c++
 			}
 		}
-		acc := math.NaN()
+		o := outcome{learned: n.TrialsToCriterion >= 0, trials: n.TrialsToCriterion, curve: len(last), error: math.NaN(), accuracy: math.NaN()}
 		if len(last) > 0 {
-			acc = c / float64(len(last))
+			o.error, o.accuracy = e/float64(len(last)), c/float64(len(last))
 		}
-		out[k] = outcome{learned: n.TrialsToCriterion >= 0, trials: n.TrialsToCriterion, budget: n.Trials, accuracy: acc}
+		out[k] = o
 	}
 	return out
 }
@@ -94,20 +95,12 @@ func mcnemar(b, c int) float64 {
 // never met it counted as +Inf (later than any that did); +Inf when half or
 // more never met it.
 func censoredMedian(ts []float64) float64 {
-	s := slices.Clone(ts)
-	slices.Sort(s)
-	n := len(s)
-	if n == 0 {
+	if len(ts) == 0 {
 		return math.NaN()
 	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	a, b := s[n/2-1], s[n/2]
-	if math.IsInf(b, 1) {
-		return math.Inf(1)
-	}
-	return (a + b) / 2
+	s := slices.Clone(ts)
+	slices.Sort(s)
+	return quantileInf(s, 0.5)
 }
 
 // bootCI is the percentile bootstrap 95% interval of stat over resamples of
@@ -190,17 +183,7 @@ func versus(w io.Writer, out map[netKey]outcome, ref string, window, resamples i
 			}
 			return censoredMedian(s)
 		})
-		mean := func(idx []int) float64 {
-			var s float64
-			for _, j := range idx {
-				s += acc[j]
-			}
-			return s / float64(len(idx))
-		}
-		all := make([]int, n)
-		for i := range all {
-			all[i] = i
-		}
+		mean := meanOver(acc)
 		alo, ahi := bootCI(n, resamples, seed, mean)
 		paired, test := "—", "—"
 		if k.rule != ref {
@@ -222,23 +205,34 @@ func versus(w io.Writer, out map[netKey]outcome, ref string, window, resamples i
 			}
 			if len(diff) > 0 {
 				test = fmt.Sprintf("%d / %d, p = %.3g", b, c, mcnemar(b, c))
-				dm := func(idx []int) float64 {
-					var s float64
-					for _, j := range idx {
-						s += diff[j]
-					}
-					return s / float64(len(idx))
-				}
-				all := make([]int, len(diff))
-				for i := range all {
-					all[i] = i
-				}
+				dm := meanOver(diff)
 				dlo, dhi := bootCI(len(diff), resamples, seed, dm)
-				paired = fmt.Sprintf("%+.1f%% [%+.1f%%, %+.1f%%] (%d seeds)", 100*dm(all), 100*dlo, 100*dhi, len(diff))
+				paired = fmt.Sprintf("%+.1f%% [%+.1f%%, %+.1f%%] (%d seeds)", 100*dm(indices(len(diff))), 100*dlo, 100*dhi, len(diff))
 			}
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %d of %d [%.0f%%, %.0f%%] | %s [%s, %s] | %.1f%% [%.1f%%, %.1f%%] | %s | %s |\n",
 			k.task, k.rule, n, met, n, 100*lo, 100*hi, fmtTrials(med), fmtTrials(mlo), fmtTrials(mhi),
-			100*mean(all), 100*alo, 100*ahi, test, paired)
+			100*mean(indices(n)), 100*alo, 100*ahi, test, paired)
 	}
+}
+
+// meanOver returns the statistic "mean of xs at the given indices" that
+// bootCI resamples.
+func meanOver(xs []float64) func(idx []int) float64 {
+	return func(idx []int) float64 {
+		var s float64
+		for _, j := range idx {
+			s += xs[j]
+		}
+		return s / float64(len(idx))
+	}
+}
+
+// indices returns 0, 1, …, n−1: the sample itself, for a statistic of it.
+func indices(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
 }
