@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"rulescape/activities"
 )
@@ -31,10 +34,45 @@ func TestHandedBackIsNotAnError(t *testing.T) {
 		{"plain error", errors.New("boom"), "level=ERROR"},
 	} {
 		var buf bytes.Buffer
-		l := sdkLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})))
+		l := sdkLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})), nil)
 		l.ErrorContext(context.Background(), "Activity error.", "ActivityType", "Train", "Error", c.err)
 		if !strings.Contains(buf.String(), c.want) || !strings.Contains(buf.String(), "ActivityType=Train") {
 			t.Errorf("%s: logged %q, want %s", c.name, buf.String(), c.want)
 		}
+	}
+}
+
+// TestLostStackDropsUnavailable: on an attached stack, the SDK's warnings
+// that the server is unavailable are dropped once the owner has exited,
+// logged after the grace while it has not, and other records are never
+// held.
+func TestLostStackDropsUnavailable(t *testing.T) {
+	unavail := status.Error(codes.Unavailable, "error reading from server: EOF")
+	for _, c := range []struct {
+		name   string
+		err    error
+		closed bool
+		want   bool
+	}{
+		{"unavailable, owner gone", unavail, true, false},
+		{"wrapped unavailable, owner gone", fmt.Errorf("poll: %w", unavail), true, false},
+		{"unavailable, owner alive", unavail, false, true},
+		{"other error, owner gone", errors.New("boom"), true, true},
+	} {
+		lost := make(chan struct{})
+		if c.closed {
+			close(lost)
+		}
+		var buf bytes.Buffer
+		l := sdkLogger(slog.New(slog.NewTextHandler(&buf, nil)), lost)
+		l.Warn("Failed to poll for task.", "Error", c.err)
+		if got := buf.Len() > 0; got != c.want {
+			t.Errorf("%s: logged %q, want logged=%v", c.name, buf.String(), c.want)
+		}
+	}
+	var buf bytes.Buffer
+	sdkLogger(slog.New(slog.NewTextHandler(&buf, nil)), nil).Warn("Failed to poll for task.", "Error", unavail)
+	if buf.Len() == 0 {
+		t.Error("without an attached stack, an unavailable warning was dropped")
 	}
 }

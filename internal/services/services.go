@@ -121,7 +121,11 @@ func Connect(ctx context.Context, o Options) (*Services, error) {
 	s.Namespace = ns
 	opts.HostPort, opts.Namespace = addr, ns
 	if o.Logger != nil {
-		opts.Logger = sdklog.NewStructuredLogger(sdkLogger(o.Logger))
+		var lost <-chan struct{}
+		if s.Stack != nil && s.Stack.Attached {
+			lost = s.Stack.Done()
+		}
+		opts.Logger = sdklog.NewStructuredLogger(sdkLogger(o.Logger, lost))
 	}
 	dctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
