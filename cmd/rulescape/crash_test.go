@@ -16,6 +16,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"rulescape/activities"
 	"rulescape/internal/devstack"
 	"rulescape/internal/s3test"
 	"rulescape/schemas"
@@ -108,14 +109,17 @@ func TestWorkerCrash(t *testing.T) {
 	}
 
 	// Wait until the metaopt job (a MetaoptJob child workflow) has told
-	// iteration 2, by its progress query, then kill the only worker: the
-	// learner units, ask or tell in flight are lost.
+	// iteration 2, by its progress query, and one of its learner units
+	// (seconds long, unlike ask and tell) is running on the worker — not
+	// merely scheduled: a kill between a tell and the next pick-up would
+	// interrupt nothing — then kill the only
+	// worker: the learner units, ask or tell in flight are lost.
 	var job workflows.MetaoptJobProgress
-	for job.Iter < 2 {
+	for job.Iter < 2 || !activityRunning(ctx, c, workflows.MetaoptJobWorkflowID(run.GetID(), 0)) {
 		if ctx.Err() != nil {
-			t.Fatalf("the metaopt job never got past iteration 2; worker output:\n%s", firstOut)
+			t.Fatalf("the metaopt job never got past iteration 2 with an activity running; worker output:\n%s", firstOut)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 		if jobs := workflows.MetaoptJobs(ctx, c, run.GetID(), run.GetRunID()); len(jobs) == 1 {
 			job = jobs[0]
 		}
@@ -183,4 +187,20 @@ func TestWorkerCrash(t *testing.T) {
 			}
 		}
 	}
+}
+
+// activityRunning reports whether workflow wid has a learner unit
+// (activities.MetaoptEvalName) that a worker has picked up and not yet
+// completed.
+func activityRunning(ctx context.Context, c client.Client, wid string) bool {
+	d, err := c.DescribeWorkflowExecution(ctx, wid, "")
+	if err != nil {
+		return false
+	}
+	for _, a := range d.GetPendingActivities() {
+		if a.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED && a.GetActivityType().GetName() == activities.MetaoptEvalName {
+			return true
+		}
+	}
+	return false
 }
