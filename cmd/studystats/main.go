@@ -120,12 +120,17 @@ func run(w io.Writer, dir string, subset []string, seeds map[int64]bool, ref str
 	if err != nil && !errors.Is(err, errNoDataset) {
 		return err
 	}
+	history, err := readKindFiles[schemas.MetaoptRow](dir, "metaopt_history")
+	if err != nil && !errors.Is(err, errNoDataset) {
+		return err
+	}
 	keep := func(seed int64) bool { return seeds == nil || seeds[seed] }
 	curves = slices.DeleteFunc(curves, func(r schemas.LearningCurveRow) bool { return !keep(r.Seed) })
 	nets = slices.DeleteFunc(nets, func(r schemas.NetworkRow) bool { return !keep(r.Seed) })
 	out := outcomes(curves, nets, window)
 	learning(w, out, window)
 	versus(w, out, ref, window, 10000, 1)
+	metaoptTable(w, history)
 
 	var pairs []pair
 	for _, r := range rsaPairs {
@@ -294,7 +299,25 @@ func learning(w io.Writer, out map[netKey]outcome, window int) {
 
 // readKind reads every Parquet file of a dataset kind under dir.
 func readKind[R schemas.Row[R]](dir, kind string) ([]R, error) {
+	files, err := readKindFiles[R](dir, kind)
 	var out []R
+	for _, f := range files {
+		out = append(out, f.rows...)
+	}
+	return out, err
+}
+
+// kindFile is the rows of one Parquet file and its path.
+type kindFile[R any] struct {
+	path string
+	rows []R
+}
+
+// readKindFiles reads every Parquet file of a dataset kind under dir,
+// file by file, in path order.
+func readKindFiles[R schemas.Row[R]](dir, kind string) ([]kindFile[R], error) {
+	var out []kindFile[R]
+	n := 0
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -315,10 +338,11 @@ func readKind[R schemas.Row[R]](dir, kind string) ([]R, error) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		out = append(out, rows...)
+		out = append(out, kindFile[R]{filepath.ToSlash(path), rows})
+		n += len(rows)
 		return nil
 	})
-	if err == nil && len(out) == 0 {
+	if err == nil && n == 0 {
 		err = fmt.Errorf("no %s datasets under %s: give the campaign's directory of `rulescape datasets get`: %w", kind, dir, errNoDataset)
 	}
 	return out, err

@@ -203,3 +203,56 @@ func TestQuantileInf(t *testing.T) {
 		}
 	}
 }
+
+// TestConsecutiveCosines checks the gradient-persistence statistic on
+// histories with known answers: a fixed direction (cosine 1 however the
+// coordinates are scaled), alternating signs (−1), orthogonal steps (0),
+// a coordinate that is zero throughout (left out), and independent
+// Gaussian gradients (mean within 4 standard errors of 0).
+func TestConsecutiveCosines(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		grads [][]float64
+		want  []float64
+	}{
+		{"fixed direction, scales 1e6 apart", [][]float64{{1e6, 1}, {2e6, 2}, {3e6, 3}}, []float64{1, 1}},
+		{"alternating", [][]float64{{1, 2}, {-1, -2}, {1, 2}}, []float64{-1, -1}},
+		{"orthogonal", [][]float64{{1, 0, 0}, {0, 1, 0}}, []float64{0}},
+		{"zero coordinate left out", [][]float64{{0, 1}, {0, 1}}, []float64{1}},
+		{"one iteration", [][]float64{{1, 2}}, nil},
+	} {
+		got := consecutiveCosines(c.grads)
+		if len(got) != len(c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+			continue
+		}
+		for i := range got {
+			if math.Abs(got[i]-c.want[i]) > 1e-12 {
+				t.Errorf("%s: %v, want %v", c.name, got, c.want)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	grads := make([][]float64, 2000)
+	for i := range grads {
+		grads[i] = make([]float64, 16)
+		for q := range grads[i] {
+			grads[i][q] = rng.NormFloat64() * math.Pow(10, float64(q%5))
+		}
+	}
+	m, se := meanSE(consecutiveCosines(grads))
+	if math.Abs(m) > 4*se || se > 0.01 {
+		t.Errorf("independent gradients: mean cosine %g ± %g, want 0 within 4 s.e. (s.e. ≈ 0.25/√2000)", m, se)
+	}
+}
+
+// TestMeanSE checks meanSE against hand computation.
+func TestMeanSE(t *testing.T) {
+	m, se := meanSE([]float64{1, 2, 3, 4})
+	if m != 2.5 || math.Abs(se-math.Sqrt(5.0/3/4)) > 1e-15 {
+		t.Errorf("meanSE(1,2,3,4) = %g, %g; want 2.5, %g", m, se, math.Sqrt(5.0/3/4))
+	}
+	if m, se := meanSE([]float64{7}); m != 7 || !math.IsNaN(se) {
+		t.Errorf("meanSE(7) = %g, %g; want 7, NaN", m, se)
+	}
+}
