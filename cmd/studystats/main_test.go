@@ -197,8 +197,10 @@ func TestQuantileInf(t *testing.T) {
 		{[]float64{1, 2, 3, inf, inf}, 0.5, 3},
 		{[]float64{1, 2, 3, inf, inf}, 0.6, inf},
 		{[]float64{inf, inf}, 0.025, inf},
+		{[]float64{1, 2, inf}, 0.5, 2},
+		{[]float64{1, 2, inf}, 0.75, inf},
 	} {
-		if got := quantileInf(c.xs, c.p); math.Abs(got-c.want) > 1e-12 && got != c.want {
+		if got := quantileInf(c.xs, c.p); !(math.Abs(got-c.want) <= 1e-12 || got == c.want) {
 			t.Errorf("quantileInf(%v, %g) = %g, want %g", c.xs, c.p, got, c.want)
 		}
 	}

@@ -110,7 +110,7 @@ func metaoptTable(w io.Writer, files []kindFile[schemas.MetaoptRow]) {
 	if len(jobs) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\n| task | rule | P | iterations | J: first → last | held-out J: first → best → last | consecutive gradients: cosine, mean ± s.e. (pairs) |")
+	fmt.Fprintln(w, "\n| task | rule | P | iterations | J: first → last iteration | held-out J during the run (every eval_every iterations): first → best → last | consecutive gradients: cosine, mean ± s.e. (pairs) |")
 	fmt.Fprintln(w, "| --- | --- | ---: | ---: | --- | --- | --- |")
 	var pooled []float64
 	for _, j := range jobs {

@@ -125,11 +125,11 @@ func bootCI(n, resamples int, seed uint64, stat func(idx []int) float64) (lo, hi
 func quantileInf(xs []float64, p float64) float64 {
 	h := float64(len(xs)-1) * p
 	lo, hi := int(math.Floor(h)), int(math.Ceil(h))
-	if math.IsInf(xs[hi], 1) && (lo == hi || h > float64(lo) || math.IsInf(xs[lo], 1)) {
-		return math.Inf(1)
+	if lo == hi {
+		return xs[lo] // an order statistic, +Inf or not
 	}
-	if math.IsInf(xs[hi], 1) { // h == lo: the quantile is xs[lo] exactly
-		return xs[lo]
+	if math.IsInf(xs[hi], 1) {
+		return math.Inf(1)
 	}
 	return stats.Quantile(xs, p)
 }
@@ -149,7 +149,10 @@ func fmtTrials(v float64) string {
 func versus(w io.Writer, out map[netKey]outcome, ref string, window, resamples int, seed uint64) {
 	type tr struct{ task, rule string }
 	groups := map[tr][]int64{}
-	for k := range out {
+	for k, o := range out {
+		if o.curve == 0 {
+			continue // no learning curve (yet): no final accuracy to compare
+		}
 		groups[tr{k.task, k.rule}] = append(groups[tr{k.task, k.rule}], k.seed)
 	}
 	keys := make([]tr, 0, len(groups))
@@ -191,7 +194,7 @@ func versus(w io.Writer, out map[netKey]outcome, ref string, window, resamples i
 			var diff []float64
 			for i, s := range seeds {
 				r, ok := out[netKey{k.task, ref, s}]
-				if !ok {
+				if !ok || r.curve == 0 {
 					continue
 				}
 				o := out[netKey{k.task, k.rule, s}]

@@ -31,5 +31,8 @@ func Quantile(xs []float64, p float64) float64 {
 	if lo >= len(v)-1 {
 		return v[len(v)-1]
 	}
+	if h == float64(lo) {
+		return v[lo] // exactly an order statistic: no interpolation towards a neighbour that may be ±Inf
+	}
 	return v[lo] + (h-float64(lo))*(v[lo+1]-v[lo])
 }

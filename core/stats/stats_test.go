@@ -46,6 +46,9 @@ func TestQuantileNumPy(t *testing.T) {
 		{"p below 0", []float64{5, 7}, -0.5, 5},
 		{"p above 1", []float64{5, 7}, 2, 7},
 		{"p NaN", []float64{5, 7}, nan, nan},
+		// np.quantile([1, 2, np.inf], 0.5) = 2.0 (an order statistic; not 2 + 0·∞)
+		{"median beside +Inf", []float64{1, math.Inf(1), 2}, 0.5, 2},
+		{"median beside -Inf", []float64{math.Inf(-1), 2, 3}, 0.5, 2},
 	} {
 		xs := slices.Clone(c.xs)
 		if got := stats.Quantile(xs, c.p); !near(got, c.want, 1e-12) {
