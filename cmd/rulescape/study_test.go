@@ -24,7 +24,6 @@ var studyScaledDown = []struct{ from, to string }{
 	{"      iters: 80\n", "      iters: 2\n"},
 	{"      learners: 8\n", "      learners: 2\n"},
 	{"      trials: 1000             # horizon H", "      trials: 20             # horizon H"},
-	{"      trials: 3000             # H = the whole training", "      trials: 40             # H = the whole training"},
 	{"      held_out: 8\n", "      held_out: 2\n"},
 	{"      eval_every: 10\n", "      eval_every: 1\n"},
 	{"seeds: 1-20                    # 1-10: discovery, 11-20: replication (docs/STUDY.md)\n", "seeds: 1-2\n"},
