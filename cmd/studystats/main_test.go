@@ -258,3 +258,21 @@ func TestMeanSE(t *testing.T) {
 		t.Errorf("meanSE(7) = %g, %g; want 7, NaN", m, se)
 	}
 }
+
+// TestRulesPresent: the subset test runs for a task only when the subset
+// names at least two of its rules.
+func TestRulesPresent(t *testing.T) {
+	pairs := []pair{{"cdi", "cka", item{"miconi", 1}, item{"random", 2}, 0.5}, {"cdi", "cka", item{"miconi", 2}, item{"miconi", 1}, 0.7}}
+	for _, c := range []struct {
+		set  []string
+		want int
+	}{
+		{[]string{"discovered-dnms", "miconi"}, 1},
+		{[]string{"miconi", "random"}, 2},
+		{[]string{"discovered-dnms"}, 0},
+	} {
+		if got := rulesPresent(pairs, c.set); got != c.want {
+			t.Errorf("rulesPresent(%v) = %d, want %d", c.set, got, c.want)
+		}
+	}
+}
