@@ -120,9 +120,10 @@ func (a *app) runCampaign(ctx context.Context, file, mode string, noWorker bool)
 // already running is an error instead of being attached to.
 //
 // The worker polls the shared task queue, so it may also run units of
-// other campaigns; when it stops (the campaign ended, or Ctrl-C) its
-// units in flight are handed back and scheduled again for other workers
-// without using up an attempt (docs/CAMPAIGNS.md, "Stopping and
+// other campaigns; it stops when the services close — in the owner of the
+// embedded stack once no other process uses the stack — or on Ctrl-C, and
+// its units in flight are then handed back and scheduled again for other
+// workers without using up an attempt (docs/CAMPAIGNS.md, "Stopping and
 // interrupting").
 func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, file string,
 	showProgress bool, force []pipelines.StageName, noWorker bool) error {
@@ -136,7 +137,10 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("starting the worker: %w", err)
 		}
-		defer w.Stop()
+		// Stopped by s.Close: in the stack's owner only after the other
+		// processes using the stack are done, so that the worker goes on
+		// computing their units meanwhile instead of handing them back.
+		s.KeepWorkerWhileOwning(w.Stop)
 	}
 	// A lost embedded stack (its owner exited, or its gateway kept
 	// failing) ends the wait with one line instead of minutes of retries.

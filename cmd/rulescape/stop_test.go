@@ -277,6 +277,31 @@ func TestFirstRunKeepsStackForSecond(t *testing.T) {
 	}
 }
 
+// TestOwnerServesWhileWaiting: run A owns the stack and has the only
+// worker; run B attaches with --no-worker and a 10-unit campaign. When A's
+// 2-unit campaign is done, A waits for B — and its worker goes on
+// computing B's units meanwhile, so B completes (with A's worker stopped
+// at the end of A's campaign, B would wait for a worker for ever).
+func TestOwnerServesWhileWaiting(t *testing.T) {
+	requireS3(t)
+	home := t.TempDir()
+	a := startCLI(t, home, "run", smallCampaign(t), "--progress", "never")
+	waitOwner(t, home, a)
+	b := startCLI(t, home, "run", resilienceFile, "--no-worker", "--progress", "never")
+	if err := b.wait(t, 4*time.Minute); err != nil {
+		t.Fatalf("the second run (no worker of its own): %v; output:\n%s\nfirst run:\n%s", err, b.out, a.out)
+	}
+	if err := a.wait(t, 30*time.Second); err != nil {
+		t.Fatalf("the first run: %v; output:\n%s", err, a.out)
+	}
+	if !strings.Contains(a.out.String(), "waiting for 1 other rulescape process") {
+		t.Errorf("the first run never waited for the second, so this test showed nothing; its output:\n%s", a.out)
+	}
+	if !strings.Contains(b.out.String(), "campaign resilience (") || !strings.Contains(b.out.String(), "completed") {
+		t.Errorf("the second run's summary is missing:\n%s", b.out)
+	}
+}
+
 // TestLostStackIsOneLine SIGKILLs the `rulescape dev` that owns the stack
 // under a running `rulescape run`: the run exits 1 within seconds with one
 // line naming the home and the owner, not "campaign … failed".

@@ -166,25 +166,33 @@ func (s *Stack) Users() (int, error) {
 }
 
 // StopWhenUnused stops the stack like Stop, but an owner first waits
-// until no other process is attached (each attached process holds a lease
-// until its Stop or its exit, however it exits), so that it does not pull
-// the services from under them. waiting, if not nil, is called once with
-// the number of those processes when there are any. The wait ends early
-// when ctx ends (stop now) or the stack is lost (Done).
+// until no other process is attached (WaitUnused), so that it does not
+// pull the services from under them.
 func (s *Stack) StopWhenUnused(ctx context.Context, waiting func(users int)) error {
+	s.WaitUnused(ctx, waiting)
+	return s.Stop()
+}
+
+// WaitUnused returns, for an owner, once no other process is attached
+// (each attached process holds a lease until its Stop or its exit,
+// however it exits); for an attached or stopped stack at once. waiting,
+// if not nil, is called once with the number of those processes when
+// there are any. The wait ends early when ctx ends (stop now) or the
+// stack is lost (Done).
+func (s *Stack) WaitUnused(ctx context.Context, waiting func(users int)) {
 	if s == nil || s.stop == nil {
-		return nil
+		return
 	}
 	told := false
 	for !s.Attached {
 		select {
 		case <-s.done:
-			return s.Stop() // lost anyway: nothing to keep up for the users
+			return // lost anyway: nothing to keep up for the users
 		default:
 		}
 		n, err := liveUsers(s.Home)
 		if err != nil || n == 0 {
-			break
+			return
 		}
 		if !told && waiting != nil {
 			waiting(n)
@@ -192,13 +200,12 @@ func (s *Stack) StopWhenUnused(ctx context.Context, waiting func(users int)) err
 		}
 		select {
 		case <-ctx.Done():
+			return
 		case <-s.done:
+			return
 		case <-time.After(usersPoll):
-			continue
 		}
-		break
 	}
-	return s.Stop()
 }
 
 // usersPoll is how often a waiting owner counts its users.

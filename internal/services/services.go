@@ -43,34 +43,55 @@ type Services struct {
 	Stack     *devstack.Stack // the embedded stack; nil with external services
 	Namespace string
 
-	waiting func(users int, home string)
+	waiting    func(users int, home string)
+	stopWorker func() // set by KeepWorkerWhileOwning; called by Close
 }
 
-// Close closes the client and lets go of the embedded stack. An attached
-// process releases its lease; the owner first waits until no other
-// process is attached (Options.Waiting says so), or until the next
-// SIGINT/SIGTERM, then stops the stack — so a command that finishes
-// while others use its stack does not pull it from under them.
+// KeepWorkerWhileOwning hands Close the stopping of this process's
+// worker. The owner of the embedded stack, which waits at its end for the
+// other processes using the stack, keeps its worker serving their
+// campaigns until that wait is over (its units in flight would otherwise
+// be handed back and recomputed); in any other process Close stops the
+// worker first, as a deferred Stop would.
+func (s *Services) KeepWorkerWhileOwning(stop func()) {
+	prev := s.stopWorker
+	s.stopWorker = func() {
+		if prev != nil {
+			prev()
+		}
+		stop()
+	}
+}
+
+// Close stops the worker handed over by KeepWorkerWhileOwning, closes the
+// client and lets go of the embedded stack. An attached process releases
+// its lease; the owner first waits until no other process is attached
+// (Options.Waiting says so), or until the next SIGINT/SIGTERM — its worker
+// still serving their campaigns meanwhile — then stops the stack, so a
+// command that finishes while others use its stack does not pull it from
+// under them.
 func (s *Services) Close() {
+	if s.Stack != nil && !s.Stack.Attached {
+		// A first Ctrl-C may already have cancelled the command; this one
+		// listens for the next.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		s.Stack.WaitUnused(ctx, func(n int) {
+			if s.waiting != nil {
+				s.waiting(n, s.Stack.Home)
+			}
+		})
+		stop()
+	}
+	if s.stopWorker != nil {
+		s.stopWorker()
+		s.stopWorker = nil
+	}
 	if s.Client != nil {
 		s.Client.Close()
 	}
-	if s.Stack == nil {
-		return
-	}
-	if s.Stack.Attached {
+	if s.Stack != nil {
 		_ = s.Stack.Stop()
-		return
 	}
-	// A first Ctrl-C may already have cancelled the command; this one
-	// listens for the next.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	_ = s.Stack.StopWhenUnused(ctx, func(n int) {
-		if s.waiting != nil {
-			s.waiting(n, s.Stack.Home)
-		}
-	})
 }
 
 // connectTimeout bounds dialling the Temporal server.
