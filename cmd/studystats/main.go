@@ -108,22 +108,23 @@ func run(w io.Writer, dir string, subset []string, seeds map[int64]bool, ref str
 	if err != nil {
 		return err
 	}
-	// The pair datasets are optional: a campaign without an rsa,
-	// landscape or dsa stage (or a running one) has no pair test.
-	rsaPairs, err := readKind[schemas.RSAPairRow](dir, "rsa_pairs")
-	if err != nil && !errors.Is(err, errNoDataset) {
+	// The pair datasets and the metaopt history are optional: a campaign
+	// without an rsa, landscape, dsa or metaopt stage (or a running one)
+	// has no such table.
+	rsaPairs, err := optional(readKind[schemas.RSAPairRow](dir, "rsa_pairs"))
+	if err != nil {
 		return err
 	}
-	landPairs, err := readKind[schemas.LandscapePairRow](dir, "landscape_pairs")
-	if err != nil && !errors.Is(err, errNoDataset) {
+	landPairs, err := optional(readKind[schemas.LandscapePairRow](dir, "landscape_pairs"))
+	if err != nil {
 		return err
 	}
-	dsaPairs, err := readKind[schemas.DSAPairRow](dir, "dsa_pairs")
-	if err != nil && !errors.Is(err, errNoDataset) {
+	dsaPairs, err := optional(readKind[schemas.DSAPairRow](dir, "dsa_pairs"))
+	if err != nil {
 		return err
 	}
-	history, err := readKindFiles[schemas.MetaoptRow](dir, "metaopt_history")
-	if err != nil && !errors.Is(err, errNoDataset) {
+	history, err := optional(readKindFiles[schemas.MetaoptRow](dir, "metaopt_history"))
+	if err != nil {
 		return err
 	}
 	keep := func(seed int64) bool { return seeds == nil || seeds[seed] }
@@ -318,6 +319,14 @@ func learning(w io.Writer, out map[netKey]outcome, window int) {
 		fmt.Fprintf(w, "| %s | %s | %d | %.2f [%.2f, %.2f] | %.0f%% [%.0f%%, %.0f%%] | %d of %d |\n", k.task, k.rule, len(e),
 			q(e, 0.5), q(e, 0.25), q(e, 0.75), 100*q(a, 0.5), 100*a[0], 100*a[len(a)-1], met[k], len(e))
 	}
+}
+
+// optional passes a read's result on, with "no such dataset" as none.
+func optional[T any](v T, err error) (T, error) {
+	if errors.Is(err, errNoDataset) {
+		return v, nil
+	}
+	return v, err
 }
 
 // readKind reads every Parquet file of a dataset kind under dir.

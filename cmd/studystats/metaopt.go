@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"gonum.org/v1/gonum/stat"
+
 	"rulescape/schemas"
 )
 
@@ -84,21 +86,8 @@ func consecutiveCosines(grads [][]float64) []float64 {
 // meanSE returns the mean of xs and its standard error (NaN for fewer
 // than two values).
 func meanSE(xs []float64) (mean, se float64) {
-	if len(xs) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, math.NaN()
-	}
-	var ss float64
-	for _, x := range xs {
-		ss += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(ss / float64(len(xs)-1) / float64(len(xs)))
+	mean, sd := stat.MeanStdDev(xs, nil)
+	return mean, sd / math.Sqrt(float64(len(xs)))
 }
 
 // metaoptTable prints, per meta-optimization job, J on its learners and
