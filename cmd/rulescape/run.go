@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -120,8 +121,8 @@ func (a *app) runCampaign(ctx context.Context, file, mode string, noWorker bool)
 // already running is an error instead of being attached to.
 //
 // The worker polls the shared task queue, so it may also run units of
-// other campaigns; it stops when the services close — in the owner of the
-// embedded stack once no other process uses the stack — or on Ctrl-C, and
+// other campaigns; it stops on Ctrl-C, or else when the services close —
+// in the owner of the embedded stack once no other process uses it — and
 // its units in flight are then handed back and scheduled again for other
 // workers without using up an attempt (docs/CAMPAIGNS.md, "Stopping and
 // interrupting").
@@ -139,8 +140,16 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 		}
 		// Stopped by s.Close: in the stack's owner only after the other
 		// processes using the stack are done, so that the worker goes on
-		// computing their units meanwhile instead of handing them back.
-		s.KeepWorkerWhileOwning(w.Stop)
+		// computing their units meanwhile instead of handing them back —
+		// unless this run was interrupted: Ctrl-C stops the worker now.
+		stop := sync.OnceFunc(w.Stop)
+		s.KeepWorkerWhileOwning(stop)
+		interrupted := ctx
+		defer func() {
+			if interrupted.Err() != nil {
+				stop()
+			}
+		}()
 	}
 	// A lost embedded stack (its owner exited, or its gateway kept
 	// failing) ends the wait with one line instead of minutes of retries.
