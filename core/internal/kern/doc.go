@@ -8,14 +8,19 @@
 // (see Tanh for the algorithm and its error bound).
 //
 // MulABt32, MulAv32 and Tanh32 are their float32 forms, for the float32
-// training path, with 8 lanes per vector (kern32.go describes their
-// summation order).
+// training path (kern32.go describes their summation orders), with
+// MulAtB32 (c = AᵀB from matrices stored a row per step, the float32
+// eligibility), Packed32 (a matrix packed once for many products with
+// vectors) and the element-wise EulerStep32 and Fluctuation32.
 //
 // On amd64 CPUs with AVX2 and FMA the work is done by assembly micro-kernels
 // (kern_amd64.s): one computes a 3×4 tile of c from 3 rows of A and 4 rows of
-// B with 12 vector accumulators, the other 8 entries of A·x. Elsewhere, and
-// on older amd64 CPUs, portable Go kernels with the same summation order are
-// used.
+// B with 12 vector accumulators, the other 8 entries of A·x. CPUs with
+// AVX-512 run 16-lane kernels for tanh, MulAv32, Packed32 and MulAtB32
+// (tanh512_amd64.s, mv32_amd64.s, atb32_amd64.s) whose lanes perform the
+// operations of the AVX2 kernels, so the results do not depend on which of
+// the two a CPU has. Elsewhere, and on older amd64 CPUs, portable Go
+// kernels with the same summation order are used.
 //
 // # Summation order and determinism
 //

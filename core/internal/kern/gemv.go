@@ -33,7 +33,7 @@ func mulAv(im impl, m, k int, a []float64, lda int, x, y []float64) {
 		return
 	}
 	x = x[:k]
-	if im == implAVX2 && m >= 8 {
+	if im >= implAVX2 && m >= 8 {
 		// Blocks of 8 rows read in place; the last block is rows m−8…m−1,
 		// recomputing (to the same bits) any rows the block before wrote.
 		// MulAv's checks make every row, x and y long enough.

@@ -11,13 +11,17 @@ import (
 type impl uint8
 
 const (
-	implGo   impl = iota // portable Go, kern_generic.go
-	implAVX2             // AVX2 + FMA assembly, kern_amd64.s
+	implGo     impl = iota // portable Go, kern_generic.go
+	implAVX2               // AVX2 + FMA assembly, kern_amd64.s
+	implAVX512             // implAVX2, with AVX-512 kernels where there are some (the same bits)
 )
 
 func (im impl) String() string {
-	if im == implAVX2 {
+	switch im {
+	case implAVX2:
 		return "avx2"
+	case implAVX512:
+		return "avx512"
 	}
 	return "go"
 }
@@ -26,7 +30,10 @@ func (im impl) String() string {
 var defaultImpl = pickImpl()
 
 func pickImpl() impl {
-	if hasAVX2FMA {
+	switch {
+	case hasAVX512:
+		return implAVX512
+	case hasAVX2FMA:
 		return implAVX2
 	}
 	return implGo
@@ -38,7 +45,7 @@ func pickImpl() impl {
 // independently of the others, so its value does not depend on which tile it
 // falls in.
 func (im impl) tile(k int, a0, a1, a2, b0, b1, b2, b3 []float64, out *[12]float64) {
-	if im == implAVX2 {
+	if im >= implAVX2 {
 		tileAVX2(k, a0, a1, a2, b0, b1, b2, b3, out)
 		return
 	}
@@ -48,7 +55,7 @@ func (im impl) tile(k int, a0, a1, a2, b0, b1, b2, b3 []float64, out *[12]float6
 // rows computes out[i] = Σ_{p<k} a[i][p]·x[p] for 8 rows of A, k ≥ 1. Rows
 // may repeat; each entry is computed independently of the others.
 func (im impl) rows(k int, a *[8][]float64, x []float64, out *[8]float64) {
-	if im == implAVX2 {
+	if im >= implAVX2 {
 		rowsAVX2(k, a, x, out)
 		return
 	}

@@ -4,28 +4,31 @@ import "fmt"
 
 // Float32 kernels.
 //
-// MulABt32, MulAv32 and Tanh32 are the float32 forms of MulABt, MulAv and
-// Tanh, for the float32 training path. Their summation order is that of
-// the float64 kernels with 8 lanes instead of 4: the columns p = 0…k−1 of
-// MulABt32 are split into blocks of kc32 = 512 (the same bytes as the 256
-// doubles of a float64 block); within a block of length kb, lane
-// l ∈ {0…7} sums the terms with p ≡ l (mod 8) in increasing p, the last
-// kb mod 8 terms going to lanes 0…6 in order; the block's sum is
+// MulABt32 and Tanh32 are the float32 forms of MulABt and Tanh. MulABt32's
+// summation order is that of the float64 kernel with 8 lanes instead of
+// 4: the columns p = 0…k−1 are split into blocks of kc32 = 512 (the same
+// bytes as the 256 doubles of a float64 block); within a block of length
+// kb, lane l ∈ {0…7} sums the terms with p ≡ l (mod 8) in increasing p, the
+// last kb mod 8 terms going to lanes 0…6 in order; the block's sum is
 // ((l0+l1) + (l2+l3)) + ((l4+l5) + (l6+l7)), and c_ij accumulates the block
-// sums in increasing block order. MulAv32 sums each y_i like one block of
-// any length. Sums are kept in float32 throughout.
+// sums in increasing block order. Sums are kept in float32 throughout.
 //
-// The AVX2 kernels (kern32_amd64.s) add each term with a fused
-// multiply-add, the portable Go kernels with a multiply and an add, so the
-// two agree to rounding (of order 1e-7 relative to Σ_p |a_ip·b_jp|) and each
-// is bit-reproducible on its own.
+// MulAv32 (and Packed32), MulAtB32 and the element-wise kernels have
+// orders of their own, given with them, chosen so that their AVX2 and
+// AVX-512 kernels give the same bits: a cluster that mixes the two kinds
+// of CPU computes one result.
+//
+// The assembly kernels add each product with a fused multiply-add, the
+// portable Go kernels with a multiply and an add, so the two agree to
+// rounding (of order 1e-7 relative to Σ_p |a_ip·b_jp|) and each is
+// bit-reproducible on its own.
 
 // kc32 is the k-block length of MulABt32, in floats.
 const kc32 = 512
 
 // tile32 is impl.tile for float32.
 func (im impl) tile32(k int, a0, a1, a2, b0, b1, b2, b3 []float32, out *[12]float32) {
-	if im == implAVX2 {
+	if im >= implAVX2 {
 		tile32AVX2(k, a0, a1, a2, b0, b1, b2, b3, out)
 		return
 	}
@@ -117,8 +120,14 @@ func check32(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float3
 }
 
 // MulAv32 is MulAv for float32: it overwrites y[:m] with A·x, A m×k
-// row-major with row stride lda ≥ k. It panics on negative sizes, a short
-// stride or short slices.
+// row-major with row stride lda ≥ k. Its order is its own (not MulAv's
+// with 8 lanes): each y_i is summed in 16 lanes, lane l holding the terms
+// p ≡ l (mod 16) in increasing p, and the lanes are reduced by halving,
+// s_i ← s_i + s_{i+8}, then + s_{i+4}, + s_{i+2}, + s_{i+1}. The AVX-512
+// and AVX2 kernels add each term with a fused multiply-add and give the
+// same bits; the portable kernel (other CPUs, and fewer than 4 rows) uses
+// a multiply and an add. It panics on negative sizes, a short stride or
+// short slices.
 func MulAv32(m, k int, a []float32, lda int, x, y []float32) {
 	switch {
 	case m < 0 || k < 0:
@@ -135,28 +144,53 @@ func MulAv32(m, k int, a []float32, lda int, x, y []float32) {
 	mulAv32(defaultImpl, m, k, a, lda, x, y)
 }
 
-// mulAv32 is MulAv32 with the implementation im. The AVX2 kernel takes
-// blocks of 8 rows in place (the last block is rows m−8…m−1, recomputing
-// to the same bits rows the block before wrote); fewer than 8 rows, and
-// the Go implementation, use dot8f32, whose sums differ from the
-// assembly's by rounding only.
-func mulAv32(im impl, m, k int, a []float32, lda int, x, y []float32) {
+// mulAv32 is MulAv32 with the kernels kr. The assembly takes blocks of 8
+// (AVX-512) or 4 (AVX2) rows in place, the last block ending at row m−1
+// (recomputing, to the same bits, rows the block before wrote).
+func mulAv32(kr impl, m, k int, a []float32, lda int, x, y []float32) {
 	if k == 0 {
 		clear(y[:m])
 		return
 	}
 	x = x[:k]
-	if im == implAVX2 && m >= 8 {
+	if kr == implAVX512 && m < 8 {
+		kr = implAVX2
+	}
+	if kr != implGo && m >= 4 {
 		_, _ = a[(m-1)*lda+k-1], y[m-1]
-		for i := 0; i < m; i += 8 {
-			i0 := min(i, m-8)
-			dot8x1StrideF32AVX2(k, &a[i0*lda], lda, &x[0], &y[i0])
+		rows := 4
+		if kr == implAVX512 {
+			rows = 8
+		}
+		for i := 0; i < m; i += rows {
+			i0 := min(i, m-rows)
+			if kr == implAVX512 {
+				dot8x1StrideF32AVX512(k, &a[i0*lda], lda, &x[0], &y[i0])
+			} else {
+				dot4x1StrideF32AVX2(k, &a[i0*lda], lda, &x[0], &y[i0])
+			}
 		}
 		return
 	}
 	for i := range m {
-		y[i] = dot8f32(a[i*lda:i*lda+k], x)
+		y[i] = dot16f32(a[i*lda:i*lda+k], x)
 	}
+}
+
+// dot16f32 returns Σ a[p]·x[p] (len(x) ≥ len(a)) in float32 in the order
+// of MulAv32, with a multiply and an add per term.
+func dot16f32(a, x []float32) float32 {
+	x = x[:len(a)]
+	var l [16]float32
+	for p, v := range a {
+		l[p%16] += v * x[p]
+	}
+	for h := 8; h >= 1; h /= 2 {
+		for i := range h {
+			l[i] += l[i+h]
+		}
+	}
+	return l[0]
 }
 
 // Tanh32 sets dst[i] = tanh(src[i]) for i < len(src), in float32: each
@@ -175,12 +209,19 @@ func Tanh32(dst, src []float32) {
 	tanh32(defaultImpl, dst[:len(src)], src)
 }
 
-// tanh32 is Tanh32 with the implementation im. The AVX2 kernel widens 4
-// floats at a time to doubles and rounds the result back, in registers (a
-// 1–3 value tail is padded into one more vector); the portable code does
-// the same through a buffer on the stack.
+// tanh32 is Tanh32 with the implementation im. The assembly widens 8
+// (AVX-512) or 4 floats at a time to doubles and rounds the result back,
+// in registers (a 1–3 value tail is padded into one more vector); the
+// portable code does the same through a buffer on the stack.
 func tanh32(im impl, dst, src []float32) {
-	if im == implAVX2 {
+	if im == implAVX512 {
+		n8 := len(src) &^ 7
+		if n8 > 0 {
+			tanhF32AVX512(dst[:n8], src[:n8])
+		}
+		dst, src = dst[n8:], src[n8:]
+	}
+	if im >= implAVX2 {
 		n4 := len(src) &^ 3
 		if n4 > 0 {
 			tanhF32AVX2(dst[:n4], src[:n4])

@@ -66,15 +66,70 @@ func tile32AVX2(k int, a0, a1, a2, b0, b1, b2, b3 []float32, out *[12]float32) {
 	dot3x4F32AVX2(k, &a0[0], &a1[0], &a2[0], &b0[0], &b1[0], &b2[0], &b3[0], out)
 }
 
-// dot8x1StrideF32AVX2 is dot8x1StrideAVX2 for float32: y[i] = Σ_{p<k}
-// a[i·lda+p]·x[p] for i < 8; every row, x and y must be long enough, k ≥ 1.
-//
-//go:noescape
-func dot8x1StrideF32AVX2(k int, a *float32, lda int, x, y *float32)
-
 // tanhF32AVX2 is the float32 tanh kernel of kern_amd64.s: dst[i] =
 // float32(tanh1(float64(src[i]))) bit for bit, for len(src) a multiple of
 // 4 and len(dst) ≥ len(src).
 //
 //go:noescape
 func tanhF32AVX2(dst, src []float32)
+
+// hasAVX512 reports whether this CPU (and OS) supports the AVX-512 kernels.
+var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F
+
+// atb8x32F32AVX512 is the AVX-512 tile kernel of MulAtB32 (atb32_amd64.s):
+// s = Σ_{p<k} a[p·lda+r]·b[p·ldb+j] summed from zero in increasing p, for
+// r < 8, j < cols ≤ 32, stored as c[r·ldc+j] = s (add = 0) or c + s, in
+// rows r ≥ skip only. Every row and column it touches must exist; k ≥ 1.
+//
+//go:noescape
+func atb8x32F32AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, cols, skip, add int)
+
+// atb4x16F32AVX2 is atb8x32F32AVX512 for 4 rows and cols ≤ 16, with AVX2
+// and FMA: the same operations per entry, so the same bits.
+//
+//go:noescape
+func atb4x16F32AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, cols, skip, add int)
+
+// dot8x1StrideF32AVX512 is the AVX-512 matrix-vector kernel of MulAv32
+// (mv32_amd64.s): y[i] = Σ_{p<k} a[i·lda+p]·x[p] for i < 8 in the order of
+// kern32.go; every row, x and y must be long enough, k ≥ 1.
+//
+//go:noescape
+func dot8x1StrideF32AVX512(k int, a *float32, lda int, x, y *float32)
+
+// dot4x1StrideF32AVX2 is dot8x1StrideF32AVX512 for 4 rows with AVX2 and
+// FMA, with the same bits.
+//
+//go:noescape
+func dot4x1StrideF32AVX2(k int, a *float32, lda int, x, y *float32)
+
+// tanhAVX512 is the AVX-512 tanh kernel (tanh512_amd64.s): tanhAVX2 on 8
+// values per instruction, with the same bits, for len(src) a multiple of 8.
+//
+//go:noescape
+func tanhAVX512(dst, src []float64)
+
+// tanhF32AVX512 is tanhF32AVX2 on 8 values per instruction, with the same
+// bits, for len(src) a multiple of 8.
+//
+//go:noescape
+func tanhF32AVX512(dst, src []float32)
+
+// dotPanelF32AVX512 is the packed mat-vec kernel of Packed32.MulV
+// (mv32_amd64.s): one panel of 8 rows against x, with the bits of
+// dot8x1StrideF32AVX512.
+//
+//go:noescape
+func dotPanelF32AVX512(kp int, panel *float32, x *float32, k int, y *float32)
+
+// eulerF32AVX2 is EulerStep32's kernel (elem32_amd64.s) for a length that
+// is a multiple of 8.
+//
+//go:noescape
+func eulerF32AVX2(next, x, d []float32, alpha float32)
+
+// fluctF32AVX2 is Fluctuation32's kernel (elem32_amd64.s) for a length
+// that is a multiple of 8; an empty d updates x̄ only.
+//
+//go:noescape
+func fluctF32AVX2(d, xbar, next []float32, a, b float32)

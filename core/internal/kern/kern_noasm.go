@@ -33,12 +33,51 @@ func tile32AVX2(k int, a0, a1, a2, b0, b1, b2, b3 []float32, out *[12]float32) {
 	panic("kern: no AVX2 kernel on this architecture")
 }
 
-// dot8x1StrideF32AVX2 is never called when hasAVX2FMA is false.
-func dot8x1StrideF32AVX2(k int, a *float32, lda int, x, y *float32) {
+// tanhF32AVX2 is never called when hasAVX2FMA is false.
+func tanhF32AVX2(dst, src []float32) {
 	panic("kern: no AVX2 kernel on this architecture")
 }
 
-// tanhF32AVX2 is never called when hasAVX2FMA is false.
-func tanhF32AVX2(dst, src []float32) {
+// hasAVX512 is false: there are no assembly kernels for this architecture.
+const hasAVX512 = false
+
+// atb8x32F32AVX512 is never called when hasAVX512 is false.
+func atb8x32F32AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, cols, skip, add int) {
+	panic("kern: no AVX-512 kernel on this architecture")
+}
+
+// atb4x16F32AVX2 is never called when hasAVX2FMA is false.
+func atb4x16F32AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, cols, skip, add int) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
+
+// dot8x1StrideF32AVX512 is never called when hasAVX512 is false.
+func dot8x1StrideF32AVX512(k int, a *float32, lda int, x, y *float32) {
+	panic("kern: no AVX-512 kernel on this architecture")
+}
+
+// dot4x1StrideF32AVX2 is never called when hasAVX2FMA is false.
+func dot4x1StrideF32AVX2(k int, a *float32, lda int, x, y *float32) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
+
+// tanhAVX512 is never called when hasAVX512 is false.
+func tanhAVX512(dst, src []float64) { panic("kern: no AVX-512 kernel on this architecture") }
+
+// tanhF32AVX512 is never called when hasAVX512 is false.
+func tanhF32AVX512(dst, src []float32) { panic("kern: no AVX-512 kernel on this architecture") }
+
+// dotPanelF32AVX512 is never called when hasAVX512 is false.
+func dotPanelF32AVX512(kp int, panel *float32, x *float32, k int, y *float32) {
+	panic("kern: no AVX-512 kernel on this architecture")
+}
+
+// eulerF32AVX2 is never called when hasAVX2FMA is false.
+func eulerF32AVX2(next, x, d []float32, alpha float32) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
+
+// fluctF32AVX2 is never called when hasAVX2FMA is false.
+func fluctF32AVX2(d, xbar, next []float32, a, b float32) {
 	panic("kern: no AVX2 kernel on this architecture")
 }

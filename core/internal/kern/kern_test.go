@@ -10,7 +10,10 @@ import (
 // impls lists the implementations this machine can run, so that every test
 // covers the portable Go path as well as the assembly one.
 func impls() []impl {
-	if hasAVX2FMA {
+	switch {
+	case hasAVX512:
+		return []impl{implGo, implAVX2, implAVX512}
+	case hasAVX2FMA:
 		return []impl{implGo, implAVX2}
 	}
 	return []impl{implGo}

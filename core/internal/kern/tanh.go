@@ -51,7 +51,14 @@ const TanhMaxULP = 2
 
 // tanhSlice is Tanh with the implementation im, for len(dst) == len(src).
 func tanhSlice(im impl, dst, src []float64) {
-	if im == implAVX2 {
+	if im == implAVX512 {
+		n8 := len(src) &^ 7
+		if n8 > 0 {
+			tanhAVX512(dst[:n8], src[:n8])
+		}
+		dst, src = dst[n8:], src[n8:]
+	}
+	if im >= implAVX2 {
 		n4 := len(src) &^ 3
 		if n4 > 0 {
 			tanhAVX2(dst[:n4], src[:n4])
