@@ -298,7 +298,7 @@ func (a *Activities) runUnit(ctx context.Context, in *UnitInput, r *stages.Resol
 	for i, d := range u.Datasets {
 		keys[i], docs[i] = d.ContentKey, d.Doc
 	}
-	version, err := r.Versions().Of(u.Stage)
+	version, err := r.UnitVersion(u.ID, u.Stage)
 	if err != nil {
 		return out, permanent(err)
 	}

@@ -110,6 +110,24 @@ func TestStageDigests(t *testing.T) {
 		netRows = append(netRows, r.Network)
 	}
 	got[pipelines.StageTrain] = digest(curves, netRows)
+
+	// train in float32: the same units with precision f32, whose version
+	// is the train stage's followed by stages.TrainF32.
+	var curves32 []schemas.LearningCurveRow
+	var nets32 []schemas.NetworkRow
+	for _, u := range units {
+		u32 := *u
+		u32.Params.Precision = "f32"
+		r, err := stages.Train(ctx, campaign, &u32, nil, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		curves32 = append(curves32, r.Curve...)
+		nets32 = append(nets32, r.Network)
+	}
+	sortRows(curves32, nets32)
+	got[stageTrainF32] = digest(curves32, nets32)
+
 	frozen(t, "learning_curves", &curves)
 	frozen(t, "networks", &netRows)
 
@@ -225,6 +243,29 @@ func reportDigest(t *testing.T, curves []schemas.LearningCurveRow, netRows []sch
 		report.IndexCounts(land.Points, land.Pairs), report.TopologyMatrices(land.Pairs))
 }
 
+// stageTrainF32 names the float32 train digest in the golden file.
+const stageTrainF32 = pipelines.StageName("train+f32")
+
+// versionOf returns the version a digest is recorded under: the stage's,
+// or for stageTrainF32 the train stage's followed by stages.TrainF32.
+func versionOf(cur stages.Versions, s pipelines.StageName) (string, error) {
+	if s == stageTrainF32 {
+		v, err := cur.Of(pipelines.StageTrain)
+		return v + "+" + stages.TrainF32, err
+	}
+	return cur.Of(s)
+}
+
+// sortRows puts float32 rows (trained in map order) in a fixed order.
+func sortRows(curves []schemas.LearningCurveRow, nets []schemas.NetworkRow) {
+	slices.SortStableFunc(curves, func(a, b schemas.LearningCurveRow) int {
+		return strings.Compare(netKey(a.Task, a.Rule, a.Seed), netKey(b.Task, b.Rule, b.Seed))
+	})
+	slices.SortStableFunc(nets, func(a, b schemas.NetworkRow) int {
+		return strings.Compare(netKey(a.Task, a.Rule, a.Seed), netKey(b.Task, b.Rule, b.Seed))
+	})
+}
+
 // check compares the digests with the golden file, or rewrites it.
 func check(t *testing.T, got map[pipelines.StageName]string) {
 	t.Helper()
@@ -232,7 +273,7 @@ func check(t *testing.T, got map[pipelines.StageName]string) {
 	if *update {
 		g := golden{Platform: platform(), Stages: map[string]stageDigest{}}
 		for s, d := range got {
-			v, err := cur.Of(s)
+			v, err := versionOf(cur, s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -266,7 +307,7 @@ func check(t *testing.T, got map[pipelines.StageName]string) {
 	sort.Strings(names)
 	for _, name := range names {
 		s := pipelines.StageName(name)
-		v, err := cur.Of(s)
+		v, err := versionOf(cur, s)
 		if err != nil {
 			t.Fatal(err)
 		}

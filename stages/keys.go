@@ -146,6 +146,20 @@ func (r *Resolver) Plan() *pipelines.Plan { return r.plan }
 // Versions returns the resolver's stage versions.
 func (r *Resolver) Versions() Versions { return r.versions }
 
+// UnitVersion returns the engine version that enters the keys of the unit
+// id of a stage: the stage's, followed by "+" TrainF32 for a train unit
+// with precision f32.
+func (r *Resolver) UnitVersion(id string, stage pipelines.StageName) (string, error) {
+	v, err := r.versions.Of(stage)
+	if err != nil {
+		return "", err
+	}
+	if u := r.train[id]; u != nil && u.Params.Precision == "f32" {
+		v += "+" + TrainF32
+	}
+	return v, nil
+}
+
 // TrainUnit returns the train unit of an ID, or nil.
 func (r *Resolver) TrainUnit(id string) *pipelines.TrainUnit { return r.train[id] }
 
@@ -266,7 +280,7 @@ func (r *Resolver) Resolve(ctx context.Context, id string) (*Unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	version, err := r.versions.Of(stage)
+	version, err := r.UnitVersion(id, stage)
 	if err != nil {
 		return nil, err
 	}

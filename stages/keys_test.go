@@ -237,6 +237,20 @@ func TestResolverKeys(t *testing.T) {
 	if _, err := r.Resolve(ctx, "train/nosuch"); err == nil {
 		t.Error("unknown unit: no error")
 	}
+	// A float32 unit's keys and datasets carry the float32 engine after
+	// the stage's version; a float64 unit's do not.
+	f32 := NewResolver(planOf(t, strings.Replace(keysBase, "defaults: {", "defaults: {precision: f32, ", 1)), Current(), m.lookup)
+	u32, err := f32.Resolve(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v32, _ := f32.UnitVersion(u.ID, pipelines.StageTrain)
+	if want := Current()[pipelines.StageTrain] + "+" + TrainF32; v32 != want || u32.Datasets[0].Doc.Engine != want {
+		t.Errorf("f32 unit: version %q, key document's engine %q; want %q", v32, u32.Datasets[0].Doc.Engine, want)
+	}
+	if v, _ := r.UnitVersion(u.ID, pipelines.StageTrain); v != Current()[pipelines.StageTrain] {
+		t.Errorf("f64 unit: version %q, want the stage's %q", v, Current()[pipelines.StageTrain])
+	}
 	if _, err := r.UnitAt(pipelines.StageRSA, 5); err == nil {
 		t.Error("unit index out of range: no error")
 	}

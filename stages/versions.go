@@ -37,6 +37,15 @@ func Current() Versions {
 	}
 }
 
+// TrainF32 is the version of the float32 learner's own arithmetic. It
+// follows the train stage's version in the keys (and datasets) of the units
+// trained with precision: f32 ("train-3+f32-2"), which the float32 kernels
+// change on their own while float64 units keep their bits.
+//
+// 2: the eligibility as AᵀB summed in blocks of 128 rows, the 16-lane
+// recurrent mat-vec, the input drive as one product (docs/PERFORMANCE.md).
+const TrainF32 = "f32-2"
+
 // Of returns the version of a stage, or an error naming the stage when v
 // has none (a stage added to pipelines without a version here).
 func (v Versions) Of(stage pipelines.StageName) (string, error) {

@@ -73,17 +73,125 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 }
 
 // Workspace32 is Workspace for the float32 learner.
-type Workspace32 struct{ workspace[float32] }
-
-// Eligibility is Workspace.Eligibility in float32: Θ is rounded to
-// float32, the factors are formed and multiplied (kern.MulABt32) in
-// float32.
-func (ws *Workspace32) Eligibility(rule Rule, delta, r, c []float32, n, T int, e []float32) {
-	ws.eligibility(rule, delta, r, c, n, T, e)
+type Workspace32 struct {
+	a, b, d, xbar []float32
 }
 
-// eligibility is Workspace.Eligibility in either precision; the product
-// is kern.MulABt or kern.MulABt32.
+// eligChunk is the number of stacked rows (steps × active powers) that
+// Workspace32 forms before multiplying them in: with N = 200, the two
+// factors' 2·128·N floats stay in L2 cache with e.
+const eligChunk = 128
+
+// Eligibility is Workspace.Eligibility in float32, from the trial's states
+// x (x^0…x^T as rows of N) rather than Δ: Δ^t = x̄^t − x^{t+1} is formed on
+// the way by Fluctuation's recursion, with α_x and 1 − α_x in float32.
+// Θ is rounded to float32; the factors are laid out as the traces are, one
+// row of N per kept step t (c_t ≠ 0) and active power l: A has rows
+// c_t (Δ^t)^{∘l}, B rows Σ_k θ_kl (r^t)^{∘k}, and e^T = AᵀB
+// (kern.MulAtB32), summed over the rows in increasing t in blocks of
+// eligChunk rows, each block formed and multiplied while it is in cache.
+func (ws *Workspace32) Eligibility(rule Rule, x, r, c []float32, alphaX float32, n, T int, e []float32) {
+	L1 := rule.L + 1
+	active := make([]int, 0, MaxOrder+1) // on the stack
+	for l := 0; l < L1; l++ {
+		for k := 0; k <= rule.K; k++ {
+			if rule.Theta[k*L1+l] != 0 {
+				active = append(active, l)
+				break
+			}
+		}
+	}
+	na := len(active)
+	var th [MaxOrder + 1][MaxOrder + 1]float32 // th[q][k] = θ_{k, l_q}
+	for q, l := range active {
+		for k := 0; k <= rule.K; k++ {
+			th[q][k] = float32(rule.Theta[k*L1+l])
+		}
+	}
+	chunk := max(eligChunk/max(na, 1), 1) * na // whole steps per block
+	ws.a = growSlice(ws.a, chunk*n)
+	ws.b = growSlice(ws.b, chunk*n)
+	ws.d = growSlice(ws.d, n)
+	ws.xbar = growSlice(ws.xbar, n)
+	d, xbar := ws.d[:n], ws.xbar[:n]
+	copy(xbar, x[:n])
+	row, done := 0, false
+	flush := func() {
+		if row == 0 {
+			return
+		}
+		if done {
+			kern.MulAtB32Add(n, n, row, ws.a, n, ws.b, n, e, n)
+		} else {
+			kern.MulAtB32(n, n, row, ws.a, n, ws.b, n, e, n)
+		}
+		row, done = 0, true
+	}
+	for t := 0; t < T; t++ {
+		next := x[(t+1)*n : (t+2)*n]
+		if c[t] == 0 || na == 0 {
+			kern.Fluctuation32(nil, xbar, next, alphaX, 1-alphaX)
+			continue
+		}
+		kern.Fluctuation32(d, xbar, next, alphaX, 1-alphaX)
+		rt := r[t*n : (t+1)*n]
+		for q, l := range active {
+			fillPost(ws.a[row*n:(row+1)*n], d, c[t], l)
+			fillPre(ws.b[row*n:(row+1)*n], rt, th[q][:rule.K+1])
+			row++
+		}
+		if row == chunk {
+			flush()
+		}
+	}
+	flush()
+	if !done {
+		clear(e[:n*n])
+	}
+}
+
+// fillPost sets a_i = c·d_i^l: one row of the post-synaptic factor.
+func fillPost(a, d []float32, c float32, l int) {
+	d = d[:len(a)]
+	switch l {
+	case 3: // Miconi's rule
+		for i, v := range d {
+			a[i] = c * (v * v * v)
+		}
+	case 1:
+		for i, v := range d {
+			a[i] = c * v
+		}
+	default:
+		for i, v := range d {
+			a[i] = c * powi(v, l)
+		}
+	}
+}
+
+// fillPre sets b_j = Σ_k θ_k r_j^k (Horner in r_j): one row of the
+// pre-synaptic factor.
+func fillPre(b, r, th []float32) {
+	r = r[:len(b)]
+	if len(th) == 4 {
+		th0, th1, th2, th3 := th[0], th[1], th[2], th[3] // K = 3, unrolled
+		for j, v := range r {
+			b[j] = ((th3*v+th2)*v+th1)*v + th0
+		}
+		return
+	}
+	K := len(th) - 1
+	for j, v := range r {
+		s := th[K]
+		for k := K - 1; k >= 0; k-- {
+			s = s*v + th[k]
+		}
+		b[j] = s
+	}
+}
+
+// eligibility is Workspace.Eligibility; it is generic over the precision
+// for the float64 learner's sake alone (Workspace32 has its own layout).
 func (ws *workspace[F]) eligibility(rule Rule, delta, r, c []F, n, T int, e []F) {
 	L1 := rule.L + 1
 	active := make([]int, 0, MaxOrder+1) // on the stack

@@ -28,9 +28,9 @@ type Learner32 struct {
 	Elig  []float32   // the last trial's eligibility e^T (N×N)
 	Y     []float64   // the last trial's outputs y^1…y^T (T×O) in float64
 
-	delta, xbar, c []float32
-	c64            []float64
-	ws             Workspace32
+	c   []float32
+	c64 []float64
+	ws  Workspace32
 }
 
 // NewLearner32 checks its arguments as NewLearner does and returns a
@@ -80,16 +80,13 @@ func (l *Learner32) Learn(tr *tasks.Trial, x0, xi, gate []float64) (Outcome, err
 	}
 	out := Outcome{Trial: h, Condition: c, Error: E, Reward: R, Advantage: A, Gain: G}
 
-	l.delta = growSlice(l.delta, T*n)
-	l.xbar = growSlice(l.xbar, n)
 	l.c = growSlice(l.c, T)
 	l.c64 = growSlice(l.c64, T)
-	fluctuation(l.Trace.X, n, T, float32(l.Cfg.AlphaX), l.delta, l.xbar)
 	Weights(l.c64, T, l.Dyn.Dt, Decay(l.Dyn.Dt, l.Cfg.TauE), gate, l.Cfg.GateStart)
 	for t, v := range l.c64 {
 		l.c[t] = float32(v)
 	}
-	l.ws.Eligibility(l.Rule, l.delta, l.Trace.R, l.c, n, T, l.Elig)
+	l.ws.Eligibility(l.Rule, l.Trace.X, l.Trace.R, l.c, float32(l.Cfg.AlphaX), n, T, l.Elig)
 
 	if h >= l.Cfg.WarmupTrials {
 		scale := float32(l.Cfg.Eta * G * A)

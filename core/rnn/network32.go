@@ -55,7 +55,9 @@ type Trace32 struct {
 	R       []float32
 	Y       []float32
 	drive   []float32 // T×N: W_in u^t + b + ξ^t
-	u       []float32 // T×M: the inputs, rounded
+	u       []float32 // M×T: the inputs, rounded, one row per input
+	winT    []float32 // M×N: W_inᵀ
+	w       kern.Packed32
 }
 
 // Resize makes the trace hold T steps of an (N, O) network, reusing storage.
@@ -87,24 +89,24 @@ func (net *Network32) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace32)
 	alpha := float32(dyn.Alpha())
 
 	d := tr.drive
-	clear(d)
-	if m > 0 {
-		tr.u = grow32(tr.u, T*m)
-		for k, v := range u[:T*m] {
-			tr.u[k] = float32(v)
-		}
-		for t0 := 0; t0 < T; {
-			if isZero32(tr.u[t0*m : (t0+1)*m]) {
-				t0++
-				continue
+	if m == 0 {
+		clear(d)
+	} else {
+		// W_in u^t for every step at once, as (Uᵀ)ᵀ W_inᵀ: one AᵀB product
+		// over the M inputs (each entry u^t_1 w_i1 + … in input order).
+		tr.u = grow32(tr.u, m*T)
+		for t := range T {
+			for c, v := range u[t*m : (t+1)*m] {
+				tr.u[c*T+t] = float32(v)
 			}
-			t1 := t0 + 1
-			for t1 < T && !isZero32(tr.u[t1*m:(t1+1)*m]) {
-				t1++
-			}
-			kern.MulABt32(t1-t0, n, m, tr.u[t0*m:], m, net.Win, m, d[t0*n:], n)
-			t0 = t1
 		}
+		tr.winT = grow32(tr.winT, m*n)
+		for i := range n {
+			for c, w := range net.Win[i*m : (i+1)*m] {
+				tr.winT[c*n+i] = w
+			}
+		}
+		kern.MulAtB32(T, n, m, tr.u, T, tr.winT, n, d, n)
 	}
 	for t := 0; t < T; t++ {
 		row := d[t*n : (t+1)*n]
@@ -124,30 +126,18 @@ func (net *Network32) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace32)
 	for i, v := range x0[:n] {
 		x[i] = float32(v)
 	}
+	tr.w.Pack(n, n, net.W, n)
 	for t := 0; t < T; t++ {
 		x := tr.X[t*n : (t+1)*n]
 		r := tr.R[t*n : (t+1)*n]
 		kern.Tanh32(r, x)
 		next := tr.X[(t+1)*n : (t+2)*n]
-		kern.MulAv32(n, n, net.W, n, r, next)
-		dt := d[t*n : (t+1)*n]
-		for i := range next {
-			next[i] = x[i] + alpha*(-x[i]+next[i]+dt[i])
-		}
+		tr.w.MulV(r, next)
+		kern.EulerStep32(next, x, d[t*n:(t+1)*n], alpha)
 		for k, i := range net.ClampIndex {
 			next[i] = net.ClampValue[k]
 		}
 	}
 	kern.Tanh32(tr.R[T*n:(T+1)*n], tr.X[T*n:(T+1)*n])
 	kern.MulABt32(T, o, n, tr.R[n:(T+1)*n], n, net.Wout, n, tr.Y, o)
-}
-
-// isZero32 reports whether every value of v is 0 (either sign).
-func isZero32(v []float32) bool {
-	for _, x := range v {
-		if x != 0 {
-			return false
-		}
-	}
-	return true
 }
