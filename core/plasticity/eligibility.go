@@ -136,8 +136,10 @@ func (ws *Workspace32) Eligibility(rule Rule, x, r, c []float32, alphaX float32,
 		kern.Fluctuation32(d, xbar, next, alphaX, 1-alphaX)
 		rt := r[t*n : (t+1)*n]
 		for q, l := range active {
-			fillPost(ws.a[row*n:(row+1)*n], d, c[t], l)
-			fillPre(ws.b[row*n:(row+1)*n], rt, th[q][:rule.K+1])
+			// c_t·Δ^l and Σ_k θ_kl r^k, each value by the operations of
+			// the float64 fill (powi, Horner), unfused.
+			kern.PowScale32(ws.a[row*n:(row+1)*n], d, c[t], l)
+			kern.Horner32(ws.b[row*n:(row+1)*n], rt, th[q][:rule.K+1])
 			row++
 		}
 		if row == chunk {
@@ -147,46 +149,6 @@ func (ws *Workspace32) Eligibility(rule Rule, x, r, c []float32, alphaX float32,
 	flush()
 	if !done {
 		clear(e[:n*n])
-	}
-}
-
-// fillPost sets a_i = c·d_i^l: one row of the post-synaptic factor.
-func fillPost(a, d []float32, c float32, l int) {
-	d = d[:len(a)]
-	switch l {
-	case 3: // Miconi's rule
-		for i, v := range d {
-			a[i] = c * (v * v * v)
-		}
-	case 1:
-		for i, v := range d {
-			a[i] = c * v
-		}
-	default:
-		for i, v := range d {
-			a[i] = c * powi(v, l)
-		}
-	}
-}
-
-// fillPre sets b_j = Σ_k θ_k r_j^k (Horner in r_j): one row of the
-// pre-synaptic factor.
-func fillPre(b, r, th []float32) {
-	r = r[:len(b)]
-	if len(th) == 4 {
-		th0, th1, th2, th3 := th[0], th[1], th[2], th[3] // K = 3, unrolled
-		for j, v := range r {
-			b[j] = ((th3*v+th2)*v+th1)*v + th0
-		}
-		return
-	}
-	K := len(th) - 1
-	for j, v := range r {
-		s := th[K]
-		for k := K - 1; k >= 0; k-- {
-			s = s*v + th[k]
-		}
-		b[j] = s
 	}
 }
 

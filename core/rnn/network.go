@@ -132,6 +132,7 @@ type Trace struct {
 	R       []float64 // (T+1)×N rates r^t = tanh(x^t)
 	Y       []float64 // T×O outputs; row t−1 holds y^t = W_out r^t, t = 1…T
 	drive   []float64 // T×N: W_in u^t + b + ξ^t
+	w       kern.Packed
 }
 
 // Resize makes the trace hold T steps of an (N, O) network, reusing storage.
@@ -191,13 +192,14 @@ func (net *Network) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace) {
 	}
 
 	copy(tr.X[:n], x0)
+	tr.w.Pack(n, n, net.W, n) // W·r by panels on AVX-512: the bits of kern.MulAv
 	for t := 0; t < T; t++ {
 		x := tr.X[t*n : (t+1)*n]
 		r := tr.R[t*n : (t+1)*n]
 		kern.Tanh(r, x)
 		next := tr.X[(t+1)*n : (t+2)*n]
 		// next = W r  (then the Euler update in place)
-		kern.MulAv(n, n, net.W, n, r, next)
+		tr.w.MulV(r, next)
 		dt := d[t*n : (t+1)*n]
 		for i := range next {
 			next[i] = x[i] + alpha*(-x[i]+next[i]+dt[i])

@@ -88,12 +88,14 @@ func (net *Network32) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace32)
 	tr.Resize(n, o, T)
 	alpha := float32(dyn.Alpha())
 
+	// d^t = b + W_in u^t for every step: b copied into every row, then
+	// the inputs' product added as (Uᵀ)ᵀ W_inᵀ, one AᵀB product over the M
+	// inputs (b + (u^t_1 w_i1 + …), the bits of adding b after it).
 	d := tr.drive
-	if m == 0 {
-		clear(d)
-	} else {
-		// W_in u^t for every step at once, as (Uᵀ)ᵀ W_inᵀ: one AᵀB product
-		// over the M inputs (each entry u^t_1 w_i1 + … in input order).
+	for t := range T {
+		copy(d[t*n:(t+1)*n], net.B)
+	}
+	if m > 0 {
 		tr.u = grow32(tr.u, m*T)
 		for t := range T {
 			for c, v := range u[t*m : (t+1)*m] {
@@ -106,13 +108,7 @@ func (net *Network32) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace32)
 				tr.winT[c*n+i] = w
 			}
 		}
-		kern.MulAtB32(T, n, m, tr.u, T, tr.winT, n, d, n)
-	}
-	for t := 0; t < T; t++ {
-		row := d[t*n : (t+1)*n]
-		for i, b := range net.B {
-			row[i] += b
-		}
+		kern.MulAtB32Add(T, n, m, tr.u, T, tr.winT, n, d, n)
 	}
 	if xi != nil {
 		for k, v := range xi[:T*n] {

@@ -176,3 +176,32 @@ func BenchmarkMulAtB32(b *testing.B) {
 		})
 	}
 }
+
+// TestMulABtSameBits checks that MulABt and MulABtAdd give the same bits
+// on the AVX-512 and AVX2 kernels, on shapes around the 4×8 tile, the k
+// tail of 1–3 and the k-block of 256.
+func TestMulABtSameBits(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(37, 38))
+	for _, m := range []int{1, 3, 4, 5, 9, 30, 200} {
+		for _, n := range []int{1, 7, 8, 9, 17, 30, 200} {
+			for _, k := range []int{1, 2, 3, 4, 5, 255, 256, 257, 1003} {
+				lda, ldb, ldc := k+m%3, k+n%2, n+1
+				a, b := randMat(rng, m, lda), randMat(rng, n, ldb)
+				for _, add := range []bool{false, true} {
+					c2, c5 := randMat(rng, m, ldc), make([]float64, m*ldc)
+					copy(c5, c2)
+					mulABt(implAVX2, add, m, n, k, a, lda, b, ldb, c2, ldc)
+					mulABt(implAVX512, add, m, n, k, a, lda, b, ldb, c5, ldc)
+					for i := range c2 {
+						if math.Float64bits(c2[i]) != math.Float64bits(c5[i]) {
+							t.Fatalf("m=%d n=%d k=%d add=%v: c[%d] = %v on AVX-512, %v on AVX2", m, n, k, add, i, c5[i], c2[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -61,3 +61,67 @@ func fluctuation32(im impl, d, xbar, next []float32, a, b float32) {
 		xbar[i] = a*xbar[i] + b*v
 	}
 }
+
+// PowScale32 sets dst[i] = c·src[i]^l for i < len(dst): the power formed
+// by successive multiplies, src·src·…·src (1 for l = 0), then scaled by c,
+// unfused, so the AVX2 kernel and the Go loop give the same bits. It
+// panics if src is shorter than dst or l is negative.
+func PowScale32(dst, src []float32, c float32, l int) {
+	if len(src) < len(dst) || l < 0 {
+		panic(fmt.Sprintf("kern: PowScale32: len(src)=%d must be at least len(dst)=%d, l=%d must be ≥ 0", len(src), len(dst), l))
+	}
+	powScale32(defaultImpl, dst, src, c, l)
+}
+
+func powScale32(im impl, dst, src []float32, c float32, l int) {
+	n8 := 0
+	if im >= implAVX2 {
+		n8 = len(dst) &^ 7
+		if n8 > 0 {
+			powScaleF32AVX2(dst[:n8], src, c, l)
+		}
+	}
+	src = src[:len(dst)]
+	for i := n8; i < len(dst); i++ {
+		if l == 0 {
+			dst[i] = c
+			continue
+		}
+		v := src[i]
+		s := v
+		for range l - 1 {
+			s *= v
+		}
+		dst[i] = c * s
+	}
+}
+
+// Horner32 sets dst[i] = Σ_k th[k]·src[i]^k for i < len(dst), by Horner's
+// rule from th[len(th)−1], unfused (the same bits from the AVX2 kernel and
+// the Go loop). It panics if src is shorter than dst or th is empty.
+func Horner32(dst, src, th []float32) {
+	if len(src) < len(dst) || len(th) == 0 {
+		panic(fmt.Sprintf("kern: Horner32: len(src)=%d must be at least len(dst)=%d, len(th)=%d at least 1", len(src), len(dst), len(th)))
+	}
+	horner32(defaultImpl, dst, src, th)
+}
+
+func horner32(im impl, dst, src, th []float32) {
+	n8 := 0
+	if im >= implAVX2 {
+		n8 = len(dst) &^ 7
+		if n8 > 0 {
+			hornerF32AVX2(dst[:n8], src, th)
+		}
+	}
+	src = src[:len(dst)]
+	K := len(th) - 1
+	for i := n8; i < len(dst); i++ {
+		v := src[i]
+		s := th[K]
+		for k := K - 1; k >= 0; k-- {
+			s = s*v + th[k]
+		}
+		dst[i] = s
+	}
+}

@@ -82,3 +82,91 @@ xbarloop:
 
 fluctdone:
 	RET
+
+// func powScaleF32AVX2(dst, src []float32, c float32, l int)
+//
+// dst[i] = c·src[i]^l for i < len(dst), a multiple of 8, the power formed
+// by l − 1 successive multiplies by src[i] (c alone for l = 0), unfused.
+TEXT ·powScaleF32AVX2(SB), NOSPLIT, $0-64
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         src_base+24(FP), SI
+	VBROADCASTSS c+48(FP), Y3
+	MOVQ         l+56(FP), BX
+	XORQ         AX, AX
+	TESTQ        CX, CX
+	JZ           powdone
+	TESTQ        BX, BX
+	JZ           powzero
+
+powloop:
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVAPS Y1, Y0
+	MOVQ    BX, DX
+	DECQ    DX
+	JZ      powscale
+
+powmul:
+	VMULPS Y1, Y0, Y0
+	DECQ   DX
+	JNZ    powmul
+
+powscale:
+	VMULPS  Y0, Y3, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     powloop
+	VZEROUPPER
+	RET
+
+powzero:
+	VMOVUPS Y3, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     powzero
+	VZEROUPPER
+
+powdone:
+	RET
+
+// func hornerF32AVX2(dst, src, th []float32)
+//
+// dst[i] = Σ_k th[k]·src[i]^k by Horner's rule from the highest
+// coefficient, s ← s·src[i] + th[k], unfused, for i < len(dst), a multiple
+// of 8; len(th) ≥ 1.
+TEXT ·hornerF32AVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ src_base+24(FP), SI
+	MOVQ th_base+48(FP), R8
+	MOVQ th_len+56(FP), BX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JZ   hdone
+
+hloop:
+	VMOVUPS      (SI)(AX*4), Y1
+	MOVQ         BX, DX
+	DECQ         DX
+	VBROADCASTSS (R8)(DX*4), Y0
+	TESTQ        DX, DX
+	JZ           hstore
+
+hstep:
+	DECQ         DX
+	VMULPS       Y1, Y0, Y0
+	VBROADCASTSS (R8)(DX*4), Y2
+	VADDPS       Y2, Y0, Y0
+	TESTQ        DX, DX
+	JNZ          hstep
+
+hstore:
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     hloop
+	VZEROUPPER
+
+hdone:
+	RET

@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// TestElementwise32 checks that EulerStep32 and Fluctuation32 give, on
+// TestElementwise32 checks that EulerStep32, Fluctuation32, PowScale32
+// and Horner32 give, on
 // every implementation and length (vector body and tail), the bits of the
 // written-out Go expressions, and that a nil d updates x̄ alone.
 func TestElementwise32(t *testing.T) {
@@ -44,9 +45,47 @@ func TestElementwise32(t *testing.T) {
 			}
 		}
 	}
+	for _, im := range impls() {
+		for n := range 35 {
+			src := randMat32(rng, 1, n)
+			for l := range 6 {
+				dst := make([]float32, n)
+				powScale32(im, dst, src, 0.75, l)
+				for i, v := range src {
+					want := float32(0.75)
+					if l > 0 {
+						p := v
+						for range l - 1 {
+							p = p * v
+						}
+						want = 0.75 * p
+					}
+					if math.Float32bits(dst[i]) != math.Float32bits(want) {
+						t.Fatalf("%s n=%d l=%d: PowScale32 dst[%d] = %v, want %v", im, n, l, i, dst[i], want)
+					}
+				}
+			}
+			for K := range 5 {
+				th := randMat32(rng, 1, K+1)
+				dst := make([]float32, n)
+				horner32(im, dst, src, th)
+				for i, v := range src {
+					want := th[K]
+					for k := K - 1; k >= 0; k-- {
+						want = want*v + th[k]
+					}
+					if math.Float32bits(dst[i]) != math.Float32bits(want) {
+						t.Fatalf("%s n=%d K=%d: Horner32 dst[%d] = %v, want %v", im, n, K, i, dst[i], want)
+					}
+				}
+			}
+		}
+	}
 	for name, f := range map[string]func(){
-		"euler short x":       func() { EulerStep32(make([]float32, 3), make([]float32, 2), make([]float32, 3), 1) },
-		"fluctuation short d": func() { Fluctuation32(make([]float32, 2), make([]float32, 3), make([]float32, 3), 1, 0) },
+		"powscale negative l":    func() { PowScale32(make([]float32, 2), make([]float32, 2), 1, -1) },
+		"horner no coefficients": func() { Horner32(make([]float32, 2), make([]float32, 2), nil) },
+		"euler short x":          func() { EulerStep32(make([]float32, 3), make([]float32, 2), make([]float32, 3), 1) },
+		"fluctuation short d":    func() { Fluctuation32(make([]float32, 2), make([]float32, 3), make([]float32, 3), 1, 0) },
 	} {
 		func() {
 			defer func() {

@@ -139,6 +139,10 @@ func mulABt(im impl, add bool, m, n, k int, a []float64, lda int, b []float64, l
 		}
 		return
 	}
+	if im == implAVX512 && m >= 4 && n >= 8 {
+		mulABt512(add, m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
 	var out [mr * nr]float64
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
@@ -162,6 +166,37 @@ func mulABt(im impl, add bool, m, n, k int, a []float64, lda int, b []float64, l
 				for r := range rows {
 					ci := c[(i+r)*ldc+j : (i+r)*ldc+j+cols]
 					o := out[r*nr : r*nr+cols]
+					if overwrite {
+						copy(ci, o)
+					} else {
+						for s, v := range o {
+							ci[s] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// mulABt512 is mulABt with the AVX-512 kernel's 4×8 tiles, for m ≥ 4 and
+// n ≥ 8: the same k-blocks, the same sums (dot4x8AVX512 has the bits of
+// dot3x4AVX2), applied to c in the same way. Edge tiles end at the last
+// row or column and skip the entries the tile before applied.
+func mulABt512(add bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	_, _ = a[(m-1)*lda+k-1], b[(n-1)*ldb+k-1]
+	var out [32]float64
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		overwrite := !add && p0 == 0
+		for i := 0; i < m; i += 4 {
+			i0 := min(i, m-4)
+			for j := 0; j < n; j += 8 {
+				j0 := min(j, n-8)
+				dot4x8AVX512(kb, &a[i0*lda+p0], lda, &b[j0*ldb+p0], ldb, &out)
+				for r := i - i0; r < 4; r++ {
+					ci := c[(i0+r)*ldc+j : (i0+r)*ldc+j0+8]
+					o := out[r*8+j-j0 : r*8+8]
 					if overwrite {
 						copy(ci, o)
 					} else {

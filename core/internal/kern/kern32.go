@@ -182,8 +182,28 @@ func mulAv32(kr impl, m, k int, a []float32, lda int, x, y []float32) {
 func dot16f32(a, x []float32) float32 {
 	x = x[:len(a)]
 	var l [16]float32
-	for p, v := range a {
-		l[p%16] += v * x[p]
+	p := 0
+	for ; p+16 <= len(a); p += 16 {
+		aa, xx := a[p:p+16:p+16], x[p:p+16:p+16]
+		l[0] += aa[0] * xx[0]
+		l[1] += aa[1] * xx[1]
+		l[2] += aa[2] * xx[2]
+		l[3] += aa[3] * xx[3]
+		l[4] += aa[4] * xx[4]
+		l[5] += aa[5] * xx[5]
+		l[6] += aa[6] * xx[6]
+		l[7] += aa[7] * xx[7]
+		l[8] += aa[8] * xx[8]
+		l[9] += aa[9] * xx[9]
+		l[10] += aa[10] * xx[10]
+		l[11] += aa[11] * xx[11]
+		l[12] += aa[12] * xx[12]
+		l[13] += aa[13] * xx[13]
+		l[14] += aa[14] * xx[14]
+		l[15] += aa[15] * xx[15]
+	}
+	for q := 0; p+q < len(a); q++ {
+		l[q] += a[p+q] * x[p+q]
 	}
 	for h := 8; h >= 1; h /= 2 {
 		for i := range h {

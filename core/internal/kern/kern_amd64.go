@@ -133,3 +133,30 @@ func eulerF32AVX2(next, x, d []float32, alpha float32)
 //
 //go:noescape
 func fluctF32AVX2(d, xbar, next []float32, a, b float32)
+
+// powScaleF32AVX2 is PowScale32's kernel (elem32_amd64.s) for a length
+// that is a multiple of 8.
+//
+//go:noescape
+func powScaleF32AVX2(dst, src []float32, c float32, l int)
+
+// hornerF32AVX2 is Horner32's kernel (elem32_amd64.s) for a length that
+// is a multiple of 8.
+//
+//go:noescape
+func hornerF32AVX2(dst, src, th []float32)
+
+// dot4x8AVX512 is the AVX-512 tile kernel of MulABt (abt512_amd64.s):
+// out[8i+j] = Σ_{p<k} a[i·lda+p]·b[j·ldb+p] for i < 4, j < 8, with the
+// bits of dot3x4AVX2 for every entry. The 4 rows of A and 8 of B must hold
+// k values each; k ≥ 1.
+//
+//go:noescape
+func dot4x8AVX512(k int, a *float64, lda int, b *float64, ldb int, out *[32]float64)
+
+// dotPanelAVX512 is the packed mat-vec kernel of Packed.MulV
+// (mv64_amd64.s): one panel of 8 rows against x, with the bits of
+// dot8x1StrideAVX2.
+//
+//go:noescape
+func dotPanelAVX512(kp int, panel *float64, x *float64, k int, y *float64)

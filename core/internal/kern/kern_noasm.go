@@ -81,3 +81,21 @@ func eulerF32AVX2(next, x, d []float32, alpha float32) {
 func fluctF32AVX2(d, xbar, next []float32, a, b float32) {
 	panic("kern: no AVX2 kernel on this architecture")
 }
+
+// powScaleF32AVX2 is never called when hasAVX2FMA is false.
+func powScaleF32AVX2(dst, src []float32, c float32, l int) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
+
+// hornerF32AVX2 is never called when hasAVX2FMA is false.
+func hornerF32AVX2(dst, src, th []float32) { panic("kern: no AVX2 kernel on this architecture") }
+
+// dot4x8AVX512 is never called when hasAVX512 is false.
+func dot4x8AVX512(k int, a *float64, lda int, b *float64, ldb int, out *[32]float64) {
+	panic("kern: no AVX-512 kernel on this architecture")
+}
+
+// dotPanelAVX512 is never called when hasAVX512 is false.
+func dotPanelAVX512(kp int, panel *float64, x *float64, k int, y *float64) {
+	panic("kern: no AVX-512 kernel on this architecture")
+}

@@ -14,6 +14,7 @@ type Packed32 struct {
 	a        []float32 // otherwise: the matrix, unpacked
 	lda      int
 	y        [8]float32
+	back     bool // the last pass ran from the last panel to the first
 }
 
 // Pack packs the m×k row-major matrix a (row stride lda ≥ k), reusing the
@@ -37,29 +38,7 @@ func (p *Packed32) pack(im impl, m, k int, a []float32, lda int) {
 		p.a, p.data = a, p.data[:0]
 		return
 	}
-	kp := (k + 15) &^ 15
-	panels := (m + 7) / 8
-	p.kp = kp
-	if need := panels * 8 * kp; cap(p.data) < need {
-		p.data = make([]float32, need)
-	} else {
-		p.data = p.data[:need]
-	}
-	for q := range panels {
-		panel := p.data[q*8*kp : (q+1)*8*kp]
-		for r := range 8 {
-			i := q*8 + r
-			for j0 := 0; j0 < kp; j0 += 16 {
-				dst := panel[j0*8+r*16 : j0*8+r*16+16]
-				if i >= m {
-					clear(dst)
-					continue
-				}
-				n := copy(dst, a[i*lda+j0:i*lda+min(j0+16, k)])
-				clear(dst[n:])
-			}
-		}
-	}
+	p.kp, p.data = packPanels(p.data, m, k, a, lda, 16)
 }
 
 // MulV overwrites y[:m] with A·x for the packed A (x holds at least k
@@ -81,7 +60,15 @@ func (p *Packed32) mulV(im impl, x, y []float32) {
 		return
 	}
 	m, kp := p.m, p.kp
-	for q := 0; q*8 < m; q++ {
+	panels := (m + 7) / 8
+	// Alternate the direction of the pass: the panels read last are still
+	// in L1 cache when the next call starts with them.
+	p.back = !p.back
+	for s := range panels {
+		q := s
+		if p.back {
+			q = panels - 1 - s
+		}
 		if q*8+8 <= m {
 			dotPanelF32AVX512(kp, &p.data[q*8*kp], &x[0], p.k, &y[q*8])
 			continue
@@ -89,4 +76,104 @@ func (p *Packed32) mulV(im impl, x, y []float32) {
 		dotPanelF32AVX512(kp, &p.data[q*8*kp], &x[0], p.k, &p.y[0])
 		copy(y[q*8:m], p.y[:])
 	}
+}
+
+// Packed is Packed32 for float64: on AVX-512 CPUs the rows are stored in
+// panels of 8, 4 columns of each row in turn, padded with zeros; MulV gives
+// the bits of MulAv on every CPU. The zero value is ready to Pack.
+type Packed struct {
+	m, k, kp int
+	data     []float64
+	a        []float64
+	lda      int
+	y        [8]float64
+	back     bool
+}
+
+// Pack packs the m×k row-major matrix a (row stride lda ≥ k), reusing the
+// receiver's storage. On CPUs without AVX-512 it keeps a (not a copy), so a
+// must not change until the next Pack. It panics on bad sizes.
+func (p *Packed) Pack(m, k int, a []float64, lda int) {
+	p.pack(defaultImpl, m, k, a, lda)
+}
+
+func (p *Packed) pack(im impl, m, k int, a []float64, lda int) {
+	switch {
+	case m < 0 || k < 0:
+		panic(fmt.Sprintf("kern: negative size m=%d k=%d", m, k))
+	case lda < max(k, 1):
+		panic(fmt.Sprintf("kern: lda=%d is less than k=%d; the row stride of A must be at least k", lda, k))
+	case m > 0 && k > 0 && len(a) < (m-1)*lda+k:
+		panic(fmt.Sprintf("kern: len(a)=%d is too short for a %d×%d matrix with stride %d (need %d)", len(a), m, k, lda, (m-1)*lda+k))
+	}
+	p.m, p.k, p.a, p.lda = m, k, nil, lda
+	if im != implAVX512 || m < 8 || k == 0 {
+		p.a, p.data = a, p.data[:0]
+		return
+	}
+	p.kp, p.data = packPanels(p.data, m, k, a, lda, 4)
+}
+
+// MulV overwrites y[:m] with A·x for the packed A (x holds at least k
+// values), with the bits of MulAv(m, k, a, lda, x, y). It panics if x or y
+// is short.
+func (p *Packed) MulV(x, y []float64) {
+	switch {
+	case len(x) < p.k:
+		panic(fmt.Sprintf("kern: len(x)=%d is less than k=%d", len(x), p.k))
+	case len(y) < p.m:
+		panic(fmt.Sprintf("kern: len(y)=%d is less than m=%d", len(y), p.m))
+	}
+	p.mulV(defaultImpl, x, y)
+}
+
+func (p *Packed) mulV(im impl, x, y []float64) {
+	if len(p.data) == 0 {
+		mulAv(im, p.m, p.k, p.a, p.lda, x, y)
+		return
+	}
+	m, kp := p.m, p.kp
+	panels := (m + 7) / 8
+	p.back = !p.back // see Packed32.mulV
+	for s := range panels {
+		q := s
+		if p.back {
+			q = panels - 1 - s
+		}
+		if q*8+8 <= m {
+			dotPanelAVX512(kp, &p.data[q*8*kp], &x[0], p.k, &y[q*8])
+			continue
+		}
+		dotPanelAVX512(kp, &p.data[q*8*kp], &x[0], p.k, &p.y[0])
+		copy(y[q*8:m], p.y[:])
+	}
+}
+
+// packPanels packs the m×k matrix a into panels of 8 rows, chunks of w
+// columns of each row in turn, zero past row m and column k, reusing buf;
+// it returns the padded row length and the panels.
+func packPanels[F float32 | float64](buf []F, m, k int, a []F, lda, w int) (int, []F) {
+	kp := (k + w - 1) / w * w
+	panels := (m + 7) / 8
+	if need := panels * 8 * kp; cap(buf) < need {
+		buf = make([]F, need)
+	} else {
+		buf = buf[:need]
+	}
+	for q := range panels {
+		panel := buf[q*8*kp : (q+1)*8*kp]
+		for r := range 8 {
+			i := q*8 + r
+			for j0 := 0; j0 < kp; j0 += w {
+				dst := panel[j0*8+r*w : j0*8+r*w+w]
+				if i >= m {
+					clear(dst)
+					continue
+				}
+				n := copy(dst, a[i*lda+j0:i*lda+min(j0+w, k)])
+				clear(dst[n:])
+			}
+		}
+	}
+	return kp, buf
 }

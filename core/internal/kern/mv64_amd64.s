@@ -1,0 +1,94 @@
+#include "textflag.h"
+
+// pantail64 holds 3 all-ones quadwords followed by 4 zero quadwords: the 4
+// quadwords from index 3−r have exactly their first r lanes set.
+DATA pantail64<>+0(SB)/8, $0xffffffffffffffff
+DATA pantail64<>+8(SB)/8, $0xffffffffffffffff
+DATA pantail64<>+16(SB)/8, $0xffffffffffffffff
+DATA pantail64<>+24(SB)/8, $0
+DATA pantail64<>+32(SB)/8, $0
+DATA pantail64<>+40(SB)/8, $0
+DATA pantail64<>+48(SB)/8, $0
+GLOBL pantail64<>(SB), RODATA|NOPTR, $56
+
+// func dotPanelAVX512(kp int, panel *float64, x *float64, k int, y *float64)
+//
+// The 8 rows of one panel of a Packed (4 columns of rows 0…7 in turn, then
+// the next 4 columns; zero past column k) against x: y[i] for i < 8 with
+// the bits of dot8x1StrideAVX2 (lane l of row i sums p ≡ l mod 4 in
+// increasing p with fused multiply-adds; (l0 + l1) + (l2 + l3)). Each zmm
+// accumulator holds rows 2j (lanes 0–3) and 2j+1 (lanes 4–7); x is read
+// as 4 values broadcast to both halves, under a mask in the last chunk.
+TEXT ·dotPanelAVX512(SB), NOSPLIT, $0-40
+	MOVQ kp+0(FP), CX
+	MOVQ panel+8(FP), SI
+	MOVQ x+16(FP), DI
+	MOVQ k+24(FP), BX
+	VPXORQ Z16, Z16, Z16
+	VPXORQ Z17, Z17, Z17
+	VPXORQ Z18, Z18, Z18
+	VPXORQ Z19, Z19, Z19
+	XORQ AX, AX
+	MOVQ BX, DX
+	ANDQ $-4, DX // whole chunks of x
+	JZ   ptail
+
+ploop:
+	VBROADCASTF64X4 (DI)(AX*8), Z0
+	VFMADD231PD     0(SI), Z0, Z16
+	VFMADD231PD     64(SI), Z0, Z17
+	VFMADD231PD     128(SI), Z0, Z18
+	VFMADD231PD     192(SI), Z0, Z19
+	ADDQ            $256, SI
+	ADDQ            $4, AX
+	CMPQ            AX, DX
+	JLT             ploop
+
+ptail:
+	CMPQ AX, BX
+	JGE  preduce
+	MOVQ BX, CX
+	SUBQ AX, CX // r = 1…3
+	NEGQ CX
+	ADDQ $3, CX
+	LEAQ pantail64<>(SB), DX
+	VMOVUPD      (DX)(CX*8), Y1
+	VMASKMOVPD   (DI)(AX*8), Y1, Y0
+	VINSERTF64X4 $1, Y0, Z0, Z0
+	VFMADD231PD  0(SI), Z0, Z16
+	VFMADD231PD  64(SI), Z0, Z17
+	VFMADD231PD  128(SI), Z0, Z18
+	VFMADD231PD  192(SI), Z0, Z19
+
+preduce:
+	MOVQ y+32(FP), DI
+	VPERMILPD     $0x55, Z16, Z0
+	VADDPD        Z0, Z16, Z0
+	VSHUFF64X2    $0xB1, Z0, Z0, Z1
+	VADDPD        Z1, Z0, Z0
+	VMOVSD        X0, 0(DI)
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMOVSD        X1, 8(DI)
+	VPERMILPD     $0x55, Z17, Z0
+	VADDPD        Z0, Z17, Z0
+	VSHUFF64X2    $0xB1, Z0, Z0, Z1
+	VADDPD        Z1, Z0, Z0
+	VMOVSD        X0, 16(DI)
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMOVSD        X1, 24(DI)
+	VPERMILPD     $0x55, Z18, Z0
+	VADDPD        Z0, Z18, Z0
+	VSHUFF64X2    $0xB1, Z0, Z0, Z1
+	VADDPD        Z1, Z0, Z0
+	VMOVSD        X0, 32(DI)
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMOVSD        X1, 40(DI)
+	VPERMILPD     $0x55, Z19, Z0
+	VADDPD        Z0, Z19, Z0
+	VSHUFF64X2    $0xB1, Z0, Z0, Z1
+	VADDPD        Z1, Z0, Z0
+	VMOVSD        X0, 48(DI)
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMOVSD        X1, 56(DI)
+	VZEROUPPER
+	RET
