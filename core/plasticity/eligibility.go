@@ -180,57 +180,53 @@ func (ws *workspace[F]) eligibility(rule Rule, delta, r, c []F, n, T int, e []F)
 	}
 	// A and B are N×rows with one column per (t, l), column s·na + q for
 	// the s-th step kept and the q-th active l: e^T = A Bᵀ, a product of
-	// rows against rows that the AVX2 kernel of core/internal/kern runs at
-	// several times gonum's speed. They are filled row by row, so that the
-	// writes are contiguous (the reads of Δ and r stride by N).
+	// rows against rows that the kernels of core/internal/kern run at
+	// several times gonum's speed. They are filled by bands of 8 units:
+	// each step's 8 values of Δ (or r) are one cache line, read once, and
+	// written into the band's 8 rows (the values do not depend on the
+	// order in which they are formed).
 	ws.a = growSlice(ws.a, rows*n)
 	ws.b = growSlice(ws.b, rows*n)
 	a, b := ws.a[:rows*n], ws.b[:rows*n]
 	var th [MaxOrder + 1]F
 	for q, l := range active {
-		for i := 0; i < n; i++ {
-			row := a[i*rows : (i+1)*rows]
-			col := q
-			if l == 3 {
-				// powi(v, 3) inlined (Miconi's rule): the same operations.
-				for _, t := range steps {
-					v := delta[t*n+i]
-					row[col] = c[t] * (v * v * v)
-					col += na
-				}
-				continue
-			}
-			for _, t := range steps {
-				row[col] = c[t] * powi(delta[t*n+i], l)
-				col += na
-			}
-		}
 		for k := 0; k <= rule.K; k++ {
 			th[k] = F(rule.Theta[k*L1+l])
 		}
-		for j := 0; j < n; j++ {
-			row := b[j*rows : (j+1)*rows]
-			col := q
-			if rule.K == 3 {
-				// The loop below for K = 3 (the orders of Miconi's rule and
-				// the default space), unrolled: the same operations.
-				th0, th1, th2, th3 := th[0], th[1], th[2], th[3]
-				for _, t := range steps {
-					rj := r[t*n+j]
-					row[col] = ((th3*rj+th2)*rj+th1)*rj + th0
-					col += na
+		for i0 := 0; i0 < n; i0 += 8 {
+			i1 := min(i0+8, n)
+			for s, t := range steps {
+				col := s*na + q
+				d := delta[t*n+i0 : t*n+i1]
+				ct := c[t]
+				if l == 3 {
+					// powi(v, 3) inlined (Miconi's rule): the same operations.
+					for ii, v := range d {
+						a[(i0+ii)*rows+col] = ct * (v * v * v)
+					}
+				} else {
+					for ii, v := range d {
+						a[(i0+ii)*rows+col] = ct * powi(v, l)
+					}
 				}
-				continue
-			}
-			for _, t := range steps {
-				// Horner in the pre-synaptic rate: Σ_k θ_kl r^k.
-				rj := r[t*n+j]
-				s := th[rule.K]
-				for k := rule.K - 1; k >= 0; k-- {
-					s = s*rj + th[k]
+				rt := r[t*n+i0 : t*n+i1]
+				if rule.K == 3 {
+					// The loop below for K = 3 (the orders of Miconi's rule
+					// and the default space), unrolled: the same operations.
+					th0, th1, th2, th3 := th[0], th[1], th[2], th[3]
+					for jj, rj := range rt {
+						b[(i0+jj)*rows+col] = ((th3*rj+th2)*rj+th1)*rj + th0
+					}
+					continue
 				}
-				row[col] = s
-				col += na
+				for jj, rj := range rt {
+					// Horner in the pre-synaptic rate: Σ_k θ_kl r^k.
+					v := th[rule.K]
+					for k := rule.K - 1; k >= 0; k-- {
+						v = v*rj + th[k]
+					}
+					b[(i0+jj)*rows+col] = v
+				}
 			}
 		}
 	}
