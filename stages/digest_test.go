@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -450,5 +451,25 @@ func hashValue(h io.Writer, v reflect.Value) {
 		}
 	default:
 		panic(fmt.Sprintf("digest: cannot hash a %s", v.Type()))
+	}
+}
+
+// TestStageDigestsWithoutAVX512 runs TestStageDigests again in a process
+// that does not use the AVX-512 kernels (GODEBUG=cpu.avx512f=off), on a
+// CPU that has them: every stage's numbers, float32 training included,
+// must be the same bits with the AVX2 kernels, as a cluster that mixes the
+// two kinds of CPU needs.
+func TestStageDigestsWithoutAVX512(t *testing.T) {
+	if !cpu.X86.HasAVX512F {
+		t.Skip("this CPU has no AVX-512: TestStageDigests ran the AVX2 kernels")
+	}
+	if testing.Short() || *update {
+		t.Skip("short mode or -update")
+	}
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run", "^TestStageDigests$", "-test.count", "1")
+	cmd.Env = append(os.Environ(), "GODEBUG=cpu.avx512f=off")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "PASS") {
+		t.Fatalf("TestStageDigests without AVX-512: %v\n%s", err, out)
 	}
 }

@@ -90,6 +90,14 @@ func mulAtB32(kr impl, add bool, m, n, k int, a []float32, lda int, b []float32,
 		}
 		for j0 := 0; j0 < n; j0 += tw {
 			cols := min(tw, n-j0)
+			if kr == implAVX2 && cols == 16 && m >= 6 {
+				// Whole panels of 16 columns: 6 rows per call, unmasked.
+				for i0 := 0; i0 < m; i0 += 6 {
+					start := min(i0, m-6)
+					atb6x16F32AVX2(kb, &a[p0*lda+start], lda, &b[p0*ldb+j0], ldb, &c[start*ldc+j0], ldc, i0-start, addBlock)
+				}
+				continue
+			}
 			for i0 := 0; i0 < m; i0 += th {
 				// The last tile ends at row m, overlapping the one before:
 				// its first skip rows are computed but not stored.

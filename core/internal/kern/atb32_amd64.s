@@ -242,3 +242,90 @@ store2:
 	STOREC2(Y6, Y7, t3)
 	VZEROUPPER
 	RET
+
+// ATBROW6 adds bcast(a[p·lda + r])·b[p, 0…15] into the accumulators of row r.
+#define ATBROW6(off, acc0, acc1) \
+	VBROADCASTSS off(AX), Y14; \
+	VFMADD231PS  Y14, Y12, acc0; \
+	VFMADD231PS  Y14, Y13, acc1
+
+// ADDC6 adds row r of the tile (16 columns) into its accumulators.
+#define ADDC6(acc0, acc1) \
+	VADDPS (DI), acc0, acc0; \
+	VADDPS 32(DI), acc1, acc1; \
+	ADDQ   R9, DI
+
+// STOREC6 stores row r unless r < skip (R11 counts down).
+#define STOREC6(acc0, acc1, next) \
+	DECQ    R11; \
+	JGE     next; \
+	VMOVUPS acc0, (DI); \
+	VMOVUPS acc1, 32(DI); \
+next: \
+	ADDQ    R9, DI
+
+// func atb6x16F32AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, skip, add int)
+//
+// atb4x16F32AVX2 for 6 rows and exactly 16 columns, without masks: 12
+// accumulators, enough to keep both FMA units busy. The same operations
+// per entry, so the same bits.
+TEXT ·atb6x16F32AVX2(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	MOVQ b+24(FP), BX
+	MOVQ ldb+32(FP), DX
+	SHLQ $2, DX
+	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), R9
+	SHLQ $2, R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+loop6:
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	ATBROW6(0, Y0, Y1)
+	ATBROW6(4, Y2, Y3)
+	ATBROW6(8, Y4, Y5)
+	ATBROW6(12, Y6, Y7)
+	ATBROW6(16, Y8, Y9)
+	ATBROW6(20, Y10, Y11)
+	ADDQ R8, AX
+	ADDQ DX, BX
+	DECQ CX
+	JNZ  loop6
+
+	MOVQ  add+64(FP), R10
+	TESTQ R10, R10
+	JZ    store6
+	MOVQ  DI, R10
+	ADDC6(Y0, Y1)
+	ADDC6(Y2, Y3)
+	ADDC6(Y4, Y5)
+	ADDC6(Y6, Y7)
+	ADDC6(Y8, Y9)
+	ADDC6(Y10, Y11)
+	MOVQ  R10, DI
+
+store6:
+	MOVQ skip+56(FP), R11
+	STOREC6(Y0, Y1, u0)
+	STOREC6(Y2, Y3, u1)
+	STOREC6(Y4, Y5, u2)
+	STOREC6(Y6, Y7, u3)
+	STOREC6(Y8, Y9, u4)
+	STOREC6(Y10, Y11, u5)
+	VZEROUPPER
+	RET

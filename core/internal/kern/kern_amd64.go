@@ -160,3 +160,16 @@ func dot4x8AVX512(k int, a *float64, lda int, b *float64, ldb int, out *[32]floa
 //
 //go:noescape
 func dotPanelAVX512(kp int, panel *float64, x *float64, k int, y *float64)
+
+// atb6x16F32AVX2 is atb4x16F32AVX2 for 6 rows and exactly 16 columns,
+// without masks, with the same bits.
+//
+//go:noescape
+func atb6x16F32AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, skip, add int)
+
+// dotPanel4F32AVX2 is the AVX2 packed mat-vec kernel of Packed32.MulV
+// (mv32_amd64.s): one panel of 4 rows against x, with the bits of
+// dot4x1StrideF32AVX2.
+//
+//go:noescape
+func dotPanel4F32AVX2(kp int, panel *float32, x *float32, k int, y *float32)

@@ -99,3 +99,13 @@ func dot4x8AVX512(k int, a *float64, lda int, b *float64, ldb int, out *[32]floa
 func dotPanelAVX512(kp int, panel *float64, x *float64, k int, y *float64) {
 	panic("kern: no AVX-512 kernel on this architecture")
 }
+
+// atb6x16F32AVX2 is never called when hasAVX2FMA is false.
+func atb6x16F32AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, skip, add int) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
+
+// dotPanel4F32AVX2 is never called when hasAVX2FMA is false.
+func dotPanel4F32AVX2(kp int, panel *float32, x *float32, k int, y *float32) {
+	panic("kern: no AVX2 kernel on this architecture")
+}

@@ -333,3 +333,96 @@ preduce:
 	VMOVUPS Y18, (DI)
 	VZEROUPPER
 	RET
+
+// FMAP4 adds chunk row r (16 values at off, off+32 in the panel) into its
+// two accumulators, with x in Y8 (lo) and Y9 (hi).
+#define FMAP4(off, lo, hi) \
+	VFMADD231PS off(SI), Y8, lo; \
+	VFMADD231PS off+32(SI), Y9, hi
+
+// func dotPanel4F32AVX2(kp int, panel *float32, x *float32, k int, y *float32)
+//
+// One panel of 4 rows of a Packed32 packed for AVX2 (16 columns of rows
+// 0…3 in turn, zero past column k) against x: y[i] for i < 4 with the bits
+// of dot4x1StrideF32AVX2; x is read under masks in the last chunk.
+TEXT ·dotPanel4F32AVX2(SB), NOSPLIT, $0-40
+	MOVQ kp+0(FP), CX
+	MOVQ panel+8(FP), SI
+	MOVQ x+16(FP), DI
+	MOVQ k+24(FP), BX
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	XORQ AX, AX
+	MOVQ BX, DX
+	ANDQ $-16, DX
+	JZ   p4tail
+
+p4loop:
+	VMOVUPS (DI)(AX*4), Y8
+	VMOVUPS 32(DI)(AX*4), Y9
+	FMAP4(0, Y0, Y1)
+	FMAP4(64, Y2, Y3)
+	FMAP4(128, Y4, Y5)
+	FMAP4(192, Y6, Y7)
+	ADDQ $256, SI
+	ADDQ $16, AX
+	CMPQ AX, DX
+	JLT  p4loop
+
+p4tail:
+	MOVQ BX, CX
+	SUBQ AX, CX // r = k − p, 0…15
+	JZ   p4reduce
+	LEAQ mvmask<>(SB), DX
+	VPXOR Y11, Y11, Y11
+	CMPQ CX, $8
+	JGE  p4hi
+	MOVQ $7, R8
+	SUBQ CX, R8
+	VMOVDQU (DX)(R8*4), Y10
+	JMP  p4load
+p4hi:
+	VPCMPEQD Y10, Y10, Y10
+	MOVQ $15, R8
+	SUBQ CX, R8
+	VMOVDQU (DX)(R8*4), Y11
+p4load:
+	VMASKMOVPS (DI)(AX*4), Y10, Y8
+	VMASKMOVPS 32(DI)(AX*4), Y11, Y9
+	FMAP4(0, Y0, Y1)
+	FMAP4(64, Y2, Y3)
+	FMAP4(128, Y4, Y5)
+	FMAP4(192, Y6, Y7)
+
+p4reduce:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y5, Y4, Y4
+	VADDPS Y7, Y6, Y6
+	VPERM2F128 $0x20, Y2, Y0, Y8
+	VPERM2F128 $0x31, Y2, Y0, Y9
+	VADDPS     Y8, Y9, Y9
+	VPERM2F128 $0x20, Y6, Y4, Y8
+	VPERM2F128 $0x31, Y6, Y4, Y10
+	VADDPS     Y8, Y10, Y10
+	VSHUFPS $0x44, Y10, Y9, Y8
+	VSHUFPS $0xEE, Y10, Y9, Y11
+	VADDPS  Y8, Y11, Y11
+	VSHUFPS $0x88, Y11, Y11, Y8
+	VSHUFPS $0xDD, Y11, Y11, Y12
+	VADDPS  Y8, Y12, Y12
+	LEAQ    mvperm2<>(SB), DX
+	VMOVDQU (DX), Y13
+	VPERMPS Y12, Y13, Y14
+	MOVQ    y+32(FP), DI
+	VMOVUPS X14, (DI)
+	VZEROUPPER
+	RET

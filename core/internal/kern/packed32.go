@@ -4,13 +4,14 @@ import "fmt"
 
 // Packed32 is a float32 matrix packed for repeated products with vectors
 // (MulV), as the step of a network multiplies its fixed W by each new rate
-// vector: on AVX-512 CPUs the rows are stored in panels of 8, 16 columns of
-// each row in turn, padded with zeros, so that a product reads the matrix
-// as one sequential stream. MulV gives the bits of MulAv32 on every CPU.
-// The zero value is ready to Pack.
+// vector: the rows are stored in panels of 8 (AVX-512) or 4 (AVX2), 16
+// columns of each row in turn, padded with zeros, so that a product reads
+// the matrix as one sequential stream. MulV gives the bits of MulAv32 on
+// every CPU. The zero value is ready to Pack.
 type Packed32 struct {
 	m, k, kp int
-	data     []float32 // AVX-512: the panels; else unused
+	h        int       // rows per panel
+	data     []float32 // the panels, or nil
 	a        []float32 // otherwise: the matrix, unpacked
 	lda      int
 	y        [8]float32
@@ -18,7 +19,7 @@ type Packed32 struct {
 }
 
 // Pack packs the m×k row-major matrix a (row stride lda ≥ k), reusing the
-// receiver's storage. On CPUs without AVX-512 it keeps a (not a copy), so a
+// receiver's storage. On CPUs without AVX2 it keeps a (not a copy), so a
 // must not change until the next Pack. It panics on bad sizes.
 func (p *Packed32) Pack(m, k int, a []float32, lda int) {
 	p.pack(defaultImpl, m, k, a, lda)
@@ -34,11 +35,15 @@ func (p *Packed32) pack(im impl, m, k int, a []float32, lda int) {
 		panic(fmt.Sprintf("kern: len(a)=%d is too short for a %d×%d matrix with stride %d (need %d)", len(a), m, k, lda, (m-1)*lda+k))
 	}
 	p.m, p.k, p.a, p.lda = m, k, nil, lda
-	if im != implAVX512 || m < 8 || k == 0 {
+	p.h = 4
+	if im == implAVX512 && m >= 8 {
+		p.h = 8
+	}
+	if im < implAVX2 || m < 4 || k == 0 {
 		p.a, p.data = a, p.data[:0]
 		return
 	}
-	p.kp, p.data = packPanels(p.data, m, k, a, lda, 16)
+	p.kp, p.data = packPanels(p.data, m, k, a, lda, p.h, 16)
 }
 
 // MulV overwrites y[:m] with A·x for the packed A (x holds at least k
@@ -59,8 +64,8 @@ func (p *Packed32) mulV(im impl, x, y []float32) {
 		mulAv32(im, p.m, p.k, p.a, p.lda, x, y)
 		return
 	}
-	m, kp := p.m, p.kp
-	panels := (m + 7) / 8
+	m, kp, h := p.m, p.kp, p.h
+	panels := (m + h - 1) / h
 	// Alternate the direction of the pass: the panels read last are still
 	// in L1 cache when the next call starts with them.
 	p.back = !p.back
@@ -69,12 +74,18 @@ func (p *Packed32) mulV(im impl, x, y []float32) {
 		if p.back {
 			q = panels - 1 - s
 		}
-		if q*8+8 <= m {
-			dotPanelF32AVX512(kp, &p.data[q*8*kp], &x[0], p.k, &y[q*8])
-			continue
+		out := y[q*h:]
+		if q*h+h > m {
+			out = p.y[:]
 		}
-		dotPanelF32AVX512(kp, &p.data[q*8*kp], &x[0], p.k, &p.y[0])
-		copy(y[q*8:m], p.y[:])
+		if h == 8 {
+			dotPanelF32AVX512(kp, &p.data[q*h*kp], &x[0], p.k, &out[0])
+		} else {
+			dotPanel4F32AVX2(kp, &p.data[q*h*kp], &x[0], p.k, &out[0])
+		}
+		if q*h+h > m {
+			copy(y[q*h:m], p.y[:])
+		}
 	}
 }
 
@@ -111,7 +122,7 @@ func (p *Packed) pack(im impl, m, k int, a []float64, lda int) {
 		p.a, p.data = a, p.data[:0]
 		return
 	}
-	p.kp, p.data = packPanels(p.data, m, k, a, lda, 4)
+	p.kp, p.data = packPanels(p.data, m, k, a, lda, 8, 4)
 }
 
 // MulV overwrites y[:m] with A·x for the packed A (x holds at least k
@@ -149,23 +160,23 @@ func (p *Packed) mulV(im impl, x, y []float64) {
 	}
 }
 
-// packPanels packs the m×k matrix a into panels of 8 rows, chunks of w
+// packPanels packs the m×k matrix a into panels of h rows, chunks of w
 // columns of each row in turn, zero past row m and column k, reusing buf;
 // it returns the padded row length and the panels.
-func packPanels[F float32 | float64](buf []F, m, k int, a []F, lda, w int) (int, []F) {
+func packPanels[F float32 | float64](buf []F, m, k int, a []F, lda, h, w int) (int, []F) {
 	kp := (k + w - 1) / w * w
-	panels := (m + 7) / 8
-	if need := panels * 8 * kp; cap(buf) < need {
+	panels := (m + h - 1) / h
+	if need := panels * h * kp; cap(buf) < need {
 		buf = make([]F, need)
 	} else {
 		buf = buf[:need]
 	}
 	for q := range panels {
-		panel := buf[q*8*kp : (q+1)*8*kp]
-		for r := range 8 {
-			i := q*8 + r
+		panel := buf[q*h*kp : (q+1)*h*kp]
+		for r := range h {
+			i := q*h + r
 			for j0 := 0; j0 < kp; j0 += w {
-				dst := panel[j0*8+r*w : j0*8+r*w+w]
+				dst := panel[j0*h+r*w : j0*h+r*w+w]
 				if i >= m {
 					clear(dst)
 					continue
