@@ -21,17 +21,12 @@ func Fluctuation(x []float64, n, T int, alphaX float64, delta, xbar []float64) {
 	fluctuation(x, n, T, alphaX, delta, xbar)
 }
 
-// fluctuation is Fluctuation in either precision (α_x and 1 − α_x are
-// taken in that precision).
-func fluctuation[F float32 | float64](x []F, n, T int, alphaX F, delta, xbar []F) {
+// fluctuation is Fluctuation.
+func fluctuation(x []float64, n, T int, alphaX float64, delta, xbar []float64) {
 	copy(xbar[:n], x[:n])
 	for t := 0; t < T; t++ {
-		next := x[(t+1)*n : (t+2)*n]
-		d := delta[t*n : (t+1)*n]
-		for i, v := range next {
-			d[i] = xbar[i] - v
-			xbar[i] = alphaX*xbar[i] + (1-alphaX)*v
-		}
+		// Δ^t = x̄ − x^{t+1}, x̄ ← α_x x̄ + (1 − α_x) x^{t+1}, unfused.
+		kern.FluctuationStep(delta[t*n:(t+1)*n], xbar[:n], x[(t+1)*n:(t+2)*n], alphaX, 1-alphaX)
 	}
 }
 

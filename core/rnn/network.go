@@ -200,10 +200,7 @@ func (net *Network) Run(dyn Dynamics, x0, u, xi []float64, T int, tr *Trace) {
 		next := tr.X[(t+1)*n : (t+2)*n]
 		// next = W r  (then the Euler update in place)
 		tr.w.MulV(r, next)
-		dt := d[t*n : (t+1)*n]
-		for i := range next {
-			next[i] = x[i] + alpha*(-x[i]+next[i]+dt[i])
-		}
+		kern.EulerStep(next, x, d[t*n:(t+1)*n], alpha) // x + α(−x + W r + d), unfused
 		net.ApplyClamps(next)
 	}
 	kern.Tanh(tr.R[T*n:(T+1)*n], tr.X[T*n:(T+1)*n])

@@ -14,16 +14,40 @@ func EulerStep32(next, x, d []float32, alpha float32) {
 	eulerStep32(defaultImpl, next, x, d, alpha)
 }
 
+// EulerStep is EulerStep32 for float64, 4 values per AVX2 instruction.
+func EulerStep(next, x, d []float64, alpha float64) {
+	if len(x) < len(next) || len(d) < len(next) {
+		panic(fmt.Sprintf("kern: EulerStep: len(x)=%d, len(d)=%d, both must be at least len(next)=%d", len(x), len(d), len(next)))
+	}
+	eulerStep(defaultImpl, next, x, d, alpha)
+}
+
 func eulerStep32(im impl, next, x, d []float32, alpha float32) {
-	n8 := 0
+	nv := 0
 	if im >= implAVX2 {
-		n8 = len(next) &^ 7
-		if n8 > 0 {
-			eulerF32AVX2(next[:n8], x, d, alpha)
+		nv = len(next) &^ 7
+		if nv > 0 {
+			eulerF32AVX2(next[:nv], x, d, alpha)
 		}
 	}
+	eulerTail(nv, next, x, d, alpha)
+}
+
+func eulerStep(im impl, next, x, d []float64, alpha float64) {
+	nv := 0
+	if im >= implAVX2 {
+		nv = len(next) &^ 3
+		if nv > 0 {
+			eulerF64AVX2(next[:nv], x, d, alpha)
+		}
+	}
+	eulerTail(nv, next, x, d, alpha)
+}
+
+// eulerTail is the Go loop of EulerStep from index i0.
+func eulerTail[F float32 | float64](i0 int, next, x, d []F, alpha F) {
 	x, d = x[:len(next)], d[:len(next)]
-	for i := n8; i < len(next); i++ {
+	for i := i0; i < len(next); i++ {
 		next[i] = x[i] + alpha*(-x[i]+next[i]+d[i])
 	}
 }
@@ -40,20 +64,49 @@ func Fluctuation32(d, xbar, next []float32, a, b float32) {
 	fluctuation32(defaultImpl, d, xbar, next, a, b)
 }
 
+// FluctuationStep is Fluctuation32 for float64, 4 values per AVX2
+// instruction.
+func FluctuationStep(d, xbar, next []float64, a, b float64) {
+	if len(next) < len(xbar) || (d != nil && len(d) < len(xbar)) {
+		panic(fmt.Sprintf("kern: FluctuationStep: len(d)=%d, len(next)=%d, must be at least len(xbar)=%d", len(d), len(next), len(xbar)))
+	}
+	fluctuation(defaultImpl, d, xbar, next, a, b)
+}
+
 func fluctuation32(im impl, d, xbar, next []float32, a, b float32) {
-	n8 := 0
+	nv := 0
 	if im >= implAVX2 {
-		n8 = len(xbar) &^ 7
-		if n8 > 0 {
+		nv = len(xbar) &^ 7
+		if nv > 0 {
 			var dd []float32
 			if d != nil {
-				dd = d[:n8]
+				dd = d[:nv]
 			}
-			fluctF32AVX2(dd, xbar[:n8], next, a, b)
+			fluctF32AVX2(dd, xbar[:nv], next, a, b)
 		}
 	}
+	fluctTail(nv, d, xbar, next, a, b)
+}
+
+func fluctuation(im impl, d, xbar, next []float64, a, b float64) {
+	nv := 0
+	if im >= implAVX2 {
+		nv = len(xbar) &^ 3
+		if nv > 0 {
+			var dd []float64
+			if d != nil {
+				dd = d[:nv]
+			}
+			fluctF64AVX2(dd, xbar[:nv], next, a, b)
+		}
+	}
+	fluctTail(nv, d, xbar, next, a, b)
+}
+
+// fluctTail is the Go loop of Fluctuation32 from index i0.
+func fluctTail[F float32 | float64](i0 int, d, xbar, next []F, a, b F) {
 	next = next[:len(xbar)]
-	for i := n8; i < len(xbar); i++ {
+	for i := i0; i < len(xbar); i++ {
 		v := next[i]
 		if d != nil {
 			d[i] = xbar[i] - v

@@ -97,3 +97,40 @@ func TestElementwise32(t *testing.T) {
 		}()
 	}
 }
+
+// TestElementwise64 checks EulerStep and FluctuationStep against the Go
+// expressions bit for bit, as TestElementwise32 does in float32.
+func TestElementwise64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(47, 48))
+	const alpha = 1.0 / 30
+	a, b := 0.95, 1-0.95
+	for _, im := range impls() {
+		for n := range 19 {
+			x, d, w := randMat(rng, 1, n), randMat(rng, 1, n), randMat(rng, 1, n)
+			next := append([]float64(nil), w...)
+			eulerStep(im, next, x, d, alpha)
+			for i := range n {
+				if want := x[i] + alpha*(-x[i]+w[i]+d[i]); math.Float64bits(next[i]) != math.Float64bits(want) {
+					t.Fatalf("%s n=%d: EulerStep next[%d] = %v, want %v", im, n, i, next[i], want)
+				}
+			}
+			xbar0 := randMat(rng, 1, n)
+			for _, withD := range []bool{true, false} {
+				xbar := append([]float64(nil), xbar0...)
+				var dd []float64
+				if withD {
+					dd = make([]float64, n)
+				}
+				fluctuation(im, dd, xbar, w, a, b)
+				for i := range n {
+					if withD && math.Float64bits(dd[i]) != math.Float64bits(xbar0[i]-w[i]) {
+						t.Fatalf("%s n=%d: d[%d] = %v, want %v", im, n, i, dd[i], xbar0[i]-w[i])
+					}
+					if want := a*xbar0[i] + b*w[i]; math.Float64bits(xbar[i]) != math.Float64bits(want) {
+						t.Fatalf("%s n=%d d=%v: x̄[%d] = %v, want %v", im, n, withD, i, xbar[i], want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -173,3 +173,15 @@ func atb6x16F32AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32,
 //
 //go:noescape
 func dotPanel4F32AVX2(kp int, panel *float32, x *float32, k int, y *float32)
+
+// eulerF64AVX2 is EulerStep's kernel (elem64_amd64.s) for a length that is
+// a multiple of 4.
+//
+//go:noescape
+func eulerF64AVX2(next, x, d []float64, alpha float64)
+
+// fluctF64AVX2 is FluctuationStep's kernel (elem64_amd64.s) for a length
+// that is a multiple of 4; an empty d updates x̄ only.
+//
+//go:noescape
+func fluctF64AVX2(d, xbar, next []float64, a, b float64)

@@ -109,3 +109,13 @@ func atb6x16F32AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32,
 func dotPanel4F32AVX2(kp int, panel *float32, x *float32, k int, y *float32) {
 	panic("kern: no AVX2 kernel on this architecture")
 }
+
+// eulerF64AVX2 is never called when hasAVX2FMA is false.
+func eulerF64AVX2(next, x, d []float64, alpha float64) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
+
+// fluctF64AVX2 is never called when hasAVX2FMA is false.
+func fluctF64AVX2(d, xbar, next []float64, a, b float64) {
+	panic("kern: no AVX2 kernel on this architecture")
+}
