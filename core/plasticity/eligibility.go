@@ -48,23 +48,106 @@ func Weights(c []float64, T int, dt, lambda float64, gate []float64, gateStart i
 }
 
 // Workspace holds the scratch of Eligibility so repeated calls do not allocate.
-type Workspace struct{ workspace[float64] }
-
-// workspace is the scratch of eligibility in one precision.
-type workspace[F float32 | float64] struct {
-	a, b  []F
-	steps []int
+type Workspace struct {
+	a, b []float64
 }
+
+// eligBlock is the number of stacked rows Workspace forms before
+// multiplying them in: the k-block of kern.MulAtB, so that the products of
+// the blocks, added in turn, are one product's sums.
+const eligBlock = 256
 
 // Eligibility computes e^T = Σ_t c_t Σ_kl θ_kl (Δ^t)^{∘l} ⊗ (r^t)^{∘k} into e
 // (N×N, row = post, column = pre), from delta (T×N, Δ^t), r (at least T rows
 // of N, r^t) and the step weights c (see Weights).
 //
 // It groups the rule by post-synaptic power: H^t = Σ_l (Δ^t)^{∘l} ⊗ b_l^t with
-// b_l^t = Σ_k θ_kl (r^t)^{∘k}, stacks one column per (t, l) with c_t ≠ 0 and a
-// non-zero column of Θ, and forms e^T as one matrix product ABᵀ.
+// b_l^t = Σ_k θ_kl (r^t)^{∘k}, stacks one row of N per (t, l) with c_t ≠ 0
+// and a non-zero column of Θ — A with rows c_t (Δ^t)^{∘l}, B with rows
+// b_l^t, in the traces' own layout — and forms e^T = AᵀB (kern.MulAtB),
+// eligBlock rows at a time while they are in cache. The sums are those of
+// one product A'B'ᵀ of the N×rows transposes (kern.MulABt's order).
 func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e []float64) {
-	ws.eligibility(rule, delta, r, c, n, T, e)
+	L1 := rule.L + 1
+	active := make([]int, 0, MaxOrder+1) // on the stack
+	for l := 0; l < L1; l++ {
+		for k := 0; k <= rule.K; k++ {
+			if rule.Theta[k*L1+l] != 0 {
+				active = append(active, l)
+				break
+			}
+		}
+	}
+	na := len(active)
+	var th [MaxOrder + 1][MaxOrder + 1]float64 // th[q][k] = θ_{k, l_q}
+	for q, l := range active {
+		for k := 0; k <= rule.K; k++ {
+			th[q][k] = rule.Theta[k*L1+l]
+		}
+	}
+	ws.a = growSlice(ws.a, (eligBlock+MaxOrder+1)*n)
+	ws.b = growSlice(ws.b, (eligBlock+MaxOrder+1)*n)
+	row, done := 0, false
+	flush := func(rows int) {
+		if done {
+			kern.MulAtBAdd(n, n, rows, ws.a, n, ws.b, n, e, n)
+		} else {
+			kern.MulAtB(n, n, rows, ws.a, n, ws.b, n, e, n)
+		}
+		done = true
+	}
+	for t := 0; t < T && na > 0; t++ {
+		ct := c[t]
+		if ct == 0 {
+			continue
+		}
+		d, rt := delta[t*n:(t+1)*n], r[t*n:(t+1)*n]
+		for q, l := range active {
+			arow, brow := ws.a[row*n:(row+1)*n], ws.b[row*n:(row+1)*n]
+			if l == 3 {
+				// powi(v, 3) inlined (Miconi's rule): the same operations.
+				for i, v := range d {
+					arow[i] = ct * (v * v * v)
+				}
+			} else {
+				for i, v := range d {
+					arow[i] = ct * powi(v, l)
+				}
+			}
+			thq := th[q][:rule.K+1]
+			if rule.K == 3 {
+				// The loop below for K = 3 (the orders of Miconi's rule and
+				// the default space), unrolled: the same operations.
+				th0, th1, th2, th3 := thq[0], thq[1], thq[2], thq[3]
+				for j, v := range rt {
+					brow[j] = ((th3*v+th2)*v+th1)*v + th0
+				}
+			} else {
+				for j, v := range rt {
+					// Horner in the pre-synaptic rate: Σ_k θ_kl r^k.
+					s := thq[rule.K]
+					for k := rule.K - 1; k >= 0; k-- {
+						s = s*v + thq[k]
+					}
+					brow[j] = s
+				}
+			}
+			row++
+		}
+		if row >= eligBlock {
+			flush(eligBlock)
+			// A step's rows past the block start the next one.
+			copy(ws.a, ws.a[eligBlock*n:row*n])
+			copy(ws.b, ws.b[eligBlock*n:row*n])
+			row -= eligBlock
+		}
+	}
+	if row > 0 {
+		flush(row)
+	}
+	if !done {
+		clear(e[:n*n])
+	}
 }
 
 // Workspace32 is Workspace for the float32 learner.
@@ -144,92 +227,6 @@ func (ws *Workspace32) Eligibility(rule Rule, x, r, c []float32, alphaX float32,
 	flush()
 	if !done {
 		clear(e[:n*n])
-	}
-}
-
-// eligibility is Workspace.Eligibility; it is generic over the precision
-// for the float64 learner's sake alone (Workspace32 has its own layout).
-func (ws *workspace[F]) eligibility(rule Rule, delta, r, c []F, n, T int, e []F) {
-	L1 := rule.L + 1
-	active := make([]int, 0, MaxOrder+1) // on the stack
-	for l := 0; l < L1; l++ {
-		for k := 0; k <= rule.K; k++ {
-			if rule.Theta[k*L1+l] != 0 {
-				active = append(active, l)
-				break
-			}
-		}
-	}
-	ws.steps = ws.steps[:0]
-	for t := 0; t < T; t++ {
-		if c[t] != 0 {
-			ws.steps = append(ws.steps, t)
-		}
-	}
-	steps := ws.steps
-	na := len(active)
-	rows := len(steps) * na
-	clear(e[:n*n])
-	if rows == 0 {
-		return
-	}
-	// A and B are N×rows with one column per (t, l), column s·na + q for
-	// the s-th step kept and the q-th active l: e^T = A Bᵀ, a product of
-	// rows against rows that the kernels of core/internal/kern run at
-	// several times gonum's speed. They are filled by bands of 8 units:
-	// each step's 8 values of Δ (or r) are one cache line, read once, and
-	// written into the band's 8 rows (the values do not depend on the
-	// order in which they are formed).
-	ws.a = growSlice(ws.a, rows*n)
-	ws.b = growSlice(ws.b, rows*n)
-	a, b := ws.a[:rows*n], ws.b[:rows*n]
-	var th [MaxOrder + 1]F
-	for q, l := range active {
-		for k := 0; k <= rule.K; k++ {
-			th[k] = F(rule.Theta[k*L1+l])
-		}
-		for i0 := 0; i0 < n; i0 += 8 {
-			i1 := min(i0+8, n)
-			for s, t := range steps {
-				col := s*na + q
-				d := delta[t*n+i0 : t*n+i1]
-				ct := c[t]
-				if l == 3 {
-					// powi(v, 3) inlined (Miconi's rule): the same operations.
-					for ii, v := range d {
-						a[(i0+ii)*rows+col] = ct * (v * v * v)
-					}
-				} else {
-					for ii, v := range d {
-						a[(i0+ii)*rows+col] = ct * powi(v, l)
-					}
-				}
-				rt := r[t*n+i0 : t*n+i1]
-				if rule.K == 3 {
-					// The loop below for K = 3 (the orders of Miconi's rule
-					// and the default space), unrolled: the same operations.
-					th0, th1, th2, th3 := th[0], th[1], th[2], th[3]
-					for jj, rj := range rt {
-						b[(i0+jj)*rows+col] = ((th3*rj+th2)*rj+th1)*rj + th0
-					}
-					continue
-				}
-				for jj, rj := range rt {
-					// Horner in the pre-synaptic rate: Σ_k θ_kl r^k.
-					v := th[rule.K]
-					for k := rule.K - 1; k >= 0; k-- {
-						v = v*rj + th[k]
-					}
-					b[(i0+jj)*rows+col] = v
-				}
-			}
-		}
-	}
-	switch a := any(a).(type) {
-	case []float64:
-		kern.MulABt(n, n, rows, a, rows, any(b).([]float64), rows, any(e).([]float64), n)
-	case []float32:
-		kern.MulABt32(n, n, rows, a, rows, any(b).([]float32), rows, any(e).([]float32), n)
 	}
 }
 

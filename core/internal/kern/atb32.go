@@ -143,6 +143,11 @@ func atbGeneric(add bool, m, n, k int, a []float32, lda int, b []float32, ldb in
 // checkAtB32 panics, naming the argument, when the sizes, strides or
 // slices of MulAtB32 do not fit.
 func checkAtB32(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	checkAtBShapes(m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+}
+
+// checkAtBShapes is checkAtB32 on the slices' lengths.
+func checkAtBShapes(m, n, k, la, lda, lb, ldb, lc, ldc int) {
 	switch {
 	case m < 0 || n < 0 || k < 0:
 		panic(fmt.Sprintf("kern: negative size m=%d n=%d k=%d", m, n, k))
@@ -159,13 +164,13 @@ func checkAtB32(m, n, k int, a []float32, lda int, b []float32, ldb int, c []flo
 		}
 		return (rows-1)*ld + cols
 	}
-	if l := need(k, m, lda); len(a) < l {
-		panic(fmt.Sprintf("kern: len(a)=%d is too short for a %d×%d matrix with stride %d (need %d)", len(a), k, m, lda, l))
+	if l := need(k, m, lda); la < l {
+		panic(fmt.Sprintf("kern: len(a)=%d is too short for a %d×%d matrix with stride %d (need %d)", la, k, m, lda, l))
 	}
-	if l := need(k, n, ldb); len(b) < l {
-		panic(fmt.Sprintf("kern: len(b)=%d is too short for a %d×%d matrix with stride %d (need %d)", len(b), k, n, ldb, l))
+	if l := need(k, n, ldb); lb < l {
+		panic(fmt.Sprintf("kern: len(b)=%d is too short for a %d×%d matrix with stride %d (need %d)", lb, k, n, ldb, l))
 	}
-	if l := need(m, n, ldc); len(c) < l {
-		panic(fmt.Sprintf("kern: len(c)=%d is too short for a %d×%d matrix with stride %d (need %d)", len(c), m, n, ldc, l))
+	if l := need(m, n, ldc); lc < l {
+		panic(fmt.Sprintf("kern: len(c)=%d is too short for a %d×%d matrix with stride %d (need %d)", lc, m, n, ldc, l))
 	}
 }

@@ -185,3 +185,10 @@ func eulerF64AVX2(next, x, d []float64, alpha float64)
 //
 //go:noescape
 func fluctF64AVX2(d, xbar, next []float64, a, b float64)
+
+// atb3x16AVX512 is the AVX-512 kernel of MulAtB (atb64_amd64.s): one
+// block of p for the 3×16 tile of c, with MulABt's sums and order per
+// entry.
+//
+//go:noescape
+func atb3x16AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, cols, skip, add int)

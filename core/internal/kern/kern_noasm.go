@@ -119,3 +119,8 @@ func eulerF64AVX2(next, x, d []float64, alpha float64) {
 func fluctF64AVX2(d, xbar, next []float64, a, b float64) {
 	panic("kern: no AVX2 kernel on this architecture")
 }
+
+// atb3x16AVX512 is never called when hasAVX512 is false.
+func atb3x16AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, cols, skip, add int) {
+	panic("kern: no AVX-512 kernel on this architecture")
+}
