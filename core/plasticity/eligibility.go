@@ -49,7 +49,8 @@ func Weights(c []float64, T int, dt, lambda float64, gate []float64, gateStart i
 
 // Workspace holds the scratch of Eligibility so repeated calls do not allocate.
 type Workspace struct {
-	a, b []float64
+	a, b  []float64
+	steps []int
 }
 
 // eligBlock is the number of stacked rows Workspace forms before
@@ -66,8 +67,14 @@ const eligBlock = 256
 // and a non-zero column of Θ — A with rows c_t (Δ^t)^{∘l}, B with rows
 // b_l^t, in the traces' own layout — and forms e^T = AᵀB (kern.MulAtB),
 // eligBlock rows at a time while they are in cache. The sums are those of
-// one product A'B'ᵀ of the N×rows transposes (kern.MulABt's order).
+// one product A'B'ᵀ of the N×rows transposes (kern.MulABt's order), which
+// is what it computes where kern.MulAtB would transpose (CPUs without
+// AVX-512): the same bits on every CPU with AVX2.
 func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e []float64) {
+	if !kern.AtBNative() {
+		ws.eligibilityBands(rule, delta, r, c, n, T, e)
+		return
+	}
 	L1 := rule.L + 1
 	active := make([]int, 0, MaxOrder+1) // on the stack
 	for l := 0; l < L1; l++ {
@@ -148,6 +155,90 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 	if !done {
 		clear(e[:n*n])
 	}
+}
+
+// eligibilityBands is Eligibility for CPUs on which kern.MulAtB would
+// transpose its operands: it forms the N×rows transposes directly, filled
+// by bands of 8 units (each step's 8 values of Δ or r are one cache line,
+// read once), and multiplies them with kern.MulABt — the same sums, so the
+// same bits.
+func (ws *Workspace) eligibilityBands(rule Rule, delta, r, c []float64, n, T int, e []float64) {
+	L1 := rule.L + 1
+	active := make([]int, 0, MaxOrder+1) // on the stack
+	for l := 0; l < L1; l++ {
+		for k := 0; k <= rule.K; k++ {
+			if rule.Theta[k*L1+l] != 0 {
+				active = append(active, l)
+				break
+			}
+		}
+	}
+	ws.steps = ws.steps[:0]
+	for t := 0; t < T; t++ {
+		if c[t] != 0 {
+			ws.steps = append(ws.steps, t)
+		}
+	}
+	steps := ws.steps
+	na := len(active)
+	rows := len(steps) * na
+	clear(e[:n*n])
+	if rows == 0 {
+		return
+	}
+	// A and B are N×rows with one column per (t, l), column s·na + q for
+	// the s-th step kept and the q-th active l: e^T = A Bᵀ, a product of
+	// rows against rows that the kernels of core/internal/kern run at
+	// several times gonum's speed. They are filled by bands of 8 units:
+	// each step's 8 values of Δ (or r) are one cache line, read once, and
+	// written into the band's 8 rows (the values do not depend on the
+	// order in which they are formed).
+	ws.a = growSlice(ws.a, rows*n)
+	ws.b = growSlice(ws.b, rows*n)
+	a, b := ws.a[:rows*n], ws.b[:rows*n]
+	var th [MaxOrder + 1]float64
+	for q, l := range active {
+		for k := 0; k <= rule.K; k++ {
+			th[k] = rule.Theta[k*L1+l]
+		}
+		for i0 := 0; i0 < n; i0 += 8 {
+			i1 := min(i0+8, n)
+			for s, t := range steps {
+				col := s*na + q
+				d := delta[t*n+i0 : t*n+i1]
+				ct := c[t]
+				if l == 3 {
+					// powi(v, 3) inlined (Miconi's rule): the same operations.
+					for ii, v := range d {
+						a[(i0+ii)*rows+col] = ct * (v * v * v)
+					}
+				} else {
+					for ii, v := range d {
+						a[(i0+ii)*rows+col] = ct * powi(v, l)
+					}
+				}
+				rt := r[t*n+i0 : t*n+i1]
+				if rule.K == 3 {
+					// The loop below for K = 3 (the orders of Miconi's rule
+					// and the default space), unrolled: the same operations.
+					th0, th1, th2, th3 := th[0], th[1], th[2], th[3]
+					for jj, rj := range rt {
+						b[(i0+jj)*rows+col] = ((th3*rj+th2)*rj+th1)*rj + th0
+					}
+					continue
+				}
+				for jj, rj := range rt {
+					// Horner in the pre-synaptic rate: Σ_k θ_kl r^k.
+					v := th[rule.K]
+					for k := rule.K - 1; k >= 0; k-- {
+						v = v*rj + th[k]
+					}
+					b[(i0+jj)*rows+col] = v
+				}
+			}
+		}
+	}
+	kern.MulABt(n, n, rows, a, rows, b, rows, e, n)
 }
 
 // Workspace32 is Workspace for the float32 learner.

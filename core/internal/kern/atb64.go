@@ -21,6 +21,11 @@ func MulAtBAdd(m, n, k int, a []float64, lda int, b []float64, ldb int, c []floa
 	mulAtB(defaultImpl, true, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
+// AtBNative reports whether MulAtB reads A and B as they are (AVX-512). If
+// not, it transposes them into scratch, and a caller that can form the
+// transposes directly does better to call MulABt itself (the same bits).
+func AtBNative() bool { return defaultImpl == implAVX512 }
+
 func mulAtB(im impl, add bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	if m == 0 || n == 0 {
 		return
