@@ -189,7 +189,7 @@ var paramUsage = map[string]string{
 	"tau_e":               "eligibility decay time τ_e, ms (0 = no decay)",
 	"gate_start":          "eligibility counts steps t ≥ this",
 	"max_weight":          "a seed diverges when some |W_ij| exceeds this",
-	"precision":           "arithmetic of the learner: f64 (default) or f32 (≈ 1.5× faster at N = 200; docs/PERFORMANCE.md)",
+	"precision":           "arithmetic of the learner: f64 (default) or f32 (≈ 1.8× faster at N = 200; docs/PERFORMANCE.md)",
 	"criterion_threshold": "criterion: trial error below this counts as learned",
 	"criterion_window":    "criterion: sliding window, trials (also the window of the final error and accuracy)",
 	"criterion_fraction":  "criterion: fraction of the window below the threshold, (0, 1]",
