@@ -134,3 +134,42 @@ func TestElementwise64(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkElementwise is the per-step vector work of a DNMS network at
+// N = 200 besides W·r and tanh: the Euler step and the fluctuation update,
+// in both precisions, and the float32 factors' fill of one step.
+func BenchmarkElementwise(b *testing.B) {
+	const n = 200
+	rng := rand.New(rand.NewPCG(1, 2))
+	x32, d32, w32 := randMat32(rng, 1, n), randMat32(rng, 1, n), randMat32(rng, 1, n)
+	x, d, w := randMat(rng, 1, n), randMat(rng, 1, n), randMat(rng, 1, n)
+	out32 := make([]float32, n)
+	b.Run("EulerStep32", func(b *testing.B) {
+		for b.Loop() {
+			EulerStep32(w32, x32, d32, 1.0/30)
+		}
+	})
+	b.Run("EulerStep", func(b *testing.B) {
+		for b.Loop() {
+			EulerStep(w, x, d, 1.0/30)
+		}
+	})
+	b.Run("Fluctuation32", func(b *testing.B) {
+		for b.Loop() {
+			Fluctuation32(out32, x32, w32, 0.95, 0.05)
+		}
+	})
+	b.Run("FluctuationStep", func(b *testing.B) {
+		out := make([]float64, n)
+		for b.Loop() {
+			FluctuationStep(out, x, w, 0.95, 0.05)
+		}
+	})
+	b.Run("PowScale32+Horner32", func(b *testing.B) {
+		th := []float32{0, 1, 0, 0}
+		for b.Loop() {
+			PowScale32(out32, d32, 0.5, 3)
+			Horner32(w32, x32, th)
+		}
+	})
+}
