@@ -39,6 +39,7 @@ const (
 	StatusRunning   = "running"
 	StatusCompleted = "completed"
 	StatusFailed    = "failed"
+	StatusCanceled  = "canceled"
 )
 
 // defaultMaxParallel bounds the units in flight when the plan leaves it to
@@ -256,7 +257,7 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 			err = c.runStage(ctx, s.Name, 0, s.Units)
 		}
 		if err != nil {
-			return nil, c.fail(err)
+			return nil, c.end(ctx, err)
 		}
 	}
 	if hasReport {
@@ -273,21 +274,21 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (*CampaignResult, 
 	if err := workflow.ExecuteActivity(mctx, activities.ManifestName, activities.ManifestInput{
 		CampaignID: in.CampaignID, Plan: in.Plan, Stages: stages, Run: c.run,
 	}).Get(ctx, &man); err != nil {
-		return nil, c.fail(unitError("manifest", err))
+		return nil, c.end(ctx, unitError("manifest", err))
 	}
 	if len(in.Force) > 0 {
 		pctx := workflow.WithActivityOptions(ctx, pruneOptions)
 		if err := workflow.ExecuteActivity(pctx, activities.PruneName, activities.PruneInput{
 			CampaignID: in.CampaignID, Stages: in.Force,
 		}).Get(ctx, nil); err != nil {
-			return nil, c.fail(unitError("prune", err))
+			return nil, c.end(ctx, unitError("prune", err))
 		}
 	}
 	var reportKey string
 	if hasReport {
 		var err error
 		if reportKey, err = c.runReport(ctx); err != nil {
-			return nil, c.fail(err)
+			return nil, c.end(ctx, err)
 		}
 	}
 	c.progress.Status = StatusCompleted
@@ -312,6 +313,31 @@ func (c *campaign) fail(err error) error {
 		}
 	}
 	return err
+}
+
+// cancelStatusChange names the version that ends a cancelled campaign as
+// canceled rather than failed.
+const cancelStatusChange = "cancel-status"
+
+// end ends the campaign on err: a campaign whose workflow was cancelled
+// (its units' errors are then cancellations, or failures wrapping them)
+// is marked canceled, with the stages it stopped, and returns Temporal's
+// cancellation, so that the execution and `rulescape status` say
+// "canceled"; any other error fails it. Campaigns recorded before this
+// rule keep failing (the version marker).
+func (c *campaign) end(ctx workflow.Context, err error) error {
+	if ctx.Err() == nil || workflow.GetVersion(ctx, cancelStatusChange, workflow.DefaultVersion, 1) < 1 {
+		return c.fail(err)
+	}
+	c.progress.Status = StatusCanceled
+	c.progress.Error = "canceled"
+	for i := range c.progress.Stages {
+		// A stage that ended on its units' cancellation was marked failed.
+		if st := &c.progress.Stages[i]; st.Status == StatusRunning || st.Status == StatusFailed {
+			st.Status = StatusCanceled
+		}
+	}
+	return temporal.NewCanceledError()
 }
 
 // unitInput is the input of the i-th unit of a stage.

@@ -77,6 +77,7 @@ type fakes struct {
 	attempts int                // calls of fail
 	failBad  string             // unit ID whose activity fails with a non-retryable BadUnit error
 	failRpt  bool               // the report always fails
+	block    string             // unit ID whose activity waits until it is cancelled
 	handBack map[string]int     // unit ID → times its activity is handed back by a stopping worker
 	attempt  map[string][]int32 // unit ID → the Temporal attempt of each of its calls
 	manifest []activities.ManifestInput
@@ -130,7 +131,7 @@ func (f *fakes) unit(name string) func(context.Context, activities.UnitInput) (a
 		if failing {
 			f.attempts++
 		}
-		bad, failRpt := id == f.failBad, f.failRpt
+		bad, failRpt, block := id == f.failBad, f.failRpt, id == f.block
 		handBack := f.handBack[id] > 0
 		if handBack {
 			f.handBack[id]--
@@ -145,10 +146,18 @@ func (f *fakes) unit(name string) func(context.Context, activities.UnitInput) (a
 			case <-time.After(200 * time.Millisecond):
 			}
 		}
+		if block {
+			for ctx.Err() == nil { // heartbeats carry the cancellation to the activity
+				activity.RecordHeartbeat(ctx)
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 		f.mu.Lock()
 		f.inflight--
 		f.mu.Unlock()
 		switch {
+		case block:
+			return activities.UnitOutput{}, ctx.Err()
 		case name != activities.StageActivity(in.Stage):
 			return activities.UnitOutput{}, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("stage %s called as activity %s", in.Stage, name), "Test", nil)
@@ -580,6 +589,35 @@ func TestFailingUnit(t *testing.T) {
 		!strings.Contains(p.Error, "train unit 1 failed: the learner diverged at trial 7") ||
 		p.Stages[2].Status != StatusPending {
 		t.Fatalf("progress after the failure: %+v, train %+v", p, tr)
+	}
+}
+
+// TestCancelledCampaign: a campaign cancelled while a unit runs ends as
+// canceled — the execution, the progress and its running stage — not as
+// failed, and runs nothing after the cancellation.
+func TestCancelledCampaign(t *testing.T) {
+	in, plan := tiny(t)
+	f := newFakes(in, plan)
+	f.block = plan.Train[0].ID
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	f.register(env)
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Second)
+	env.ExecuteWorkflow(CampaignWorkflowName, in)
+	if !env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	err := env.GetWorkflowError()
+	var canceled *temporal.CanceledError
+	if !errors.As(err, &canceled) {
+		t.Fatalf("error %v, want a cancellation", err)
+	}
+	p := query(t, env)
+	if p.Status != StatusCanceled || p.Stages[1].Status != StatusCanceled || p.Stages[2].Status != StatusPending {
+		t.Fatalf("progress after the cancellation: %+v", p)
+	}
+	if slices.Contains(f.calls, activities.ManifestName) {
+		t.Errorf("calls %v after the cancellation", f.calls)
 	}
 }
 

@@ -173,7 +173,7 @@ func statusName(s enumspb.WorkflowExecutionStatus) string {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:
 		return StatusFailed
 	case enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:
-		return "canceled"
+		return StatusCanceled
 	case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED:
 		return "terminated"
 	case enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/temporal"
 
 	"rulescape/internal/progress"
 	"rulescape/manifest"
@@ -217,6 +219,9 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 	out := runJSON{Type: "result", Campaign: id, Status: workflows.StatusCompleted, Stages: map[string]stageJSON{}, Datasets: []datasetJSON{}, UIURL: ui}
 	if runErr != nil {
 		out.Status, out.Error = workflows.StatusFailed, workflows.FailureMessage(runErr)
+		if canceled := (*temporal.CanceledError)(nil); errors.As(runErr, &canceled) {
+			out.Status, out.Error = workflows.StatusCanceled, "the campaign was cancelled; `rulescape run "+file+"` starts it again"
+		}
 		// The progress of the failed run, and what it committed.
 		if p, err := workflows.QueryProgress(ctx, s.Client, run.GetID(), run.GetRunID()); err == nil {
 			res.Progress = p
@@ -248,7 +253,7 @@ func (a *app) execCampaign(ctx context.Context, s *services, c *pipelines.Plan, 
 		return err
 	}
 	if runErr != nil {
-		return fmt.Errorf("campaign %s failed: %s", id, out.Error)
+		return fmt.Errorf("campaign %s %s: %s", id, out.Status, out.Error)
 	}
 	return nil
 }

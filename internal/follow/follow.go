@@ -211,7 +211,7 @@ func (f *Follower) drawBars(p workflows.Progress, iter *int, final bool) {
 func StageLine(st workflows.StageProgress, now time.Time) string {
 	elapsed := time.Duration(st.Seconds(now) * float64(time.Second))
 	switch st.Status {
-	case workflows.StatusRunning, workflows.StatusCompleted, workflows.StatusFailed:
+	case workflows.StatusRunning, workflows.StatusCompleted, workflows.StatusFailed, workflows.StatusCanceled:
 		eta := time.Duration(-1)
 		switch {
 		case st.Status == workflows.StatusCompleted:
@@ -223,8 +223,11 @@ func StageLine(st workflows.StageProgress, now time.Time) string {
 		if st.CacheHits > 0 {
 			line += fmt.Sprintf("  (%d cached)", st.CacheHits)
 		}
-		if st.Status == workflows.StatusFailed {
+		switch st.Status {
+		case workflows.StatusFailed:
 			line += "  FAILED"
+		case workflows.StatusCanceled:
+			line += "  CANCELED"
 		}
 		return line
 	}

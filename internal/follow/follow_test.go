@@ -33,6 +33,8 @@ func TestStageLine(t *testing.T) {
 			"metaopt     [========================] 2/2 100.0%  0.5 units/s  ETA 0s  (1 cached)"},
 		{"failed", workflows.StageProgress{Name: "train", Status: "failed", Done: 1, Total: 4, StartedAt: &start, FinishedAt: &end, EtaSeconds: ptrTo(12.0)},
 			"train       [======>                 ] 1/4  25.0%  0.2 units/s  ETA --  FAILED"},
+		{"canceled", workflows.StageProgress{Name: "train", Status: "canceled", Done: 1, Total: 4, StartedAt: &start, FinishedAt: &end},
+			"train       [======>                 ] 1/4  25.0%  0.2 units/s  ETA --  CANCELED"},
 		{"pending", workflows.StageProgress{Name: "rsa", Status: "pending", Total: 1}, "rsa         pending"},
 	}
 	for _, tc := range tests {
