@@ -63,12 +63,25 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// maxIdleConns is the number of idle connections a client keeps to its
+// endpoint: the bulk resolution (64 lookups at once) and a process's
+// workers' commits run many requests in parallel, and minio-go's default of
+// 16 per host closed the others after each request, so that most requests
+// of a cached campaign's run opened a new TCP connection.
+const maxIdleConns = 256
+
 func newClient(cfg Config, retries int) (*minio.Client, error) {
+	tr, err := minio.DefaultTransport(cfg.Secure)
+	if err != nil {
+		return nil, fmt.Errorf("store: endpoint %q (%s): %w", cfg.Endpoint, EnvEndpoint, err)
+	}
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdleConns, maxIdleConns
 	client, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:      credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:     cfg.Secure,
 		Region:     cfg.Region,
 		MaxRetries: retries,
+		Transport:  tr,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: endpoint %q (%s): %w", cfg.Endpoint, EnvEndpoint, err)

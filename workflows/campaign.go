@@ -180,6 +180,9 @@ type campaign struct {
 	// run is the campaign workflow's run ID in bulk runs: the key of the
 	// records its ResolveUnits activities leave for the manifest.
 	run string
+	// resolved holds a chunk's ResolveUnits outputs, resolved ahead by the
+	// campaign (TrainChunkInput.Resolved); nil: the chunk resolves itself.
+	resolved []activities.ResolveOutput
 }
 
 func (c *campaign) stage(name pipelines.StageName) *StageProgress {
@@ -315,6 +318,10 @@ func (c *campaign) fail(err error) error {
 	return err
 }
 
+// resolveAheadChange names the version that resolves a chunked stage's
+// cache before its children start (campaign.resolveAhead).
+const resolveAheadChange = "resolve-ahead"
+
 // cancelStatusChange names the version that ends a cancelled campaign as
 // canceled rather than failed.
 const cancelStatusChange = "cancel-status"
@@ -384,9 +391,19 @@ func (c *campaign) runChildren(ctx workflow.Context, stage pipelines.StageName, 
 	st.Status, st.StartedAt = StatusRunning, &now
 	parent := workflow.GetInfo(ctx).WorkflowExecution.ID
 	chunk := c.chunk()
+	// Campaigns started since resolveAheadChange resolve the whole stage
+	// first (concurrently), and pass each child its ranges' outputs.
+	var pre []activities.ResolveOutput
+	if c.bulk && workflow.GetVersion(ctx, resolveAheadChange, workflow.DefaultVersion, 1) >= 1 {
+		var err error
+		if pre, err = c.resolveAhead(ctx, stage, n); err != nil {
+			st.Status = StatusFailed
+			return err
+		}
+	}
+	perChunk := (chunk + ResolveChunk - 1) / ResolveChunk // resolve ranges per chunk
 	for k, from := 0, 0; from < n; k, from = k+1, from+chunk {
 		to := min(from+chunk, n)
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("%s-%s-%d", parent, stage, k)})
 		var r TrainChunkResult
 		in := TrainChunkInput{
 			CampaignID: c.in.CampaignID, Plan: c.in.Plan, From: from, To: to,
@@ -400,6 +417,19 @@ func (c *campaign) runChildren(ctx workflow.Context, stage pipelines.StageName, 
 		} else {
 			in.Metaopt = c.metaopt
 		}
+		if pre != nil {
+			in.Resolved = pre[k*perChunk : min((k+1)*perChunk, len(pre))]
+			compute, hits := 0, 0
+			for _, res := range in.Resolved {
+				compute, hits = compute+res.Compute, hits+res.Hits
+			}
+			if compute == 0 { // every unit a verified cache hit: no child
+				st.Done += hits
+				st.CacheHits += hits
+				continue
+			}
+		}
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("%s-%s-%d", parent, stage, k)})
 		err := workflow.ExecuteChildWorkflow(cctx, TrainChunkWorkflowName, in).Get(ctx, &r)
 		st.Done += r.Done
 		st.CacheHits += r.CacheHits
@@ -440,6 +470,10 @@ type TrainChunkInput struct {
 	// Run is the campaign workflow's run ID (bulk runs), which keys the
 	// records of the chunk's ResolveUnits activity.
 	Run string `json:"run,omitempty"`
+	// Resolved holds the ResolveUnits outputs of the chunk's ranges when the
+	// campaign resolved them ahead (resolveAheadChange); the chunk then
+	// runs no ResolveUnits of its own.
+	Resolved []activities.ResolveOutput `json:"resolved,omitempty"`
 }
 
 // TrainChunkResult is what TrainChunkWorkflow returns: counts only.
@@ -472,6 +506,7 @@ func TrainChunkWorkflow(ctx workflow.Context, in TrainChunkInput) (*TrainChunkRe
 	c.progress.Stages = []StageProgress{{Name: string(stage), Status: StatusPending, Total: in.To - in.From}}
 	c.bulk = workflow.GetVersion(ctx, bulkCacheChange, workflow.DefaultVersion, bulkCacheVersion) >= bulkCacheVersion
 	c.run = in.Run
+	c.resolved = in.Resolved
 	var err error
 	if c.bulk {
 		err = c.runStageBulk(ctx, stage, in.From, in.To)

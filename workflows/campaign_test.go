@@ -777,3 +777,67 @@ func TestResolveOutputBitmap(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveAhead: a chunked stage's cache is resolved, range by range,
+// before its children start; a chunk whose units are all verified cache
+// hits starts no child, and a child that has units to run is given its
+// ranges' outputs and resolves nothing itself.
+func TestResolveAhead(t *testing.T) {
+	in, plan := tiny(t)
+	in.TrainChunk = 3 // 4 units: chunks [0, 3) and [3, 4)
+	f := newFakes(in, plan)
+	f.hits = map[string]bool{}
+	for _, st := range []pipelines.StageName{pipelines.StageTrain, pipelines.StageFixedPoints} {
+		for i, id := range plan.Stage(st).Units {
+			if st != pipelines.StageTrain || i != 3 {
+				f.hits[id] = true
+			}
+		}
+	}
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	f.register(env)
+	var children []TrainChunkInput
+	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, args converter.EncodedValues) {
+		if info.WorkflowType.Name != TrainChunkWorkflowName {
+			return
+		}
+		var ci TrainChunkInput
+		if err := args.Get(&ci); err != nil {
+			t.Error(err)
+		}
+		children = append(children, ci)
+	})
+	env.ExecuteWorkflow(CampaignWorkflowName, in)
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+		t.Fatalf("workflow: %v", env.GetWorkflowError())
+	}
+	if len(children) != 1 || children[0].From != 3 || children[0].To != 4 || len(children[0].Resolved) != 1 ||
+		children[0].Resolved[0].From != 3 || children[0].Resolved[0].Compute != 1 {
+		t.Fatalf("children %+v, want one train chunk [3, 4) given its resolved range", children)
+	}
+	var ranges [][3]any
+	for _, r := range f.resolves {
+		ranges = append(ranges, [3]any{r.Stage, r.From, r.To})
+	}
+	want := [][3]any{{pipelines.StageTrain, 0, 3}, {pipelines.StageTrain, 3, 4}, {pipelines.StageFixedPoints, 0, 3}, {pipelines.StageFixedPoints, 3, 4}}
+	if !slices.Equal(ranges, want) {
+		t.Fatalf("resolves %v, want %v (each range once, by the campaign)", ranges, want)
+	}
+	if want := []string{"Metaopt", "Train", "Manifest", "Report"}; !slices.Equal(f.calls, want) {
+		t.Fatalf("calls %v, want %v", f.calls, want)
+	}
+	var res CampaignResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	wantStages := []stageCounts{
+		{"metaopt", StatusCompleted, 1, 1, 0},
+		{"train", StatusCompleted, 4, 4, 3},
+		{"fixedpoints", StatusCompleted, 4, 4, 4},
+		{"report", StatusCompleted, 1, 1, 0},
+	}
+	if got := counts(res.Stages); !slices.Equal(got, wantStages) {
+		t.Fatalf("stages %+v, want %+v", got, wantStages)
+	}
+}
