@@ -46,6 +46,10 @@ type report struct {
 	Mean     float64     `json:"mean_norm"`
 	TraceCov float64     `json:"trace_cov"` // tr Σ, the per-learner variance summed over coordinates
 	Splits   []splitStat `json:"splits"`
+	// AdamSplits are the same after dividing each coordinate by its root
+	// mean square over the learners: every coordinate weighs alike, as in
+	// Adam's step.
+	AdamSplits []splitStat `json:"adam_splits"`
 }
 
 func run(ctx context.Context, args []string, w io.Writer) error {
@@ -55,6 +59,7 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	workers := fs.Int("workers", 0, "learners run at once (0 = all cores)")
 	splits := fs.Int("splits", 500, "random disjoint splits averaged per group size")
 	out := fs.String("o", "text", "output: text (Markdown) or json")
+	thetaFlag := fs.String("theta", "", "evaluate at this rule, a JSON (K+1)×(L+1) matrix θ[k][l], instead of the job's starting rule")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -91,7 +96,24 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 			return err
 		}
 	}
-	theta := obj.Params(obj.Setup.Rule)
+	rule := obj.Setup.Rule
+	if *thetaFlag != "" {
+		var m [][]float64
+		if err := json.Unmarshal([]byte(*thetaFlag), &m); err != nil {
+			return fmt.Errorf("--theta: %v: give a JSON matrix such as [[0,0],[0,-1]]", err)
+		}
+		if len(m) != rule.K+1 {
+			return fmt.Errorf("--theta: %d rows, the job's rule has K+1 = %d", len(m), rule.K+1)
+		}
+		rule.Theta = make([]float64, 0, (rule.K+1)*(rule.L+1))
+		for k, row := range m {
+			if len(row) != rule.L+1 {
+				return fmt.Errorf("--theta: row %d has %d values, the job's rule has L+1 = %d", k, len(row), rule.L+1)
+			}
+			rule.Theta = append(rule.Theta, row...)
+		}
+	}
+	theta := obj.Params(rule)
 	r := report{Job: j.ID, Learners: *learners, Seeds: make([]uint64, *learners), J: make([]float64, *learners), Grads: make([][]float64, *learners)}
 	per := max(settings.Learners, 1)
 	for i := range r.Seeds {
@@ -136,16 +158,18 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	}
 	rng := rand.New(rand.NewPCG(uint64(len(grads)), 0x6e6f697365))
 	r.Mean, r.TraceCov, r.Splits = splitCosines(grads, sizes, *splits, rng)
+	_, _, r.AdamSplits = splitCosines(rmsScaled(grads), sizes, *splits, rng)
 	if *out == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
 	fmt.Fprintf(w, "%s: %d learners with a gradient at the starting rule; ‖mean‖ = %.4g, tr Σ = %.4g (per learner)\n\n", r.Job, len(grads), r.Mean, r.TraceCov)
-	fmt.Fprintln(w, "| learners per group S | cosine of two groups' means (mean ± s.e. over splits) | predicted ‖μ‖²/(‖μ‖² + tr Σ/S) |")
-	fmt.Fprintln(w, "| ---: | ---: | ---: |")
-	for _, s := range r.Splits {
-		fmt.Fprintf(w, "| %d | %.3f ± %.3f | %.3f |\n", s.Size, s.Cosine, s.SE, s.Predicted)
+	fmt.Fprintln(w, "| learners per group S | cosine of two groups' means (mean ± s.e. over splits) | predicted ‖μ‖²/(‖μ‖² + tr Σ/S) | the same, coordinates scaled by their RMS (Adam's view) | its prediction |")
+	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: |")
+	for i, s := range r.Splits {
+		a := r.AdamSplits[i]
+		fmt.Fprintf(w, "| %d | %.3f ± %.3f | %.3f | %.3f ± %.3f | %.3f |\n", s.Size, s.Cosine, s.SE, s.Predicted, a.Cosine, a.SE, a.Predicted)
 	}
 	return nil
 }
@@ -200,6 +224,28 @@ func splitCosines(grads [][]float64, sizes []int, R int, rng *rand.Rand) (meanNo
 			Predicted: mu2 / (mu2 + trCov/float64(s))})
 	}
 	return meanNorm, trCov, out
+}
+
+// rmsScaled returns the gradients with each coordinate divided by its
+// root mean square over them (a coordinate that is 0 throughout stays 0).
+func rmsScaled(grads [][]float64) [][]float64 {
+	p := len(grads[0])
+	rms := make([]float64, p)
+	for _, g := range grads {
+		for k, v := range g {
+			rms[k] += v * v / float64(len(grads))
+		}
+	}
+	out := make([][]float64, len(grads))
+	for i, g := range grads {
+		out[i] = make([]float64, p)
+		for k, v := range g {
+			if rms[k] > 0 {
+				out[i][k] = v / math.Sqrt(rms[k])
+			}
+		}
+	}
+	return out
 }
 
 func groupMean(grads [][]float64, idx []int) []float64 {

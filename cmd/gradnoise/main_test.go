@@ -51,6 +51,17 @@ func TestSplitCosines(t *testing.T) {
 	}
 }
 
+// TestRMSScaled: every coordinate of the scaled gradients has RMS 1.
+func TestRMSScaled(t *testing.T) {
+	g := rmsScaled([][]float64{{3, 0, 1e6}, {-4, 0, 0}})
+	for k := range 3 {
+		ss := g[0][k]*g[0][k] + g[1][k]*g[1][k]
+		if want := map[bool]float64{true: 0, false: 2}[k == 1]; math.Abs(ss-want) > 1e-12 {
+			t.Fatalf("coordinate %d: Σ g² = %v, want %v", k, ss, want)
+		}
+	}
+}
+
 // TestRun runs the command on a tiny campaign (go/no-go, N = 8, 5 trials)
 // and checks its table, and that bad flags are one line.
 func TestRun(t *testing.T) {
@@ -76,6 +87,13 @@ train: {trials: 5}
 	}
 	if !strings.Contains(out.String(), "| 1 |") || !strings.Contains(out.String(), "| 2 |") || !strings.Contains(out.String(), "6 learners") {
 		t.Fatalf("output:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"--job", "metaopt/found", "--learners", "4", "--theta", "[[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,-1]]", file}, &out); err != nil || !strings.Contains(out.String(), "Adam") {
+		t.Fatalf("--theta: %v\n%s", err, out.String())
+	}
+	if err := run(t.Context(), []string{"--job", "metaopt/found", "--theta", "[[0]]", file}, &out); err == nil || !strings.Contains(err.Error(), "K+1") {
+		t.Fatalf("bad --theta: %v", err)
 	}
 	err := run(t.Context(), []string{"--job", "metaopt/nosuch", file}, &out)
 	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "metaopt/nosuch") {
