@@ -5,8 +5,9 @@
 // after) and reports, for group sizes S, the cosine between the mean
 // gradients of two disjoint groups of S learners — what two consecutive
 // iterations with S learners each would agree on if Θ did not move — with
-// the moment prediction ‖μ‖² / (‖μ‖² + tr Σ / S) beside it (docs/STUDY.md,
-// "Estimator noise").
+// the moment prediction ‖μ‖² / (‖μ‖² + tr Σ / S) beside it, raw and with
+// each coordinate scaled by its RMS over the learners (Adam's view); see
+// docs/STUDY.md, "Measured directly".
 //
 //	go run ./cmd/gradnoise --job metaopt/discovered-dnms --learners 24 pipelines/rules-vs-solutions-full.yaml
 //
@@ -164,7 +165,11 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	fmt.Fprintf(w, "%s: %d learners with a gradient at the starting rule; ‖mean‖ = %.4g, tr Σ = %.4g (per learner)\n\n", r.Job, len(grads), r.Mean, r.TraceCov)
+	at := "the job's starting rule"
+	if *thetaFlag != "" {
+		at = "Θ = " + *thetaFlag
+	}
+	fmt.Fprintf(w, "%s: %d learners with a gradient at %s; ‖mean‖ = %.4g, tr Σ = %.4g (per learner)\n\n", r.Job, len(grads), at, r.Mean, r.TraceCov)
 	fmt.Fprintln(w, "| learners per group S | cosine of two groups' means (mean ± s.e. over splits) | predicted ‖μ‖²/(‖μ‖² + tr Σ/S) | the same, coordinates scaled by their RMS (Adam's view) | its prediction |")
 	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: |")
 	for i, s := range r.Splits {
