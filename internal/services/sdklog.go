@@ -26,7 +26,11 @@ const WorkerShutdownType = "WorkerShutdown"
 //     says the server is unavailable is held for up to lostGrace and
 //     dropped if the stack's owner turns out to have exited: the command
 //     then says so in one line, and the SDK's poller warnings about the
-//     vanished server would only bury it.
+//     vanished server would only bury it;
+//   - a poller's warning whose error is a cancellation is dropped: the
+//     poll was interrupted by the worker's own stop, which is never
+//     actionable, and the warning would sit above the command's one-line
+//     result.
 type sdkHandler struct {
 	slog.Handler
 	lost <-chan struct{} // closed when the attached stack's owner exits; nil otherwise
@@ -37,6 +41,9 @@ type sdkHandler struct {
 const lostGrace = time.Second
 
 func (h sdkHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level == slog.LevelWarn && r.Message == "Failed to poll for task." && canceled(r) {
+		return nil
+	}
 	if h.lost != nil && unavailable(r) {
 		t := time.NewTimer(lostGrace)
 		defer t.Stop()
@@ -76,6 +83,20 @@ func unavailable(r slog.Record) bool {
 	found := false
 	r.Attrs(func(a slog.Attr) bool {
 		if err, ok := a.Value.Any().(error); ok && status.Code(err) == codes.Unavailable {
+			found = true
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+// canceled reports whether r carries an error that is a cancellation
+// (context.Canceled, or gRPC status Canceled).
+func canceled(r slog.Record) bool {
+	found := false
+	r.Attrs(func(a slog.Attr) bool {
+		if err, ok := a.Value.Any().(error); ok && (errors.Is(err, context.Canceled) || status.Code(err) == codes.Canceled) {
 			found = true
 			return false
 		}

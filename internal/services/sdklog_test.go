@@ -76,3 +76,26 @@ func TestLostStackDropsUnavailable(t *testing.T) {
 		t.Error("without an attached stack, an unavailable warning was dropped")
 	}
 }
+
+// TestCanceledPollIsDropped: a poller's warning whose error is a
+// cancellation (the worker's own stop) is dropped, on any stack; other
+// poll errors and other records with a cancellation are logged.
+func TestCanceledPollIsDropped(t *testing.T) {
+	for _, c := range []struct {
+		name, msg string
+		err       error
+		want      bool
+	}{
+		{"context canceled", "Failed to poll for task.", context.Canceled, false},
+		{"wrapped", "Failed to poll for task.", fmt.Errorf("poll: %w", context.Canceled), false},
+		{"gRPC canceled", "Failed to poll for task.", status.Error(codes.Canceled, "context canceled"), false},
+		{"other poll error", "Failed to poll for task.", errors.New("boom"), true},
+		{"another record", "Activity error.", context.Canceled, true},
+	} {
+		var buf bytes.Buffer
+		sdkLogger(slog.New(slog.NewTextHandler(&buf, nil)), nil).Warn(c.msg, "Error", c.err)
+		if got := buf.Len() > 0; got != c.want {
+			t.Errorf("%s: logged %q, want logged=%v", c.name, buf.String(), c.want)
+		}
+	}
+}
