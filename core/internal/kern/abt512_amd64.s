@@ -1,16 +1,5 @@
 #include "textflag.h"
 
-// atbtail64 holds 3 all-ones quadwords followed by 4 zero quadwords: the 4
-// quadwords from index 3−r have exactly their first r lanes set.
-DATA atbtail64<>+0(SB)/8, $0xffffffffffffffff
-DATA atbtail64<>+8(SB)/8, $0xffffffffffffffff
-DATA atbtail64<>+16(SB)/8, $0xffffffffffffffff
-DATA atbtail64<>+24(SB)/8, $0
-DATA atbtail64<>+32(SB)/8, $0
-DATA atbtail64<>+40(SB)/8, $0
-DATA atbtail64<>+48(SB)/8, $0
-GLOBL atbtail64<>(SB), RODATA|NOPTR, $56
-
 // dot4x8AVX512 computes the 4×8 tile of block sums out[8i+j] =
 // Σ_{p<k} a_i[p]·b_j[p] (rows a_i = a + i·lda, b_j = b + j·ldb) with the
 // bits of dot3x4AVX2: each zmm accumulator holds two entries, (i, 2q) in
@@ -103,7 +92,7 @@ tail:
 	JZ   reduce
 	NEGQ DX
 	ADDQ $3, DX
-	LEAQ atbtail64<>(SB), SI
+	LEAQ ·tailmask(SB), SI
 	VMOVUPD (SI)(DX*8), Y8
 	VMASKMOVPD (R8), Y8, Y0
 	VINSERTF64X4 $1, Y0, Z0, Z0

@@ -1,17 +1,5 @@
 #include "textflag.h"
 
-// atbmask holds 7 all-ones doublewords followed by 8 zero doublewords: the
-// 8 doublewords from index 7−r have exactly their first r lanes set.
-DATA atbmask<>+0(SB)/8, $0xffffffffffffffff
-DATA atbmask<>+8(SB)/8, $0xffffffffffffffff
-DATA atbmask<>+16(SB)/8, $0xffffffffffffffff
-DATA atbmask<>+24(SB)/8, $0x00000000ffffffff
-DATA atbmask<>+32(SB)/8, $0
-DATA atbmask<>+40(SB)/8, $0
-DATA atbmask<>+48(SB)/8, $0
-DATA atbmask<>+56(SB)/8, $0
-GLOBL atbmask<>(SB), RODATA|NOPTR, $64
-
 // The AᵀB kernels of MulAtB32: a tile of the sum of one block of p,
 // s = Σ_p a[p, i]·b[p, j], each entry summed from zero in increasing p with
 // one fused multiply-add per term, then stored in c (add = 0) or added to
@@ -181,10 +169,10 @@ TEXT ·atb4x16F32AVX2(SB), NOSPLIT, $0-80
 	MOVQ ldc+48(FP), R9
 	SHLQ $2, R9
 
-	// Column masks from atbmask; a full vector of 8 lanes is built by
+	// Column masks from ·tailmask32 (kern32_amd64.s); a full vector of 8 lanes is built by
 	// comparing a register with itself.
 	MOVQ        cols+56(FP), SI
-	LEAQ        atbmask<>(SB), R12
+	LEAQ        ·tailmask32(SB), R12
 	VPCMPEQD    Y11, Y11, Y11
 	VMOVDQU     Y11, Y12
 	CMPQ        SI, $16

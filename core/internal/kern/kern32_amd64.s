@@ -6,16 +6,17 @@
 
 // tailmask32 holds 7 all-ones doublewords followed by 8 zero doublewords.
 // The 8 doublewords starting at index 7-r have exactly their first r lanes
-// set: the VMASKMOVPS mask of a k-tail of r = 1…7 floats.
-DATA tailmask32<>+0(SB)/8, $0xffffffffffffffff
-DATA tailmask32<>+8(SB)/8, $0xffffffffffffffff
-DATA tailmask32<>+16(SB)/8, $0xffffffffffffffff
-DATA tailmask32<>+24(SB)/8, $0x00000000ffffffff
-DATA tailmask32<>+32(SB)/8, $0
-DATA tailmask32<>+40(SB)/8, $0
-DATA tailmask32<>+48(SB)/8, $0
-DATA tailmask32<>+56(SB)/8, $0
-GLOBL tailmask32<>(SB), RODATA|NOPTR, $64
+// set: the VMASKMOVPS mask of a k-tail of r = 1…7 floats. A global symbol:
+// atb32_amd64.s and mv32_amd64.s read it too.
+DATA ·tailmask32+0(SB)/8, $0xffffffffffffffff
+DATA ·tailmask32+8(SB)/8, $0xffffffffffffffff
+DATA ·tailmask32+16(SB)/8, $0xffffffffffffffff
+DATA ·tailmask32+24(SB)/8, $0x00000000ffffffff
+DATA ·tailmask32+32(SB)/8, $0
+DATA ·tailmask32+40(SB)/8, $0
+DATA ·tailmask32+48(SB)/8, $0
+DATA ·tailmask32+56(SB)/8, $0
+GLOBL ·tailmask32(SB), RODATA|NOPTR, $64
 
 // HSUM4 folds the 4 accumulators r0..r3 (8 lanes l0..l7 each) into the
 // 4 floats s_j = ((l0+l1) + (l2+l3)) + ((l4+l5) + (l6+l7)) of r_j, left in
@@ -112,7 +113,7 @@ tail32:
 	// Masked loads read only the r valid floats and zero the other lanes.
 	NEGQ    SI
 	ADDQ    $7, SI
-	LEAQ    tailmask32<>(SB), DX
+	LEAQ    ·tailmask32(SB), DX
 	VMOVUPS Y11, 0(SP)
 	VMOVUPS (DX)(SI*4), Y15
 

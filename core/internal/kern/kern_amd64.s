@@ -2,15 +2,16 @@
 
 // tailmask holds 3 all-ones quadwords followed by 4 zero quadwords. The 4
 // quadwords starting at index 3-r have exactly their first r lanes set, which
-// is the VMASKMOVPD mask for a k-tail of r = 1, 2 or 3 doubles.
-DATA tailmask<>+0(SB)/8, $0xffffffffffffffff
-DATA tailmask<>+8(SB)/8, $0xffffffffffffffff
-DATA tailmask<>+16(SB)/8, $0xffffffffffffffff
-DATA tailmask<>+24(SB)/8, $0
-DATA tailmask<>+32(SB)/8, $0
-DATA tailmask<>+40(SB)/8, $0
-DATA tailmask<>+48(SB)/8, $0
-GLOBL tailmask<>(SB), RODATA|NOPTR, $56
+// is the VMASKMOVPD mask for a k-tail of r = 1, 2 or 3 doubles. A global
+// symbol: the AVX-512 kernels (abt512_amd64.s, mv64_amd64.s) read it too.
+DATA ·tailmask+0(SB)/8, $0xffffffffffffffff
+DATA ·tailmask+8(SB)/8, $0xffffffffffffffff
+DATA ·tailmask+16(SB)/8, $0xffffffffffffffff
+DATA ·tailmask+24(SB)/8, $0
+DATA ·tailmask+32(SB)/8, $0
+DATA ·tailmask+40(SB)/8, $0
+DATA ·tailmask+48(SB)/8, $0
+GLOBL ·tailmask(SB), RODATA|NOPTR, $56
 
 // Register allocation of dot3x4AVX2
 //
@@ -121,7 +122,7 @@ tail:
 	// and zero the other lanes, so those lanes gain 0·0 = +0.
 	NEGQ    SI
 	ADDQ    $3, SI
-	LEAQ    tailmask<>(SB), DX
+	LEAQ    ·tailmask(SB), DX
 	VMOVUPD Y11, 0(SP)
 	VMOVUPD (DX)(SI*8), Y15
 
@@ -233,7 +234,7 @@ tailv:
 	JZ   reducev
 	NEGQ DX
 	ADDQ $3, DX
-	LEAQ tailmask<>(SB), CX
+	LEAQ ·tailmask(SB), CX
 	VMOVUPD (CX)(DX*8), Y9
 	VMASKMOVPD (DI)(AX*8), Y9, Y8
 	TAILV(R8, Y0)
@@ -430,7 +431,7 @@ tails:
 	JZ   reduces
 	NEGQ DX
 	ADDQ $3, DX
-	LEAQ tailmask<>(SB), CX
+	LEAQ ·tailmask(SB), CX
 	VMOVUPD (CX)(DX*8), Y9
 	VMASKMOVPD (DI)(AX*8), Y9, Y8
 	TAILV(R8, Y0)

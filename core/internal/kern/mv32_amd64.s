@@ -32,18 +32,6 @@ DATA mvperm2<>+16(SB)/8, $0
 DATA mvperm2<>+24(SB)/8, $0
 GLOBL mvperm2<>(SB), RODATA|NOPTR, $32
 
-// mvmask holds 7 all-ones doublewords followed by 8 zero doublewords: the
-// 8 doublewords from index 7−r have exactly their first r lanes set.
-DATA mvmask<>+0(SB)/8, $0xffffffffffffffff
-DATA mvmask<>+8(SB)/8, $0xffffffffffffffff
-DATA mvmask<>+16(SB)/8, $0xffffffffffffffff
-DATA mvmask<>+24(SB)/8, $0x00000000ffffffff
-DATA mvmask<>+32(SB)/8, $0
-DATA mvmask<>+40(SB)/8, $0
-DATA mvmask<>+48(SB)/8, $0
-DATA mvmask<>+56(SB)/8, $0
-GLOBL mvmask<>(SB), RODATA|NOPTR, $64
-
 // HALVE2 adds the upper 256 bits of the row accumulators r0 and r1 to
 // their lower 256 bits: dst lanes 0–7 = r0's l_i + l_{i+8}, lanes 8–15
 // r1's. Clobbers t.
@@ -202,7 +190,7 @@ loop2:
 tail2:
 	SUBQ AX, CX // r = k − p, 0…15
 	JZ   reduce2
-	LEAQ mvmask<>(SB), DX
+	LEAQ ·tailmask32(SB), DX
 	VPXOR Y11, Y11, Y11
 	CMPQ CX, $8
 	JGE  tailhi
@@ -381,7 +369,7 @@ p4tail:
 	MOVQ BX, CX
 	SUBQ AX, CX // r = k − p, 0…15
 	JZ   p4reduce
-	LEAQ mvmask<>(SB), DX
+	LEAQ ·tailmask32(SB), DX
 	VPXOR Y11, Y11, Y11
 	CMPQ CX, $8
 	JGE  p4hi

@@ -1,16 +1,5 @@
 #include "textflag.h"
 
-// pantail64 holds 3 all-ones quadwords followed by 4 zero quadwords: the 4
-// quadwords from index 3−r have exactly their first r lanes set.
-DATA pantail64<>+0(SB)/8, $0xffffffffffffffff
-DATA pantail64<>+8(SB)/8, $0xffffffffffffffff
-DATA pantail64<>+16(SB)/8, $0xffffffffffffffff
-DATA pantail64<>+24(SB)/8, $0
-DATA pantail64<>+32(SB)/8, $0
-DATA pantail64<>+40(SB)/8, $0
-DATA pantail64<>+48(SB)/8, $0
-GLOBL pantail64<>(SB), RODATA|NOPTR, $56
-
 // func dotPanelAVX512(kp int, panel *float64, x *float64, k int, y *float64)
 //
 // The 8 rows of one panel of a Packed (4 columns of rows 0…7 in turn, then
@@ -51,7 +40,7 @@ ptail:
 	SUBQ AX, CX // r = 1…3
 	NEGQ CX
 	ADDQ $3, CX
-	LEAQ pantail64<>(SB), DX
+	LEAQ ·tailmask(SB), DX
 	VMOVUPD      (DX)(CX*8), Y1
 	VMASKMOVPD   (DI)(AX*8), Y1, Y0
 	VINSERTF64X4 $1, Y0, Z0, Z0
