@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "pairsum_amd64.h"
 
 // dot4x8AVX512 computes the 4×8 tile of block sums out[8i+j] =
 // Σ_{p<k} a_i[p]·b_j[p] (rows a_i = a + i·lda, b_j = b + j·ldb) with the
@@ -135,117 +136,21 @@ reduce:
 	// Per accumulator: (l0 + l1) in lanes 0 and 4 (swap within pairs, add),
 	// then + (l2 + l3) (swap the 128-bit halves of each 256, add).
 	MOVQ out+40(FP), DI
-	VPERMILPD     $0x55, Z16, Z0
-	VADDPD        Z0, Z16, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 0(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 8(DI)
-	VPERMILPD     $0x55, Z17, Z0
-	VADDPD        Z0, Z17, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 16(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 24(DI)
-	VPERMILPD     $0x55, Z18, Z0
-	VADDPD        Z0, Z18, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 32(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 40(DI)
-	VPERMILPD     $0x55, Z19, Z0
-	VADDPD        Z0, Z19, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 48(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 56(DI)
-	VPERMILPD     $0x55, Z20, Z0
-	VADDPD        Z0, Z20, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 64(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 72(DI)
-	VPERMILPD     $0x55, Z21, Z0
-	VADDPD        Z0, Z21, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 80(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 88(DI)
-	VPERMILPD     $0x55, Z22, Z0
-	VADDPD        Z0, Z22, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 96(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 104(DI)
-	VPERMILPD     $0x55, Z23, Z0
-	VADDPD        Z0, Z23, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 112(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 120(DI)
-	VPERMILPD     $0x55, Z24, Z0
-	VADDPD        Z0, Z24, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 128(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 136(DI)
-	VPERMILPD     $0x55, Z25, Z0
-	VADDPD        Z0, Z25, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 144(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 152(DI)
-	VPERMILPD     $0x55, Z26, Z0
-	VADDPD        Z0, Z26, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 160(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 168(DI)
-	VPERMILPD     $0x55, Z27, Z0
-	VADDPD        Z0, Z27, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 176(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 184(DI)
-	VPERMILPD     $0x55, Z28, Z0
-	VADDPD        Z0, Z28, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 192(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 200(DI)
-	VPERMILPD     $0x55, Z29, Z0
-	VADDPD        Z0, Z29, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 208(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 216(DI)
-	VPERMILPD     $0x55, Z30, Z0
-	VADDPD        Z0, Z30, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 224(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 232(DI)
-	VPERMILPD     $0x55, Z31, Z0
-	VADDPD        Z0, Z31, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 240(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 248(DI)
+	PAIRSUM(Z16, 0(DI), 8(DI))
+	PAIRSUM(Z17, 16(DI), 24(DI))
+	PAIRSUM(Z18, 32(DI), 40(DI))
+	PAIRSUM(Z19, 48(DI), 56(DI))
+	PAIRSUM(Z20, 64(DI), 72(DI))
+	PAIRSUM(Z21, 80(DI), 88(DI))
+	PAIRSUM(Z22, 96(DI), 104(DI))
+	PAIRSUM(Z23, 112(DI), 120(DI))
+	PAIRSUM(Z24, 128(DI), 136(DI))
+	PAIRSUM(Z25, 144(DI), 152(DI))
+	PAIRSUM(Z26, 160(DI), 168(DI))
+	PAIRSUM(Z27, 176(DI), 184(DI))
+	PAIRSUM(Z28, 192(DI), 200(DI))
+	PAIRSUM(Z29, 208(DI), 216(DI))
+	PAIRSUM(Z30, 224(DI), 232(DI))
+	PAIRSUM(Z31, 240(DI), 248(DI))
 	VZEROUPPER
 	RET

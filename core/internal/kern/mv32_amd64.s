@@ -47,6 +47,59 @@ GLOBL mvperm2<>(SB), RODATA|NOPTR, $32
 	VSHUFF32X4 $0xDD, p1, p0, dst; \
 	VADDPS     t, dst, dst
 
+// REDUCE8x16 reduces the 16 lanes of the accumulators Z0–Z7 (rows 0–7) by
+// halving — l_i + l_{i+8} (HALVE2), then m_i + m_{i+4} (HALVE4), one 128-bit
+// chunk per row; then n_i + n_{i+2}, per chunk c lanes (o_0, o_1) of row c
+// and of row c+4; then o_0 + o_1, lane 0 row c, lane 1 row c+4 — gathers the
+// 8 sums with mvperm512 and stores them at y+32(FP). Clobbers Z8–Z18, DX, DI.
+#define REDUCE8x16 \
+	HALVE2(Z0, Z1, Z16, Z8); \
+	HALVE2(Z2, Z3, Z16, Z9); \
+	HALVE2(Z4, Z5, Z16, Z10); \
+	HALVE2(Z6, Z7, Z16, Z11); \
+	HALVE4(Z8, Z9, Z16, Z12); \
+	HALVE4(Z10, Z11, Z16, Z13); \
+	VSHUFPS $0x44, Z13, Z12, Z14; \
+	VSHUFPS $0xEE, Z13, Z12, Z15; \
+	VADDPS  Z14, Z15, Z15; \
+	VSHUFPS $0x88, Z15, Z15, Z14; \
+	VSHUFPS $0xDD, Z15, Z15, Z16; \
+	VADDPS  Z14, Z16, Z16; \
+	LEAQ    mvperm512<>(SB), DX; \
+	VMOVUPS (DX), Z17; \
+	VPERMPS Z16, Z17, Z18; \
+	MOVQ    y+32(FP), DI; \
+	VMOVUPS Y18, (DI)
+
+// REDUCE4x16 is REDUCE8x16 for the AVX2 kernels' 4 rows, each in two
+// accumulators (lanes 0–7 in Y0, Y2, Y4, Y6 and 8–15 in Y1, Y3, Y5, Y7): the
+// two halves of each row added, then m_i + m_{i+4} for rows 0, 1 and 2, 3,
+// one 128-bit chunk per row, n_i + n_{i+2} and o_0 + o_1 per chunk (rows c
+// and c+2), gathered with mvperm2 and stored at y+32(FP). Clobbers Y8–Y14,
+// DX, DI; the same bits as REDUCE8x16.
+#define REDUCE4x16 \
+	VADDPS Y1, Y0, Y0; \
+	VADDPS Y3, Y2, Y2; \
+	VADDPS Y5, Y4, Y4; \
+	VADDPS Y7, Y6, Y6; \
+	VPERM2F128 $0x20, Y2, Y0, Y8; \
+	VPERM2F128 $0x31, Y2, Y0, Y9; \
+	VADDPS     Y8, Y9, Y9; \
+	VPERM2F128 $0x20, Y6, Y4, Y8; \
+	VPERM2F128 $0x31, Y6, Y4, Y10; \
+	VADDPS     Y8, Y10, Y10; \
+	VSHUFPS $0x44, Y10, Y9, Y8; \
+	VSHUFPS $0xEE, Y10, Y9, Y11; \
+	VADDPS  Y8, Y11, Y11; \
+	VSHUFPS $0x88, Y11, Y11, Y8; \
+	VSHUFPS $0xDD, Y11, Y11, Y12; \
+	VADDPS  Y8, Y12, Y12; \
+	LEAQ    mvperm2<>(SB), DX; \
+	VMOVDQU (DX), Y13; \
+	VPERMPS Y12, Y13, Y14; \
+	MOVQ    y+32(FP), DI; \
+	VMOVUPS X14, (DI)
+
 // func dot8x1StrideF32AVX512(k int, a *float32, lda int, x, y *float32)
 //
 // y[i] = Σ_{p<k} a[i·lda+p]·x[p] for i < 8 in the order above; k ≥ 1.
@@ -112,25 +165,7 @@ tail512:
 	VFMADD231PS (SI)(AX*4), Z16, K1, Z7
 
 reduce512:
-	HALVE2(Z0, Z1, Z16, Z8)
-	HALVE2(Z2, Z3, Z16, Z9)
-	HALVE2(Z4, Z5, Z16, Z10)
-	HALVE2(Z6, Z7, Z16, Z11)
-	HALVE4(Z8, Z9, Z16, Z12)   // rows 0–3: n_0…n_3 per chunk
-	HALVE4(Z10, Z11, Z16, Z13) // rows 4–7
-	// n_i + n_{i+2}: per chunk c, lanes (o_0, o_1) of row c, then of row c+4.
-	VSHUFPS $0x44, Z13, Z12, Z14
-	VSHUFPS $0xEE, Z13, Z12, Z15
-	VADDPS  Z14, Z15, Z15
-	// o_0 + o_1: per chunk c, lane 0 row c, lane 1 row c+4.
-	VSHUFPS $0x88, Z15, Z15, Z14
-	VSHUFPS $0xDD, Z15, Z15, Z16
-	VADDPS  Z14, Z16, Z16
-	LEAQ    mvperm512<>(SB), DX
-	VMOVUPS (DX), Z17
-	VPERMPS Z16, Z17, Z18
-	MOVQ    y+32(FP), DI
-	VMOVUPS Y18, (DI)
+	REDUCE8x16
 	VZEROUPPER
 	RET
 
@@ -212,31 +247,7 @@ tailload:
 	FMA2TAIL(R11, Y6, Y7)
 
 reduce2:
-	// l_i + l_{i+8}: the two halves of each row.
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y5, Y4, Y4
-	VADDPS Y7, Y6, Y6
-	// m_i + m_{i+4}: rows 0, 1 and rows 2, 3, one 128-bit chunk per row.
-	VPERM2F128 $0x20, Y2, Y0, Y8
-	VPERM2F128 $0x31, Y2, Y0, Y9
-	VADDPS     Y8, Y9, Y9
-	VPERM2F128 $0x20, Y6, Y4, Y8
-	VPERM2F128 $0x31, Y6, Y4, Y10
-	VADDPS     Y8, Y10, Y10
-	// n_i + n_{i+2}: per chunk c, (o_0, o_1) of row c, then of row c+2.
-	VSHUFPS $0x44, Y10, Y9, Y8
-	VSHUFPS $0xEE, Y10, Y9, Y11
-	VADDPS  Y8, Y11, Y11
-	// o_0 + o_1: per chunk c, lane 0 row c, lane 1 row c+2.
-	VSHUFPS $0x88, Y11, Y11, Y8
-	VSHUFPS $0xDD, Y11, Y11, Y12
-	VADDPS  Y8, Y12, Y12
-	LEAQ    mvperm2<>(SB), DX
-	VMOVDQU (DX), Y13
-	VPERMPS Y12, Y13, Y14
-	MOVQ    y+32(FP), DI
-	VMOVUPS X14, (DI)
+	REDUCE4x16
 	VZEROUPPER
 	RET
 
@@ -302,23 +313,7 @@ ptail:
 	VFMADD231PS 448(SI), Z16, K1, Z7
 
 preduce:
-	HALVE2(Z0, Z1, Z16, Z8)
-	HALVE2(Z2, Z3, Z16, Z9)
-	HALVE2(Z4, Z5, Z16, Z10)
-	HALVE2(Z6, Z7, Z16, Z11)
-	HALVE4(Z8, Z9, Z16, Z12)
-	HALVE4(Z10, Z11, Z16, Z13)
-	VSHUFPS $0x44, Z13, Z12, Z14
-	VSHUFPS $0xEE, Z13, Z12, Z15
-	VADDPS  Z14, Z15, Z15
-	VSHUFPS $0x88, Z15, Z15, Z14
-	VSHUFPS $0xDD, Z15, Z15, Z16
-	VADDPS  Z14, Z16, Z16
-	LEAQ    mvperm512<>(SB), DX
-	VMOVUPS (DX), Z17
-	VPERMPS Z16, Z17, Z18
-	MOVQ    y+32(FP), DI
-	VMOVUPS Y18, (DI)
+	REDUCE8x16
 	VZEROUPPER
 	RET
 
@@ -391,26 +386,6 @@ p4load:
 	FMAP4(192, Y6, Y7)
 
 p4reduce:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y5, Y4, Y4
-	VADDPS Y7, Y6, Y6
-	VPERM2F128 $0x20, Y2, Y0, Y8
-	VPERM2F128 $0x31, Y2, Y0, Y9
-	VADDPS     Y8, Y9, Y9
-	VPERM2F128 $0x20, Y6, Y4, Y8
-	VPERM2F128 $0x31, Y6, Y4, Y10
-	VADDPS     Y8, Y10, Y10
-	VSHUFPS $0x44, Y10, Y9, Y8
-	VSHUFPS $0xEE, Y10, Y9, Y11
-	VADDPS  Y8, Y11, Y11
-	VSHUFPS $0x88, Y11, Y11, Y8
-	VSHUFPS $0xDD, Y11, Y11, Y12
-	VADDPS  Y8, Y12, Y12
-	LEAQ    mvperm2<>(SB), DX
-	VMOVDQU (DX), Y13
-	VPERMPS Y12, Y13, Y14
-	MOVQ    y+32(FP), DI
-	VMOVUPS X14, (DI)
+	REDUCE4x16
 	VZEROUPPER
 	RET

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "pairsum_amd64.h"
 
 // func dotPanelAVX512(kp int, panel *float64, x *float64, k int, y *float64)
 //
@@ -51,33 +52,9 @@ ptail:
 
 preduce:
 	MOVQ y+32(FP), DI
-	VPERMILPD     $0x55, Z16, Z0
-	VADDPD        Z0, Z16, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 0(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 8(DI)
-	VPERMILPD     $0x55, Z17, Z0
-	VADDPD        Z0, Z17, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 16(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 24(DI)
-	VPERMILPD     $0x55, Z18, Z0
-	VADDPD        Z0, Z18, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 32(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 40(DI)
-	VPERMILPD     $0x55, Z19, Z0
-	VADDPD        Z0, Z19, Z0
-	VSHUFF64X2    $0xB1, Z0, Z0, Z1
-	VADDPD        Z1, Z0, Z0
-	VMOVSD        X0, 48(DI)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMOVSD        X1, 56(DI)
+	PAIRSUM(Z16, 0(DI), 8(DI))
+	PAIRSUM(Z17, 16(DI), 24(DI))
+	PAIRSUM(Z18, 32(DI), 40(DI))
+	PAIRSUM(Z19, 48(DI), 56(DI))
 	VZEROUPPER
 	RET
