@@ -11,18 +11,7 @@ import "fmt"
 // once: for k ≤ 256 it equals MulABt(m, 1, k, a, lda, x, k, y, 1) bit for
 // bit. It panics on negative sizes, a short stride or short slices.
 func MulAv(m, k int, a []float64, lda int, x, y []float64) {
-	switch {
-	case m < 0 || k < 0:
-		panic(fmt.Sprintf("kern: negative size m=%d k=%d", m, k))
-	case lda < max(k, 1):
-		panic(fmt.Sprintf("kern: lda=%d is less than k=%d; the row stride of A must be at least k", lda, k))
-	case m > 0 && k > 0 && len(a) < (m-1)*lda+k:
-		panic(fmt.Sprintf("kern: len(a)=%d is too short for a %d×%d matrix with stride %d (need %d)", len(a), m, k, lda, (m-1)*lda+k))
-	case len(x) < k:
-		panic(fmt.Sprintf("kern: len(x)=%d is less than k=%d", len(x), k))
-	case len(y) < m:
-		panic(fmt.Sprintf("kern: len(y)=%d is less than m=%d", len(y), m))
-	}
+	checkMatVec(m, k, len(a), lda, len(x), len(y))
 	mulAv(defaultImpl, m, k, a, lda, x, y)
 }
 
@@ -63,5 +52,23 @@ func mulAvRows(im impl, m, k int, a []float64, lda int, x, y []float64) {
 		}
 		im.rows(k, &rows, x, &out)
 		copy(y[i:i+n], out[:n])
+	}
+}
+
+// checkMatVec panics, naming the argument, unless an m×k matrix of la
+// values with row stride lda, and vectors x and y of lx and ly values, fit
+// a product y = A·x (MulAv, MulAv32, Packed.Pack, Packed32.Pack).
+func checkMatVec(m, k, la, lda, lx, ly int) {
+	switch {
+	case m < 0 || k < 0:
+		panic(fmt.Sprintf("kern: negative size m=%d k=%d", m, k))
+	case lda < max(k, 1):
+		panic(fmt.Sprintf("kern: lda=%d is less than k=%d; the row stride of A must be at least k", lda, k))
+	case m > 0 && k > 0 && la < (m-1)*lda+k:
+		panic(fmt.Sprintf("kern: len(a)=%d is too short for a %d×%d matrix with stride %d (need %d)", la, m, k, lda, (m-1)*lda+k))
+	case lx < k:
+		panic(fmt.Sprintf("kern: len(x)=%d is less than k=%d", lx, k))
+	case ly < m:
+		panic(fmt.Sprintf("kern: len(y)=%d is less than m=%d", ly, m))
 	}
 }

@@ -129,18 +129,7 @@ func check32(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float3
 // a multiply and an add. It panics on negative sizes, a short stride or
 // short slices.
 func MulAv32(m, k int, a []float32, lda int, x, y []float32) {
-	switch {
-	case m < 0 || k < 0:
-		panic(fmt.Sprintf("kern: negative size m=%d k=%d", m, k))
-	case lda < max(k, 1):
-		panic(fmt.Sprintf("kern: lda=%d is less than k=%d; the row stride of A must be at least k", lda, k))
-	case m > 0 && k > 0 && len(a) < (m-1)*lda+k:
-		panic(fmt.Sprintf("kern: len(a)=%d is too short for a %d×%d matrix with stride %d (need %d)", len(a), m, k, lda, (m-1)*lda+k))
-	case len(x) < k:
-		panic(fmt.Sprintf("kern: len(x)=%d is less than k=%d", len(x), k))
-	case len(y) < m:
-		panic(fmt.Sprintf("kern: len(y)=%d is less than m=%d", len(y), m))
-	}
+	checkMatVec(m, k, len(a), lda, len(x), len(y))
 	mulAv32(defaultImpl, m, k, a, lda, x, y)
 }
 

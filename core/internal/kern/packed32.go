@@ -26,14 +26,7 @@ func (p *Packed32) Pack(m, k int, a []float32, lda int) {
 }
 
 func (p *Packed32) pack(im impl, m, k int, a []float32, lda int) {
-	switch {
-	case m < 0 || k < 0:
-		panic(fmt.Sprintf("kern: negative size m=%d k=%d", m, k))
-	case lda < max(k, 1):
-		panic(fmt.Sprintf("kern: lda=%d is less than k=%d; the row stride of A must be at least k", lda, k))
-	case m > 0 && k > 0 && len(a) < (m-1)*lda+k:
-		panic(fmt.Sprintf("kern: len(a)=%d is too short for a %d×%d matrix with stride %d (need %d)", len(a), m, k, lda, (m-1)*lda+k))
-	}
+	checkMatVec(m, k, len(a), lda, k, m)
 	p.m, p.k, p.a, p.lda = m, k, nil, lda
 	p.h = 4
 	if im == implAVX512 && m >= 8 {
@@ -109,14 +102,7 @@ func (p *Packed) Pack(m, k int, a []float64, lda int) {
 }
 
 func (p *Packed) pack(im impl, m, k int, a []float64, lda int) {
-	switch {
-	case m < 0 || k < 0:
-		panic(fmt.Sprintf("kern: negative size m=%d k=%d", m, k))
-	case lda < max(k, 1):
-		panic(fmt.Sprintf("kern: lda=%d is less than k=%d; the row stride of A must be at least k", lda, k))
-	case m > 0 && k > 0 && len(a) < (m-1)*lda+k:
-		panic(fmt.Sprintf("kern: len(a)=%d is too short for a %d×%d matrix with stride %d (need %d)", len(a), m, k, lda, (m-1)*lda+k))
-	}
+	checkMatVec(m, k, len(a), lda, k, m)
 	p.m, p.k, p.a, p.lda = m, k, nil, lda
 	if im != implAVX512 || m < 8 || k == 0 {
 		p.a, p.data = a, p.data[:0]
