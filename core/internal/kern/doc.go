@@ -3,24 +3,30 @@
 // row-major matrices whose rows are contiguous in memory.
 //
 // MulABt, MulABtAdd and MulABtPar (the same split over goroutines by rows of
-// c) compute c = A·Bᵀ and c += A·Bᵀ; MulAv computes the matrix-vector product
-// y = A·x; Tanh computes tanh over a slice, with the same bits on every CPU
-// (see Tanh for the algorithm and its error bound).
+// c) compute c = A·Bᵀ and c += A·Bᵀ; MulAtB and MulAtBAdd compute the same
+// sums from matrices stored a row per step (c = AᵀB, the float64
+// eligibility; AtBNative says whether they read them in place); MulAv
+// computes the matrix-vector product y = A·x and Packed the same for a
+// matrix packed once for many vectors; Tanh computes tanh over a slice,
+// with the same bits on every CPU (see Tanh for the algorithm and its error
+// bound); EulerStep and FluctuationStep are the per-unit updates of a
+// network step and of the learner's running mean.
 //
-// MulABt32, MulAv32 and Tanh32 are their float32 forms, for the float32
-// training path (kern32.go describes their summation orders), with
-// MulAtB32 (c = AᵀB from matrices stored a row per step, the float32
-// eligibility), Packed32 (a matrix packed once for many products with
-// vectors) and the element-wise EulerStep32 and Fluctuation32.
+// MulABt32, MulAv32, Packed32, Tanh32, EulerStep32 and Fluctuation32 are
+// their float32 forms, for the float32 training path (kern32.go describes
+// the summation orders), with MulAtB32 and MulAtB32Add (AᵀB in float32,
+// summed in blocks of 128) and PowScale32 and Horner32 (the float32
+// eligibility's factors).
 //
 // On amd64 CPUs with AVX2 and FMA the work is done by assembly micro-kernels
-// (kern_amd64.s): one computes a 3×4 tile of c from 3 rows of A and 4 rows of
-// B with 12 vector accumulators, the other 8 entries of A·x. CPUs with
-// AVX-512 run 16-lane kernels for tanh, MulAv32, Packed32 and MulAtB32
-// (tanh512_amd64.s, mv32_amd64.s, atb32_amd64.s) whose lanes perform the
-// operations of the AVX2 kernels, so the results do not depend on which of
-// the two a CPU has. Elsewhere, and on older amd64 CPUs, portable Go
-// kernels with the same summation order are used.
+// (kern_amd64.s and the other *_amd64.s files). CPUs with AVX-512 run wider
+// kernels for tanh, A·Bᵀ, AᵀB and the mat-vecs (tanh512_amd64.s,
+// abt512_amd64.s, atb32_amd64.s, atb64_amd64.s, mv32_amd64.s,
+// mv64_amd64.s) whose lanes perform the operations of the AVX2 kernels, so
+// the results do not depend on which of the two a CPU has
+// (TestStageDigestsWithoutAVX512 in stages checks it end to end).
+// Elsewhere, and on older amd64 CPUs, portable Go kernels with the same
+// summation order are used.
 //
 // # Summation order and determinism
 //
