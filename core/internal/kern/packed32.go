@@ -8,13 +8,21 @@ import "fmt"
 // columns of each row in turn, padded with zeros, so that a product reads
 // the matrix as one sequential stream. MulV gives the bits of MulAv32 on
 // every CPU. The zero value is ready to Pack.
-type Packed32 struct {
+type Packed32 struct{ packed[float32] }
+
+// Packed is Packed32 for float64: on AVX-512 CPUs the rows are stored in
+// panels of 8, 4 columns of each row in turn, padded with zeros; MulV gives
+// the bits of MulAv on every CPU. The zero value is ready to Pack.
+type Packed struct{ packed[float64] }
+
+// packed is the storage and the pass of Packed and Packed32.
+type packed[F float32 | float64] struct {
 	m, k, kp int
-	h        int       // rows per panel
-	data     []float32 // the panels, or nil
-	a        []float32 // otherwise: the matrix, unpacked
+	h        int // rows per panel
+	data     []F // the panels, or empty
+	a        []F // otherwise: the matrix, unpacked
 	lda      int
-	y        [8]float32
+	y        [8]F
 	back     bool // the last pass ran from the last panel to the first
 }
 
@@ -26,72 +34,11 @@ func (p *Packed32) Pack(m, k int, a []float32, lda int) {
 }
 
 func (p *Packed32) pack(im impl, m, k int, a []float32, lda int) {
-	checkMatVec(m, k, len(a), lda, k, m)
-	p.m, p.k, p.a, p.lda = m, k, nil, lda
-	p.h = 4
+	h := 4
 	if im == implAVX512 && m >= 8 {
-		p.h = 8
+		h = 8
 	}
-	if im < implAVX2 || m < 4 || k == 0 {
-		p.a, p.data = a, p.data[:0]
-		return
-	}
-	p.kp, p.data = packPanels(p.data, m, k, a, lda, p.h, 16)
-}
-
-// MulV overwrites y[:m] with A·x for the packed A (x holds at least k
-// values), with the bits of MulAv32(m, k, a, lda, x, y). It panics if x or
-// y is short.
-func (p *Packed32) MulV(x, y []float32) {
-	switch {
-	case len(x) < p.k:
-		panic(fmt.Sprintf("kern: len(x)=%d is less than k=%d", len(x), p.k))
-	case len(y) < p.m:
-		panic(fmt.Sprintf("kern: len(y)=%d is less than m=%d", len(y), p.m))
-	}
-	p.mulV(defaultImpl, x, y)
-}
-
-func (p *Packed32) mulV(im impl, x, y []float32) {
-	if len(p.data) == 0 {
-		mulAv32(im, p.m, p.k, p.a, p.lda, x, y)
-		return
-	}
-	m, kp, h := p.m, p.kp, p.h
-	panels := (m + h - 1) / h
-	// Alternate the direction of the pass: the panels read last are still
-	// in L1 cache when the next call starts with them.
-	p.back = !p.back
-	for s := range panels {
-		q := s
-		if p.back {
-			q = panels - 1 - s
-		}
-		out := y[q*h:]
-		if q*h+h > m {
-			out = p.y[:]
-		}
-		if h == 8 {
-			dotPanelF32AVX512(kp, &p.data[q*h*kp], &x[0], p.k, &out[0])
-		} else {
-			dotPanel4F32AVX2(kp, &p.data[q*h*kp], &x[0], p.k, &out[0])
-		}
-		if q*h+h > m {
-			copy(y[q*h:m], p.y[:])
-		}
-	}
-}
-
-// Packed is Packed32 for float64: on AVX-512 CPUs the rows are stored in
-// panels of 8, 4 columns of each row in turn, padded with zeros; MulV gives
-// the bits of MulAv on every CPU. The zero value is ready to Pack.
-type Packed struct {
-	m, k, kp int
-	data     []float64
-	a        []float64
-	lda      int
-	y        [8]float64
-	back     bool
+	p.set(m, k, a, lda, h, 16, im >= implAVX2 && m >= 4)
 }
 
 // Pack packs the m×k row-major matrix a (row stride lda ≥ k), reusing the
@@ -102,25 +49,45 @@ func (p *Packed) Pack(m, k int, a []float64, lda int) {
 }
 
 func (p *Packed) pack(im impl, m, k int, a []float64, lda int) {
+	p.set(m, k, a, lda, 8, 4, im == implAVX512 && m >= 8)
+}
+
+// set packs a into panels of h rows and chunks of w columns when pack
+// (and k > 0), else keeps a itself.
+func (p *packed[F]) set(m, k int, a []F, lda, h, w int, pack bool) {
 	checkMatVec(m, k, len(a), lda, k, m)
-	p.m, p.k, p.a, p.lda = m, k, nil, lda
-	if im != implAVX512 || m < 8 || k == 0 {
+	p.m, p.k, p.a, p.lda, p.h = m, k, nil, lda, h
+	if !pack || k == 0 {
 		p.a, p.data = a, p.data[:0]
 		return
 	}
-	p.kp, p.data = packPanels(p.data, m, k, a, lda, 8, 4)
+	p.kp, p.data = packPanels(p.data, m, k, a, lda, h, w)
+}
+
+// MulV overwrites y[:m] with A·x for the packed A (x holds at least k
+// values), with the bits of MulAv32(m, k, a, lda, x, y). It panics if x or
+// y is short.
+func (p *Packed32) MulV(x, y []float32) {
+	p.check(len(x), len(y))
+	p.mulV(defaultImpl, x, y)
+}
+
+func (p *Packed32) mulV(im impl, x, y []float32) {
+	switch {
+	case len(p.data) == 0:
+		mulAv32(im, p.m, p.k, p.a, p.lda, x, y)
+	case p.h == 8:
+		p.pass(x, y, dotPanelF32AVX512)
+	default:
+		p.pass(x, y, dotPanel4F32AVX2)
+	}
 }
 
 // MulV overwrites y[:m] with A·x for the packed A (x holds at least k
 // values), with the bits of MulAv(m, k, a, lda, x, y). It panics if x or y
 // is short.
 func (p *Packed) MulV(x, y []float64) {
-	switch {
-	case len(x) < p.k:
-		panic(fmt.Sprintf("kern: len(x)=%d is less than k=%d", len(x), p.k))
-	case len(y) < p.m:
-		panic(fmt.Sprintf("kern: len(y)=%d is less than m=%d", len(y), p.m))
-	}
+	p.check(len(x), len(y))
 	p.mulV(defaultImpl, x, y)
 }
 
@@ -129,20 +96,38 @@ func (p *Packed) mulV(im impl, x, y []float64) {
 		mulAv(im, p.m, p.k, p.a, p.lda, x, y)
 		return
 	}
-	m, kp := p.m, p.kp
-	panels := (m + 7) / 8
-	p.back = !p.back // see Packed32.mulV
+	p.pass(x, y, dotPanelAVX512)
+}
+
+// check panics unless x and y (of lx and ly values) fit the matrix.
+func (p *packed[F]) check(lx, ly int) {
+	switch {
+	case lx < p.k:
+		panic(fmt.Sprintf("kern: len(x)=%d is less than k=%d", lx, p.k))
+	case ly < p.m:
+		panic(fmt.Sprintf("kern: len(y)=%d is less than m=%d", ly, p.m))
+	}
+}
+
+// pass multiplies every panel by x with the panel kernel dot, alternating
+// the direction of the pass: the panels read last are still in L1 cache
+// when the next call starts with them. A last panel of fewer than h rows
+// writes through p.y.
+func (p *packed[F]) pass(x, y []F, dot func(kp int, panel, x *F, k int, y *F)) {
+	m, kp, h := p.m, p.kp, p.h
+	panels := (m + h - 1) / h
+	p.back = !p.back
 	for s := range panels {
 		q := s
 		if p.back {
 			q = panels - 1 - s
 		}
-		if q*8+8 <= m {
-			dotPanelAVX512(kp, &p.data[q*8*kp], &x[0], p.k, &y[q*8])
+		if q*h+h <= m {
+			dot(kp, &p.data[q*h*kp], &x[0], p.k, &y[q*h])
 			continue
 		}
-		dotPanelAVX512(kp, &p.data[q*8*kp], &x[0], p.k, &p.y[0])
-		copy(y[q*8:m], p.y[:])
+		dot(kp, &p.data[q*h*kp], &x[0], p.k, &p.y[0])
+		copy(y[q*h:m], p.y[:])
 	}
 }
 
