@@ -75,23 +75,9 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 		ws.eligibilityBands(rule, delta, r, c, n, T, e)
 		return
 	}
-	L1 := rule.L + 1
-	active := make([]int, 0, MaxOrder+1) // on the stack
-	for l := 0; l < L1; l++ {
-		for k := 0; k <= rule.K; k++ {
-			if rule.Theta[k*L1+l] != 0 {
-				active = append(active, l)
-				break
-			}
-		}
-	}
+	g := groupByPower[float64](rule)
+	active, th := g.l[:g.n], &g.th
 	na := len(active)
-	var th [MaxOrder + 1][MaxOrder + 1]float64 // th[q][k] = θ_{k, l_q}
-	for q, l := range active {
-		for k := 0; k <= rule.K; k++ {
-			th[q][k] = rule.Theta[k*L1+l]
-		}
-	}
 	ws.a = growSlice(ws.a, (eligBlock+MaxOrder+1)*n)
 	ws.b = growSlice(ws.b, (eligBlock+MaxOrder+1)*n)
 	row, done := 0, false
@@ -163,16 +149,8 @@ func (ws *Workspace) Eligibility(rule Rule, delta, r, c []float64, n, T int, e [
 // read once), and multiplies them with kern.MulABt — the same sums, so the
 // same bits.
 func (ws *Workspace) eligibilityBands(rule Rule, delta, r, c []float64, n, T int, e []float64) {
-	L1 := rule.L + 1
-	active := make([]int, 0, MaxOrder+1) // on the stack
-	for l := 0; l < L1; l++ {
-		for k := 0; k <= rule.K; k++ {
-			if rule.Theta[k*L1+l] != 0 {
-				active = append(active, l)
-				break
-			}
-		}
-	}
+	g := groupByPower[float64](rule)
+	active := g.l[:g.n]
 	ws.steps = ws.steps[:0]
 	for t := 0; t < T; t++ {
 		if c[t] != 0 {
@@ -196,11 +174,8 @@ func (ws *Workspace) eligibilityBands(rule Rule, delta, r, c []float64, n, T int
 	ws.a = growSlice(ws.a, rows*n)
 	ws.b = growSlice(ws.b, rows*n)
 	a, b := ws.a[:rows*n], ws.b[:rows*n]
-	var th [MaxOrder + 1]float64
 	for q, l := range active {
-		for k := 0; k <= rule.K; k++ {
-			th[k] = rule.Theta[k*L1+l]
-		}
+		th := &g.th[q]
 		for i0 := 0; i0 < n; i0 += 8 {
 			i1 := min(i0+8, n)
 			for s, t := range steps {
@@ -260,23 +235,9 @@ const eligChunk = 128
 // (kern.MulAtB32), summed over the rows in increasing t in blocks of
 // eligChunk rows, each block formed and multiplied while it is in cache.
 func (ws *Workspace32) Eligibility(rule Rule, x, r, c []float32, alphaX float32, n, T int, e []float32) {
-	L1 := rule.L + 1
-	active := make([]int, 0, MaxOrder+1) // on the stack
-	for l := 0; l < L1; l++ {
-		for k := 0; k <= rule.K; k++ {
-			if rule.Theta[k*L1+l] != 0 {
-				active = append(active, l)
-				break
-			}
-		}
-	}
+	g := groupByPower[float32](rule)
+	active, th := g.l[:g.n], &g.th
 	na := len(active)
-	var th [MaxOrder + 1][MaxOrder + 1]float32 // th[q][k] = θ_{k, l_q}
-	for q, l := range active {
-		for k := 0; k <= rule.K; k++ {
-			th[q][k] = float32(rule.Theta[k*L1+l])
-		}
-	}
 	chunk := max(eligChunk/max(na, 1), 1) * na // whole steps per block
 	ws.a = growSlice(ws.a, chunk*n)
 	ws.b = growSlice(ws.b, chunk*n)
@@ -319,6 +280,32 @@ func (ws *Workspace32) Eligibility(rule Rule, x, r, c []float32, alphaX float32,
 	if !done {
 		clear(e[:n*n])
 	}
+}
+
+// powerGroups is a rule grouped by post-synaptic power, in precision F:
+// the n powers l[0…n−1] whose column of Θ is not all zero, and
+// th[q][k] = θ_{k, l[q]}.
+type powerGroups[F float32 | float64] struct {
+	l  [MaxOrder + 1]int
+	th [MaxOrder + 1][MaxOrder + 1]F
+	n  int
+}
+
+// groupByPower groups rule by post-synaptic power (see powerGroups).
+func groupByPower[F float32 | float64](rule Rule) (g powerGroups[F]) {
+	L1 := rule.L + 1
+	for l := 0; l < L1; l++ {
+		nonzero := false
+		for k := 0; k <= rule.K; k++ {
+			g.th[g.n][k] = F(rule.Theta[k*L1+l])
+			nonzero = nonzero || rule.Theta[k*L1+l] != 0
+		}
+		if nonzero {
+			g.l[g.n] = l
+			g.n++
+		}
+	}
+	return g
 }
 
 // powi returns v^p for a small non-negative integer p, with 0^0 = 1.
