@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -39,8 +40,9 @@ func (e *ConnectError) Unwrap() []error { return []error{e.Reason, e.Err} }
 // Store is a bucket in an S3-compatible object store. It is safe for
 // concurrent use.
 type Store struct {
-	client *minio.Client
-	cfg    Config
+	client    *minio.Client
+	transport *http.Transport
+	cfg       Config
 }
 
 // New connects to the object store and checks up front, within
@@ -52,11 +54,11 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := newClient(cfg, 0)
+	client, tr, err := newClient(cfg, 0)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{client: client, cfg: cfg}
+	s := &Store{client: client, transport: tr, cfg: cfg}
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -70,10 +72,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 // of a cached campaign's run opened a new TCP connection.
 const maxIdleConns = 256
 
-func newClient(cfg Config, retries int) (*minio.Client, error) {
+func newClient(cfg Config, retries int) (*minio.Client, *http.Transport, error) {
 	tr, err := minio.DefaultTransport(cfg.Secure)
 	if err != nil {
-		return nil, fmt.Errorf("store: endpoint %q (%s): %w", cfg.Endpoint, EnvEndpoint, err)
+		return nil, nil, fmt.Errorf("store: endpoint %q (%s): %w", cfg.Endpoint, EnvEndpoint, err)
 	}
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdleConns, maxIdleConns
 	client, err := minio.New(cfg.Endpoint, &minio.Options{
@@ -84,19 +86,31 @@ func newClient(cfg Config, retries int) (*minio.Client, error) {
 		Transport:  tr,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: endpoint %q (%s): %w", cfg.Endpoint, EnvEndpoint, err)
+		return nil, nil, fmt.Errorf("store: endpoint %q (%s): %w", cfg.Endpoint, EnvEndpoint, err)
 	}
-	return client, nil
+	return client, tr, nil
+}
+
+// Close closes the client's idle connections. A server that keeps
+// connections alive may wait for them when it stops (the embedded stack's
+// versitygw does, for one the pool opened but never used), so a process
+// that stops the server it used closes its store first. The store stays
+// usable: a later request opens a new connection.
+func (s *Store) Close() {
+	if s.transport != nil {
+		s.transport.CloseIdleConnections()
+	}
 }
 
 // check lists at most one object of the bucket with a client that does not
 // retry. A missing bucket is fine: the endpoint answered and the signature
 // was accepted.
 func (s *Store) check(ctx context.Context) error {
-	probe, err := newClient(s.cfg, 1)
+	probe, tr, err := newClient(s.cfg, 1)
 	if err != nil {
 		return err
 	}
+	defer tr.CloseIdleConnections()
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
 	defer cancel()

@@ -133,7 +133,7 @@ func freePort() (int, error) {
 
 func (s *Server) start(endpoint string) error {
 	cmd := exec.Command(s.bin, "--access", s.AccessKey, "--secret", s.SecretKey, "--region", s.Region,
-		"--port", endpoint, "--quiet", "posix", s.Dir)
+		"--port", endpoint, "--quiet", "--keep-alive", "posix", s.Dir)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()

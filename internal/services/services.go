@@ -89,6 +89,9 @@ func (s *Services) Close() {
 	if s.Client != nil {
 		s.Client.Close()
 	}
+	if s.Store != nil {
+		s.Store.Close() // the gateway waits for idle keep-alive connections
+	}
 	if s.Stack != nil {
 		_ = s.Stack.Stop()
 	}
