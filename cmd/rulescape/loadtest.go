@@ -140,6 +140,12 @@ func (o loadtestOptions) check() error {
 	return nil
 }
 
+// loadtestInFlight is the units in flight per worker: one running and one
+// scheduled, so that a worker that finishes a unit takes the next from the
+// task queue at once, without waiting for the campaign to hear of the
+// finished one and schedule another (≈ 0.1 s per unit on the embedded stack).
+const loadtestInFlight = 2
+
 // loadtestPlan returns the synthetic campaign: units loadtest units that
 // sleep sleepMS each, then analysis units reading an equal share of them.
 // tag enters every unit's settings, so another tag is another campaign.
@@ -200,7 +206,7 @@ func (a *app) loadtest(ctx context.Context, o loadtestOptions) error {
 		if tag == "" {
 			tag = fmt.Sprintf("%d-%d", time.Now().UnixNano(), w)
 		}
-		plan, err := loadtestPlan(o.units, o.analysis, int64(o.unitSeconds*1000), tag, w)
+		plan, err := loadtestPlan(o.units, o.analysis, int64(o.unitSeconds*1000), tag, loadtestInFlight*w)
 		if err != nil {
 			return err
 		}
