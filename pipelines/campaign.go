@@ -261,7 +261,7 @@ type ReportStage struct {
 // Concurrency bounds how much of the campaign runs at once. It does not
 // change any result and is not part of the campaign ID.
 type Concurrency struct {
-	MaxParallel int `yaml:"max_parallel" json:"max_parallel"` // units in flight at once (0 = one per worker core)
+	MaxParallel int `yaml:"max_parallel" json:"max_parallel"` // units in flight at once (0 = up to 64; the workers' slots limit it)
 }
 
 // defaultStages returns the stage settings before the file's: analysis

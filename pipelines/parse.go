@@ -840,7 +840,7 @@ func (p *parser) concurrency() error {
 		return err
 	}
 	if c.Concurrency.MaxParallel < 0 {
-		return d.badValue(got["max_parallel"], "concurrency.max_parallel", c.Concurrency.MaxParallel, "is negative", "use 0 (one per worker core) or a positive bound")
+		return d.badValue(got["max_parallel"], "concurrency.max_parallel", c.Concurrency.MaxParallel, "is negative", "use 0 (up to 64 at once) or a positive bound")
 	}
 	if err := p.lim.Exceeds("parallel", "max_parallel", "concurrency.max_parallel", int64(c.Concurrency.MaxParallel)); err != nil {
 		pe := err.(*ParamError)

@@ -46,7 +46,7 @@ type Plan struct {
 	Train       []TrainUnit    `json:"train"`       // tasks × rules × seeds, in that nesting order
 	Analysis    []AnalysisUnit `json:"analysis"`
 	Stages      []Stage        `json:"stages"`       // the stages that have units, in dependency order
-	MaxParallel int            `json:"max_parallel"` // units in flight at once (0 = one per worker core)
+	MaxParallel int            `json:"max_parallel"` // units in flight at once (0 = up to 64; the workers' slots limit it)
 }
 
 // Stage is one stage of a plan: its units and the stages it waits for.
