@@ -272,11 +272,14 @@ func TestMetaoptResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r1) != 4 || len(r2) != 4 {
-		t.Fatalf("history rows %d and %d, want 4", len(r1), len(r2))
+	if len(r1) != 5 || len(r2) != 5 {
+		t.Fatalf("history rows %d and %d, want 4 iterations and the final Θ", len(r1), len(r2))
+	}
+	if f := r1[4]; !math.IsNaN(f.J) || f.Grad != nil || f.HeldoutJ != *resumed.HeldOutJ || fmt.Sprint(f.Theta) != fmt.Sprint(slices.Concat(resumed.Theta...)) {
+		t.Errorf("final row %+v: want J and the gradient null, held-out J %v and Θ %v", f, *resumed.HeldOutJ, resumed.Theta)
 	}
 	for i := range r1 {
-		if !slices.Equal(r1[i].Theta, r2[i].Theta) || r1[i].J != r2[i].J || !slices.Equal(r1[i].Grad, r2[i].Grad) || r1[i].Iter != int64(i) {
+		if !slices.Equal(r1[i].Theta, r2[i].Theta) || !sameFloat(r1[i].J, r2[i].J) || !slices.Equal(r1[i].Grad, r2[i].Grad) || r1[i].Iter != int64(i) {
 			t.Fatalf("iteration %d: resumed row %+v, fresh row %+v", i, r1[i], r2[i])
 		}
 	}
@@ -462,3 +465,7 @@ func TestManifest(t *testing.T) {
 		t.Errorf("a manifest listing the same datasets was rewritten (%v)", err)
 	}
 }
+
+// sameFloat reports whether a and b are equal or both NaN (null in a
+// dataset).
+func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }

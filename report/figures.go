@@ -155,9 +155,11 @@ func metaoptFigures(d *Data, _ rulePalette) ([]Figure, error) {
 		slices.SortFunc(rows, func(a, b schemas.MetaoptRow) int { return int(a.Iter - b.Iter) })
 		var it, j, g, hit, hj []float64
 		for _, r := range rows {
-			it = append(it, float64(r.Iter))
-			j = append(j, r.J)
-			g = append(g, r.GradNorm)
+			if finite(r.J) { // not on the final row, which holds the final Θ alone
+				it = append(it, float64(r.Iter))
+				j = append(j, r.J)
+				g = append(g, r.GradNorm)
+			}
 			if finite(r.HeldoutJ) {
 				hit = append(hit, float64(r.Iter))
 				hj = append(hj, r.HeldoutJ)
@@ -197,10 +199,14 @@ func metaoptFigures(d *Data, _ rulePalette) ([]Figure, error) {
 		if (k+1)*(l+1) != len(last.Theta) {
 			return nil, fmt.Errorf("report: %s: Θ has %d values, want (K+1)(L+1) = %d for K=%d, L=%d", run.Unit, len(last.Theta), (k+1)*(l+1), k, l)
 		}
+		label := fmt.Sprintf("%s (iteration %d)", run.Rule, last.Iter)
+		if !finite(last.J) {
+			label = fmt.Sprintf("%s (final, after %d iterations)", run.Rule, last.Iter)
+		}
 		thetas := []struct {
 			name string
 			v    []float64
-		}{{fmt.Sprintf("%s (iteration %d)", run.Rule, last.Iter), last.Theta}}
+		}{{label, last.Theta}}
 		for _, name := range []string{"miconi", "node-perturbation"} {
 			if r, err := plasticity.Named(name, k, l); err == nil {
 				thetas = append(thetas, struct {

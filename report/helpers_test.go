@@ -42,6 +42,9 @@ func synthetic() *Data {
 		}
 		run.Rows = append(run.Rows, row)
 	}
+	// the final row: the final Θ and its held-out J, nothing estimated at it
+	run.Rows = append(run.Rows, schemas.MetaoptRow{Task: task, Estimator: "projection", Iter: 6, Theta: theta,
+		J: math.NaN(), GradNorm: math.NaN(), LR: math.NaN(), HeldoutJ: 0.2, LogEta: math.NaN()})
 	d.Metaopt = []MetaoptRun{run}
 	add("metaopt", "metaopt_history", "metaopt/discovered", "")
 	var nets []int64

@@ -152,6 +152,33 @@ func vectorCol[R any, E any](name string, fixed bool, elem arrow.DataType, f fun
 	return c
 }
 
+// optFloat64Vec is float64Vec whose value may be absent: a nil vector is a
+// null in the file and reads back as nil (a gradient not estimated at the
+// row's Θ). A fixed-size column takes its length from the first row, as
+// float64Vec's does; when that row is null the column is a list, and a
+// later non-null row is an error.
+func optFloat64Vec[R any](name string, fixed bool, f func(*R) *[]float64) column[R] {
+	c := float64Vec(name, fixed, f)
+	c.nullable = true
+	if c.length != nil {
+		c.length = func(r *R) int {
+			if *f(r) == nil {
+				return -1
+			}
+			return len(*f(r))
+		}
+	}
+	put := c.put
+	c.put = func(b array.Builder, r *R) {
+		if *f(r) == nil {
+			b.AppendNull()
+			return
+		}
+		put(b, r)
+	}
+	return c
+}
+
 func float64Vec[R any](name string, fixed bool, f func(*R) *[]float64) column[R] {
 	return vectorCol(name, fixed, arrow.PrimitiveTypes.Float64, f,
 		func(b array.Builder, v []float64) { b.(*array.Float64Builder).AppendValues(v, nil) },

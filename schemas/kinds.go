@@ -182,20 +182,24 @@ func (TrajectoryRow) columns() []column[TrajectoryRow] {
 }
 
 // MetaoptRow is one iteration of meta-optimization of Θ (docs/MODEL.md §4–5).
+// The last row of a job's history (Iter = the job's iterations) is its
+// final Θ, the rule the campaign trains with, after the last step: J, Grad,
+// GradNorm and LR are absent there (nothing was estimated at it) and
+// HeldoutJ is the final held-out evaluation, when the job has held-out seeds.
 type MetaoptRow struct {
 	Campaign   string
 	Task       string
-	Estimator  string    // gradient estimator: "exact", "adjoint", "projection", "fd", "es"
+	Estimator  string    // gradient estimator: "exact", "adjoint", "projection:Ω", "fd", "policy-gradient", "es", "cmaes"
 	Directions int32     // tangent directions per iteration (P for exact and adjoint, Ω for projections)
 	Seed       int64     // seed of the meta-optimization run
 	Iter       int64     // iteration, 0-based; Theta is the value at which J and Grad were evaluated
 	Theta      []float64 // Θ, P values, θ_kl at k*(L+1)+l (fixed_size_list<float64>[P])
 	LogEta     float64   // log η when it is meta-learned; NaN (null in the file) otherwise
-	J          float64   // J(Θ) on this iteration's learners
-	Grad       []float64 // estimate of ∇J, P values (fixed_size_list<float64>[P])
-	GradNorm   float64   // ‖Grad‖₂
+	J          float64   // J(Θ) on this iteration's learners; NaN (null) on the final row
+	Grad       []float64 // estimate of ∇J, P values (fixed_size_list<float64>[P]); nil (null) on the final row
+	GradNorm   float64   // ‖Grad‖₂; NaN (null) on the final row
 	HeldoutJ   float64   // J on held-out seeds; NaN (null) when not evaluated
-	LR         float64   // step size used for the update after this iteration
+	LR         float64   // step size used for the update after this iteration; NaN (null) on the final row
 }
 
 // Kind returns MetaoptHistory.
@@ -205,8 +209,10 @@ func (r MetaoptRow) validate() error {
 	if len(r.Theta) == 0 {
 		return fmt.Errorf("theta is empty: want the P rule parameters")
 	}
-	if err := checkLen("grad", len(r.Grad), len(r.Theta)); err != nil {
-		return err
+	if r.Grad != nil {
+		if err := checkLen("grad", len(r.Grad), len(r.Theta)); err != nil {
+			return err
+		}
 	}
 	return checkSeed(r.Seed)
 }
@@ -222,11 +228,11 @@ func (MetaoptRow) columns() []column[MetaoptRow] {
 		int64Col("iter", func(r *R) *int64 { return &r.Iter }),
 		float64Vec("theta", true, func(r *R) *[]float64 { return &r.Theta }),
 		optFloat64Col("log_eta", func(r *R) *float64 { return &r.LogEta }),
-		float64Col("j", func(r *R) *float64 { return &r.J }),
-		float64Vec("grad", true, func(r *R) *[]float64 { return &r.Grad }),
-		float64Col("grad_norm", func(r *R) *float64 { return &r.GradNorm }),
+		optFloat64Col("j", func(r *R) *float64 { return &r.J }),
+		optFloat64Vec("grad", true, func(r *R) *[]float64 { return &r.Grad }),
+		optFloat64Col("grad_norm", func(r *R) *float64 { return &r.GradNorm }),
 		optFloat64Col("heldout_j", func(r *R) *float64 { return &r.HeldoutJ }),
-		float64Col("lr", func(r *R) *float64 { return &r.LR }),
+		optFloat64Col("lr", func(r *R) *float64 { return &r.LR }),
 	}
 }
 

@@ -45,8 +45,8 @@ func (k Kind) Version() int {
 		return 2
 	case FixedPoints: // 2: count; 3: deflated, index_map, the dynamics measures and the set_* completeness columns
 		return 3
-	case MetaoptHistory: // 2: without wall_seconds, so that a history is the same bytes on any workers
-		return 2
+	case MetaoptHistory: // 2: without wall_seconds, so that a history is the same bytes on any workers; 3: a final row (the final Θ and its held-out J; j, grad, grad_norm and lr null there)
+		return 3
 	}
 	return 0
 }

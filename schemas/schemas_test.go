@@ -97,7 +97,7 @@ func TestParquetLayout(t *testing.T) {
 	}
 	defer pf.Close()
 	kv := pf.MetaData().KeyValueMetadata()
-	for key, want := range map[string]string{schemas.MetaSchema: "metaopt_history", schemas.MetaSchemaVersion: "2",
+	for key, want := range map[string]string{schemas.MetaSchema: "metaopt_history", schemas.MetaSchemaVersion: "3",
 		schemas.MetaCampaign: testMeta.Campaign, schemas.MetaParamsSHA256: testMeta.ParamsSHA256, schemas.MetaEngineVersion: testMeta.EngineVersion} {
 		if v := kv.FindValue(key); v == nil || *v != want {
 			t.Errorf("footer %s = %v, want %q", key, v, want)
@@ -137,25 +137,32 @@ func TestParquetLayout(t *testing.T) {
 		if !ok || ft.Len() != 16 || ft.Elem().ID() != arrow.FLOAT64 {
 			t.Fatalf("%s type %s, want fixed_size_list<float64>[16]", name, col.DataType())
 		}
+		// grad is null on the final row alone (its 16 child slots null too).
+		wantNulls := map[string]int{"theta": 0, "grad": 1}[name]
 		var values []float64
+		nulls := 0
 		for _, chunk := range col.Data().Chunks() {
-			if chunk.NullN() != 0 {
-				t.Errorf("%s has %d null lists", name, chunk.NullN())
-			}
+			nulls += chunk.NullN()
 			l := chunk.(interface {
 				ValueOffsets(int) (int64, int64)
 				ListValues() arrow.Array
 			})
-			if l.ListValues().NullN() != 0 {
-				t.Errorf("%s has %d null values", name, l.ListValues().NullN())
+			if got := l.ListValues().NullN(); got != 16*chunk.NullN() {
+				t.Errorf("%s has %d null values in %d null lists", name, got, chunk.NullN())
 			}
 			vals := l.ListValues().(interface{ Value(int) float64 })
 			for i := range chunk.Len() {
+				if chunk.IsNull(i) {
+					continue
+				}
 				s, e := l.ValueOffsets(i)
 				for j := s; j < e; j++ {
 					values = append(values, vals.Value(int(j)))
 				}
 			}
+		}
+		if nulls != wantNulls {
+			t.Errorf("%s has %d null lists, want %d", name, nulls, wantNulls)
 		}
 		var want []float64
 		for _, r := range rows {
@@ -182,6 +189,8 @@ func TestWriteErrors(t *testing.T) {
 	traj[1].X = traj[1].X[:8]
 	lc := schemastest.LearningCurves(1)
 	lc[0].Seed = -1
+	hist := schemastest.MetaoptHistory()
+	nullFirst := []schemas.MetaoptRow{hist[len(hist)-1], hist[0]} // a null grad fixes no length
 	for _, tc := range []struct {
 		name, want string
 		write      func() error
@@ -192,6 +201,10 @@ func TestWriteErrors(t *testing.T) {
 		}},
 		{"ragged fixed_size_list", "column x has 8 values, the dataset's first row had 9", func() error {
 			_, err := schemas.WriteAll(&bytes.Buffer{}, schemas.ArrowIPC, testMeta, traj)
+			return err
+		}},
+		{"fixed_size_list after a null first row", "column grad has 16 values, the dataset's first row had 0", func() error {
+			_, err := schemas.WriteAll(&bytes.Buffer{}, schemas.Parquet, testMeta, nullFirst)
 			return err
 		}},
 		{"negative seed", "seed = -1", func() error {

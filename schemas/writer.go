@@ -76,7 +76,7 @@ func (w *Writer[R]) Write(rows ...R) error {
 		}
 		for j, c := range w.cols {
 			if c.length != nil {
-				if n := c.length(r); n != w.sizes[j] {
+				if n := c.length(r); n >= 0 && n != w.sizes[j] { // -1: a null vector
 					return w.fail(fmt.Errorf("schemas: %s row %d: column %s has %d values, the dataset's first row had %d (a fixed_size_list column has one length per dataset)",
 						w.kind, w.rows, c.name, n, w.sizes[j]))
 				}
@@ -135,7 +135,7 @@ func (w *Writer[R]) start(first *R) {
 	fields := make([]arrow.Field, len(w.cols))
 	for j, c := range w.cols {
 		if c.length != nil && first != nil {
-			w.sizes[j] = c.length(first)
+			w.sizes[j] = max(c.length(first), 0)
 		}
 		fields[j] = arrow.Field{Name: c.name, Type: c.typ(w.sizes[j]), Nullable: true}
 	}

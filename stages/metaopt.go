@@ -32,7 +32,8 @@ type MetaoptResult struct {
 	Iters    int
 	HeldOutJ *float64 // held-out J of the final Θ, if evaluated
 	// History is the metaopt_history dataset: one row per iteration, Θ and
-	// the gradient in rule coordinates (unscaled).
+	// the gradient in rule coordinates (unscaled), then the final row
+	// (finalRow: the final Θ and its held-out J).
 	History []schemas.MetaoptRow
 }
 
@@ -208,6 +209,11 @@ func (r *MetaoptRun) Result(campaign string) (MetaoptResult, error) {
 	if out.History, err = historyRows(campaign, r.Job, obj, opt.State().Settings, r.p.Records); err != nil {
 		return MetaoptResult{}, invalid(err)
 	}
+	final, err := finalRow(campaign, r.Job, obj, opt.Params(), out.Iters, out.HeldOutJ)
+	if err != nil {
+		return MetaoptResult{}, invalid(err)
+	}
+	out.History = append(out.History, final)
 	return out, nil
 }
 
@@ -326,6 +332,24 @@ func historyRows(campaign string, j *pipelines.MetaoptJob, obj *meta.Learners, s
 			GradNorm: r.GradNorm, HeldoutJ: held, LR: s.LR}
 	}
 	return rows, nil
+}
+
+// finalRow is the last metaopt_history row of a job: its final Θ (params
+// in the optimizer's coordinates) after iters iterations, the rule the
+// campaign trains with, and its held-out J when evaluated. Nothing was
+// estimated at the final Θ, so J, the gradient, its norm and the step size
+// are absent (NaN and nil: null in the file).
+func finalRow(campaign string, j *pipelines.MetaoptJob, obj *meta.Learners, params []float64, iters int, heldOut *float64) (schemas.MetaoptRow, error) {
+	rows, err := historyRows(campaign, j, obj, metaopt.Settings{}, []metaopt.Record{{Iter: iters, Params: params}})
+	if err != nil {
+		return schemas.MetaoptRow{}, err
+	}
+	r := rows[0]
+	r.J, r.Grad, r.GradNorm, r.LR = math.NaN(), nil, math.NaN(), math.NaN()
+	if heldOut != nil {
+		r.HeldoutJ = *heldOut
+	}
+	return r, nil
 }
 
 // MetaoptFile is the checkpoint file of a metaopt run outside a campaign

@@ -25,7 +25,7 @@ func Current() Versions {
 		// once more when rnn.Network.Run moved from math.Tanh to the
 		// vectorised kern.Tanh (within 2 ulp of it): trajectories, and so
 		// every number computed from them, change in the last bits.
-		pipelines.StageMetaopt:     "metaopt-5",     // 3: metaopt_history without wall_seconds (schema version 2); 4: kern.Tanh; 5: projection directions drawn in the scaled coordinates
+		pipelines.StageMetaopt:     "metaopt-6",     // 3: metaopt_history without wall_seconds (schema version 2); 4: kern.Tanh; 5: projection directions drawn in the scaled coordinates; 6: the history's final row (schema version 3)
 		pipelines.StageTrain:       "train-3",       // 3: kern.Tanh
 		pipelines.StageFixedPoints: "fixedpoints-4", // 3: kern.Tanh (initial states come from simulated trials); 4: fixed_points schema 3 (measures, deflation, completeness), eigenvectors always computed
 		pipelines.StageRSA:         "rsa-4",         // 3: seed-stratified permutation test and same-seed summaries (method 2) under the new scheme; 4: kern.Tanh

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,12 +179,12 @@ func TestWorkerCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 20 {
-			t.Fatalf("metaopt history has %d rows, want 20", len(rows))
+		if len(rows) != 21 {
+			t.Fatalf("metaopt history has %d rows, want 20 iterations and the final Θ", len(rows))
 		}
 		for i, r := range rows {
-			if r.Iter != int64(i) {
-				t.Fatalf("metaopt history row %d is iteration %d", i, r.Iter)
+			if r.Iter != int64(i) || math.IsNaN(r.J) != (i == 20) {
+				t.Fatalf("metaopt history row %d is iteration %d with J %v (want J only on the 20 iterations)", i, r.Iter, r.J)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"rulescape/internal/duckdbcheck"
@@ -96,8 +97,8 @@ func TestRunCampaign(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rows = len(got); rows != 4 {
-				t.Errorf("%s: %d rows, want 4 iterations", r.Key, rows)
+			if rows = len(got); rows != 5 || !math.IsNaN(got[4].J) || got[4].Iter != 4 {
+				t.Errorf("%s: %d rows, want 4 iterations and the final Θ (iter 4, J null)", r.Key, rows)
 			}
 		}
 	}

@@ -99,17 +99,24 @@ func metaoptTable(w io.Writer, files []kindFile[schemas.MetaoptRow]) {
 	if len(jobs) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\n| task | rule | P | iterations | J: first → last iteration | held-out J during the run (every eval_every iterations): first → best → last | consecutive gradients: cosine, mean ± s.e. (pairs) |")
+	fmt.Fprintln(w, "\n| task | rule | P | iterations | J: first → last iteration | held-out J (every eval_every iterations, and of the final Θ): first → best → last | consecutive gradients: cosine, mean ± s.e. (pairs) |")
 	fmt.Fprintln(w, "| --- | --- | ---: | ---: | --- | --- | --- |")
 	var pooled []float64
 	for _, j := range jobs {
 		var grads [][]float64
 		var held []float64
+		var iters []schemas.MetaoptRow // without the final row (final Θ only: no J, no gradient)
 		for _, r := range j.rows {
-			grads = append(grads, r.Grad)
+			if r.Grad != nil {
+				grads = append(grads, r.Grad)
+				iters = append(iters, r)
+			}
 			if !math.IsNaN(r.HeldoutJ) {
 				held = append(held, r.HeldoutJ)
 			}
+		}
+		if len(iters) == 0 {
+			continue
 		}
 		heldText := "—"
 		if len(held) > 0 {
@@ -118,8 +125,8 @@ func metaoptTable(w io.Writer, files []kindFile[schemas.MetaoptRow]) {
 		cs := consecutiveCosines(grads)
 		pooled = append(pooled, cs...)
 		m, se := meanSE(cs)
-		first, last := j.rows[0], j.rows[len(j.rows)-1]
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %.1f → %.1f | %s | %+.2f ± %.2f (%d) |\n", j.task, j.rule, len(first.Theta), len(j.rows),
+		first, last := iters[0], iters[len(iters)-1]
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %.1f → %.1f | %s | %+.2f ± %.2f (%d) |\n", j.task, j.rule, len(first.Theta), len(iters),
 			first.J, last.J, heldText, m, se, len(cs))
 	}
 	if len(jobs) > 1 {

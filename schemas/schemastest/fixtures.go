@@ -87,7 +87,12 @@ func MetaoptHistory() []schemas.MetaoptRow {
 			rows[i].LogEta = math.Log(0.003)
 		}
 	}
-	return rows
+	// the final row: the final Θ and its held-out J, nothing estimated
+	final := rows[len(rows)-1]
+	final.Iter++
+	final.Theta, final.LogEta = floats(rng, 16), math.Log(0.004)
+	final.J, final.Grad, final.GradNorm, final.LR, final.HeldoutJ = math.NaN(), nil, math.NaN(), math.NaN(), -0.2
+	return append(rows, final)
 }
 
 func dot(a, b []float64) float64 {
