@@ -198,7 +198,8 @@ func TestRunCampaign(t *testing.T) {
 		// dsa_pairs: 36 pairs × (dsa, dsa_frobenius, spectral) plus the
 		// tests and same-seed means of dsa and spectral; the atlas has one
 		// row per network, per family and per rule × family.
-		want := map[string]int64{"learning_curves": 600, "networks": 1, "metaopt_history": 12, "sensitivity": 1, "rdms": 9,
+		want := map[string]int64{"learning_curves": 600, "networks": 1, "metaopt_history": 13, // 12 iterations and the final Θ
+			"sensitivity": 1, "rdms": 9,
 			"rsa_pairs": 112, "landscape_pairs": 110, "dsa_operators": 9, "dsa_pairs": 112, "atlas_networks": 9}[d.Kind]
 		switch d.Kind {
 		case "atlas_families":
