@@ -27,10 +27,11 @@ const WorkerShutdownType = "WorkerShutdown"
 //     dropped if the stack's owner turns out to have exited: the command
 //     then says so in one line, and the SDK's poller warnings about the
 //     vanished server would only bury it;
-//   - a poller's warning whose error is a cancellation is dropped: the
-//     poll was interrupted by the worker's own stop, which is never
-//     actionable, and the warning would sit above the command's one-line
-//     result.
+//   - a poller's or a heartbeat's warning whose error is a cancellation
+//     is dropped: the poll was interrupted by the worker's own stop, the
+//     heartbeat by the unit's cancellation (a cancelled campaign), neither
+//     of which is actionable, and the warnings would sit above the
+//     command's one-line result.
 type sdkHandler struct {
 	slog.Handler
 	lost <-chan struct{} // closed when the attached stack's owner exits; nil otherwise
@@ -41,7 +42,7 @@ type sdkHandler struct {
 const lostGrace = time.Second
 
 func (h sdkHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level == slog.LevelWarn && r.Message == "Failed to poll for task." && canceled(r) {
+	if r.Level == slog.LevelWarn && (r.Message == "Failed to poll for task." || r.Message == "RecordActivityHeartbeat with error") && canceled(r) {
 		return nil
 	}
 	if h.lost != nil && unavailable(r) {

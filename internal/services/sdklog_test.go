@@ -90,6 +90,8 @@ func TestCanceledPollIsDropped(t *testing.T) {
 		{"wrapped", "Failed to poll for task.", fmt.Errorf("poll: %w", context.Canceled), false},
 		{"gRPC canceled", "Failed to poll for task.", status.Error(codes.Canceled, "context canceled"), false},
 		{"other poll error", "Failed to poll for task.", errors.New("boom"), true},
+		{"cancelled unit's heartbeat", "RecordActivityHeartbeat with error", context.Canceled, false},
+		{"other heartbeat error", "RecordActivityHeartbeat with error", errors.New("boom"), true},
 		{"another record", "Activity error.", context.Canceled, true},
 	} {
 		var buf bytes.Buffer
