@@ -129,7 +129,6 @@ var fullStudyScaledDown = []struct{ from, to string }{
 	{"      iters: 12\n", "      iters: 2\n"},
 	{"      learners: 4\n", "      learners: 2\n"},
 	{"      trials: 1000             # horizon H", "      trials: 20             # horizon H"},
-	{"      trials: 3000             # H = the whole training", "      trials: 40             # H = the whole training"},
 	{"      held_out: 8\n", "      held_out: 2\n"},
 	{"      eval_every: 4\n", "      eval_every: 1\n"},
 	{"      iters: 10\n", "      iters: 2\n"},
@@ -144,9 +143,8 @@ var fullStudyScaledDown = []struct{ from, to string }{
 }
 
 // TestFullStudyScaledDown runs pipelines/rules-vs-solutions-full.yaml scaled
-// down on the embedded stack: four meta-optimization jobs (one of them
-// K = L = 5, one over all training trials, in float64) feeding float32
-// training of the seven rules on their
+// down on the embedded stack: three meta-optimization jobs (one of them
+// K = L = 5, in float64) feeding float32 training of the six rules on their
 // tasks, every analysis stage and the report. It checks every stage's unit
 // count, that the K = L = 5 rule's networks carry a 6×6 Θ, and that the
 // report names every rule and has the dsa and atlas sections.
@@ -158,9 +156,9 @@ func TestFullStudyScaledDown(t *testing.T) {
 	if res.Status != "completed" {
 		t.Fatalf("the scaled-down full study: %+v", res)
 	}
-	// dnms: 3 discovered + miconi, node-perturbation, random; cdi: 1 discovered + the same 3.
-	nets := 2 * (6 + 4)
-	want := map[string]int{"metaopt": 4, "train": nets, "fixedpoints": nets, "rsa": 2, "landscape": 2,
+	// dnms: 2 discovered + miconi, node-perturbation, random; cdi: 1 discovered + the same 3.
+	nets := 2 * (5 + 4)
+	want := map[string]int{"metaopt": 3, "train": nets, "fixedpoints": nets, "rsa": 2, "landscape": 2,
 		"dsa": 2, "atlas": 2, "sensitivity": nets, "report": 1}
 	for name, units := range want {
 		if st := res.Stages[name]; st.Status != "completed" || st.Units != units {
@@ -182,7 +180,7 @@ func TestFullStudyScaledDown(t *testing.T) {
 		}
 		sizes[d.Unit] = len(rows[0].Theta)
 	}
-	for unit, p := range map[string]int{"metaopt/discovered-dnms": 16, "metaopt/discovered-dnms-h3000": 16, "metaopt/discovered-dnms-k5": 36, "metaopt/discovered-cdi": 16} {
+	for unit, p := range map[string]int{"metaopt/discovered-dnms": 16, "metaopt/discovered-dnms-k5": 36, "metaopt/discovered-cdi": 16} {
 		if sizes[unit] != p {
 			t.Errorf("%s: Θ has %d coefficients, want %d (all jobs: %v)", unit, sizes[unit], p, sizes)
 		}
@@ -191,12 +189,12 @@ func TestFullStudyScaledDown(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the report: %v", err)
 	}
-	for _, r := range []string{"discovered-dnms-k5", "discovered-dnms-h3000", "discovered-dnms", "discovered-cdi", "miconi", "node-perturbation", "random"} {
+	for _, r := range []string{"discovered-dnms-k5", "discovered-dnms", "discovered-cdi", "miconi", "node-perturbation", "random"} {
 		if !strings.Contains(string(page), r) {
 			t.Errorf("the report never names rule %s", r)
 		}
 	}
-	for _, id := range []string{"fig-metaopt", "fig-metaopt-2", "fig-metaopt-3", "fig-metaopt-4", "fig-learning-curves"} {
+	for _, id := range []string{"fig-metaopt", "fig-metaopt-2", "fig-metaopt-3", "fig-learning-curves"} {
 		if !strings.Contains(string(page), `<figure id="`+id+`">`) {
 			t.Errorf("the report has no figure %s", id)
 		}
