@@ -17,7 +17,7 @@ func TestShipped(t *testing.T) {
 		{"miconi2017.yaml", 0, 8, 1, []StageName{StageTrain, StageReport}},
 		{"rules-vs-solutions.yaml", 2, 2 * 5 * 20, 200 + 2 + 2 + 200 + 1,
 			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageReport}},
-		{"rules-vs-solutions-full.yaml", 4, 6*20 + 4*20, 200 + 2 + 2 + 200 + 2 + 2 + 1, // dnms: 3 discovered + 3; cdi: 1 discovered + 3
+		{"rules-vs-solutions-full.yaml", 3, 5*20 + 4*20, 180 + 2 + 2 + 180 + 2 + 2 + 1, // dnms: 2 discovered + 3; cdi: 1 discovered + 3
 			[]StageName{StageMetaopt, StageTrain, StageFixedPoints, StageRSA, StageLandscape, StageSensitivity, StageDSA, StageAtlas, StageReport}},
 		{"solution-atlas.yaml", 0, 10 * 100, 1000 + 1 + 1 + 1 + 1, // fixedpoints, landscape, dsa, atlas, report
 			[]StageName{StageTrain, StageFixedPoints, StageLandscape, StageDSA, StageAtlas, StageReport}},
@@ -59,17 +59,16 @@ func TestShipped(t *testing.T) {
 				}
 			}
 			if tc.file == "rules-vs-solutions-full.yaml" {
-				h1, h3 := p.Metaopt[0], p.Metaopt[1]
-				if h1.Settings.Trials != 1000 || h3.Settings.Trials != 3000 || h3.Params.Trials != 3000 || h1.Settings.Seed != h3.Settings.Seed ||
-					h3.Settings.Iters != h1.Settings.Iters || h3.Settings.Learners != h1.Settings.Learners || h3.Params.K != 3 {
-					t.Errorf("the horizon pair: H = 1000 job %+v, H = 3000 job %+v; want the same job but for H", h1.Settings, h3.Settings)
+				k3 := p.Metaopt[0]
+				if k3.Settings.Task != "dnms" || k3.Settings.Trials != 1000 || k3.Params.K != 3 || k3.Settings.Iters != 12 || k3.Settings.Learners != 4 {
+					t.Errorf("the K = L = 3 dnms job: settings %+v, params %+v", k3.Settings, k3.Params)
 				}
-				k5 := p.Metaopt[2]
+				k5 := p.Metaopt[1]
 				if k5.Params.K != 5 || k5.Params.L != 5 || (k5.Params.Precision != "" && k5.Params.Precision != "f64") || k5.Settings.Estimator != "adjoint" ||
 					k5.Settings.Trials != 1000 || k5.Params.N != 200 {
 					t.Errorf("the K = L = 5 job: settings %+v, params %+v", k5.Settings, k5.Params)
 				}
-				cdi := p.Metaopt[3]
+				cdi := p.Metaopt[2]
 				if cdi.Settings.Task != "cdi" || cdi.Settings.Trials != 2000 || cdi.Params.K != 3 || (cdi.Params.Precision != "" && cdi.Params.Precision != "f64") {
 					t.Errorf("the cdi job: settings %+v, params %+v", cdi.Settings, cdi.Params)
 				}
