@@ -9,7 +9,7 @@
 //	learning_curves  LearningCurveRow   one row per learning trial of one network
 //	networks         NetworkRow         one row per trained network (W⁰, final W, W_in, W_out, b)
 //	trajectories     TrajectoryRow      condition-averaged states, one row per (condition, t)
-//	metaopt_history  MetaoptRow         one row per meta-optimization iteration
+//	metaopt_history  MetaoptRow         one row per meta-optimization iteration, then one for the final Θ
 //	fixed_points     FixedPointRow      one row per fixed or slow point
 //	rdms             RDMRow             one row per representational dissimilarity matrix
 //	rsa_pairs        RSAPairRow         one row per compared pair of networks
