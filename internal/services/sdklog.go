@@ -42,7 +42,7 @@ type sdkHandler struct {
 const lostGrace = time.Second
 
 func (h sdkHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level == slog.LevelWarn && (r.Message == "Failed to poll for task." || r.Message == "RecordActivityHeartbeat with error") && canceled(r) {
+	if r.Level == slog.LevelWarn && (r.Message == "Failed to poll for task." || r.Message == "RecordActivityHeartbeat with error" || r.Message == "Failed to send heartbeat") && canceled(r) {
 		return nil
 	}
 	if h.lost != nil && unavailable(r) {

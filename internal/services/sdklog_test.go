@@ -91,6 +91,8 @@ func TestCanceledPollIsDropped(t *testing.T) {
 		{"gRPC canceled", "Failed to poll for task.", status.Error(codes.Canceled, "context canceled"), false},
 		{"other poll error", "Failed to poll for task.", errors.New("boom"), true},
 		{"cancelled unit's heartbeat", "RecordActivityHeartbeat with error", context.Canceled, false},
+		{"a stopping worker's heartbeat", "Failed to send heartbeat", context.Canceled, false},
+		{"a heartbeat that failed otherwise", "Failed to send heartbeat", errors.New("boom"), true},
 		{"other heartbeat error", "RecordActivityHeartbeat with error", errors.New("boom"), true},
 		{"another record", "Activity error.", context.Canceled, true},
 	} {
