@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -97,7 +98,8 @@ func unavailable(r slog.Record) bool {
 func canceled(r slog.Record) bool {
 	found := false
 	r.Attrs(func(a slog.Attr) bool {
-		if err, ok := a.Value.Any().(error); ok && (errors.Is(err, context.Canceled) || status.Code(err) == codes.Canceled) {
+		var sc *serviceerror.Canceled // the SDK's gRPC errors: no GRPCStatus method
+		if err, ok := a.Value.Any().(error); ok && (errors.Is(err, context.Canceled) || status.Code(err) == codes.Canceled || errors.As(err, &sc)) {
 			found = true
 			return false
 		}

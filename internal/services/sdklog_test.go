@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.temporal.io/api/serviceerror"
 	"log/slog"
 	"strings"
 	"testing"
@@ -89,6 +90,7 @@ func TestCanceledPollIsDropped(t *testing.T) {
 		{"context canceled", "Failed to poll for task.", context.Canceled, false},
 		{"wrapped", "Failed to poll for task.", fmt.Errorf("poll: %w", context.Canceled), false},
 		{"gRPC canceled", "Failed to poll for task.", status.Error(codes.Canceled, "context canceled"), false},
+		{"Temporal's canceled", "Failed to poll for task.", serviceerror.NewCanceled("context canceled"), false},
 		{"other poll error", "Failed to poll for task.", errors.New("boom"), true},
 		{"cancelled unit's heartbeat", "RecordActivityHeartbeat with error", context.Canceled, false},
 		{"a stopping worker's heartbeat", "Failed to send heartbeat", context.Canceled, false},
