@@ -222,7 +222,7 @@ func atlasTablePanel(t AtlasTable) (*plot.Plot, string, error) {
 	fr, fc := float64(nr), float64(nc)
 	gap, width, room := 0.04*fc+0.15, 0.08*fc+0.25, 0.2*fc+0.6
 	x0 := fc - 0.5 + gap
-	if err := addColourBar(p, cm.Palette(64), x0, width, 0.05, fr, hi); err != nil {
+	if err := addColourBar(p, colourScale{Pal: cm.Palette(64), Hi: hi}, x0, width, 0.05, fr); err != nil {
 		return nil, "", err
 	}
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -0.5, x0+width+room, -0.5, fr-0.5

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"image/color"
+	"math"
 	"slices"
 	"strings"
 
@@ -69,7 +70,7 @@ func criterionFigure(d *Data, pal rulePalette) ([]Figure, error) {
 					hiY = max(hiY, float64(n.Trials))
 				}
 			}
-			labels[x] = fmt.Sprintf("%s\n%d/%d", rule, len(reached), len(nets))
+			labels[x] = fmt.Sprintf("%s %d/%d", rule, len(reached), len(nets))
 			if len(met) > 0 {
 				s, err := plotter.NewScatter(met)
 				if err != nil {
@@ -111,6 +112,7 @@ func criterionFigure(d *Data, pal rulePalette) ([]Figure, error) {
 			p.Legend.Add("not met: trials trained (a lower bound)", notLegend)
 		}
 		p.NominalX(labels...)
+		rotateCrowded(&p.X, labels, len(rules))
 		p.X.Min, p.X.Max = -0.5, float64(len(rules))-0.5
 		p.Y.Min, p.Y.Max = 0, hiY*1.3 // room above the data for the legend
 		panels = append(panels, p)
@@ -123,6 +125,22 @@ func criterionFigure(d *Data, pal rulePalette) ([]Figure, error) {
 		Caption: "Trials each network needed to meet the learning criterion, one mark per seed (seeds left to right within a rule); triangles: networks that never met it, at the number of trials they were trained (the criterion would need more). " +
 			strings.Join(notes, "; ") + ".",
 		Sources: d.sources(schemas.Networks), render: r}}, nil
+}
+
+// rotateCrowded turns the tick labels of a nominal axis of n categories by
+// 30°, right-aligned at their ticks, when the widest of them is wider than
+// the room one category has in a panel (so that they would collide).
+func rotateCrowded(a *plot.Axis, labels []string, n int) {
+	var widest vg.Length
+	for _, l := range labels {
+		widest = max(widest, a.Tick.Label.Width(l))
+	}
+	if n == 0 || widest <= 0.9*(panelWidth-vg.Inch)/vg.Length(n) {
+		return
+	}
+	a.Tick.Label.Rotation = math.Pi / 6
+	a.Tick.Label.XAlign = draw.XRight
+	a.Tick.Label.YAlign = draw.YTop
 }
 
 // legendGlyph is a legend entry's swatch: a dark grey glyph of the shape

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -92,8 +91,12 @@ func dsaFigures(d *Data, pal rulePalette) ([]Figure, error) {
 			for _, id := range m.Networks {
 				order = append(order, fmt.Sprintf("%s/%d", id.Rule, id.Seed))
 			}
-			note := fmt.Sprintf("%s (%s) of every pair of final networks, %s; rows top to bottom and columns left to right in the order %s (rule blocks labelled on the left, seeds along the bottom, blue lines between rules).",
-				m.Method, dsaMethodNames[m.Method], scale, strings.Join(order, ", "))
+			seeds := ""
+			if len(m.Networks) <= 40 {
+				seeds = " seeds along the bottom,"
+			}
+			note := fmt.Sprintf("%s (%s) of every pair of final networks, %s; rows top to bottom and columns left to right in the order %s (rule blocks labelled on the left,%s blue lines between rules).",
+				m.Method, dsaMethodNames[m.Method], scale, strings.Join(order, ", "), seeds)
 			if w := m.Within; w != nil {
 				note += fmt.Sprintf(" Mean between-rule − mean within-rule %s over pairs of different seeds %.3g, seed-stratified permutation p = %.3g (%d permutations).",
 					m.Method, w.Value, w.PValue, w.Permutations)
@@ -128,106 +131,18 @@ func dsaFigures(d *Data, pal rulePalette) ([]Figure, error) {
 }
 
 // distancePanel draws one distance matrix with its rule blocks labelled
-// and a colour bar with its scale on its right, and returns the scale in
-// words.
+// and a colour bar with its scale on its right (blockMatrixPanel), from 0
+// to its robust top (robustTop), and returns the scale in words.
 func distancePanel(m DSADistances) (hm *plot.Plot, scale string, err error) {
-	n := len(m.Networks)
-	hi := 0.0
-	for _, v := range m.D {
-		if finite(v) {
-			hi = max(hi, v)
-		}
+	s := colourScale{Pal: moreland.ExtendedBlackBody().Palette(64)}
+	s.Hi, s.Clipped = robustTop(m.D, len(m.Networks))
+	scale = scaleText(s)
+	if s.Hi == 0 {
+		s.Hi, scale = 1, "all 0 (black)"
 	}
-	scale = fmt.Sprintf("colour from 0 (black) to %.3g (white), as the bar on the right", hi)
-	if hi == 0 {
-		hi, scale = 1, "all 0 (black)"
-	}
-	hm = heatMap(fmt.Sprintf("%s: %s, %d networks", m.Task, m.Method, n), grid{rows: n, cols: n, v: m.D, flip: true},
-		moreland.ExtendedBlackBody().Palette(64), 0, hi)
-	// Rule blocks: lines between them, rule names at their centres (y) and
-	// seeds per column (x, when they fit).
-	var yTicks, xTicks []plot.Tick
-	start := 0
-	for i := 1; i <= n; i++ {
-		if i < n && m.Networks[i].Rule == m.Networks[i-1].Rule {
-			continue
-		}
-		centre := float64(start+i-1) / 2
-		yTicks = append(yTicks, plot.Tick{Value: float64(n-1) - centre, Label: m.Networks[start].Rule})
-		start = i
-		if i == n {
-			break
-		}
-		x, y := float64(i)-0.5, float64(n-i)-0.5
-		for _, xy := range []plotter.XYs{{{X: x, Y: -0.5}, {X: x, Y: float64(n) - 0.5}}, {{X: -0.5, Y: y}, {X: float64(n) - 0.5, Y: y}}} {
-			l, lerr := plotter.NewLine(xy)
-			if lerr != nil {
-				return nil, "", lerr
-			}
-			l.Color = color.RGBA{0, 160, 255, 255}
-			l.Width = vg.Points(1)
-			hm.Add(l)
-		}
-	}
-	if n <= 40 {
-		for i, id := range m.Networks {
-			xTicks = append(xTicks, plot.Tick{Value: float64(i), Label: fmt.Sprint(id.Seed)})
-		}
-	}
-	hm.Y.Tick.Marker = plot.ConstantTicks(yTicks)
-	hm.X.Tick.Marker = plot.ConstantTicks(xTicks)
-	hm.X.Label.Text = "seed"
-	// The colour bar: a gap, the bar, room for its labels (in cells).
-	fn := float64(n)
-	gap, width, room := 0.04*fn+0.2, 0.06*fn+0.3, 0.16*fn+1
-	x0 := fn - 0.5 + gap
-	if err := addColourBar(hm, moreland.ExtendedBlackBody().Palette(64), x0, width, 0.1, fn, hi); err != nil {
-		return nil, "", err
-	}
-	hm.X.Min, hm.X.Max, hm.Y.Min, hm.Y.Max = -0.5, x0+width+room, -0.5, fn-0.5
-	hm.X.Padding, hm.Y.Padding = 0, 0
-	// heatMap hides the axes (no line, no ticks); the labels above show
-	// on them.
-	for _, a := range []*plot.Axis{&hm.X, &hm.Y} {
-		a.Tick.Label.Font.Size = vg.Points(7)
-		a.Tick.Length = vg.Points(2)
-	}
-	return hm, scale, nil
+	hm, err = blockMatrixPanel(fmt.Sprintf("%s: %s, %d networks", m.Task, m.Method, len(m.Networks)), m.Networks, m.D, s)
+	return hm, scale, err
 }
-
-// addColourBar draws a vertical colour bar of pal over [0, hi] at x0, width
-// wide and rows tall (in the cells of the heat map beside it), with its
-// scale labelled at 0, hi/2 and hi, labelGap to the right of the bar.
-func addColourBar(p *plot.Plot, pal palette.Palette, x0, width, labelGap, rows, hi float64) error {
-	hb := plotter.NewHeatMap(barGrid{x0: x0, width: width, n: rows, lo: 0, hi: hi}, pal)
-	hb.Min, hb.Max = 0, hi
-	p.Add(hb)
-	x := x0 + width + labelGap
-	labels, err := plotter.NewLabels(plotter.XYLabels{
-		XYs:    []plotter.XY{{X: x, Y: -0.5}, {X: x, Y: rows/2 - 0.5}, {X: x, Y: rows - 0.5}},
-		Labels: []string{"0", fmt.Sprintf("%.3g", hi/2), fmt.Sprintf("%.3g", hi)},
-	})
-	if err != nil {
-		return err
-	}
-	for i := range labels.TextStyle {
-		labels.TextStyle[i].Font.Size = vg.Points(7)
-		labels.TextStyle[i].YAlign = draw.YCenter
-	}
-	p.Add(labels)
-	return nil
-}
-
-// barGrid is a vertical colour bar as a 2 × 64 grid: columns at x0 …
-// x0 + width, rows spanning the matrix's height n from lo (bottom) to hi.
-type barGrid struct {
-	x0, width, n, lo, hi float64
-}
-
-func (b barGrid) Dims() (c, r int)   { return 2, 64 }
-func (b barGrid) Z(_, r int) float64 { return b.lo + (b.hi-b.lo)*float64(r)/63 }
-func (b barGrid) X(c int) float64    { return b.x0 + b.width*(0.25+0.5*float64(c)) }
-func (b barGrid) Y(r int) float64    { return -0.5 + b.n*(float64(r)+0.5)/64 }
 
 // eigenPlot draws the eigenvalues of task's final operators, coloured by
 // rule, with the unit circle; nil when there are none.

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -215,37 +216,16 @@ func metaoptFigures(d *Data, _ rulePalette) ([]Figure, error) {
 				}{name, r.Theta})
 			}
 		}
-		var big float64
+		var vals [][]float64
 		for _, t := range thetas {
-			for _, v := range t.v {
-				if finite(v) {
-					big = max(big, math.Abs(v))
-				}
-			}
+			vals = append(vals, t.v)
 		}
+		big := symmetricTop(vals...)
 		heat := []*plot.Plot{}
 		for _, t := range thetas {
-			p := heatMap("θ_kl: "+t.name, grid{rows: k + 1, cols: l + 1, v: t.v}, moreland.SmoothBlueRed().Palette(64), -big, big)
-			p.HideAxes()
-			p.X.Label.Text, p.Y.Label.Text = "l (power of the fluctuation)", "k (power of the rate)"
-			p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -0.5, float64(l)+0.5, -0.5, float64(k)+0.5
-			var pts plotter.XYs
-			var labels []string
-			for kk := 0; kk <= k; kk++ {
-				for ll := 0; ll <= l; ll++ {
-					pts = append(pts, plotter.XY{X: float64(ll), Y: float64(kk)})
-					labels = append(labels, fmt.Sprintf("%d,%d: %.3g", kk, ll, t.v[kk*(l+1)+ll]))
-				}
-			}
-			if len(pts) <= 36 {
-				lab, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: labels})
-				if err != nil {
-					return nil, err
-				}
-				for i := range lab.TextStyle {
-					lab.TextStyle[i].XAlign, lab.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
-				}
-				p.Add(lab)
+			p, err := thetaPanel("θ_kl: "+t.name, k, l, t.v, big)
+			if err != nil {
+				return nil, err
 			}
 			heat = append(heat, p)
 		}
@@ -264,11 +244,80 @@ func metaoptFigures(d *Data, _ rulePalette) ([]Figure, error) {
 			}
 		}
 		figs = append(figs, Figure{ID: id, Title: "Meta-optimization: " + run.Unit,
-			Caption: fmt.Sprintf("Top: J and its held-out estimate, and the norm ‖∇J‖ of its gradient estimate, per iteration (%d iterations, estimator %s). Bottom: the rule Θ at the last iteration as a (K+1)×(L+1) = %d×%d map of θ_kl (row k, column l; cells labelled k,l: value) beside Miconi's and node perturbation's rules; blue negative, red positive, one colour scale of ±%.3g.",
-				len(rows), last.Estimator, k+1, l+1, big),
+			Caption: fmt.Sprintf("Top: J and its held-out estimate, and the norm ‖∇J‖ of its gradient estimate, per iteration (%d iterations, estimator %s). Bottom: the rule Θ at the last iteration as a (K+1)×(L+1) = %d×%d map of θ_kl (k, the power of the rate, up the rows; l, the power of the fluctuation, along the columns; each cell labelled with θ_kl to two significant digits) beside Miconi's and node perturbation's rules; blue negative, light grey 0, red positive, one colour scale from −%.3g to %.3g, as the bars on the right.",
+				len(rows), last.Estimator, k+1, l+1, big, big),
 			Sources: src, render: r})
 	}
 	return figs, nil
+}
+
+// thetaPanel draws the (k+1)×(l+1) rule theta (row-major, row k) as a
+// heat map on the diverging scale −big … big, k up and l across (axes
+// numbered 0 … k and 0 … l), each cell labelled with its value to two
+// significant digits, with a colour bar on its right.
+func thetaPanel(title string, k, l int, theta []float64, big float64) (*plot.Plot, error) {
+	sc := colourScale{Pal: moreland.SmoothBlueRed().Palette(64), Lo: -big, Hi: big}
+	p := heatMap(title, grid{rows: k + 1, cols: l + 1, v: theta}, sc.Pal, sc.Lo, sc.Hi)
+	p.X.Label.Text, p.Y.Label.Text = "l (power of the fluctuation)", "k (power of the rate)"
+	var xt, yt []plot.Tick
+	for i := 0; i <= l; i++ {
+		xt = append(xt, plot.Tick{Value: float64(i), Label: strconv.Itoa(i)})
+	}
+	for i := 0; i <= k; i++ {
+		yt = append(yt, plot.Tick{Value: float64(i), Label: strconv.Itoa(i)})
+	}
+	p.X.Tick.Marker, p.Y.Tick.Marker = plot.ConstantTicks(xt), plot.ConstantTicks(yt)
+	size := vg.Points(9)
+	if (k+1)*(l+1) > 16 {
+		size = vg.Points(7)
+	}
+	var pts plotter.XYs
+	var labels []string
+	for kk := 0; kk <= k; kk++ {
+		for ll := 0; ll <= l; ll++ {
+			pts = append(pts, plotter.XY{X: float64(ll), Y: float64(kk)})
+			labels = append(labels, shortNum(theta[kk*(l+1)+ll]))
+		}
+	}
+	if len(pts) <= 64 {
+		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: labels})
+		if err != nil {
+			return nil, err
+		}
+		for i := range lab.TextStyle {
+			lab.TextStyle[i].XAlign, lab.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
+			lab.TextStyle[i].Font.Size = size
+		}
+		p.Add(lab)
+	}
+	fr, fc := float64(k+1), float64(l+1)
+	gap, width, room := 0.04*fc+0.15, 0.08*fc+0.25, 0.25*fc+0.8
+	x0 := fc - 0.5 + gap
+	if err := addColourBar(p, sc, x0, width, 0.05, fr); err != nil {
+		return nil, err
+	}
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -0.5, x0+width+room, -0.5, fr-0.5
+	p.X.Padding, p.Y.Padding = 0, 0
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Tick.Label.Font.Size = vg.Points(8)
+		a.Tick.Length = vg.Points(2)
+	}
+	return p, nil
+}
+
+// shortNum writes v in two significant digits, with a true minus sign and
+// a short exponent ("−0.47", "4.3e-6").
+func shortNum(v float64) string {
+	if !finite(v) {
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	s := strconv.FormatFloat(v, 'g', 2, 64)
+	s = strings.NewReplacer("e-0", "e-", "e+0", "e").Replace(s)
+	s = strings.Replace(s, "e+", "e", 1)
+	if s == "-0" {
+		s = "0"
+	}
+	return strings.Replace(s, "-", "−", 1)
 }
 
 // typeColors are the colours of the fixed-point types.
@@ -432,12 +481,36 @@ func rdmFigure(d *Data, _ rulePalette) ([]Figure, error) {
 	}
 	var panels []*plot.Plot
 	var notes []string
-	for _, m := range means {
+	for i, m := range means {
 		if !finite(lo[m.Task]) || !finite(hi[m.Task]) {
 			lo[m.Task], hi[m.Task] = 0, 1 // every entry NaN: drawn in the NaN colour
 		}
+		sc := colourScale{Pal: moreland.ExtendedBlackBody().Palette(64), Lo: lo[m.Task], Hi: hi[m.Task]}
+		if !(sc.Hi > sc.Lo) {
+			sc.Hi = sc.Lo + 1
+		}
 		p := heatMap(fmt.Sprintf("%s / %s (%d networks)", m.Task, m.Rule, m.Networks),
-			grid{rows: m.K, cols: m.K, v: m.D, flip: true}, moreland.ExtendedBlackBody().Palette(64), lo[m.Task], hi[m.Task])
+			grid{rows: m.K, cols: m.K, v: m.D, flip: true}, sc.Pal, sc.Lo, sc.Hi)
+		// Every panel has room for a colour bar, so that the matrices are
+		// drawn alike; the last panel of each task draws its task's.
+		fk := float64(m.K)
+		gap, width, room := 0.04*fk+0.2, 0.06*fk+0.3, 0.2*fk+1
+		x0 := fk - 0.5 + gap
+		if i == len(means)-1 || means[i+1].Task != m.Task {
+			if err := addColourBar(p, sc, x0, width, 0.1, fk); err != nil {
+				return nil, err
+			}
+		}
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -0.5, x0+width+room, -0.5, fk-0.5
+		p.X.Padding, p.Y.Padding = 0, 0
+		xt, yt := stimulusTicks(m.Labels)
+		p.X.Tick.Marker, p.Y.Tick.Marker = plot.ConstantTicks(xt), plot.ConstantTicks(yt)
+		p.X.Label.Text, p.Y.Label.Text = "stimulus (columns in the rows' order)", "stimulus (condition@time bin)"
+		for _, a := range []*plot.Axis{&p.X, &p.Y} {
+			a.Tick.Label.Font.Size = vg.Points(7)
+			a.Tick.Length = vg.Points(2)
+			a.Label.TextStyle.Font.Size = vg.Points(9)
+		}
 		panels = append(panels, p)
 		notes = append(notes, fmt.Sprintf("%s: %s dissimilarity from %.3g (black) to %.3g (white)", m.Task, m.Metric, lo[m.Task], hi[m.Task]))
 	}
@@ -448,9 +521,32 @@ func rdmFigure(d *Data, _ rulePalette) ([]Figure, error) {
 		return nil, err
 	}
 	return []Figure{{ID: "fig-rdms", Title: "Representational dissimilarity matrices",
-		Caption: fmt.Sprintf("Mean over seeds of the final networks' RDMs, per rule; rows (top to bottom) and columns (left to right) are the %d stimuli %s … %s in label order (condition@time bin). %s.",
+		Caption: fmt.Sprintf("Mean over seeds of the final networks' RDMs, per rule; rows (top to bottom) and columns (left to right) are the %d stimuli %s … %s in label order (condition@time bin), the conditions labelled at the centres of their blocks of time bins. Each task's matrices share one colour scale, shown by the bar on the right of its last panel: %s.",
 			means[0].K, means[0].Labels[0], means[0].Labels[len(means[0].Labels)-1], strings.Join(notes, "; ")),
 		Sources: d.sources(schemas.RDMs), render: r}}, nil
+}
+
+// stimulusTicks returns the ticks of an RDM's columns (x) and rows (y,
+// row 0 at the top) of the stimuli labels: one per condition (the part of
+// a "condition@time bin" label before the @) at the centre of its run of
+// consecutive stimuli when there are at most 16 such runs, else none.
+func stimulusTicks(labels []string) (x, y []plot.Tick) {
+	n := len(labels)
+	cond := func(s string) string { c, _, _ := strings.Cut(s, "@"); return c }
+	start := 0
+	for i := 1; i <= n; i++ {
+		if i < n && cond(labels[i]) == cond(labels[start]) {
+			continue
+		}
+		c := float64(start+i-1) / 2
+		x = append(x, plot.Tick{Value: c, Label: cond(labels[start])})
+		y = append(y, plot.Tick{Value: float64(n-1) - c, Label: cond(labels[start])})
+		start = i
+	}
+	if len(x) > 16 {
+		return nil, nil
+	}
+	return x, y
 }
 
 // similarityFigure draws, per task, the network × network similarity
@@ -472,8 +568,11 @@ func similarityFigure(d *Data, pal rulePalette) ([]Figure, error) {
 	var notes []string
 	for _, s := range sims {
 		n := len(s.Networks)
-		hm := heatMap(fmt.Sprintf("%s: %s similarity, %d networks", s.Task, s.Method, n),
-			grid{rows: n, cols: n, v: s.S, flip: true}, moreland.SmoothBlueRed().Palette(64), -1, 1)
+		hm, err := blockMatrixPanel(fmt.Sprintf("%s: %s similarity, %d networks", s.Task, s.Method, n), s.Networks, s.S,
+			colourScale{Pal: moreland.SmoothBlueRed().Palette(64), Lo: -1, Hi: 1, Divider: color.Black})
+		if err != nil {
+			return nil, err
+		}
 		row := []*plot.Plot{hm}
 		if s.MDS != nil {
 			p := newPlot(s.Task+": MDS of 1 − similarity", "MDS 1", "MDS 2")
@@ -521,7 +620,7 @@ func similarityFigure(d *Data, pal rulePalette) ([]Figure, error) {
 		return nil, err
 	}
 	return []Figure{{ID: "fig-similarity", Title: "Network × network similarity",
-		Caption: fmt.Sprintf("Left: %s similarity of every pair of final networks (rows top to bottom and columns left to right by rule, then seed; blue −1, white 0, red 1). Right: their classical MDS embedding from the distances 1 − similarity, coloured by rule. %s.",
+		Caption: fmt.Sprintf("Left: %s similarity of every pair of final networks (rows top to bottom and columns left to right by rule, then seed; rule blocks labelled on the left, black lines between rules; colour from −1 (blue) through 0 (light grey) to 1 (red), as the bar on the right). Right: their classical MDS embedding from the distances 1 − similarity, coloured by rule. %s.",
 			method, strings.Join(notes, "; ")),
 		Sources: d.sources(schemas.RSAPairs), render: r}}, nil
 }

@@ -268,47 +268,22 @@ func landscapeFigures(d *Data, pal rulePalette) ([]Figure, error) {
 			}
 			within, same = m.Within, m.SameSeed
 			n := len(m.Networks)
-			hi := 0.0
-			for _, v := range m.D {
-				if finite(v) {
-					hi = max(hi, v)
-				}
+			sc := colourScale{Pal: moreland.ExtendedBlackBody().Palette(64)}
+			sc.Hi, sc.Clipped = robustTop(m.D, n)
+			scale := scaleText(sc)
+			if sc.Hi == 0 {
+				sc.Hi, scale = 1, "all 0 (black)"
 			}
-			scale := fmt.Sprintf("from 0 (black) to %.3g (white)", hi)
-			if hi == 0 {
-				hi, scale = 1, "all 0 (black)"
-			}
-			hm := heatMap(fmt.Sprintf("%s: topology distance, %d networks", task, n), grid{rows: n, cols: n, v: m.D, flip: true},
-				moreland.ExtendedBlackBody().Palette(64), 0, hi)
-			// Lines between the rules' blocks.
-			for i := 1; i < n; i++ {
-				if m.Networks[i].Rule == m.Networks[i-1].Rule {
-					continue
-				}
-				x, y := float64(i)-0.5, float64(n-i)-0.5
-				for _, xy := range []plotter.XYs{{{X: x, Y: -0.5}, {X: x, Y: float64(n) - 0.5}}, {{X: -0.5, Y: y}, {X: float64(n) - 0.5, Y: y}}} {
-					l, err := plotter.NewLine(xy)
-					if err != nil {
-						return nil, err
-					}
-					l.Color = color.RGBA{0, 160, 255, 255}
-					l.Width = vg.Points(1)
-					hm.Add(l)
-				}
-			}
-			e := float64(n) - 0.5
-			frame, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: -0.5}, {X: e, Y: -0.5}, {X: e, Y: e}, {X: -0.5, Y: e}, {X: -0.5, Y: -0.5}})
+			hm, err := blockMatrixPanel(fmt.Sprintf("%s: topology distance, %d networks", task, n), m.Networks, m.D, sc)
 			if err != nil {
 				return nil, err
 			}
-			frame.Color = color.RGBA{128, 128, 128, 255}
-			hm.Add(frame)
 			row = append(row, hm)
 			var order []string
 			for _, id := range m.Networks {
 				order = append(order, fmt.Sprintf("%s/%d", id.Rule, id.Seed))
 			}
-			notes = append(notes, fmt.Sprintf("Right: topology distance (landscape_pairs, method topology: L1 distance of the counts by index and the saddle → attractor degrees, mean over the inputs) of every pair of final networks, %s; rows top to bottom and columns left to right in the order %s, blue lines between rules.",
+			notes = append(notes, fmt.Sprintf("Right: topology distance (landscape_pairs, method topology: L1 distance of the counts by index and the saddle → attractor degrees, mean over the inputs) of every pair of final networks, %s; rows top to bottom and columns left to right in the order %s (rule blocks labelled on the left, blue lines between rules).",
 				scale, strings.Join(order, ", ")))
 		}
 		if len(row) == 0 {

@@ -112,31 +112,129 @@ func renderGrid(plots [][]*plot.Plot) (rendered, error) {
 	return out, nil
 }
 
-// legendRoom raises the top of each plot's y range so that its legend (at
-// the top) sits above the data instead of over it: the top fraction of the
-// range the legend's height takes of the panel is left empty. Plots whose
-// legend is empty, and heat maps (whose range the grid fixes), are left
-// alone.
+// legendRoom moves each panel's y range so that its legend is clear of
+// the data: it draws the panels without their legends at a low resolution,
+// finds the highest (legend at the top) or lowest (at the bottom) drawn
+// pixel under the legend's box, across its width, and raises the top of
+// the range (or lowers its bottom) until that pixel lies outside the box,
+// in rounds, since new tick labels move the data area. Panels without a
+// legend entry are left alone; a legend taller than half the data area
+// gets half of it.
 func legendRoom(plots [][]*plot.Plot, tiles draw.Tiles, w, h vg.Length) {
-	dc := draw.New(vgimg.New(w, h))
-	canvases := plot.Align(plots, tiles, dc)
-	for i := range plots {
-		for j, p := range plots[i] {
-			if p == nil || !p.Legend.Top || !(p.Y.Max > p.Y.Min) {
+	const (
+		res    = 48                // dots per inch of the check
+		px     = vg.Inch / res     // the size of one of its pixels
+		margin = 3 * vg.Millimeter // between the legend and the data
+		edge   = vg.Length(1)      // looked at outside the data area (the axes are 5 points away)
+		maxF   = 0.5               // the largest share of the data area's height a legend gets
+		slack  = 0.02              // of the data area's height, beyond the legend's
+		rounds = 5                 // a move changes the tick labels, so the data area
+	)
+	for range rounds {
+		img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(res))
+		dc := draw.New(img)
+		canvases := plot.Align(plots, tiles, dc)
+		type check struct {
+			p      *plot.Plot
+			data   draw.Canvas // where the data are drawn
+			top    vg.Length   // the top of the legend's canvas
+			lh, lw vg.Length   // the legend's size
+		}
+		var checks []check
+		for i := range plots {
+			for j, p := range plots[i] {
+				if p == nil {
+					continue
+				}
+				c := canvases[i][j]
+				size := p.Legend.Rectangle(c).Size()
+				if size.Y > 0 && p.Y.Max > p.Y.Min {
+					top := c.Max.Y
+					if p.Title.Text != "" {
+						top -= p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
+					}
+					checks = append(checks, check{p: p, data: p.DataCanvas(c), top: top, lh: size.Y, lw: size.X})
+				}
+				legend := p.Legend
+				p.Legend = plot.NewLegend()
+				p.Draw(c)
+				p.Legend = legend
+			}
+		}
+		pix := img.Image()
+		ih := pix.Bounds().Dy()
+		// drawn says whether the pixel at canvas point (x, y) is not the
+		// white background.
+		drawn := func(x, y vg.Length) bool {
+			ix, iy := int(x/px), ih-1-int(y/px)
+			if !(image.Point{ix, iy}).In(pix.Bounds()) {
+				return false
+			}
+			r, g, b, _ := pix.At(ix, iy).RGBA()
+			return r < 245<<8 || g < 245<<8 || b < 245<<8
+		}
+		moved := false
+		for _, k := range checks {
+			p, d := k.p, k.data
+			dh := d.Max.Y - d.Min.Y
+			if dh <= 0 {
 				continue
 			}
-			c := canvases[i][j]
-			lh := p.Legend.Rectangle(c).Size().Y
-			if lh <= 0 {
-				continue
+			// The legend's width, within the panel's data area and the
+			// margin on its far side (a legend wider than the data area
+			// runs over the axis, whose pixels are not data).
+			x0, x1 := max(d.Max.X-k.lw-margin, d.Min.X-edge), d.Max.X+edge
+			if p.Legend.Left {
+				x0, x1 = d.Min.X-edge, min(d.Min.X+k.lw+margin, d.Max.X+edge)
 			}
-			// The data area is roughly the panel less its title and x axis.
-			f := float64(lh+2*vg.Millimeter) / float64(0.78*c.Size().Y)
-			f = min(f, 0.6)
+			f := min(float64(k.lh+margin)/float64(dh), maxF)
+			tf, inv := func(v float64) float64 { return v }, func(v float64) float64 { return v }
 			if _, ok := p.Y.Scale.(plot.LogScale); ok {
-				continue // log panels place their legends themselves
+				if !(p.Y.Min > 0) {
+					continue
+				}
+				tf, inv = math.Log, math.Exp
 			}
-			p.Y.Max = p.Y.Min + (p.Y.Max-p.Y.Min)/(1-f)
+			tmin, tmax := tf(p.Y.Min), tf(p.Y.Max)
+			// The drawn pixel nearest the legend's side of the panel
+			// within the legend's width, as a fraction of the data area's
+			// height.
+			hit, found := 0.0, false
+			if p.Legend.Top {
+				for y := k.top - px/2; y > d.Min.Y && !found; y -= px {
+					for x := x0; x <= x1; x += px {
+						if drawn(x, y) {
+							hit, found = float64(y+px/2-d.Min.Y)/float64(dh), true
+							break
+						}
+					}
+				}
+				if !found || hit <= 1-f || hit <= 0 {
+					continue
+				}
+				// Put the hit a little below 1 − f of the new range (the
+				// glyphs' size does not scale with it).
+				th := tmin + hit*(tmax-tmin)
+				p.Y.Max = inv(tmin + (th-tmin)/(1-f-slack))
+			} else {
+				for y := d.Min.Y - edge; y < d.Max.Y && !found; y += px {
+					for x := x0; x <= x1; x += px {
+						if drawn(x, y) {
+							hit, found = float64(y-px/2-d.Min.Y)/float64(dh), true
+							break
+						}
+					}
+				}
+				if !found || hit >= f || hit >= 1 {
+					continue
+				}
+				th := tmin + hit*(tmax-tmin)
+				p.Y.Min = inv((th - (f+slack)*tmax) / (1 - f - slack))
+			}
+			moved = true
+		}
+		if !moved {
+			return
 		}
 	}
 }
@@ -240,7 +338,8 @@ const rasterCells = 200 * 200
 
 // heatMap returns a plot of g with the colour range [lo, hi]: cell (c, r)
 // covers [c − ½, c + ½] × [r − ½, r + ½], coloured as plotter.HeatMap
-// colours it (NaN light grey), drawn as rectangles or, above rasterCells
+// colours it (NaN light grey, values outside [lo, hi] in the end
+// colours), drawn as rectangles or, above rasterCells
 // cells, as an image with one pixel per cell.
 func heatMap(title string, g grid, pal palette.Palette, lo, hi float64) *plot.Plot {
 	p := plot.New()
@@ -267,6 +366,9 @@ func heatMap(title string, g grid, pal palette.Palette, lo, hi float64) *plot.Pl
 		h := plotter.NewHeatMap(g, pal)
 		h.Min, h.Max = lo, hi
 		h.NaN = nan
+		// Values outside [lo, hi] (a clipped scale) in the end colours.
+		colors := pal.Colors()
+		h.Underflow, h.Overflow = colors[0], colors[len(colors)-1]
 		p.Add(h)
 	}
 	p.HideAxes()
