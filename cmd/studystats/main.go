@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -178,11 +179,22 @@ func run(w io.Writer, dir string, subset []string, seeds map[int64]bool, ref str
 			if g.method == "topology" || g.method == "dsa" || g.method == "spectral" {
 				sign = -1 // report distances, not their negatives
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %d | %.3f | %.3f | %+.3f | %.4f | %.3f |\n", g.task, g.method, name, t.n,
-				sign*t.Within, sign*t.Between, sign*t.Observed, t.P, sign*t.SameBlockBetween)
+			fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %s | %.4f | %s |\n", g.task, g.method, name, t.n,
+				meanText(sign*t.Within, ""), meanText(sign*t.Between, ""), meanText(sign*t.Observed, "+"), t.P, meanText(sign*t.SameBlockBetween, ""))
 		}
 	}
 	return nil
+}
+
+// meanText prints a mean similarity or distance with three decimals, or
+// with three significant digits below 0.1 in magnitude (the DSA and
+// spectral distances of DNMS networks are a few thousandths); flag "+"
+// prints the sign of a difference.
+func meanText(v float64, flag string) string {
+	if v != 0 && math.Abs(v) < 0.1 {
+		return fmt.Sprintf("%"+flag+".3g", v)
+	}
+	return fmt.Sprintf("%"+flag+".3f", v)
 }
 
 // rulesPresent counts the rules of set that some pair has a network of.

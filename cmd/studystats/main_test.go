@@ -276,3 +276,25 @@ func TestRulesPresent(t *testing.T) {
 		}
 	}
 }
+
+// TestMeanText checks the table's number format: three decimals, or three
+// significant digits below 0.1, with the sign of a difference on request.
+func TestMeanText(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		flag string
+		want string
+	}{
+		{0.6081, "", "0.608"},
+		{0.00612, "", "0.00612"},
+		{-0.000614, "+", "-0.000614"},
+		{0.034, "+", "+0.034"},
+		{0.134, "+", "+0.134"},
+		{-1.934, "", "-1.934"},
+		{0, "+", "+0.000"},
+	} {
+		if got := meanText(c.v, c.flag); got != c.want {
+			t.Errorf("meanText(%g, %q) = %q, want %q", c.v, c.flag, got, c.want)
+		}
+	}
+}
