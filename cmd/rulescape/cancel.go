@@ -9,8 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/temporal"
-
-	"rulescape/workflows"
 )
 
 func init() { register(newCancelCmd) }
@@ -48,19 +46,11 @@ type cancelJSON struct {
 }
 
 func (a *app) cancel(ctx context.Context, arg string, wait time.Duration) error {
-	ca, err := parseCampaignArg(arg)
-	if err != nil {
-		return err
-	}
-	s, err := a.connect(ctx)
+	s, e, err := a.describeCampaign(ctx, arg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	e, err := workflows.Describe(ctx, s.Client, ca.id, "", s.Namespace)
-	if err != nil {
-		return err
-	}
 	if !e.Running {
 		p, _ := e.Status(ctx, s.Client)
 		return fmt.Errorf("campaign %s is not running (%s): nothing to cancel", e.Campaign, p.Status)

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
-
 	"rulescape/workflows"
 )
 
@@ -20,11 +18,7 @@ import (
 func TestCancelCommand(t *testing.T) {
 	ctx, _, st, _ := embeddedStack(t, 3*time.Minute)
 	svc := servicesOfStack(st)
-	c, err := client.DialContext(ctx, client.Options{HostPort: svc.temporal, Namespace: svc.namespace, Logger: quietSDKLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := temporalClient(t, ctx, svc.temporal, svc.namespace)
 	_, log := startWorkerWith(t, svc.env)
 	camp, _, run := startCampaign(t, ctx, c, svc.s3, filepath.Join("testdata", "resilience.yaml"), nil, 5*time.Second)
 	id := camp.ID()

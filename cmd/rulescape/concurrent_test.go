@@ -31,11 +31,7 @@ import (
 func TestConcurrentCampaignsShareUnits(t *testing.T) {
 	ctx, home, st, s := embeddedStack(t, 2*time.Minute)
 	svc := servicesOfStack(st)
-	c, err := client.DialContext(ctx, client.Options{HostPort: svc.temporal, Namespace: svc.namespace, Logger: quietSDKLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := temporalClient(t, ctx, svc.temporal, svc.namespace)
 	file := filepath.Join("testdata", "campaign_tiny.yaml")
 	data, err := os.ReadFile(file)
 	if err != nil {

@@ -79,11 +79,7 @@ func TestWorkerCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Stop()
-	c, err := client.DialContext(ctx, client.Options{HostPort: st.TemporalAddress, Namespace: st.Namespace, Logger: quietSDKLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := temporalClient(t, ctx, st.TemporalAddress, st.Namespace)
 	camp, _, err := readCampaign(filepath.Join("testdata", "campaign_crash.yaml"))
 	if err != nil {
 		t.Fatal(err)

@@ -130,6 +130,26 @@ func (a *app) openCampaign(ctx context.Context, arg string) (*openedCampaign, er
 	return &openedCampaign{id: ca.id, svc: s, manifest: m, manifestKey: key}, nil
 }
 
+// describeCampaign resolves arg (a pipeline file or a campaign ID),
+// connects to the services and describes the campaign's workflow: what
+// status and cancel start from. The caller closes the services.
+func (a *app) describeCampaign(ctx context.Context, arg string) (*services, workflows.Execution, error) {
+	ca, err := parseCampaignArg(arg)
+	if err != nil {
+		return nil, workflows.Execution{}, err
+	}
+	s, err := a.connect(ctx)
+	if err != nil {
+		return nil, workflows.Execution{}, err
+	}
+	e, err := workflows.Describe(ctx, s.Client, ca.id, "", s.Namespace)
+	if err != nil {
+		s.Close()
+		return nil, workflows.Execution{}, err
+	}
+	return s, e, nil
+}
+
 func (a *app) datasetsLs(ctx context.Context, arg string) error {
 	oc, err := a.openCampaign(ctx, arg)
 	if err != nil {

@@ -261,11 +261,7 @@ func TestThreeWorkersQuickstart(t *testing.T) {
 	}
 	defer ref.Stop()
 	refSvc := servicesOfStack(ref)
-	rc, err := client.DialContext(ctx, client.Options{HostPort: refSvc.temporal, Namespace: refSvc.namespace, Logger: quietSDKLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
+	rc := temporalClient(t, ctx, refSvc.temporal, refSvc.namespace)
 	refWorker, refLog := startWorkerWith(t, refSvc.env)
 	camp, _, refRun := startCampaign(t, ctx, rc, refSvc.s3, file, yaml, 10*time.Second)
 	var refRes workflows.CampaignResult

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 
 	"rulescape/internal/devstack"
 	"rulescape/internal/follow"
@@ -115,11 +114,7 @@ func TestProgressAndUI(t *testing.T) {
 	}
 
 	// status --watch -o json follows a running rerun of the train stage.
-	c, err := client.DialContext(ctx, client.Options{HostPort: st.TemporalAddress, Namespace: st.Namespace, Logger: quietSDKLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := temporalClient(t, ctx, st.TemporalAddress, st.Namespace)
 	before, err := c.DescribeWorkflowExecution(ctx, workflows.WorkflowID(res.Campaign), "")
 	if err != nil {
 		t.Fatal(err)

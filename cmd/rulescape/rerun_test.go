@@ -183,11 +183,7 @@ func TestRerunDatasetsShare(t *testing.T) {
 		}
 	}
 	// Its history replays.
-	c, err := client.DialContext(ctx, client.Options{HostPort: st.TemporalAddress, Namespace: st.Namespace, Logger: quietSDKLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := temporalClient(t, ctx, st.TemporalAddress, st.Namespace)
 	replay(t, ctx, c, workflows.WorkflowID(id))
 
 	// rerun --stage metaopt: both recomputed (train depends on metaopt).

@@ -54,6 +54,18 @@ func servicesOfStack(st *devstack.Stack) rsServices {
 		s3: store.Config{Endpoint: st.S3Endpoint, AccessKey: st.S3AccessKey, SecretKey: st.S3SecretKey, Bucket: st.S3Bucket}}
 }
 
+// temporalClient connects a client to a stack's Temporal service, closed
+// when the test ends.
+func temporalClient(t *testing.T, ctx context.Context, hostPort, namespace string) client.Client {
+	t.Helper()
+	c, err := client.DialContext(ctx, client.Options{HostPort: hostPort, Namespace: namespace, Logger: quietSDKLogger{}})
+	if err != nil {
+		t.Fatalf("connecting to Temporal at %s: %v", hostPort, err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
 func servicesOfDev(r devRecord) rsServices {
 	s := rsServices{temporal: r.TemporalAddress, namespace: r.Namespace,
 		s3: store.Config{Endpoint: r.S3Endpoint, AccessKey: r.Env[store.EnvAccessKey], SecretKey: r.Env[store.EnvSecretKey], Bucket: r.S3Bucket}}
@@ -443,11 +455,7 @@ func TestWorkerCrashMidTrain(t *testing.T) {
 	}
 	defer st.Stop()
 	svc := servicesOfStack(st)
-	c, err := client.DialContext(ctx, client.Options{HostPort: svc.temporal, Namespace: svc.namespace, Logger: quietSDKLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := temporalClient(t, ctx, svc.temporal, svc.namespace)
 	s, err := store.New(ctx, svc.s3)
 	if err != nil {
 		t.Fatal(err)
@@ -631,11 +639,7 @@ func TestTwoWorkersShareCampaign(t *testing.T) {
 	}
 	defer st.Stop()
 	svc := servicesOfStack(st)
-	c, err := client.DialContext(ctx, client.Options{HostPort: svc.temporal, Namespace: svc.namespace, Logger: quietSDKLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := temporalClient(t, ctx, svc.temporal, svc.namespace)
 
 	file := filepath.Join("testdata", "resilience_workers.yaml")
 	yaml, err := os.ReadFile(file)

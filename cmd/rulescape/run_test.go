@@ -245,11 +245,7 @@ func TestRunCampaign(t *testing.T) {
 	}
 
 	// Record the latest run's history from the server and replay it.
-	c, err := client.DialContext(ctx, client.Options{HostPort: st.TemporalAddress, Namespace: st.Namespace, Logger: quietSDKLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := temporalClient(t, ctx, st.TemporalAddress, st.Namespace)
 	hist := fetchHistory(t, ctx, c, workflows.WorkflowID(first.Campaign))
 	data, err := temporalproto.CustomJSONMarshalOptions{Indent: " "}.Marshal(hist)
 	if err != nil {

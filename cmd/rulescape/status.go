@@ -46,19 +46,11 @@ type statusJSON struct {
 }
 
 func (a *app) status(ctx context.Context, arg string, watch bool) error {
-	ca, err := parseCampaignArg(arg)
-	if err != nil {
-		return err
-	}
-	s, err := a.connect(ctx)
+	s, e, err := a.describeCampaign(ctx, arg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	e, err := workflows.Describe(ctx, s.Client, ca.id, "", s.Namespace)
-	if err != nil {
-		return err
-	}
 	ui, p := a.workflowURL(s, e.WorkflowID), a.printer()
 	watched := watch && e.Running
 	if watched {
@@ -79,7 +71,7 @@ func (a *app) status(ctx context.Context, arg string, watch bool) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if e, err = workflows.Describe(ctx, s.Client, ca.id, e.RunID, s.Namespace); err != nil {
+		if e, err = workflows.Describe(ctx, s.Client, e.Campaign, e.RunID, s.Namespace); err != nil {
 			return err
 		}
 	}

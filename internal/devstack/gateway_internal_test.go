@@ -6,7 +6,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,12 +20,7 @@ import (
 // a cached campaign's run a new TCP connection.
 func TestGatewayKeepsConnectionsAlive(t *testing.T) {
 	t.Parallel()
-	if _, err := FindVersitygw(); err != nil {
-		if os.Getenv("RULESCAPE_REQUIRE_S3") == "1" {
-			t.Fatalf("RULESCAPE_REQUIRE_S3=1 but %v", err)
-		}
-		t.Skip(err)
-	}
+	requireGateway(t)
 	log := slog.New(slog.DiscardHandler)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -5,7 +5,6 @@ package devstack
 import (
 	"context"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	sdkclient "go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+
+	"rulescape/internal/s3test"
 )
 
 // TestTemporalRestarts stops the in-process Temporal server behind the
@@ -23,12 +24,7 @@ import (
 // then stops the new server.
 func TestTemporalRestarts(t *testing.T) {
 	t.Parallel()
-	if _, err := FindVersitygw(); err != nil {
-		if os.Getenv("RULESCAPE_REQUIRE_S3") == "1" {
-			t.Fatalf("RULESCAPE_REQUIRE_S3=1 but %v", err)
-		}
-		t.Skip(err)
-	}
+	requireGateway(t)
 	logs := &lockedWriter{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -103,4 +99,13 @@ func (l *lockedWriter) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// requireGateway skips the test without a versitygw binary, or fails it
+// when RULESCAPE_REQUIRE_S3=1 (CI).
+func requireGateway(t *testing.T) {
+	t.Helper()
+	if _, err := FindVersitygw(); err != nil {
+		s3test.SkipOrFail(t, err)
+	}
 }
