@@ -347,7 +347,19 @@ func (s slogTemporal) With(tags ...tag.Tag) tlog.Logger {
 	return slogTemporal{log: s.log.With(attrs(tags)...), min: s.min}
 }
 
+// benignServerErrors are messages the server logs at error level that
+// need no action in the embedded stack: its services add metric counters
+// to each response's gRPC trailer, which fails when the response has gone
+// (a cancelled long poll, a client that hung up); the dev server exports no
+// metrics.
+var benignServerErrors = map[string]bool{
+	"unable to add metrics baggage to gRPC trailer": true,
+}
+
 func (s slogTemporal) emit(l slog.Level, msg string, tags []tag.Tag) {
+	if benignServerErrors[msg] {
+		return
+	}
 	if l >= s.min.Level() && s.log.Enabled(context.Background(), l) {
 		s.log.Log(context.Background(), l, "temporal: "+msg, attrs(tags)...)
 	}
