@@ -218,15 +218,9 @@ func atlasTablePanel(t AtlasTable) (*plot.Plot, string, error) {
 		}
 		p.Add(cells)
 	}
-	// The colour bar: a gap, the bar and room for its labels (in cells).
-	fr, fc := float64(nr), float64(nc)
-	gap, width, room := 0.04*fc+0.15, 0.08*fc+0.25, 0.2*fc+0.6
-	x0 := fc - 0.5 + gap
-	if err := addColourBar(p, colourScale{Pal: cm.Palette(64), Hi: hi}, x0, width, 0.05, fr); err != nil {
+	if err := placeColourBar(p, colourScale{Pal: cm.Palette(64), Hi: hi}, float64(nc), float64(nr), atlasBar, true); err != nil {
 		return nil, "", err
 	}
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -0.5, x0+width+room, -0.5, fr-0.5
-	p.X.Padding, p.Y.Padding = 0, 0
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Tick.Label.Font.Size = vg.Points(7)
 		a.Tick.Length = vg.Points(2)

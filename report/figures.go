@@ -290,14 +290,9 @@ func thetaPanel(title string, k, l int, theta []float64, big float64) (*plot.Plo
 		}
 		p.Add(lab)
 	}
-	fr, fc := float64(k+1), float64(l+1)
-	gap, width, room := 0.04*fc+0.15, 0.08*fc+0.25, 0.25*fc+0.8
-	x0 := fc - 0.5 + gap
-	if err := addColourBar(p, sc, x0, width, 0.05, fr); err != nil {
+	if err := placeColourBar(p, sc, float64(l+1), float64(k+1), thetaBar, true); err != nil {
 		return nil, err
 	}
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -0.5, x0+width+room, -0.5, fr-0.5
-	p.X.Padding, p.Y.Padding = 0, 0
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Tick.Label.Font.Size = vg.Points(8)
 		a.Tick.Length = vg.Points(2)
@@ -494,15 +489,10 @@ func rdmFigure(d *Data, _ rulePalette) ([]Figure, error) {
 		// Every panel has room for a colour bar, so that the matrices are
 		// drawn alike; the last panel of each task draws its task's.
 		fk := float64(m.K)
-		gap, width, room := 0.04*fk+0.2, 0.06*fk+0.3, 0.2*fk+1
-		x0 := fk - 0.5 + gap
-		if i == len(means)-1 || means[i+1].Task != m.Task {
-			if err := addColourBar(p, sc, x0, width, 0.1, fk); err != nil {
-				return nil, err
-			}
+		last := i == len(means)-1 || means[i+1].Task != m.Task
+		if err := placeColourBar(p, sc, fk, fk, matrixBar, last); err != nil {
+			return nil, err
 		}
-		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -0.5, x0+width+room, -0.5, fk-0.5
-		p.X.Padding, p.Y.Padding = 0, 0
 		xt, yt := stimulusTicks(m.Labels)
 		p.X.Tick.Marker, p.Y.Tick.Marker = plot.ConstantTicks(xt), plot.ConstantTicks(yt)
 		p.X.Label.Text, p.Y.Label.Text = "stimulus (columns in the rows' order)", "stimulus (condition@time bin)"

@@ -155,14 +155,9 @@ func blockMatrixPanel(title string, networks []NetworkID, values []float64, scal
 	}
 	hm.Y.Tick.Marker = plot.ConstantTicks(yTicks)
 	hm.X.Tick.Marker = plot.ConstantTicks(xTicks)
-	// The colour bar: a gap, the bar, room for its labels (in cells).
-	gap, width, room := 0.04*fn+0.2, 0.06*fn+0.3, 0.2*fn+1
-	x0 := fn - 0.5 + gap
-	if err := addColourBar(hm, colourScale{Pal: scale.Pal, Lo: lo, Hi: hi, Clipped: scale.Clipped}, x0, width, 0.1, fn); err != nil {
+	if err := placeColourBar(hm, colourScale{Pal: scale.Pal, Lo: lo, Hi: hi, Clipped: scale.Clipped}, fn, fn, matrixBar, true); err != nil {
 		return nil, err
 	}
-	hm.X.Min, hm.X.Max, hm.Y.Min, hm.Y.Max = -0.5, x0+width+room, -0.5, fn-0.5
-	hm.X.Padding, hm.Y.Padding = 0, 0
 	// heatMap hides the axes (no line, no ticks); the labels above show
 	// on them.
 	for _, a := range []*plot.Axis{&hm.X, &hm.Y} {
@@ -171,6 +166,41 @@ func blockMatrixPanel(title string, networks []NetworkID, values []float64, scal
 		a.Label.TextStyle.Font.Size = vg.Points(9)
 	}
 	return hm, nil
+}
+
+// barLayout sizes a colour bar beside a heat map, in the heat map's cells:
+// the gap before the bar, the bar's width and the room after it for its
+// labels are each a + b·columns ({a, b}); labelGap separates the labels
+// from the bar.
+type barLayout struct {
+	gap, width, room [2]float64
+	labelGap         float64
+}
+
+// The bar layouts of the report's heat maps: network and stimulus
+// matrices (tens to hundreds of cells a side), the atlas's rule × family
+// counts and the Θ maps (a few cells).
+var (
+	matrixBar = barLayout{gap: [2]float64{0.2, 0.04}, width: [2]float64{0.3, 0.06}, room: [2]float64{1, 0.2}, labelGap: 0.1}
+	atlasBar  = barLayout{gap: [2]float64{0.15, 0.04}, width: [2]float64{0.25, 0.08}, room: [2]float64{0.6, 0.2}, labelGap: 0.05}
+	thetaBar  = barLayout{gap: [2]float64{0.15, 0.04}, width: [2]float64{0.25, 0.08}, room: [2]float64{0.8, 0.25}, labelGap: 0.05}
+)
+
+// placeColourBar sets p's ranges to a cols × rows heat map (cells centred
+// on 0 … cols−1, 0 … rows−1) with room on its right for a colour bar of s
+// laid out as l, and draws the bar when withBar (false keeps the room
+// empty, so that panels beside one with the bar are drawn alike).
+func placeColourBar(p *plot.Plot, s colourScale, cols, rows float64, l barLayout, withBar bool) error {
+	at := func(ab [2]float64) float64 { return ab[0] + ab[1]*cols }
+	x0 := cols - 0.5 + at(l.gap)
+	if withBar {
+		if err := addColourBar(p, s, x0, at(l.width), l.labelGap, rows); err != nil {
+			return err
+		}
+	}
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -0.5, x0+at(l.width)+at(l.room), -0.5, rows-0.5
+	p.X.Padding, p.Y.Padding = 0, 0
+	return nil
 }
 
 // addColourBar draws a vertical colour bar of s at x0, width wide and rows
