@@ -276,7 +276,7 @@ func thetaPanel(title string, k, l int, theta []float64, big float64) (*plot.Plo
 	for kk := 0; kk <= k; kk++ {
 		for ll := 0; ll <= l; ll++ {
 			pts = append(pts, plotter.XY{X: float64(ll), Y: float64(kk)})
-			labels = append(labels, shortNum(theta[kk*(l+1)+ll]))
+			labels = append(labels, numText(theta[kk*(l+1)+ll], 2))
 		}
 	}
 	if len(pts) <= 64 {
@@ -298,21 +298,6 @@ func thetaPanel(title string, k, l int, theta []float64, big float64) (*plot.Plo
 		a.Tick.Length = vg.Points(2)
 	}
 	return p, nil
-}
-
-// shortNum writes v in two significant digits, with a true minus sign and
-// a short exponent ("−0.47", "4.3e-6").
-func shortNum(v float64) string {
-	if !finite(v) {
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	}
-	s := strconv.FormatFloat(v, 'g', 2, 64)
-	s = strings.NewReplacer("e-0", "e-", "e+0", "e").Replace(s)
-	s = strings.Replace(s, "e+", "e", 1)
-	if s == "-0" {
-		s = "0"
-	}
-	return strings.Replace(s, "-", "−", 1)
 }
 
 // typeColors are the colours of the fixed-point types.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -31,24 +32,26 @@ type colourScale struct {
 // barLabels returns the labels of s's colour bar at Lo, the middle of the
 // range and Hi, in three significant digits.
 func (s colourScale) barLabels() [3]string {
-	top := fmtNum(s.Hi)
+	top := numText(s.Hi, 3)
 	if s.Clipped {
 		top = "≥ " + top
 	}
-	return [3]string{fmtNum(s.Lo), fmtNum((s.Lo + s.Hi) / 2), top}
+	return [3]string{numText(s.Lo, 3), numText((s.Lo+s.Hi)/2, 3), top}
 }
 
-// fmtNum writes v in at most three significant digits with a true minus
-// sign ("−0.5", "0.173", "1.2e-05").
-func fmtNum(v float64) string {
+// numText writes v in at most digits significant digits with a true
+// minus sign and a short exponent ("−0.47", "0.173", "4.3e-6"); 0 is "0",
+// never "-0".
+func numText(v float64, digits int) string {
+	if !finite(v) {
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
 	if v == 0 {
-		return "0" // not "-0"
+		return "0"
 	}
-	s := strconv.FormatFloat(v, 'g', 3, 64)
-	if s[0] == '-' {
-		s = "−" + s[1:]
-	}
-	return s
+	s := strconv.FormatFloat(v, 'g', digits, 64)
+	s = strings.NewReplacer("e-0", "e-", "e+0", "e", "e+", "e").Replace(s)
+	return strings.Replace(s, "-", "−", 1)
 }
 
 // robustQuantile is the quantile of a distance matrix's off-diagonal
@@ -75,8 +78,7 @@ func robustTop(d []float64, n int) (hi float64, clipped bool) {
 	if len(v) == 0 {
 		return 0, false
 	}
-	slices.Sort(v)
-	top := v[len(v)-1]
+	top := slices.Max(v)
 	q := stats.Quantile(v, robustQuantile)
 	if q1, q3 := stats.Quantile(v, 0.25), stats.Quantile(v, 0.75); q3 > q1 {
 		q = min(q, q3+3*(q3-q1))
@@ -94,7 +96,7 @@ func scaleText(s colourScale) string {
 		return fmt.Sprintf("colour from 0 (black) to %.3g (white), as the bar on the right", s.Hi)
 	}
 	return fmt.Sprintf("colour from 0 (black) to %.3g (white), as the bar on the right: a robust top, the %.0fth percentile of the off-diagonal values or, if smaller, their upper quartile plus three interquartile ranges; larger values (outlying networks) are drawn white, the bar's top reads \"≥ %s\"",
-		s.Hi, 100*robustQuantile, fmtNum(s.Hi))
+		s.Hi, 100*robustQuantile, numText(s.Hi, 3))
 }
 
 // blockMatrixPanel draws the n×n matrix values (row-major) of networks

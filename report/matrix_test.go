@@ -60,8 +60,8 @@ func TestColourBarLabels(t *testing.T) {
 	if txt := scaleText(s); !strings.Contains(txt, "to 0.173 (white)") || !strings.Contains(txt, "99th percentile") || !strings.Contains(txt, "≥ 0.173") {
 		t.Errorf("scaleText: %q", txt)
 	}
-	if got := shortNum(-4.27e-6) + " " + shortNum(0.0068) + " " + shortNum(-1.98); got != "−4.3e-6 0.0068 −2" {
-		t.Errorf("shortNum: %q", got)
+	if got := numText(-4.27e-6, 2) + " " + numText(0.0068, 2) + " " + numText(-1.98, 2); got != "−4.3e-6 0.0068 −2" {
+		t.Errorf("numText(…, 2): %q", got)
 	}
 }
 
