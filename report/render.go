@@ -121,122 +121,138 @@ func renderGrid(plots [][]*plot.Plot) (rendered, error) {
 // legend entry are left alone; a legend taller than half the data area
 // gets half of it.
 func legendRoom(plots [][]*plot.Plot, tiles draw.Tiles, w, h vg.Length) {
-	const (
-		res    = 48                // dots per inch of the check
-		px     = vg.Inch / res     // the size of one of its pixels
-		margin = 3 * vg.Millimeter // between the legend and the data
-		edge   = vg.Length(1)      // looked at outside the data area (the axes are 5 points away)
-		maxF   = 0.5               // the largest share of the data area's height a legend gets
-		slack  = 0.02              // of the data area's height, beyond the legend's
-		rounds = 5                 // a move changes the tick labels, so the data area
-	)
+	const rounds = 5 // a move changes the tick labels, so the data area
 	for range rounds {
-		img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(res))
-		dc := draw.New(img)
-		canvases := plot.Align(plots, tiles, dc)
-		type check struct {
-			p      *plot.Plot
-			data   draw.Canvas // where the data are drawn
-			top    vg.Length   // the top of the legend's canvas
-			lh, lw vg.Length   // the legend's size
-		}
-		var checks []check
-		for i := range plots {
-			for j, p := range plots[i] {
-				if p == nil {
-					continue
-				}
-				c := canvases[i][j]
-				size := p.Legend.Rectangle(c).Size()
-				if size.Y > 0 && p.Y.Max > p.Y.Min {
-					top := c.Max.Y
-					if p.Title.Text != "" {
-						top -= p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
-					}
-					checks = append(checks, check{p: p, data: p.DataCanvas(c), top: top, lh: size.Y, lw: size.X})
-				}
-				legend := p.Legend
-				p.Legend = plot.NewLegend()
-				p.Draw(c)
-				p.Legend = legend
-			}
-		}
-		pix := img.Image()
-		ih := pix.Bounds().Dy()
-		// drawn says whether the pixel at canvas point (x, y) is not the
-		// white background.
-		drawn := func(x, y vg.Length) bool {
-			ix, iy := int(x/px), ih-1-int(y/px)
-			if !(image.Point{ix, iy}).In(pix.Bounds()) {
-				return false
-			}
-			r, g, b, _ := pix.At(ix, iy).RGBA()
-			return r < 245<<8 || g < 245<<8 || b < 245<<8
-		}
+		checks, drawn := drawWithoutLegends(plots, tiles, w, h)
 		moved := false
 		for _, k := range checks {
-			p, d := k.p, k.data
-			dh := d.Max.Y - d.Min.Y
-			if dh <= 0 {
-				continue
+			if k.move(drawn) {
+				moved = true
 			}
-			// The legend's width, within the panel's data area and the
-			// margin on its far side (a legend wider than the data area
-			// runs over the axis, whose pixels are not data).
-			x0, x1 := max(d.Max.X-k.lw-margin, d.Min.X-edge), d.Max.X+edge
-			if p.Legend.Left {
-				x0, x1 = d.Min.X-edge, min(d.Min.X+k.lw+margin, d.Max.X+edge)
-			}
-			f := min(float64(k.lh+margin)/float64(dh), maxF)
-			tf, inv := func(v float64) float64 { return v }, func(v float64) float64 { return v }
-			if _, ok := p.Y.Scale.(plot.LogScale); ok {
-				if !(p.Y.Min > 0) {
-					continue
-				}
-				tf, inv = math.Log, math.Exp
-			}
-			tmin, tmax := tf(p.Y.Min), tf(p.Y.Max)
-			// The drawn pixel nearest the legend's side of the panel
-			// within the legend's width, as a fraction of the data area's
-			// height.
-			hit, found := 0.0, false
-			if p.Legend.Top {
-				for y := k.top - px/2; y > d.Min.Y && !found; y -= px {
-					for x := x0; x <= x1; x += px {
-						if drawn(x, y) {
-							hit, found = float64(y+px/2-d.Min.Y)/float64(dh), true
-							break
-						}
-					}
-				}
-				if !found || hit <= 1-f || hit <= 0 {
-					continue
-				}
-				// Put the hit a little below 1 − f of the new range (the
-				// glyphs' size does not scale with it).
-				th := tmin + hit*(tmax-tmin)
-				p.Y.Max = inv(tmin + (th-tmin)/(1-f-slack))
-			} else {
-				for y := d.Min.Y - edge; y < d.Max.Y && !found; y += px {
-					for x := x0; x <= x1; x += px {
-						if drawn(x, y) {
-							hit, found = float64(y-px/2-d.Min.Y)/float64(dh), true
-							break
-						}
-					}
-				}
-				if !found || hit >= f || hit >= 1 {
-					continue
-				}
-				th := tmin + hit*(tmax-tmin)
-				p.Y.Min = inv((th - (f+slack)*tmax) / (1 - f - slack))
-			}
-			moved = true
 		}
 		if !moved {
 			return
 		}
 	}
+}
+
+// The geometry of legendRoom's check.
+const (
+	legendCheckDPI = 48                       // dots per inch of the check
+	legendPixel    = vg.Inch / legendCheckDPI // the size of one of its pixels
+	legendMargin   = 3 * vg.Millimeter        // between the legend and the data
+	legendEdge     = vg.Length(1)             // looked at outside the data area (the axes are 5 points away)
+	legendMaxShare = 0.5                      // the largest share of the data area's height a legend gets
+	legendSlack    = 0.02                     // of the data area's height, beyond the legend's
+)
+
+// legendCheck is a panel with a legend, as legendRoom's check drew it.
+type legendCheck struct {
+	p      *plot.Plot
+	data   draw.Canvas // where the data are drawn
+	top    vg.Length   // the top of the legend's canvas
+	lh, lw vg.Length   // the legend's size
+}
+
+// drawWithoutLegends draws the plots without their legends at
+// legendCheckDPI and returns the panels that have a legend and a function
+// saying whether the pixel at a canvas point is drawn (not the white
+// background).
+func drawWithoutLegends(plots [][]*plot.Plot, tiles draw.Tiles, w, h vg.Length) ([]legendCheck, func(x, y vg.Length) bool) {
+	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(legendCheckDPI))
+	canvases := plot.Align(plots, tiles, draw.New(img))
+	var checks []legendCheck
+	for i := range plots {
+		for j, p := range plots[i] {
+			if p == nil {
+				continue
+			}
+			c := canvases[i][j]
+			if size := p.Legend.Rectangle(c).Size(); size.Y > 0 && p.Y.Max > p.Y.Min {
+				top := c.Max.Y
+				if p.Title.Text != "" {
+					top -= p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
+				}
+				checks = append(checks, legendCheck{p: p, data: p.DataCanvas(c), top: top, lh: size.Y, lw: size.X})
+			}
+			legend := p.Legend
+			p.Legend = plot.NewLegend()
+			p.Draw(c)
+			p.Legend = legend
+		}
+	}
+	pix := img.Image()
+	ih := pix.Bounds().Dy()
+	drawn := func(x, y vg.Length) bool {
+		ix, iy := int(x/legendPixel), ih-1-int(y/legendPixel)
+		if !(image.Point{ix, iy}).In(pix.Bounds()) {
+			return false
+		}
+		r, g, b, _ := pix.At(ix, iy).RGBA()
+		return r < 245<<8 || g < 245<<8 || b < 245<<8
+	}
+	return checks, drawn
+}
+
+// firstDrawnRow scans the rows from y0 in steps of dy while inside(y) and
+// returns the first at which a pixel between x0 and x1 is drawn.
+func firstDrawnRow(drawn func(x, y vg.Length) bool, y0, dy vg.Length, inside func(vg.Length) bool, x0, x1 vg.Length) (vg.Length, bool) {
+	for y := y0; inside(y); y += dy {
+		for x := x0; x <= x1; x += legendPixel {
+			if drawn(x, y) {
+				return y, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// move extends k's y range (its top for a legend at the top, else its
+// bottom) so that the drawn pixel nearest the legend's side, within the
+// legend's width, falls outside the legend's box; it says whether it
+// moved the range.
+func (k legendCheck) move(drawn func(x, y vg.Length) bool) bool {
+	p, d := k.p, k.data
+	dh := d.Max.Y - d.Min.Y
+	if dh <= 0 {
+		return false
+	}
+	// The legend's width, within the panel's data area and the margin on
+	// its far side (a legend wider than the data area runs over the axis,
+	// whose pixels are not data).
+	x0, x1 := max(d.Max.X-k.lw-legendMargin, d.Min.X-legendEdge), d.Max.X+legendEdge
+	if p.Legend.Left {
+		x0, x1 = d.Min.X-legendEdge, min(d.Min.X+k.lw+legendMargin, d.Max.X+legendEdge)
+	}
+	f := min(float64(k.lh+legendMargin)/float64(dh), legendMaxShare)
+	tf, inv := func(v float64) float64 { return v }, func(v float64) float64 { return v }
+	if _, ok := p.Y.Scale.(plot.LogScale); ok {
+		if !(p.Y.Min > 0) {
+			return false
+		}
+		tf, inv = math.Log, math.Exp
+	}
+	tmin, tmax := tf(p.Y.Min), tf(p.Y.Max)
+	if p.Legend.Top {
+		y, found := firstDrawnRow(drawn, k.top-legendPixel/2, -legendPixel, func(y vg.Length) bool { return y > d.Min.Y }, x0, x1)
+		hit := float64(y+legendPixel/2-d.Min.Y) / float64(dh) // as a share of the data area's height
+		if !found || hit <= 1-f || hit <= 0 {
+			return false
+		}
+		// Put the hit a little below 1 − f of the new range (the glyphs'
+		// size does not scale with it).
+		th := tmin + hit*(tmax-tmin)
+		p.Y.Max = inv(tmin + (th-tmin)/(1-f-legendSlack))
+		return true
+	}
+	y, found := firstDrawnRow(drawn, d.Min.Y-legendEdge, legendPixel, func(y vg.Length) bool { return y < d.Max.Y }, x0, x1)
+	hit := float64(y-legendPixel/2-d.Min.Y) / float64(dh)
+	if !found || hit >= f || hit >= 1 {
+		return false
+	}
+	th := tmin + hit*(tmax-tmin)
+	p.Y.Min = inv((th - (f+legendSlack)*tmax) / (1 - f - legendSlack))
+	return true
 }
 
 // newPlot returns a plot with a title and axis labels.
