@@ -335,8 +335,13 @@ func TestLostStackIsOneLine(t *testing.T) {
 	if err == nil || !strings.HasSuffix(out, want) {
 		t.Errorf("run after its stack was killed: %v; output ends %q, want %q", err, tail(out, 300), want)
 	}
-	if strings.Contains(out, "failed") {
-		t.Errorf("the run reported a failure:\n%s", out)
+	// The SDK's own log lines (time=…) may say its polls failed as the
+	// server went; what must not appear is the run reporting the campaign
+	// as failed.
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "time=") && strings.Contains(line, "failed") {
+			t.Errorf("the run reported a failure: %q\nin:\n%s", line, out)
+		}
 	}
 }
 
